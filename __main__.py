@@ -1,0 +1,20 @@
+"""certfleet: load config -> build components -> export outputs. Everything else lives in components/."""
+
+import pulumi
+
+from components.config import load_from_pulumi
+from components.errors import ConfigError
+from components.fleet import AwsCertificates
+
+try:
+    fleet = load_from_pulumi()
+except ConfigError as err:
+    # RunError: the CLI prints the message without a Python traceback, and nothing is created.
+    raise pulumi.RunError(str(err)) from None
+
+for warning in fleet.warnings:
+    pulumi.log.warn(warning)
+
+if fleet.aws is not None:
+    aws = AwsCertificates("aws", fleet.aws)
+    pulumi.export("aws", {"certificates": aws.summary(), "validationRecords": aws.dns_records()})

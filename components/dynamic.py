@@ -1,0 +1,67 @@
+"""What every certfleet dynamic provider shares: the Resource base class, bounded waits, input helpers.
+
+Pitfalls handled here (reference/pulumi-dynamic-providers.md):
+- Provider classes live in importable modules, so they are pickled by reference: ~100 bytes per resource,
+  and refresh/destroy run the code on disk, not a frozen copy.
+- `serialize_provider` wraps pickle's `_batch_setitems` again on every resource and never restores it;
+  after a few hundred resources that is a RecursionError. `CertfleetResource` restores the original first.
+- Providers hold no SDK clients (they cannot be pickled); clients are built lazily in the provider process.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from components.errors import WaitTimeout
+
+_ORIGINAL_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+
+T = TypeVar("T")
+
+
+class CertfleetResource(Resource):
+    """Base of certfleet's dynamic resources (adds the pickling fix; see the module docstring)."""
+
+    def __init__(self, provider: Any, name: str, props: Mapping[str, Any],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        pickle._Pickler._batch_setitems = _ORIGINAL_BATCH_SETITEMS  # type: ignore[attr-defined]
+        super().__init__(provider, name, dict(props), opts)
+
+
+def is_unknown(value: Any) -> bool:
+    """During preview, inputs computed from other resources arrive as pulumi's Unknown sentinel."""
+    return type(value).__name__ == "Unknown"
+
+
+def changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
+    """Keys whose value differs (an unknown new value counts as a change)."""
+    return [k for k in keys if is_unknown(news.get(k)) or olds.get(k) != news.get(k)]
+
+
+class Clock:
+    """Monotonic time and sleep, swappable in tests."""
+
+    now: Callable[[], float] = staticmethod(time.monotonic)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
+             interval_seconds: float = 2.0, clock: type[Clock] = Clock) -> T:
+    """Call `probe` until it returns something other than None, for at most `timeout_seconds`.
+
+    The first probe always runs (so a timeout of 0 means "look once"). Raises WaitTimeout naming `what`.
+    """
+    deadline = clock.now() + timeout_seconds
+    while True:
+        result = probe()
+        if result is not None:
+            return result
+        remaining = deadline - clock.now()
+        if remaining <= 0:
+            raise WaitTimeout(f"gave up after {timeout_seconds:g}s waiting for {what}")
+        clock.sleep(min(interval_seconds, remaining))

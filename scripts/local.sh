@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The main job on the local default: the `local` stack (stacks/Pulumi.local.yaml) against servers on
+# loopback that stand in for the clouds, with a file state backend in .local/ (ignored by git).
+#
+#   scripts/local.sh [up]        set up, start the servers, `pulumi up`, print the certificate report
+#   scripts/local.sh up --refresh    ... any extra arguments go to pulumi
+#   scripts/local.sh preview | refresh | destroy
+#   scripts/local.sh report      print the report of the last run
+#   scripts/local.sh status      are the local servers running?
+#   scripts/local.sh stop        stop the servers and forget the local state with them
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+command="${1:-up}"; shift || true
+
+case "$command" in
+    stop|status) exec python3 scripts/local_servers.py "$command" ;;
+esac
+
+PULUMI_BIN="$(bash scripts/setup.sh | tail -n 1)"
+source scripts/env.sh
+# Isolated from the user's own Pulumi login and plugins; the passphrase protects local secrets only.
+export PULUMI_HOME="$ROOT/.local/pulumi-home"
+export PULUMI_BACKEND_URL="file://$ROOT/.local/state"
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-certfleet-local}"
+unset AWS_PROFILE AWS_SESSION_TOKEN
+eval "$(python scripts/local_servers.py start)"
+mkdir -p .local/state
+pulumi stack select local --create --non-interactive >/dev/null
+
+case "$command" in
+    up)      pulumi up --yes --non-interactive --skip-preview --suppress-outputs "$@"; python scripts/report.py ;;
+    preview) pulumi preview --non-interactive --diff "$@" ;;
+    refresh) pulumi refresh --yes --non-interactive "$@"; python scripts/report.py ;;
+    destroy) pulumi destroy --yes --non-interactive "$@" ;;
+    report)  python scripts/report.py ;;
+    *) echo "unknown command '$command' (up, preview, refresh, destroy, report, status, stop)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,164 @@
+"""Start, check and stop the local servers that stand in for the clouds (the "local default").
+
+    python scripts/local_servers.py start    # idempotent; prints `export ...` lines for the shell
+    python scripts/local_servers.py status
+    python scripts/local_servers.py stop     # stops them and forgets the local stack state with them
+
+The servers and the local stack's state are one unit: moto keeps its objects in memory only, so when the
+servers are (re)started from nothing, the local state folder is wiped too, and `pulumi up` starts afresh.
+While they run, consecutive `pulumi up` runs see consistent state. Everything lives in `.local/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+REGISTRY = LOCAL / "servers.json"
+STATE_DIR = LOCAL / "state"          # the Pulumi file backend of the local stack
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+# Fake credentials for the local servers only. Real ones are never needed or read here.
+LOCAL_AWS_KEY = "certfleet-local-key"
+LOCAL_AWS_SECRET = "certfleet-local-secret"
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    command: Callable[[int], list[str]]     # port -> argv
+    health_path: str
+    env: Callable[[str], dict[str, str]]    # url -> variables the Pulumi run needs
+    server_env: dict[str, str]
+
+
+SERVERS = (
+    Server(
+        name="moto",
+        command=lambda port: [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        health_path="/moto-api/",
+        env=lambda url: {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
+                         "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"},
+        # Certificates stay PENDING_VALIDATION for this long, then ISSUED: long enough to see the pending
+        # state and its DNS records, short enough that `up --refresh` a little later shows them issued.
+        server_env={"MOTO_ACM_VALIDATION_WAIT": os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")},
+    ),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str, path: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + path, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def load_registry() -> dict[str, dict]:
+    try:
+        return json.loads(REGISTRY.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def all_running(registry: dict[str, dict]) -> bool:
+    return all(s.name in registry and alive(registry[s.name]["pid"])
+               and healthy(registry[s.name]["url"], s.health_path) for s in SERVERS)
+
+
+def start_server(server: Server) -> dict:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(LOCAL / f"{server.name}.log", "ab")
+    process = subprocess.Popen(server.command(port), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                               env={**os.environ, **server.server_env}, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not healthy(url, server.health_path):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"local server {server.name} did not start; see {LOCAL / (server.name + '.log')}")
+        time.sleep(0.2)
+    return {"pid": process.pid, "url": url}
+
+
+def stop_all(registry: dict[str, dict]) -> None:
+    for entry in registry.values():
+        if alive(entry["pid"]):
+            os.killpg(entry["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(alive(e["pid"]) for e in registry.values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    REGISTRY.unlink(missing_ok=True)
+
+
+def start() -> dict[str, dict]:
+    LOCAL.mkdir(exist_ok=True)
+    registry = load_registry()
+    if all_running(registry):
+        return registry
+    # Some or all are missing: their in-memory objects are gone, so the local stack state must go too.
+    stop_all(registry)
+    if STATE_DIR.exists():
+        print("[local] servers were not running: starting them afresh and resetting the local stack state",
+              file=sys.stderr)
+        shutil.rmtree(STATE_DIR)
+    registry = {s.name: start_server(s) for s in SERVERS}
+    REGISTRY.write_text(json.dumps(registry, indent=2))
+    return registry
+
+
+def exports(registry: dict[str, dict]) -> list[str]:
+    lines = []
+    for server in SERVERS:
+        for key, value in server.env(registry[server.name]["url"]).items():
+            lines.append(f"export {key}='{value}'")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "status"
+    if command == "start":
+        print("\n".join(exports(start())))
+    elif command == "stop":
+        stop_all(load_registry())
+        shutil.rmtree(STATE_DIR, ignore_errors=True)
+        print("[local] servers stopped; local stack state removed", file=sys.stderr)
+    elif command == "status":
+        registry = load_registry()
+        for server in SERVERS:
+            entry = registry.get(server.name)
+            up = entry is not None and alive(entry["pid"]) and healthy(entry["url"], server.health_path)
+            print(f"{server.name:8} {'running at ' + entry['url'] if up else 'stopped'}")
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,45 @@
+"""Print the certificate report from the current stack's outputs (`pulumi stack output --json`).
+
+Secrets stay masked: `pulumi stack output` prints them as "[secret]" unless --show-secrets is given,
+and this script never passes it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+
+def render(outputs: dict[str, Any]) -> str:
+    lines: list[str] = []
+    aws = outputs.get("aws") or {}
+    certificates = aws.get("certificates") or {}
+    if certificates:
+        lines.append(f"AWS ACM certificates ({len(certificates)})")
+        for name, cert in sorted(certificates.items()):
+            lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
+            lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
+            if cert.get("not_after") and cert.get("status") == "ISSUED":
+                lines.append(f"    expires: {cert['not_after']}")
+            if cert.get("status") != "ISSUED":
+                lines.append(f"    {cert.get('status_message')}")
+    records = aws.get("validationRecords") or []
+    if records:
+        lines.append(f"DNS validation records to publish ({len(records)}, de-duplicated)")
+        for record in records:
+            lines.append(f"  {record['name']} {record['type']} {record['value']}")
+            lines.append(f"    for: {', '.join(record['certificates'])}")
+    return "\n".join(lines) if lines else "no certfleet outputs in this stack"
+
+
+def main() -> int:
+    text = subprocess.run(["pulumi", "stack", "output", "--json"], check=True, capture_output=True,
+                          text=True).stdout
+    print(render(json.loads(text or "{}")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
