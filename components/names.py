@@ -34,12 +34,10 @@ def dns_name_problem(name: str) -> str | None:
     if not name.isascii():
         return f"{shown} has non-ASCII characters; write internationalised names in punycode (xn--...)"
     labels = name.split(".")
+    if "*" in name[2:] or ("*" in name[:2] and labels[0] != "*"):
+        return f"{shown}: a wildcard is allowed only as the whole leftmost label, as in *.example.com"
     if labels[0] == "*":
         labels = labels[1:]
-    elif "*" in name:
-        return f"{shown}: a wildcard is allowed only as the whole leftmost label, as in *.example.com"
-    if len(labels) < 2:
-        return f"{shown} must be a fully qualified name with at least two labels, as in example.com"
     for label in labels:
         if not label:
             return f"{shown} has an empty label (two dots in a row)"
@@ -48,6 +46,8 @@ def dns_name_problem(name: str) -> str | None:
         if not _LABEL.match(label):
             return (f"{shown}: label '{label}' must be letters, digits and '-', "
                     f"not starting or ending with '-' (RFC 1123)")
+    if len(labels) < 2:
+        return f"{shown} must be a fully qualified name with at least two labels, as in example.com"
     if labels[-1].isdigit():
         return f"{shown} looks like an IP address; certificates here are for DNS names only"
     return None

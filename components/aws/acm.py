@@ -3,7 +3,7 @@
 Environment (read in the provider process, never stored in state):
   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN / AWS_PROFILE   credentials (boto3 chain)
   AWS_ENDPOINT_URL                       endpoint override (the local default points it at moto server)
-IAM actions used: acm:RequestCertificate, acm:DescribeCertificate, acm:ListTagsForCertificate,
+IAM actions used: acm:RequestCertificate, acm:DescribeCertificate, acm:ListTagsForCertificate, acm:ListCertificates,
   acm:AddTagsToCertificate, acm:RemoveTagsFromCertificate, acm:DeleteCertificate, tag:GetResources
   (optional: finds a certificate an interrupted run already requested; without it the idempotency token
   alone protects retries within ACM's one-hour token window).
@@ -50,6 +50,8 @@ REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region", "resource_tag")
 INPUT_KEYS = REPLACE_KEYS + ("cert_name", "tags", "validation_record_timeout_seconds", "issued_timeout_seconds",
                              "delete_in_use_timeout_seconds")
 POLL_SECONDS = 2.0
+# ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
+ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
 
 # --- SDK plumbing (process-wide, built lazily: SDK clients cannot be pickled into state) -------------------
 
@@ -126,8 +128,8 @@ def status_message(status: str, missing_records: list[str], failure_reason: str 
     return status
 
 
-def user_tags(tag_list: list[Mapping[str, str]]) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in tag_list if not t["Key"].startswith("certfleet:")}
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in tags.items() if not k.startswith("certfleet:")}
 
 
 def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
@@ -240,32 +242,50 @@ class AcmCertificateProvider(ResourceProvider):
 
     def _find_existing(self, props: Mapping[str, Any]) -> str | None:
         """A certificate an interrupted run of this resource already requested, found by its tags."""
-        tagging = client("resourcegroupstaggingapi", props["region"])
-        try:
-            pages = tagging.get_paginator("get_resources").paginate(
-                ResourceTypeFilters=["acm:certificate"],
-                TagFilters=[{"Key": RESOURCE_TAG, "Values": [props["resource_tag"]]},
-                            {"Key": REQUEST_TAG, "Values": [request_hash(props)]}])
-            arns = [r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", [])]
-        except botocore.exceptions.ClientError as err:
-            if _error_code(err) in ("AccessDeniedException", "AccessDenied"):
-                return None  # no tag:GetResources permission: rely on the idempotency token
-            raise _cloud_error("GetResources (tag lookup)", f"certificate '{props['cert_name']}'", err) from err
         acm = client("acm", props["region"])
-        for arn in sorted(arns):
+        wanted = {RESOURCE_TAG: props["resource_tag"], REQUEST_TAG: request_hash(props)}
+        candidates = self._tagged_arns(props, wanted)
+        if candidates is None:  # no tag:GetResources permission: list ACM itself, filtered by domain
+            candidates = [arn for arn in self._arns_for_domain(acm, props)
+                          if wanted.items() <= self._tags(acm, arn, arn).items()]
+        for arn in sorted(candidates):
             described = self._describe(acm, arn, arn)
             if described and described.get("Status") not in DEAD_STATUSES:
                 return arn
         return None
 
-    def _adopted_by_newer_create(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> bool:
+    def _tagged_arns(self, props: Mapping[str, Any], wanted: Mapping[str, str]) -> list[str] | None:
+        tagging = client("resourcegroupstaggingapi", props["region"])
+        try:
+            pages = tagging.get_paginator("get_resources").paginate(
+                ResourceTypeFilters=["acm:certificate"],
+                TagFilters=[{"Key": k, "Values": [v]} for k, v in wanted.items()])
+            return [r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", [])]
+        except botocore.exceptions.ClientError as err:
+            if _error_code(err) in ("AccessDeniedException", "AccessDenied"):
+                return None
+            raise _cloud_error("GetResources (tag lookup)", f"certificate '{props['cert_name']}'", err) from err
+
+    def _arns_for_domain(self, acm: Any, props: Mapping[str, Any]) -> list[str]:
+        try:
+            pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": ALL_KEY_TYPES})
+            return [c["CertificateArn"] for page in pages for c in page.get("CertificateSummaryList", [])
+                    if names.normalise(c.get("DomainName", "")) == props["domain"]]
+        except botocore.exceptions.ClientError as err:
+            raise _cloud_error("ListCertificates", f"certificate '{props['cert_name']}'", err) from err
+
+    def _tags(self, acm: Any, arn: str, resource: str) -> dict[str, str]:
+        """The certificate's tags; {} if it is gone."""
         try:
             tags = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
         except botocore.exceptions.ClientError as err:
             if _error_code(err) == "ResourceNotFoundException":
-                return False
+                return {}
             raise _cloud_error("ListTagsForCertificate", resource, err) from err
-        stamped = {t["Key"]: t.get("Value") for t in tags}.get(GENERATION_TAG)
+        return {t["Key"]: t.get("Value", "") for t in tags}
+
+    def _adopted_by_newer_create(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> bool:
+        stamped = self._tags(acm, arn, resource).get(GENERATION_TAG)
         return bool(stamped and props.get("generation") and stamped != props["generation"])
 
     def _tag(self, acm: Any, arn: str, tags: Mapping[str, str], resource: str) -> None:
@@ -285,7 +305,15 @@ class AcmCertificateProvider(ResourceProvider):
                     ValidationMethod="DNS", KeyAlgorithm=props["key_algorithm"],
                     IdempotencyToken=idempotency_token(props, attempt), Tags=tags)["CertificateArn"]
             except botocore.exceptions.ClientError as err:
-                raise _cloud_error("RequestCertificate", resource, err) from err
+                if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 or attempt == 2:
+                    raise _cloud_error("RequestCertificate", resource, err) from err
+                # A server error leaves it open whether the request went through: look again, then
+                # ask with the next token (moto also answers 500 to a token of a deleted certificate).
+                arn = self._find_existing(props)
+                if arn:
+                    self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
+                    return arn
+                continue
             # Within an hour ACM answers a reused token with the earlier certificate, even one deleted
             # or failed since: then ask again with the next token.
             described = self._describe(acm, arn, resource)
@@ -321,7 +349,7 @@ class AcmCertificateProvider(ResourceProvider):
                  (until(lambda d: d.get("Status") != "PENDING_VALIDATION"),
                   props.get("issued_timeout_seconds", 0)))
         described = None
-        for probe, timeout in waits:
+        for probe, timeout in waits[:2 if props.get("issued_timeout_seconds", 0) else 1]:
             try:
                 described = wait_for(resource, probe, timeout, POLL_SECONDS, self.clock)
             except WaitTimeout:
@@ -331,10 +359,6 @@ class AcmCertificateProvider(ResourceProvider):
 
     def _outputs(self, acm: Any, arn: str, described: Mapping[str, Any], props: Mapping[str, Any],
                  resource: str) -> dict[str, Any]:
-        try:
-            tag_list = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
-        except botocore.exceptions.ClientError as err:
-            raise _cloud_error("ListTagsForCertificate", resource, err) from err
         records, missing = validation_records(described)
         status = described.get("Status", "UNKNOWN")
         failure = described.get("FailureReason")
@@ -349,7 +373,7 @@ class AcmCertificateProvider(ResourceProvider):
                                                  described.get("SubjectAlternativeNames", [])))),
             # As requested: ACM cannot change it, and moto reports RSA-2048 whatever was asked for.
             "key_algorithm": props["key_algorithm"],
-            "tags": user_tags(tag_list),
+            "tags": user_tags(self._tags(acm, arn, resource)),
             "validation_record_timeout_seconds": props.get("validation_record_timeout_seconds", 300),
             "issued_timeout_seconds": props.get("issued_timeout_seconds", 0),
             "delete_in_use_timeout_seconds": props.get("delete_in_use_timeout_seconds", 1200),
@@ -378,19 +402,24 @@ class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
 
     def __init__(self, name: str, spec: AcmCertificateSpec, aws: AwsSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        props = {
-            "cert_name": spec.name,
-            "resource_tag": f"{pulumi.get_project()}/{pulumi.get_stack()}/{spec.name}",
-            "region": aws.region,
-            "domain": spec.domain,
-            "sans": list(spec.sans),
-            "key_algorithm": spec.key_algorithm,
-            "tags": dict(spec.tags),
-            "validation_record_timeout_seconds": aws.validation_record_timeout_seconds,
-            "issued_timeout_seconds": aws.issued_timeout_seconds,
-            "delete_in_use_timeout_seconds": aws.delete_in_use_timeout_seconds,
-            # outputs
-            "arn": None, "status": None, "status_message": None, "validation_records": None,
-            "not_after": None, "in_use_by": None,
-        }
-        super().__init__(AcmCertificateProvider(), name, props, opts)
+        resource_tag = f"{pulumi.get_project()}/{pulumi.get_stack()}/{spec.name}"
+        outputs = dict.fromkeys(("arn", "status", "status_message", "validation_records", "not_after",
+                                 "in_use_by", "generation"))
+        super().__init__(AcmCertificateProvider(), name, {**certificate_inputs(spec, aws, resource_tag), **outputs},
+                         opts)
+
+
+def certificate_inputs(spec: AcmCertificateSpec, aws: AwsSpec, resource_tag: str) -> dict[str, Any]:
+    """The provider's inputs for one certificate of the config model."""
+    return {
+        "cert_name": spec.name,
+        "resource_tag": resource_tag,
+        "region": aws.region,
+        "domain": spec.domain,
+        "sans": list(spec.sans),
+        "key_algorithm": spec.key_algorithm,
+        "tags": dict(spec.tags),
+        "validation_record_timeout_seconds": aws.validation_record_timeout_seconds,
+        "issued_timeout_seconds": aws.issued_timeout_seconds,
+        "delete_in_use_timeout_seconds": aws.delete_in_use_timeout_seconds,
+    }

@@ -1,0 +1,100 @@
+"""Fixtures shared by the provider and end-to-end layers: a real moto server on loopback, fake AWS
+credentials, and the Pulumi CLI built by scripts/bootstrap-pulumi.sh."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_AWS_KEY = "certfleet-test-key-AKIA0000"
+TEST_AWS_SECRET = "certfleet-test-secret-0000"
+MOTO_ACM_VALIDATION_WAIT = 2  # seconds a certificate stays PENDING_VALIDATION in the test moto server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server at {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not answer within {seconds}s")
+
+
+@pytest.fixture(scope="session")
+def moto_url():
+    """`python -m moto.server` as a real HTTP server on a free loopback port, for the whole session."""
+    port = free_port()
+    env = {**os.environ, "MOTO_ACM_VALIDATION_WAIT": str(MOTO_ACM_VALIDATION_WAIT)}
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url + "/moto-api/", process)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def aws_env(moto_url: str) -> dict[str, str]:
+    return {"AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": TEST_AWS_KEY,
+            "AWS_SECRET_ACCESS_KEY": TEST_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def aws(moto_url, monkeypatch):
+    """A clean moto and this process's AWS environment pointed at it."""
+    urllib.request.urlopen(urllib.request.Request(moto_url + "/moto-api/reset", method="POST"), timeout=10)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in aws_env(moto_url).items():
+        monkeypatch.setenv(key, value)
+    from components.aws import acm
+    acm._clients.clear()  # clients read the endpoint when built
+    yield moto_url
+    acm._clients.clear()
+
+
+@pytest.fixture(scope="session")
+def pulumi_bin() -> str:
+    """The directory of a compatible `pulumi` (built once per machine and cached; see README)."""
+    if os.environ.get("CERTFLEET_PULUMI_BIN"):
+        return os.environ["CERTFLEET_PULUMI_BIN"]  # scripts/test.sh already ran the bootstrap
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "bootstrap-pulumi.sh")], check=True,
+                            capture_output=True, text=True)
+    return result.stdout.strip().splitlines()[-1]
+
+
+def moto_list(moto_url: str) -> list[dict]:
+    """Every ACM certificate moto holds in us-east-1 (through boto3, all key types)."""
+    import boto3
+    acm = boto3.client("acm", region_name="us-east-1", endpoint_url=moto_url,
+                       aws_access_key_id=TEST_AWS_KEY, aws_secret_access_key=TEST_AWS_SECRET)
+    return acm.list_certificates(Includes={"keyTypes": ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096",
+                                                        "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]}
+                                 )["CertificateSummaryList"]
+
+
+def dump(obj) -> str:
+    return json.dumps(obj, indent=2, default=str)

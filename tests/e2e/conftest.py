@@ -1,0 +1,81 @@
+"""A throwaway copy of the certfleet project driven by the real `pulumi` CLI with a temp file backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, aws_env
+
+PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components")
+
+
+class PulumiProject:
+    def __init__(self, workdir: Path, env: dict[str, str]):
+        self.workdir = workdir
+        self.env = env
+
+    def write_stack(self, stack: str, config: dict) -> None:
+        """Write stacks/Pulumi.<stack>.yaml (keeping the passphrase salt Pulumi added)."""
+        path = self.workdir / "stacks" / f"Pulumi.{stack}.yaml"
+        existing = yaml.safe_load(path.read_text()) if path.exists() else {}
+        existing = existing or {}
+        existing["config"] = {f"certfleet:{k}": v for k, v in config.items()}
+        path.write_text(yaml.safe_dump(existing))
+
+    def run(self, *args: str, stack: str = "e2e", check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(["pulumi", *args, "--stack", stack, "--non-interactive"], cwd=self.workdir,
+                                env=self.env, capture_output=True, text=True, timeout=600)
+        if check and result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def init(self, stack: str = "e2e") -> None:
+        subprocess.run(["pulumi", "stack", "init", stack, "--non-interactive"], cwd=self.workdir, env=self.env,
+                       check=True, capture_output=True, text=True)
+
+    def outputs(self, stack: str = "e2e") -> dict:
+        return json.loads(self.run("stack", "output", "--json", stack=stack).stdout)
+
+    def preview_json(self, stack: str = "e2e") -> dict:
+        return json.loads(self.run("preview", "--json", stack=stack).stdout)
+
+    def resources(self, stack: str = "e2e") -> list[dict]:
+        exported = json.loads(self.run("stack", "export", stack=stack).stdout)
+        return exported["deployment"].get("resources") or []
+
+    def state_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in (self.workdir / ".state").rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def project(tmp_path, pulumi_bin, aws) -> PulumiProject:
+    workdir = tmp_path / "certfleet"
+    workdir.mkdir()
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, workdir / name)
+    (workdir / "stacks").mkdir()
+    (workdir / ".venv").symlink_to(ROOT / ".venv")
+    (workdir / ".state").mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_"))},
+        **aws_env(aws),
+        "PATH": f"{pulumi_bin}{os.pathsep}{os.environ['PATH']}",
+        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
+        "PULUMI_BACKEND_URL": f"file://{workdir / '.state'}",
+        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    return PulumiProject(workdir, env)
