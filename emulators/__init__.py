@@ -1,0 +1,1 @@
+"""Local emulators of the cloud APIs certfleet drives (see docs/emulators.md)."""

@@ -1,0 +1,57 @@
+"""`python -m emulators.cas`: run the CAS emulator until interrupted; prints its URL first."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from emulators.cas.responses import CasApi
+from emulators.core.cli import add_server_arguments, serve
+
+ENV_PREFIX = "EMU_CAS"
+
+
+def _env(*names: str, default=None):
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    return default
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m emulators.cas", description=__doc__)
+    add_server_arguments(parser, ENV_PREFIX)
+    parser.add_argument("--access-key-id",
+                        default=_env(f"{ENV_PREFIX}_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
+                        help=f"accepted AccessKey ID (env {ENV_PREFIX}_ACCESS_KEY_ID, then ALIBABA_CLOUD_ACCESS_KEY_ID)")
+    parser.add_argument("--access-key-secret",
+                        default=_env(f"{ENV_PREFIX}_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+                        help=f"its secret (env {ENV_PREFIX}_ACCESS_KEY_SECRET, then ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
+    parser.add_argument("--package-total", type=int, default=int(_env(f"{ENV_PREFIX}_PACKAGE_TOTAL", default=20)),
+                        help="units pre-bought for every ProductCode after a reset (default 20)")
+    parser.add_argument("--validation-wait", type=float,
+                        default=float(_env(f"{ENV_PREFIX}_VALIDATION_WAIT", default=0)),
+                        help="seconds from publishing the challenge to review (default 0)")
+    parser.add_argument("--review-wait", type=float, default=float(_env(f"{ENV_PREFIX}_REVIEW_WAIT", default=0)),
+                        help="seconds of CA review before issuance (default 0)")
+    parser.add_argument("--record-domain-style", choices=("relative", "fqdn"),
+                        default=_env(f"{ENV_PREFIX}_RECORD_DOMAIN_STYLE", default="relative"),
+                        help="RecordDomain as _dnsauth (default) or _dnsauth.<domain>")
+    parser.add_argument("--max-clock-skew", type=float, default=None,
+                        help="reject signatures dated further than this many seconds from now (default off)")
+    parser.add_argument("--no-nonce-check", action="store_true", help="accept a reused signature nonce")
+    args = parser.parse_args(argv)
+    if not args.access_key_id or not args.access_key_secret:
+        parser.error("an access key id and secret are required (flags or environment)")
+    api = CasApi(
+        {args.access_key_id: args.access_key_secret},
+        check_nonce=not args.no_nonce_check, max_clock_skew=args.max_clock_skew,
+        package_total=args.package_total, validation_wait=args.validation_wait, review_wait=args.review_wait,
+        record_domain_style=args.record_domain_style,
+    )
+    serve(api, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

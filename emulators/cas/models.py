@@ -1,0 +1,625 @@
+"""CAS backend: resource plans (packages), certificate orders and certificates, with Alibaba's rules.
+
+What is emulated: the resource-plan ("CPACK") order lifecycle of CAS API 2020-04-07 and uploaded
+certificates, for one account. What is not: purchases (BUY orders), OV company checks against
+"Information Management", the instance-based ordering API, CNAME validation, SM certificates.
+
+Order states (`DescribeCertificateState.Type`): payed -> domain_verify -> process -> certificate, or
+verify_fail; plus "revoked" after CancelCertificateForPackageRequest (reported as Type "unknow").
+Transitions after submission happen lazily when an order is read: once the challenge is published
+(control API) and `validation_wait` seconds passed the order is in review (process); `review_wait`
+seconds later it is issued. The control API can also force or fail a transition.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from emulators.cas.exceptions import (
+    InvalidParameter, MissingParameter, NotFound, NotFoundPackage, NotRemainCount,
+    OperationDeniedStatusNotSupport,
+)
+from emulators.core.ca import (
+    EmulatorCA, csr_names, describe_certificate, generate_key_and_csr, key_algorithm_name, load_csr,
+    private_key_matches,
+)
+from emulators.core.clock import Clock
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    cert_type: str  # DV / OV / EV / FREE, as ListUserCertificateOrder reports it
+    brand: str
+    validity_days: int
+
+
+# ProductCode values from the SDK 3.9.4 doc comments; "-w-" codes are wildcard plans.
+PRODUCTS = {
+    "digicert-free-1-free": Product("DigiCert DV single domain (free, 3 months)", "FREE", "DigiCert", 90),
+    "symantec-free-1-free": Product("DigiCert DV single domain (free, 1 year)", "FREE", "DigiCert", 365),
+    "symantec-dv-1-starter": Product("DigiCert DV single domain", "DV", "DigiCert", 365),
+    "symantec-ov-1-personal": Product("DigiCert OV single domain", "OV", "DigiCert", 365),
+    "symantec-ov-w-personal": Product("DigiCert OV wildcard", "OV", "DigiCert", 365),
+    "geotrust-dv-1-starter": Product("GeoTrust DV single domain", "DV", "GeoTrust", 365),
+    "geotrust-dv-w-starter": Product("GeoTrust DV wildcard", "DV", "GeoTrust", 365),
+    "geotrust-ov-1-personal": Product("GeoTrust OV single domain", "OV", "GeoTrust", 365),
+    "geotrust-ov-w-personal": Product("GeoTrust OV wildcard", "OV", "GeoTrust", 365),
+    "globalsign-dv-1-personal": Product("GlobalSign DV single domain", "DV", "GlobalSign", 365),
+    "globalsign-dv-w-advanced": Product("GlobalSign DV wildcard", "DV", "GlobalSign", 365),
+    "globalsign-ov-1-personal": Product("GlobalSign OV single domain", "OV", "GlobalSign", 365),
+    "globalsign-ov-w-advanced": Product("GlobalSign OV wildcard", "OV", "GlobalSign", 365),
+    "cfca-ov-1-personal": Product("CFCA OV single domain", "OV", "CFCA", 365),
+    "cfca-ev-w-advanced": Product("CFCA EV wildcard", "EV", "CFCA", 365),
+}
+# CreateCertificateRequest and CreateCertificateWithCsrRequest accept DV plans only.
+DV_PRODUCT_CODES = (
+    "digicert-free-1-free", "symantec-free-1-free", "symantec-dv-1-starter", "geotrust-dv-1-starter",
+    "geotrust-dv-w-starter", "globalsign-dv-1-personal", "globalsign-dv-w-advanced",
+)
+DEFAULT_PRODUCT_CODE = "digicert-free-1-free"
+MAX_DOMAINS = 5
+MIN_RSA_BITS = 2048
+MAX_TAGS = 20
+MAX_TAG_KEY_LENGTH = 128
+MAX_UPLOAD_NAME_LENGTH = 63
+# Revoking an issued certificate gives the plan unit back only this soon after issuance.
+QUOTA_REFUND_WINDOW = timedelta(days=30)
+# ListUserCertificateOrder reports WILLEXPIRED this long before expiry (inferred, not documented).
+WILL_EXPIRE_WINDOW = timedelta(days=30)
+DNS_RECORD_HOST = "_dnsauth"
+FILE_VALIDATION_URI = "/.well-known/pki-validation/fileauth.txt"
+# Order IDs above 2**53 (as in Alibaba's docs) so a client that routes them through floats breaks.
+FIRST_ORDER_ID = 98987582437920968
+FIRST_CERT_ID = 12000001
+CERT_IDENTIFIER_REGION = "cn-hangzhou"
+
+_DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN_RE = re.compile(rf"(\*\.)?({_DOMAIN_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}")
+
+# ListUserCertificateOrder Status for each order state (mapping inferred, see the reference).
+ORDER_STATUS = {
+    "payed": "PAYED", "domain_verify": "CHECKING", "process": "CHECKING", "verify_fail": "CHECKED_FAIL",
+    "revoked": "REVOKED",
+}
+
+
+def is_wildcard_product(product_code: str) -> bool:
+    return "-w-" in product_code
+
+
+def now_ms(clock: Clock) -> int:
+    return int(clock.now().timestamp() * 1000)
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def datetime_to_ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+@dataclass
+class Package:
+    product_code: str
+    total_count: int
+    used_count: int = 0
+    issued_count: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.total_count - self.used_count
+
+
+@dataclass
+class Order:
+    order_id: int
+    instance_id: str
+    product_code: str
+    domains: list[str]
+    validate_type: str  # DNS | FILE
+    state: str
+    buy_date_ms: int
+    csr: str = ""  # empty: CAS generates the key at issuance
+    contact: dict = field(default_factory=dict)
+    company_name: str = ""
+    tags: list[dict] = field(default_factory=list)  # [{"Key": ..., "Value": ...}]
+    challenge_token: str = ""
+    challenge_published_ms: int | None = None
+    process_started_ms: int | None = None
+    cert_id: int | None = None
+    renewed_from_order_id: int | None = None
+
+    @property
+    def validation_domain(self) -> str:
+        return self.domains[0].removeprefix("*.")
+
+
+@dataclass
+class Certificate:
+    cert_id: int
+    name: str
+    certificate_pem: str  # leaf first, then the chain
+    private_key_pem: str  # empty when the key stayed with the customer
+    upload: bool
+    created_ms: int
+    order_id: int | None = None
+    instance_id: str = ""
+    resource_group_id: str = ""
+    tags: list[dict] = field(default_factory=list)
+    client_token: str = ""
+    issued_ms: int | None = None
+    revoked: bool = False
+
+
+class CasBackend:
+    def __init__(self, clock: Clock, ca: EmulatorCA, package_total: int = 20, validation_wait: float = 0,
+                 review_wait: float = 0, record_domain_style: str = "relative"):
+        """`package_total` units are pre-bought for every ProductCode after a reset; waits are in
+        seconds of the emulator clock; `record_domain_style` is "relative" (`_dnsauth`, as Alibaba's
+        examples show) or "fqdn" (`_dnsauth.example.com`)."""
+        self.clock = clock
+        self.ca = ca
+        self.settings: dict = {}
+        self.update_settings({
+            "package_total": package_total,
+            "validation_wait": validation_wait,
+            "review_wait": review_wait,
+            "record_domain_style": record_domain_style,
+        })
+        self.reset()
+
+    def update_settings(self, changes: dict) -> None:
+        """Raises ValueError for an unknown setting or a bad value (nothing is changed then)."""
+        unknown = set(changes) - {"package_total", "validation_wait", "review_wait", "record_domain_style"}
+        if unknown:
+            raise ValueError(f"unknown settings: {sorted(unknown)}")
+        for name in ("package_total", "validation_wait", "review_wait"):
+            if name in changes and (not isinstance(changes[name], (int, float)) or changes[name] < 0):
+                raise ValueError(f"{name} must be a number >= 0")
+        if changes.get("record_domain_style", "relative") not in ("relative", "fqdn"):
+            raise ValueError("record_domain_style must be relative or fqdn")
+        self.settings.update(changes)
+
+    # ----- persistence -----
+
+    def reset(self) -> None:
+        self.packages = {code: Package(code, self.settings["package_total"]) for code in PRODUCTS}
+        self.orders: dict[int, Order] = {}
+        self.certificates: dict[int, Certificate] = {}
+        self.next_order_id = FIRST_ORDER_ID
+        self.next_cert_id = FIRST_CERT_ID
+
+    def to_state(self) -> dict:
+        # Settings are configuration (flags, constructor) and are not saved: a restart applies new flags.
+        return {
+            "packages": [asdict(p) for p in self.packages.values()],
+            # Keys are strings in JSON, so keep lists and rebuild the ID maps on load.
+            "orders": [asdict(o) for o in self.orders.values()],
+            "certificates": [asdict(c) for c in self.certificates.values()],
+            "next_order_id": self.next_order_id,
+            "next_cert_id": self.next_cert_id,
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.packages = {p["product_code"]: Package(**p) for p in state["packages"]}
+        self.orders = {o["order_id"]: Order(**o) for o in state["orders"]}
+        self.certificates = {c["cert_id"]: Certificate(**c) for c in state["certificates"]}
+        self.next_order_id = state["next_order_id"]
+        self.next_cert_id = state["next_cert_id"]
+
+    # ----- orders -----
+
+    def create_certificate_for_package(self, product_code: str, domain: str, csr: str, validate_type: str,
+                                       contact: dict, company_name: str, tags: list[dict]) -> Order:
+        """CreateCertificateForPackageRequest: any plan; Domain and/or Csr (the CSR's names win);
+        contact fields optional (CAS would use the latest saved contact)."""
+        product_code = _check_product_code(product_code or DEFAULT_PRODUCT_CODE)
+        if csr:
+            domains = self._names_from_csr(csr)
+        elif domain:
+            domains = self._check_domains([d.strip() for d in domain.split(",")])
+        else:
+            raise MissingParameter("Domain")
+        return self._submit_order(product_code, domains, csr, validate_type or "DNS", contact, company_name,
+                                  tags)
+
+    def create_certificate(self, product_code: str, domain: str, validate_type: str, contact: dict,
+                           tags: list[dict]) -> Order:
+        """CreateCertificateRequest: DV plans only, exactly one domain whose kind matches the plan,
+        contact required; CAS generates the key."""
+        product_code = self._check_dv_product(product_code)
+        self._require_contact(contact)
+        if not domain:
+            raise MissingParameter("Domain")
+        domains = self._check_domains([d.strip() for d in domain.split(",")])
+        if len(domains) != 1:
+            raise InvalidParameter("Domain", "CreateCertificateRequest accepts exactly one domain name.")
+        if domains[0].startswith("*.") != is_wildcard_product(product_code):
+            raise InvalidParameter(
+                "Domain", f"The domain {domains[0]} does not match the specification {product_code}."
+            )
+        return self._submit_order(product_code, domains, "", validate_type or "DNS", contact, "", tags)
+
+    def create_certificate_with_csr(self, product_code: str, csr: str, validate_type: str, contact: dict,
+                                    tags: list[dict]) -> Order:
+        """CreateCertificateWithCsrRequest: DV plans only; Csr, contact and ValidateType required."""
+        product_code = self._check_dv_product(product_code)
+        if not csr:
+            raise MissingParameter("Csr")
+        self._require_contact(contact)
+        if not validate_type:
+            raise MissingParameter("ValidateType")
+        domains = self._names_from_csr(csr)
+        return self._submit_order(product_code, domains, csr, validate_type, contact, "", tags)
+
+    def describe_order(self, order_id: int) -> Order:
+        order = self._order(order_id)
+        self._advance_lazily(order)
+        return order
+
+    def cancel_order(self, order_id: int) -> None:
+        """CancelOrderRequest: while validating or under review; the order goes back to payed."""
+        order = self.describe_order(order_id)
+        if order.state not in ("domain_verify", "process"):
+            raise OperationDeniedStatusNotSupport(f"The order in status {order.state} cannot be cancelled.")
+        order.state = "payed"
+        order.challenge_published_ms = None
+        order.process_started_ms = None
+
+    def delete_order(self, order_id: int) -> None:
+        """DeleteCertificateRequest: only failed or cancelled (payed) orders; the plan unit comes back."""
+        order = self.describe_order(order_id)
+        if order.state not in ("verify_fail", "payed"):
+            raise OperationDeniedStatusNotSupport(f"The order in status {order.state} cannot be deleted.")
+        self.packages[order.product_code].used_count -= 1
+        del self.orders[order_id]
+
+    def cancel_certificate_for_package(self, order_id: int) -> None:
+        """CancelCertificateForPackageRequest: revoke an issued certificate and close the order; the
+        plan unit comes back only within 30 days of issuance."""
+        order = self.describe_order(order_id)
+        if order.state != "certificate":
+            raise OperationDeniedStatusNotSupport(
+                f"Only an issued certificate can be revoked; the order is in status {order.state}."
+            )
+        certificate = self.certificates[order.cert_id]
+        if self.clock.now() - ms_to_datetime(certificate.issued_ms) <= QUOTA_REFUND_WINDOW:
+            self.packages[order.product_code].used_count -= 1
+        certificate.revoked = True
+        order.state = "revoked"
+
+    def renew_order(self, order_id: int, csr: str, tags: list[dict]) -> Order:
+        """RenewCertificateOrderForPackageRequest: when the order's certificate is about to expire,
+        place a new order in state payed (applying for it is a console step: control API `advance`)."""
+        order = self.describe_order(order_id)
+        if self.order_status(order) != "WILLEXPIRED":
+            raise OperationDeniedStatusNotSupport(
+                f"Only an order whose certificate is about to expire can be renewed (status "
+                f"{self.order_status(order)})."
+            )
+        domains = self._names_from_csr(csr) if csr else list(order.domains)
+        renewal = self._submit_order(order.product_code, domains, csr, order.validate_type, order.contact,
+                                     order.company_name, tags or order.tags, state="payed")
+        renewal.renewed_from_order_id = order.order_id
+        return renewal
+
+    def list_orders(self, keyword: str, status: str) -> list[Order]:
+        """CPACK orders, newest first. `keyword` is a case-insensitive substring of a domain or of
+        the order's resource (instance) ID, which is what Alibaba documents for Keyword."""
+        result = []
+        for order in sorted(self.orders.values(), key=lambda o: (o.buy_date_ms, o.order_id), reverse=True):
+            self._advance_lazily(order)
+            if status and self.order_status(order) != status:
+                continue
+            if keyword and not _keyword_matches(keyword, order.domains + [order.instance_id]):
+                continue
+            result.append(order)
+        return result
+
+    def order_status(self, order: Order) -> str:
+        if order.state == "certificate":
+            return self.certificate_status(self.certificates[order.cert_id])
+        return ORDER_STATUS[order.state]
+
+    # ----- control hooks -----
+
+    def publish_challenge(self, order_id: int) -> Order:
+        """The customer published the DNS record or file; validation then completes lazily."""
+        order = self._order(order_id)
+        if order.state != "domain_verify":
+            raise OperationDeniedStatusNotSupport(f"The order in status {order.state} has no open challenge.")
+        order.challenge_published_ms = now_ms(self.clock)
+        return self.describe_order(order_id)
+
+    def advance_order(self, order_id: int, target: str | None) -> Order:
+        """Force the next state (payed -> domain_verify -> process -> certificate) or `target`."""
+        order = self.describe_order(order_id)
+        steps = ["payed", "domain_verify", "process", "certificate"]
+        if order.state not in steps[:-1]:
+            raise OperationDeniedStatusNotSupport(f"The order in status {order.state} cannot advance.")
+        target = target or steps[steps.index(order.state) + 1]
+        if target not in steps or steps.index(target) <= steps.index(order.state):
+            raise OperationDeniedStatusNotSupport(f"Cannot advance from {order.state} to {target}.")
+        while order.state != target:
+            self._enter_state(order, steps[steps.index(order.state) + 1])
+        return order
+
+    def fail_order(self, order_id: int) -> Order:
+        order = self.describe_order(order_id)
+        if order.state not in ("domain_verify", "process"):
+            raise OperationDeniedStatusNotSupport(f"The order in status {order.state} cannot fail review.")
+        order.state = "verify_fail"
+        return order
+
+    def set_package(self, product_code: str, total_count: int | None) -> Package | None:
+        """Set a plan's purchased units; None removes the plan (NotFoundPackage from then on)."""
+        _check_product_code(product_code)
+        if total_count is None:
+            self.packages.pop(product_code, None)
+            return None
+        package = self.packages.setdefault(product_code, Package(product_code, 0))
+        package.total_count = int(total_count)
+        return package
+
+    # ----- packages -----
+
+    def describe_package(self, product_code: str) -> Package:
+        product_code = _check_product_code(product_code or DEFAULT_PRODUCT_CODE)
+        package = self.packages.get(product_code)
+        if package is None:
+            raise NotFoundPackage(product_code)
+        return package
+
+    # ----- certificates -----
+
+    def get_certificate(self, cert_id: int) -> Certificate:
+        certificate = self.certificates.get(cert_id)
+        if certificate is None:
+            raise NotFound(f"The certificate {cert_id} does not exist.")
+        return certificate
+
+    def certificate_status(self, certificate: Certificate) -> str:
+        if certificate.revoked:
+            return "REVOKED"
+        not_after = describe_certificate(certificate.certificate_pem).not_after
+        now = self.clock.now()
+        if now >= not_after:
+            return "EXPIRED"
+        if now >= not_after - WILL_EXPIRE_WINDOW:
+            return "WILLEXPIRED"
+        return "ISSUED"
+
+    def list_certificates(self, uploaded_only: bool, keyword: str, status: str,
+                          resource_group_id: str) -> list[Certificate]:
+        """OrderType CERT (issued and uploaded) or UPLOAD; without `status` only valid ones."""
+        wanted = {status} if status else {"ISSUED", "WILLEXPIRED"}
+        result = []
+        for certificate in sorted(self.certificates.values(), key=lambda c: c.cert_id, reverse=True):
+            if uploaded_only and not certificate.upload:
+                continue
+            if self.certificate_status(certificate) not in wanted:
+                continue
+            if resource_group_id and certificate.resource_group_id != resource_group_id:
+                continue
+            info = describe_certificate(certificate.certificate_pem)
+            names = [info.common_name, *info.dns_names, certificate.instance_id, certificate.name]
+            if keyword and not _keyword_matches(keyword, names):
+                continue
+            result.append(certificate)
+        return result
+
+    def upload_certificate(self, name: str, certificate_pem: str, private_key_pem: str, client_token: str,
+                           resource_group_id: str, tags: list[dict]) -> Certificate:
+        """UploadUserCertificate: Name unique (<= 63 chars); key must match the certificate;
+        a repeated ClientToken returns the certificate created with it."""
+        if client_token:
+            for certificate in self.certificates.values():
+                if certificate.upload and certificate.client_token == client_token:
+                    return certificate
+        if not name:
+            raise MissingParameter("Name")
+        if len(name) > MAX_UPLOAD_NAME_LENGTH:
+            raise InvalidParameter("Name", f"The certificate name must be at most {MAX_UPLOAD_NAME_LENGTH} characters.")
+        if any(c.name == name for c in self.certificates.values()):
+            raise InvalidParameter("NameExists", "The certificate name already exists.")
+        if not certificate_pem:
+            raise MissingParameter("Cert")
+        if not private_key_pem:
+            raise MissingParameter("Key")
+        try:
+            describe_certificate(certificate_pem)
+        except ValueError:
+            raise InvalidParameter("Cert", "The certificate is not a valid PEM X.509 certificate.") from None
+        try:
+            matches = private_key_matches(private_key_pem, certificate_pem)
+        except (ValueError, TypeError):
+            raise InvalidParameter("Key", "The private key is not a valid unencrypted PEM key.") from None
+        if not matches:
+            raise InvalidParameter("Key", "The private key does not match the certificate.")
+        self._check_tags(tags)
+        cert_id = self._new_cert_id()
+        certificate = Certificate(
+            cert_id=cert_id, name=name, certificate_pem=certificate_pem.strip() + "\n",
+            private_key_pem=private_key_pem.strip() + "\n", upload=True, created_ms=now_ms(self.clock),
+            instance_id=f"cas-upload-{secrets.token_hex(4)}", resource_group_id=resource_group_id,
+            tags=tags, client_token=client_token,
+        )
+        self.certificates[cert_id] = certificate
+        return certificate
+
+    def delete_certificate(self, cert_id: int) -> None:
+        """DeleteUserCertificate: uploaded, expired or revoked certificates only."""
+        certificate = self.get_certificate(cert_id)
+        if not certificate.upload and self.certificate_status(certificate) not in ("EXPIRED", "REVOKED"):
+            raise OperationDeniedStatusNotSupport(
+                "Only uploaded or expired certificates can be deleted; revoke an issued one instead."
+            )
+        del self.certificates[cert_id]
+
+    # ----- internals -----
+
+    def _submit_order(self, product_code: str, domains: list[str], csr: str, validate_type: str,
+                      contact: dict, company_name: str, tags: list[dict], state: str = "domain_verify") -> Order:
+        if validate_type not in ("DNS", "FILE"):
+            raise InvalidParameter("ValidateType", "ValidateType must be DNS or FILE.")
+        if contact.get("Email") and "@" not in contact["Email"]:
+            raise InvalidParameter("Email", f"The email address {contact['Email']} is not valid.")
+        self._check_tags(tags)
+        package = self.packages.get(product_code)
+        if package is None:
+            raise NotFoundPackage(product_code)
+        if package.remaining <= 0:
+            raise NotRemainCount(product_code)
+        # Consumed on submission, as the SDK docs and the English WithCsr page say.
+        package.used_count += 1
+        order_id = self.next_order_id
+        self.next_order_id += 1
+        order = Order(
+            order_id=order_id, instance_id=f"cas-cn-{secrets.token_hex(6)}", product_code=product_code,
+            domains=domains, validate_type=validate_type, state="payed", buy_date_ms=now_ms(self.clock),
+            csr=csr, contact=contact, company_name=company_name, tags=tags,
+        )
+        self.orders[order_id] = order
+        if state == "domain_verify":
+            self._enter_state(order, "domain_verify")
+        return order
+
+    def _enter_state(self, order: Order, state: str) -> None:
+        if state == "domain_verify":
+            order.challenge_token = _challenge_token(self.clock.now())
+            order.challenge_published_ms = None
+        elif state == "process":
+            order.process_started_ms = now_ms(self.clock)
+        elif state == "certificate":
+            self._issue(order)
+        order.state = state
+
+    def _advance_lazily(self, order: Order) -> None:
+        now = now_ms(self.clock)
+        if order.state == "domain_verify" and order.challenge_published_ms is not None:
+            validated_at = order.challenge_published_ms + int(self.settings["validation_wait"] * 1000)
+            if now >= validated_at:
+                order.state = "process"
+                order.process_started_ms = validated_at
+        if order.state == "process" and order.process_started_ms is not None:
+            if now >= order.process_started_ms + int(self.settings["review_wait"] * 1000):
+                self._enter_state(order, "certificate")
+
+    def _issue(self, order: Order) -> None:
+        private_key_pem = ""
+        csr = order.csr
+        if not csr:
+            private_key_pem, csr = generate_key_and_csr(order.domains)
+        validity = timedelta(days=PRODUCTS[order.product_code].validity_days)
+        issued = self.ca.issue(csr, order.domains, not_after=self.clock.now() + validity)
+        cert_id = self._new_cert_id()
+        self.certificates[cert_id] = Certificate(
+            cert_id=cert_id, name=f"cert-{order.validation_domain}-{cert_id}",
+            certificate_pem=issued.certificate_pem + issued.chain_pem, private_key_pem=private_key_pem,
+            upload=False, created_ms=now_ms(self.clock), order_id=order.order_id,
+            instance_id=order.instance_id, tags=list(order.tags), issued_ms=now_ms(self.clock),
+        )
+        order.cert_id = cert_id
+        self.packages[order.product_code].issued_count += 1
+
+    def _new_cert_id(self) -> int:
+        cert_id = self.next_cert_id
+        self.next_cert_id += 1
+        return cert_id
+
+    def _order(self, order_id: int) -> Order:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"The order {order_id} does not exist.")
+        return order
+
+    def _check_dv_product(self, product_code: str) -> str:
+        product_code = product_code or DEFAULT_PRODUCT_CODE
+        if product_code not in DV_PRODUCT_CODES:
+            raise InvalidParameter(
+                "ProductCode", f"ProductCode {product_code} is not a DV specification; this API issues DV only."
+            )
+        return product_code
+
+    @staticmethod
+    def _require_contact(contact: dict) -> None:
+        for name in ("Username", "Phone", "Email"):
+            if not contact.get(name):
+                raise MissingParameter(name)
+
+    @staticmethod
+    def _check_domains(domains: list[str]) -> list[str]:
+        domains = [d.lower() for d in domains if d]
+        if not domains:
+            raise MissingParameter("Domain")
+        if len(domains) > MAX_DOMAINS:
+            raise InvalidParameter("Domain", f"At most {MAX_DOMAINS} domain names are allowed.")
+        if len(set(domains)) != len(domains):
+            raise InvalidParameter("Domain", "Domain names must not repeat.")
+        for domain in domains:
+            if len(domain) > 253 or not _DOMAIN_RE.fullmatch(domain):
+                raise InvalidParameter("Domain", f"The domain name {domain} is not valid.")
+        wildcards = [d.startswith("*.") for d in domains]
+        if any(wildcards) and not all(wildcards):
+            raise InvalidParameter(
+                "Domain", "Domain names must be all single domain names or all wildcard domain names."
+            )
+        return domains
+
+    def _names_from_csr(self, csr_pem: str) -> list[str]:
+        """The CSR's CN first, then its DNS SANs; checked like Domain."""
+        try:
+            csr = load_csr(csr_pem)
+        except ValueError:
+            raise InvalidParameter("Csr", "The CSR is not a valid PEM certificate signing request.") from None
+        public_key = csr.public_key()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            if public_key.key_size < MIN_RSA_BITS:
+                raise InvalidParameter("Csr", f"An RSA key in the CSR must be at least {MIN_RSA_BITS} bits.")
+        elif not isinstance(public_key, ec.EllipticCurvePublicKey):
+            raise InvalidParameter(
+                "Csr", f"The CSR key algorithm must be RSA or ECC, not {key_algorithm_name(public_key)}."
+            )
+        common_name, dns_names = csr_names(csr)
+        if not common_name:
+            raise InvalidParameter("Csr", "The CSR has no CN (common name).")
+        names = [common_name.lower()] + [n.lower() for n in dns_names if n.lower() != common_name.lower()]
+        return self._check_domains(names)
+
+    @staticmethod
+    def _check_tags(tags: list[dict]) -> None:
+        if len(tags) > MAX_TAGS:
+            raise InvalidParameter("Tags", f"At most {MAX_TAGS} tags are allowed.")
+        for tag in tags:
+            key = tag.get("Key") or ""
+            if not key:
+                raise InvalidParameter("Tags", "A tag key must not be empty.")
+            if len(key) > MAX_TAG_KEY_LENGTH:
+                raise InvalidParameter("Tags", f"A tag key must be at most {MAX_TAG_KEY_LENGTH} characters.")
+            if key.lower().startswith(("aliyun", "acs:")):
+                raise InvalidParameter("Tags", f"The tag key {key} must not start with aliyun or acs:.")
+
+
+def _check_product_code(product_code: str) -> str:
+    if product_code not in PRODUCTS:
+        raise InvalidParameter("ProductCode", f"ProductCode {product_code} is not a valid specification.")
+    return product_code
+
+
+def _challenge_token(now: datetime) -> str:
+    # Same shape as Alibaba's example: a date stamp, then lower-case alphanumerics (64 chars).
+    alphabet = string.ascii_lowercase + string.digits
+    return now.strftime("%Y%m%d") + "000000" + "".join(secrets.choice(alphabet) for _ in range(50))
+
+
+def _keyword_matches(keyword: str, values: list[str]) -> bool:
+    keyword = keyword.lower()
+    return any(keyword in (value or "").lower() for value in values)

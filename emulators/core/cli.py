@@ -1,0 +1,41 @@
+"""Shared command-line plumbing for `python -m emulators.<api>`: port, state file, URL reporting."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from emulators.core.api import ApiEmulator
+from emulators.core.server import EmulatorServer
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, env_prefix: str) -> None:
+    """--port, --state, --url-file and --quiet, each falling back to `<env_prefix>_*` env vars."""
+    parser.add_argument("--port", type=int, default=int(os.environ.get(f"{env_prefix}_PORT", "0")),
+                        help=f"loopback port, 0 = any free port (env {env_prefix}_PORT)")
+    parser.add_argument("--state", default=os.environ.get(f"{env_prefix}_STATE_FILE"),
+                        help=f"JSON file that keeps state across restarts (env {env_prefix}_STATE_FILE)")
+    parser.add_argument("--url-file", default=os.environ.get(f"{env_prefix}_URL_FILE"),
+                        help=f"also write the URL to this file once listening (env {env_prefix}_URL_FILE)")
+    parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+
+
+def serve(api: ApiEmulator, args: argparse.Namespace) -> None:
+    """Run until SIGINT/SIGTERM; prints the URL as the first line on stdout."""
+    # Installed first, so a supervisor's SIGTERM right after start-up still exits cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = EmulatorServer(api, port=args.port, state_file=args.state, log_requests=not args.quiet)
+    if args.url_file:
+        temporary = Path(args.url_file + ".tmp")
+        temporary.write_text(server.url + "\n")
+        os.replace(temporary, args.url_file)  # readers never see a partial URL
+    print(server.url, flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.stop()
