@@ -87,3 +87,12 @@ def test_bad_config_fails_at_preview_naming_the_path_and_creates_nothing(project
     assert up.returncode != 0
     assert moto_list(aws) == []
     assert [r for r in project.resources("bad") if r["type"].startswith("pulumi-python:dynamic")] == []
+
+
+def test_names_above_the_default_quota_warn_at_preview(project, aws):
+    project.init("quota")
+    sans = [f"n{i}.example.com" for i in range(11)]
+    project.write_stack("quota", {"aws": {"certificates": {"big": {"domain": "big.example.com", "sans": sans}}}})
+    result = project.run("preview", stack="quota")
+    assert "certfleet:aws.certificates.big.sans: 12 names is above ACM's default quota of 10" in result.stdout
+    assert moto_list(aws) == []
