@@ -5,6 +5,8 @@ import pulumi
 from components.config import load_from_pulumi
 from components.errors import ConfigError
 from components.fleet import AwsCertificates
+from components.fleet import HuaweiCertificates
+from components.fleet import AlicloudOrders
 
 try:
     fleet = load_from_pulumi()
@@ -18,3 +20,11 @@ for warning in fleet.warnings:
 if fleet.aws is not None:
     aws = AwsCertificates("aws", fleet.aws)
     pulumi.export("aws", {"certificates": aws.summary(), "validationRecords": aws.dns_records()})
+
+if fleet.huaweicloud is not None:
+    huaweicloud = HuaweiCertificates("huaweicloud", fleet.huaweicloud)
+    pulumi.export("huaweicloud", {"certificates": huaweicloud.summary()})
+
+if fleet.alicloud is not None:
+    alicloud = AlicloudOrders("alicloud", fleet.alicloud)
+    pulumi.export("alicloud", {"orders": alicloud.summary()})

@@ -11,6 +11,7 @@ Pitfalls handled here (reference/pulumi-dynamic-providers.md):
 from __future__ import annotations
 
 import pickle
+import random
 import time
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
@@ -31,6 +32,17 @@ class CertfleetResource(Resource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         pickle._Pickler._batch_setitems = _ORIGINAL_BATCH_SETITEMS  # type: ignore[attr-defined]
         super().__init__(provider, name, dict(props), opts)
+
+
+def tell_user(message: str) -> None:
+    """A warning in the `pulumi` CLI's output, from inside the provider process (e.g. "kept ...").
+
+    Outside an engine (provider tests call the methods directly) there is no one to tell: never fail.
+    """
+    try:
+        pulumi.log.warn(message)
+    except Exception:  # noqa: BLE001 - a message must never fail the operation it describes
+        pass
 
 
 def is_unknown(value: Any) -> bool:
@@ -65,3 +77,32 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
         if remaining <= 0:
             raise WaitTimeout(f"gave up after {timeout_seconds:g}s waiting for {what}")
         clock.sleep(min(interval_seconds, remaining))
+
+
+# Retries of one cloud call: exponential backoff with full jitter, never shorter than the server asks.
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+
+
+def backoff_seconds(attempt: int, at_least: float = 0.0) -> float:
+    """Delay before retry number `attempt` (from 0): full jitter under an exponential cap."""
+    return max(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempt)), at_least)
+
+
+def with_retries(send: Callable[[], T], *, errors: tuple[type[BaseException], ...],
+                 retryable: Callable[[Any], bool], to_error: Callable[[Any], Exception],
+                 wait_at_least: Callable[[Any], float] = lambda err: 0.0, clock: type[Clock] = Clock,
+                 attempts: int = MAX_ATTEMPTS) -> T:
+    """Run `send`; on one of `errors` that is `retryable`, wait and run it again, `attempts` times at most.
+
+    Anything else, or the last failure, is raised as `to_error(err)` (a CloudError naming the call).
+    """
+    for attempt in range(attempts):
+        try:
+            return send()
+        except errors as err:
+            if not retryable(err) or attempt == attempts - 1:
+                raise to_error(err) from err
+            clock.sleep(backoff_seconds(attempt, wait_at_least(err)))
+    raise AssertionError("unreachable")

@@ -8,6 +8,10 @@ import pulumi
 
 from components.aws.acm import AcmCertificate
 from components.config import AwsSpec
+from components.config import HuaweiSpec
+from components.huaweicloud.scm import ScmCertificate
+from components.alicloud.cas import CasOrder
+from components.config import AlicloudSpec
 
 # What the stack exports per ACM certificate (also what scripts/report.py prints).
 ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after")
@@ -35,6 +39,27 @@ class AwsCertificates(pulumi.ComponentResource):
         return pulumi.Output.all(*named).apply(merge_records)
 
 
+# What the stack exports per SCM certificate (the private key stays out: it is a secret of the resource).
+SCM_OUTPUTS = ("certificate_id", "order_id", "status", "status_message", "domains", "validation_records",
+               "not_after")
+
+
+class HuaweiCertificates(pulumi.ComponentResource):
+    """All SCM certificates of `certfleet:huaweicloud`, as children of one component."""
+
+    certificates: dict[str, ScmCertificate]
+
+    def __init__(self, name: str, huawei: HuaweiSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("certfleet:huaweicloud:Certificates", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.certificates = {spec.name: ScmCertificate(spec.name, spec, huawei, child)
+                             for spec in huawei.certificates}
+        self.register_outputs({"certificates": self.summary()})
+
+    def summary(self) -> dict[str, Any]:
+        return {name: {key: getattr(cert, key) for key in SCM_OUTPUTS} for name, cert in self.certificates.items()}
+
+
 def merge_records(per_certificate: list[list[tuple[str, dict[str, Any]]]]) -> list[dict[str, Any]]:
     merged: dict[tuple[str, str, str], dict[str, Any]] = {}
     for pairs in per_certificate:
@@ -43,3 +68,23 @@ def merge_records(per_certificate: list[list[tuple[str, dict[str, Any]]]]) -> li
             entry = merged.setdefault(key, {"name": key[0], "type": key[1], "value": key[2], "certificates": []})
             entry["certificates"] = sorted({*entry["certificates"], cert_name})
     return sorted(merged.values(), key=lambda r: r["name"])
+
+
+# What the stack exports per CAS order (also what scripts/report.py prints). private_key is a secret.
+CAS_OUTPUTS = ("order_id", "state", "status_message", "product_code", "domains", "challenge", "not_after", "cert_id",
+               "certificate_pem", "private_key")
+
+
+class AlicloudOrders(pulumi.ComponentResource):
+    """All CAS orders of `certfleet:alicloud`, as children of one component."""
+
+    orders: dict[str, CasOrder]
+
+    def __init__(self, name: str, alicloud: AlicloudSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("certfleet:alicloud:Orders", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, child) for spec in alicloud.orders}
+        self.register_outputs({"orders": self.summary()})
+
+    def summary(self) -> dict[str, Any]:
+        return {name: {key: getattr(order, key) for key in CAS_OUTPUTS} for name, order in self.orders.items()}

@@ -5,6 +5,7 @@
 #   scripts/local.sh [up]        set up, start the servers, `pulumi up`, print the certificate report
 #   scripts/local.sh up --refresh    ... any extra arguments go to pulumi
 #   scripts/local.sh preview | refresh | destroy
+#   scripts/local.sh publish     play the DNS operator: publish every pending challenge on the emulators
 #   scripts/local.sh report      print the report of the last run
 #   scripts/local.sh status      are the local servers running?
 #   scripts/local.sh stop        stop the servers and forget the local state with them
@@ -34,5 +35,6 @@ case "$command" in
     refresh) pulumi refresh --yes --non-interactive "$@"; python scripts/report.py ;;
     destroy) pulumi destroy --yes --non-interactive "$@" ;;
     report)  python scripts/report.py ;;
-    *) echo "unknown command '$command' (up, preview, refresh, destroy, report, status, stop)" >&2; exit 2 ;;
+    publish) pulumi stack output --json | python scripts/local_servers.py publish ;;
+    *) echo "unknown command '$command' (up, preview, refresh, destroy, publish, report, status, stop)" >&2; exit 2 ;;
 esac

@@ -2,6 +2,7 @@
 
     python scripts/local_servers.py start    # idempotent; prints `export ...` lines for the shell
     python scripts/local_servers.py status
+    python scripts/local_servers.py publish  # stack outputs on stdin: publish pending challenges
     python scripts/local_servers.py stop     # stops them and forgets the local stack state with them
 
 The servers and the local stack's state are one unit: moto keeps its objects in memory only, so when the
@@ -33,6 +34,15 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 # Fake credentials for the local servers only. Real ones are never needed or read here.
 LOCAL_AWS_KEY = "certfleet-local-key"
 LOCAL_AWS_SECRET = "certfleet-local-secret"
+LOCAL_HUAWEI_AK = "CERTFLEETLOCALAK"
+LOCAL_HUAWEI_SK = "certfleet-local-huawei-secret"
+LOCAL_HUAWEI_DOMAIN_ID = "certfleetlocaldomain"
+SCM_STATE = LOCAL / "scm.json"       # the SCM emulator's certificates survive its restart
+LOCAL_ALIBABA_KEY_ID = "LTAI5tCERTFLEETLOCAL"
+LOCAL_ALIBABA_KEY_SECRET = "certfleet-local-alibaba-secret"
+# The CAS emulator's orders; reset together with the local stack state (a pending order whose generated
+# key went with a wiped state could never be adopted again).
+CAS_STATE = LOCAL / "cas.json"
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,30 @@ SERVERS = (
         # Certificates stay PENDING_VALIDATION for this long, then ISSUED: long enough to see the pending
         # state and its DNS records, short enough that `up --refresh` a little later shows them issued.
         server_env={"MOTO_ACM_VALIDATION_WAIT": os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")},
+    ),
+    Server(
+        name="scm",
+        command=lambda port: [PYTHON, "-m", "emulators.scm", "--port", str(port), "--ak", LOCAL_HUAWEI_AK,
+                              "--sk", LOCAL_HUAWEI_SK, "--domain-id", LOCAL_HUAWEI_DOMAIN_ID,
+                              "--state", str(SCM_STATE)],
+        health_path="/_emulator/health",
+        env=lambda url: {"CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT": url, "HUAWEICLOUD_SDK_AK": LOCAL_HUAWEI_AK,
+                         "HUAWEICLOUD_SDK_SK": LOCAL_HUAWEI_SK, "HUAWEICLOUD_SDK_DOMAIN_ID": LOCAL_HUAWEI_DOMAIN_ID},
+        # Certificates stay CHECKING until their challenge is published through the control API
+        # (README, "Operations"), so the local stack shows a pending certificate with its DNS records.
+        server_env={},
+    ),
+    Server(
+        name="cas",
+        command=lambda port: [PYTHON, "-m", "emulators.cas", "--port", str(port), "--state", str(CAS_STATE),
+                              "--access-key-id", LOCAL_ALIBABA_KEY_ID, "--access-key-secret", LOCAL_ALIBABA_KEY_SECRET],
+        health_path="/_emulator/health",
+        env=lambda url: {"CERTFLEET_ALICLOUD_CAS_ENDPOINT": url.removeprefix("http://"),
+                         "CERTFLEET_ALICLOUD_CAS_PROTOCOL": "http", "ALIBABA_CLOUD_ACCESS_KEY_ID": LOCAL_ALIBABA_KEY_ID,
+                         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": LOCAL_ALIBABA_KEY_SECRET},
+        # Orders stay in domain_verify until their challenge is published through the control API (README,
+        # "Operations"), so the local stack shows a pending order with its challenge.
+        server_env={},
     ),
 )
 
@@ -127,6 +161,7 @@ def start() -> dict[str, dict]:
         print("[local] servers were not running: starting them afresh and resetting the local stack state",
               file=sys.stderr)
         shutil.rmtree(STATE_DIR)
+        CAS_STATE.unlink(missing_ok=True)
     registry = {s.name: start_server(s) for s in SERVERS}
     REGISTRY.write_text(json.dumps(registry, indent=2))
     return registry
@@ -140,6 +175,26 @@ def exports(registry: dict[str, dict]) -> list[str]:
     return lines
 
 
+def publish_challenges(outputs: dict, registry: dict[str, dict]) -> list[str]:
+    """Play the DNS operator for the local emulators: publish every challenge a pending order shows.
+
+    (moto needs nothing: it issues ACM certificates by itself after its validation wait.)
+    """
+    published = []
+    pending = [("cas", f"orders/{order['order_id']}", f"CAS order {name}")
+               for name, order in ((outputs.get("alicloud") or {}).get("orders") or {}).items()
+               if order.get("state") == "domain_verify" and order.get("order_id")]
+    pending += [("scm", f"certificates/{cert['certificate_id']}", f"SCM certificate {name}")
+                for name, cert in ((outputs.get("huaweicloud") or {}).get("certificates") or {}).items()
+                if cert.get("status") == "CHECKING" and cert.get("certificate_id")]
+    for server, path, label in pending:
+        request = urllib.request.Request(f"{registry[server]['url']}/_emulator/{server}/{path}/publish",
+                                         data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            published.append(label)
+    return published
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "status"
     if command == "start":
@@ -147,7 +202,13 @@ def main(argv: list[str]) -> int:
     elif command == "stop":
         stop_all(load_registry())
         shutil.rmtree(STATE_DIR, ignore_errors=True)
+        SCM_STATE.unlink(missing_ok=True)
+        CAS_STATE.unlink(missing_ok=True)
         print("[local] servers stopped; local stack state removed", file=sys.stderr)
+    elif command == "publish":  # stack outputs (JSON) on stdin
+        published = publish_challenges(json.load(sys.stdin), load_registry())
+        print(f"[local] published the challenges of: {', '.join(published) or 'nothing pending'}",
+              file=sys.stderr)
     elif command == "status":
         registry = load_registry()
         for server in SERVERS:

@@ -31,7 +31,41 @@ def render(outputs: dict[str, Any]) -> str:
         for record in records:
             lines.append(f"  {record['name']} {record['type']} {record['value']}")
             lines.append(f"    for: {', '.join(record['certificates'])}")
+    lines += render_huaweicloud(outputs.get("huaweicloud") or {})
+    lines += render_alicloud(outputs.get("alicloud") or {})
     return "\n".join(lines) if lines else "no certfleet outputs in this stack"
+
+
+def render_huaweicloud(huaweicloud: dict[str, Any]) -> list[str]:
+    certificates = huaweicloud.get("certificates") or {}
+    if not certificates:
+        return []
+    lines = [f"Huawei Cloud SCM certificates ({len(certificates)})"]
+    for name, cert in sorted(certificates.items()):
+        lines.append(f"  {name}: {cert.get('status')}  {cert.get('certificate_id')} (order {cert.get('order_id')})")
+        lines.append(f"    names: {', '.join(cert.get('domains') or [])}")
+        if cert.get("not_after") and cert.get("status") == "ISSUED":
+            lines.append(f"    expires: {cert['not_after']}")
+        lines.append(f"    {cert.get('status_message')}")
+        for record in cert.get("validation_records") or []:
+            lines.append(f"    publish: {record['name']} {record['type']} {record['value']}")
+    return lines
+
+def render_alicloud(alicloud: dict[str, Any]) -> list[str]:
+    orders = alicloud.get("orders") or {}
+    if not orders:
+        return []
+    lines = [f"Alibaba Cloud CAS orders ({len(orders)})"]
+    for name, order in sorted(orders.items()):
+        lines.append(f"  {name}: {order.get('state')}  order {order.get('order_id')} ({order.get('product_code')})")
+        lines.append(f"    names: {', '.join(order.get('domains') or [])}")
+        lines.append(f"    {order.get('status_message')}")
+        challenge = order.get("challenge") or {}
+        if challenge.get("type") == "DNS":
+            lines.append(f"    publish: {challenge['name']} {challenge['record_type']} {challenge['value']}")
+        elif challenge.get("type") == "FILE":
+            lines.append(f"    publish: {challenge['url']} containing {challenge['content']}")
+    return lines
 
 
 def main() -> int:

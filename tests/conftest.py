@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# The SCM emulator's fixtures serve the emulator, provider and e2e layers alike.
+pytest_plugins = ["tests.emulators.conftest_scm"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_AWS_KEY = "certfleet-test-key-AKIA0000"
 TEST_AWS_SECRET = "certfleet-test-secret-0000"

@@ -1,6 +1,6 @@
 """Fixtures for the Huawei Cloud SCM emulator, driven through the official SDK over HTTP.
 
-Load with ``pytest_plugins = ["tests.emulators.conftest_scm"]``. One emulator per test session (per
+Loaded for every test by tests/conftest.py (`pytest_plugins`). One emulator per test session (per
 xdist worker), reset before every test that asks for ``scm_emulator``.
 """
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 # First: the fixture module keeps the SDK's import-time write out of the real HOME.
-pytest.register_assert_rewrite("tests.emulators.conftest_scm")  # imported here and loaded as a plugin
 from tests.emulators.conftest_scm import SCM_AK, SCM_AUTH_TOKEN, SCM_PROJECT_ID, SCM_SK, WireLog, \
     make_scm_client, new_scm_api
 
@@ -34,7 +33,6 @@ from huaweicloudsdkscm.v3.region.scm_region import ScmRegion
 from emulators.core import EmulatorServer
 from emulators.core.testing import ControlAPIError, ControlClient
 
-pytest_plugins = ["tests.emulators.conftest_scm"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"

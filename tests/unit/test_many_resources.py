@@ -6,6 +6,7 @@ program fails with RecursionError after a few hundred dynamic resources.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 
 import pulumi
@@ -25,6 +26,7 @@ class Mocks(pulumi.runtime.Mocks):
 def test_a_thousand_certificates_register_without_recursion_error():
     fleet = load_fleet({"aws": {"certificates": {
         f"c{i}": {"domain": f"s{i}.example.com"} for i in range(1000)}}})
+    asyncio.set_event_loop(asyncio.new_event_loop())  # earlier tests may have closed the current one
     pulumi.runtime.set_mocks(Mocks(), project="certfleet", stack="scale", preview=False)
     from components.fleet import AwsCertificates
 

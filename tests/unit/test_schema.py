@@ -50,3 +50,52 @@ def test_schema_and_model_both_refuse(bad):
         jsonschema.validate(bad, SCHEMA)
     with pytest.raises(config.ConfigError):
         load_fleet(bad)
+
+
+def test_schema_lists_exactly_the_huaweicloud_keys_the_model_accepts():
+    huawei = SCHEMA["properties"]["huaweicloud"]["properties"]
+    assert tuple(sorted(huawei)) == tuple(sorted(config._HUAWEI_KEYS))
+    cert = SCHEMA["$defs"]["scmCertificate"]["properties"]
+    assert tuple(sorted(cert)) == tuple(sorted(config._SCM_CERT_KEYS))
+    assert tuple(sorted(cert["applicant"]["properties"])) == tuple(sorted(config._SCM_APPLICANT_KEYS))
+    assert tuple(sorted(cert["company"]["properties"])) == tuple(sorted(config._SCM_COMPANY_KEYS))
+    assert cert["brand"]["enum"] == list(config.SCM_BRANDS)
+    assert cert["type"]["enum"] == list(config.SCM_TYPES)
+    assert cert["keyAlgorithm"]["enum"] == list(config.SCM_KEY_ALGORITHMS)
+
+
+def test_local_stack_has_huaweicloud_certificates():
+    assert len(load_fleet(local_stack_values()).huaweicloud.certificates) >= 1
+
+
+def test_schema_lists_exactly_the_alicloud_keys_the_model_accepts():
+    alicloud = SCHEMA["properties"]["alicloud"]["properties"]
+    assert tuple(sorted(alicloud)) == tuple(sorted(config._ALICLOUD_KEYS))
+    order = SCHEMA["$defs"]["casOrder"]["properties"]
+    assert tuple(sorted(order)) == tuple(sorted(config._CAS_ORDER_KEYS))
+    assert tuple(sorted(SCHEMA["$defs"]["casContact"]["properties"])) == tuple(sorted(config._CAS_CONTACT_KEYS))
+    assert order["productCode"]["enum"] == list(config.CAS_PRODUCT_CODES)
+    assert order["api"]["enum"] == list(config.CAS_APIS)
+    assert order["keyAlgorithm"]["enum"] == list(config.keys.KEY_ALGORITHMS)
+
+
+@pytest.mark.parametrize("bad", [
+    {"alicloud": {"ordres": {}}},
+    {"alicloud": {"orders": {"x": {"domains": ["a.example.cn"]}}}},
+    {"alicloud": {"orders": {"x": {"productCode": "digicert-free-1-free",
+                                   "domains": [f"n{i}.example.cn" for i in range(6)]}}}},
+    {"alicloud": {"orders": {"x": {"productCode": "symantec-ov-1-personal", "api": "withCsr", "csr": "generate",
+                                   "domains": ["a.example.cn"]}}}},
+    {"alicloud": {"orders": {"x": {"productCode": "digicert-free-1-free", "domains": ["a.example.cn"],
+                                   "csr": "make-one"}}}},
+])
+def test_schema_and_model_both_refuse_alicloud(bad):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+    with pytest.raises(config.ConfigError):
+        load_fleet(bad)
+
+
+def test_local_stack_has_alicloud_orders():
+    orders = load_fleet(local_stack_values()).alicloud.orders
+    assert {o.csr for o in orders} >= {"cas", "generate"} and {o.api for o in orders} == {"forPackage", "withCsr"}

@@ -1,0 +1,401 @@
+"""Alibaba Cloud CAS: certificate orders from a resource plan (seeds 001 and 004).
+
+Environment: see components/alicloud/client.py (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, endpoint override).
+RAM actions used: yundun-cert:CreateCertificateForPackageRequest, yundun-cert:CreateCertificateWithCsrRequest,
+  yundun-cert:DescribeCertificateState, yundun-cert:DescribePackageState, yundun-cert:ListUserCertificateOrder,
+  yundun-cert:CancelOrderRequest, yundun-cert:DeleteCertificateRequest and, only with revokeOnDelete,
+  yundun-cert:CancelCertificateForPackageRequest.
+
+Which API: `api: withCsr` -> CreateCertificateWithCsrRequest (DV plans, CSR and contact required); otherwise
+CreateCertificateForPackageRequest with the user's CSR, a CSR certfleet generates (`csr: generate`; the key
+is a secret output), or no CSR (CAS makes the key and returns it, also a secret output, once issued).
+
+Lifecycle:
+- check: a new order whose plan has no unit left (DescribePackageState) fails at preview. Only when
+  credentials are set: a pull-request preview without them skips the check, without an error.
+- create: look before you buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder neither
+  returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
+  (`ProductCode`); config guarantees a name belongs to one order of the stack. A pending (CHECKING) match is
+  adopted: an interrupted earlier run placed it. If the Create call itself fails in a way that leaves it
+  open whether the order was placed (lost response, 5xx), the list is read again for a match bought since
+  the call started. Then bounded waits for the challenge and (optionally) issuance; a wait that runs out,
+  or any error once the order exists, never fails the create: the order is recorded with its state and a
+  message, and `pulumi up --refresh` resumes.
+- read (refresh): follows DescribeCertificateState; a vanished order is removed from state.
+- diff: every order input replaces, **delete before replace**: the old pending order is cancelled and
+  deleted (its plan unit comes back) before the new one is bought, so the new create can never mistake the
+  old order for its own. An issued old certificate is kept (or revoked with revokeOnDelete) as on destroy.
+  A failed, cancelled or revoked order is replaced by the next `pulumi up`.
+- delete: pending -> CancelOrderRequest then DeleteCertificateRequest (plan unit back); failed or cancelled
+  -> DeleteCertificateRequest; issued -> kept, unless revokeOnDelete (CancelCertificateForPackageRequest).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+import pulumi
+from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
+                            UpdateResult)
+
+from components import keys
+from components.alicloud import client as cas_api
+from components.config import AlicloudSpec, CasOrderSpec
+from components.dynamic import CertfleetResource, Clock, changed_keys, tell_user, wait_for
+from components.errors import CertfleetError, CloudError, WaitTimeout
+
+REPLACE_KEYS = ("product_code", "api", "domains", "validation", "csr_mode", "csr_pem", "key_algorithm", "contact",
+                "company_name", "tags")
+INPUT_KEYS = ("order_name",) + REPLACE_KEYS + ("revoke_on_delete", "issued_timeout_seconds")
+OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
+               "private_key", "csr")
+PENDING_STATES = ("domain_verify", "process")
+# Orders that can never be issued any more: the next `pulumi up` replaces them.
+DEAD_STATES = ("verify_fail", "payed", "unknow")
+CHALLENGE_TIMEOUT_SECONDS = 60
+POLL_SECONDS = 2.0
+# How far the CAS clock may be behind ours when a lost Create is looked for by BuyDate.
+CLOCK_SLACK_MS = 5 * 60 * 1000
+
+
+def _models() -> Any:
+    from alibabacloud_cas20200407 import models
+    return models
+
+
+def order_label(props: Mapping[str, Any]) -> str:
+    return f"order '{props.get('order_name')}'"
+
+
+# --- pure helpers ---------------------------------------------------------------------------------------
+
+def same_names(listed_domain: str, domains: list[str]) -> bool:
+    """ListUserCertificateOrder's `Domain` (comma-joined, CN first) names exactly these names."""
+    listed = [d.strip().lower() for d in (listed_domain or "").split(",") if d.strip()]
+    return bool(listed) and listed[0] == domains[0] and set(listed) == set(domains)
+
+
+def challenge_of(state: Any, domains: list[str]) -> dict[str, Any] | None:
+    """The DNS record or file to publish, from a DescribeCertificateState body in domain_verify."""
+    if (state.type or "").lower() != "domain_verify":
+        return None
+    base = domains[0].removeprefix("*.")
+    if (state.validate_type or "").upper() == "FILE" or state.uri:
+        domain = state.domain or base
+        return {"type": "FILE", "domain": domain, "uri": state.uri, "content": state.content,
+                "url": f"http://{domain}{state.uri}"}
+    if not state.record_value:
+        return None  # CAS has not published the challenge yet
+    record = (state.record_domain or "_dnsauth").rstrip(".").lower()
+    name = record if record == base or record.endswith("." + base) else f"{record}.{base}"
+    return {"type": "DNS", "record_type": state.record_type or "TXT", "name": name, "value": state.record_value}
+
+
+def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
+                   not_after: str | None) -> str:
+    if state == "certificate":
+        keep = ("destroy revokes it (revokeOnDelete: true)" if revoke_on_delete
+                else "destroy keeps it (set revokeOnDelete: true to revoke it instead)")
+        return f"issued, expires {not_after}; {keep}"
+    if state == "domain_verify":
+        if not challenge:
+            return "CAS has not published the validation challenge yet; run `pulumi up --refresh`"
+        where = (f"DNS {challenge['record_type']} record {challenge['name']} = {challenge['value']}"
+                 if challenge["type"] == "DNS" else f"the file {challenge['url']} with the given content")
+        return f"waiting for domain validation: publish {where}; `pulumi up --refresh` then picks up the certificate"
+    if state == "process":
+        return "validated; the CA is reviewing the order; `pulumi up --refresh` picks up the certificate"
+    if state == "verify_fail":
+        return ("the CA rejected the order (verify_fail): the next `pulumi up` deletes it (the plan unit comes "
+                "back) and places a new one")
+    if state == "payed":
+        return "the order was cancelled outside certfleet (payed): the next `pulumi up` replaces it"
+    if state == "unknow":
+        return "CAS reports the order as unknown (revoked?): the next `pulumi up` replaces it"
+    return state
+
+
+def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
+    """The config's main rules again, for resources built without components/config.py."""
+    failures = []
+    domains = news.get("domains")
+    if isinstance(domains, list):
+        if not 1 <= len(domains) <= 5:
+            failures.append(CheckFailure("domains", f"an order has 1 to 5 names, got {len(domains)}"))
+        wildcards = [str(d).startswith("*.") for d in domains]
+        if any(wildcards) and not all(wildcards):
+            failures.append(CheckFailure("domains", "CAS does not mix wildcard and single names in one order"))
+    if news.get("api") == "withCsr" and news.get("csr_mode") == "cas":
+        failures.append(CheckFailure("csr_mode", "CreateCertificateWithCsrRequest needs a CSR"))
+    return failures
+
+
+# --- the provider -----------------------------------------------------------------------------------------
+
+class CasOrderProvider(ResourceProvider):
+    """Dynamic provider for one CAS order. Holds no state: everything it needs is in the props."""
+
+    clock = Clock
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = check_inputs(news)
+        buys = not olds or bool(changed_keys(olds, news, REPLACE_KEYS))
+        if buys and not failures and cas_api.Config.available():
+            failures += self._quota_failures(news)
+        return CheckResult(news, failures)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = changed_keys(olds, news, REPLACE_KEYS)
+        if olds.get("state") in DEAD_STATES:
+            return DiffResult(changes=True, replaces=replaces or ["state"], delete_before_replace=True)
+        if not changed_keys(olds, news, INPUT_KEYS):
+            return DiffResult(changes=False)
+        return DiffResult(changes=None, replaces=replaces, delete_before_replace=True)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        cas = cas_api.cas_client()
+        resource = order_label(props)
+        private_key, csr = None, props.get("csr_pem")
+        existing = self._find_pending_order(cas, props)
+        if existing is not None and props["csr_mode"] == "generate":
+            raise CertfleetError(
+                f"alicloud: {resource}: CAS order {existing} for {', '.join(props['domains'])} "
+                f"({props['product_code']}) is pending, probably placed by an interrupted run whose generated key "
+                f"was lost. certfleet does not buy a second order: cancel and delete order {existing} in the CAS "
+                f"console (the plan unit comes back), then run `pulumi up` again")
+        if existing is not None:
+            order_id = existing
+        else:
+            if props["csr_mode"] == "generate":
+                private_key, csr = keys.generate_key_and_csr(list(props["domains"]), props["key_algorithm"])
+            order_id = self._buy(cas, props, csr, resource)
+        outs = self._settle(cas, order_id, {**props, "private_key": private_key, "csr": csr}, resource)
+        return CreateResult(str(order_id), outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        cas = cas_api.cas_client()
+        state = self._describe(cas, id_, order_label(props))
+        if state is None:
+            return ReadResult("", {})  # gone out of band: the engine drops it, `up` orders again
+        outs = self._outputs(id_, state, props)
+        return ReadResult(id_, outs, {k: props.get(k) for k in INPUT_KEYS})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Only revokeOnDelete and the wait budget change in place; neither is a CAS call.
+        cas = cas_api.cas_client()
+        carried = {k: olds.get(k) for k in ("private_key", "csr")}
+        return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news)))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        cas = cas_api.cas_client()
+        resource = order_label(props)
+        state = self._describe(cas, id_, resource)
+        if state is None:
+            return
+        kind = (state.type or "").lower()
+        request = {"order_id": int(id_)}
+        models = _models()
+        if kind in PENDING_STATES:
+            cas_api.call("CancelOrderRequest", resource,
+                         lambda: cas.cancel_order_request(models.CancelOrderRequestRequest(**request)),
+                         clock=self.clock)
+            kind = "payed"
+        if kind in ("payed", "verify_fail"):
+            # Gives the plan unit back (reference §6.5).
+            cas_api.call("DeleteCertificateRequest", resource,
+                         lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
+                         clock=self.clock)
+        elif kind == "certificate" and props.get("revoke_on_delete"):
+            cas_api.call("CancelCertificateForPackageRequest", resource,
+                         lambda: cas.cancel_certificate_for_package_request(
+                             models.CancelCertificateForPackageRequestRequest(**request)), clock=self.clock)
+        elif kind == "certificate":
+            tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept; "
+                 f"set revokeOnDelete: true to revoke it on destroy")
+
+    # --- steps ---
+
+    def _quota_failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        """A preview-time failure when the plan has no unit left; silent when CAS cannot be asked."""
+        try:
+            cas = cas_api.cas_client()
+            request = _models().DescribePackageStateRequest(product_code=news["product_code"])
+            body = cas_api.call("DescribePackageState", order_label(news),
+                                lambda: cas.describe_package_state(request), clock=self.clock).body
+        except CloudError as err:
+            if err.code == "NotFoundPackage":
+                return [CheckFailure("product_code", f"no resource plan for {news['product_code']} in this "
+                                                     f"account: buy one before ordering")]
+            return []  # unreachable or not allowed: the create reports it with the cloud's error
+        except CertfleetError:
+            return []
+        remaining = (body.total_count or 0) - (body.used_count or 0)
+        if remaining < 1:
+            return [CheckFailure("product_code", f"the {news['product_code']} plan has no unit left "
+                                                 f"({body.used_count} of {body.total_count} used): "
+                                                 f"buy more before ordering")]
+        return []
+
+    def _find_pending_order(self, cas: Any, props: Mapping[str, Any], bought_since_ms: int | None = None) -> int | None:
+        """The newest pending order with these names and plan (see the module docstring)."""
+        models = _models()
+        resource = order_label(props)
+        matches: list[tuple[int, int]] = []
+        page, seen = 1, 0
+        while True:
+            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=props["domains"][0],
+                                                             current_page=page, show_size=100)
+            body = cas_api.call("ListUserCertificateOrder", resource,
+                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
+            items = body.certificate_order_list or []
+            for item in items:
+                if (item.product_code == props["product_code"] and same_names(item.domain, props["domains"])
+                        and item.status == "CHECKING"
+                        and (bought_since_ms is None or (item.buy_date or 0) >= bought_since_ms)):
+                    matches.append((item.buy_date or 0, item.order_id))
+            seen += len(items)
+            if not items or seen >= (body.total_count or 0):
+                break
+            page += 1
+        return max(matches)[1] if matches else None
+
+    def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str) -> int:
+        models = _models()
+        contact = props.get("contact") or {}
+        tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
+        common = dict(product_code=props["product_code"], validate_type=props["validation"],
+                      username=contact.get("name"), email=contact.get("email"), phone=contact.get("phone"))
+        if props["api"] == "withCsr":
+            action = "CreateCertificateWithCsrRequest"
+            request = models.CreateCertificateWithCsrRequestRequest(
+                csr=csr, tags=[models.CreateCertificateWithCsrRequestRequestTags(key=t["Key"], value=t["Value"])
+                               for t in tags] or None, **common)
+            send = lambda: cas.create_certificate_with_csr_request(request)  # noqa: E731
+        else:
+            action = "CreateCertificateForPackageRequest"
+            request = models.CreateCertificateForPackageRequestRequest(
+                csr=csr, domain=",".join(props["domains"]), company_name=props.get("company_name"),
+                tags=[models.CreateCertificateForPackageRequestRequestTags(key=t["Key"], value=t["Value"])
+                      for t in tags] or None, **common)
+            send = lambda: cas.create_certificate_for_package_request(request)  # noqa: E731
+        started_ms = int(time.time() * 1000) - CLOCK_SLACK_MS
+        try:
+            order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
+        except CloudError as err:
+            if not cas_api.is_transient(err.__cause__):
+                raise
+            # The order may have been placed and only the answer lost: look before buying again.
+            order_id = self._find_pending_order(cas, props, bought_since_ms=started_ms)
+            if order_id is None:
+                raise
+        if not order_id:
+            raise CloudError("alicloud", f"cas.{action}", resource, "MissingOrderId", "the answer had no OrderId")
+        return int(order_id)
+
+    def _describe(self, cas: Any, order_id: int | str, resource: str) -> Any | None:
+        request = _models().DescribeCertificateStateRequest(order_id=int(order_id))
+        try:
+            return cas_api.call("DescribeCertificateState", resource,
+                                lambda: cas.describe_certificate_state(request), clock=self.clock).body
+        except CloudError as err:
+            if err.code == "NotFound":
+                return None
+            raise
+
+    def _settle(self, cas: Any, order_id: int, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
+        """Bounded waits for the challenge, then (optionally) for issuance. Never fails: money was spent."""
+        domains = list(props["domains"])
+
+        def current() -> Any:
+            state = self._describe(cas, order_id, resource)
+            if state is None:
+                raise CloudError("alicloud", "cas.DescribeCertificateState", resource, "NotFound",
+                                 f"order {order_id} disappeared while certfleet was waiting for it")
+            return state
+
+        def has_challenge(s: Any) -> bool:
+            return (s.type or "").lower() != "domain_verify" or challenge_of(s, domains) is not None
+
+        def finished(s: Any) -> bool:
+            return (s.type or "").lower() not in PENDING_STATES
+
+        try:
+            try:
+                state = wait_for(f"{resource} validation challenge",
+                                 lambda: (s if has_challenge(s := current()) else None),
+                                 CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+                if props.get("issued_timeout_seconds"):
+                    state = wait_for(f"{resource} to be issued", lambda: (s if finished(s := current()) else None),
+                                     props["issued_timeout_seconds"], POLL_SECONDS, self.clock)
+            except WaitTimeout:
+                state = current()
+        except CertfleetError as err:
+            # The order exists (and is paid for): record it, say what went wrong; refresh resumes.
+            return {**self._outputs(str(order_id), None, props), "state": "unknown",
+                    "status_message": f"order {order_id} placed, but reading it failed: {err}; "
+                                      f"run `pulumi up --refresh`"}
+        return self._outputs(str(order_id), state, props)
+
+    def _outputs(self, order_id: str, state: Any | None, props: Mapping[str, Any]) -> dict[str, Any]:
+        domains = list(props["domains"])
+        kind = (state.type or "").lower() if state is not None else "unknown"
+        challenge = challenge_of(state, domains) if state is not None else None
+        certificate = (state.certificate or None) if state is not None and kind == "certificate" else None
+        not_after = keys.certificate_not_after(certificate) if certificate else None
+        # Ours when certfleet generated it; CAS's when it made the key (returned once issued); else None.
+        private_key = props.get("private_key") or (state.private_key if certificate and state.private_key else None)
+        return {
+            **{k: props.get(k) for k in INPUT_KEYS},
+            "order_id": order_id,
+            "state": kind,
+            "status_message": status_message(kind, challenge, bool(props.get("revoke_on_delete")), not_after),
+            "challenge": challenge,
+            "certificate_pem": certificate,
+            "not_after": not_after,
+            "cert_id": (state.cert_id or None) if certificate else None,
+            "private_key": private_key,
+            "csr": props.get("csr") or props.get("csr_pem"),
+        }
+
+
+# --- the resource -------------------------------------------------------------------------------------------
+
+class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
+    """A CAS certificate order. Type token: pulumi-python:dynamic/alicloud:CasOrder."""
+
+    order_id: pulumi.Output[str]
+    state: pulumi.Output[str]
+    status_message: pulumi.Output[str]
+    challenge: pulumi.Output[dict]
+    certificate_pem: pulumi.Output[str]
+    not_after: pulumi.Output[str]
+    cert_id: pulumi.Output[str]
+    private_key: pulumi.Output[str]
+    csr: pulumi.Output[str]
+
+    def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # The private key is encrypted in state and masked in every preview, output and log.
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
+        super().__init__(CasOrderProvider(), name, {**order_inputs(spec, alicloud), **dict.fromkeys(OUTPUT_KEYS)},
+                         pulumi.ResourceOptions.merge(opts, secret))
+
+
+def order_inputs(spec: CasOrderSpec, alicloud: AlicloudSpec) -> dict[str, Any]:
+    """The provider's inputs for one order of the config model."""
+    return {
+        "order_name": spec.name,
+        "product_code": spec.product_code,
+        "api": spec.api,
+        "domains": list(spec.domains),
+        "validation": spec.validation,
+        "csr_mode": spec.csr,
+        "csr_pem": spec.csr_pem,
+        "key_algorithm": spec.key_algorithm,
+        "contact": {"name": spec.contact.name, "email": spec.contact.email, "phone": spec.contact.phone},
+        "company_name": spec.company_name,
+        "tags": dict(spec.tags),
+        "revoke_on_delete": spec.revoke_on_delete,
+        "issued_timeout_seconds": alicloud.issued_timeout_seconds,
+    }

@@ -1,0 +1,132 @@
+"""Alibaba Cloud CAS SDK plumbing (`alibabacloud-cas20200407`): credentials and endpoint from the
+environment, one lazily built client per process, bounded retries, SDK exceptions turned into CloudError.
+
+Environment (read in the provider process, never stored in state):
+  ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET   access key pair (required)
+  ALIBABA_CLOUD_SECURITY_TOKEN            optional, for STS credentials
+  CERTFLEET_ALICLOUD_CAS_ENDPOINT         endpoint override as host:port (the local default points it at the
+                                          CAS emulator); default cas.aliyuncs.com
+  CERTFLEET_ALICLOUD_CAS_PROTOCOL         https (default) or http (the emulator)
+
+The SDK sends every call through HTTP(S)_PROXY and ignores NO_PROXY (reference/alibaba-cas.md §1.1):
+unset those variables when the endpoint is on loopback (the tests do).
+
+Retries (reference/alibaba-cas.md §5, §8): the SDK's own retries are off. Throttling (`Throttling*`, or a
+`ThrottlingException` carrying `x-acs-retry-after` in ms) and 5xx / transport errors are retried with
+exponential backoff and full jitter, waiting at least the server's retry-after, at most MAX_ATTEMPTS times.
+A call that spends money (Create*) is retried only on throttling, which is answered before anything is
+done; any other failure of such a call is left to the caller, who must look before buying again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from components.dynamic import Clock, with_retries
+from components.errors import CertfleetError, CloudError
+
+ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+ENV_SECURITY_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
+ENV_ENDPOINT = "CERTFLEET_ALICLOUD_CAS_ENDPOINT"
+ENV_PROTOCOL = "CERTFLEET_ALICLOUD_CAS_PROTOCOL"
+DEFAULT_ENDPOINT = "cas.aliyuncs.com"
+
+THROTTLED_CODE_PREFIXES = ("Throttling", "Rejected.Throttling")
+SERVER_CODES = ("ServiceUnavailable", "InternalError", "InternalFailure")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Config:
+    access_key_id: str
+    access_key_secret: str
+    security_token: str | None
+    endpoint: str
+    protocol: str
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        key_id, secret = os.environ.get(ENV_ACCESS_KEY_ID, ""), os.environ.get(ENV_ACCESS_KEY_SECRET, "")
+        if not key_id or not secret:
+            raise CertfleetError(f"alicloud: set {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET} "
+                                 f"(CAS needs an access key pair)")
+        protocol = os.environ.get(ENV_PROTOCOL, "https").lower()
+        if protocol not in ("http", "https"):
+            raise CertfleetError(f"alicloud: {ENV_PROTOCOL} must be http or https, got {protocol!r}")
+        return cls(access_key_id=key_id, access_key_secret=secret,
+                   security_token=os.environ.get(ENV_SECURITY_TOKEN) or None,
+                   endpoint=os.environ.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT, protocol=protocol)
+
+    @staticmethod
+    def available() -> bool:
+        """Are credentials set? (PR previews run without them: then nothing calls CAS at preview.)"""
+        return bool(os.environ.get(ENV_ACCESS_KEY_ID) and os.environ.get(ENV_ACCESS_KEY_SECRET))
+
+
+_clients: dict[Config, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def cas_client() -> Any:
+    """The process's CAS client for the current environment (SDK clients cannot be pickled into state)."""
+    config = Config.from_env()
+    with _clients_lock:
+        if config not in _clients:
+            _clients[config] = _build(config)
+        return _clients[config]
+
+
+def _build(config: Config) -> Any:
+    from alibabacloud_cas20200407.client import Client
+    from alibabacloud_tea_openapi.models import Config as SdkConfig
+
+    return Client(SdkConfig(access_key_id=config.access_key_id, access_key_secret=config.access_key_secret,
+                            security_token=config.security_token, endpoint=config.endpoint,
+                            protocol=config.protocol))
+
+
+# --- calls ---------------------------------------------------------------------------------------------
+
+def error_code(err: Exception) -> str:
+    return str(getattr(err, "code", None) or type(err).__name__)
+
+
+def _status(err: Exception) -> int:
+    return int(getattr(err, "status_code", 0) or 0)
+
+
+def is_throttled(err: Exception) -> bool:
+    from alibabacloud_tea_openapi.exceptions import ThrottlingException
+    return isinstance(err, ThrottlingException) or error_code(err).startswith(THROTTLED_CODE_PREFIXES)
+
+
+def is_transient(err: Exception) -> bool:
+    """A server error or a transport failure: the call may or may not have been carried out."""
+    from darabonba.exceptions import UnretryableException
+    return (_status(err) >= 500 or error_code(err) in SERVER_CODES
+            or isinstance(err, (UnretryableException, ConnectionError, TimeoutError)))
+
+
+def call(action: str, resource: str, send: Callable[[], T], *, spends_money: bool = False,
+         clock: type[Clock] = Clock) -> T:
+    """Run one SDK call (`send`) with retries; raise CloudError("alicloud", "cas.<action>", resource, ...)."""
+    from Tea.exceptions import TeaException
+
+    return with_retries(
+        send, errors=(TeaException, ConnectionError, TimeoutError),
+        retryable=lambda err: is_throttled(err) or (is_transient(err) and not spends_money),
+        wait_at_least=lambda err: (getattr(err, "retry_after", None) or 0) / 1000,  # x-acs-retry-after, ms
+        to_error=lambda err: to_cloud_error(action, resource, err), clock=clock)
+
+
+def to_cloud_error(action: str, resource: str, err: Exception) -> CloudError:
+    message = getattr(err, "message", None) or str(err)
+    inner = getattr(err, "inner_exception", None)
+    if inner is not None and not getattr(err, "code", None):
+        message = f"{message} ({inner})"
+    return CloudError("alicloud", f"cas.{action}", resource, error_code(err), str(message))

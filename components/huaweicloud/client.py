@@ -1,0 +1,124 @@
+"""Huawei Cloud SCM SDK plumbing: credentials and endpoint from the environment, one lazily built client per
+process, bounded retries, and SDK exceptions turned into CloudError.
+
+Environment (read in the provider process, never stored in state):
+  HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK    access key pair (required; SCM needs GlobalCredentials)
+  HUAWEICLOUD_SDK_DOMAIN_ID                 account (domain) id; set it, or the SDK first asks IAM for it
+  HUAWEICLOUD_SDK_SECURITY_TOKEN            optional, for temporary credentials
+  CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT        endpoint override (the local default points it at the emulator);
+                                            default https://scm.<region>.myhuaweicloud.com
+
+Retries (reference/huawei-scm.md §9): throttling (HTTP 429 whatever the error code: for GET/PUT/DELETE
+urllib3 swallows the body and the SDK reports error_code "429"; for POST it is APIGW.0308), SCM.0016
+("order exception", seen right after a purchase) and 5xx are retried with exponential backoff and full
+jitter, at most MAX_ATTEMPTS times. A call that must not run twice (buy) is retried only on 429, which
+the gateway answers before the request reaches SCM.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from components.dynamic import Clock, with_retries
+from components.errors import CertfleetError, CloudError
+
+ENV_AK = "HUAWEICLOUD_SDK_AK"
+ENV_SK = "HUAWEICLOUD_SDK_SK"
+ENV_DOMAIN_ID = "HUAWEICLOUD_SDK_DOMAIN_ID"
+ENV_SECURITY_TOKEN = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+ENV_ENDPOINT = "CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT"
+
+THROTTLED_CODES = ("APIGW.0308",)
+TRANSIENT_CODES = ("SCM.0016",)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Config:
+    ak: str
+    sk: str
+    domain_id: str | None
+    security_token: str | None
+    endpoint: str
+
+    @classmethod
+    def from_env(cls, region: str) -> "Config":
+        ak, sk = os.environ.get(ENV_AK, ""), os.environ.get(ENV_SK, "")
+        if not ak or not sk:
+            # Empty keys would make the SDK query ECS metadata; say what is missing instead.
+            raise CertfleetError(f"huaweicloud: set {ENV_AK} and {ENV_SK} (SCM needs an access key pair)")
+        return cls(ak=ak, sk=sk, domain_id=os.environ.get(ENV_DOMAIN_ID) or None,
+                   security_token=os.environ.get(ENV_SECURITY_TOKEN) or None,
+                   endpoint=os.environ.get(ENV_ENDPOINT) or f"https://scm.{region}.myhuaweicloud.com")
+
+
+_clients: dict[Config, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def scm_client(region: str) -> Any:
+    """The process's ScmClient for this region's configuration (SDK clients cannot be pickled into state)."""
+    config = Config.from_env(region)
+    with _clients_lock:
+        if config not in _clients:
+            _clients[config] = _build(config)
+        return _clients[config]
+
+
+def _build(config: Config) -> Any:
+    from huaweicloudsdkcore.auth.credentials import GlobalCredentials
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+    from huaweicloudsdkscm.v3 import ScmClient
+
+    credentials = GlobalCredentials(config.ak, config.sk, config.domain_id)
+    if config.security_token:
+        credentials = credentials.with_security_token(config.security_token)
+    http_config = HttpConfig.get_default_config()
+    http_config.retry_times = 0  # retries happen in `call`, where every attempt is counted and bounded
+    http_config.timeout = (10, 60)
+    return ScmClient.new_builder().with_http_config(http_config).with_credentials(credentials) \
+        .with_endpoint(config.endpoint).build()
+
+
+# --- calls ----------------------------------------------------------------------------------------------
+
+def error_code(err: Exception) -> str:
+    return str(getattr(err, "error_code", None) or type(err).__name__)
+
+
+def is_throttled(err: Exception) -> bool:
+    return getattr(err, "status_code", None) == 429 or error_code(err) in THROTTLED_CODES
+
+
+def is_transient(err: Exception) -> bool:
+    from huaweicloudsdkcore.exceptions.exceptions import ConnectionException, RequestTimeoutException
+
+    status = getattr(err, "status_code", None) or 0
+    return (is_throttled(err) or error_code(err) in TRANSIENT_CODES or status >= 500
+            or isinstance(err, (ConnectionException, RequestTimeoutException)))
+
+
+def to_cloud_error(operation: str, resource: str, err: Exception) -> CloudError:
+    """Names the call, the resource and SCM's own code; keeps the request id for support tickets."""
+    message = str(getattr(err, "error_msg", None) or err)
+    request_id = getattr(err, "request_id", None)
+    if request_id:
+        message = f"{message} (request id {request_id})"
+    return CloudError("huaweicloud", f"scm.{operation}", resource, error_code(err), message)
+
+
+def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bool = True,
+         clock: type[Clock] = Clock) -> T:
+    """Run one SDK call. Retries what is worth retrying (see the module docstring); raises CloudError.
+
+    `may_repeat=False` for calls that must not run twice: those are retried only when throttled.
+    """
+    from huaweicloudsdkcore.exceptions.exceptions import SdkException
+
+    return with_retries(send, errors=(SdkException,),
+                        retryable=is_throttled if not may_repeat else is_transient,
+                        to_error=lambda err: to_cloud_error(operation, resource, err), clock=clock)

@@ -1,0 +1,408 @@
+"""Huawei Cloud SCM: certificates bought (seed 002, v3 buy) and applied for, with DNS or EMAIL validation.
+
+Environment: see components/huaweicloud/client.py (HUAWEICLOUD_SDK_AK/SK/DOMAIN_ID,
+CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT).
+API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:cert:get (ShowCertificate),
+  scm:cert:export, scm:cert:cancel (CancelCertificateRequest), scm:cert:unsubscribe, scm:cert:delete
+  (only with onDestroy: delete), scm:tag:list / scm:tag:create (ListCertificatesByTag,
+  BatchCreateOrDeleteTags).
+
+Lifecycle:
+- create: look for a certificate this resource already bought (tags written atomically with the purchase,
+  found with ListCertificatesByTag) and adopt it; else buy one (order_number 1). A lost answer to the
+  buy is never retried blindly: certfleet looks again and adopts what the purchase created. Then apply
+  (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded) for the
+  validation records and optionally for ISSUED. Once money is spent the create never fails: an apply
+  error or a wait that runs out is recorded in `status`/`status_message`, and the next `pulumi up`
+  (or `up --refresh`) continues.
+- read (refresh): follows the status; 404 -> gone from state. Once ISSUED the certificate, chain and
+  expiry are exported; the private key is a secret output (ResourceOptions.additional_secret_outputs).
+- update: tags, applicant, validation method and timeouts in place; a certificate still PAID or UNPASSED
+  is applied for (again). Brand, type, domain type, years, names or CSR source replace (a new purchase).
+- delete: an application under review is withdrawn (cancel-cert), then a PAID certificate is refunded
+  (unsubscribe). An issued certificate is kept unless onDestroy is "delete"; `status_message` says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any, Mapping
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from components.config import HuaweiSpec, ScmCertificateSpec
+from components.dynamic import CertfleetResource, Clock, changed_keys, tell_user, wait_for
+from components.errors import CloudError, WaitTimeout
+from components.huaweicloud import client as scm_api
+from components.keys import generate_key_and_csr
+
+RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
+REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from a replacement
+GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
+APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
+UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING", "SUPPLEMENTCHECKING")
+DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
+PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "region",
+                 "enterprise_project_id", "resource_tag")
+REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
+APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
+INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("cert_name", "tags", "on_destroy", "validation_record_timeout_seconds",
+                                          "issued_timeout_seconds", "delete_timeout_seconds")
+SECRET_OUTPUTS = ["private_key_pem"]
+POLL_SECONDS = 2.0
+
+
+def request_hash(props: Mapping[str, Any]) -> str:
+    body = json.dumps({k: props.get(k) for k in PURCHASE_KEYS}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def validation_records(shown: Any) -> list[dict[str, Any]]:
+    return sorted(({"name": r.record_name, "type": r.record_type, "value": r.record_value, "domain": r.domain}
+                   for r in shown.authentification or []), key=lambda r: (r["name"], r["domain"]))
+
+
+def status_message(status: str, props: Mapping[str, Any], records: list, note: str = "") -> str:
+    if status == "ISSUED":
+        kept = ("destroy deletes it from SCM" if props.get("on_destroy") == "delete"
+                else "destroy keeps it in SCM (onDestroy: keep)")
+        return f"issued; {kept}"
+    if status in UNDER_REVIEW and props.get("validation") == "DNS":
+        text = ("waiting for validation: publish validation_records in DNS; `pulumi up --refresh` then picks "
+                "up the issued certificate") if records else \
+            "SCM has not published validation records yet; run `pulumi up --refresh` to pick them up"
+    elif status in UNDER_REVIEW:
+        text = "waiting for the CA's e-mail validation; `pulumi up --refresh` picks up the issued certificate"
+    elif status in APPLICABLE:
+        text = "bought, not applied for yet: the next `pulumi up` applies"
+    elif status == "CANCELCHECKING":
+        text = "application withdrawal under review"
+    elif status in DEAD:
+        text = "this certificate can no longer be issued; the next `pulumi up` replaces it"
+    else:
+        text = status
+    return f"{status}: {text}{f' ({note})' if note else ''}"
+
+
+class ScmCertificateProvider(ResourceProvider):
+    """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
+
+    clock = Clock
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, [])  # components/config.py validated every rule before any call
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = changed_keys(olds, news, REPLACE_KEYS)
+        if olds.get("status") in DEAD:
+            return DiffResult(changes=True, replaces=replaces or ["status"], delete_before_replace=False)
+        if olds.get("status") in APPLICABLE and not replaces:
+            return DiffResult(changes=True, replaces=[])  # bought but not applied for: update applies
+        if not changed_keys(olds, news, INPUT_KEYS):
+            return DiffResult(changes=False)
+        return DiffResult(changes=None, replaces=replaces, delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client, resource = self._client(props)
+        generation = uuid.uuid4().hex
+        cert_id = self._find_existing(client, props, resource)
+        if cert_id:
+            self._set_tags(client, cert_id, {GENERATION_TAG: generation}, resource)  # adopted: now ours
+        else:
+            cert_id = self._buy(client, props, generation, resource)
+        outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation}, resource)
+        return CreateResult(cert_id, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        client, resource = self._client(props)
+        shown = self._show(client, id_, resource)
+        if shown is None:
+            return ReadResult("", {})  # refunded or deleted out of band: the engine drops it
+        outs = self._outputs(client, id_, shown, props, resource)
+        return ReadResult(id_, outs, {k: props.get(k) for k in INPUT_KEYS})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client, resource = self._client(news)
+        old_tags, new_tags = olds.get("tags") or {}, news.get("tags") or {}
+        removed = {k: v for k, v in old_tags.items() if k not in new_tags}
+        if removed:
+            self._batch_tags(client, id_, "delete", removed, resource)
+        if new_tags != old_tags:
+            self._set_tags(client, id_, new_tags, resource)
+        kept = {k: olds.get(k) for k in ("generation", "private_key_pem", "csr_pem")}
+        return UpdateResult(self._apply_and_settle(client, id_, {**news, **kept}, resource))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        client, resource = self._client(props)
+        from huaweicloudsdkscm.v3 import (CancelCertificateRequestRequest, DeleteCertificateRequest,
+                                          UnsubscribeCertificateRequest)
+
+        shown = self._show(client, id_, resource)
+        if shown is None or self._adopted_by_newer_create(client, id_, props, resource):
+            return  # gone already, or a replacement adopted this very certificate
+        status = shown.status
+        if status in ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD"):
+            if props.get("on_destroy") == "delete":
+                self._call("DeleteCertificate", resource,
+                           lambda: client.delete_certificate(DeleteCertificateRequest(certificate_id=id_)))
+            else:  # onDestroy: keep (the default): a paid, issued certificate stays in SCM
+                tell_user(f"{resource}: the {status} certificate {id_} (order {shown.order_id}) is kept in SCM; "
+                          f"set onDestroy: delete to delete it on destroy")
+            return
+        if status in UNDER_REVIEW:
+            self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
+                CancelCertificateRequestRequest(certificate_id=id_)))
+        if status != "PAID":
+            # Withdrawal is reviewed (CANCELCHECKING -> PAID); wait, bounded, before the refund.
+            try:
+                wait_for(f"{resource} withdrawal", lambda: self._withdrawn(client, id_, resource),
+                         props.get("delete_timeout_seconds", 300), POLL_SECONDS, self.clock)
+            except WaitTimeout:
+                raise CloudError("huaweicloud", "scm.CancelCertificateRequest", resource, "CANCELCHECKING",
+                                 "the withdrawal is still under review; run `pulumi destroy` again later") from None
+        try:
+            self._call("UnsubscribeCertificate", resource, lambda: client.unsubscribe_certificate(
+                UnsubscribeCertificateRequest(cert_id=id_)))
+        except CloudError as err:
+            if err.code not in ("SCM.0010", "SCM.0020"):
+                raise
+            # SCM.0010: not refundable (7-day window over, or rejected): nothing more to undo; kept.
+
+    # --- steps ---
+
+    def _withdrawn(self, client: Any, cert_id: str, resource: str) -> bool | None:
+        shown = self._show(client, cert_id, resource)
+        return True if shown is None or shown.status != "CANCELCHECKING" else None
+
+    def _client(self, props: Mapping[str, Any]) -> tuple[Any, str]:
+        return scm_api.scm_client(props["region"]), f"certificate '{props.get('cert_name')}'"
+
+    def _call(self, operation: str, resource: str, send: Any, may_repeat: bool = True) -> Any:
+        return scm_api.call(operation, resource, send, may_repeat=may_repeat, clock=self.clock)
+
+    def _find_existing(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
+        """A live certificate an interrupted run of this resource already bought, found by its tags."""
+        from huaweicloudsdkscm.v3 import ListCertificatesByTagRequest, ListCertificatesByTagRequestBody, ScsTag
+
+        offset = 0
+        while True:  # pages of 50 (SCM allows 10, 20 or 50); normally one page with one certificate
+            body = ListCertificatesByTagRequestBody(action="filter", limit=50, offset=offset, tags=[
+                ScsTag(key=RESOURCE_TAG, values=[props["resource_tag"]]),
+                ScsTag(key=REQUEST_TAG, values=[request_hash(props)])])
+            found = self._call("ListCertificatesByTag", resource, lambda: client.list_certificates_by_tag(
+                ListCertificatesByTagRequest(resource_instances="resource_instances", body=body)))
+            for item in found.resources or []:
+                detail = item.resource_detail
+                if detail is None or detail.order_status not in DEAD:
+                    return item.resource_id
+            offset += len(found.resources or [])
+            if not found.resources or offset >= (found.total_count or 0):
+                return None
+
+    def _buy(self, client: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
+        from huaweicloudsdkscm.v3 import (PurchaseCertificateRequestBody, ScsResourceTag,
+                                          SubscribeCertificateRequest)
+
+        tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
+                REQUEST_TAG: request_hash(props), GENERATION_TAG: generation}
+        multi = props["domain_type"] == "MULTI_DOMAIN"
+        body = PurchaseCertificateRequestBody(
+            cert_brand=props["brand"], cert_type=props["type"], domain_type=props["domain_type"],
+            # Pulumi hands numbers to providers as floats; SCM wants integers.
+            effective_time=int(props["years"]), domain_numbers=int(props["domain_numbers"]), order_number=1,
+            agree_privacy_protection=True, is_auto_pay=True,
+            primary_domain_type=("WILDCARD_DOMAIN" if props["domains"][0].startswith("*.") else "SINGLE_DOMAIN")
+            if multi else None,
+            enterprise_project_id=props.get("enterprise_project_id"),
+            tags=[ScsResourceTag(key=k, value=v) for k, v in sorted(tags.items())])
+        try:
+            bought = self._call("SubscribeCertificate", resource, lambda: client.subscribe_certificate(
+                SubscribeCertificateRequest(body=body)), may_repeat=False)
+        except CloudError as err:
+            # A lost answer or a server error leaves it open whether the order went through: look again
+            # (the tags are stored with the order) instead of buying a second time.
+            cert_id = self._find_existing(client, props, resource)
+            if cert_id:
+                return cert_id
+            raise err
+        if not bought.cert:
+            raise CloudError("huaweicloud", "scm.SubscribeCertificate", resource, "NoCertificate",
+                             f"order {bought.order_id} returned no certificate id")
+        return bought.cert[0].cert_id
+
+    def _apply(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> str:
+        """Apply for a PAID/UNPASSED certificate. Returns a note ("" when it went through)."""
+        from huaweicloudsdkscm.v3 import ApplyCertificateRequest, ApplyCertificateRequestBody
+
+        csr = props["csr"]
+        if csr == "generate":
+            props["private_key_pem"], props["csr_pem"] = generate_key_and_csr(list(props["domains"]),
+                                                                              props["key_algorithm"])
+            csr = props["csr_pem"]
+        applicant = props["applicant"]
+        body = ApplyCertificateRequestBody(
+            domain=props["domains"][0], sans=";".join(props["domains"][1:]) or None,
+            csr=None if csr == "scm" else csr,
+            key_algorithm=props["key_algorithm"] if csr == "scm" else None,
+            domain_method=props["validation"], ca_hash_algorithm=props.get("ca_hash_algorithm"),
+            agree_privacy_protection=True,
+            applicant_name=applicant["name"], applicant_phone=applicant["phone"], applicant_email=applicant["email"],
+            contact_name=applicant.get("contact_name"), contact_phone=applicant.get("contact_phone"),
+            contact_email=applicant.get("contact_email"), company_name=applicant.get("company_name"),
+            company_unit=applicant.get("company_unit"), company_province=applicant.get("company_province"),
+            company_city=applicant.get("company_city"), country=applicant.get("country"))
+        try:
+            self._call("ApplyCertificate", resource, lambda: client.apply_certificate(
+                ApplyCertificateRequest(certificate_id=cert_id, body=body)), may_repeat=False)
+        except CloudError as err:
+            return str(err)  # money is spent: record it, the next `up` applies again
+        return ""
+
+    def _apply_and_settle(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> dict[str, Any]:
+        shown = self._must_show(client, cert_id, resource)
+        note = ""
+        if shown.status in APPLICABLE:
+            note = self._apply(client, cert_id, props, resource)
+            shown = self._must_show(client, cert_id, resource)
+        elif shown.status in UNDER_REVIEW and props["csr"] == "generate" and not props.get("private_key_pem"):
+            note = ("applied for by an interrupted run whose generated key is lost: withdraw it "
+                    "(destroy) or use csr: scm")
+        waits = [(lambda s: s.status not in UNDER_REVIEW or bool(s.authentification)
+                  or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300))]
+        if props.get("issued_timeout_seconds", 0):
+            waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"]))
+        if not note:
+            for done, timeout in waits:
+                try:
+                    shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
+                                                        else None), timeout, POLL_SECONDS, self.clock)
+                except WaitTimeout:
+                    break  # recorded as it is; `pulumi up --refresh` continues
+        return self._outputs(client, cert_id, shown, props, resource, note)
+
+    def _outputs(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any], resource: str,
+                 note: str = "") -> dict[str, Any]:
+        from huaweicloudsdkscm.v3 import ExportCertificateRequest
+
+        records = validation_records(shown)
+        issued = {"certificate_pem": None, "certificate_chain_pem": None,
+                  "private_key_pem": props.get("private_key_pem")}
+        if shown.status == "ISSUED":
+            exported = self._call("ExportCertificate", resource, lambda: client.export_certificate(
+                ExportCertificateRequest(certificate_id=cert_id)))
+            issued = {"certificate_pem": exported.certificate, "certificate_chain_pem": exported.certificate_chain,
+                      # SCM holds the key only when it made it (csr: scm); never log `exported`.
+                      "private_key_pem": exported.private_key or props.get("private_key_pem")}
+        return {
+            **{k: props.get(k) for k in INPUT_KEYS},
+            "generation": props.get("generation"),
+            "csr_pem": props.get("csr_pem"),
+            "certificate_id": cert_id,
+            "order_id": shown.order_id,
+            "status": shown.status,
+            "status_message": status_message(shown.status, props, records, note),
+            "validation_records": records,
+            "not_after": shown.not_after or None,
+            "fingerprint": shown.fingerprint or None,
+            **issued,
+        }
+
+    def _show(self, client: Any, cert_id: str, resource: str) -> Any | None:
+        from huaweicloudsdkscm.v3 import ShowCertificateRequest
+
+        try:
+            return self._call("ShowCertificate", resource, lambda: client.show_certificate(
+                ShowCertificateRequest(certificate_id=cert_id)))
+        except CloudError as err:
+            if err.code in ("SCM.0020", "SCM.0008") or err.code == "404":
+                return None
+            raise
+
+    def _must_show(self, client: Any, cert_id: str, resource: str) -> Any:
+        shown = self._show(client, cert_id, resource)
+        if shown is None:
+            raise CloudError("huaweicloud", "scm.ShowCertificate", resource, "SCM.0020",
+                             f"{cert_id} disappeared while certfleet was working on it")
+        return shown
+
+    def _tags(self, client: Any, cert_id: str, resource: str) -> dict[str, str]:
+        from huaweicloudsdkscm.v3 import ListTagsByCertificateRequest
+
+        listed = self._call("ListTagsByCertificate", resource, lambda: client.list_tags_by_certificate(
+            ListTagsByCertificateRequest(resource_id=cert_id)))
+        return {t.key: t.value for t in listed.tags or []}
+
+    def _batch_tags(self, client: Any, cert_id: str, action: str, tags: Mapping[str, str], resource: str) -> None:
+        from huaweicloudsdkscm.v3 import (BatchCreateOrDeleteTagsRequest, BatchCreateOrDeleteTagsRequestBody,
+                                          ScsResourceTag)
+
+        body = BatchCreateOrDeleteTagsRequestBody(action=action, tags=[ScsResourceTag(key=k, value=v)
+                                                                       for k, v in sorted(tags.items())])
+        self._call("BatchCreateOrDeleteTags", resource, lambda: client.batch_create_or_delete_tags(
+            BatchCreateOrDeleteTagsRequest(resource_id=cert_id, body=body)))
+
+    def _set_tags(self, client: Any, cert_id: str, tags: Mapping[str, str], resource: str) -> None:
+        if tags:
+            self._batch_tags(client, cert_id, "create", tags, resource)
+
+    def _adopted_by_newer_create(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str) -> bool:
+        stamped = self._tags(client, cert_id, resource).get(GENERATION_TAG)
+        return bool(stamped and props.get("generation") and stamped != props["generation"])
+
+
+# --- the resource -------------------------------------------------------------------------------------------
+
+class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertificate"):
+    """A purchased SCM certificate. Type token: pulumi-python:dynamic/huaweicloud:ScmCertificate."""
+
+    certificate_id: pulumi.Output[str]
+    order_id: pulumi.Output[str]
+    status: pulumi.Output[str]
+    status_message: pulumi.Output[str]
+    domains: pulumi.Output[list]
+    validation_records: pulumi.Output[list]
+    not_after: pulumi.Output[str]
+    certificate_pem: pulumi.Output[str]
+    certificate_chain_pem: pulumi.Output[str]
+    private_key_pem: pulumi.Output[str]
+
+    def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        resource_tag = f"{pulumi.get_project()}/{pulumi.get_stack()}/{spec.name}"
+        outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
+                                 "not_after", "fingerprint", "certificate_pem", "certificate_chain_pem",
+                                 "private_key_pem", "csr_pem", "generation"))
+        secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+        super().__init__(ScmCertificateProvider(), name,
+                         {**certificate_inputs(spec, huawei, resource_tag), **outputs},
+                         pulumi.ResourceOptions.merge(opts, secret))
+
+
+def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_tag: str) -> dict[str, Any]:
+    """The provider's inputs for one certificate of the config model."""
+    applicant = {k: v for k, v in vars(spec.applicant).items() if v is not None}
+    return {
+        "cert_name": spec.name,
+        "resource_tag": resource_tag,
+        "region": huawei.region,
+        "enterprise_project_id": huawei.enterprise_project_id,
+        "brand": spec.brand,
+        "type": spec.type,
+        "domain_type": spec.domain_type,
+        "years": spec.years,
+        "domains": list(spec.domains),
+        "domain_numbers": spec.domain_numbers,
+        "validation": spec.validation,
+        "csr": spec.csr,
+        "key_algorithm": spec.key_algorithm,
+        "ca_hash_algorithm": spec.ca_hash_algorithm,
+        "applicant": applicant,
+        "tags": dict(spec.tags),
+        "on_destroy": spec.on_destroy,
+        "validation_record_timeout_seconds": huawei.validation_record_timeout_seconds,
+        "issued_timeout_seconds": huawei.issued_timeout_seconds,
+        "delete_timeout_seconds": huawei.delete_timeout_seconds,
+    }

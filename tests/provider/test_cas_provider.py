@@ -1,0 +1,318 @@
+"""The CAS order provider's methods, called directly against the CAS emulator over HTTP through the official
+SDK. Faults (lost responses, throttling, server errors) are injected by the emulator's control API."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import dynamic, keys
+from components.alicloud import cas, client as cas_api
+from components.alicloud.cas import CasOrderProvider, order_inputs
+from components.config import load_fleet
+from components.errors import CertfleetError, CloudError
+from emulators.cas import CasApi
+from emulators.core import EmulatorServer
+from emulators.core.testing import ControlClient
+from tests.emulators.cas_scaffolding import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, list_orders, make_cas_client,
+                                             make_csr, order_for_package, package_state)
+
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
+PLAN = "digicert-free-1-free"
+
+
+class FakeClock:
+    """Time advances only when the provider sleeps; every sleep is recorded."""
+
+    def __init__(self):
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def inputs(name="blog", domains=("blog.example.cn",), alicloud_extra=None, **order):
+    raw = {"alicloud": {"contact": CONTACT, **(alicloud_extra or {}),
+                        "orders": {name: {"productCode": PLAN, **({"domains": list(domains)} if domains else {}),
+                                          **order}}}}
+    fleet = load_fleet(raw)
+    return order_inputs(fleet.alicloud.orders[0], fleet.alicloud)
+
+
+@pytest.fixture
+def emulator(monkeypatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)  # the SDK ignores NO_PROXY
+    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as server:
+        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
+        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
+        monkeypatch.setenv(cas_api.ENV_ENDPOINT, server.endpoint)
+        monkeypatch.setenv(cas_api.ENV_PROTOCOL, "http")
+        monkeypatch.setattr(dynamic.random, "uniform", lambda low, high: high)  # deterministic backoff
+        cas_api._clients.clear()
+        yield server
+        cas_api._clients.clear()
+
+
+@pytest.fixture
+def control(emulator):
+    return ControlClient(emulator.url)
+
+
+@pytest.fixture
+def sdk(emulator):
+    return make_cas_client(emulator)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def provider(emulator, clock, monkeypatch):
+    p = CasOrderProvider()
+    p.clock = clock
+    return p
+
+
+def publish(control, order_id):
+    control.call("POST", f"cas/orders/{order_id}/publish")
+
+
+# --- create / read ---
+
+def test_domains_only_order_is_pending_with_its_dns_challenge(provider, control, sdk):
+    created = provider.create(inputs())
+    outs = created.outs
+    assert outs["state"] == "domain_verify"
+    emulated = control.call("GET", f"cas/orders/{created.id}")["describe"]
+    assert outs["challenge"] == {"type": "DNS", "record_type": "TXT", "name": "_dnsauth.blog.example.cn",
+                                 "value": emulated["RecordValue"]}
+    assert "_dnsauth.blog.example.cn" in outs["status_message"]
+    assert outs["certificate_pem"] is None and outs["private_key"] is None
+    assert package_state(sdk, PLAN).used_count == 1
+
+    publish(control, created.id)
+    read = provider.read(created.id, outs)
+    assert read.id == created.id and read.outs["state"] == "certificate"
+    assert read.outs["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert read.outs["not_after"] and read.outs["cert_id"]
+    # CAS made the key: it comes back once issued, and it matches the certificate.
+    assert keys.certificate_matches_key(read.outs["certificate_pem"], read.outs["private_key"])
+    assert "destroy keeps it" in read.outs["status_message"]
+    assert read.inputs["domains"] == ["blog.example.cn"] and "private_key" not in read.inputs
+
+
+def test_generated_csr_with_file_validation(provider, control):
+    created = provider.create(inputs(csr="generate", validation="FILE", keyAlgorithm="EC_P256"))
+    outs = created.outs
+    assert outs["challenge"]["type"] == "FILE"
+    assert outs["challenge"]["url"] == "http://blog.example.cn/.well-known/pki-validation/fileauth.txt"
+    assert outs["challenge"]["content"]
+    assert "PRIVATE KEY" in outs["private_key"] and "CERTIFICATE REQUEST" in outs["csr"]
+    publish(control, created.id)
+    issued = provider.read(created.id, outs).outs
+    assert issued["private_key"] == outs["private_key"]  # certfleet's key, kept across reads
+    assert keys.certificate_matches_key(issued["certificate_pem"], issued["private_key"])
+
+
+def test_own_csr_with_the_with_csr_api(provider, control):
+    csr_pem, key = make_csr("shop.example.cn", ["www.shop.example.cn"])
+    # If the provider used ForPackage, this fault would fail the order.
+    control.add_fault("CreateCertificateForPackageRequest", status=500, times=None)
+    created = provider.create(inputs(name="shop", domains=None, api="withCsr", csr={"pem": csr_pem},
+                                     productCode="symantec-dv-1-starter"))
+    assert created.outs["domains"] == ["shop.example.cn", "www.shop.example.cn"]
+    assert created.outs["private_key"] is None and created.outs["csr"] == csr_pem
+    publish(control, created.id)
+    issued = provider.read(created.id, created.outs).outs
+    assert issued["state"] == "certificate" and issued["private_key"] is None
+    from cryptography.hazmat.primitives import serialization
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    assert keys.certificate_matches_key(issued["certificate_pem"], key_pem)
+
+
+def test_issued_timeout_waits_for_the_certificate(provider, control, sdk):
+    control.call("POST", "cas/settings", {"validation_wait": 30, "review_wait": 30})
+    created = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 10}))
+    assert created.outs["state"] == "domain_verify"  # not published: the bounded wait ran out, no error
+    publish(control, created.id)
+    control.advance_clock(31)
+    assert provider.read(created.id, created.outs).outs["state"] == "process"
+    control.advance_clock(31)
+    assert provider.read(created.id, created.outs).outs["state"] == "certificate"
+
+
+def test_read_of_a_vanished_order_removes_it(provider, control, sdk):
+    created = provider.create(inputs())
+    provider.delete(created.id, created.outs)
+    assert provider.read(created.id, created.outs).id == ""
+
+
+# --- never a second order ---
+
+def test_lost_response_adopts_the_order_instead_of_buying_again(provider, control, sdk):
+    control.add_fault("CreateCertificateForPackageRequest", drop_response=True)
+    created = provider.create(inputs())
+    orders = list_orders(sdk, keyword="blog.example.cn").certificate_order_list
+    assert [o.order_id for o in orders] == [int(created.id)]
+    assert package_state(sdk, PLAN).used_count == 1
+    assert created.outs["state"] == "domain_verify" and created.outs["challenge"]["type"] == "DNS"
+
+
+def test_lost_response_with_a_generated_key_keeps_that_key(provider, control, sdk):
+    control.add_fault("CreateCertificateForPackageRequest", drop_response=True)
+    created = provider.create(inputs(csr="generate"))
+    publish(control, created.id)
+    issued = provider.read(created.id, created.outs).outs
+    assert keys.certificate_matches_key(issued["certificate_pem"], issued["private_key"])
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_order_from_an_interrupted_run_is_adopted(provider, sdk):
+    earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    created = provider.create(inputs())
+    assert created.id == str(earlier)
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_orders_for_other_names_or_plans_are_not_adopted(provider, sdk):
+    other_names = order_for_package(sdk, "blog.example.cn,www.blog.example.cn", product_code=PLAN)
+    other_plan = order_for_package(sdk, "blog.example.cn", product_code="symantec-free-1-free")
+    created = provider.create(inputs())
+    assert created.id not in (str(other_names), str(other_plan))
+    assert package_state(sdk, PLAN).used_count == 2
+
+
+def test_failed_or_issued_orders_are_not_adopted(provider, control, sdk):
+    failed = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    control.call("POST", f"cas/orders/{failed}/fail")
+    created = provider.create(inputs())
+    assert created.id != str(failed)
+
+
+def test_interrupted_run_with_a_lost_generated_key_refuses_to_buy_again(provider, sdk):
+    earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    with pytest.raises(CertfleetError, match=f"order {earlier}") as raised:
+        provider.create(inputs(csr="generate"))
+    assert "PRIVATE KEY" not in str(raised.value)
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_server_error_on_create_without_an_order_fails_naming_the_call(provider, control, sdk):
+    control.add_fault("CreateCertificateForPackageRequest", status=500, times=None)
+    with pytest.raises(CloudError) as raised:
+        provider.create(inputs())
+    assert raised.value.code == "InternalError"
+    assert "cas.CreateCertificateForPackageRequest" in str(raised.value) and "order 'blog'" in str(raised.value)
+    assert package_state(sdk, PLAN).used_count == 0
+
+
+def test_create_never_fails_once_the_order_exists(provider, control, sdk):
+    control.add_fault("DescribeCertificateState", status=403, code="Forbidden.RAM", times=1)
+    created = provider.create(inputs())
+    assert created.outs["state"] == "unknown" and "Forbidden.RAM" in created.outs["status_message"]
+    assert provider.read(created.id, created.outs).outs["state"] == "domain_verify"
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+# --- retries ---
+
+def test_throttling_honours_retry_after(provider, control, clock, sdk):
+    control.add_fault("CreateCertificateForPackageRequest", status=400, retry_after=3, times=2)
+    created = provider.create(inputs())
+    assert created.outs["state"] == "domain_verify"
+    assert clock.sleeps[:2] == [3.0, 3.0]  # the server's x-acs-retry-after (ms) beats the backoff
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_server_errors_are_retried_for_reads_but_bounded(provider, control, clock):
+    created = provider.create(inputs())
+    control.add_fault("DescribeCertificateState", status=503, times=2)
+    assert provider.read(created.id, created.outs).outs["state"] == "domain_verify"
+    control.add_fault("DescribeCertificateState", status=503, times=None)
+    with pytest.raises(CloudError, match="ServiceUnavailable"):
+        provider.read(created.id, created.outs)
+    assert len(clock.sleeps) == 2 + dynamic.MAX_ATTEMPTS - 1
+
+
+# --- delete ---
+
+def test_delete_cancels_a_pending_order_and_returns_the_unit(provider, control, sdk):
+    created = provider.create(inputs())
+    provider.delete(created.id, created.outs)
+    assert provider.read(created.id, created.outs).id == ""  # cancelled, then deleted
+    assert package_state(sdk, PLAN).used_count == 0
+
+
+def test_delete_removes_a_failed_order(provider, control, sdk):
+    created = provider.create(inputs())
+    control.call("POST", f"cas/orders/{created.id}/fail")
+    outs = provider.read(created.id, created.outs).outs
+    assert outs["state"] == "verify_fail" and "places a new one" in outs["status_message"]
+    provider.delete(created.id, outs)
+    assert provider.read(created.id, outs).id == ""
+
+
+def test_delete_keeps_an_issued_certificate_by_default(provider, control):
+    created = provider.create(inputs())
+    publish(control, created.id)
+    outs = provider.read(created.id, created.outs).outs
+    provider.delete(created.id, outs)
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "ISSUED"
+
+
+def test_delete_revokes_when_asked(provider, control):
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    outs = provider.read(created.id, created.outs).outs
+    assert "destroy revokes it" in outs["status_message"]
+    provider.delete(created.id, outs)
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "REVOKED"
+
+
+# --- check (preview) and diff ---
+
+def test_quota_shortfall_fails_at_preview(provider, control, sdk):
+    assert provider.check({}, inputs()).failures == []
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 0})
+    failures = provider.check({}, inputs()).failures
+    assert [f.property for f in failures] == ["product_code"] and "no unit left" in failures[0].reason
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": None})
+    assert "no resource plan" in provider.check({}, inputs()).failures[0].reason
+
+
+def test_quota_is_not_checked_for_an_existing_order(provider, control):
+    created = provider.create(inputs())
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 1})
+    assert provider.check(created.outs, inputs()).failures == []
+
+
+def test_preview_without_credentials_skips_the_quota_check(provider, control, monkeypatch):
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 0})
+    monkeypatch.delenv(cas_api.ENV_ACCESS_KEY_ID)
+    assert provider.check({}, inputs()).failures == []
+
+
+def test_diff_replaces_delete_first_and_replaces_dead_orders(provider):
+    olds = {**inputs(), "state": "domain_verify"}
+    assert provider.diff("1", olds, inputs()).changes is False
+    changed = provider.diff("1", olds, inputs(validation="FILE"))
+    assert changed.replaces == ["validation"] and changed.delete_before_replace is True
+    in_place = provider.diff("1", olds, inputs(revokeOnDelete=True))
+    assert in_place.replaces == [] and in_place.changes is None
+    dead = provider.diff("1", {**olds, "state": "verify_fail"}, inputs())
+    assert dead.changes is True and dead.replaces == ["state"]
+
+
+def test_helpers_match_names_and_challenges():
+    assert cas.same_names("a.example.com,b.example.com", ["a.example.com", "b.example.com"])
+    assert not cas.same_names("b.example.com,a.example.com", ["a.example.com", "b.example.com"])
+    assert not cas.same_names("a.example.com", ["a.example.com", "b.example.com"])

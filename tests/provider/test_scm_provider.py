@@ -1,0 +1,171 @@
+"""The SCM dynamic provider's methods, called directly against the SCM emulator through the official SDK.
+
+The emulator's control API plays the CA (publish the challenge, reject) and injects faults at the wire
+(429 throttling, a dropped answer); nothing replaces the SDK.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import load_fleet
+from components.errors import CloudError
+from components.huaweicloud import client as scm_api
+from components.huaweicloud.scm import GENERATION_TAG, RESOURCE_TAG, ScmCertificateProvider, certificate_inputs
+from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
+
+
+APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.com"}
+COMPANY = {"name": "Example Ltd", "province": "Beijing", "city": "Beijing", "country": "CN"}
+
+
+def inputs(name="api", huawei_extra=None, **cert):
+    raw_cert = {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN",
+                "domains": ["api.example.com"], "applicant": APPLICANT, **cert}
+    fleet = load_fleet({"huaweicloud": {**(huawei_extra or {}), "certificates": {name: raw_cert}}})
+    return certificate_inputs(fleet.huaweicloud.certificates[0], fleet.huaweicloud, f"certfleet/test/{name}")
+
+
+class FakeClock:
+    """Time advances only when the provider sleeps: bounded waits and backoff run instantly."""
+
+    t = 0.0
+    sleeps: list[float] = []
+
+    @classmethod
+    def now(cls):
+        return cls.t
+
+    @classmethod
+    def sleep(cls, seconds):
+        cls.sleeps.append(seconds)
+        cls.t += seconds
+
+
+@pytest.fixture
+def provider(scm_emulator, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", SCM_AK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SCM_SK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_DOMAIN_ID", SCM_DOMAIN_ID)
+    monkeypatch.setenv("CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT", scm_emulator.url)
+    scm_api._clients.clear()
+    FakeClock.sleeps = []
+    p = ScmCertificateProvider()
+    p.clock = FakeClock
+    yield p
+    scm_api._clients.clear()
+
+
+def emulated(control):
+    return control.call("GET", "scm/certificates")
+
+
+def test_create_buys_applies_and_records_dns_records(provider, scm_control):
+    props = inputs(domainType="MULTI_DOMAIN", domains=["api.example.com", "www.api.example.com"])
+    created = provider.create(props)
+    outs = created.outs
+    assert outs["status"] == "CHECKING"
+    assert {r["domain"] for r in outs["validation_records"]} == {"api.example.com", "www.api.example.com"}
+    assert all(r["type"] == "TXT" and r["name"].startswith("_dnsauth.") for r in outs["validation_records"])
+    assert "publish validation_records" in outs["status_message"]
+    assert outs["order_id"] and outs["certificate_pem"] is None and outs["private_key_pem"] is None
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["id"] == created.id and cert["tags"][RESOURCE_TAG] == "certfleet/test/api"
+    assert cert["domain"] == "api.example.com" and cert["sans"] == "www.api.example.com"
+
+
+def test_refresh_follows_status_to_issued_and_exports_key(provider, scm_control):
+    props = inputs()
+    created = provider.create(props)
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    read = provider.read(created.id, created.outs)
+    assert read.outs["status"] == "ISSUED"
+    assert read.outs["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE KEY" in read.outs["private_key_pem"]  # made by SCM (csr: scm), exported once issued
+    assert read.outs["not_after"] and "keeps it" in read.outs["status_message"]
+    assert read.inputs["domains"] == ["api.example.com"]
+
+
+def test_generated_csr_keeps_the_key_locally(provider, scm_control):
+    created = provider.create(inputs(csr="generate", keyAlgorithm="EC_P256"))
+    assert "PRIVATE KEY" in created.outs["private_key_pem"]
+    assert emulated(scm_control)["certificates"][0]["csr_supplied"] is True
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    read = provider.read(created.id, created.outs)
+    assert read.outs["status"] == "ISSUED"
+    assert read.outs["private_key_pem"] == created.outs["private_key_pem"]
+
+
+def test_lost_buy_answer_is_adopted_not_bought_twice(provider, scm_control):
+    scm_control.add_fault("SubscribeCertificate", drop_response=True, times=1)
+    created = provider.create(inputs())
+    assert len(emulated(scm_control)["certificates"]) == 1
+    assert created.outs["status"] == "CHECKING"
+    # A second create of the same resource (a crashed run retried) adopts the same certificate again.
+    again = provider.create(inputs())
+    assert again.id == created.id and len(emulated(scm_control)["certificates"]) == 1
+    # ... and re-stamps the generation, so deleting the first record leaves the adopted one alone.
+    provider.delete(created.id, created.outs)
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["tags"][GENERATION_TAG] == again.outs["generation"] and cert["status"] == "CHECKING"
+
+
+def test_throttling_is_retried_with_backoff(provider, scm_control):
+    scm_control.add_fault("ShowCertificate", status=429, times=2)   # GET: the SDK reports error_code "429"
+    scm_control.add_fault("SubscribeCertificate", status=429, times=1)  # POST: APIGW.0308
+    created = provider.create(inputs())
+    assert created.outs["status"] == "CHECKING"
+    assert len(FakeClock.sleeps) >= 3 and len(emulated(scm_control)["certificates"]) == 1
+
+
+def test_persistent_throttling_gives_up_with_a_cloud_error(provider, scm_control):
+    scm_control.add_fault("ListCertificatesByTag", status=429, times=10)
+    with pytest.raises(CloudError) as raised:
+        provider.create(inputs())
+    assert raised.value.code == "APIGW.0308" and "scm.ListCertificatesByTag" in str(raised.value)
+    assert "certificate 'api'" in str(raised.value)
+    assert emulated(scm_control)["certificates"] == []
+
+
+def test_apply_error_after_purchase_is_recorded_not_raised(provider, scm_control):
+    scm_control.add_fault("ApplyCertificate", status=400, code="SCM.0015", message="names do not match", times=1)
+    created = provider.create(inputs())
+    assert created.outs["status"] == "PAID" and "SCM.0015" in created.outs["status_message"]
+    # The next up sees a bought, unapplied certificate and applies (update).
+    assert provider.diff(created.id, created.outs, inputs()).changes is True
+    updated = provider.update(created.id, created.outs, inputs())
+    assert updated.outs["status"] == "CHECKING" and len(emulated(scm_control)["certificates"]) == 1
+
+
+def test_delete_withdraws_and_refunds_a_pending_certificate(provider, scm_control):
+    created = provider.create(inputs())
+    provider.delete(created.id, created.outs)
+    assert emulated(scm_control)["certificates"] == []
+    assert provider.read(created.id, created.outs).id == ""
+
+
+def test_delete_keeps_an_issued_certificate_by_default(provider, scm_control):
+    created = provider.create(inputs())
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    issued = provider.read(created.id, created.outs).outs
+    provider.delete(created.id, issued)
+    assert [c["status"] for c in emulated(scm_control)["certificates"]] == ["ISSUED"]
+    provider.delete(created.id, {**issued, "on_destroy": "delete"})
+    assert emulated(scm_control)["certificates"] == []
+
+
+def test_ov_certificate_sends_company_fields(provider, scm_control):
+    props = inputs(brand="GLOBALSIGN", type="OV_SSL_CERT", company=COMPANY, validation="EMAIL")
+    created = provider.create(props)
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["application_info"]["company_name"] == "Example Ltd" and cert["validation_method"] == "EMAIL"
+    assert created.outs["validation_records"] == [] and "e-mail" in created.outs["status_message"]
+
+
+def test_diff_replaces_on_purchase_changes_and_updates_tags_in_place(provider):
+    olds = {**inputs(), "status": "CHECKING"}
+    assert provider.diff("x", olds, inputs(years=2)).replaces == ["years"]
+    tagged = provider.diff("x", olds, inputs(tags={"team": "edge"}))
+    assert tagged.changes is None and tagged.replaces == []
+    assert provider.diff("x", olds, inputs()).changes is False
