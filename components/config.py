@@ -80,6 +80,9 @@ class ScmCertificateSpec:
     years: int                     # effective_time
     domains: tuple[str, ...]       # lower-case, in config order; the first is the primary domain
     domain_numbers: int
+    # MULTI_DOMAIN only: how many of the extra names (beyond the primary) are single / wildcard names
+    single_domain_number: int | None
+    wildcard_domain_number: int | None
     validation: str                # domain_method: DNS or EMAIL
     csr: str                       # "scm" (SCM makes the key), "generate" (certfleet makes it) or a CSR PEM
     key_algorithm: str
@@ -326,7 +329,8 @@ SCM_COMPANY_FIELD_MAX = 63
 
 _HUAWEI_KEYS = ("region", "enterpriseProjectId", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
                 "deleteTimeoutSeconds", "certificates")
-_SCM_CERT_KEYS = ("brand", "type", "domainType", "years", "domains", "domainNumbers", "validation", "csr",
+_SCM_CERT_KEYS = ("brand", "type", "domainType", "years", "domains", "domainNumbers", "singleDomainNumber",
+                  "wildcardDomainNumber", "validation", "csr",
                   "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy")
 _SCM_APPLICANT_KEYS = ("name", "phone", "email", "contactName", "contactPhone", "contactEmail")
 _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
@@ -478,6 +482,8 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any,
                                          f"{SCM_MAX_DOMAIN_NUMBERS} for a MULTI_DOMAIN certificate, "
                                          f"got {domain_numbers}")
 
+    single_number, wildcard_number = _scm_extra_name_numbers(p, path, obj, domain_type, domains, domain_numbers)
+
     validation = obj.get("validation", "DNS")
     if validation == "FILE":
         p.error(f"{path}.validation", "FILE validation is only for IP-address certificates; use DNS or EMAIL")
@@ -508,8 +514,40 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any,
         return None
     return ScmCertificateSpec(
         name=name, brand=brand, type=cert_type, domain_type=domain_type, years=years, domains=tuple(domains),
-        domain_numbers=domain_numbers, validation=validation, csr=csr, key_algorithm=key_algorithm,
+        domain_numbers=domain_numbers, single_domain_number=single_number, wildcard_domain_number=wildcard_number,
+        validation=validation, csr=csr, key_algorithm=key_algorithm,
         ca_hash_algorithm=ca_hash, applicant=applicant, tags=tuple(sorted(tags.items())), on_destroy=on_destroy)
+
+
+def _scm_extra_name_numbers(p: _Problems, path: str, obj: Mapping[str, Any], domain_type: str | None,
+                            domains: list[str], domain_numbers: Any) -> tuple[int | None, int | None]:
+    """Seed 002's single_domain_number / wildcard_domain_number: the extra names a MULTI_DOMAIN buy pays for.
+
+    By default exactly what `domains` lists beyond the primary; set higher to buy room for names added later.
+    """
+    extra = domains[1:]
+    needed = {"singleDomainNumber": sum(not n.startswith("*.") for n in extra),
+              "wildcardDomainNumber": sum(n.startswith("*.") for n in extra)}
+    numbers: dict[str, int | None] = {}
+    for key, listed in needed.items():
+        if key in obj and domain_type != "MULTI_DOMAIN":
+            p.error(f"{path}.{key}", "is only for domainType MULTI_DOMAIN")
+        value = obj.get(key, listed or None)
+        if value is None:
+            numbers[key] = None
+        elif isinstance(value, bool) or not isinstance(value, int) or not max(1, listed) <= value <= 100:
+            p.error(f"{path}.{key}", f"must be a whole number from {max(1, listed)} (the names listed) to 100, "
+                                     f"got {value!r}")
+            numbers[key] = None
+        else:
+            numbers[key] = value
+    extra_paid = sum(v or 0 for v in numbers.values())
+    if domain_type == "MULTI_DOMAIN" and isinstance(domain_numbers, int) and extra_paid > domain_numbers - 1:
+        p.error(path, f"singleDomainNumber + wildcardDomainNumber ({extra_paid}) must not exceed "
+                      f"domainNumbers - 1 ({domain_numbers - 1}): the primary domain takes one")
+    if domain_type != "MULTI_DOMAIN":
+        return None, None
+    return numbers["singleDomainNumber"], numbers["wildcardDomainNumber"]
 
 
 def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:

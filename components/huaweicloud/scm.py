@@ -45,7 +45,8 @@ GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (s
 APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
 UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING", "SUPPLEMENTCHECKING")
 DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
-PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "region",
+PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
+                 "wildcard_domain_number", "region",
                  "enterprise_project_id", "resource_tag")
 REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
 APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
@@ -53,6 +54,11 @@ INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("cert_name", "tags", "on_destroy", "va
                                           "issued_timeout_seconds", "delete_timeout_seconds")
 SECRET_OUTPUTS = ["private_key_pem"]
 POLL_SECONDS = 2.0
+
+
+def _whole(number: Any) -> int | None:
+    """Pulumi hands numbers to providers as floats; SCM wants integers."""
+    return None if number is None else int(number)
 
 
 def request_hash(props: Mapping[str, Any]) -> str:
@@ -216,6 +222,8 @@ class ScmCertificateProvider(ResourceProvider):
             agree_privacy_protection=True, is_auto_pay=True,
             primary_domain_type=("WILDCARD_DOMAIN" if props["domains"][0].startswith("*.") else "SINGLE_DOMAIN")
             if multi else None,
+            single_domain_number=_whole(props.get("single_domain_number")),
+            wildcard_domain_number=_whole(props.get("wildcard_domain_number")),
             enterprise_project_id=props.get("enterprise_project_id"),
             tags=[ScsResourceTag(key=k, value=v) for k, v in sorted(tags.items())])
         try:
@@ -395,6 +403,8 @@ def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_ta
         "years": spec.years,
         "domains": list(spec.domains),
         "domain_numbers": spec.domain_numbers,
+        "single_domain_number": spec.single_domain_number,
+        "wildcard_domain_number": spec.wildcard_domain_number,
         "validation": spec.validation,
         "csr": spec.csr,
         "key_algorithm": spec.key_algorithm,

@@ -396,7 +396,9 @@ class ScmBackend:
         return {**self.show_view(certificate), "tags": dict(certificate.tags), "source": certificate.source,
                 "api_version": certificate.api_version, "challenge_published": certificate.challenge_published,
                 "fail_reason": certificate.fail_reason, "has_private_key": bool(certificate.private_key_pem),
-                "csr_supplied": bool(certificate.csr_pem)}
+                "csr_supplied": bool(certificate.csr_pem), "domain_numbers": certificate.domain_numbers,
+                "single_domain_number": certificate.single_domain_number,
+                "wildcard_domain_number": certificate.wildcard_domain_number}
 
     def update_settings(self, changes: dict) -> ScmSettings:
         for name, value in changes.items():

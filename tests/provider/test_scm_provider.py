@@ -169,3 +169,12 @@ def test_diff_replaces_on_purchase_changes_and_updates_tags_in_place(provider):
     tagged = provider.diff("x", olds, inputs(tags={"team": "edge"}))
     assert tagged.changes is None and tagged.replaces == []
     assert provider.diff("x", olds, inputs()).changes is False
+
+
+def test_multi_domain_buy_pays_for_the_extra_single_and_wildcard_names(provider, scm_control):
+    props = inputs(domainType="MULTI_DOMAIN", domainNumbers=5,
+                   domains=["api.example.com", "www.api.example.com", "*.api.example.com"])
+    created = provider.create(props)
+    assert created.outs["status"] == "CHECKING"  # SCM accepted the application for all three names
+    [cert] = emulated(scm_control)["certificates"]
+    assert (cert["single_domain_number"], cert["wildcard_domain_number"], cert["domain_numbers"]) == (1, 1, 5)

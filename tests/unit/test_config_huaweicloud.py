@@ -113,3 +113,32 @@ def test_given_csr_must_name_the_primary_domain():
     assert any("does not name the primary domain" in p for p in problems(csr=csr))
     _, csr = generate_key_and_csr(["api.example.com"], "EC_P256")
     assert load(csr=csr).huaweicloud.certificates[0].csr == csr
+
+
+def test_extra_name_numbers_default_to_the_names_listed():
+    cert = load(brand="GLOBALSIGN", type="OV_SSL_CERT", domainType="MULTI_DOMAIN", company=COMPANY,
+                domains=["api.example.com", "*.api.example.com", "www.example.com", "*.www.example.com",
+                         "m.example.com"]).huaweicloud.certificates[0]
+    assert (cert.single_domain_number, cert.wildcard_domain_number) == (2, 2)
+    single = load().huaweicloud.certificates[0]
+    assert (single.single_domain_number, single.wildcard_domain_number) == (None, None)
+
+
+def test_extra_name_numbers_can_buy_room_for_later_names():
+    cert = load(domainType="MULTI_DOMAIN", domains=["api.example.com", "www.example.com"], domainNumbers=10,
+                singleDomainNumber=5, wildcardDomainNumber=4).huaweicloud.certificates[0]
+    assert (cert.single_domain_number, cert.wildcard_domain_number, cert.domain_numbers) == (5, 4, 10)
+
+
+@pytest.mark.parametrize("cert, path, rule", [
+    ({"singleDomainNumber": 2}, f"{PATH}.singleDomainNumber", "only for domainType MULTI_DOMAIN"),
+    ({"domainType": "MULTI_DOMAIN", "domains": ["a.example.com", "b.example.com", "c.example.com"],
+      "singleDomainNumber": 1}, f"{PATH}.singleDomainNumber", "from 2 (the names listed) to 100"),
+    ({"domainType": "MULTI_DOMAIN", "domains": ["a.example.com", "b.example.com"], "wildcardDomainNumber": 101},
+     f"{PATH}.wildcardDomainNumber", "to 100"),
+    ({"domainType": "MULTI_DOMAIN", "domains": ["a.example.com", "b.example.com"], "domainNumbers": 3,
+      "singleDomainNumber": 2, "wildcardDomainNumber": 1}, PATH, "must not exceed domainNumbers - 1 (2)"),
+])
+def test_extra_name_number_rules(cert, path, rule):
+    found = problems(**cert)
+    assert any(p.startswith(path + ": ") and rule in p for p in found), found
