@@ -131,6 +131,18 @@ def _type_name(value: Any) -> str:
             float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def _named_object(p: _Problems, path: str, what: str, name: str, raw: Any,
+                  allowed: tuple[str, ...]) -> dict[str, Any] | None:
+    """One named entry (a certificate, an order): its name doubles as the Pulumi resource name."""
+    if not RESOURCE_NAME_PATTERN.match(name):
+        p.error(path, f"{what} names must be 1-63 lower-case letters, digits or '-', "
+                      f"starting and ending with a letter or digit")
+    obj = _object(p, path, raw)
+    if obj is not None:
+        _check_keys(p, path, obj, allowed)
+    return obj
+
+
 def _check_keys(p: _Problems, path: str, obj: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     """Unknown keys are errors: a typo must not silently fall back to a default."""
     for key in obj:
@@ -217,13 +229,9 @@ _ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags")
 
 def _acm_certificate(p: _Problems, path: str, name: str, raw: Any,
                      default_tags: Mapping[str, str]) -> AcmCertificateSpec | None:
-    if not RESOURCE_NAME_PATTERN.match(name):
-        p.error(path, "certificate names must be 1-63 lower-case letters, digits or '-', "
-                      "starting and ending with a letter or digit")
-    obj = _object(p, path, raw)
+    obj = _named_object(p, path, "certificate", name, raw, _ACM_CERT_KEYS)
     if obj is None:
         return None
-    _check_keys(p, path, obj, _ACM_CERT_KEYS)
     errors_before = len(p.errors)
 
     domain = None
@@ -452,13 +460,9 @@ def _scm_csr(p: _Problems, path: str, value: Any, primary: str | None) -> str | 
 
 def _scm_certificate(p: _Problems, path: str, name: str, raw: Any,
                      default_tags: Mapping[str, str]) -> ScmCertificateSpec | None:
-    if not RESOURCE_NAME_PATTERN.match(name):
-        p.error(path, "certificate names must be 1-63 lower-case letters, digits or '-', "
-                      "starting and ending with a letter or digit")
-    obj = _object(p, path, raw)
+    obj = _named_object(p, path, "certificate", name, raw, _SCM_CERT_KEYS)
     if obj is None:
         return None
-    _check_keys(p, path, obj, _SCM_CERT_KEYS)
     errors_before = len(p.errors)
     for key in ("brand", "type", "domainType", "domains", "applicant"):
         if key not in obj:
@@ -709,13 +713,9 @@ def _cas_csr(p: _Problems, path: str, raw: Any) -> tuple[str, str | None, tuple[
 
 def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: CasContact,
                default_tags: Mapping[str, str], default_revoke: bool) -> CasOrderSpec | None:
-    if not RESOURCE_NAME_PATTERN.match(name):
-        p.error(path, "order names must be 1-63 lower-case letters, digits or '-', "
-                      "starting and ending with a letter or digit")
-    obj = _object(p, path, raw)
+    obj = _named_object(p, path, "order", name, raw, _CAS_ORDER_KEYS)
     if obj is None:
         return None
-    _check_keys(p, path, obj, _CAS_ORDER_KEYS)
     errors_before = len(p.errors)
 
     api = _choice(p, f"{path}.api", obj.get("api", "forPackage"), CAS_APIS)
