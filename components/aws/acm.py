@@ -79,6 +79,21 @@ def _cloud_error(call: str, resource: str, err: botocore.exceptions.ClientError)
                       err.response.get("Error", {}).get("Message", str(err)))
 
 
+class _TransportErrors:
+    """Errors below the API (no endpoint, timeouts, no credentials) as CloudErrors naming the step."""
+
+    def __init__(self, step: str, resource: str) -> None:
+        self.step, self.resource = step, resource
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, err: Any, _tb: Any) -> bool:
+        if isinstance(err, botocore.exceptions.BotoCoreError) and not isinstance(err, botocore.exceptions.ClientError):
+            raise CloudError("aws", f"acm ({self.step})", self.resource, type(err).__name__, str(err)) from err
+        return False
+
+
 # --- pure helpers ---------------------------------------------------------------------------------------
 
 def request_hash(props: Mapping[str, Any]) -> str:
@@ -180,72 +195,80 @@ class AcmCertificateProvider(ResourceProvider):
         acm = client("acm", props["region"])
         resource = f"certificate '{props['cert_name']}'"
         generation = uuid.uuid4().hex
-        arn = self._find_existing(props)
-        if arn:
-            self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # adopted: now ours
-        else:
-            arn = self._request(acm, props, generation, resource)
-        return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation})
+        with _TransportErrors("create", resource):
+            arn = self._find_existing(props)
+            if arn:
+                self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # adopted: now ours
+            else:
+                arn = self._request(acm, props, generation, resource)
+        with _TransportErrors("create: waiting for validation records", resource):
+            return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         acm = client("acm", props["region"])
         resource = f"certificate '{props.get('cert_name', id_)}'"
-        described = self._describe(acm, id_, resource)
-        if described is None:
-            return ReadResult("", {})  # deleted out of band: the engine drops it, `up` recreates it
-        outs = {**self._outputs(acm, id_, described, props, resource), "generation": props.get("generation")}
-        inputs = {k: outs[k] for k in INPUT_KEYS}
-        return ReadResult(id_, outs, inputs)
+        with _TransportErrors("read", resource):
+            described = self._describe(acm, id_, resource)
+            if described is None:
+                return ReadResult("", {})  # deleted out of band: the engine drops it, `up` recreates it
+            outs = {**self._outputs(acm, id_, described, props, resource), "generation": props.get("generation")}
+            inputs = {k: outs[k] for k in INPUT_KEYS}
+            return ReadResult(id_, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         acm = client("acm", news["region"])
         resource = f"certificate '{news['cert_name']}'"
-        old_tags, new_tags = olds.get("tags") or {}, news.get("tags") or {}
-        removed = [{"Key": k} for k in old_tags if k not in new_tags]
-        changed = [{"Key": k, "Value": v} for k, v in new_tags.items() if old_tags.get(k) != v]
-        try:
-            if removed:
-                acm.remove_tags_from_certificate(CertificateArn=id_, Tags=removed)
-            if changed:
-                acm.add_tags_to_certificate(CertificateArn=id_, Tags=changed)
-        except botocore.exceptions.ClientError as err:
-            raise _cloud_error("AddTagsToCertificate/RemoveTagsFromCertificate", resource, err) from err
-        return UpdateResult({**self._settle(acm, id_, news, resource), "generation": olds.get("generation")})
+        with _TransportErrors("update", resource):
+            old_tags, new_tags = olds.get("tags") or {}, news.get("tags") or {}
+            removed = [{"Key": k} for k in old_tags if k not in new_tags]
+            changed = [{"Key": k, "Value": v} for k, v in new_tags.items() if old_tags.get(k) != v]
+            try:
+                if removed:
+                    acm.remove_tags_from_certificate(CertificateArn=id_, Tags=removed)
+                if changed:
+                    acm.add_tags_to_certificate(CertificateArn=id_, Tags=changed)
+            except botocore.exceptions.ClientError as err:
+                raise _cloud_error("AddTagsToCertificate/RemoveTagsFromCertificate", resource, err) from err
+            return UpdateResult({**self._settle(acm, id_, news, resource), "generation": olds.get("generation")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         acm = client("acm", props["region"])
         resource = f"certificate '{props.get('cert_name', id_)}'"
-        last_error: list[botocore.exceptions.ClientError] = []
-        if self._adopted_by_newer_create(acm, id_, props, resource):
-            return  # a replacement adopted this very certificate: it is not ours to delete any more
+        with _TransportErrors("delete", resource):
+            last_error: list[botocore.exceptions.ClientError] = []
+            if self._adopted_by_newer_create(acm, id_, props, resource):
+                return  # a replacement adopted this very certificate: it is not ours to delete any more
 
-        def try_delete() -> bool | None:
+            def try_delete() -> bool | None:
+                try:
+                    acm.delete_certificate(CertificateArn=id_)
+                    return True
+                except botocore.exceptions.ClientError as err:
+                    code = _error_code(err)
+                    if code == "ResourceNotFoundException":
+                        return True  # already gone: that is what delete wants
+                    if code in ("ResourceInUseException", "ThrottlingException", "ConflictException"):
+                        last_error[:] = [err]
+                        return None  # a distribution still uses it (or ACM is busy): retry until the deadline
+                    raise _cloud_error("DeleteCertificate", resource, err) from err
+
             try:
-                acm.delete_certificate(CertificateArn=id_)
-                return True
-            except botocore.exceptions.ClientError as err:
-                code = _error_code(err)
-                if code == "ResourceNotFoundException":
-                    return True  # already gone: that is what delete wants
-                if code in ("ResourceInUseException", "ThrottlingException", "ConflictException"):
-                    last_error[:] = [err]
-                    return None  # a distribution still uses it (or ACM is busy): retry until the deadline
-                raise _cloud_error("DeleteCertificate", resource, err) from err
-
-        try:
-            wait_for(f"{resource} to be released", try_delete,
-                     props.get("delete_in_use_timeout_seconds", 1200), POLL_SECONDS * 5, self.clock)
-        except WaitTimeout:
-            raise _cloud_error("DeleteCertificate", resource, last_error[0]) from None
+                wait_for(f"{resource} to be released", try_delete,
+                         props.get("delete_in_use_timeout_seconds", 1200), POLL_SECONDS * 5, self.clock)
+            except WaitTimeout:
+                raise _cloud_error("DeleteCertificate", resource, last_error[0]) from None
 
     # --- steps ---
 
-    def _find_existing(self, props: Mapping[str, Any]) -> str | None:
-        """A certificate an interrupted run of this resource already requested, found by its tags."""
+    def _find_existing(self, props: Mapping[str, Any], ask_acm: bool = False) -> str | None:
+        """A certificate an interrupted run of this resource already requested, found by its tags.
+
+        `ask_acm`: skip the tag index (it can lag behind ACM) and list ACM's own certificates instead.
+        """
         acm = client("acm", props["region"])
         wanted = {RESOURCE_TAG: props["resource_tag"], REQUEST_TAG: request_hash(props)}
-        candidates = self._tagged_arns(props, wanted)
-        if candidates is None:  # no tag:GetResources permission: list ACM itself, filtered by domain
+        candidates = None if ask_acm else self._tagged_arns(props, wanted)
+        if candidates is None:  # asked to, or no tag:GetResources permission: list ACM, filtered by domain
             candidates = [arn for arn in self._arns_for_domain(acm, props)
                           if wanted.items() <= self._tags(acm, arn, arn).items()]
         for arn in sorted(candidates):
@@ -307,9 +330,10 @@ class AcmCertificateProvider(ResourceProvider):
             except botocore.exceptions.ClientError as err:
                 if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 or attempt == 2:
                     raise _cloud_error("RequestCertificate", resource, err) from err
-                # A server error leaves it open whether the request went through: look again, then
-                # ask with the next token (moto also answers 500 to a token of a deleted certificate).
-                arn = self._find_existing(props)
+                # A server error leaves it open whether the request went through: look again in ACM
+                # itself, then ask with the next token (moto answers 500 to a token of a deleted
+                # certificate, so the same token would fail forever there).
+                arn = self._find_existing(props, ask_acm=True)
                 if arn:
                     self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
                     return arn

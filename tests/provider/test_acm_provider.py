@@ -275,3 +275,45 @@ def test_replacement_that_adopts_the_same_certificate_does_not_delete_it(provide
     assert [c["CertificateArn"] for c in moto_list_now()] == [new.id]
     provider.delete(new.id, new.outs)
     assert moto_list_now() == []
+
+
+def test_errors_below_the_api_name_the_resource_and_the_step(provider, monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask an instance metadata service
+    acm._clients.clear()
+    with pytest.raises(CloudError) as err:
+        provider.create(inputs())
+    assert err.value.code == "NoCredentialsError"
+    assert "certificate 'shop'" in str(err.value) and "acm (create)" in str(err.value)
+
+
+def test_a_lost_answer_to_the_request_leaves_one_certificate(provider):
+    # The request reaches ACM (moto) and is carried out, but every answer the client sees is HTTP 500.
+    import urllib.request
+
+    state = {"forwarded": False}
+
+    def lose_answer(request, **_):
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else target
+        if not target.endswith(".RequestCertificate"):
+            return None
+        if not state["forwarded"]:
+            state["forwarded"] = True
+            forwarded = urllib.request.Request(request.url, data=request.body, method="POST",
+                                               headers={k: (v.decode() if isinstance(v, bytes) else v)
+                                                        for k, v in request.headers.items()})
+            urllib.request.urlopen(forwarded, timeout=10).read()
+        body = json.dumps({"__type": "InternalFailure", "message": "lost"}).encode()
+        return botocore.awsrequest.AWSResponse(request.url, 500, {"Content-Type": "application/x-amz-json-1.1"},
+                                               _RawBody(body))
+
+    acm_client().meta.events.register_first("before-send.acm", lose_answer)
+    created = provider.create(inputs())
+    acm_client().meta.events.unregister("before-send.acm", lose_answer)
+    assert state["forwarded"]
+    assert [c["CertificateArn"] for c in moto_list_now()] == [created.id]
+    assert tags_of(created.id)[acm.GENERATION_TAG] == created.outs["generation"]
