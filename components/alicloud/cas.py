@@ -15,19 +15,28 @@ Lifecycle:
   credentials are set: a pull-request preview without them skips the check, without an error.
 - create: look before you buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder neither
   returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
-  (`ProductCode`); config guarantees a name belongs to one order of the stack. A pending (CHECKING) match is
-  adopted: an interrupted earlier run placed it. If the Create call itself fails in a way that leaves it
-  open whether the order was placed (lost response, 5xx), the list is read again for a match bought since
-  the call started. Then bounded waits for the challenge and (optionally) issuance; a wait that runs out,
-  or any error once the order exists, never fails the create: the order is recorded with its state and a
-  message, and `pulumi up --refresh` resumes.
+  (`ProductCode`); config guarantees a name belongs to one order of the stack. Any match that is not dead
+  (pending or issued; not failed, cancelled, revoked or expired) is adopted: an interrupted earlier run
+  placed it, and it may have been issued since. With `csr: generate` the key of such an order is lost, so
+  create refuses (naming the order) instead of buying again. If the Create call itself fails in a way that
+  leaves it open whether the order was placed (lost response, 5xx), the list is polled for up to
+  LOOK_AGAIN_SECONDS (it may lag) for a match bought since the call started. Then bounded waits for the
+  challenge and (optionally) issuance; a wait that runs out, or any error once the order exists (a
+  certificate that does not parse too), never fails the create: the order is recorded with its state and
+  a message, and `pulumi up --refresh` resumes.
 - read (refresh): follows DescribeCertificateState; a vanished order is removed from state.
-- diff: every order input replaces, **delete before replace**: the old pending order is cancelled and
-  deleted (its plan unit comes back) before the new one is bought, so the new create can never mistake the
-  old order for its own. An issued old certificate is kept (or revoked with revokeOnDelete) as on destroy.
-  A failed, cancelled or revoked order is replaced by the next `pulumi up`.
+- diff: the inputs that shape the certificate (REPLACE_KEYS) replace, **delete before replace** (also a
+  resource option, because `pulumi up --replace` skips diff): the old pending order is cancelled and deleted
+  (its plan unit comes back) before the new one is bought, so the new create can never mistake the old
+  order for its own. An issued old certificate is kept (or revoked with revokeOnDelete) as on destroy.
+  `validation` replaces only a pending order (its challenge changes); `contact`, `companyName` and `tags`
+  are read by CAS only at purchase and are stored in place, never buying a new unit.
+  A failed or cancelled order is replaced by the next `pulumi up`. An order CAS reports as `unknow` is
+  never replaced nor deleted (it may be alive): the user looks in the console. revokeOnDelete cannot
+  change in the same `up` as a replacement (the old order's delete would use the old value).
 - delete: pending -> CancelOrderRequest then DeleteCertificateRequest (plan unit back); failed or cancelled
-  -> DeleteCertificateRequest; issued -> kept, unless revokeOnDelete (CancelCertificateForPackageRequest).
+  -> DeleteCertificateRequest; issued -> kept, unless revokeOnDelete (CancelCertificateForPackageRequest);
+  unknow -> kept, with a warning.
 """
 
 from __future__ import annotations
@@ -45,18 +54,29 @@ from components.config import AlicloudSpec, CasOrderSpec
 from components.dynamic import CertfleetResource, Clock, changed_keys, tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
 
-REPLACE_KEYS = ("product_code", "api", "domains", "validation", "csr_mode", "csr_pem", "key_algorithm", "contact",
-                "company_name", "tags")
-INPUT_KEYS = ("order_name",) + REPLACE_KEYS + ("revoke_on_delete", "issued_timeout_seconds")
+# Inputs that shape the certificate: a change needs a new order.
+REPLACE_KEYS = ("product_code", "api", "domains", "csr_mode", "csr_pem", "key_algorithm")
+# Replaces a pending order only (its challenge changes); once issued, a new order would spend a new unit.
+PENDING_REPLACE_KEYS = ("validation",)
+# Read by CAS only when the order is placed: stored in place, never a new order (a stack-wide contact or
+# tag change must not buy a unit per order). `pulumi up --replace` applies them to a pending order.
+PURCHASE_ONLY_KEYS = ("contact", "company_name", "tags")
+INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_ONLY_KEYS
+              + ("revoke_on_delete", "issued_timeout_seconds"))
 OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
                "private_key", "csr")
 PENDING_STATES = ("domain_verify", "process")
-# Orders that can never be issued any more: the next `pulumi up` replaces them.
-DEAD_STATES = ("verify_fail", "payed", "unknow")
+# Orders that can never be issued any more: the next `pulumi up` replaces them. Not `unknow`: such an order
+# may be alive, so certfleet neither replaces nor deletes it.
+DEAD_STATES = ("verify_fail", "payed")
+# ListUserCertificateOrder statuses of orders that are no use any more; any other match is adopted.
+DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
 CHALLENGE_TIMEOUT_SECONDS = 60
 POLL_SECONDS = 2.0
 # How far the CAS clock may be behind ours when a lost Create is looked for by BuyDate.
 CLOCK_SLACK_MS = 5 * 60 * 1000
+# How long the order list is polled for an order whose Create answer was lost (the list may lag).
+LOOK_AGAIN_SECONDS = 30
 
 
 def _models() -> Any:
@@ -92,6 +112,12 @@ def challenge_of(state: Any, domains: list[str]) -> dict[str, Any] | None:
     return {"type": "DNS", "record_type": state.record_type or "TXT", "name": name, "value": state.record_value}
 
 
+def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """The changed inputs that need a new order, given the old order's state."""
+    keys = REPLACE_KEYS + (PENDING_REPLACE_KEYS if olds.get("state") in PENDING_STATES else ())
+    return changed_keys(olds, news, keys)
+
+
 def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
                    not_after: str | None) -> str:
     if state == "certificate":
@@ -112,7 +138,9 @@ def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_de
     if state == "payed":
         return "the order was cancelled outside certfleet (payed): the next `pulumi up` replaces it"
     if state == "unknow":
-        return "CAS reports the order as unknown (revoked?): the next `pulumi up` replaces it"
+        return ("CAS reports the order's state as unknown (unknow): it may still be alive, so certfleet neither "
+                "replaces nor deletes it; look at the order in the CAS console (if it was revoked, "
+                "`pulumi state delete` this resource and `pulumi up` orders again)")
     return state
 
 
@@ -140,32 +168,43 @@ class CasOrderProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_inputs(news)
-        buys = not olds or bool(changed_keys(olds, news, REPLACE_KEYS))
+        buys = not olds or bool(replace_keys(olds, news))
         if buys and not failures and cas_api.Config.available():
             failures += self._quota_failures(news)
         return CheckResult(news, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = changed_keys(olds, news, REPLACE_KEYS)
+        if olds.get("state") == "unknow":
+            # The order may be alive: replacing it could buy a second one (status_message says what to do).
+            return DiffResult(changes=False)
+        replaces = replace_keys(olds, news)
         if olds.get("state") in DEAD_STATES:
             return DiffResult(changes=True, replaces=replaces or ["state"], delete_before_replace=True)
         if not changed_keys(olds, news, INPUT_KEYS):
             return DiffResult(changes=False)
+        if replaces and changed_keys(olds, news, ("revoke_on_delete",)):
+            # The old order's delete runs with the OLD props: true -> false would still revoke it.
+            raise CertfleetError(
+                f"alicloud: {order_label(news)}: revokeOnDelete changes in the same update as a change that "
+                f"replaces the order ({', '.join(replaces)}); the old order would be deleted with the old "
+                f"revokeOnDelete. Change revokeOnDelete alone first (`pulumi up`), then the rest")
         return DiffResult(changes=None, replaces=replaces, delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         cas = cas_api.cas_client()
         resource = order_label(props)
         private_key, csr = None, props.get("csr_pem")
-        existing = self._find_pending_order(cas, props)
+        existing = self._find_live_order(cas, props)
         if existing is not None and props["csr_mode"] == "generate":
+            order, status = existing
             raise CertfleetError(
-                f"alicloud: {resource}: CAS order {existing} for {', '.join(props['domains'])} "
-                f"({props['product_code']}) is pending, probably placed by an interrupted run whose generated key "
-                f"was lost. certfleet does not buy a second order: cancel and delete order {existing} in the CAS "
-                f"console (the plan unit comes back), then run `pulumi up` again")
+                f"alicloud: {resource}: CAS order {order} for {', '.join(props['domains'])} "
+                f"({props['product_code']}) exists ({status}), probably placed by an interrupted run whose "
+                f"generated key was lost. certfleet does not buy a second order: in the CAS console cancel and "
+                f"delete order {order} if it is pending (the plan unit comes back), or revoke it if it is issued, "
+                f"then run `pulumi up` again")
         if existing is not None:
-            order_id = existing
+            order_id = existing[0]
         else:
             if props["csr_mode"] == "generate":
                 private_key, csr = keys.generate_key_and_csr(list(props["domains"]), props["key_algorithm"])
@@ -182,7 +221,7 @@ class CasOrderProvider(ResourceProvider):
         return ReadResult(id_, outs, {k: props.get(k) for k in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only revokeOnDelete and the wait budget change in place; neither is a CAS call.
+        # In-place changes (revokeOnDelete, the wait budget, purchase-only inputs) are stored; no CAS write.
         cas = cas_api.cas_client()
         carried = {k: olds.get(k) for k in ("private_key", "csr")}
         return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news)))
@@ -212,7 +251,11 @@ class CasOrderProvider(ResourceProvider):
                              models.CancelCertificateForPackageRequestRequest(**request)), clock=self.clock)
         elif kind == "certificate":
             tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept; "
-                 f"set revokeOnDelete: true to revoke it on destroy")
+                      f"set revokeOnDelete: true to revoke it on destroy")
+        elif kind == "unknow":
+            # It may be alive (and paid for): never cancel or revoke what CAS cannot describe.
+            tell_user(f"{resource}: CAS reports order {id_} as unknown (unknow); certfleet leaves it alone: "
+                      f"look at it in the CAS console")
 
     # --- steps ---
 
@@ -237,11 +280,13 @@ class CasOrderProvider(ResourceProvider):
                                                  f"buy more before ordering")]
         return []
 
-    def _find_pending_order(self, cas: Any, props: Mapping[str, Any], bought_since_ms: int | None = None) -> int | None:
-        """The newest pending order with these names and plan (see the module docstring)."""
+    def _find_live_order(self, cas: Any, props: Mapping[str, Any],
+                         bought_since_ms: int | None = None) -> tuple[int, str] | None:
+        """(order id, status) of the newest order with these names and plan that is not dead (see the module
+        docstring): pending or issued, since an earlier run's order may have been issued before this one."""
         models = _models()
         resource = order_label(props)
-        matches: list[tuple[int, int]] = []
+        matches: list[tuple[int, int, str]] = []
         page, seen = 1, 0
         while True:
             request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=props["domains"][0],
@@ -251,14 +296,17 @@ class CasOrderProvider(ResourceProvider):
             items = body.certificate_order_list or []
             for item in items:
                 if (item.product_code == props["product_code"] and same_names(item.domain, props["domains"])
-                        and item.status == "CHECKING"
+                        and item.status not in DEAD_ORDER_STATUSES
                         and (bought_since_ms is None or (item.buy_date or 0) >= bought_since_ms)):
-                    matches.append((item.buy_date or 0, item.order_id))
+                    matches.append((item.buy_date or 0, item.order_id, item.status))
             seen += len(items)
             if not items or seen >= (body.total_count or 0):
                 break
             page += 1
-        return max(matches)[1] if matches else None
+        if not matches:
+            return None
+        _, order_id, status = max(matches)
+        return order_id, status
 
     def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str) -> int:
         models = _models()
@@ -271,24 +319,30 @@ class CasOrderProvider(ResourceProvider):
             request = models.CreateCertificateWithCsrRequestRequest(
                 csr=csr, tags=[models.CreateCertificateWithCsrRequestRequestTags(key=t["Key"], value=t["Value"])
                                for t in tags] or None, **common)
-            send = lambda: cas.create_certificate_with_csr_request(request)  # noqa: E731
+            send = lambda: cas.create_certificate_with_csr_request_with_options(  # noqa: E731
+                request, cas_api.create_runtime())
         else:
             action = "CreateCertificateForPackageRequest"
             request = models.CreateCertificateForPackageRequestRequest(
                 csr=csr, domain=",".join(props["domains"]), company_name=props.get("company_name"),
                 tags=[models.CreateCertificateForPackageRequestRequestTags(key=t["Key"], value=t["Value"])
                       for t in tags] or None, **common)
-            send = lambda: cas.create_certificate_for_package_request(request)  # noqa: E731
+            send = lambda: cas.create_certificate_for_package_request_with_options(  # noqa: E731
+                request, cas_api.create_runtime())
         started_ms = int(time.time() * 1000) - CLOCK_SLACK_MS
         try:
             order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
         except CloudError as err:
             if not cas_api.is_transient(err.__cause__):
                 raise
-            # The order may have been placed and only the answer lost: look before buying again.
-            order_id = self._find_pending_order(cas, props, bought_since_ms=started_ms)
-            if order_id is None:
-                raise
+            # The order may have been placed and only the answer lost: look before buying again, for a while,
+            # because the order list may not show a new order at once.
+            try:
+                order_id = wait_for(f"{resource}: the order of the unanswered {action} in the order list",
+                                    lambda: self._find_live_order(cas, props, bought_since_ms=started_ms),
+                                    LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0]
+            except WaitTimeout:
+                raise err
         if not order_id:
             raise CloudError("alicloud", f"cas.{action}", resource, "MissingOrderId", "the answer had no OrderId")
         return int(order_id)
@@ -330,12 +384,12 @@ class CasOrderProvider(ResourceProvider):
                                      props["issued_timeout_seconds"], POLL_SECONDS, self.clock)
             except WaitTimeout:
                 state = current()
-        except CertfleetError as err:
+            return self._outputs(str(order_id), state, props)
+        except Exception as err:  # noqa: BLE001 - e.g. a certificate that does not parse
             # The order exists (and is paid for): record it, say what went wrong; refresh resumes.
             return {**self._outputs(str(order_id), None, props), "state": "unknown",
                     "status_message": f"order {order_id} placed, but reading it failed: {err}; "
                                       f"run `pulumi up --refresh`"}
-        return self._outputs(str(order_id), state, props)
 
     def _outputs(self, order_id: str, state: Any | None, props: Mapping[str, Any]) -> dict[str, Any]:
         domains = list(props["domains"])
@@ -377,9 +431,11 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         # The private key is encrypted in state and masked in every preview, output and log.
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
+        # Delete before replace always: `pulumi up --replace` skips diff (and its delete_before_replace), and
+        # create-before-delete would let the new create adopt the old pending order that delete then cancels.
+        own = pulumi.ResourceOptions(additional_secret_outputs=["private_key"], delete_before_replace=True)
         super().__init__(CasOrderProvider(), name, {**order_inputs(spec, alicloud), **dict.fromkeys(OUTPUT_KEYS)},
-                         pulumi.ResourceOptions.merge(opts, secret))
+                         pulumi.ResourceOptions.merge(opts, own))
 
 
 def order_inputs(spec: CasOrderSpec, alicloud: AlicloudSpec) -> dict[str, Any]:

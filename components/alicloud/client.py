@@ -14,15 +14,18 @@ unset those variables when the endpoint is on loopback (the tests do).
 Retries (reference/alibaba-cas.md §5, §8): the SDK's own retries are off. Throttling (`Throttling*`, or a
 `ThrottlingException` carrying `x-acs-retry-after` in ms) and 5xx / transport errors are retried with
 exponential backoff and full jitter, waiting at least the server's retry-after, at most MAX_ATTEMPTS times.
-A call that spends money (Create*) is retried only on throttling, which is answered before anything is
-done; any other failure of such a call is left to the caller, who must look before buying again.
+A call that spends money (Create*) is retried only on real throttling (status 400/429 with a `Throttling*`
+code), which is answered before anything is done. The SDK raises ThrottlingException for ANY 4xx/5xx that
+carries x-acs-retry-after, so that class alone is not proof; any other failure of such a call is left to
+the caller, who must look before buying again. Create calls also get a longer read timeout
+(CREATE_READ_TIMEOUT_MS) than the SDK's default 10 s, so a slow answer is less often lost.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from components.dynamic import Clock, with_retries
@@ -37,6 +40,9 @@ DEFAULT_ENDPOINT = "cas.aliyuncs.com"
 
 THROTTLED_CODE_PREFIXES = ("Throttling", "Rejected.Throttling")
 SERVER_CODES = ("ServiceUnavailable", "InternalError", "InternalFailure")
+THROTTLED_STATUSES = (400, 429)
+# Read timeout (ms) for calls that spend money: a timed-out Create may still have placed the order.
+CREATE_READ_TIMEOUT_MS = 60_000
 
 T = TypeVar("T")
 
@@ -44,8 +50,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Config:
     access_key_id: str
-    access_key_secret: str
-    security_token: str | None
+    access_key_secret: str = field(repr=False)  # never in logs or tracebacks
+    security_token: str | None = field(repr=False)
     endpoint: str
     protocol: str
 
@@ -105,6 +111,17 @@ def is_throttled(err: Exception) -> bool:
     return isinstance(err, ThrottlingException) or error_code(err).startswith(THROTTLED_CODE_PREFIXES)
 
 
+def is_certainly_throttled(err: Exception) -> bool:
+    """Throttling that proves nothing was done: a 400/429 with a `Throttling*` code (not just retry-after)."""
+    return _status(err) in THROTTLED_STATUSES and error_code(err).startswith(THROTTLED_CODE_PREFIXES)
+
+
+def create_runtime() -> Any:
+    """RuntimeOptions for Create* calls (the longer read timeout, see the module docstring)."""
+    from darabonba.runtime import RuntimeOptions
+    return RuntimeOptions(read_timeout=CREATE_READ_TIMEOUT_MS)
+
+
 def is_transient(err: Exception) -> bool:
     """A server error or a transport failure: the call may or may not have been carried out."""
     from darabonba.exceptions import UnretryableException
@@ -119,7 +136,7 @@ def call(action: str, resource: str, send: Callable[[], T], *, spends_money: boo
 
     return with_retries(
         send, errors=(TeaException, ConnectionError, TimeoutError),
-        retryable=lambda err: is_throttled(err) or (is_transient(err) and not spends_money),
+        retryable=(is_certainly_throttled if spends_money else lambda err: is_throttled(err) or is_transient(err)),
         wait_at_least=lambda err: (getattr(err, "retry_after", None) or 0) / 1000,  # x-acs-retry-after, ms
         to_error=lambda err: to_cloud_error(action, resource, err), clock=clock)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from components.dynamic import Clock, with_retries
@@ -40,9 +40,9 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Config:
     ak: str
-    sk: str
+    sk: str = field(repr=False)  # secrets never in a repr (tracebacks, logs)
     domain_id: str | None
-    security_token: str | None
+    security_token: str | None = field(repr=False)
     endpoint: str
 
     @classmethod
@@ -117,8 +117,8 @@ def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bo
 
     `may_repeat=False` for calls that must not run twice: those are retried only when throttled.
     """
-    from huaweicloudsdkcore.exceptions.exceptions import SdkException
-
-    return with_retries(send, errors=(SdkException,),
+    # Not only SdkException: the SDK also raises ApiValueError (a ValueError) and lets other client-side
+    # errors (TypeError, requests/urllib3 errors) through; each becomes a CloudError naming the call.
+    return with_retries(send, errors=(Exception,),
                         retryable=is_throttled if not may_repeat else is_transient,
                         to_error=lambda err: to_cloud_error(operation, resource, err), clock=clock)

@@ -10,17 +10,20 @@ API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:c
 Lifecycle:
 - create: look for a certificate this resource already bought (tags written atomically with the purchase,
   found with ListCertificatesByTag) and adopt it; else buy one (order_number 1). A lost answer to the
-  buy is never retried blindly: certfleet looks again and adopts what the purchase created. Then apply
+  buy is never retried blindly: certfleet looks again (bounded: the tag index may lag) and adopts what the
+  purchase created. Then wait (bounded) for the order to be PAID, apply
   (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded) for the
-  validation records and optionally for ISSUED. Once money is spent the create never fails: an apply
-  error or a wait that runs out is recorded in `status`/`status_message`, and the next `pulumi up`
-  (or `up --refresh`) continues.
+  validation records and optionally for ISSUED. Once money is spent create and update never fail: any
+  error or a wait that runs out is recorded in `status` (UNKNOWN if not known)/`status_message`, a generated
+  key is kept, and the next `pulumi up` (diff: an unknown status is a change) or `up --refresh` continues.
 - read (refresh): follows the status; 404 -> gone from state. Once ISSUED the certificate, chain and
   expiry are exported; the private key is a secret output (ResourceOptions.additional_secret_outputs).
-- update: tags, applicant, validation method and timeouts in place; a certificate still PAID or UNPASSED
-  is applied for (again). Brand, type, domain type, years, names or CSR source replace (a new purchase).
-- delete: an application under review is withdrawn (cancel-cert), then a PAID certificate is refunded
-  (unsubscribe). An issued certificate is kept unless onDestroy is "delete"; `status_message` says so.
+- update: tags, applicant, validation method, timeouts, region and resource tag in place; a certificate still
+  PAID or UNPASSED is applied for (again), also with other names. Brand, type, domain type, years, CSR source,
+  key algorithm, or names once past PAID/UNPASSED replace (a new purchase).
+- delete (allow-list): an application under review is withdrawn (cancel-cert); only a PAID or UNPASSED
+  certificate is refunded (unsubscribe). An issued certificate is kept unless onDestroy is "delete"; every
+  other status is kept, with a warning.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from components.config import HuaweiSpec, ScmCertificateSpec
 from components.dynamic import CertfleetResource, Clock, changed_keys, tell_user, wait_for
-from components.errors import CloudError, WaitTimeout
+from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.keys import generate_key_and_csr
 
@@ -43,17 +46,30 @@ RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (
 REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from a replacement
 GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
 APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
-UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING", "SUPPLEMENTCHECKING")
+# An application under review. SUPPLEMENTCHECKING is not here: that is an issued certificate getting extra names.
+UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING")
+WITHDRAWABLE = UNDER_REVIEW           # the only statuses destroy withdraws an application from (cancel-cert)
 DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
+ISSUED_LIKE = ("ISSUED", "SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREVOKING", "UPLOAD")
+# Every status whose meaning certfleet knows; anything else (e.g. the undocumented status of an order still
+# being processed, or UNKNOWN after an error) makes diff ask update to look again.
+KNOWN_STATUSES = APPLICABLE + UNDER_REVIEW + DEAD + ISSUED_LIKE + ("CANCELCHECKING",)
+UNKNOWN = "UNKNOWN"                   # recorded when an error after the purchase hid the status
+# What a purchase is: SCM v3 is global (region only picks the endpoint) and the resource tag is re-tagged in
+# place, so neither is here; changing them must not buy again.
 PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
-                 "wildcard_domain_number", "region",
-                 "enterprise_project_id", "resource_tag")
+                 "wildcard_domain_number", "enterprise_project_id")
 REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
+# In the request hash too: a replacement (create before delete) must never find and adopt the old certificate.
+HASH_KEYS = REPLACE_KEYS
 APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
-INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("cert_name", "tags", "on_destroy", "validation_record_timeout_seconds",
-                                          "issued_timeout_seconds", "delete_timeout_seconds")
+INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("region", "resource_tag", "cert_name", "tags", "on_destroy",
+                                          "validation_record_timeout_seconds", "issued_timeout_seconds",
+                                          "delete_timeout_seconds")
 SECRET_OUTPUTS = ["private_key_pem"]
 POLL_SECONDS = 2.0
+ORDER_TIMEOUT_SECONDS = 600.0  # a new order until PAID (Terraform waits 10 minutes)
+LOOKUP_TIMEOUT_SECONDS = 120.0  # after a lost buy answer, until the tag index shows the order
 
 
 def _whole(number: Any) -> int | None:
@@ -62,7 +78,7 @@ def _whole(number: Any) -> int | None:
 
 
 def request_hash(props: Mapping[str, Any]) -> str:
-    body = json.dumps({k: props.get(k) for k in PURCHASE_KEYS}, sort_keys=True)
+    body = json.dumps({k: props.get(k) for k in HASH_KEYS}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
@@ -102,10 +118,21 @@ class ScmCertificateProvider(ResourceProvider):
         return CheckResult(news, [])  # components/config.py validated every rule before any call
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        status = olds.get("status")
         replaces = changed_keys(olds, news, REPLACE_KEYS)
-        if olds.get("status") in DEAD:
+        if status in APPLICABLE:
+            # Not applied for (or rejected): other names are simply applied for, no new purchase.
+            replaces = [k for k in replaces if k != "domains"]
+        if replaces and olds.get("on_destroy") == "delete" and news.get("on_destroy") != "delete":
+            # The old certificate's delete runs with its OLD props, so it would still be deleted.
+            raise CertfleetError(f"certificate '{news.get('cert_name')}': onDestroy changes from delete to keep "
+                                 f"together with a change that replaces the certificate ({', '.join(replaces)}); "
+                                 f"change onDestroy alone first (one `pulumi up`), then the rest")
+        if status in DEAD:
             return DiffResult(changes=True, replaces=replaces or ["status"], delete_before_replace=False)
-        if olds.get("status") in APPLICABLE and not replaces:
+        if status not in KNOWN_STATUSES and not replaces:
+            return DiffResult(changes=True, replaces=[])  # order processing or status unknown: update looks
+        if status in APPLICABLE and not replaces:
             return DiffResult(changes=True, replaces=[])  # bought but not applied for: update applies
         if not changed_keys(olds, news, INPUT_KEYS):
             return DiffResult(changes=False)
@@ -136,8 +163,10 @@ class ScmCertificateProvider(ResourceProvider):
         removed = {k: v for k, v in old_tags.items() if k not in new_tags}
         if removed:
             self._batch_tags(client, id_, "delete", removed, resource)
-        if new_tags != old_tags:
-            self._set_tags(client, id_, new_tags, resource)
+        ours = {RESOURCE_TAG: news["resource_tag"], REQUEST_TAG: request_hash(news)}
+        if new_tags != old_tags or ours != {RESOURCE_TAG: olds.get("resource_tag"), REQUEST_TAG: request_hash(olds)}:
+            # Renamed project/stack, or other names applied for in place: the look-up tags follow.
+            self._set_tags(client, id_, {**new_tags, **ours}, resource)
         kept = {k: olds.get(k) for k in ("generation", "private_key_pem", "csr_pem")}
         return UpdateResult(self._apply_and_settle(client, id_, {**news, **kept}, resource))
 
@@ -158,17 +187,29 @@ class ScmCertificateProvider(ResourceProvider):
                 tell_user(f"{resource}: the {status} certificate {id_} (order {shown.order_id}) is kept in SCM; "
                           f"set onDestroy: delete to delete it on destroy")
             return
-        if status in UNDER_REVIEW:
+        # Allow-list: withdraw only an application under review, refund only what is PAID or UNPASSED.
+        if status in WITHDRAWABLE:
             self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
                 CancelCertificateRequestRequest(certificate_id=id_)))
-        if status != "PAID":
-            # Withdrawal is reviewed (CANCELCHECKING -> PAID); wait, bounded, before the refund.
+        if status in WITHDRAWABLE + ("CANCELCHECKING",):
+            # Withdrawal is reviewed (CANCELCHECKING -> PAID, or refused); wait, bounded, for PAID.
             try:
                 wait_for(f"{resource} withdrawal", lambda: self._withdrawn(client, id_, resource),
                          props.get("delete_timeout_seconds", 300), POLL_SECONDS, self.clock)
             except WaitTimeout:
+                pass  # decided below, on a fresh look
+            shown = self._show(client, id_, resource)
+            if shown is None:
+                return  # gone meanwhile
+            status = shown.status
+            if status == "CANCELCHECKING":
                 raise CloudError("huaweicloud", "scm.CancelCertificateRequest", resource, "CANCELCHECKING",
-                                 "the withdrawal is still under review; run `pulumi destroy` again later") from None
+                                 "the withdrawal is still under review; run `pulumi destroy` again later")
+        if status not in APPLICABLE:
+            # Issued while we waited, withdrawal refused, names being added, an unknown status: never refund it.
+            tell_user(f"{resource}: the certificate {id_} (order {shown.order_id}) is {status}, so destroy neither "
+                      f"refunds nor deletes it; it is kept in SCM (refund or delete it in the console if unwanted)")
+            return
         try:
             self._call("UnsubscribeCertificate", resource, lambda: client.unsubscribe_certificate(
                 UnsubscribeCertificateRequest(cert_id=id_)))
@@ -180,8 +221,10 @@ class ScmCertificateProvider(ResourceProvider):
     # --- steps ---
 
     def _withdrawn(self, client: Any, cert_id: str, resource: str) -> bool | None:
+        """True once the withdrawal is decided (or the certificate is gone). Still under review (or not yet
+        registered as withdrawn) -> None: wait."""
         shown = self._show(client, cert_id, resource)
-        return True if shown is None or shown.status != "CANCELCHECKING" else None
+        return None if shown is not None and shown.status in WITHDRAWABLE + ("CANCELCHECKING",) else True
 
     def _client(self, props: Mapping[str, Any]) -> tuple[Any, str]:
         return scm_api.scm_client(props["region"]), f"certificate '{props.get('cert_name')}'"
@@ -231,11 +274,16 @@ class ScmCertificateProvider(ResourceProvider):
                 SubscribeCertificateRequest(body=body)), may_repeat=False)
         except CloudError as err:
             # A lost answer or a server error leaves it open whether the order went through: look again
-            # (the tags are stored with the order) instead of buying a second time.
-            cert_id = self._find_existing(client, props, resource)
-            if cert_id:
-                return cert_id
-            raise err
+            # (the tags are stored with the order) instead of buying a second time. The tag index may lag,
+            # so keep looking for a while; a 4xx answer (refused, or throttled at the gateway) bought nothing.
+            status = getattr(err.__cause__, "status_code", None) or 0
+            timeout = 0 if 400 <= status < 500 else LOOKUP_TIMEOUT_SECONDS
+            try:
+                return wait_for(f"{resource} order after a lost answer",
+                                lambda: self._find_existing(client, props, resource), timeout, POLL_SECONDS,
+                                self.clock)
+            except WaitTimeout:
+                raise err from None
         if not bought.cert:
             raise CloudError("huaweicloud", "scm.SubscribeCertificate", resource, "NoCertificate",
                              f"order {bought.order_id} returned no certificate id")
@@ -270,26 +318,65 @@ class ScmCertificateProvider(ResourceProvider):
         return ""
 
     def _apply_and_settle(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> dict[str, Any]:
-        shown = self._must_show(client, cert_id, resource)
-        note = ""
-        if shown.status in APPLICABLE:
-            note = self._apply(client, cert_id, props, resource)
-            shown = self._must_show(client, cert_id, resource)
-        elif shown.status in UNDER_REVIEW and props["csr"] == "generate" and not props.get("private_key_pem"):
-            note = ("applied for by an interrupted run whose generated key is lost: withdraw it "
-                    "(destroy) or use csr: scm")
-        waits = [(lambda s: s.status not in UNDER_REVIEW or bool(s.authentification)
-                  or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300))]
-        if props.get("issued_timeout_seconds", 0):
-            waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"]))
-        if not note:
-            for done, timeout in waits:
-                try:
-                    shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
-                                                        else None), timeout, POLL_SECONDS, self.clock)
-                except WaitTimeout:
-                    break  # recorded as it is; `pulumi up --refresh` continues
-        return self._outputs(client, cert_id, shown, props, resource, note)
+        """Apply if needed, wait (bounded), return the outputs. Never raises: money is spent and `props` may
+        hold the only copy of a generated key, so an error is recorded in status_message instead."""
+        shown, status = None, UNKNOWN  # `status`: the last status known to be current
+        try:
+            # A new order is processed before it is PAID (status undocumented; it may even be 404 at first).
+            shown = wait_for(f"{resource} order", lambda: self._settled_order(client, cert_id, resource),
+                             ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+            status = shown.status
+            note = ""
+            if shown.status in APPLICABLE:
+                status = UNKNOWN  # the apply may have gone through even if it reports an error
+                note = self._apply(client, cert_id, props, resource)
+                shown = self._must_show(client, cert_id, resource)
+                status = shown.status
+            elif shown.status in UNDER_REVIEW and props["csr"] == "generate" and not props.get("private_key_pem"):
+                note = ("applied for by an interrupted run whose generated key is lost: withdraw it "
+                        "(destroy) or use csr: scm")
+            waits = [(lambda s: s.status not in UNDER_REVIEW or bool(s.authentification)
+                      or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300))]
+            if props.get("issued_timeout_seconds", 0):
+                waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"]))
+            if not note:
+                for done, timeout in waits:
+                    try:
+                        shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
+                                                            else None), timeout, POLL_SECONDS, self.clock)
+                        status = shown.status
+                    except WaitTimeout:
+                        break  # recorded as it is; `pulumi up --refresh` continues
+            if status == "ISSUED":
+                status = UNKNOWN  # if the export fails, the next `up` looks again and exports
+            return self._outputs(client, cert_id, shown, props, resource, note)
+        except CertfleetError as err:
+            return self._unsettled_outputs(cert_id, shown, status, props, str(err))
+
+    def _settled_order(self, client: Any, cert_id: str, resource: str) -> Any | None:
+        shown = self._show(client, cert_id, resource)
+        return shown if shown is not None and shown.status in KNOWN_STATUSES else None
+
+    def _unsettled_outputs(self, cert_id: str, shown: Any, status: str, props: Mapping[str, Any],
+                           error: str) -> dict[str, Any]:
+        """Outputs after an error: what is known, the key kept, the error in status_message. The status is the
+        last one seen, or UNKNOWN; diff then lets the next `pulumi up` look again (update)."""
+        records = validation_records(shown) if shown is not None else []
+        return {
+            **{k: props.get(k) for k in INPUT_KEYS},
+            "generation": props.get("generation"),
+            "csr_pem": props.get("csr_pem"),
+            "certificate_id": cert_id,
+            "order_id": shown.order_id if shown is not None else None,
+            "status": status,
+            "status_message": f"{status}: {error}; the next `pulumi up` continues",
+            "validation_records": records,
+            "not_after": None,
+            "fingerprint": None,
+            "certificate_pem": None,
+            "certificate_chain_pem": None,
+            "private_key_pem": props.get("private_key_pem"),
+        }
 
     def _outputs(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any], resource: str,
                  note: str = "") -> dict[str, Any]:

@@ -161,10 +161,11 @@ class Certificate:
 
 class CasBackend:
     def __init__(self, clock: Clock, ca: EmulatorCA, package_total: int = 20, validation_wait: float = 0,
-                 review_wait: float = 0, record_domain_style: str = "relative"):
+                 review_wait: float = 0, record_domain_style: str = "relative", list_lag: float = 0):
         """`package_total` units are pre-bought for every ProductCode after a reset; waits are in
         seconds of the emulator clock; `record_domain_style` is "relative" (`_dnsauth`, as Alibaba's
-        examples show) or "fqdn" (`_dnsauth.example.com`)."""
+        examples show) or "fqdn" (`_dnsauth.example.com`); `list_lag` seconds pass before ListUserCertificateOrder
+        shows a new order (eventual consistency, to exercise clients that look for an order right after buying)."""
         self.clock = clock
         self.ca = ca
         self.settings: dict = {}
@@ -173,15 +174,16 @@ class CasBackend:
             "validation_wait": validation_wait,
             "review_wait": review_wait,
             "record_domain_style": record_domain_style,
+            "list_lag": list_lag,
         })
         self.reset()
 
     def update_settings(self, changes: dict) -> None:
         """Raises ValueError for an unknown setting or a bad value (nothing is changed then)."""
-        unknown = set(changes) - {"package_total", "validation_wait", "review_wait", "record_domain_style"}
+        unknown = set(changes) - {"package_total", "validation_wait", "review_wait", "record_domain_style", "list_lag"}
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
-        for name in ("package_total", "validation_wait", "review_wait"):
+        for name in ("package_total", "validation_wait", "review_wait", "list_lag"):
             if name in changes and (not isinstance(changes[name], (int, float)) or changes[name] < 0):
                 raise ValueError(f"{name} must be a number >= 0")
         if changes.get("record_domain_style", "relative") not in ("relative", "fqdn"):
@@ -321,6 +323,8 @@ class CasBackend:
                 continue
             if keyword and not _keyword_matches(keyword, order.domains + [order.instance_id]):
                 continue
+            if now_ms(self.clock) - order.buy_date_ms < self.settings["list_lag"] * 1000:
+                continue  # not listed yet
             result.append(order)
         return result
 

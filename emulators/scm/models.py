@@ -41,6 +41,8 @@ DELETABLE_STATUSES = ("ISSUED", "UPLOAD", "EXPIRED", "REVOKED")
 # the 7 days (revocation is not emulated). An issued certificate is never refunded.
 REFUNDABLE_STATUSES = ("PAID", "REVOKED")
 APPLICABLE_STATUSES = ("PAID", "UNPASSED")
+# The real pre-PAID status is undocumented (Terraform polls until PAID); the emulator's stand-in.
+ORDER_PROCESSING = "ORDER_PROCESSING"
 # Key algorithms the emulator can generate keys for (SM2 is accepted by the API but not emulated).
 GENERATED_KEY_TYPES = {"RSA_2048": ("RSA", 2048), "RSA_3072": ("RSA", 3072), "RSA_4096": ("RSA", 4096),
                        "EC_P256": ("EC", 256), "EC_P384": ("EC", 384)}
@@ -58,6 +60,12 @@ class ScmSettings:
 
     validation_wait_seconds: float = 0.0  # after the challenge is published, until the CA issues
     cancel_review_seconds: float = 0.0  # CANCELCHECKING -> PAID
+    refuse_withdrawals: float = 0.0  # 1: the review refuses withdrawals (CANCELCHECKING -> CHECKING)
+    # A new order reports ORDER_PROCESSING (stand-in for the undocumented pre-PAID status) in this many
+    # ShowCertificate answers before it is PAID.
+    order_processing_reads: float = 0.0
+    # A new order is missing from this many ListCertificatesByTag answers (a lagging tag index).
+    tag_index_lag_reads: float = 0.0
 
 
 @dataclass
@@ -93,6 +101,8 @@ class Certificate:
     checking_since: str | None = None
     cancel_requested_at: str | None = None
     fail_reason: str = ""
+    processing_reads: int = 0  # ShowCertificate answers left in ORDER_PROCESSING
+    tag_lag_reads: int = 0  # ListCertificatesByTag answers left that miss this certificate
     # issued or imported
     certificate_pem: str = ""
     chain_pem: str = ""
@@ -156,7 +166,10 @@ class ScmBackend:
                 single_domain_number=order["single_domain_number"],
                 wildcard_domain_number=order["wildcard_domain_number"],
                 enterprise_project_id=order["enterprise_project_id"] or "0", project_id=project_id,
-                tags=dict(order["tags"]))
+                tags=dict(order["tags"]), processing_reads=int(self.settings.order_processing_reads),
+                tag_lag_reads=int(self.settings.tag_index_lag_reads))
+            if certificate.processing_reads:
+                certificate.status = ORDER_PROCESSING
             self.certificates[certificate_id] = certificate
             created.append({"cert_id": certificate_id})
         return {"order_id": order_id, "cert": created}
@@ -210,6 +223,16 @@ class ScmBackend:
             raise CertificateNotFound(certificate_id)
         self._advance(certificate)
         return certificate
+
+    def show(self, certificate_id: str) -> dict:
+        """ShowCertificate's view; counts down a new order's ORDER_PROCESSING answers."""
+        certificate = self.get(certificate_id)
+        view = self.show_view(certificate)
+        if certificate.status == ORDER_PROCESSING:
+            certificate.processing_reads -= 1
+            if certificate.processing_reads <= 0:
+                self._set_status(certificate, "PAID")
+        return view
 
     def list_certificates(self, query: dict) -> dict:
         for certificate in self.certificates.values():
@@ -316,6 +339,10 @@ class ScmBackend:
         for certificate in self.certificates.values():
             self._advance(certificate)
         found = [c for c in self.certificates.values() if _matches_tag_criteria(c, criteria)]
+        lagging = [c for c in found if c.tag_lag_reads > 0]
+        for certificate in lagging:
+            certificate.tag_lag_reads -= 1
+        found = [c for c in found if c not in lagging]
         found.sort(key=lambda c: (c.created_at, c.id))
         return found
 
@@ -391,6 +418,14 @@ class ScmBackend:
         self._set_status(certificate, "UNPASSED")
         return certificate
 
+    def force_status(self, certificate_id: str, status: str) -> Certificate:
+        """Put a certificate in a status the emulator never reaches itself (SUPPLEMENTCHECKING, ...)."""
+        if not isinstance(status, str) or not status:
+            raise ValueError("status must be a non-empty string")
+        certificate = self.get(certificate_id)
+        self._set_status(certificate, status)
+        return certificate
+
     def control_view(self, certificate: Certificate) -> dict:
         """Everything the API shows plus what only the emulator knows (never the private key itself)."""
         return {**self.show_view(certificate), "tags": dict(certificate.tags), "source": certificate.source,
@@ -425,9 +460,13 @@ class ScmBackend:
             self._issue(certificate)
         elif certificate.status == "CANCELCHECKING" and \
                 now >= _parse(certificate.cancel_requested_at) + _seconds(self.settings.cancel_review_seconds):
-            # Withdrawal approved: back to PAID, ready for a new application (e.g. another method).
-            _clear_application(certificate)
-            self._set_status(certificate, "PAID")
+            if self.settings.refuse_withdrawals:
+                # Withdrawal refused: the application stays under review.
+                self._set_status(certificate, "CHECKING")
+            else:
+                # Withdrawal approved: back to PAID, ready for a new application (e.g. another method).
+                _clear_application(certificate)
+                self._set_status(certificate, "PAID")
         if certificate.status in ("ISSUED", "UPLOAD") and certificate.not_after \
                 and now > _parse(certificate.not_after):
             self._set_status(certificate, "EXPIRED")

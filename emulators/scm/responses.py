@@ -89,8 +89,7 @@ class ScmApi(ApiEmulator):
         return _ok(self.backend.list_certificates(validation.validate_list_query(request.params)))
 
     def show_certificate(self, request: Request, match: re.Match) -> Response:
-        certificate = self.backend.get(_path_param(match, "certificate_id"))
-        return _ok(self.backend.show_view(certificate))
+        return _ok(self.backend.show(_path_param(match, "certificate_id")))
 
     def delete_certificate(self, request: Request, match: re.Match) -> Response:
         self.backend.delete(_path_param(match, "certificate_id"))
@@ -187,6 +186,10 @@ class ScmApi(ApiEmulator):
     def control_reject(self, request: Request, match: re.Match) -> dict:
         reason = request.json().get("reason") or "The application did not pass the CA review"
         return self.backend.control_view(self.backend.reject(match["certificate_id"], reason))
+
+    def control_force_status(self, request: Request, match: re.Match) -> dict:
+        status = request.json().get("status")
+        return self.backend.control_view(self.backend.force_status(match["certificate_id"], status))
 
     def control_show_settings(self, request: Request, match: re.Match) -> dict:
         return vars(self.backend.settings)

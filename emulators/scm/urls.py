@@ -40,6 +40,7 @@ control_paths = [
     ("POST", CONTROL_CERTIFICATE + r"/publish", "control_publish_challenge"),
     ("POST", CONTROL_CERTIFICATE + r"/approve", "control_approve"),
     ("POST", CONTROL_CERTIFICATE + r"/reject", "control_reject"),
+    ("POST", CONTROL_CERTIFICATE + r"/status", "control_force_status"),
     ("GET", r"settings", "control_show_settings"),
     ("POST", r"settings", "control_update_settings"),
 ]

@@ -27,6 +27,7 @@ class FakeClock:
     def __init__(self):
         self.t = 0.0
         self.sleeps: list[float] = []
+        self.on_sleep = None  # e.g. the emulator's advance_clock
 
     def now(self):
         return self.t
@@ -34,6 +35,8 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.t += seconds
+        if self.on_sleep:
+            self.on_sleep(seconds)
 
 
 def inputs(name="blog", domains=("blog.example.cn",), alicloud_extra=None, **order):
@@ -191,11 +194,37 @@ def test_orders_for_other_names_or_plans_are_not_adopted(provider, sdk):
     assert package_state(sdk, PLAN).used_count == 2
 
 
-def test_failed_or_issued_orders_are_not_adopted(provider, control, sdk):
+def test_failed_orders_are_not_adopted(provider, control, sdk):
     failed = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
     control.call("POST", f"cas/orders/{failed}/fail")
     created = provider.create(inputs())
     assert created.id != str(failed)
+
+
+def test_order_issued_before_its_state_was_saved_is_adopted(provider, control, sdk):
+    first = provider.create(inputs())  # the engine dies before saving this
+    publish(control, first.id)  # the CA issues it meanwhile
+    second = provider.create(inputs())
+    assert second.id == first.id and second.outs["state"] == "certificate"
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_order_issued_while_create_waited_is_adopted(provider, control, sdk):
+    # issuedTimeoutSeconds: the first create returns an issued order, and its state is then lost.
+    first = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}))
+    publish(control, first.id)
+    assert provider.read(first.id, first.outs).outs["state"] == "certificate"
+    second = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}))
+    assert second.id == first.id
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_issued_order_with_a_lost_generated_key_refuses_to_buy_again(provider, control, sdk):
+    first = provider.create(inputs(csr="generate"))
+    publish(control, first.id)
+    with pytest.raises(CertfleetError, match=f"order {first.id} .*ISSUED"):
+        provider.create(inputs(csr="generate"))
+    assert package_state(sdk, PLAN).used_count == 1
 
 
 def test_interrupted_run_with_a_lost_generated_key_refuses_to_buy_again(provider, sdk):
@@ -203,6 +232,35 @@ def test_interrupted_run_with_a_lost_generated_key_refuses_to_buy_again(provider
     with pytest.raises(CertfleetError, match=f"order {earlier}") as raised:
         provider.create(inputs(csr="generate"))
     assert "PRIVATE KEY" not in str(raised.value)
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_lost_response_finds_the_order_even_when_the_order_list_lags(provider, control, clock, sdk):
+    control.call("POST", "cas/settings", {"list_lag": 10})
+    clock.on_sleep = control.advance_clock  # the emulator's time passes with the provider's waits
+    control.add_fault("CreateCertificateForPackageRequest", drop_response=True)
+    created = provider.create(inputs())
+    assert [o.order_id for o in list_orders(sdk, keyword="blog.example.cn").certificate_order_list] == [
+        int(created.id)]
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_lost_response_gives_up_after_a_bounded_look(provider, control, clock, sdk):
+    control.call("POST", "cas/settings", {"list_lag": 3600})  # never listed within the look
+    control.add_fault("CreateCertificateForPackageRequest", drop_response=True)
+    with pytest.raises(CloudError, match="cas.CreateCertificateForPackageRequest"):
+        provider.create(inputs())
+    assert cas.LOOK_AGAIN_SECONDS <= clock.t <= cas.LOOK_AGAIN_SECONDS + cas.POLL_SECONDS
+    assert package_state(sdk, PLAN).used_count == 1  # bought once, never twice
+
+
+def test_slow_create_answer_is_waited_for(provider, control, sdk):
+    # Longer than the SDK's default 10 s read timeout; the order list never shows the order, so only a
+    # longer read timeout for Create gets its answer.
+    control.call("POST", "cas/settings", {"list_lag": 3600})
+    control.add_fault("CreateCertificateForPackageRequest", delay=10.5)
+    created = provider.create(inputs())
+    assert created.outs["state"] == "domain_verify"
     assert package_state(sdk, PLAN).used_count == 1
 
 
@@ -231,6 +289,21 @@ def test_throttling_honours_retry_after(provider, control, clock, sdk):
     assert created.outs["state"] == "domain_verify"
     assert clock.sleeps[:2] == [3.0, 3.0]  # the server's x-acs-retry-after (ms) beats the backoff
     assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_throttling_on_429_is_retried_for_create(provider, control, clock, sdk):
+    control.add_fault("CreateCertificateForPackageRequest", status=429, times=1)
+    assert provider.create(inputs()).outs["state"] == "domain_verify"
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_server_error_with_retry_after_is_not_resent_for_create(provider, control, clock, sdk):
+    # The SDK raises ThrottlingException for any status with x-acs-retry-after: a 503 may have placed the
+    # order, so Create is not sent again; the list is looked at instead (and shows nothing here).
+    control.add_fault("CreateCertificateForPackageRequest", status=503, retry_after=1, times=1)
+    with pytest.raises(CloudError, match="ServiceUnavailable"):
+        provider.create(inputs())
+    assert package_state(sdk, PLAN).used_count == 0
 
 
 def test_server_errors_are_retried_for_reads_but_bounded(provider, control, clock):
@@ -310,6 +383,102 @@ def test_diff_replaces_delete_first_and_replaces_dead_orders(provider):
     assert in_place.replaces == [] and in_place.changes is None
     dead = provider.diff("1", {**olds, "state": "verify_fail"}, inputs())
     assert dead.changes is True and dead.replaces == ["state"]
+
+
+def test_purchase_only_inputs_change_an_issued_order_in_place(provider, control, sdk):
+    created = provider.create(inputs())
+    publish(control, created.id)
+    issued = provider.read(created.id, created.outs).outs
+    news = {**inputs(alicloud_extra={"contact": {**CONTACT, "name": "Li Wei"}, "tags": {"team": "web"}},
+                     validation="FILE"), "company_name": "Example Ltd"}
+    changed = provider.diff(created.id, issued, news)
+    assert changed.changes is None and changed.replaces == []
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 1})  # no unit left
+    assert provider.check(issued, news).failures == []  # nothing is bought, so no quota check
+    updated = provider.update(created.id, issued, news).outs
+    assert updated["contact"]["name"] == "Li Wei" and updated["tags"] == {"team": "web"}
+    assert updated["state"] == "certificate" and updated["private_key"] == issued["private_key"]
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_purchase_only_inputs_change_a_pending_order_in_place_but_validation_replaces(provider):
+    olds = {**inputs(), "state": "domain_verify"}
+    news = inputs(alicloud_extra={"contact": {**CONTACT, "name": "Li Wei"}, "tags": {"team": "web"}})
+    assert provider.diff("1", olds, news).replaces == []
+    assert provider.diff("1", olds, inputs(validation="FILE")).replaces == ["validation"]
+
+
+def test_unknow_order_is_never_replaced_nor_touched(provider, control, sdk):
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    provider.delete(created.id, provider.read(created.id, created.outs).outs)  # revoked: CAS says "unknow"
+    outs = provider.read(created.id, created.outs).outs
+    assert outs["state"] == "unknow" and "console" in outs["status_message"]
+    assert provider.diff(created.id, outs, inputs(revokeOnDelete=True)).changes is False
+    assert provider.diff(created.id, outs, inputs(domains=["www.blog.example.cn"])).changes is False
+    provider.delete(created.id, outs)  # kept, with a warning
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "REVOKED"
+
+
+def test_revoke_on_delete_cannot_change_together_with_a_replacement(provider):
+    olds = {**inputs(revokeOnDelete=True), "state": "certificate"}
+    with pytest.raises(CertfleetError, match="revokeOnDelete alone"):
+        provider.diff("1", olds, inputs(revokeOnDelete=False, domains=["www.blog.example.cn"]))
+    alone = provider.diff("1", olds, inputs(revokeOnDelete=False))
+    assert alone.changes is None and alone.replaces == []
+    # A dead order is replaced whatever revokeOnDelete says (its delete never revokes).
+    dead = provider.diff("1", {**olds, "state": "verify_fail"}, inputs(revokeOnDelete=False))
+    assert dead.replaces == ["state"]
+
+
+def test_order_resources_always_delete_before_replacing(monkeypatch):
+    # `pulumi up --replace` does not call diff: only the resource option makes it delete first.
+    import pulumi
+    from pulumi.dynamic import Resource
+    captured = {}
+    monkeypatch.setattr(Resource, "__init__", lambda self, provider, name, props, opts=None: captured.update(
+        opts=opts))
+    fleet = load_fleet({"alicloud": {"contact": CONTACT, "orders": {"blog": {"productCode": PLAN,
+                                                                               "domains": ["blog.example.cn"]}}}})
+    cas.CasOrder("blog", fleet.alicloud.orders[0], fleet.alicloud,
+                 pulumi.ResourceOptions(delete_before_replace=False))
+    assert captured["opts"].delete_before_replace is True
+    assert captured["opts"].additional_secret_outputs == ["private_key"]
+
+
+def test_replacement_deletes_the_old_order_before_buying_the_new_one(provider, control, sdk):
+    old = provider.create(inputs())
+    provider.delete(old.id, old.outs)
+    new = provider.create(inputs())
+    assert new.id != old.id
+    assert provider.read(old.id, old.outs).id == ""
+    assert provider.read(new.id, new.outs).outs["state"] == "domain_verify"
+    assert [o.order_id for o in list_orders(sdk, keyword="blog.example.cn").certificate_order_list] == [
+        int(new.id)]
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_certificate_that_does_not_parse_never_fails_the_create(provider, control, clock, sdk, monkeypatch):
+    def broken(pem):
+        raise ValueError("unable to load certificate")
+    monkeypatch.setattr(keys, "certificate_not_after", broken)
+    published = []
+
+    def publish_once(seconds):  # the DNS record appears while create waits for issuance
+        if not published:
+            published.append(list_orders(sdk, keyword="blog.example.cn").certificate_order_list[0].order_id)
+            publish(control, published[0])
+    clock.on_sleep = publish_once
+    created = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}))
+    assert created.id == str(published[0]) and created.outs["state"] == "unknown"
+    assert "unable to load certificate" in created.outs["status_message"]
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_client_config_repr_hides_secrets():
+    config = cas_api.Config(access_key_id="AKID", access_key_secret="s3cret", security_token="t0ken",
+                            endpoint="cas.aliyuncs.com", protocol="https")
+    assert "AKID" in repr(config) and "s3cret" not in repr(config) and "t0ken" not in repr(config)
 
 
 def test_helpers_match_names_and_challenges():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import load_fleet
-from components.errors import CloudError
+from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.scm import GENERATION_TAG, RESOURCE_TAG, ScmCertificateProvider, certificate_inputs
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
@@ -178,3 +178,184 @@ def test_multi_domain_buy_pays_for_the_extra_single_and_wildcard_names(provider,
     assert created.outs["status"] == "CHECKING"  # SCM accepted the application for all three names
     [cert] = emulated(scm_control)["certificates"]
     assert (cert["single_domain_number"], cert["wildcard_domain_number"], cert["domain_numbers"]) == (1, 1, 5)
+
+
+# --- regressions: money safety -------------------------------------------------------------------------------
+
+def faults_left(control, action):
+    """Injected faults not yet used: a fault still here means the provider never made that call."""
+    return [f for f in control.faults() if f["action"] == action]
+
+
+def test_show_errors_after_the_purchase_are_recorded_not_raised(provider, scm_control):
+    scm_control.add_fault("ShowCertificate", status=500, times=None)
+    created = provider.create(inputs())
+    assert created.id and created.outs["status"] == "UNKNOWN" and "scm.ShowCertificate" in created.outs["status_message"]
+    assert len(emulated(scm_control)["certificates"]) == 1
+    # The next up looks again (update) and applies; no second purchase.
+    scm_control.clear_faults()
+    assert provider.diff(created.id, created.outs, inputs()).changes is True
+    updated = provider.update(created.id, created.outs, inputs())
+    assert updated.outs["status"] == "CHECKING" and len(emulated(scm_control)["certificates"]) == 1
+
+
+def test_generated_key_survives_an_error_after_the_apply(provider, scm_control):
+    props = inputs(csr="generate")
+    original_apply = provider._apply
+
+    def apply_then_outage(client, cert_id, props, resource):  # an SCM outage starting right after the apply
+        note = original_apply(client, cert_id, props, resource)
+        scm_control.add_fault("ShowCertificate", status=503, times=None)
+        return note
+
+    provider._apply = apply_then_outage
+    created = provider.create(props)
+    assert "PRIVATE KEY" in created.outs["private_key_pem"] and created.outs["csr_pem"]
+    assert created.outs["status"] == "UNKNOWN"
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["status"] == "CHECKING" and cert["id"] == created.id
+
+
+def test_export_error_is_recorded_and_the_next_up_exports(provider, scm_control):
+    created = provider.create(inputs(csr="generate"))
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    scm_control.add_fault("ExportCertificate", status=500, times=None)
+    updated = provider.update(created.id, created.outs, inputs(csr="generate", tags={"team": "edge"}))
+    assert updated.outs["status"] == "UNKNOWN" and updated.outs["private_key_pem"] == created.outs["private_key_pem"]
+    scm_control.clear_faults()
+    assert provider.diff(created.id, updated.outs, inputs(csr="generate", tags={"team": "edge"})).changes is True
+    again = provider.update(created.id, updated.outs, inputs(csr="generate", tags={"team": "edge"}))
+    assert again.outs["status"] == "ISSUED" and again.outs["certificate_pem"]
+
+
+@pytest.mark.parametrize("change", [{"csr": "generate"}, {"keyAlgorithm": "EC_P384"}])
+def test_replacement_for_a_new_key_buys_instead_of_adopting_the_old_certificate(provider, scm_control, change):
+    created = provider.create(inputs(csr="generate", keyAlgorithm="EC_P256") if "csr" not in change else inputs())
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    outs = provider.read(created.id, created.outs).outs
+    news = inputs(**{"csr": "generate", "keyAlgorithm": "EC_P256", **change}) if "csr" not in change \
+        else inputs(**change)
+    assert provider.diff(created.id, outs, news).replaces
+    new = provider.create(news)  # create before delete
+    assert new.id != created.id and "PRIVATE KEY" in new.outs["private_key_pem"]
+    provider.delete(created.id, outs)
+    statuses = {c["id"]: c["status"] for c in emulated(scm_control)["certificates"]}
+    assert statuses == {created.id: "ISSUED", new.id: "CHECKING"}
+
+
+def test_region_and_stack_rename_do_not_buy_again(provider, scm_control):
+    created = provider.create(inputs())
+    moved = {**inputs(huawei_extra={"region": "ap-southeast-1"}), "resource_tag": "certfleet/prod/api"}
+    diff = provider.diff(created.id, created.outs, moved)
+    assert diff.replaces == [] and diff.changes is None
+    updated = provider.update(created.id, created.outs, moved)
+    assert updated.outs["status"] == "CHECKING"
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["tags"][RESOURCE_TAG] == "certfleet/prod/api"
+    # A later interrupted create under the new name finds it (same purchase, re-tagged).
+    assert provider.create(moved).id == created.id and len(emulated(scm_control)["certificates"]) == 1
+
+
+def test_other_names_on_a_paid_certificate_are_applied_for_not_bought(provider, scm_control):
+    scm_control.add_fault("ApplyCertificate", status=400, code="SCM.0015", message="names do not match", times=1)
+    created = provider.create(inputs())
+    assert created.outs["status"] == "PAID"
+    news = inputs(domains=["www.example.com"])
+    diff = provider.diff(created.id, created.outs, news)
+    assert diff.changes is True and diff.replaces == []
+    updated = provider.update(created.id, created.outs, news)
+    [cert] = emulated(scm_control)["certificates"]
+    assert updated.outs["status"] == "CHECKING" and cert["domain"] == "www.example.com"
+    # Under review, other names still need a new purchase.
+    assert provider.diff(created.id, updated.outs, inputs(domains=["ftp.example.com"])).replaces == ["domains"]
+
+
+@pytest.mark.parametrize("status", ["SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREVOKING", "REVOKING"])
+def test_delete_never_withdraws_or_refunds_an_issued_certificate(provider, scm_control, status):
+    created = provider.create(inputs())
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    issued = provider.read(created.id, created.outs).outs
+    scm_control.call("POST", f"scm/certificates/{created.id}/status", {"status": status})
+    for action in ("CancelCertificateRequest", "UnsubscribeCertificate", "DeleteCertificate"):
+        scm_control.add_fault(action, status=500, code="SCM.9999", times=1)  # fails loudly if ever called
+    provider.delete(created.id, issued)
+    assert [c["status"] for c in emulated(scm_control)["certificates"]] == [status]
+    assert all(faults_left(scm_control, a) for a in ("CancelCertificateRequest", "UnsubscribeCertificate"))
+
+
+def test_delete_keeps_a_certificate_whose_withdrawal_is_refused(provider, scm_control):
+    created = provider.create(inputs())
+    scm_control.call("POST", "scm/settings", {"refuse_withdrawals": 1})
+    scm_control.add_fault("UnsubscribeCertificate", status=500, code="SCM.9999", times=1)
+    provider.delete(created.id, created.outs)
+    assert [c["status"] for c in emulated(scm_control)["certificates"]] == ["CHECKING"]
+    assert faults_left(scm_control, "UnsubscribeCertificate")
+
+
+def test_delete_asks_for_the_refund_of_a_rejected_certificate(provider, scm_control):
+    created = provider.create(inputs())
+    scm_control.call("POST", f"scm/certificates/{created.id}/reject")
+    # The emulator refuses refunds of UNPASSED (SCM.0010, accepted as "kept"); the ask is what matters here.
+    scm_control.add_fault("UnsubscribeCertificate", status=400, code="SCM.0010", times=1)
+    provider.delete(created.id, provider.read(created.id, created.outs).outs)
+    assert not faults_left(scm_control, "UnsubscribeCertificate")
+    assert faults_left(scm_control, "CancelCertificateRequest") == []
+
+
+def test_create_waits_for_the_order_to_be_paid_before_applying(provider, scm_control):
+    scm_control.call("POST", "scm/settings", {"order_processing_reads": 3})
+    created = provider.create(inputs())
+    assert created.outs["status"] == "CHECKING" and FakeClock.sleeps
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["domain"] == "api.example.com"
+
+
+def test_an_order_still_processing_is_looked_at_again_by_the_next_up(provider, scm_control):
+    scm_control.call("POST", "scm/settings", {"order_processing_reads": 10_000})
+    created = provider.create(inputs())
+    assert created.outs["status"] not in ("PAID", "CHECKING") and len(emulated(scm_control)["certificates"]) == 1
+    assert provider.diff(created.id, created.outs, inputs()).changes is True
+    scm_control.call("POST", "scm/settings", {"order_processing_reads": 0})
+    assert provider.diff(created.id, {**created.outs, "status": "ORDER_PROCESSING"}, inputs()).changes is True
+
+
+def test_lost_buy_answer_with_a_lagging_tag_index_is_still_adopted(provider, scm_control):
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 3})
+    scm_control.add_fault("SubscribeCertificate", drop_response=True, times=1)
+    created = provider.create(inputs())
+    [cert] = emulated(scm_control)["certificates"]
+    assert created.id == cert["id"] and created.outs["status"] == "CHECKING"
+
+
+def test_refused_buy_is_not_looked_for_at_length(provider, scm_control):
+    scm_control.add_fault("SubscribeCertificate", status=400, code="SCM.0005", times=1)
+    with pytest.raises(CloudError):
+        provider.create(inputs())
+    assert sum(FakeClock.sleeps) < 10 and emulated(scm_control)["certificates"] == []
+
+
+def test_on_destroy_delete_to_keep_with_a_replacement_is_refused(provider):
+    olds = {**inputs(onDestroy="delete"), "status": "ISSUED"}
+    with pytest.raises(CertfleetError, match="onDestroy"):
+        provider.diff("x", olds, inputs(onDestroy="keep", years=2))
+    assert provider.diff("x", olds, inputs(onDestroy="keep")).replaces == []
+    assert provider.diff("x", {**inputs(), "status": "ISSUED"}, inputs(onDestroy="delete", years=2)).replaces
+
+
+def test_sdk_side_errors_become_cloud_errors(scm_emulator, tmp_path, monkeypatch):
+    from huaweicloudsdkscm.v3 import ShowCertificateRequest
+
+    from tests.emulators.conftest_scm import make_scm_client
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    client = make_scm_client(scm_emulator.url, ak="")  # the SDK itself raises ValueError before sending
+    with pytest.raises(CloudError) as raised:
+        scm_api.call("ShowCertificate", "certificate 'api'", lambda: client.show_certificate(
+            ShowCertificateRequest(certificate_id="x")))
+    assert "scm.ShowCertificate" in str(raised.value) and "certificate 'api'" in str(raised.value)
+
+
+def test_client_config_repr_hides_secrets():
+    config = scm_api.Config(ak="AKID", sk="THE-SECRET-KEY", domain_id="d", security_token="THE-TOKEN",
+                            endpoint="https://x")
+    assert "THE-SECRET-KEY" not in repr(config) and "THE-TOKEN" not in repr(config) and "AKID" in repr(config)
