@@ -839,3 +839,12 @@ def test_standalone_command(tmp_path):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_list_lag_keeps_a_new_order_out_of_the_list_for_a_while(cas_client, cas_control):
+    cas_control.call("POST", "cas/settings", {"list_lag": 30})
+    order_id = order_for_package(cas_client, product_code="digicert-free-1-free", username="Tom",
+                                 phone="13000000000", email="pki@example.com")
+    assert (list_orders(cas_client, order_type="CPACK").certificate_order_list or []) == []
+    cas_control.advance_clock(31)
+    assert [o.order_id for o in list_orders(cas_client, order_type="CPACK").certificate_order_list] == [order_id]

@@ -1115,3 +1115,37 @@ def test_standalone_command_prints_its_url_and_serves():
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0  # SIGTERM is a clean shutdown
+
+
+# --- fault settings for certfleet's provider tests --------------------------------------------------
+
+def test_forced_status_is_what_show_reports(scm_client, scm_control):
+    certificate_id = buy_one(scm_client)
+    scm_control.call("POST", f"scm/certificates/{certificate_id}/status", {"status": "SUPPLEMENTCHECKING"})
+    assert show(scm_client, certificate_id).status == "SUPPLEMENTCHECKING"
+
+
+def test_order_processing_reads_delay_paid(scm_client, scm_control):
+    scm_control.call("POST", "scm/settings", {"order_processing_reads": 2})
+    certificate_id = buy_one(scm_client)
+    assert [show(scm_client, certificate_id).status for _ in range(3)] == [
+        "ORDER_PROCESSING", "ORDER_PROCESSING", "PAID"]
+
+
+def test_tag_index_lag_hides_a_new_order_from_tag_searches(scm_client, scm_control):
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 1})
+    certificate_id = buy_one(scm_client, tags=[scm.ScsResourceTag(key="owner", value="lag-test")])
+    search = dict(tags=[scm.ScsTag(key="owner", values=["lag-test"])])
+    first = find_by_tags(scm_client, **search).resources or []
+    second = find_by_tags(scm_client, **search).resources or []
+    assert first == [] and [r.resource_id for r in second] == [certificate_id]
+
+
+def test_refused_withdrawal_goes_back_to_checking(scm_client, scm_control):
+    scm_control.call("POST", "scm/settings", {"cancel_review_seconds": 60, "refuse_withdrawals": 1})
+    certificate_id = buy_one(scm_client)
+    apply(scm_client, certificate_id)
+    scm_client.cancel_certificate_request(scm.CancelCertificateRequestRequest(certificate_id=certificate_id))
+    assert show(scm_client, certificate_id).status == "CANCELCHECKING"
+    scm_control.advance_clock(60)
+    assert show(scm_client, certificate_id).status == "CHECKING"
