@@ -15,28 +15,38 @@ Lifecycle:
   credentials are set: a pull-request preview without them skips the check, without an error.
 - create: look before you buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder neither
   returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
-  (`ProductCode`); config guarantees a name belongs to one order of the stack. Any match that is not dead
-  (pending or issued; not failed, cancelled, revoked or expired) is adopted: an interrupted earlier run
-  placed it, and it may have been issued since. With `csr: generate` the key of such an order is lost, so
-  create refuses (naming the order) instead of buying again. If the Create call itself fails in a way that
+  (`ProductCode`); config guarantees a name belongs to one order of the stack. Failed, cancelled, revoked
+  and expired matches are ignored. A pending match (CHECKING: domain_verify or process) is adopted (CAS
+  exposes no order's CSR, so names and plan are all there is to compare). An issued match (ISSUED,
+  WILLEXPIRED) may be an interrupted run's order that was issued since, but also the old order of a
+  replacement (delete keeps issued orders), another stack's or one bought in the console, so it is adopted
+  only when (a) its BuyDate is at most ADOPT_ISSUED_WINDOW_SECONDS (24 h) before this create started, and
+  (b) with the user's CSR, its certificate carries the CSR's public key, or, with no CSR, CAS returns the
+  key it made for it (so it was ordered without a CSR too). Such a create records `adopted: true`, and
+  delete never revokes an adopted order, whatever revokeOnDelete says (it may be someone else's). With
+  `csr: generate` the key of an interrupted run's order is lost: a pending match, or a recent issued one
+  whose key CAS does not hold and has the kind of `keyAlgorithm`, makes create refuse (naming the order,
+  never suggesting a revocation) instead of placing a second paid order. If the Create call itself fails in a way that
   leaves it open whether the order was placed (lost response, 5xx), the list is polled for up to
   LOOK_AGAIN_SECONDS (it may lag) for a match bought since the call started. Then bounded waits for the
   challenge and (optionally) issuance; a wait that runs out, or any error once the order exists (a
   certificate that does not parse too), never fails the create: the order is recorded with its state and
   a message, and `pulumi up --refresh` resumes.
-- read (refresh): follows DescribeCertificateState; a vanished order is removed from state.
+- read (refresh): follows DescribeCertificateState; a vanished order is removed from state; a certificate
+  that does not parse fails the refresh with a CloudError naming the order.
 - diff: the inputs that shape the certificate (REPLACE_KEYS) replace, **delete before replace** (also a
   resource option, because `pulumi up --replace` skips diff): the old pending order is cancelled and deleted
   (its plan unit comes back) before the new one is bought, so the new create can never mistake the old
   order for its own. An issued old certificate is kept (or revoked with revokeOnDelete) as on destroy.
   `validation` replaces only a pending order (its challenge changes); `contact`, `companyName` and `tags`
-  are read by CAS only at purchase and are stored in place, never buying a new unit.
+  are read by CAS only at purchase and are stored in place, never buying a new unit (update reads the
+  order once and never waits for issuance).
   A failed or cancelled order is replaced by the next `pulumi up`. An order CAS reports as `unknow` is
   never replaced nor deleted (it may be alive): the user looks in the console. revokeOnDelete cannot
   change in the same `up` as a replacement (the old order's delete would use the old value).
 - delete: pending -> CancelOrderRequest then DeleteCertificateRequest (plan unit back); failed or cancelled
-  -> DeleteCertificateRequest; issued -> kept, unless revokeOnDelete (CancelCertificateForPackageRequest);
-  unknow -> kept, with a warning.
+  -> DeleteCertificateRequest; issued -> kept, unless revokeOnDelete (CancelCertificateForPackageRequest)
+  and the order was not adopted; unknow -> kept, with a warning.
 """
 
 from __future__ import annotations
@@ -64,13 +74,20 @@ PURCHASE_ONLY_KEYS = ("contact", "company_name", "tags")
 INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_ONLY_KEYS
               + ("revoke_on_delete", "issued_timeout_seconds"))
 OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
-               "private_key", "csr")
+               "private_key", "csr", "adopted")
 PENDING_STATES = ("domain_verify", "process")
 # Orders that can never be issued any more: the next `pulumi up` replaces them. Not `unknow`: such an order
 # may be alive, so certfleet neither replaces nor deletes it.
 DEAD_STATES = ("verify_fail", "payed")
 # ListUserCertificateOrder statuses of orders that are no use any more; any other match is adopted.
 DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
+# ListUserCertificateOrder statuses of issued orders (any other live status is pending).
+ISSUED_ORDER_STATUSES = ("ISSUED", "WILLEXPIRED")
+# An issued order with this create's names and plan is taken for an interrupted run's order only if it was
+# bought at most this long before the create started (and its key fits, see the module docstring). Older
+# ones are the old order of a replacement, another stack's or the console's: never adopted. 24 h covers a
+# rerun the next day; a CA review (OV/EV) that takes longer leaves the order pending, which is adopted.
+ADOPT_ISSUED_WINDOW_SECONDS = 24 * 3600
 CHALLENGE_TIMEOUT_SECONDS = 60
 POLL_SECONDS = 2.0
 # How far the CAS clock may be behind ours when a lost Create is looked for by BuyDate.
@@ -119,9 +136,10 @@ def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
 
 
 def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
-                   not_after: str | None) -> str:
+                   not_after: str | None, adopted: bool = False) -> str:
     if state == "certificate":
-        keep = ("destroy revokes it (revokeOnDelete: true)" if revoke_on_delete
+        keep = ("destroy keeps it (an adopted order is never revoked, whatever revokeOnDelete says)" if adopted
+                else "destroy revokes it (revokeOnDelete: true)" if revoke_on_delete
                 else "destroy keeps it (set revokeOnDelete: true to revoke it instead)")
         return f"issued, expires {not_after}; {keep}"
     if state == "domain_verify":
@@ -159,12 +177,28 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
     return failures
 
 
+def _key_fits_algorithm(certificate_pem: str, key_algorithm: str) -> bool:
+    """Does the certificate's key have the kind and size (or curve) of `keyAlgorithm` (keys.KEY_ALGORITHMS)?"""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    try:
+        public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    except ValueError:
+        return False
+    kind, parameter = keys.KEY_ALGORITHMS.get(key_algorithm, (None, None))
+    if kind == "RSA":
+        return isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size == parameter
+    return (kind == "EC" and isinstance(public_key, ec.EllipticCurvePublicKey)
+            and public_key.curve.name == parameter.name)
+
+
 # --- the provider -----------------------------------------------------------------------------------------
 
 class CasOrderProvider(ResourceProvider):
     """Dynamic provider for one CAS order. Holds no state: everything it needs is in the props."""
 
     clock = Clock
+    wall_clock = staticmethod(time.time)  # epoch seconds, compared with CAS's BuyDate; swappable in tests
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_inputs(news)
@@ -193,38 +227,37 @@ class CasOrderProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         cas = cas_api.cas_client()
         resource = order_label(props)
+        started_ms = int(self.wall_clock() * 1000)
         private_key, csr = None, props.get("csr_pem")
-        existing = self._find_live_order(cas, props)
-        if existing is not None and props["csr_mode"] == "generate":
-            order, status = existing
-            raise CertfleetError(
-                f"alicloud: {resource}: CAS order {order} for {', '.join(props['domains'])} "
-                f"({props['product_code']}) exists ({status}), probably placed by an interrupted run whose "
-                f"generated key was lost. certfleet does not buy a second order: in the CAS console cancel and "
-                f"delete order {order} if it is pending (the plan unit comes back), or revoke it if it is issued, "
-                f"then run `pulumi up` again")
-        if existing is not None:
-            order_id = existing[0]
-        else:
+        order_id, adopted = self._adoptable_order(cas, props, started_ms, resource)
+        if order_id is None:
             if props["csr_mode"] == "generate":
                 private_key, csr = keys.generate_key_and_csr(list(props["domains"]), props["key_algorithm"])
             order_id = self._buy(cas, props, csr, resource)
-        outs = self._settle(cas, order_id, {**props, "private_key": private_key, "csr": csr}, resource)
+        outs = self._settle(cas, order_id, {**props, "private_key": private_key, "csr": csr, "adopted": adopted},
+                            resource)
         return CreateResult(str(order_id), outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cas = cas_api.cas_client()
-        state = self._describe(cas, id_, order_label(props))
+        resource = order_label(props)
+        state = self._describe(cas, id_, resource)
         if state is None:
             return ReadResult("", {})  # gone out of band: the engine drops it, `up` orders again
-        outs = self._outputs(id_, state, props)
+        try:
+            outs = self._outputs(id_, state, props)
+        except ValueError as err:  # a certificate that does not parse (cryptography's ValueError)
+            raise CloudError("alicloud", "cas.DescribeCertificateState", resource, "InvalidCertificate",
+                             f"the certificate CAS returned for order {id_} does not parse ({err}); look at the "
+                             f"order in the CAS console") from None
         return ReadResult(id_, outs, {k: props.get(k) for k in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # In-place changes (revokeOnDelete, the wait budget, purchase-only inputs) are stored; no CAS write.
+        # The order is read once: no wait for the challenge or for issuance (nothing changed at CAS).
         cas = cas_api.cas_client()
-        carried = {k: olds.get(k) for k in ("private_key", "csr")}
-        return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news)))
+        carried = {k: olds.get(k) for k in ("private_key", "csr", "adopted")}
+        return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news), wait=False))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         cas = cas_api.cas_client()
@@ -245,6 +278,12 @@ class CasOrderProvider(ResourceProvider):
             cas_api.call("DeleteCertificateRequest", resource,
                          lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
                          clock=self.clock)
+        elif kind == "certificate" and props.get("adopted"):
+            keep = " (revokeOnDelete: true is ignored for it)" if props.get("revoke_on_delete") else ""
+            tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept{keep}: "
+                      f"certfleet adopted this order instead of buying one, and it may belong to another stack "
+                      f"or have been bought in the console, so certfleet never revokes it; revoke it in the CAS "
+                      f"console if it is yours to revoke")
         elif kind == "certificate" and props.get("revoke_on_delete"):
             cas_api.call("CancelCertificateForPackageRequest", resource,
                          lambda: cas.cancel_certificate_for_package_request(
@@ -280,10 +319,10 @@ class CasOrderProvider(ResourceProvider):
                                                  f"buy more before ordering")]
         return []
 
-    def _find_live_order(self, cas: Any, props: Mapping[str, Any],
-                         bought_since_ms: int | None = None) -> tuple[int, str] | None:
-        """(order id, status) of the newest order with these names and plan that is not dead (see the module
-        docstring): pending or issued, since an earlier run's order may have been issued before this one."""
+    def _live_matches(self, cas: Any, props: Mapping[str, Any],
+                      bought_since_ms: int | None = None) -> list[tuple[int, int, str]]:
+        """(BuyDate ms, order id, status) of the orders with these names and plan that are not dead, newest
+        first."""
         models = _models()
         resource = order_label(props)
         matches: list[tuple[int, int, str]] = []
@@ -303,10 +342,55 @@ class CasOrderProvider(ResourceProvider):
             if not items or seen >= (body.total_count or 0):
                 break
             page += 1
-        if not matches:
-            return None
-        _, order_id, status = max(matches)
-        return order_id, status
+        return sorted(matches, reverse=True)
+
+    def _adoptable_order(self, cas: Any, props: Mapping[str, Any], started_ms: int,
+                         resource: str) -> tuple[int | None, bool]:
+        """(order id, adopted) of the order an interrupted run of this create placed, by the rules of the
+        module docstring; (None, False) when there is none and create must buy. Refuses (CertfleetError) with
+        `csr: generate` when such an order exists, since its key was lost."""
+        generate = props["csr_mode"] == "generate"
+        names = f"{', '.join(props['domains'])} ({props['product_code']})"
+        since_ms = started_ms - ADOPT_ISSUED_WINDOW_SECONDS * 1000
+        for buy_date, order_id, status in self._live_matches(cas, props):
+            if status not in ISSUED_ORDER_STATUSES:  # pending
+                if generate:
+                    raise CertfleetError(
+                        f"alicloud: {resource}: CAS order {order_id} for {names} is pending ({status}), probably "
+                        f"placed by an interrupted run whose generated key was lost; certfleet will not place a "
+                        f"second paid order automatically. In the CAS console cancel and delete order "
+                        f"{order_id} (the plan unit comes back), then run `pulumi up` again")
+                return order_id, False
+            if buy_date < since_ms:
+                continue  # an older certificate: a replaced order, another stack's or the console's
+            state = self._describe(cas, order_id, resource)
+            if state is None or (state.type or "").lower() != "certificate" or not state.certificate:
+                continue
+            if generate:
+                if state.private_key or not _key_fits_algorithm(state.certificate, props["key_algorithm"]):
+                    continue  # CAS made its key, or another kind of key: not a run of this create
+                after = time.strftime("%Y-%m-%d %H:%M UTC",
+                                      time.gmtime((buy_date + ADOPT_ISSUED_WINDOW_SECONDS * 1000) / 1000 + 60))
+                raise CertfleetError(
+                    f"alicloud: {resource}: CAS order {order_id} for {names} was bought less than "
+                    f"{ADOPT_ISSUED_WINDOW_SECONDS // 3600} h ago and is issued ({status}). It is probably the "
+                    f"order of an interrupted run, and its private key (generated by certfleet) was lost with "
+                    f"that run, so its certificate cannot be used; certfleet will not place a second paid order "
+                    f"automatically. Check order {order_id} in the CAS console. If you want a new order, run "
+                    f"`pulumi up` again after {after} (issued orders older than the window are not taken for "
+                    f"an interrupted run's); if you do not, remove order '{props.get('order_name')}' from the "
+                    f"config")
+            if props.get("csr_pem"):
+                try:
+                    fits = keys.certificate_matches_key(state.certificate, props["csr_pem"])
+                except ValueError:
+                    fits = False
+                if not fits:
+                    continue  # another key: not this resource's certificate
+            elif not state.private_key:
+                continue  # ordered with a CSR, so not by a create that lets CAS make the key
+            return order_id, True
+        return None, False
 
     def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str) -> int:
         models = _models()
@@ -329,7 +413,7 @@ class CasOrderProvider(ResourceProvider):
                       for t in tags] or None, **common)
             send = lambda: cas.create_certificate_for_package_request_with_options(  # noqa: E731
                 request, cas_api.create_runtime())
-        started_ms = int(time.time() * 1000) - CLOCK_SLACK_MS
+        started_ms = int(self.wall_clock() * 1000) - CLOCK_SLACK_MS
         try:
             order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
         except CloudError as err:
@@ -339,8 +423,8 @@ class CasOrderProvider(ResourceProvider):
             # because the order list may not show a new order at once.
             try:
                 order_id = wait_for(f"{resource}: the order of the unanswered {action} in the order list",
-                                    lambda: self._find_live_order(cas, props, bought_since_ms=started_ms),
-                                    LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0]
+                                    lambda: self._live_matches(cas, props, bought_since_ms=started_ms) or None,
+                                    LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0][1]
             except WaitTimeout:
                 raise err
         if not order_id:
@@ -357,8 +441,10 @@ class CasOrderProvider(ResourceProvider):
                 return None
             raise
 
-    def _settle(self, cas: Any, order_id: int, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
-        """Bounded waits for the challenge, then (optionally) for issuance. Never fails: money was spent."""
+    def _settle(self, cas: Any, order_id: int, props: Mapping[str, Any], resource: str,
+                wait: bool = True) -> dict[str, Any]:
+        """Bounded waits for the challenge, then (optionally) for issuance; with wait=False (update) one read.
+        Never fails: money was spent."""
         domains = list(props["domains"])
 
         def current() -> Any:
@@ -375,15 +461,19 @@ class CasOrderProvider(ResourceProvider):
             return (s.type or "").lower() not in PENDING_STATES
 
         try:
-            try:
-                state = wait_for(f"{resource} validation challenge",
-                                 lambda: (s if has_challenge(s := current()) else None),
-                                 CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
-                if props.get("issued_timeout_seconds"):
-                    state = wait_for(f"{resource} to be issued", lambda: (s if finished(s := current()) else None),
-                                     props["issued_timeout_seconds"], POLL_SECONDS, self.clock)
-            except WaitTimeout:
+            if not wait:
                 state = current()
+            else:
+                try:
+                    state = wait_for(f"{resource} validation challenge",
+                                     lambda: (s if has_challenge(s := current()) else None),
+                                     CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+                    if props.get("issued_timeout_seconds"):
+                        state = wait_for(f"{resource} to be issued",
+                                         lambda: (s if finished(s := current()) else None),
+                                         props["issued_timeout_seconds"], POLL_SECONDS, self.clock)
+                except WaitTimeout:
+                    state = current()
             return self._outputs(str(order_id), state, props)
         except Exception as err:  # noqa: BLE001 - e.g. a certificate that does not parse
             # The order exists (and is paid for): record it, say what went wrong; refresh resumes.
@@ -403,13 +493,15 @@ class CasOrderProvider(ResourceProvider):
             **{k: props.get(k) for k in INPUT_KEYS},
             "order_id": order_id,
             "state": kind,
-            "status_message": status_message(kind, challenge, bool(props.get("revoke_on_delete")), not_after),
+            "status_message": status_message(kind, challenge, bool(props.get("revoke_on_delete")), not_after,
+                                             bool(props.get("adopted"))),
             "challenge": challenge,
             "certificate_pem": certificate,
             "not_after": not_after,
             "cert_id": (state.cert_id or None) if certificate else None,
             "private_key": private_key,
             "csr": props.get("csr") or props.get("csr_pem"),
+            "adopted": bool(props.get("adopted")),
         }
 
 
@@ -427,6 +519,7 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     cert_id: pulumi.Output[str]
     private_key: pulumi.Output[str]
     csr: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:

@@ -18,7 +18,11 @@ Lifecycle:
   key is kept, and the next `pulumi up` (diff: an unknown status is a change) or `up --refresh` continues.
 - read (refresh): follows the status; 404 -> gone from state. Once ISSUED the certificate, chain and
   expiry are exported; the private key is a secret output (ResourceOptions.additional_secret_outputs).
-- update: tags, applicant, validation method, timeouts, region and resource tag in place; a certificate still
+- update: looks once first (no long wait: only a new purchase waits for a known status). A certificate gone
+  (404) is recorded as GONE and nothing else is done (`pulumi up --refresh` drops it from state). Other names
+  on a certificate state says is PAID/UNPASSED but SCM says has moved on (applied for in the console, or a lost
+  apply answer) raise before anything changes: `pulumi up --refresh`, then diff replaces. Otherwise tags,
+  applicant, validation method, timeouts, region and resource tag change in place; a certificate still
   PAID or UNPASSED is applied for (again), also with other names. Brand, type, domain type, years, CSR source,
   key algorithm, or names once past PAID/UNPASSED replace (a new purchase).
 - delete (allow-list): an application under review is withdrawn (cancel-cert); only a PAID or UNPASSED
@@ -55,6 +59,7 @@ ISSUED_LIKE = ("ISSUED", "SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREV
 # being processed, or UNKNOWN after an error) makes diff ask update to look again.
 KNOWN_STATUSES = APPLICABLE + UNDER_REVIEW + DEAD + ISSUED_LIKE + ("CANCELCHECKING",)
 UNKNOWN = "UNKNOWN"                   # recorded when an error after the purchase hid the status
+GONE = "GONE"                         # recorded by update when SCM answers 404: refresh drops it from state
 # What a purchase is: SCM v3 is global (region only picks the endpoint) and the resource tag is re-tagged in
 # place, so neither is here; changing them must not buy again.
 PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
@@ -159,6 +164,22 @@ class ScmCertificateProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client, resource = self._client(news)
+        # Look once, before any change. A show error raises here: nothing has changed yet.
+        shown = self._show(client, id_, resource)
+        if shown is None:  # deleted or refunded out of band: final, no waiting
+            return UpdateResult(self._unsettled_outputs(
+                id_, None, GONE, olds,
+                f"certificate {id_} no longer exists in SCM (deleted or refunded outside certfleet); run "
+                f"`pulumi up --refresh` to drop it from state, then `pulumi up` buys a new one", final=True))
+        if changed_keys(olds, news, ("domains",)) and shown.status not in APPLICABLE:
+            # diff kept other names in place because state says PAID/UNPASSED, but SCM has moved on: applying
+            # is no longer possible, so they would be recorded and never applied for. Nothing is spent yet.
+            raise CertfleetError(
+                f"{resource}: the certificate {id_} is {shown.status} in SCM, but the stack state still says "
+                f"{olds.get('status')}: it moved on since the last refresh (applied for in the console, or an "
+                f"apply whose answer was lost), so other names can no longer be applied for on it. Nothing was "
+                f"changed. Run `pulumi up --refresh`: the refreshed status makes the new names a replacement "
+                f"(a new purchase; read the preview)")
         old_tags, new_tags = olds.get("tags") or {}, news.get("tags") or {}
         removed = {k: v for k, v in old_tags.items() if k not in new_tags}
         if removed:
@@ -168,7 +189,7 @@ class ScmCertificateProvider(ResourceProvider):
             # Renamed project/stack, or other names applied for in place: the look-up tags follow.
             self._set_tags(client, id_, {**new_tags, **ours}, resource)
         kept = {k: olds.get(k) for k in ("generation", "private_key_pem", "csr_pem")}
-        return UpdateResult(self._apply_and_settle(client, id_, {**news, **kept}, resource))
+        return UpdateResult(self._apply_and_settle(client, id_, {**news, **kept}, resource, shown))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client, resource = self._client(props)
@@ -317,14 +338,26 @@ class ScmCertificateProvider(ResourceProvider):
             return str(err)  # money is spent: record it, the next `up` applies again
         return ""
 
-    def _apply_and_settle(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> dict[str, Any]:
+    def _apply_and_settle(self, client: Any, cert_id: str, props: dict[str, Any], resource: str,
+                          looked: Any = None) -> dict[str, Any]:
         """Apply if needed, wait (bounded), return the outputs. Never raises: money is spent and `props` may
-        hold the only copy of a generated key, so an error is recorded in status_message instead."""
+        hold the only copy of a generated key, so an error is recorded in status_message instead.
+
+        `looked`: update's one look. Without it (create, right after a purchase or adoption) certfleet waits,
+        bounded, for a known status; with it, a status certfleet does not know is recorded as it is."""
         shown, status = None, UNKNOWN  # `status`: the last status known to be current
         try:
-            # A new order is processed before it is PAID (status undocumented; it may even be 404 at first).
-            shown = wait_for(f"{resource} order", lambda: self._settled_order(client, cert_id, resource),
-                             ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+            if looked is None:
+                # A new order is processed before it is PAID (status undocumented; it may even be 404 at first).
+                shown = wait_for(f"{resource} order", lambda: self._settled_order(client, cert_id, resource),
+                                 ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+            else:
+                shown = looked
+                if shown.status not in KNOWN_STATUSES:
+                    return self._unsettled_outputs(
+                        cert_id, shown, shown.status or UNKNOWN, props,
+                        "SCM reports a status certfleet does not know (an order still being processed?); the next "
+                        "`pulumi up` looks once again, `pulumi up --refresh` follows it", final=True)
             status = shown.status
             note = ""
             if shown.status in APPLICABLE:
@@ -358,7 +391,7 @@ class ScmCertificateProvider(ResourceProvider):
         return shown if shown is not None and shown.status in KNOWN_STATUSES else None
 
     def _unsettled_outputs(self, cert_id: str, shown: Any, status: str, props: Mapping[str, Any],
-                           error: str) -> dict[str, Any]:
+                           error: str, final: bool = False) -> dict[str, Any]:
         """Outputs after an error: what is known, the key kept, the error in status_message. The status is the
         last one seen, or UNKNOWN; diff then lets the next `pulumi up` look again (update)."""
         records = validation_records(shown) if shown is not None else []
@@ -369,7 +402,7 @@ class ScmCertificateProvider(ResourceProvider):
             "certificate_id": cert_id,
             "order_id": shown.order_id if shown is not None else None,
             "status": status,
-            "status_message": f"{status}: {error}; the next `pulumi up` continues",
+            "status_message": f"{status}: {error}" if final else f"{status}: {error}; the next `pulumi up` continues",
             "validation_records": records,
             "not_after": None,
             "fingerprint": None,

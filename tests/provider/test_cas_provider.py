@@ -88,6 +88,13 @@ def publish(control, order_id):
     control.call("POST", f"cas/orders/{order_id}/publish")
 
 
+def shift_clocks(provider, control, seconds):
+    """Time passes for CAS (the emulator's clock) and for the provider's wall clock alike."""
+    control.advance_clock(seconds)
+    base = provider.wall_clock
+    provider.wall_clock = lambda: base() + seconds
+
+
 # --- create / read ---
 
 def test_domains_only_order_is_pending_with_its_dns_challenge(provider, control, sdk):
@@ -206,6 +213,8 @@ def test_order_issued_before_its_state_was_saved_is_adopted(provider, control, s
     publish(control, first.id)  # the CA issues it meanwhile
     second = provider.create(inputs())
     assert second.id == first.id and second.outs["state"] == "certificate"
+    assert second.outs["adopted"] is True and "never revoked" in second.outs["status_message"]
+    assert keys.certificate_matches_key(second.outs["certificate_pem"], second.outs["private_key"])
     assert package_state(sdk, PLAN).used_count == 1
 
 
@@ -215,23 +224,53 @@ def test_order_issued_while_create_waited_is_adopted(provider, control, sdk):
     publish(control, first.id)
     assert provider.read(first.id, first.outs).outs["state"] == "certificate"
     second = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}))
-    assert second.id == first.id
+    assert second.id == first.id and second.outs["adopted"] is True
     assert package_state(sdk, PLAN).used_count == 1
 
 
 def test_issued_order_with_a_lost_generated_key_refuses_to_buy_again(provider, control, sdk):
     first = provider.create(inputs(csr="generate"))
     publish(control, first.id)
-    with pytest.raises(CertfleetError, match=f"order {first.id} .*ISSUED"):
+    with pytest.raises(CertfleetError, match=f"order {first.id} .*ISSUED") as raised:
         provider.create(inputs(csr="generate"))
+    message = str(raised.value)
+    # Never tell the user to revoke (the certificate may be in production use); say what to do instead.
+    assert "revoke" not in message.lower()
+    assert "interrupted run" in message and "second paid order" in message and "console" in message
+    assert "again after" in message and "remove order 'blog'" in message
+    assert "PRIVATE KEY" not in message
     assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_generated_key_replacing_an_issued_order_with_another_key_kind_buys_a_new_one(provider, control, sdk):
+    first = provider.create(inputs(csr="generate"))  # RSA_2048
+    publish(control, first.id)
+    outs = provider.read(first.id, first.outs).outs
+    provider.delete(first.id, outs)  # keyAlgorithm replaces: the issued old order is kept
+    cas_made = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # CAS makes its key: not a
+    publish(control, cas_made)                                              # generate run's order either
+    second = provider.create(inputs(csr="generate", keyAlgorithm="EC_P256"))
+    assert second.id not in (first.id, str(cas_made))
+    publish(control, second.id)
+    issued = provider.read(second.id, second.outs).outs
+    assert keys.certificate_matches_key(issued["certificate_pem"], issued["private_key"])
+    assert package_state(sdk, PLAN).used_count == 3
+
+
+def test_generated_key_and_an_issued_order_older_than_the_window_buys_a_new_one(provider, control, sdk):
+    first = provider.create(inputs(csr="generate"))
+    publish(control, first.id)
+    shift_clocks(provider, control, cas.ADOPT_ISSUED_WINDOW_SECONDS + 3600)
+    second = provider.create(inputs(csr="generate"))
+    assert second.id != first.id and second.outs["adopted"] is False
+    assert package_state(sdk, PLAN).used_count == 2
 
 
 def test_interrupted_run_with_a_lost_generated_key_refuses_to_buy_again(provider, sdk):
     earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
     with pytest.raises(CertfleetError, match=f"order {earlier}") as raised:
         provider.create(inputs(csr="generate"))
-    assert "PRIVATE KEY" not in str(raised.value)
+    assert "PRIVATE KEY" not in str(raised.value) and "revoke" not in str(raised.value).lower()
     assert package_state(sdk, PLAN).used_count == 1
 
 
@@ -485,3 +524,118 @@ def test_helpers_match_names_and_challenges():
     assert cas.same_names("a.example.com,b.example.com", ["a.example.com", "b.example.com"])
     assert not cas.same_names("b.example.com,a.example.com", ["a.example.com", "b.example.com"])
     assert not cas.same_names("a.example.com", ["a.example.com", "b.example.com"])
+
+
+# --- adopting issued orders (look before you buy, but only what is this resource's) ---
+
+def _fresh_csr(common_name="shop.example.cn", sans=("www.shop.example.cn",)):
+    """A CSR with a key of its own (make_csr alone reuses one key per algorithm)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return make_csr(common_name, list(sans), key=ec.generate_private_key(ec.SECP256R1()))
+
+
+def _own_csr_inputs(csr_pem, **extra):
+    return inputs(name="shop", domains=None, api="withCsr", csr={"pem": csr_pem}, **extra)
+
+
+def test_rotating_the_csr_of_an_issued_order_buys_a_new_order_for_the_new_key(provider, control, sdk):
+    csr_a, _ = _fresh_csr()
+    csr_b, key_b = _fresh_csr()
+    created = provider.create(_own_csr_inputs(csr_a))
+    publish(control, created.id)
+    outs = provider.read(created.id, created.outs).outs
+    assert outs["state"] == "certificate"
+    new = _own_csr_inputs(csr_b)
+    assert provider.diff(created.id, outs, new).replaces == ["csr_pem"]
+    provider.delete(created.id, outs)  # delete before replace: the issued old order is kept
+    replacement = provider.create(new)
+    assert replacement.id != created.id and replacement.outs["adopted"] is False
+    publish(control, replacement.id)
+    issued = provider.read(replacement.id, replacement.outs).outs
+    assert keys.certificate_matches_key(issued["certificate_pem"], csr_b)
+    assert not keys.certificate_matches_key(issued["certificate_pem"], csr_a)
+    assert package_state(sdk, PLAN).used_count == 2
+
+
+def test_issued_order_with_a_foreign_key_is_not_adopted(provider, control, sdk):
+    foreign_csr, _ = _fresh_csr()
+    own_csr, _ = _fresh_csr()
+    foreign = order_for_package(sdk, None, csr=foreign_csr, product_code=PLAN)  # e.g. another stack's
+    publish(control, foreign)
+    assert control.call("GET", f"cas/orders/{foreign}")["status"] == "ISSUED"
+    created = provider.create(_own_csr_inputs(own_csr))
+    assert created.id != str(foreign) and created.outs["adopted"] is False
+    assert package_state(sdk, PLAN).used_count == 2
+
+
+def test_issued_order_with_the_same_key_is_adopted(provider, control, sdk):
+    csr_pem, _ = _fresh_csr()
+    first = provider.create(_own_csr_inputs(csr_pem))  # the engine dies before saving this
+    publish(control, first.id)
+    second = provider.create(_own_csr_inputs(csr_pem))
+    assert second.id == first.id and second.outs["adopted"] is True
+    assert keys.certificate_matches_key(second.outs["certificate_pem"], csr_pem)
+    assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_issued_order_older_than_the_window_is_not_adopted(provider, control, sdk):
+    console = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # bought in the console, say
+    publish(control, console)
+    assert control.call("GET", f"cas/orders/{console}")["status"] == "ISSUED"
+    shift_clocks(provider, control, cas.ADOPT_ISSUED_WINDOW_SECONDS + 60)
+    created = provider.create(inputs())
+    assert created.id != str(console) and created.outs["adopted"] is False
+    assert package_state(sdk, PLAN).used_count == 2
+
+
+def test_issued_order_ordered_with_a_csr_is_not_adopted_without_one(provider, control, sdk):
+    csr_pem, _ = _fresh_csr("blog.example.cn", ())
+    with_csr = order_for_package(sdk, None, csr=csr_pem, product_code=PLAN)
+    publish(control, with_csr)
+    created = provider.create(inputs())  # CAS makes the key: an order whose key CAS does not hold is not ours
+    assert created.id != str(with_csr)
+    assert package_state(sdk, PLAN).used_count == 2
+
+
+def test_adopted_order_is_never_revoked_on_delete(provider, control, sdk, monkeypatch):
+    told = []
+    monkeypatch.setattr(cas, "tell_user", told.append)
+    console = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # not certfleet's
+    publish(control, console)
+    created = provider.create(inputs(revokeOnDelete=True))
+    assert created.id == str(console) and created.outs["adopted"] is True
+    assert "never revoked" in created.outs["status_message"]
+    outs = provider.read(created.id, created.outs).outs
+    assert outs["adopted"] is True  # kept across refreshes
+    provider.delete(created.id, outs)
+    assert control.call("GET", f"cas/orders/{console}")["status"] == "ISSUED"
+    assert told and f"CAS order {console}" in told[0] and "kept" in told[0] and "adopted" in told[0]
+    assert "revokeOnDelete: true is ignored" in told[0]
+
+
+def test_refresh_of_a_certificate_that_does_not_parse_names_the_order(provider, control, monkeypatch):
+    created = provider.create(inputs())
+    publish(control, created.id)
+
+    def broken(pem):
+        raise ValueError("unable to load certificate")
+    monkeypatch.setattr(keys, "certificate_not_after", broken)
+    with pytest.raises(CloudError) as raised:
+        provider.read(created.id, created.outs)
+    message = str(raised.value)
+    assert "cas.DescribeCertificateState" in message and "order 'blog'" in message
+    assert f"order {created.id}" in message and "unable to load certificate" in message
+
+
+def test_purchase_only_change_of_a_pending_order_does_not_wait_for_issuance(provider, control, clock, sdk):
+    created = provider.create(inputs())
+    assert created.outs["state"] == "domain_verify"
+    olds = {**created.outs}
+    news = inputs(alicloud_extra={"issuedTimeoutSeconds": 600, "tags": {"team": "web"}})
+    assert provider.diff(created.id, olds, news).replaces == []
+    before = list(clock.sleeps)
+    updated = provider.update(created.id, olds, news).outs
+    assert clock.sleeps == before  # read once, no wait
+    assert updated["state"] == "domain_verify" and updated["tags"] == {"team": "web"}
+    assert updated["issued_timeout_seconds"] == 600 and updated["challenge"] == created.outs["challenge"]
+    assert package_state(sdk, PLAN).used_count == 1

@@ -359,3 +359,57 @@ def test_client_config_repr_hides_secrets():
     config = scm_api.Config(ak="AKID", sk="THE-SECRET-KEY", domain_id="d", security_token="THE-TOKEN",
                             endpoint="https://x")
     assert "THE-SECRET-KEY" not in repr(config) and "THE-TOKEN" not in repr(config) and "AKID" in repr(config)
+
+
+# --- regressions: stale state in update ------------------------------------------------------------------------
+
+def test_other_names_on_a_certificate_that_moved_on_since_the_refresh_are_refused(provider, scm_control):
+    scm_control.add_fault("ApplyCertificate", status=400, code="SCM.0015", message="names do not match", times=1)
+    props = inputs(domainType="MULTI_DOMAIN", domains=["api.example.com", "www.api.example.com"])
+    created = provider.create(props)
+    assert created.outs["status"] == "PAID"
+    # Applied for outside this run (the console, or an apply whose answer was lost): SCM says CHECKING.
+    scm_control.call("POST", f"scm/certificates/{created.id}/status", {"status": "CHECKING"})
+    [before] = emulated(scm_control)["certificates"]
+    news = inputs(domainType="MULTI_DOMAIN", domains=["api.example.com", "shop.example.com"])
+    assert provider.diff(created.id, created.outs, news).replaces == []  # state still says PAID
+    for action in ("ApplyCertificate", "BatchCreateOrDeleteTags"):
+        scm_control.add_fault(action, status=500, code="SCM.9999", times=1)  # fails loudly if ever called
+    with pytest.raises(CertfleetError, match=r"moved on since the last refresh.*pulumi up --refresh"):
+        provider.update(created.id, created.outs, news)
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["tags"] == before["tags"] and cert["domain"] == before["domain"] and cert["status"] == "CHECKING"
+    assert faults_left(scm_control, "ApplyCertificate") and faults_left(scm_control, "BatchCreateOrDeleteTags")
+    # After `pulumi up --refresh` diff sees the real status and replaces (a new purchase).
+    refreshed = provider.read(created.id, created.outs)
+    assert refreshed.outs["status"] == "CHECKING"
+    assert provider.diff(created.id, refreshed.outs, news).replaces == ["domains"]
+
+
+def test_update_of_a_certificate_deleted_out_of_band_does_not_wait(provider, scm_control, scm_client):
+    from huaweicloudsdkscm.v3 import UnsubscribeCertificateRequest
+
+    scm_control.add_fault("ApplyCertificate", status=400, code="SCM.0015", message="names do not match", times=1)
+    created = provider.create(inputs())
+    assert created.outs["status"] == "PAID"
+    scm_client.unsubscribe_certificate(UnsubscribeCertificateRequest(cert_id=created.id))  # refunded in the console
+    assert emulated(scm_control)["certificates"] == []
+    started = FakeClock.t
+    assert provider.diff(created.id, created.outs, inputs()).changes is True  # PAID in state: update applies
+    updated = provider.update(created.id, created.outs, inputs())
+    assert FakeClock.t - started < 5
+    assert updated.outs["status"] == "GONE" and "pulumi up --refresh" in updated.outs["status_message"]
+    assert updated.outs["certificate_id"] == created.id
+    # The next up looks once again (still quick); refresh drops it from state.
+    assert provider.diff(created.id, updated.outs, inputs()).changes is True
+    assert provider.read(created.id, updated.outs).id == ""
+
+
+def test_update_looks_once_at_a_status_certfleet_does_not_know(provider, scm_control):
+    created = provider.create(inputs())
+    scm_control.call("POST", f"scm/certificates/{created.id}/status", {"status": "SOMETHING_NEW"})
+    started = FakeClock.t
+    updated = provider.update(created.id, created.outs, inputs(tags={"team": "edge"}))
+    assert FakeClock.t - started < 5
+    assert updated.outs["status"] == "SOMETHING_NEW" and "pulumi up --refresh" in updated.outs["status_message"]
+    assert emulated(scm_control)["certificates"][0]["tags"]["team"] == "edge"
