@@ -72,7 +72,7 @@ def merge_records(per_certificate: list[list[tuple[str, dict[str, Any]]]]) -> li
 
 # What the stack exports per CAS order (also what scripts/report.py prints). private_key is a secret.
 CAS_OUTPUTS = ("order_id", "state", "status_message", "product_code", "domains", "challenge", "not_after", "cert_id",
-               "certificate_pem", "private_key")
+               "certificate_pem", "private_key", "adopted")
 
 
 class AlicloudOrders(pulumi.ComponentResource):

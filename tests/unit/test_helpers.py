@@ -85,3 +85,10 @@ def test_report_lists_pending_certificates_with_their_records():
     assert "waiting" in text and "expires" not in text
     assert "_a.shop.example.com. CNAME _b.acm." in text
     assert render({}) == "no certfleet outputs in this stack"
+
+
+def test_report_says_when_a_cas_order_was_adopted():
+    order = {"state": "certificate", "order_id": "9", "product_code": "digicert-free-1-free",
+             "domains": ["docs.example.cn"], "status_message": "issued", "challenge": None}
+    assert "adopted: an issued order" in render({"alicloud": {"orders": {"docs": {**order, "adopted": True}}}})
+    assert "adopted" not in render({"alicloud": {"orders": {"docs": {**order, "adopted": None}}}})
