@@ -1,18 +1,23 @@
 """Benchmark: what a fleet of N ACM certificates costs certfleet itself (not the cloud).
 
-    .venv/bin/python scripts/bench_fleet.py [N]        # default 1000
+    .venv/bin/python scripts/bench_fleet.py [N] [--up]   # default 1000; --up also runs `pulumi up` on moto
 
 Prints figures for:
 1. config: validating N certificates (components/config.py);
 2. program: registering N dynamic resources under Pulumi mocks: the cost of serialising the provider
    into each resource (pickling; without the `_batch_setitems` fix this hits a RecursionError), and the
    size of `__provider` per resource, which Pulumi stores twice per resource in state;
-3. provider: create() + read() for N certificates against a moto server on loopback (calls per create).
+3. provider: create() + read() for N certificates against a moto server on loopback (calls per create);
+4. engine: `pulumi preview` of a stack with N certificates with the real CLI (no cloud calls: preview
+   runs only check/diff), i.e. what a reviewer's pull-request preview of a large fleet costs; with --up,
+   also `pulumi up` of the N certificates against a moto server, then a preview that must show no change.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -70,11 +75,8 @@ def bench_program(fleet) -> None:
           f"__provider is {size} bytes per resource (stored twice in state)")
 
 
-def bench_provider(fleet, n: int) -> None:
+def start_moto() -> tuple[subprocess.Popen, str]:
     import urllib.request
-
-    from components.aws import acm
-    from components.aws.acm import AcmCertificateProvider, certificate_inputs
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,13 +85,21 @@ def bench_provider(fleet, n: int) -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                               env={**os.environ, "MOTO_ACM_VALIDATION_WAIT": "3600"})
     url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, url
+
+
+def bench_provider(fleet, n: int) -> None:
+    from components.aws import acm
+    from components.aws.acm import AcmCertificateProvider, certificate_inputs
+
+    server, url = start_moto()
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                            "AWS_DEFAULT_REGION": "us-east-1"})
         calls = {"n": 0}
@@ -117,11 +127,71 @@ def bench_provider(fleet, n: int) -> None:
         os.killpg(server.pid, signal.SIGTERM)
 
 
+def bench_engine(n: int, up: bool) -> None:
+    import tempfile
+
+    pulumi_bin = subprocess.run(["bash", str(ROOT / "scripts" / "bootstrap-pulumi.sh")], check=True,
+                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "certfleet"
+        work.mkdir()
+        for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
+            shutil.copy2(ROOT / name, work / name)
+        shutil.copytree(ROOT / "components", work / "components", ignore=shutil.ignore_patterns("__pycache__"))
+        (work / ".venv").symlink_to(ROOT / ".venv")
+        (work / "stacks").mkdir()
+        config = {"config": {"certfleet:aws": raw_fleet(n)["aws"]}}
+        (work / "stacks" / "Pulumi.bench.yaml").write_text(json.dumps(config))  # JSON is YAML
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_"))},
+               "PATH": f"{pulumi_bin}{os.pathsep}{os.environ['PATH']}", "PULUMI_HOME": f"{tmp}/home",
+               "PULUMI_BACKEND_URL": f"file://{tmp}/state", "PULUMI_CONFIG_PASSPHRASE": "bench",
+               "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+               # an engine knob to compare with, e.g. PULUMI_SKIP_CHECKPOINTS=true
+               **{k: os.environ[k] for k in ("PULUMI_SKIP_CHECKPOINTS",) if k in os.environ}}
+        os.makedirs(f"{tmp}/state")
+        subprocess.run(["pulumi", "stack", "init", "bench", "--non-interactive"], cwd=work, env=env, check=True,
+                       capture_output=True)
+        start = time.perf_counter()
+        result = subprocess.run(["pulumi", "preview", "--non-interactive", "--json"], cwd=work, env=env,
+                                capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            print(f"engine   preview of {n} certificates FAILED:\n{result.stderr[-2000:]}")
+            return
+        creates = json.loads(result.stdout)["changeSummary"].get("create", 0)
+        print(f"engine   pulumi preview of {n} certificates (real CLI): {seconds:.1f} s, {creates} resources "
+              f"to create ({seconds / n * 1000:.1f} ms each)")
+        if not up:
+            return
+        server, url = start_moto()
+        try:
+            env.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                        "AWS_DEFAULT_REGION": "us-east-1"})
+            start = time.perf_counter()
+            subprocess.run(["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--suppress-outputs"],
+                           cwd=work, env=env, check=True, capture_output=True)
+            seconds = time.perf_counter() - start
+            print(f"engine   pulumi up of {n} certificates against moto: {seconds:.1f} s "
+                  f"({seconds / n * 1000:.0f} ms each, 4 provider calls at a time)")
+            state = Path(tmp, "state", ".pulumi", "stacks", "certfleet", "bench.json")
+            print(f"engine   state file: {state.stat().st_size / 1e6:.1f} MB ({state.stat().st_size / n / 1000:.1f} kB "
+                  f"per certificate)")
+            start = time.perf_counter()
+            again = subprocess.run(["pulumi", "preview", "--non-interactive", "--expect-no-changes"], cwd=work,
+                                   env=env, capture_output=True, text=True)
+            print(f"engine   preview after up: {time.perf_counter() - start:.1f} s, "
+                  f"{'no changes' if again.returncode == 0 else 'CHANGES (unexpected)'}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    args = [a for a in sys.argv[1:] if a != "--up"]
+    n = int(args[0]) if args else 1000
     fleet = bench_config(n)
     bench_program(fleet)
     bench_provider(fleet, min(n, 200))
+    bench_engine(n, up="--up" in sys.argv)
 
 
 if __name__ == "__main__":
