@@ -205,20 +205,23 @@ def _dns_names(p: _Problems, path: str, raw: Any, unique: bool = False) -> list[
     return out
 
 
-def _aws_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
+def _tags(p: _Problems, path: str, value: Any, problem: Callable[[str, Any], str | None]) -> dict[str, str]:
+    """A map of tags; each bad one is reported at `<path>.<key>` with the cloud's rule (`problem`)."""
     tags = _object(p, path, value)
     if tags is None:
         return {}
     out: dict[str, str] = {}
     for key, tag_value in tags.items():
-        tag_path = f"{path}.{key}"
-        problem = names.aws_tag_problem(key, tag_value)
-        if problem:
-            p.error(tag_path, problem)
+        found = problem(key, tag_value)
+        if found:
+            p.error(f"{path}.{key}", found)
         else:
             out[key] = tag_value
     return out
 
+
+def _aws_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
+    return _tags(p, path, value, names.aws_tag_problem)
 
 # --- certfleet:aws ---------------------------------------------------------------------------------------
 
@@ -344,22 +347,18 @@ _SCM_APPLICANT_KEYS = ("name", "phone", "email", "contactName", "contactPhone", 
 _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
 
 
-def _scm_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
-    tags = _object(p, path, value)
-    if tags is None:
-        return {}
-    out: dict[str, str] = {}
-    for key, tag_value in tags.items():
-        if str(key).lower().startswith(SCM_RESERVED_TAG_PREFIX):
-            p.error(f"{path}.{key}", f"tag keys starting with '{SCM_RESERVED_TAG_PREFIX}' are certfleet's own")
-        elif not SCM_TAG_KEY_PATTERN.match(key):
-            p.error(f"{path}.{key}", "SCM tag keys are 1-128 letters, digits, spaces or _ . : = + - @")
-        elif not isinstance(tag_value, str) or not SCM_TAG_VALUE_PATTERN.match(tag_value):
-            p.error(f"{path}.{key}", "SCM tag values are strings of 0-255 letters, digits, spaces or _ . : / = + - @")
-        else:
-            out[key] = tag_value
-    return out
+def _scm_tag_problem(key: str, value: Any) -> str | None:
+    if str(key).lower().startswith(SCM_RESERVED_TAG_PREFIX):
+        return f"tag keys starting with '{SCM_RESERVED_TAG_PREFIX}' are certfleet's own"
+    if not SCM_TAG_KEY_PATTERN.match(key):
+        return "SCM tag keys are 1-128 letters, digits, spaces or _ . : = + - @"
+    if not isinstance(value, str) or not SCM_TAG_VALUE_PATTERN.match(value):
+        return "SCM tag values are strings of 0-255 letters, digits, spaces or _ . : / = + - @"
+    return None
 
+
+def _scm_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
+    return _tags(p, path, value, _scm_tag_problem)
 
 def _text_field(p: _Problems, path: str, obj: Mapping[str, Any], key: str, *, required: bool,
                 pattern: re.Pattern[str] | None = None, max_length: int | None = None, rule: str = "") -> str | None:
@@ -648,20 +647,16 @@ def _cas_domains_problem(domains: list[str]) -> str | None:
     return None
 
 
-def _cas_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
-    tags = _object(p, path, value)
-    if tags is None:
-        return {}
-    out: dict[str, str] = {}
-    for key, tag_value in tags.items():
-        if not 1 <= len(key) <= 128 or key.lower().startswith(CAS_RESERVED_TAG_PREFIXES):
-            p.error(f"{path}.{key}", "tag keys are 1-128 characters and must not start with 'aliyun' or 'acs:'")
-        elif not isinstance(tag_value, str) or len(tag_value) > 128:
-            p.error(f"{path}.{key}", "tag values are strings of at most 128 characters")
-        else:
-            out[key] = tag_value
-    return out
+def _cas_tag_problem(key: str, value: Any) -> str | None:
+    if not 1 <= len(key) <= 128 or key.lower().startswith(CAS_RESERVED_TAG_PREFIXES):
+        return "tag keys are 1-128 characters and must not start with 'aliyun' or 'acs:'"
+    if not isinstance(value, str) or len(value) > 128:
+        return "tag values are strings of at most 128 characters"
+    return None
 
+
+def _cas_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
+    return _tags(p, path, value, _cas_tag_problem)
 
 def _cas_contact(p: _Problems, path: str, value: Any, default: CasContact) -> CasContact:
     obj = _object(p, path, value)

@@ -34,6 +34,11 @@ class CertfleetResource(Resource):
         super().__init__(provider, name, dict(props), opts)
 
 
+def resource_identity(name: str) -> str:
+    """`<project>/<stack>/<name>`: which certfleet resource owns a cloud object (tagged on it, looked up by it)."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
+
+
 def tell_user(message: str) -> None:
     """A warning in the `pulumi` CLI's output, from inside the provider process (e.g. "kept ...").
 

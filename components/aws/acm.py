@@ -36,7 +36,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 
 from components import names
 from components.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import CertfleetResource, Clock, changed_keys, wait_for
+from components.dynamic import CertfleetResource, Clock, changed_keys, resource_identity, wait_for
 from components.errors import CloudError, WaitTimeout
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
@@ -426,7 +426,7 @@ class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
 
     def __init__(self, name: str, spec: AcmCertificateSpec, aws: AwsSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        resource_tag = f"{pulumi.get_project()}/{pulumi.get_stack()}/{spec.name}"
+        resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("arn", "status", "status_message", "validation_records", "not_after",
                                  "in_use_by", "generation"))
         super().__init__(AcmCertificateProvider(), name, {**certificate_inputs(spec, aws, resource_tag), **outputs},

@@ -41,7 +41,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components.config import HuaweiSpec, ScmCertificateSpec
-from components.dynamic import CertfleetResource, Clock, changed_keys, tell_user, wait_for
+from components.dynamic import CertfleetResource, Clock, changed_keys, resource_identity, tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.keys import generate_key_and_csr
@@ -499,7 +499,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
 
     def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        resource_tag = f"{pulumi.get_project()}/{pulumi.get_stack()}/{spec.name}"
+        resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
                                  "not_after", "fingerprint", "certificate_pem", "certificate_chain_pem",
                                  "private_key_pem", "csr_pem", "generation"))
