@@ -26,10 +26,14 @@ NAMESPACE = "certfleet"
 ACM_MAX_NAMES = 100
 ACM_DEFAULT_NAME_QUOTA = 10
 ACM_KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")  # what RequestCertificate accepts
-AWS_REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-# certfleet adds its own tags (resource identity, request hash); the rest of ACM's 50 is the user's.
-AWS_MAX_USER_TAGS = 48
-RESOURCE_NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Every pattern here is used with fullmatch(): match() and `$` would let a trailing newline through.
+AWS_REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
+ACM_MAX_TAGS = 50
+# certfleet:resource, certfleet:request and certfleet:generation (components/aws/acm.py); the rest is the user's.
+ACM_CERTFLEET_TAGS = 3
+AWS_MAX_USER_TAGS = ACM_MAX_TAGS - ACM_CERTFLEET_TAGS
+RESOURCE_NAME_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_NAME_RULE = "1-63 lower-case letters, digits or '-', starting and ending with a letter or digit"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class AcmCertificateSpec:
     sans: tuple[str, ...]          # sorted, de-duplicated, always includes `domain`
     key_algorithm: str
     tags: tuple[tuple[str, str], ...]  # sorted (key, value) pairs: aws.tags merged with the certificate's
+    previous_names: tuple[str, ...] = ()  # earlier keys of this certificate (Pulumi aliases)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class ScmCertificateSpec:
     applicant: ScmApplicant
     tags: tuple[tuple[str, str], ...]
     on_destroy: str                # "keep" or "delete" (an issued certificate; see README)
+    previous_names: tuple[str, ...] = ()  # earlier keys of this certificate (Pulumi aliases)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class HuaweiSpec:
     issued_timeout_seconds: int
     delete_timeout_seconds: int
     certificates: tuple[ScmCertificateSpec, ...]
+    listing_lag_seconds: int = 120  # how long a create after an interrupted run searches the listing before buying
 
 
 @dataclass(frozen=True)
@@ -134,13 +141,52 @@ def _type_name(value: Any) -> str:
 def _named_object(p: _Problems, path: str, what: str, name: str, raw: Any,
                   allowed: tuple[str, ...]) -> dict[str, Any] | None:
     """One named entry (a certificate, an order): its name doubles as the Pulumi resource name."""
-    if not RESOURCE_NAME_PATTERN.match(name):
-        p.error(path, f"{what} names must be 1-63 lower-case letters, digits or '-', "
-                      f"starting and ending with a letter or digit")
+    if not RESOURCE_NAME_PATTERN.fullmatch(name):
+        p.error(path, f"{what} names must be {_NAME_RULE}, got {name!r}")
     obj = _object(p, path, raw)
     if obj is not None:
         _check_keys(p, path, obj, allowed)
     return obj
+
+
+def _previous_names(p: _Problems, path: str, what: str, entries: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each entry's `previousNames` (the names it had before: Pulumi aliases), for one section's `entries`.
+
+    `path` is the section's map, e.g. `certfleet:aws.certificates`. A previous name follows the entry-name rule,
+    is not the name of a current entry, and belongs to one entry: two resources cannot inherit one identity.
+    """
+    claimed: dict[str, str] = {}  # previous name -> config path of the entry that claims it
+    found: dict[str, tuple[str, ...]] = {}
+    for name in sorted(entries):
+        raw = entries[name]
+        if not isinstance(raw, dict) or "previousNames" not in raw:
+            continue  # a non-object entry is reported by _named_object
+        list_path = f"{path}.{name}.previousNames"
+        if not isinstance(raw["previousNames"], list):
+            p.error(list_path, f"must be a list of earlier {what} names, got {_type_name(raw['previousNames'])}")
+            continue
+        previous: list[str] = []
+        for i, raw_old in enumerate(raw["previousNames"]):
+            item_path = f"{list_path}[{i}]"
+            old = _string(p, item_path, raw_old)
+            if old is None:
+                continue
+            if not RESOURCE_NAME_PATTERN.fullmatch(old):
+                p.error(item_path, f"{what} names must be {_NAME_RULE}, got {old!r}")
+            elif old == name:
+                p.error(item_path, f"'{old}' is this {what}'s own name")
+            elif old in entries:
+                p.error(item_path, f"'{old}' is the name of a current {what}, {path}.{old}")
+            elif old in previous:
+                p.error(item_path, f"'{old}' is listed twice")
+            elif old in claimed:
+                p.error(item_path, f"'{old}' is already claimed by {claimed[old]}; "
+                                   f"a previous name belongs to one {what}")
+            else:
+                previous.append(old)
+                claimed[old] = f"{path}.{name}"
+        found[name] = tuple(previous)
+    return found
 
 
 def _check_keys(p: _Problems, path: str, obj: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
@@ -162,6 +208,31 @@ def _object(p: _Problems, path: str, value: Any) -> dict[str, Any] | None:
 def _string(p: _Problems, path: str, value: Any) -> str | None:
     if not isinstance(value, str):
         p.error(path, f"must be a string, got {_type_name(value)}")
+        return None
+    return value
+
+
+def _text_field(p: _Problems, path: str, obj: Mapping[str, Any], key: str, *, required: bool,
+                pattern: re.Pattern[str] | None = None, max_length: int | None = None, rule: str = "") -> str | None:
+    """A text value at `<path>.<key>`: one line, not blank, within `max_length`, matching `pattern` if given."""
+    if key not in obj:
+        if required:
+            p.error(f"{path}.{key}", "is required")
+        return None
+    value = _string(p, f"{path}.{key}", obj[key])
+    if value is None:
+        return None
+    if not value.strip():
+        p.error(f"{path}.{key}", f"must not be empty or blank, got {value!r}")
+        return None
+    if not names.ONE_LINE.fullmatch(value):
+        p.error(f"{path}.{key}", f"must be one line of text without control characters, got {value!r}")
+        return None
+    if max_length is not None and len(value) > max_length:
+        p.error(f"{path}.{key}", f"at most {max_length} characters, got {len(value)}")
+        return None
+    if pattern is not None and not pattern.fullmatch(value):
+        p.error(f"{path}.{key}", f"{rule}, got {value!r}")
         return None
     return value
 
@@ -227,11 +298,11 @@ def _aws_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
 
 _AWS_KEYS = ("region", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
              "deleteInUseTimeoutSeconds", "certificates")
-_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags")
+_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames")
 
 
-def _acm_certificate(p: _Problems, path: str, name: str, raw: Any,
-                     default_tags: Mapping[str, str]) -> AcmCertificateSpec | None:
+def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapping[str, str],
+                     previous_names: tuple[str, ...]) -> AcmCertificateSpec | None:
     obj = _named_object(p, path, "certificate", name, raw, _ACM_CERT_KEYS)
     if obj is None:
         return None
@@ -257,7 +328,8 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any,
         tags.update(_aws_tags(p, f"{path}.tags", obj["tags"]))
     if len(tags) > AWS_MAX_USER_TAGS:
         p.error(f"{path}.tags", f"at most {AWS_MAX_USER_TAGS} tags per certificate (aws.tags included; "
-                                f"ACM allows 50 and certfleet uses 2), got {len(tags)}")
+                                f"ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}), "
+                                f"got {len(tags)}")
 
     if len(p.errors) > errors_before or domain is None:
         return None
@@ -271,7 +343,7 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any,
                                f"{ACM_DEFAULT_NAME_QUOTA} per certificate; the request fails unless the "
                                f"account's quota was raised (Service Quotas, ACM)")
     return AcmCertificateSpec(name=name, domain=domain, sans=all_names, key_algorithm=key_algorithm,
-                              tags=tuple(sorted(tags.items())))
+                              tags=tuple(sorted(tags.items())), previous_names=previous_names)
 
 
 def _aws(p: _Problems, path: str, raw: Any) -> AwsSpec | None:
@@ -280,17 +352,18 @@ def _aws(p: _Problems, path: str, raw: Any) -> AwsSpec | None:
         return None
     _check_keys(p, path, obj, _AWS_KEYS)
     region = _string(p, f"{path}.region", obj.get("region", "us-east-1")) or "us-east-1"
-    if not AWS_REGION_PATTERN.match(region):
+    if not AWS_REGION_PATTERN.fullmatch(region):
         p.error(f"{path}.region", f"must be an AWS region name such as us-east-1, got {region!r}")
     default_tags = _aws_tags(p, f"{path}.tags", obj["tags"]) if "tags" in obj else {}
 
     certificates: list[AcmCertificateSpec] = []
     raw_certs = obj.get("certificates", {})
     cert_map = _object(p, f"{path}.certificates", raw_certs) or {}
+    renames = _previous_names(p, f"{path}.certificates", "certificate", cert_map)
     claimed: dict[str, str] = {}  # DNS name -> config path of the certificate that claims it
     for name in sorted(cert_map):
         cert_path = f"{path}.certificates.{name}"
-        spec = _acm_certificate(p, cert_path, name, cert_map[name], default_tags)
+        spec = _acm_certificate(p, cert_path, name, cert_map[name], default_tags, renames.get(name, ()))
         if spec is None:
             continue
         for dns_name in spec.sans:
@@ -328,21 +401,21 @@ SCM_ON_DESTROY = ("keep", "delete")
 SCM_MAX_TAGS = 10
 SCM_CERTFLEET_TAGS = 3  # resource, request hash, generation (components/huaweicloud/scm.py)
 SCM_RESERVED_TAG_PREFIX = "certfleet-"
-SCM_TAG_KEY_PATTERN = re.compile(r"^[\w .:=+\-@]{1,128}$")
-SCM_TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{0,255}$")
-SCM_APPLICANT_NAME_PATTERN = re.compile(r"^[A-Za-z\u4e00-\u9fff_\-,.]+$")  # 4-100 bytes, no spaces
-SCM_PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
-SCM_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-SCM_COUNTRY_PATTERN = re.compile(r"^[A-Za-z]{2}$")
-SCM_ENTERPRISE_PROJECT_PATTERN = re.compile(r"^(0|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
-HUAWEI_REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+SCM_TAG_KEY_PATTERN = re.compile(r"[\w .:=+\-@]{1,128}")
+SCM_TAG_VALUE_PATTERN = re.compile(r"[\w .:/=+\-@]{0,255}")
+SCM_APPLICANT_NAME_PATTERN = re.compile(r"[A-Za-z\u4e00-\u9fff_\-,.]+")  # 4-100 bytes, no spaces
+SCM_PHONE_PATTERN = re.compile(r"\+?[0-9][0-9-]{4,19}")
+SCM_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SCM_COUNTRY_PATTERN = re.compile(r"[A-Za-z]{2}")
+SCM_ENTERPRISE_PROJECT_PATTERN = re.compile(r"(0|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+HUAWEI_REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 SCM_COMPANY_FIELD_MAX = 63
 
 _HUAWEI_KEYS = ("region", "enterpriseProjectId", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
-                "deleteTimeoutSeconds", "certificates")
+                "deleteTimeoutSeconds", "listingLagSeconds", "certificates")
 _SCM_CERT_KEYS = ("brand", "type", "domainType", "years", "domains", "domainNumbers", "singleDomainNumber",
                   "wildcardDomainNumber", "validation", "csr",
-                  "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy")
+                  "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy", "previousNames")
 _SCM_APPLICANT_KEYS = ("name", "phone", "email", "contactName", "contactPhone", "contactEmail")
 _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
 
@@ -350,33 +423,15 @@ _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
 def _scm_tag_problem(key: str, value: Any) -> str | None:
     if str(key).lower().startswith(SCM_RESERVED_TAG_PREFIX):
         return f"tag keys starting with '{SCM_RESERVED_TAG_PREFIX}' are certfleet's own"
-    if not SCM_TAG_KEY_PATTERN.match(key):
+    if not SCM_TAG_KEY_PATTERN.fullmatch(key):
         return "SCM tag keys are 1-128 letters, digits, spaces or _ . : = + - @"
-    if not isinstance(value, str) or not SCM_TAG_VALUE_PATTERN.match(value):
+    if not isinstance(value, str) or not SCM_TAG_VALUE_PATTERN.fullmatch(value):
         return "SCM tag values are strings of 0-255 letters, digits, spaces or _ . : / = + - @"
     return None
 
 
 def _scm_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
     return _tags(p, path, value, _scm_tag_problem)
-
-def _text_field(p: _Problems, path: str, obj: Mapping[str, Any], key: str, *, required: bool,
-                pattern: re.Pattern[str] | None = None, max_length: int | None = None, rule: str = "") -> str | None:
-    if key not in obj:
-        if required:
-            p.error(f"{path}.{key}", "is required")
-        return None
-    value = _string(p, f"{path}.{key}", obj[key])
-    if value is None:
-        return None
-    if max_length is not None and len(value) > max_length:
-        p.error(f"{path}.{key}", f"at most {max_length} characters, got {len(value)}")
-        return None
-    if pattern is not None and not pattern.match(value):
-        p.error(f"{path}.{key}", rule)
-        return None
-    return value
-
 
 def _scm_applicant(p: _Problems, path: str, raw: Any, company_raw: Any, organisation: bool) -> ScmApplicant | None:
     obj = _object(p, f"{path}.applicant", raw)
@@ -457,8 +512,8 @@ def _scm_csr(p: _Problems, path: str, value: Any, primary: str | None) -> str | 
     return csr
 
 
-def _scm_certificate(p: _Problems, path: str, name: str, raw: Any,
-                     default_tags: Mapping[str, str]) -> ScmCertificateSpec | None:
+def _scm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapping[str, str],
+                     previous_names: tuple[str, ...]) -> ScmCertificateSpec | None:
     obj = _named_object(p, path, "certificate", name, raw, _SCM_CERT_KEYS)
     if obj is None:
         return None
@@ -519,7 +574,8 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any,
         name=name, brand=brand, type=cert_type, domain_type=domain_type, years=years, domains=tuple(domains),
         domain_numbers=domain_numbers, single_domain_number=single_number, wildcard_domain_number=wildcard_number,
         validation=validation, csr=csr, key_algorithm=key_algorithm,
-        ca_hash_algorithm=ca_hash, applicant=applicant, tags=tuple(sorted(tags.items())), on_destroy=on_destroy)
+        ca_hash_algorithm=ca_hash, applicant=applicant, tags=tuple(sorted(tags.items())), on_destroy=on_destroy,
+        previous_names=previous_names)
 
 
 def _scm_extra_name_numbers(p: _Problems, path: str, obj: Mapping[str, Any], domain_type: str | None,
@@ -559,16 +615,17 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
         return None
     _check_keys(p, path, obj, _HUAWEI_KEYS)
     region = _string(p, f"{path}.region", obj.get("region", "cn-north-4")) or "cn-north-4"
-    if not HUAWEI_REGION_PATTERN.match(region):
+    if not HUAWEI_REGION_PATTERN.fullmatch(region):
         p.error(f"{path}.region", f"must be a Huawei Cloud region name such as cn-north-4, got {region!r}")
     enterprise_project_id = _text_field(p, path, obj, "enterpriseProjectId", required=False,
                                         pattern=SCM_ENTERPRISE_PROJECT_PATTERN,
                                         rule="must be '0' (the default project) or a UUID")
     default_tags = _scm_tags(p, f"{path}.tags", obj["tags"]) if "tags" in obj else {}
     cert_map = _object(p, f"{path}.certificates", obj.get("certificates", {})) or {}
+    renames = _previous_names(p, f"{path}.certificates", "certificate", cert_map)
     certificates = [spec for name in sorted(cert_map)
                     if (spec := _scm_certificate(p, f"{path}.certificates.{name}", name, cert_map[name],
-                                                 default_tags)) is not None]
+                                                 default_tags, renames.get(name, ()))) is not None]
     return HuaweiSpec(
         region=region,
         enterprise_project_id=enterprise_project_id,
@@ -576,6 +633,7 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
         issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
         delete_timeout_seconds=_seconds(p, path, obj, "deleteTimeoutSeconds", 300, 3600),
         certificates=tuple(certificates),
+        listing_lag_seconds=_seconds(p, path, obj, "listingLagSeconds", 120, 3600),
     )
 
 
@@ -596,12 +654,12 @@ CAS_VALIDATIONS = ("DNS", "FILE")
 CAS_MAX_DOMAINS = 5
 CAS_MAX_TAGS = 20
 CAS_RESERVED_TAG_PREFIXES = ("aliyun", "acs:")
-CAS_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CAS_PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
+CAS_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CAS_PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 
-_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "revokeOnDelete", "orders")
+_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders")
 _CAS_ORDER_KEYS = ("productCode", "api", "domains", "validation", "csr", "keyAlgorithm", "contact", "companyName",
-                   "tags", "revokeOnDelete")
+                   "tags", "revokeOnDelete", "previousNames")
 _CAS_CONTACT_KEYS = ("name", "email", "phone")
 
 
@@ -628,12 +686,14 @@ class CasOrderSpec:
     company_name: str | None       # CompanyName (OV/EV products only)
     tags: tuple[tuple[str, str], ...]
     revoke_on_delete: bool         # destroy revokes an issued certificate (CancelCertificateForPackageRequest)
+    previous_names: tuple[str, ...] = ()  # earlier keys of this order (Pulumi aliases)
 
 
 @dataclass(frozen=True)
 class AlicloudSpec:
     issued_timeout_seconds: int
     orders: tuple[CasOrderSpec, ...]
+    listing_lag_seconds: int = 60   # how long a create after an interrupted run searches the listing before buying
 
 
 def _cas_domains_problem(domains: list[str]) -> str | None:
@@ -648,10 +708,12 @@ def _cas_domains_problem(domains: list[str]) -> str | None:
 
 
 def _cas_tag_problem(key: str, value: Any) -> str | None:
-    if not 1 <= len(key) <= 128 or key.lower().startswith(CAS_RESERVED_TAG_PREFIXES):
-        return "tag keys are 1-128 characters and must not start with 'aliyun' or 'acs:'"
-    if not isinstance(value, str) or len(value) > 128:
-        return "tag values are strings of at most 128 characters"
+    if not 1 <= len(key) <= 128 or key.lower().startswith(CAS_RESERVED_TAG_PREFIXES) \
+            or not names.ONE_LINE.fullmatch(key):
+        return ("tag keys are 1-128 characters without control characters (tab, newline) and must not start "
+                "with 'aliyun' or 'acs:'")
+    if not isinstance(value, str) or len(value) > 128 or not names.ONE_LINE.fullmatch(value):
+        return "tag values are strings of at most 128 characters without control characters (tab, newline)"
     return None
 
 
@@ -663,12 +725,13 @@ def _cas_contact(p: _Problems, path: str, value: Any, default: CasContact) -> Ca
     if obj is None:
         return default
     _check_keys(p, path, obj, _CAS_CONTACT_KEYS)
-    fields = {key: _string(p, f"{path}.{key}", obj[key]) if key in obj else getattr(default, key)
-              for key in _CAS_CONTACT_KEYS}
-    if fields["email"] and not CAS_EMAIL_PATTERN.match(fields["email"]):
-        p.error(f"{path}.email", f"must be an email address, got {fields['email']!r}")
-    if fields["phone"] and not CAS_PHONE_PATTERN.match(fields["phone"]):
-        p.error(f"{path}.phone", f"must be a phone number (digits, optional leading +), got {fields['phone']!r}")
+    fields = {key: getattr(default, key) for key in _CAS_CONTACT_KEYS}
+    for key, pattern, rule in (("name", None, ""),
+                               ("email", CAS_EMAIL_PATTERN, "must be an email address"),
+                               ("phone", CAS_PHONE_PATTERN, "must be a phone number (digits, optional leading +)")):
+        if key in obj:
+            # A bad value is reported here and stays set, so that api: withCsr does not also call it missing.
+            fields[key] = _text_field(p, path, obj, key, required=False, pattern=pattern, rule=rule) or obj[key]
     return CasContact(**fields)
 
 
@@ -707,7 +770,8 @@ def _cas_csr(p: _Problems, path: str, raw: Any) -> tuple[str, str | None, tuple[
 
 
 def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: CasContact,
-               default_tags: Mapping[str, str], default_revoke: bool) -> CasOrderSpec | None:
+               default_tags: Mapping[str, str], default_revoke: bool,
+               previous_names: tuple[str, ...]) -> CasOrderSpec | None:
     obj = _named_object(p, path, "order", name, raw, _CAS_ORDER_KEYS)
     if obj is None:
         return None
@@ -753,7 +817,7 @@ def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: Ca
             if not getattr(contact, key):
                 p.error(f"{path}.contact.{key}", "is required by CreateCertificateWithCsrRequest "
                                                  "(set it here or in certfleet:alicloud.contact)")
-    company_name = _string(p, f"{path}.companyName", obj["companyName"]) if "companyName" in obj else None
+    company_name = _text_field(p, path, obj, "companyName", required=False)
     if company_name is not None and (api == "withCsr" or (product_code and "-ov-" not in product_code
                                                            and "-ev-" not in product_code)):
         p.error(f"{path}.companyName", "applies only to OV/EV product codes ordered with api: forPackage")
@@ -774,7 +838,7 @@ def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: Ca
     return CasOrderSpec(name=name, product_code=product_code, api=api, domains=tuple(domains),
                         validation=validation, csr=csr_mode, csr_pem=csr_pem, key_algorithm=key_algorithm,
                         contact=contact, company_name=company_name, tags=tuple(sorted(tags.items())),
-                        revoke_on_delete=revoke)
+                        revoke_on_delete=revoke, previous_names=previous_names)
 
 
 def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
@@ -793,11 +857,13 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
 
     orders: list[CasOrderSpec] = []
     order_map = _object(p, f"{path}.orders", obj.get("orders", {})) or {}
+    renames = _previous_names(p, f"{path}.orders", "order", order_map)
     # A name belongs to one order: that is what lets the provider recognise its own earlier order by name.
     claimed: dict[str, str] = {}
     for name in sorted(order_map):
         order_path = f"{path}.orders.{name}"
-        spec = _cas_order(p, order_path, name, order_map[name], default_contact, default_tags, default_revoke)
+        spec = _cas_order(p, order_path, name, order_map[name], default_contact, default_tags, default_revoke,
+                          renames.get(name, ()))
         if spec is None:
             continue
         for dns_name in spec.domains:
@@ -808,7 +874,8 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
                 claimed[dns_name] = order_path
         orders.append(spec)
     return AlicloudSpec(issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
-                        orders=tuple(orders))
+                        orders=tuple(orders),
+                        listing_lag_seconds=_seconds(p, path, obj, "listingLagSeconds", 60, 3600))
 
 
 # --- entry points ----------------------------------------------------------------------------------------

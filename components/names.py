@@ -7,19 +7,28 @@ reads after a config path ("certfleet:aws.certificates.shop.sans[3]: <rule>").
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Iterable
 
 MAX_NAME_LENGTH = 253          # RFC 1035 presentation form without the trailing dot
 MAX_LABEL_LENGTH = 63
 ACM_MAX_DOMAIN_LENGTH = 64     # ACM's DomainName becomes the certificate CN (X.520 upper bound 64)
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+# One line of text: no control characters (tab, newline, ...). Patterns here and in config.py are used with
+# fullmatch(): `$` and match() would let a trailing newline through.
+ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f]*")
+# ACM's tag pattern is [\p{L}\p{Z}\p{N}_.:/=+\-@]*: letters, spaces, numbers (Unicode categories L, Z, N) and these.
+_TAG_CATEGORIES = ("L", "Z", "N")
 _TAG_EXTRA_CHARS = set("_.:/=+-@")
 RESERVED_TAG_PREFIXES = ("aws:", "certfleet:")
 
 
 def normalise(name: str) -> str:
-    """DNS names compare case-insensitively; certfleet stores them lower-case and trimmed."""
-    return name.strip().lower()
+    """DNS names compare case-insensitively; certfleet stores them lower-case and trimmed of spaces.
+
+    Only spaces: a tab or newline is a mistake that `dns_name_problem` reports, not something to drop silently.
+    """
+    return name.strip(" ").lower()
 
 
 def dns_name_problem(name: str) -> str | None:
@@ -27,6 +36,8 @@ def dns_name_problem(name: str) -> str | None:
     shown = f"'{name}'"
     if not name:
         return "must be a DNS name, got an empty string"
+    if not ONE_LINE.fullmatch(name):
+        return f"{name!r} has control characters (such as a newline or tab); a DNS name is one line"
     if name.endswith("."):
         return f"{shown} must not end with a dot"
     if len(name) > MAX_NAME_LENGTH:
@@ -43,7 +54,7 @@ def dns_name_problem(name: str) -> str | None:
             return f"{shown} has an empty label (two dots in a row)"
         if len(label) > MAX_LABEL_LENGTH:
             return f"{shown}: label '{label[:20]}...' is {len(label)} characters; at most {MAX_LABEL_LENGTH}"
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             return (f"{shown}: label '{label}' must be letters, digits and '-', "
                     f"not starting or ending with '-' (RFC 1123)")
     if len(labels) < 2:
@@ -76,7 +87,10 @@ def covers(certificate_name: str, host: str) -> bool:
 
 
 def aws_tag_problem(key: Any, value: Any) -> str | None:
-    """ACM/CloudFront tag rules: key 1-128, value 0-256, letters/digits/spaces and _.:/=+-@, no reserved prefix."""
+    """ACM/CloudFront tag rules: key 1-128, value 0-256, letters/digits/spaces and _.:/=+-@, no reserved prefix.
+
+    Spaces are Unicode space separators, never control characters: a tab or newline is refused.
+    """
     if not isinstance(key, str) or not 1 <= len(key) <= 128:
         return "tag keys must be strings of 1 to 128 characters"
     if not isinstance(value, str) or len(value) > 256:
@@ -84,7 +98,9 @@ def aws_tag_problem(key: Any, value: Any) -> str | None:
     if key.lower().startswith(RESERVED_TAG_PREFIXES):
         return f"tag key '{key}' uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})"
     for text, what in ((key, "key"), (value, "value")):
-        bad = sorted({c for c in text if not (c.isalnum() or c.isspace() or c in _TAG_EXTRA_CHARS)})
+        bad = sorted({c for c in text
+                      if unicodedata.category(c)[0] not in _TAG_CATEGORIES and c not in _TAG_EXTRA_CHARS})
         if bad:
-            return f"tag {what} '{text}' has characters AWS does not allow: {''.join(bad)}"
+            shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in bad)
+            return f"tag {what} {text!r} has characters AWS does not allow: {shown}"
     return None

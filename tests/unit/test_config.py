@@ -163,7 +163,18 @@ def test_rule_violations_name_the_path(raw, path, rule):
 def test_too_many_tags():
     tags = {f"k{i}": "v" for i in range(49)}
     problem = only_problem(aws(x={"domain": "a.example.com", "tags": tags}))
-    assert problem.startswith("certfleet:aws.certificates.x.tags: at most 48 tags")
+    assert problem.startswith("certfleet:aws.certificates.x.tags: at most 47 tags")
+
+
+def test_47_user_tags_pass_and_48_fail_because_certfleet_uses_3_of_acms_50():
+    section = {f"s{i}": "v" for i in range(40)}  # aws.tags count too: they are merged into every certificate
+    fleet = load_fleet({"aws": {"tags": section, "certificates": {
+        "x": {"domain": "a.example.com", "tags": {f"k{i}": "v" for i in range(7)}}}}})
+    assert len(fleet.aws.certificates[0].tags) == 47
+    problem = only_problem({"aws": {"tags": section, "certificates": {
+        "x": {"domain": "a.example.com", "tags": {f"k{i}": "v" for i in range(8)}}}}})
+    assert problem == ("certfleet:aws.certificates.x.tags: at most 47 tags per certificate (aws.tags included; "
+                       "ACM allows 50 and certfleet uses 3), got 48")
 
 
 def test_same_name_claimed_by_two_certificates():
@@ -200,3 +211,83 @@ def test_every_problem_is_reported_not_just_the_first():
     assert [p.split(": ")[0] for p in found] == [
         "certfleet:aws.region", "certfleet:aws.certificates.a.domain", "certfleet:aws.certificates.b.sans[0]"]
     assert "3 problem(s)" in str(ConfigError(found))
+
+
+# --- full matches: a trailing newline or a tab is never part of a valid value ---------------------------------
+
+@pytest.mark.parametrize("name", ["shop.example.com\n", "shop\n.example.com", "shop.example.com\t",
+                                  "\nshop.example.com", "shop.example.com\r\n"])
+def test_control_characters_in_dns_names_are_refused(name):
+    problem = only_problem(aws(shop={"domain": name}))
+    assert problem.startswith("certfleet:aws.certificates.shop.domain: ")
+    assert "control characters" in problem and repr(name.strip(" ").lower()) in problem
+    problem = only_problem(aws(shop={"domain": "shop.example.com", "sans": ["ok.example.com", name]}))
+    assert problem.startswith("certfleet:aws.certificates.shop.sans[1]: ") and "control characters" in problem
+
+
+def test_spaces_around_a_dns_name_are_still_trimmed():
+    assert load_fleet(aws(x={"domain": "  a.example.com "})).aws.certificates[0].domain == "a.example.com"
+
+
+@pytest.mark.parametrize("tags,path,bad", [
+    ({"team\t": "platform"}, "tags.team\t", "\\t"),
+    ({"team\n": "platform"}, "tags.team\n", "\\n"),
+    ({"team": "plat\tform"}, "tags.team", "\\t"),
+    ({"team": "platform\n"}, "tags.team", "\\n"),
+])
+def test_aws_tags_refuse_tabs_and_newlines(tags, path, bad):
+    problem = only_problem(aws(x={"domain": "a.example.com", "tags": tags}))
+    assert problem.startswith(f"certfleet:aws.certificates.x.{path}: tag ")
+    assert problem.endswith(f"has characters AWS does not allow: {bad}")
+    assert only_problem({"aws": {"tags": tags}}).startswith(f"certfleet:aws.{path}: tag ")
+
+
+def test_aws_tags_allow_unicode_letters_digits_and_spaces():
+    tags = {"équipe": "données 2024", "Cost Center": "a_b.c:d/e=f+g-h@i", "nbsp": "a\u00a0b"}
+    assert dict(load_fleet(aws(x={"domain": "a.example.com", "tags": tags})).aws.certificates[0].tags) == tags
+
+
+@pytest.mark.parametrize("raw,path,rule", [
+    ({"aws": {"region": "us-east-1\n"}}, "certfleet:aws.region", "AWS region"),
+    ({"aws": {"region": "us-east-1 "}}, "certfleet:aws.region", "AWS region"),
+    (aws(**{"shop\n": {"domain": "a.example.com"}}), "certfleet:aws.certificates.shop\n",
+     "certificate names must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or "
+     "digit, got 'shop\\n'"),
+])
+def test_patterns_match_the_whole_value(raw, path, rule):
+    problem = only_problem(raw)
+    assert problem.startswith(path + ": ") and rule in problem, problem
+
+
+# --- previousNames: renames keep the resource (Pulumi aliases) -------------------------------------------------
+
+def test_previous_names_are_kept_in_config_order():
+    fleet = load_fleet(aws(shop={"domain": "a.example.com", "previousNames": ["store", "shop-old"]},
+                           blog={"domain": "b.example.com"}))
+    by_name = {c.name: c for c in fleet.aws.certificates}
+    assert by_name["shop"].previous_names == ("store", "shop-old")
+    assert by_name["blog"].previous_names == ()
+
+
+@pytest.mark.parametrize("previous,path,rule", [
+    (["Store"], "previousNames[0]", "certificate names must be 1-63 lower-case letters, digits or '-', "
+                                    "starting and ending with a letter or digit, got 'Store'"),
+    (["store\n"], "previousNames[0]", "certificate names must be"),
+    (["ok", "-store"], "previousNames[1]", "certificate names must be"),
+    (["shop"], "previousNames[0]", "'shop' is this certificate's own name"),
+    (["blog"], "previousNames[0]", "'blog' is the name of a current certificate, certfleet:aws.certificates.blog"),
+    (["store", "store"], "previousNames[1]", "'store' is listed twice"),
+    ([5], "previousNames[0]", "must be a string, got a number"),
+    ("store", "previousNames", "must be a list of earlier certificate names, got a string"),
+])
+def test_previous_name_rules(previous, path, rule):
+    problem = only_problem(aws(shop={"domain": "a.example.com", "previousNames": previous},
+                               blog={"domain": "b.example.com"}))
+    assert problem.startswith(f"certfleet:aws.certificates.shop.{path}: {rule}"), problem
+
+
+def test_a_previous_name_belongs_to_one_certificate():
+    problem = only_problem(aws(a={"domain": "a.example.com", "previousNames": ["old"]},
+                               b={"domain": "b.example.com", "previousNames": ["old"]}))
+    assert problem == ("certfleet:aws.certificates.b.previousNames[0]: 'old' is already claimed by "
+                       "certfleet:aws.certificates.a; a previous name belongs to one certificate")

@@ -156,3 +156,83 @@ def test_unknown_keys_and_bad_names():
 def test_wildcard_on_a_single_name_plan_warns():
     fleet = load_fleet({"alicloud": {"orders": {"blog": order(domains=["*.example.cn"])}}})
     assert fleet.warnings and "-w- plan" in fleet.warnings[0]
+
+
+# --- full matches and blank text --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["blog.example.cn\n", "blog\n.example.cn", "blog.example.cn\t"])
+def test_domains_with_control_characters_are_refused(name):
+    [problem] = problems(order(domains=["ok.example.cn", name]))
+    assert problem.startswith(f"{PATH}.domains[1]: ") and "control characters" in problem
+
+
+@pytest.mark.parametrize("tags,path,rule", [
+    ({"env\n": "prod"}, "tags.env\n", "tag keys"),
+    ({"env\t": "prod"}, "tags.env\t", "tag keys"),
+    ({"env": "prod\n"}, "tags.env", "tag values"),
+    ({"env": "pr\tod"}, "tags.env", "tag values"),
+])
+def test_tags_refuse_control_characters(tags, path, rule):
+    [problem] = problems(order(tags=tags))
+    assert problem.startswith(f"{PATH}.{path}: {rule} ") and "without control characters (tab, newline)" in problem
+    with pytest.raises(ConfigError, match=r"certfleet:alicloud\.tags\."):
+        load(order(), tags=tags)
+
+
+@pytest.mark.parametrize("contact,key,rule", [
+    ({"name": ""}, "name", "must not be empty or blank, got ''"),
+    ({"name": "   "}, "name", "must not be empty or blank, got '   '"),
+    ({"name": "Tom\nZhang"}, "name", "must be one line of text without control characters"),
+    ({"email": "tom@example.cn\n"}, "email", "must be one line of text"),
+    ({"email": "tom@example.cn "}, "email", "must be an email address, got 'tom@example.cn '"),
+    ({"phone": "13000000000\n"}, "phone", "must be one line of text"),
+    ({"phone": "+86 139 0000 0000x"}, "phone", "must be a phone number"),
+])
+def test_contact_fields_must_be_whole_values(contact, key, rule):
+    for found, path in ((problems(order(contact=contact)), f"{PATH}.contact"),
+                        (problems(order(), contact=contact), "certfleet:alicloud.contact")):
+        assert len(found) == 1 and found[0].startswith(f"{path}.{key}: {rule}"), found
+
+
+def test_a_bad_contact_field_is_not_also_reported_missing():
+    found = problems(order(api="withCsr", csr="generate", contact={**CONTACT, "email": "tom\n@example.cn"}))
+    assert [p.split(": ")[0] for p in found] == [f"{PATH}.contact.email"]
+
+
+@pytest.mark.parametrize("company,rule", [
+    ("", "must not be empty or blank"),
+    (" \t ", "must not be empty or blank"),
+    ("Example Ltd\n", "must be one line of text"),
+])
+def test_company_name_must_not_be_blank(company, rule):
+    assert problems(order(productCode="geotrust-ov-1-personal", companyName=company))[0].startswith(
+        f"{PATH}.companyName: {rule}")
+
+
+# --- listingLagSeconds and previousNames ---------------------------------------------------------------------
+
+def test_listing_lag_seconds_default_and_range():
+    assert load(order()).listing_lag_seconds == 60
+    assert load(order(), listingLagSeconds=0).listing_lag_seconds == 0
+    assert load(order(), listingLagSeconds=3600).listing_lag_seconds == 3600
+    for bad in (3601, -1, "60", True, 1.5):
+        assert problems(order(), listingLagSeconds=bad) == [
+            f"certfleet:alicloud.listingLagSeconds: must be a whole number of seconds from 0 to 3600, got {bad!r}"]
+
+
+def test_previous_names_of_orders():
+    assert load(order(previousNames=["blog-old", "weblog"])).orders[0].previous_names == ("blog-old", "weblog")
+    assert load(order()).orders[0].previous_names == ()
+    assert problems(order(previousNames=["blog"])) == [f"{PATH}.previousNames[0]: 'blog' is this order's own name"]
+    assert problems(order(previousNames=["Blog"]))[0].startswith(f"{PATH}.previousNames[0]: order names must be")
+
+
+def test_a_previous_name_belongs_to_one_order_and_is_no_current_order():
+    second = order(domains=["shop.example.cn"])
+    with pytest.raises(ConfigError) as raised:
+        load_fleet({"alicloud": {"orders": {"a": order(previousNames=["old"]),
+                                            "b": {**second, "previousNames": ["old", "a"]}}}})
+    assert raised.value.problems == [
+        "certfleet:alicloud.orders.b.previousNames[0]: 'old' is already claimed by certfleet:alicloud.orders.a; "
+        "a previous name belongs to one order",
+        "certfleet:alicloud.orders.b.previousNames[1]: 'a' is the name of a current order, certfleet:alicloud.orders.a"]

@@ -142,3 +142,99 @@ def test_extra_name_numbers_can_buy_room_for_later_names():
 def test_extra_name_number_rules(cert, path, rule):
     found = problems(**cert)
     assert any(p.startswith(path + ": ") and rule in p for p in found), found
+
+
+# --- full matches and blank text --------------------------------------------------------------------------------
+
+OV = {"brand": "GLOBALSIGN", "type": "OV_SSL_CERT"}
+
+
+@pytest.mark.parametrize("cert, path, rule", [
+    ({"domains": ["api.example.com\n"]}, f"{PATH}.domains[0]", "control characters"),
+    ({"domains": ["api\n.example.com"]}, f"{PATH}.domains[0]", "control characters"),
+    ({"domainType": "MULTI_DOMAIN", "domains": ["api.example.com", "www.example.com\t"]}, f"{PATH}.domains[1]",
+     "control characters"),
+    ({"tags": {"env\n": "prod"}}, f"{PATH}.tags.env\n", "SCM tag keys"),
+    ({"tags": {"env": "prod\n"}}, f"{PATH}.tags.env", "SCM tag values"),
+    ({"tags": {"env": "pr\tod"}}, f"{PATH}.tags.env", "SCM tag values"),
+    ({"applicant": {**APPLICANT, "name": "Zhang.San\n"}}, f"{PATH}.applicant.name", "one line of text"),
+    ({"applicant": {**APPLICANT, "phone": "13800000000\n"}}, f"{PATH}.applicant.phone", "one line of text"),
+    ({"applicant": {**APPLICANT, "email": "ops@example.com\n"}}, f"{PATH}.applicant.email", "one line of text"),
+    ({"applicant": {**APPLICANT, "contactName": "  "}}, f"{PATH}.applicant.contactName", "empty or blank"),
+    ({**OV, "company": {**COMPANY, "country": "CN\n"}}, f"{PATH}.company.country", "one line of text"),
+    ({**OV, "company": {**COMPANY, "name": ""}}, f"{PATH}.company.name", "must not be empty or blank, got ''"),
+    ({**OV, "company": {**COMPANY, "province": "   "}}, f"{PATH}.company.province", "empty or blank"),
+    ({**OV, "company": {**COMPANY, "city": "Beijing\n"}}, f"{PATH}.company.city", "one line of text"),
+    ({**OV, "company": {**COMPANY, "unit": ""}}, f"{PATH}.company.unit", "empty or blank"),
+])
+def test_values_must_match_whole_and_not_be_blank(cert, path, rule):
+    found = problems(**cert)
+    assert len(found) == 1 and found[0].startswith(f"{path}: ") and rule in found[0], found
+
+
+@pytest.mark.parametrize("section, path, rule", [
+    ({"region": "cn-north-4\n"}, "certfleet:huaweicloud.region", "Huawei Cloud region"),
+    ({"enterpriseProjectId": "0\n"}, "certfleet:huaweicloud.enterpriseProjectId", "one line of text"),
+    ({"enterpriseProjectId": "0 "}, "certfleet:huaweicloud.enterpriseProjectId", "must be '0' (the default project)"),
+    ({"tags": {"team\n": "web"}}, "certfleet:huaweicloud.tags.team\n", "SCM tag keys"),
+])
+def test_section_values_must_match_whole(section, path, rule):
+    found = problems(huawei_extra=section)
+    assert len(found) == 1 and found[0].startswith(f"{path}: ") and rule in found[0], found
+
+
+def test_certificate_names_must_match_whole():
+    with pytest.raises(ConfigError) as raised:
+        load_fleet({"huaweicloud": {"certificates": {"api\n": {}}}})
+    assert raised.value.problems[0] == ("certfleet:huaweicloud.certificates.api\n: certificate names must be 1-63 "
+                                        "lower-case letters, digits or '-', starting and ending with a letter or "
+                                        "digit, got 'api\\n'")
+
+
+# --- listingLagSeconds and previousNames ---------------------------------------------------------------------
+
+def test_listing_lag_seconds_default_and_range():
+    assert load().huaweicloud.listing_lag_seconds == 120
+    assert load({"listingLagSeconds": 0}).huaweicloud.listing_lag_seconds == 0
+    assert load({"listingLagSeconds": 3600}).huaweicloud.listing_lag_seconds == 3600
+    for bad in (3601, -1, "120", False):
+        assert problems(huawei_extra={"listingLagSeconds": bad}) == [
+            f"certfleet:huaweicloud.listingLagSeconds: must be a whole number of seconds from 0 to 3600, got {bad!r}"]
+
+
+def test_previous_names_of_certificates():
+    assert load(previousNames=["api-v1"]).huaweicloud.certificates[0].previous_names == ("api-v1",)
+    assert load().huaweicloud.certificates[0].previous_names == ()
+
+
+def portal(**extra):
+    return {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN",
+            "domains": ["portal.example.eu"], "applicant": APPLICANT, **extra}
+
+
+@pytest.mark.parametrize("previous, rule", [
+    (["portal-eu"], "'portal-eu' is this certificate's own name"),
+    (["portal"], "'portal' is the name of a current certificate, certfleet:huaweicloud.certificates.portal"),
+    (["portal-de", "portal-de"], None),
+    (["Portal"], "certificate names must be 1-63 lower-case letters"),
+    (["portal-\n"], "certificate names must be 1-63 lower-case letters"),
+])
+def test_previous_name_rules(previous, rule):
+    with pytest.raises(ConfigError) as raised:
+        load_fleet({"huaweicloud": {"certificates": {
+            "portal": portal(), "portal-eu": portal(domains=["portal.example.de"], previousNames=previous)}}})
+    [problem] = raised.value.problems
+    if rule is None:
+        assert problem == "certfleet:huaweicloud.certificates.portal-eu.previousNames[1]: 'portal-de' is listed twice"
+    else:
+        assert problem.startswith(f"certfleet:huaweicloud.certificates.portal-eu.previousNames[0]: {rule}"), problem
+
+
+def test_a_previous_name_belongs_to_one_certificate():
+    with pytest.raises(ConfigError) as raised:
+        load_fleet({"huaweicloud": {"certificates": {
+            "portal-de": portal(domains=["portal.example.de"], previousNames=["portal"]),
+            "portal-eu": portal(previousNames=["portal"])}}})
+    assert raised.value.problems == [
+        "certfleet:huaweicloud.certificates.portal-eu.previousNames[0]: 'portal' is already claimed by "
+        "certfleet:huaweicloud.certificates.portal-de; a previous name belongs to one certificate"]

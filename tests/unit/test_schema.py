@@ -99,3 +99,51 @@ def test_schema_and_model_both_refuse_alicloud(bad):
 def test_local_stack_has_alicloud_orders():
     orders = load_fleet(local_stack_values()).alicloud.orders
     assert {o.csr for o in orders} >= {"cas", "generate"} and {o.api for o in orders} == {"forPackage", "withCsr"}
+
+
+def test_schema_aws_tag_limit_is_the_models():
+    assert SCHEMA["$defs"]["awsTags"]["maxProperties"] == config.AWS_MAX_USER_TAGS == 47
+
+
+DV_SCM = {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN", "domains": ["a.example.com"],
+          "applicant": {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.com"}}
+DV_CAS = {"productCode": "digicert-free-1-free", "domains": ["a.example.cn"]}
+
+
+def test_schema_and_model_both_accept_previous_names_and_listing_lag():
+    good = {"aws": {"certificates": {"x": {"domain": "a.example.com", "previousNames": ["old-x"]}}},
+            "huaweicloud": {"listingLagSeconds": 300, "certificates": {"y": {**DV_SCM, "previousNames": ["old-y"]}}},
+            "alicloud": {"listingLagSeconds": 0, "orders": {"z": {**DV_CAS, "previousNames": ["old-z"]}}}}
+    jsonschema.validate(good, SCHEMA)
+    fleet = load_fleet(good)
+    assert fleet.aws.certificates[0].previous_names == ("old-x",)
+    assert (fleet.huaweicloud.listing_lag_seconds, fleet.alicloud.listing_lag_seconds) == (300, 0)
+
+
+@pytest.mark.parametrize("bad", [
+    {"aws": {"region": "us-east-1\n"}},
+    {"aws": {"certificates": {"x\n": {"domain": "a.example.com"}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com\n"}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com", "sans": ["b\n.example.com"]}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com", "tags": {"k\t": "v"}}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com", "tags": {"k": "v\n"}}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com", "tags": {f"k{i}": "v" for i in range(48)}}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com", "previousNames": ["Old"]}}}},
+    {"aws": {"certificates": {"x": {"domain": "a.example.com", "previousNames": ["old", "old"]}}}},
+    {"huaweicloud": {"listingLagSeconds": 3601}},
+    {"huaweicloud": {"region": "cn-north-4\n"}},
+    {"huaweicloud": {"certificates": {"y": {**DV_SCM, "domains": ["a.example.com\n"]}}}},
+    {"huaweicloud": {"certificates": {"y": {**DV_SCM, "tags": {"env": "prod\n"}}}}},
+    {"huaweicloud": {"certificates": {"y": {**DV_SCM, "previousNames": "old"}}}},
+    {"alicloud": {"listingLagSeconds": -1}},
+    {"alicloud": {"contact": {"name": "  "}}},
+    {"alicloud": {"contact": {"email": "a@example.cn\n"}}},
+    {"alicloud": {"orders": {"z": {**DV_CAS, "productCode": "geotrust-ov-1-personal", "companyName": ""}}}},
+    {"alicloud": {"orders": {"z": {**DV_CAS, "tags": {"env\n": "prod"}}}}},
+    {"alicloud": {"orders": {"z": {**DV_CAS, "previousNames": [5]}}}},
+])
+def test_schema_and_model_both_refuse_new_rules(bad):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+    with pytest.raises(config.ConfigError):
+        load_fleet(bad)
