@@ -1,5 +1,7 @@
 """certfleet: load config -> build components -> export outputs. Everything else lives in components/."""
 
+import os
+
 import pulumi
 
 from components.config import load_from_pulumi
@@ -16,6 +18,12 @@ except ConfigError as err:
 
 for warning in fleet.warnings:
     pulumi.log.warn(warning)
+
+if os.environ.get("PULUMI_SKIP_CHECKPOINTS", "").lower() in ("1", "true") and (fleet.alicloud or fleet.huaweicloud):
+    # The purchase journal (components/journal.py) must be in the saved state before a paid create runs.
+    raise pulumi.RunError("PULUMI_SKIP_CHECKPOINTS is set, but this stack buys certificates (certfleet:alicloud, "
+                          "certfleet:huaweicloud): without a checkpoint after each step, a run killed mid-way "
+                          "cannot tell the next one which paid orders were in flight. Unset it for this stack")
 
 if fleet.aws is not None:
     aws = AwsCertificates("aws", fleet.aws)

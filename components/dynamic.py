@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import pickle
 import random
+import threading
 import time
+import uuid
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import pulumi
@@ -67,13 +69,71 @@ class Clock:
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
 
+# --- one run = one provider process ----------------------------------------------------------------------
+# The engine starts one dynamic-provider process per `pulumi up`/`preview`/`destroy` and sends it every
+# call of that run, so process-wide facts are facts about the run.
+
+RUN_ID = uuid.uuid4().hex  # this run; the purchase journal (components/journal.py) stamps entries with it
+
+_declared: set[tuple[str, str]] = set()
+_declared_lock = threading.Lock()
+
+
+def note_declared(kind: str, name: str) -> None:
+    """Called from `check`: the program declares this resource in this run (`check` runs for every resource
+    the program registers, also under `pulumi up --replace`, and never under `pulumi destroy`)."""
+    with _declared_lock:
+        _declared.add((kind, name))
+
+
+def declared_in_this_run(kind: str, name: str) -> bool:
+    """In `delete`: True when the program still declares the resource, i.e. this delete is the old half of a
+    replacement, not a real destroy. Opt-in destruction (revoke, delete) applies to a real destroy only."""
+    with _declared_lock:
+        return (kind, name) in _declared
+
+
+class WaitWindow:
+    """One window shared by every long wait (issuance, validation records) of a run.
+
+    The provider process serves only a few calls at once (the dynamic provider's gRPC server has 4 workers),
+    so per-resource waits of up to an hour would queue behind each other: 300 certificates x 1 h. Instead
+    the window opens at the first long wait and lasts as long as the longest timeout asked for; a wait
+    ends at its own deadline or when the window closes, whichever is first, and a wait that starts after
+    the window closed looks once. The run's total waiting is bounded by the longest timeout, whatever the
+    stack's size; what is still pending is recorded and `pulumi up --refresh` continues.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._opened: float | None = None
+        self._length = 0.0
+
+    def deadline(self, timeout_seconds: float, clock: type[Clock]) -> float:
+        now = clock.now()
+        with self._lock:
+            if self._opened is None:
+                self._opened = now
+            self._length = max(self._length, timeout_seconds)
+            return min(now + timeout_seconds, self._opened + self._length)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._opened, self._length = None, 0.0
+
+
+RUN_WAITS = WaitWindow()
+
+
 def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
-             interval_seconds: float = 2.0, clock: type[Clock] = Clock) -> T:
+             interval_seconds: float = 2.0, clock: type[Clock] = Clock, shared: bool = False) -> T:
     """Call `probe` until it returns something other than None, for at most `timeout_seconds`.
 
     The first probe always runs (so a timeout of 0 means "look once"). Raises WaitTimeout naming `what`.
+    `shared`: a long wait for the cloud's progress (issuance, records) that also ends when the run's
+    WaitWindow closes. Never for a look-before-buy: those must run their full length.
     """
-    deadline = clock.now() + timeout_seconds
+    deadline = RUN_WAITS.deadline(timeout_seconds, clock) if shared else clock.now() + timeout_seconds
     while True:
         result = probe()
         if result is not None:

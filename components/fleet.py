@@ -6,12 +6,26 @@ from typing import Any
 
 import pulumi
 
-from components.aws.acm import AcmCertificate
-from components.config import AwsSpec
-from components.config import HuaweiSpec
-from components.huaweicloud.scm import ScmCertificate
+from components.alicloud import cas
 from components.alicloud.cas import CasOrder
-from components.config import AlicloudSpec
+from components.aws.acm import AcmCertificate
+from components.config import AlicloudSpec, AwsSpec, HuaweiSpec
+from components.huaweicloud import scm
+from components.huaweicloud.scm import ScmCertificate
+from components.journal import PurchaseJournal, fingerprint
+
+
+def renamed_from(previous_names: tuple[str, ...], opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """An entry's former names as Pulumi aliases: the resource keeps its identity, nothing is replaced."""
+    aliases = [pulumi.Alias(name=old) for old in previous_names]
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)) if aliases else opts
+
+
+def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str, tuple[str, ...]],
+                     parent: pulumi.Resource) -> PurchaseJournal:
+    """The section's journal (components/journal.py), saved before any of its purchases."""
+    return PurchaseJournal(f"{section.split('.')[0]}-journal", section, purchases,
+                           {k: list(v) for k, v in previous.items()}, pulumi.ResourceOptions(parent=parent))
 
 # What the stack exports per ACM certificate (also what scripts/report.py prints).
 ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after")
@@ -25,7 +39,8 @@ class AwsCertificates(pulumi.ComponentResource):
     def __init__(self, name: str, aws: AwsSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("certfleet:aws:Certificates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.certificates = {spec.name: AcmCertificate(spec.name, spec, aws, child) for spec in aws.certificates}
+        self.certificates = {spec.name: AcmCertificate(spec.name, spec, aws, renamed_from(spec.previous_names, child))
+                             for spec in aws.certificates}
         self.register_outputs({"certificates": self.summary()})
 
     def summary(self) -> dict[str, Any]:
@@ -52,7 +67,12 @@ class HuaweiCertificates(pulumi.ComponentResource):
     def __init__(self, name: str, huawei: HuaweiSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("certfleet:huaweicloud:Certificates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.certificates = {spec.name: ScmCertificate(spec.name, spec, huawei, child)
+        journal = purchase_journal(
+            "huaweicloud.certificates",
+            {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates},
+            {s.name: s.previous_names for s in huawei.certificates}, self)
+        self.certificates = {spec.name: ScmCertificate(spec.name, spec, huawei, journal.stamp_of(spec.name),
+                                                       renamed_from(spec.previous_names, child))
                              for spec in huawei.certificates}
         self.register_outputs({"certificates": self.summary()})
 
@@ -83,7 +103,13 @@ class AlicloudOrders(pulumi.ComponentResource):
     def __init__(self, name: str, alicloud: AlicloudSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("certfleet:alicloud:Orders", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, child) for spec in alicloud.orders}
+        journal = purchase_journal(
+            "alicloud.orders",
+            {s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders},
+            {s.name: s.previous_names for s in alicloud.orders}, self)
+        self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, journal.stamp_of(spec.name),
+                                           renamed_from(spec.previous_names, child))
+                       for spec in alicloud.orders}
         self.register_outputs({"orders": self.summary()})
 
     def summary(self) -> dict[str, Any]:

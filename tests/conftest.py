@@ -101,3 +101,11 @@ def moto_list(moto_url: str) -> list[dict]:
 
 def dump(obj) -> str:
     return json.dumps(obj, indent=2, default=str)
+
+
+@pytest.fixture(autouse=True)
+def one_run_per_test():
+    """Each test is one run of the provider process: its own shared wait window (components/dynamic.py)."""
+    from components import dynamic
+    dynamic.RUN_WAITS.reset()
+    yield

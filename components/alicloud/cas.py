@@ -12,47 +12,64 @@ is a secret output), or no CSR (CAS makes the key and returns it, also a secret 
 
 Lifecycle:
 - check: a new order whose plan has no unit left (DescribePackageState) fails at preview. Only when
-  credentials are set: a pull-request preview without them skips the check, without an error.
-- create: look before you buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder neither
-  returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
+  credentials are set: a pull-request preview without them skips the check, without an error. check also
+  notes that the program declares this order (and its `previousNames`) in this run, for delete.
+- create: look before you buy, then buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder
+  neither returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
   (`ProductCode`); config guarantees a name belongs to one order of the stack. Failed, cancelled, revoked
-  and expired matches are ignored. A pending match (CHECKING: domain_verify or process) is adopted (CAS
-  exposes no order's CSR, so names and plan are all there is to compare). An issued match (ISSUED,
-  WILLEXPIRED) may be an interrupted run's order that was issued since, but also the old order of a
-  replacement (delete keeps issued orders), another stack's or one bought in the console, so it is adopted
-  only when (a) its BuyDate is at most ADOPT_ISSUED_WINDOW_SECONDS (24 h) before this create started, and
-  (b) with the user's CSR, its certificate carries the CSR's public key, or, with no CSR, CAS returns the
-  key it made for it (so it was ordered without a CSR too). Such a create records `adopted: true`, and
-  delete never revokes an adopted order, whatever revokeOnDelete says (it may be someone else's). With
-  `csr: generate` the key of an interrupted run's order is lost: a pending match, or a recent issued one
+  and expired matches are ignored. What may be this resource's comes from the purchase journal
+  (components/journal.py): its stamp tells which run journalled this purchase, and when. Each live match
+  goes through CANDIDATE_CHECKS in order, the first check with an opinion decides (skip, adopt, refuse):
+  (a) journalled in this run: no earlier run can have placed it, so every match is someone else's (the
+  console, another stack, another CSR): never adopted, never touched; the user is told, and create buys.
+  (b) after an interrupted run: the list is polled for up to `listingLagSeconds` (it may lag a purchase)
+  for a match bought since the journal stamp (minus CLOCK_SLACK_MS; older orders are never candidates) and
+  not kept by a replacement in this run. A pending one, or an issued one whose certificate carries the
+  user's CSR key (or, with no CSR, whose key CAS made and returns), is adopted with `adopted: true`:
+  certfleet cannot prove it placed it, so destroy never cancels, deletes or revokes it (it tells the user).
+  With `csr: generate` the key of an interrupted run's order is lost: a pending candidate, or an issued one
   whose key CAS does not hold and has the kind of `keyAlgorithm`, makes create refuse (naming the order,
-  never suggesting a revocation) instead of placing a second paid order. If the Create call itself fails in a way that
-  leaves it open whether the order was placed (lost response, 5xx), the list is polled for up to
-  LOOK_AGAIN_SECONDS (it may lag) for a match bought since the call started. Then bounded waits for the
-  challenge and (optionally) issuance; a wait that runs out, or any error once the order exists (a
+  never suggesting a revocation) instead of placing a second paid order. Only when nothing is found, buy.
+  (c) the order whose id comes back from this create's Create* call is certfleet's: `adopted: false`. If
+  that call fails in a way that leaves it open whether the order was placed (lost response, 5xx), the list
+  is polled for up to LOOK_AGAIN_SECONDS for a match bought since the call started (and not seen before
+  it): placed by this very call, so `adopted: false` too.
+  Then bounded waits for the challenge and (optionally) issuance, both bounded by the run's shared wait
+  window (components/dynamic.WaitWindow); a wait that runs out, or any error once the order exists (a
   certificate that does not parse too), never fails the create: the order is recorded with its state and
-  a message, and `pulumi up --refresh` resumes.
-- read (refresh): follows DescribeCertificateState; a vanished order is removed from state; a certificate
-  that does not parse fails the refresh with a CloudError naming the order.
+  a message, and `pulumi up --refresh` resumes. With the user's CSR, an issued certificate that does not
+  carry the CSR's key is never recorded (state `key_mismatch`, certificate_pem None) and never revoked.
+- owner: every order records which endpoint and access key placed it (client.Config.owner: the endpoint
+  and a SHA-256 prefix of the AccessKeyId, never the id). CAS answers NotFound for another account's order
+  and on the other endpoint, so NotFound means "gone" only with the recorded owner; otherwise read, update
+  and delete fail naming both owners instead of dropping a paid order from the state. A successful read
+  records the current owner (a rotated key of the same account sees the order).
+- read (refresh): follows DescribeCertificateState; a vanished order (same owner) is removed from state; a
+  certificate that does not parse fails the refresh with a CloudError naming the order.
 - diff: the inputs that shape the certificate (REPLACE_KEYS) replace, **delete before replace** (also a
   resource option, because `pulumi up --replace` skips diff): the old pending order is cancelled and deleted
-  (its plan unit comes back) before the new one is bought, so the new create can never mistake the old
-  order for its own. An issued old certificate is kept (or revoked with revokeOnDelete) as on destroy.
-  `validation` replaces only a pending order (its challenge changes); `contact`, `companyName` and `tags`
-  are read by CAS only at purchase and are stored in place, never buying a new unit (update reads the
-  order once and never waits for issuance).
-  A failed or cancelled order is replaced by the next `pulumi up`. An order CAS reports as `unknow` is
-  never replaced nor deleted (it may be alive): the user looks in the console. revokeOnDelete cannot
-  change in the same `up` as a replacement (the old order's delete would use the old value).
-- delete: pending -> CancelOrderRequest then DeleteCertificateRequest (plan unit back); failed or cancelled
-  -> DeleteCertificateRequest; issued -> kept, unless revokeOnDelete (CancelCertificateForPackageRequest)
-  and the order was not adopted; unknow -> kept, with a warning.
+  (its plan unit comes back) before the new one is bought. An issued old certificate is always kept by a
+  replacement (revokeOnDelete applies to a real destroy only), and the new create never takes it for its
+  own. `validation` replaces only a pending order (its challenge changes); `contact`, `companyName` and
+  `tags` are read by CAS only at purchase and are stored in place, never buying a new unit (update reads
+  the order once and never waits for issuance). The journal stamp, `listingLagSeconds` and `previousNames`
+  are stored, never diffed. A failed or cancelled order is replaced by the next `pulumi up`. An order CAS
+  reports as `unknow` is never replaced nor deleted (it may be alive): the user looks in the console.
+- delete: an adopted order -> kept, whatever its state, with a message. Otherwise pending ->
+  CancelOrderRequest then DeleteCertificateRequest (plan unit back); failed or cancelled ->
+  DeleteCertificateRequest; issued -> kept when the delete is the old half of a replacement (check declared
+  the order in this run) or the certificate does not carry the configured CSR's key; revoked
+  (CancelCertificateForPackageRequest) on a real destroy with revokeOnDelete; kept otherwise; unknow ->
+  kept, with a warning.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Mapping
 
 import pulumi
 from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
@@ -61,8 +78,12 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 from components import keys
 from components.alicloud import client as cas_api
 from components.config import AlicloudSpec, CasOrderSpec
-from components.dynamic import CertfleetResource, Clock, changed_keys, tell_user, wait_for
+from components.dynamic import (CertfleetResource, Clock, changed_keys, declared_in_this_run, note_declared,
+                                tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
+from components.journal import follows_interrupted_run, journalled_at
+
+KIND = "alicloud:CasOrder"  # for components.dynamic.note_declared / declared_in_this_run
 
 # Inputs that shape the certificate: a change needs a new order.
 REPLACE_KEYS = ("product_code", "api", "domains", "csr_mode", "csr_pem", "key_algorithm")
@@ -73,25 +94,28 @@ PENDING_REPLACE_KEYS = ("validation",)
 PURCHASE_ONLY_KEYS = ("contact", "company_name", "tags")
 INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_ONLY_KEYS
               + ("revoke_on_delete", "issued_timeout_seconds"))
+# Stored with the order but never diffed: they steer a create's look-before-buy (the journal stamp, how long
+# to look) and tell delete a replacement from a destroy (former names); changing them buys or changes nothing.
+QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names")
+STORED_INPUT_KEYS = INPUT_KEYS + QUIET_INPUT_KEYS
 OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
-               "private_key", "csr", "adopted")
+               "private_key", "csr", "adopted", "owner")
 PENDING_STATES = ("domain_verify", "process")
 # Orders that can never be issued any more: the next `pulumi up` replaces them. Not `unknow`: such an order
 # may be alive, so certfleet neither replaces nor deletes it.
 DEAD_STATES = ("verify_fail", "payed")
-# ListUserCertificateOrder statuses of orders that are no use any more; any other match is adopted.
+# ListUserCertificateOrder statuses of orders that are no use any more; any other match is a candidate.
 DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
 # ListUserCertificateOrder statuses of issued orders (any other live status is pending).
 ISSUED_ORDER_STATUSES = ("ISSUED", "WILLEXPIRED")
-# An issued order with this create's names and plan is taken for an interrupted run's order only if it was
-# bought at most this long before the create started (and its key fits, see the module docstring). Older
-# ones are the old order of a replacement, another stack's or the console's: never adopted. 24 h covers a
-# rerun the next day; a CA review (OV/EV) that takes longer leaves the order pending, which is adopted.
-ADOPT_ISSUED_WINDOW_SECONDS = 24 * 3600
+# The issued certificate does not carry the configured CSR's key: nothing recorded (see _outputs).
+KEY_MISMATCH = "key_mismatch"
 CHALLENGE_TIMEOUT_SECONDS = 60
 POLL_SECONDS = 2.0
-# How far the CAS clock may be behind ours when a lost Create is looked for by BuyDate.
+# How far the CAS clock may be behind ours when BuyDate is compared with the journal stamp or a Create's start.
 CLOCK_SLACK_MS = 5 * 60 * 1000
+# How long a create after an interrupted run polls the order list before it buys (AlicloudSpec's default).
+DEFAULT_LISTING_LAG_SECONDS = 60
 # How long the order list is polled for an order whose Create answer was lost (the list may lag).
 LOOK_AGAIN_SECONDS = 30
 
@@ -137,6 +161,15 @@ def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
 
 def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
                    not_after: str | None, adopted: bool = False) -> str:
+    message = _state_message(state, challenge, revoke_on_delete, not_after, adopted)
+    if adopted and state != "certificate":
+        message += ("; adopted after an interrupted run: certfleet cannot prove it placed this order, so destroy "
+                    "never cancels, deletes or revokes it")
+    return message
+
+
+def _state_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
+                   not_after: str | None, adopted: bool) -> str:
     if state == "certificate":
         keep = ("destroy keeps it (an adopted order is never revoked, whatever revokeOnDelete says)" if adopted
                 else "destroy revokes it (revokeOnDelete: true)" if revoke_on_delete
@@ -155,6 +188,11 @@ def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_de
                 "back) and places a new one")
     if state == "payed":
         return "the order was cancelled outside certfleet (payed): the next `pulumi up` replaces it"
+    if state == KEY_MISMATCH:
+        return ("CAS issued a certificate that does not carry the key of the configured CSR, so certfleet "
+                "recorded nothing (and never revokes it): the order is probably someone else's, placed with "
+                "another CSR. Look at the order in the CAS console; `pulumi up --replace` on this resource "
+                "orders a certificate for your CSR and keeps this one")
     if state == "unknow":
         return ("CAS reports the order's state as unknown (unknow): it may still be alive, so certfleet neither "
                 "replaces nor deletes it; look at the order in the CAS console (if it was revoked, "
@@ -192,6 +230,199 @@ def _key_fits_algorithm(certificate_pem: str, key_algorithm: str) -> bool:
             and public_key.curve.name == parameter.name)
 
 
+def _carries_key(certificate_pem: str, key_source_pem: str) -> bool:
+    """keys.certificate_matches_key, with a certificate that does not parse counting as "no"."""
+    try:
+        return keys.certificate_matches_key(certificate_pem, key_source_pem)
+    except ValueError:
+        return False
+
+
+# --- look before you buy: is a listed order this purchase's? -----------------------------------------------
+# cert-manager style: CANDIDATE_CHECKS run in order on each live order with the purchase's names and plan;
+# the first check with an opinion decides: SKIP (not this purchase's), ADOPT, or REFUSE (stop, buy nothing).
+
+SKIP, ADOPT, REFUSE = "skip", "adopt", "refuse"
+Verdict = tuple[str, str]  # (SKIP | ADOPT | REFUSE, why: for REFUSE the error message)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """What create is about to buy, as the checks see it."""
+
+    props: Mapping[str, Any]
+    since_ms: int | None   # the journal stamp minus CLOCK_SLACK_MS (None: no stamp, no bound)
+    kept: frozenset[int]   # orders this run's replacements kept: never the new order
+
+    @property
+    def csr_mode(self) -> str:
+        return self.props["csr_mode"]
+
+
+@dataclass
+class Candidate:
+    """A live order with the purchase's names and plan, as ListUserCertificateOrder shows it."""
+
+    order_id: int
+    buy_date_ms: int
+    status: str
+    describe: Callable[[], Any | None] = field(repr=False)  # its DescribeCertificateState (None: gone)
+
+    @property
+    def pending(self) -> bool:
+        return self.status not in ISSUED_ORDER_STATUSES
+
+    @cached_property
+    def state(self) -> Any | None:
+        return self.describe()  # asked only by the checks of issued orders
+
+    @property
+    def certificate(self) -> str | None:
+        state = self.state
+        issued = state is not None and (state.type or "").lower() == "certificate"
+        return (state.certificate or None) if issued else None
+
+
+def _names(props: Mapping[str, Any]) -> str:
+    return f"{', '.join(props['domains'])} ({props['product_code']})"
+
+
+def _journalled(props: Mapping[str, Any]) -> str:
+    at = journalled_at(props)
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at)) if at is not None else "no journal stamp"
+
+
+def journalled_in_this_run(p: Purchase, c: Candidate) -> Verdict | None:
+    """(a) This run journalled the purchase: no earlier run can have placed it, so the order is someone
+    else's (the console, another stack, another CSR)."""
+    if not follows_interrupted_run(p.props):
+        return SKIP, "someone else's: this purchase was journalled in this run, so no earlier run placed it"
+    return None
+
+
+def bought_before_the_journal(p: Purchase, c: Candidate) -> Verdict | None:
+    if p.since_ms is not None and c.buy_date_ms < p.since_ms:
+        return SKIP, f"bought before this purchase was journalled ({_journalled(p.props)})"
+    return None
+
+
+def kept_by_a_replacement(p: Purchase, c: Candidate) -> Verdict | None:
+    if c.order_id in p.kept:
+        return SKIP, "the old order this run's replacement kept"
+    return None
+
+
+def pending_with_a_lost_generated_key(p: Purchase, c: Candidate) -> Verdict | None:
+    if not (c.pending and p.csr_mode == "generate"):
+        return None
+    return REFUSE, (
+        f"alicloud: {order_label(p.props)}: CAS order {c.order_id} for {_names(p.props)} is pending ({c.status}) "
+        f"and was bought since this purchase was journalled ({_journalled(p.props)}), so an interrupted run "
+        f"probably placed it, and the key certfleet generated for it was lost with that run; certfleet will not "
+        f"place a second paid order automatically. In the CAS console cancel and delete order {c.order_id} "
+        f"(the plan unit comes back), then run `pulumi up` again")
+
+
+def pending_order(p: Purchase, c: Candidate) -> Verdict | None:
+    # CAS exposes no order's CSR: names, plan and date are all there is (an issued certificate is checked
+    # against the CSR's key before it is recorded, see _outputs).
+    return (ADOPT, "pending, bought since this purchase was journalled") if c.pending else None
+
+
+def not_issued(p: Purchase, c: Candidate) -> Verdict | None:
+    return (SKIP, "listed as issued, but CAS returns no certificate for it") if c.certificate is None else None
+
+
+def issued_for_another_csr_key(p: Purchase, c: Candidate) -> Verdict | None:
+    csr_pem = p.props.get("csr_pem")
+    if csr_pem and not _carries_key(c.certificate, csr_pem):
+        return SKIP, "issued for another key than the configured CSR's"
+    return None
+
+
+def issued_for_another_kind_of_key(p: Purchase, c: Candidate) -> Verdict | None:
+    if p.csr_mode == "generate" and (c.state.private_key
+                                     or not _key_fits_algorithm(c.certificate, p.props["key_algorithm"])):
+        return SKIP, "issued for a key CAS made, or for another kind of key than keyAlgorithm"
+    return None
+
+
+def issued_with_a_lost_generated_key(p: Purchase, c: Candidate) -> Verdict | None:
+    if p.csr_mode != "generate":
+        return None
+    name = p.props.get("order_name")
+    return REFUSE, (
+        f"alicloud: {order_label(p.props)}: CAS order {c.order_id} for {_names(p.props)} is issued ({c.status}) "
+        f"and was bought since this purchase was journalled ({_journalled(p.props)}). It is probably the order "
+        f"of an interrupted run, and its private key (generated by certfleet) was lost with that run, so its "
+        f"certificate cannot be used; certfleet will not place a second paid order automatically. Check order "
+        f"{c.order_id} in the CAS console. If you want a new order, remove order '{name}' from the config, run "
+        f"`pulumi up`, and add it back in a later `pulumi up` (its purchase is then journalled anew, and orders "
+        f"bought earlier are not taken for an interrupted run's); if you do not, remove order '{name}' from "
+        f"the config")
+
+
+def issued_without_a_key_from_cas(p: Purchase, c: Candidate) -> Verdict | None:
+    if p.csr_mode == "cas" and not c.state.private_key:
+        return SKIP, "ordered with a CSR, while this order lets CAS make the key"
+    return None
+
+
+def placed_by_an_interrupted_run(p: Purchase, c: Candidate) -> Verdict | None:
+    return ADOPT, "issued, bought since this purchase was journalled, with the expected key"
+
+
+CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
+    journalled_in_this_run,
+    bought_before_the_journal,
+    kept_by_a_replacement,
+    pending_with_a_lost_generated_key,
+    pending_order,
+    not_issued,
+    issued_for_another_csr_key,
+    issued_for_another_kind_of_key,
+    issued_with_a_lost_generated_key,
+    issued_without_a_key_from_cas,
+    placed_by_an_interrupted_run,
+)
+
+
+def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
+    """The first opinion of CANDIDATE_CHECKS on one listed order."""
+    for check in CANDIDATE_CHECKS:
+        verdict = check(purchase, candidate)
+        if verdict is not None:
+            return verdict
+    raise AssertionError("placed_by_an_interrupted_run decides every candidate")
+
+
+def purchase_of(props: Mapping[str, Any]) -> Purchase:
+    at = journalled_at(props)
+    return Purchase(props, None if at is None else int(at * 1000) - CLOCK_SLACK_MS, kept_by_replacement())
+
+
+# Orders this run's deletes kept as the old half of a replacement (issued, or adopted): the replacing create
+# must not take them for its own. One provider process serves one run (components/dynamic.py).
+_kept_by_replacement: set[int] = set()
+_kept_lock = threading.Lock()
+
+
+def keep_for_the_run(order_id: int) -> None:
+    with _kept_lock:
+        _kept_by_replacement.add(int(order_id))
+
+
+def kept_by_replacement() -> frozenset[int]:
+    with _kept_lock:
+        return frozenset(_kept_by_replacement)
+
+
+def _owner_text(owner: Mapping[str, Any] | None) -> str:
+    if not isinstance(owner, Mapping):
+        return "credentials this state does not record (it was written by an older certfleet)"
+    return f"endpoint {owner.get('endpoint')} with access key fingerprint {owner.get('key')}"
+
+
 # --- the provider -----------------------------------------------------------------------------------------
 
 class CasOrderProvider(ResourceProvider):
@@ -201,6 +432,9 @@ class CasOrderProvider(ResourceProvider):
     wall_clock = staticmethod(time.time)  # epoch seconds, compared with CAS's BuyDate; swappable in tests
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        for name in [news.get("order_name"), *(news.get("previous_names") or [])]:
+            if isinstance(name, str):
+                note_declared(KIND, name)  # a delete of this order in this run is a replacement's (see delete)
         failures = check_inputs(news)
         buys = not olds or bool(replace_keys(olds, news))
         if buys and not failures and cas_api.Config.available():
@@ -216,24 +450,19 @@ class CasOrderProvider(ResourceProvider):
             return DiffResult(changes=True, replaces=replaces or ["state"], delete_before_replace=True)
         if not changed_keys(olds, news, INPUT_KEYS):
             return DiffResult(changes=False)
-        if replaces and changed_keys(olds, news, ("revoke_on_delete",)):
-            # The old order's delete runs with the OLD props: true -> false would still revoke it.
-            raise CertfleetError(
-                f"alicloud: {order_label(news)}: revokeOnDelete changes in the same update as a change that "
-                f"replaces the order ({', '.join(replaces)}); the old order would be deleted with the old "
-                f"revokeOnDelete. Change revokeOnDelete alone first (`pulumi up`), then the rest")
+        # A replacement never revokes the old certificate (delete keeps it), so revokeOnDelete may change too.
         return DiffResult(changes=None, replaces=replaces, delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         cas = cas_api.cas_client()
         resource = order_label(props)
-        started_ms = int(self.wall_clock() * 1000)
+        order_id, seen = self._look_before_buy(cas, props, resource)
+        adopted = order_id is not None
         private_key, csr = None, props.get("csr_pem")
-        order_id, adopted = self._adoptable_order(cas, props, started_ms, resource)
         if order_id is None:
             if props["csr_mode"] == "generate":
                 private_key, csr = keys.generate_key_and_csr(list(props["domains"]), props["key_algorithm"])
-            order_id = self._buy(cas, props, csr, resource)
+            order_id = self._buy(cas, props, csr, resource, seen)  # (c) placed by this create: ours
         outs = self._settle(cas, order_id, {**props, "private_key": private_key, "csr": csr, "adopted": adopted},
                             resource)
         return CreateResult(str(order_id), outs)
@@ -241,7 +470,7 @@ class CasOrderProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cas = cas_api.cas_client()
         resource = order_label(props)
-        state = self._describe(cas, id_, resource)
+        state = self._describe_owned(cas, id_, props, resource)
         if state is None:
             return ReadResult("", {})  # gone out of band: the engine drops it, `up` orders again
         try:
@@ -250,47 +479,30 @@ class CasOrderProvider(ResourceProvider):
             raise CloudError("alicloud", "cas.DescribeCertificateState", resource, "InvalidCertificate",
                              f"the certificate CAS returned for order {id_} does not parse ({err}); look at the "
                              f"order in the CAS console") from None
-        return ReadResult(id_, outs, {k: props.get(k) for k in INPUT_KEYS})
+        return ReadResult(id_, outs, {k: props.get(k) for k in STORED_INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # In-place changes (revokeOnDelete, the wait budget, purchase-only inputs) are stored; no CAS write.
         # The order is read once: no wait for the challenge or for issuance (nothing changed at CAS).
         cas = cas_api.cas_client()
+        self._describe_owned(cas, id_, olds, order_label(news))  # another account's order is not "gone"
         carried = {k: olds.get(k) for k in ("private_key", "csr", "adopted")}
         return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news), wait=False))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         cas = cas_api.cas_client()
         resource = order_label(props)
-        state = self._describe(cas, id_, resource)
+        state = self._describe_owned(cas, id_, props, resource)
         if state is None:
             return
         kind = (state.type or "").lower()
-        request = {"order_id": int(id_)}
-        models = _models()
-        if kind in PENDING_STATES:
-            cas_api.call("CancelOrderRequest", resource,
-                         lambda: cas.cancel_order_request(models.CancelOrderRequestRequest(**request)),
-                         clock=self.clock)
-            kind = "payed"
-        if kind in ("payed", "verify_fail"):
-            # Gives the plan unit back (reference §6.5).
-            cas_api.call("DeleteCertificateRequest", resource,
-                         lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
-                         clock=self.clock)
-        elif kind == "certificate" and props.get("adopted"):
-            keep = " (revokeOnDelete: true is ignored for it)" if props.get("revoke_on_delete") else ""
-            tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept{keep}: "
-                      f"certfleet adopted this order instead of buying one, and it may belong to another stack "
-                      f"or have been bought in the console, so certfleet never revokes it; revoke it in the CAS "
-                      f"console if it is yours to revoke")
-        elif kind == "certificate" and props.get("revoke_on_delete"):
-            cas_api.call("CancelCertificateForPackageRequest", resource,
-                         lambda: cas.cancel_certificate_for_package_request(
-                             models.CancelCertificateForPackageRequestRequest(**request)), clock=self.clock)
+        replaced = declared_in_this_run(KIND, props["order_name"])  # the old half of a replacement
+        if props.get("adopted"):
+            self._keep_adopted(id_, kind, state, props, replaced)
+        elif kind in PENDING_STATES + DEAD_STATES:
+            self._cancel_and_delete(cas, id_, kind, resource)
         elif kind == "certificate":
-            tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept; "
-                      f"set revokeOnDelete: true to revoke it on destroy")
+            self._keep_or_revoke(cas, id_, state, props, replaced)
         elif kind == "unknow":
             # It may be alive (and paid for): never cancel or revoke what CAS cannot describe.
             tell_user(f"{resource}: CAS reports order {id_} as unknown (unknow); certfleet leaves it alone: "
@@ -344,55 +556,42 @@ class CasOrderProvider(ResourceProvider):
             page += 1
         return sorted(matches, reverse=True)
 
-    def _adoptable_order(self, cas: Any, props: Mapping[str, Any], started_ms: int,
-                         resource: str) -> tuple[int | None, bool]:
-        """(order id, adopted) of the order an interrupted run of this create placed, by the rules of the
-        module docstring; (None, False) when there is none and create must buy. Refuses (CertfleetError) with
-        `csr: generate` when such an order exists, since its key was lost."""
-        generate = props["csr_mode"] == "generate"
-        names = f"{', '.join(props['domains'])} ({props['product_code']})"
-        since_ms = started_ms - ADOPT_ISSUED_WINDOW_SECONDS * 1000
-        for buy_date, order_id, status in self._live_matches(cas, props):
-            if status not in ISSUED_ORDER_STATUSES:  # pending
-                if generate:
-                    raise CertfleetError(
-                        f"alicloud: {resource}: CAS order {order_id} for {names} is pending ({status}), probably "
-                        f"placed by an interrupted run whose generated key was lost; certfleet will not place a "
-                        f"second paid order automatically. In the CAS console cancel and delete order "
-                        f"{order_id} (the plan unit comes back), then run `pulumi up` again")
-                return order_id, False
-            if buy_date < since_ms:
-                continue  # an older certificate: a replaced order, another stack's or the console's
-            state = self._describe(cas, order_id, resource)
-            if state is None or (state.type or "").lower() != "certificate" or not state.certificate:
-                continue
-            if generate:
-                if state.private_key or not _key_fits_algorithm(state.certificate, props["key_algorithm"]):
-                    continue  # CAS made its key, or another kind of key: not a run of this create
-                after = time.strftime("%Y-%m-%d %H:%M UTC",
-                                      time.gmtime((buy_date + ADOPT_ISSUED_WINDOW_SECONDS * 1000) / 1000 + 60))
-                raise CertfleetError(
-                    f"alicloud: {resource}: CAS order {order_id} for {names} was bought less than "
-                    f"{ADOPT_ISSUED_WINDOW_SECONDS // 3600} h ago and is issued ({status}). It is probably the "
-                    f"order of an interrupted run, and its private key (generated by certfleet) was lost with "
-                    f"that run, so its certificate cannot be used; certfleet will not place a second paid order "
-                    f"automatically. Check order {order_id} in the CAS console. If you want a new order, run "
-                    f"`pulumi up` again after {after} (issued orders older than the window are not taken for "
-                    f"an interrupted run's); if you do not, remove order '{props.get('order_name')}' from the "
-                    f"config")
-            if props.get("csr_pem"):
-                try:
-                    fits = keys.certificate_matches_key(state.certificate, props["csr_pem"])
-                except ValueError:
-                    fits = False
-                if not fits:
-                    continue  # another key: not this resource's certificate
-            elif not state.private_key:
-                continue  # ordered with a CSR, so not by a create that lets CAS make the key
-            return order_id, True
-        return None, False
+    def _candidates(self, cas: Any, props: Mapping[str, Any], resource: str) -> list[Candidate]:
+        return [Candidate(order_id, buy_date, status, lambda o=order_id: self._describe(cas, o, resource))
+                for buy_date, order_id, status in self._live_matches(cas, props)]
 
-    def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str) -> int:
+    def _look_before_buy(self, cas: Any, props: Mapping[str, Any], resource: str) -> tuple[int | None, set[int]]:
+        """(the order an interrupted run placed for this purchase, or None; the live matches seen). Looks once
+        when this run journalled the purchase, else for `listing_lag_seconds` (the list may lag a purchase).
+        Raises CertfleetError when a check refuses (see CANDIDATE_CHECKS)."""
+        purchase = purchase_of(props)
+        left_alone: dict[int, str] = {}
+
+        def adoptable() -> int | None:
+            for candidate in self._candidates(cas, props, resource):
+                verdict, why = judge(purchase, candidate)
+                if verdict == REFUSE:
+                    raise CertfleetError(why)
+                if verdict == ADOPT:
+                    return candidate.order_id
+                left_alone[candidate.order_id] = why
+            return None
+
+        lag = props.get("listing_lag_seconds")
+        lag = (DEFAULT_LISTING_LAG_SECONDS if lag is None else lag) if follows_interrupted_run(props) else 0
+        try:
+            return wait_for(f"{resource}: an order placed by an interrupted run in the order list", adoptable, lag,
+                            POLL_SECONDS, self.clock), set(left_alone)
+        except WaitTimeout:
+            if left_alone:
+                tell_user(f"{resource}: CAS has live orders with these names and plan that are not this "
+                          f"resource's; certfleet never touches them and buys its own: "
+                          + "; ".join(f"order {o} ({why})" for o, why in sorted(left_alone.items())))
+            return None, set(left_alone)
+
+    def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str,
+             seen: set[int] | frozenset[int] = frozenset()) -> int:
+        """Place the order; `seen`: orders listed before, which a lost answer's order cannot be."""
         models = _models()
         contact = props.get("contact") or {}
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
@@ -421,15 +620,81 @@ class CasOrderProvider(ResourceProvider):
                 raise
             # The order may have been placed and only the answer lost: look before buying again, for a while,
             # because the order list may not show a new order at once.
+            def placed_by_this_call() -> list[tuple[int, int, str]] | None:
+                return [m for m in self._live_matches(cas, props, bought_since_ms=started_ms)
+                        if m[1] not in seen] or None
             try:
                 order_id = wait_for(f"{resource}: the order of the unanswered {action} in the order list",
-                                    lambda: self._live_matches(cas, props, bought_since_ms=started_ms) or None,
-                                    LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0][1]
+                                    placed_by_this_call, LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0][1]
             except WaitTimeout:
                 raise err
         if not order_id:
             raise CloudError("alicloud", f"cas.{action}", resource, "MissingOrderId", "the answer had no OrderId")
         return int(order_id)
+
+    def _describe_owned(self, cas: Any, order_id: int | str, props: Mapping[str, Any], resource: str) -> Any | None:
+        """DescribeCertificateState; None when the order is gone. NotFound proves that only for the owner
+        recorded with the order: for other credentials or another endpoint, raise instead (never drop a paid
+        order from the state)."""
+        state = self._describe(cas, order_id, resource)
+        if state is None and props.get("owner") != (current := cas_api.current_owner()):
+            raise CloudError(
+                "alicloud", "cas.DescribeCertificateState", resource, "NotFound",
+                f"CAS does not show order {order_id} to this run, but this run is not the owner the state records: "
+                f"the order was placed at {_owner_text(props.get('owner'))}, and this run uses "
+                f"{_owner_text(current)}. CAS shows an order only to the account that placed it, at its endpoint, "
+                f"so certfleet keeps it in the state. Run with the credentials (and endpoint) of the account that "
+                f"placed it; if the order is really gone, remove it with `pulumi state delete <urn>` (`pulumi "
+                f"stack --show-urns` lists the URN of CasOrder '{props.get('order_name')}')")
+        return state
+
+    def _cancel_and_delete(self, cas: Any, id_: str, kind: str, resource: str) -> None:
+        """A pending order is cancelled, then deleted like a failed or cancelled one: the plan unit comes back
+        (reference §6.5)."""
+        models = _models()
+        request = {"order_id": int(id_)}
+        if kind in PENDING_STATES:
+            cas_api.call("CancelOrderRequest", resource,
+                         lambda: cas.cancel_order_request(models.CancelOrderRequestRequest(**request)),
+                         clock=self.clock)
+        cas_api.call("DeleteCertificateRequest", resource,
+                     lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
+                     clock=self.clock)
+
+    def _keep_adopted(self, id_: str, kind: str, state: Any, props: Mapping[str, Any], replaced: bool) -> None:
+        if replaced:
+            keep_for_the_run(int(id_))  # the replacing create must not adopt it again
+        resource = order_label(props)
+        if kind == "certificate":
+            ignored = " (revokeOnDelete: true is ignored for it)" if props.get("revoke_on_delete") else ""
+            tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept{ignored}: "
+                      f"certfleet adopted this order after an interrupted run instead of buying one, and it may "
+                      f"belong to another stack or have been bought in the console, so certfleet never revokes "
+                      f"it; revoke it in the CAS console if it is yours to revoke")
+        else:
+            tell_user(f"{resource}: CAS order {id_} ({kind}) is kept: certfleet adopted it after an interrupted "
+                      f"run and cannot prove it placed it, so it never cancels or deletes it; if it is yours, "
+                      f"cancel and delete it in the CAS console (the plan unit comes back)")
+
+    def _keep_or_revoke(self, cas: Any, id_: str, state: Any, props: Mapping[str, Any], replaced: bool) -> None:
+        """An issued certificate of certfleet's own order: revoked only on a real destroy with revokeOnDelete."""
+        resource = order_label(props)
+        kept = f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept"
+        csr_pem = props.get("csr_pem")
+        if replaced:
+            keep_for_the_run(int(id_))  # the replacing create must not take it for its own
+            tell_user(f"{kept} because the order is being replaced (the old certificate may still be serving); "
+                      f"revokeOnDelete applies to a real destroy only: revoke it in the CAS console once "
+                      f"nothing uses it")
+        elif csr_pem and not _carries_key(state.certificate or "", csr_pem):
+            tell_user(f"{kept}: it does not carry the key of the configured CSR, so certfleet never revokes it")
+        elif props.get("revoke_on_delete"):
+            cas_api.call("CancelCertificateForPackageRequest", resource,
+                         lambda: cas.cancel_certificate_for_package_request(
+                             _models().CancelCertificateForPackageRequestRequest(order_id=int(id_))),
+                         clock=self.clock)
+        else:
+            tell_user(f"{kept}; set revokeOnDelete: true to revoke it on destroy")
 
     def _describe(self, cas: Any, order_id: int | str, resource: str) -> Any | None:
         request = _models().DescribeCertificateStateRequest(order_id=int(order_id))
@@ -465,13 +730,14 @@ class CasOrderProvider(ResourceProvider):
                 state = current()
             else:
                 try:
+                    # Both waits end early when the run's wait window closes (components/dynamic.WaitWindow).
                     state = wait_for(f"{resource} validation challenge",
                                      lambda: (s if has_challenge(s := current()) else None),
-                                     CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+                                     CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=True)
                     if props.get("issued_timeout_seconds"):
                         state = wait_for(f"{resource} to be issued",
                                          lambda: (s if finished(s := current()) else None),
-                                         props["issued_timeout_seconds"], POLL_SECONDS, self.clock)
+                                         props["issued_timeout_seconds"], POLL_SECONDS, self.clock, shared=True)
                 except WaitTimeout:
                     state = current()
             return self._outputs(str(order_id), state, props)
@@ -487,10 +753,13 @@ class CasOrderProvider(ResourceProvider):
         challenge = challenge_of(state, domains) if state is not None else None
         certificate = (state.certificate or None) if state is not None and kind == "certificate" else None
         not_after = keys.certificate_not_after(certificate) if certificate else None
+        if certificate and props.get("csr_pem") and not keys.certificate_matches_key(certificate, props["csr_pem"]):
+            # Not the configured CSR's certificate (an adopted order was someone else's): record nothing.
+            kind, certificate, not_after = KEY_MISMATCH, None, None
         # Ours when certfleet generated it; CAS's when it made the key (returned once issued); else None.
         private_key = props.get("private_key") or (state.private_key if certificate and state.private_key else None)
         return {
-            **{k: props.get(k) for k in INPUT_KEYS},
+            **{k: props.get(k) for k in STORED_INPUT_KEYS},
             "order_id": order_id,
             "state": kind,
             "status_message": status_message(kind, challenge, bool(props.get("revoke_on_delete")), not_after,
@@ -502,6 +771,7 @@ class CasOrderProvider(ResourceProvider):
             "private_key": private_key,
             "csr": props.get("csr") or props.get("csr_pem"),
             "adopted": bool(props.get("adopted")),
+            "owner": cas_api.current_owner(),  # these credentials place or see the order (module docstring)
         }
 
 
@@ -520,15 +790,18 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     private_key: pulumi.Output[str]
     csr: pulumi.Output[str]
     adopted: pulumi.Output[bool]
+    owner: pulumi.Output[dict]
 
-    def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec,
+    def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        """`journal`: the purchase journal's stamp for this order (PurchaseJournal.stamp_of): the dependency
+        on it makes the engine save the journal before this create runs."""
         # The private key is encrypted in state and masked in every preview, output and log.
         # Delete before replace always: `pulumi up --replace` skips diff (and its delete_before_replace), and
         # create-before-delete would let the new create adopt the old pending order that delete then cancels.
         own = pulumi.ResourceOptions(additional_secret_outputs=["private_key"], delete_before_replace=True)
-        super().__init__(CasOrderProvider(), name, {**order_inputs(spec, alicloud), **dict.fromkeys(OUTPUT_KEYS)},
-                         pulumi.ResourceOptions.merge(opts, own))
+        props = {**order_inputs(spec, alicloud), "journal": journal, **dict.fromkeys(OUTPUT_KEYS)}
+        super().__init__(CasOrderProvider(), name, props, pulumi.ResourceOptions.merge(opts, own))
 
 
 def order_inputs(spec: CasOrderSpec, alicloud: AlicloudSpec) -> dict[str, Any]:
@@ -547,4 +820,6 @@ def order_inputs(spec: CasOrderSpec, alicloud: AlicloudSpec) -> dict[str, Any]:
         "tags": dict(spec.tags),
         "revoke_on_delete": spec.revoke_on_delete,
         "issued_timeout_seconds": alicloud.issued_timeout_seconds,
+        "listing_lag_seconds": alicloud.listing_lag_seconds,
+        "previous_names": list(spec.previous_names),
     }

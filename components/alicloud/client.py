@@ -11,6 +11,11 @@ Environment (read in the provider process, never stored in state):
 The SDK sends every call through HTTP(S)_PROXY and ignores NO_PROXY (reference/alibaba-cas.md §1.1):
 unset those variables when the endpoint is on loopback (the tests do).
 
+Owner: every order records which endpoint and which access key placed it (`Config.owner()`), so a refresh
+with another account's keys, or against the other CAS endpoint, can tell "CAS does not show it to me" from
+"it is gone". The state holds only the first OWNER_KEY_DIGITS hex digits of the SHA-256 of the AccessKeyId,
+never the id itself.
+
 Retries (reference/alibaba-cas.md §5, §8): the SDK's own retries are off. Throttling (`Throttling*`, or a
 `ThrottlingException` carrying `x-acs-retry-after` in ms) and 5xx / transport errors are retried with
 exponential backoff and full jitter, waiting at least the server's retry-after, at most MAX_ATTEMPTS times.
@@ -23,6 +28,7 @@ the caller, who must look before buying again. Create calls also get a longer re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -43,6 +49,9 @@ SERVER_CODES = ("ServiceUnavailable", "InternalError", "InternalFailure")
 THROTTLED_STATUSES = (400, 429)
 # Read timeout (ms) for calls that spend money: a timed-out Create may still have placed the order.
 CREATE_READ_TIMEOUT_MS = 60_000
+# Hex digits of sha256(AccessKeyId) recorded as an order's owner key: enough to tell keys apart, and no
+# credential in the state (the state is searched for credentials).
+OWNER_KEY_DIGITS = 12
 
 T = TypeVar("T")
 
@@ -68,6 +77,11 @@ class Config:
                    security_token=os.environ.get(ENV_SECURITY_TOKEN) or None,
                    endpoint=os.environ.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT, protocol=protocol)
 
+    def owner(self) -> dict[str, str]:
+        """Who places and sees orders with this config: {"endpoint": host[:port], "key": key fingerprint}."""
+        return {"endpoint": self.endpoint.lower(),
+                "key": hashlib.sha256(self.access_key_id.encode()).hexdigest()[:OWNER_KEY_DIGITS]}
+
     @staticmethod
     def available() -> bool:
         """Are credentials set? (PR previews run without them: then nothing calls CAS at preview.)"""
@@ -85,6 +99,11 @@ def cas_client() -> Any:
         if config not in _clients:
             _clients[config] = _build(config)
         return _clients[config]
+
+
+def current_owner() -> dict[str, str]:
+    """The owner (Config.owner) of the environment's credentials and endpoint."""
+    return Config.from_env().owner()
 
 
 def _build(config: Config) -> Any:

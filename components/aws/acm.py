@@ -15,7 +15,9 @@ Lifecycle (the shape of terraform-provider-aws's certificate.go: find / status /
   certificate exists, so it is recorded with its status and a message, and `pulumi up --refresh` resumes.
 - read (refresh): gone -> removed from state; otherwise names, key, tags and status from ACM, returned as
   both outputs and inputs so drift shows in the next preview.
-- update: tags in place. Names, key algorithm or region replace (create-before-delete).
+- update: tags in place; a renamed entry (`previousNames`, a Pulumi alias) or a renamed project/stack
+  re-tags the certificate with its new identity in place. Names, key algorithm or region replace
+  (create-before-delete).
 - delete: not-found is success; ResourceInUseException is retried until deleteInUseTimeoutSeconds.
 """
 
@@ -46,8 +48,8 @@ REQUEST_TAG = "certfleet:request"     # hash of the request: tells a retry from 
 GENERATION_TAG = "certfleet:generation"
 # Statuses after which the certificate can never be issued: the next `pulumi up` replaces it.
 DEAD_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
-REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region", "resource_tag")
-INPUT_KEYS = REPLACE_KEYS + ("cert_name", "tags", "validation_record_timeout_seconds", "issued_timeout_seconds",
+REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region")
+INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_record_timeout_seconds", "issued_timeout_seconds",
                              "delete_in_use_timeout_seconds")
 POLL_SECONDS = 2.0
 # ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
@@ -222,6 +224,10 @@ class AcmCertificateProvider(ResourceProvider):
             old_tags, new_tags = olds.get("tags") or {}, news.get("tags") or {}
             removed = [{"Key": k} for k in old_tags if k not in new_tags]
             changed = [{"Key": k, "Value": v} for k, v in new_tags.items() if old_tags.get(k) != v]
+            if olds.get("resource_tag") != news["resource_tag"]:
+                # Renamed entry, project or stack: the look-up tags follow the new identity.
+                changed += [{"Key": RESOURCE_TAG, "Value": news["resource_tag"]},
+                            {"Key": REQUEST_TAG, "Value": request_hash(news)}]
             try:
                 if removed:
                     acm.remove_tags_from_certificate(CertificateArn=id_, Tags=removed)
@@ -266,12 +272,17 @@ class AcmCertificateProvider(ResourceProvider):
         `ask_acm`: skip the tag index (it can lag behind ACM) and list ACM's own certificates instead.
         """
         acm = client("acm", props["region"])
-        wanted = {RESOURCE_TAG: props["resource_tag"], REQUEST_TAG: request_hash(props)}
-        candidates = None if ask_acm else self._tagged_arns(props, wanted)
-        if candidates is None:  # asked to, or no tag:GetResources permission: list ACM, filtered by domain
-            candidates = [arn for arn in self._arns_for_domain(acm, props)
-                          if wanted.items() <= self._tags(acm, arn, arn).items()]
-        for arn in sorted(candidates):
+        candidates: list[str] = []
+        listed: list[str] | None = None
+        for identity in [props["resource_tag"], *(props.get("previous_resource_tags") or [])]:
+            # Under a former name (renamed entry) the request hash was made with the former identity.
+            wanted = {RESOURCE_TAG: identity, REQUEST_TAG: request_hash({**props, "resource_tag": identity})}
+            tagged = None if ask_acm else self._tagged_arns(props, wanted)
+            if tagged is None:  # asked to, or no tag:GetResources permission: list ACM, filtered by domain
+                listed = self._arns_for_domain(acm, props) if listed is None else listed
+                tagged = [arn for arn in listed if wanted.items() <= self._tags(acm, arn, arn).items()]
+            candidates += tagged
+        for arn in sorted(set(candidates)):
             described = self._describe(acm, arn, arn)
             if described and described.get("Status") not in DEAD_STATUSES:
                 return arn
@@ -319,8 +330,11 @@ class AcmCertificateProvider(ResourceProvider):
 
     def _request(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
+        # certfleet's own three tags travel with the request (config leaves room for them in ACM's 50), so
+        # no later tagging call can fail on the limit after the certificate exists.
         tags += [{"Key": RESOURCE_TAG, "Value": props["resource_tag"]},
-                 {"Key": REQUEST_TAG, "Value": request_hash(props)}]
+                 {"Key": REQUEST_TAG, "Value": request_hash(props)},
+                 {"Key": GENERATION_TAG, "Value": generation}]
         for attempt in range(3):
             try:
                 arn = acm.request_certificate(
@@ -342,8 +356,10 @@ class AcmCertificateProvider(ResourceProvider):
             # or failed since: then ask again with the next token.
             described = self._describe(acm, arn, resource)
             if described is not None and described.get("Status") not in DEAD_STATUSES:
-                # The token may have answered with an earlier create's certificate: stamp it as ours.
-                self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
+                if self._tags(acm, arn, resource).get(GENERATION_TAG) != generation:
+                    # The token answered with an earlier create's certificate: stamp it as ours (the key
+                    # exists already, so this never adds a 51st tag).
+                    self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
                 return arn
         raise CloudError("aws", "acm.RequestCertificate", resource, "ResourceNotFoundException",
                          "ACM answered three idempotency tokens with deleted or failed certificates")
@@ -375,7 +391,7 @@ class AcmCertificateProvider(ResourceProvider):
         described = None
         for probe, timeout in waits[:2 if props.get("issued_timeout_seconds", 0) else 1]:
             try:
-                described = wait_for(resource, probe, timeout, POLL_SECONDS, self.clock)
+                described = wait_for(resource, probe, timeout, POLL_SECONDS, self.clock, shared=True)
             except WaitTimeout:
                 described = None
                 break
@@ -438,6 +454,7 @@ def certificate_inputs(spec: AcmCertificateSpec, aws: AwsSpec, resource_tag: str
     return {
         "cert_name": spec.name,
         "resource_tag": resource_tag,
+        "previous_resource_tags": [resource_identity(n) for n in spec.previous_names],
         "region": aws.region,
         "domain": spec.domain,
         "sans": list(spec.sans),

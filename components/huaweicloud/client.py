@@ -17,6 +17,7 @@ the gateway answers before the request reaches SCM.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -54,6 +55,15 @@ class Config:
         return cls(ak=ak, sk=sk, domain_id=os.environ.get(ENV_DOMAIN_ID) or None,
                    security_token=os.environ.get(ENV_SECURITY_TOKEN) or None,
                    endpoint=os.environ.get(ENV_ENDPOINT) or f"https://scm.{region}.myhuaweicloud.com")
+
+
+def owner(region: str) -> dict[str, str]:
+    """Which account, at which endpoint, these credentials act as: recorded with every certificate, so that a
+    "not found" from another account is never taken for "gone". The account is the domain id when set, else a
+    short hash of the access key (never the key itself: this goes into the state)."""
+    config = Config.from_env(region)
+    account = config.domain_id or hashlib.sha256(config.ak.encode()).hexdigest()[:12]
+    return {"endpoint": config.endpoint, "account": account}
 
 
 _clients: dict[Config, Any] = {}

@@ -4,30 +4,49 @@ Environment: see components/huaweicloud/client.py (HUAWEICLOUD_SDK_AK/SK/DOMAIN_
 CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT).
 API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:cert:get (ShowCertificate),
   scm:cert:export, scm:cert:cancel (CancelCertificateRequest), scm:cert:unsubscribe, scm:cert:delete
-  (only with onDestroy: delete), scm:tag:list / scm:tag:create (ListCertificatesByTag,
+  (only with onDestroy: delete), scm:tag:list / scm:tag:create (ListCertificatesByTag, ListTagsByCertificate,
   BatchCreateOrDeleteTags).
 
 Lifecycle:
+- check: notes that the program declares this certificate in this run (components/dynamic.note_declared, by
+  entry name and by resource identity), so that delete can tell the old half of a replacement from a destroy.
 - create: look for a certificate this resource already bought (tags written atomically with the purchase,
-  found with ListCertificatesByTag) and adopt it; else buy one (order_number 1). A lost answer to the
-  buy is never retried blindly: certfleet looks again (bounded: the tag index may lag) and adopts what the
-  purchase created. Then wait (bounded) for the order to be PAID, apply
-  (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded) for the
-  validation records and optionally for ISSUED. Once money is spent create and update never fail: any
-  error or a wait that runs out is recorded in `status` (UNKNOWN if not known)/`status_message`, a generated
-  key is kept, and the next `pulumi up` (diff: an unknown status is a change) or `up --refresh` continues.
-- read (refresh): follows the status; 404 -> gone from state. Once ISSUED the certificate, chain and
-  expiry are exported; the private key is a secret output (ResourceOptions.additional_secret_outputs).
+  found with ListCertificatesByTag under its resource tag or a former one, `previous_resource_tags` of a
+  renamed entry) and adopt it, re-tagged with the current identity, if it is alive and not applied for yet or
+  applied for the configured names (one applied for other names in the console is what a drift replacement
+  replaces, so it is never adopted back); else buy one (order_number 1). When the
+  purchase journal's stamp (`journal`) is from an earlier run, that run may have bought and died before the
+  state was saved, and the tag index may lag a purchase (reference A5): certfleet keeps looking for
+  `listing_lag_seconds` before it buys; a stamp from this run looks once. A lost answer to the buy is never
+  retried blindly: certfleet looks again (bounded: the tag index may lag) and adopts what the purchase
+  created. Then wait (bounded) for the order to be PAID, apply (domain, sans, CSR or key made by SCM,
+  domain_method, applicant and company), wait (bounded) for the validation records and optionally for
+  ISSUED; these three long waits share the run's WaitWindow, so a large stack waits at most the longest
+  timeout in total. Once money is spent create and update never fail: any error or a wait that runs out is
+  recorded in `status` (UNKNOWN if not known)/`status_message`, a generated key is kept, and the next
+  `pulumi up` (diff: an unknown status is a change) or `up --refresh` continues.
+- every output records `owner` ({endpoint, account}: the domain id, or a short hash of the access key) of the
+  credentials that bought or last saw the certificate. SCM answers "not found" for another account's
+  certificate, so read, update and delete take a 404 for "gone" only under the recorded owner; under other
+  credentials they raise, naming both owners, and never drop a paid certificate from the state.
+- read (refresh): follows the status. Names (once applied for; while PAID/UNPASSED SCM holds none, so the
+  configured ones stay) and user tags (ListTagsByCertificate without certfleet's own `certfleet-*` tags) come
+  from SCM and are returned as both outputs and inputs, so drift made in the console shows in the next
+  preview. 404 (under the recorded owner) -> gone from state. Once ISSUED the certificate, chain and expiry
+  are exported; the private key is a secret output (ResourceOptions.additional_secret_outputs).
 - update: looks once first (no long wait: only a new purchase waits for a known status). A certificate gone
   (404) is recorded as GONE and nothing else is done (`pulumi up --refresh` drops it from state). Other names
   on a certificate state says is PAID/UNPASSED but SCM says has moved on (applied for in the console, or a lost
   apply answer) raise before anything changes: `pulumi up --refresh`, then diff replaces. Otherwise tags,
-  applicant, validation method, timeouts, region and resource tag change in place; a certificate still
-  PAID or UNPASSED is applied for (again), also with other names. Brand, type, domain type, years, CSR source,
-  key algorithm, or names once past PAID/UNPASSED replace (a new purchase).
+  applicant, validation method, timeouts, region and resource tag (a renamed entry, project or stack) change
+  in place; a certificate still PAID or UNPASSED is applied for (again), also with other names. Brand, type,
+  domain type, years, CSR source, key algorithm, or names once past PAID/UNPASSED replace (a new purchase,
+  create before delete).
 - delete (allow-list): an application under review is withdrawn (cancel-cert); only a PAID or UNPASSED
-  certificate is refunded (unsubscribe). An issued certificate is kept unless onDestroy is "delete"; every
-  other status is kept, with a warning.
+  certificate is refunded (unsubscribe). An issued certificate is kept unless onDestroy is "delete" and this
+  is a real destroy (`pulumi destroy`, or the entry left the config): the old half of a replacement (the
+  certificate is still declared in this run) is always kept, whatever onDestroy says, so its successor can
+  take over. Every other status is kept, with a warning.
 """
 
 from __future__ import annotations
@@ -40,21 +59,26 @@ from typing import Any, Mapping
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from components.config import HuaweiSpec, ScmCertificateSpec
-from components.dynamic import CertfleetResource, Clock, changed_keys, resource_identity, tell_user, wait_for
+from components.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
+from components.dynamic import CertfleetResource, Clock, changed_keys, declared_in_this_run, note_declared, \
+    resource_identity, tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
+from components.journal import follows_interrupted_run
 from components.keys import generate_key_and_csr
 
 RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
 REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from a replacement
 GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
+KIND = "huaweicloud:ScmCertificate"   # for note_declared / declared_in_this_run, by entry name
+IDENTITY_KIND = KIND + "/resource_tag"  # ... and by resource identity (a renamed entry keeps its old one)
 APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
 # An application under review. SUPPLEMENTCHECKING is not here: that is an issued certificate getting extra names.
 UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING")
 WITHDRAWABLE = UNDER_REVIEW           # the only statuses destroy withdraws an application from (cancel-cert)
 DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
 ISSUED_LIKE = ("ISSUED", "SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREVOKING", "UPLOAD")
+ON_DESTROY_DECIDES = ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD")  # kept, or deleted by a real destroy
 # Every status whose meaning certfleet knows; anything else (e.g. the undocumented status of an order still
 # being processed, or UNKNOWN after an error) makes diff ask update to look again.
 KNOWN_STATUSES = APPLICABLE + UNDER_REVIEW + DEAD + ISSUED_LIKE + ("CANCELCHECKING",)
@@ -75,6 +99,8 @@ SECRET_OUTPUTS = ["private_key_pem"]
 POLL_SECONDS = 2.0
 ORDER_TIMEOUT_SECONDS = 600.0  # a new order until PAID (Terraform waits 10 minutes)
 LOOKUP_TIMEOUT_SECONDS = 120.0  # after a lost buy answer, until the tag index shows the order
+LISTING_LAG_SECONDS = 120.0  # default `listing_lag_seconds`: after an interrupted run, until its order shows
+MAX_TAG_VALUES = 20  # values of one key in a ListCertificatesByTag filter
 
 
 def _whole(number: Any) -> int | None:
@@ -94,7 +120,7 @@ def validation_records(shown: Any) -> list[dict[str, Any]]:
 
 def status_message(status: str, props: Mapping[str, Any], records: list, note: str = "") -> str:
     if status == "ISSUED":
-        kept = ("destroy deletes it from SCM" if props.get("on_destroy") == "delete"
+        kept = ("destroy deletes it from SCM (a replacement keeps it)" if props.get("on_destroy") == "delete"
                 else "destroy keeps it in SCM (onDestroy: keep)")
         return f"issued; {kept}"
     if status in UNDER_REVIEW and props.get("validation") == "DNS":
@@ -114,12 +140,60 @@ def status_message(status: str, props: Mapping[str, Any], records: list, note: s
     return f"{status}: {text}{f' ({note})' if note else ''}"
 
 
+def scm_names(domain: str | None, sans: str | None) -> list[str]:
+    """An application's names as SCM reports them (domain, sans "a;b"), lower-case; [] before any application."""
+    if not domain:
+        return []
+    return list(dict.fromkeys([domain.strip().lower(), *(s.strip().lower() for s in (sans or "").split(";")
+                                                         if s.strip())]))
+
+
+def same_names(names: list[str], configured: list[str]) -> bool:
+    """The same primary name and the same set of names (the order of the others is no difference)."""
+    return bool(names) and bool(configured) and names[0] == configured[0] and set(names) == set(configured)
+
+
+def names_in_scm(shown: Any, configured: list[str]) -> list[str]:
+    """The names SCM holds, for read. Before an application (PAID, UNPASSED) SCM has none for certfleet: the
+    configured ones stay. The same names in another order are reported in config order (no drift)."""
+    names = scm_names(shown.domain, shown.sans)
+    if shown.status in APPLICABLE or not names or same_names(names, configured):
+        return list(configured)
+    return names
+
+
+def adoptable(detail: Any, configured: list[str]) -> bool:
+    """May a create adopt this certificate its tags found? Alive, and not applied for yet or applied for the
+    configured names: one applied for other names (in the console) is what a drift replacement replaces."""
+    if detail is None:
+        return True
+    if detail.order_status in DEAD:
+        return False
+    names = scm_names(detail.domain, detail.sans)
+    return detail.order_status in APPLICABLE or not names or same_names(names, configured)
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags the user manages: all but certfleet's own (`certfleet-*`, reserved by the config rules)."""
+    return {k: v for k, v in tags.items() if not k.lower().startswith(SCM_RESERVED_TAG_PREFIX)}
+
+
+def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """How `check` notes this certificate as declared: its entry name and its identities, current and former
+    (so the old half of a replacement that also renames the entry is recognised under its old identity)."""
+    keys = [(KIND, props.get("cert_name"))] + [
+        (IDENTITY_KIND, t) for t in [props.get("resource_tag"), *(props.get("previous_resource_tags") or [])]]
+    return [(kind, name) for kind, name in keys if isinstance(name, str)]
+
+
 class ScmCertificateProvider(ResourceProvider):
     """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
 
     clock = Clock
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        for kind, name in declared_keys(news):
+            note_declared(kind, name)  # a delete of it in this run is the old half of a replacement
         return CheckResult(news, [])  # components/config.py validated every rule before any call
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -128,11 +202,6 @@ class ScmCertificateProvider(ResourceProvider):
         if status in APPLICABLE:
             # Not applied for (or rejected): other names are simply applied for, no new purchase.
             replaces = [k for k in replaces if k != "domains"]
-        if replaces and olds.get("on_destroy") == "delete" and news.get("on_destroy") != "delete":
-            # The old certificate's delete runs with its OLD props, so it would still be deleted.
-            raise CertfleetError(f"certificate '{news.get('cert_name')}': onDestroy changes from delete to keep "
-                                 f"together with a change that replaces the certificate ({', '.join(replaces)}); "
-                                 f"change onDestroy alone first (one `pulumi up`), then the rest")
         if status in DEAD:
             return DiffResult(changes=True, replaces=replaces or ["status"], delete_before_replace=False)
         if status not in KNOWN_STATUSES and not replaces:
@@ -146,9 +215,10 @@ class ScmCertificateProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client, resource = self._client(props)
         generation = uuid.uuid4().hex
-        cert_id = self._find_existing(client, props, resource)
-        if cert_id:
-            self._set_tags(client, cert_id, {GENERATION_TAG: generation}, resource)  # adopted: now ours
+        cert_id = self._find_before_buying(client, props, resource)
+        if cert_id:  # adopted: now ours, under the current identity (it may have been found under a former one)
+            self._set_tags(client, cert_id, {GENERATION_TAG: generation, RESOURCE_TAG: props["resource_tag"]},
+                           resource)
         else:
             cert_id = self._buy(client, props, generation, resource)
         outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation}, resource)
@@ -156,16 +226,18 @@ class ScmCertificateProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client, resource = self._client(props)
-        shown = self._show(client, id_, resource)
+        shown = self._show_owned(client, id_, props, resource)
         if shown is None:
             return ReadResult("", {})  # refunded or deleted out of band: the engine drops it
-        outs = self._outputs(client, id_, shown, props, resource)
-        return ReadResult(id_, outs, {k: props.get(k) for k in INPUT_KEYS})
+        in_scm = {"domains": names_in_scm(shown, props.get("domains") or []),
+                  "tags": user_tags(self._tags(client, id_, resource))}
+        outs = {**self._outputs(client, id_, shown, props, resource), **in_scm}
+        return ReadResult(id_, outs, {k: outs.get(k) for k in INPUT_KEYS})  # drift shows in the next preview
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client, resource = self._client(news)
         # Look once, before any change. A show error raises here: nothing has changed yet.
-        shown = self._show(client, id_, resource)
+        shown = self._show_owned(client, id_, olds, resource, news["region"])
         if shown is None:  # deleted or refunded out of band: final, no waiting
             return UpdateResult(self._unsettled_outputs(
                 id_, None, GONE, olds,
@@ -193,20 +265,14 @@ class ScmCertificateProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client, resource = self._client(props)
-        from huaweicloudsdkscm.v3 import (CancelCertificateRequestRequest, DeleteCertificateRequest,
-                                          UnsubscribeCertificateRequest)
+        from huaweicloudsdkscm.v3 import CancelCertificateRequestRequest, UnsubscribeCertificateRequest
 
-        shown = self._show(client, id_, resource)
+        shown = self._show_owned(client, id_, props, resource)
         if shown is None or self._adopted_by_newer_create(client, id_, props, resource):
             return  # gone already, or a replacement adopted this very certificate
         status = shown.status
-        if status in ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD"):
-            if props.get("on_destroy") == "delete":
-                self._call("DeleteCertificate", resource,
-                           lambda: client.delete_certificate(DeleteCertificateRequest(certificate_id=id_)))
-            else:  # onDestroy: keep (the default): a paid, issued certificate stays in SCM
-                tell_user(f"{resource}: the {status} certificate {id_} (order {shown.order_id}) is kept in SCM; "
-                          f"set onDestroy: delete to delete it on destroy")
+        if status in ON_DESTROY_DECIDES:
+            self._keep_or_delete(client, id_, shown, props, resource)
             return
         # Allow-list: withdraw only an application under review, refund only what is PAID or UNPASSED.
         if status in WITHDRAWABLE:
@@ -241,6 +307,23 @@ class ScmCertificateProvider(ResourceProvider):
 
     # --- steps ---
 
+    def _keep_or_delete(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any],
+                        resource: str) -> None:
+        """An issued (or dead) certificate: deleted only by a real destroy with onDestroy: delete."""
+        from huaweicloudsdkscm.v3 import DeleteCertificateRequest
+
+        kept = f"{resource}: the {shown.status} certificate {cert_id} (order {shown.order_id}) is kept in SCM"
+        if any(declared_in_this_run(kind, name) for kind, name in declared_keys(props)):
+            # The program still declares it: this delete is the old half of a replacement, and the old
+            # certificate may still be serving while its successor is validated.
+            tell_user(f"{kept} because it was replaced; onDestroy applies to a real destroy only (delete it in "
+                      f"the console once nothing uses it)")
+        elif props.get("on_destroy") == "delete":
+            self._call("DeleteCertificate", resource,
+                       lambda: client.delete_certificate(DeleteCertificateRequest(certificate_id=cert_id)))
+        else:  # onDestroy: keep (the default): a paid, issued certificate stays in SCM
+            tell_user(f"{kept}; set onDestroy: delete to delete it on destroy")
+
     def _withdrawn(self, client: Any, cert_id: str, resource: str) -> bool | None:
         """True once the withdrawal is decided (or the certificate is gone). Still under review (or not yet
         registered as withdrawn) -> None: wait."""
@@ -253,20 +336,43 @@ class ScmCertificateProvider(ResourceProvider):
     def _call(self, operation: str, resource: str, send: Any, may_repeat: bool = True) -> Any:
         return scm_api.call(operation, resource, send, may_repeat=may_repeat, clock=self.clock)
 
+    def _find_before_buying(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
+        """`_find_existing`, the last look before a purchase. After an interrupted run (the journal's stamp is
+        from an earlier run) its order may not be in the tag index yet: keep looking, for the full
+        `listing_lag_seconds` (never the shared window: this look guards money). Journalled in this run: once."""
+        if not follows_interrupted_run(props):
+            return self._find_existing(client, props, resource)
+        lag = props.get("listing_lag_seconds")
+        try:
+            return wait_for(f"{resource}: the certificate an interrupted run may have bought",
+                            lambda: self._find_existing(client, props, resource),
+                            LISTING_LAG_SECONDS if lag is None else float(lag), POLL_SECONDS, self.clock)
+        except WaitTimeout:
+            return None
+
     def _find_existing(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
-        """A live certificate an interrupted run of this resource already bought, found by its tags."""
+        """A live certificate an interrupted run of this resource already bought, found by its tags: the
+        resource tag, current or former (a renamed entry), and the request hash."""
+        identities = list(dict.fromkeys([props["resource_tag"], *(props.get("previous_resource_tags") or [])]))
+        for start in range(0, len(identities), MAX_TAG_VALUES):
+            found = self._find_tagged(client, identities[start:start + MAX_TAG_VALUES], props, resource)
+            if found:
+                return found
+        return None
+
+    def _find_tagged(self, client: Any, identities: list[str], props: Mapping[str, Any],
+                     resource: str) -> str | None:
         from huaweicloudsdkscm.v3 import ListCertificatesByTagRequest, ListCertificatesByTagRequestBody, ScsTag
 
         offset = 0
         while True:  # pages of 50 (SCM allows 10, 20 or 50); normally one page with one certificate
+            # The values of one key are ORed, the keys ANDed (reference/huawei-scm.md A5).
             body = ListCertificatesByTagRequestBody(action="filter", limit=50, offset=offset, tags=[
-                ScsTag(key=RESOURCE_TAG, values=[props["resource_tag"]]),
-                ScsTag(key=REQUEST_TAG, values=[request_hash(props)])])
+                ScsTag(key=RESOURCE_TAG, values=identities), ScsTag(key=REQUEST_TAG, values=[request_hash(props)])])
             found = self._call("ListCertificatesByTag", resource, lambda: client.list_certificates_by_tag(
                 ListCertificatesByTagRequest(resource_instances="resource_instances", body=body)))
             for item in found.resources or []:
-                detail = item.resource_detail
-                if detail is None or detail.order_status not in DEAD:
+                if adoptable(item.resource_detail, list(props["domains"])):
                     return item.resource_id
             offset += len(found.resources or [])
             if not found.resources or offset >= (found.total_count or 0):
@@ -350,7 +456,7 @@ class ScmCertificateProvider(ResourceProvider):
             if looked is None:
                 # A new order is processed before it is PAID (status undocumented; it may even be 404 at first).
                 shown = wait_for(f"{resource} order", lambda: self._settled_order(client, cert_id, resource),
-                                 ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock)
+                                 ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=True)
             else:
                 shown = looked
                 if shown.status not in KNOWN_STATUSES:
@@ -376,7 +482,8 @@ class ScmCertificateProvider(ResourceProvider):
                 for done, timeout in waits:
                     try:
                         shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
-                                                            else None), timeout, POLL_SECONDS, self.clock)
+                                                            else None), timeout, POLL_SECONDS, self.clock,
+                                         shared=True)
                         status = shown.status
                     except WaitTimeout:
                         break  # recorded as it is; `pulumi up --refresh` continues
@@ -396,10 +503,7 @@ class ScmCertificateProvider(ResourceProvider):
         last one seen, or UNKNOWN; diff then lets the next `pulumi up` look again (update)."""
         records = validation_records(shown) if shown is not None else []
         return {
-            **{k: props.get(k) for k in INPUT_KEYS},
-            "generation": props.get("generation"),
-            "csr_pem": props.get("csr_pem"),
-            "certificate_id": cert_id,
+            **self._recorded(cert_id, props),
             "order_id": shown.order_id if shown is not None else None,
             "status": status,
             "status_message": f"{status}: {error}" if final else f"{status}: {error}; the next `pulumi up` continues",
@@ -425,10 +529,7 @@ class ScmCertificateProvider(ResourceProvider):
                       # SCM holds the key only when it made it (csr: scm); never log `exported`.
                       "private_key_pem": exported.private_key or props.get("private_key_pem")}
         return {
-            **{k: props.get(k) for k in INPUT_KEYS},
-            "generation": props.get("generation"),
-            "csr_pem": props.get("csr_pem"),
-            "certificate_id": cert_id,
+            **self._recorded(cert_id, props),
             "order_id": shown.order_id,
             "status": shown.status,
             "status_message": status_message(shown.status, props, records, note),
@@ -437,6 +538,39 @@ class ScmCertificateProvider(ResourceProvider):
             "fingerprint": shown.fingerprint or None,
             **issued,
         }
+
+    @staticmethod
+    def _recorded(cert_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        """What every output set carries: the inputs, the generation, the CSR, the id and the owner."""
+        return {**{k: props.get(k) for k in INPUT_KEYS}, "generation": props.get("generation"),
+                "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"])}
+
+    def _show_owned(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str,
+                    region: str | None = None) -> Any | None:
+        """`_show` of a certificate in the state (`props`); `region`: the one the client is for, if not the
+        state's. SCM answers "not found" for another account's certificate too, so None ("gone") only under
+        the account and endpoint recorded in `owner`; under any other credentials this raises."""
+        shown = self._show(client, cert_id, resource)
+        if shown is None:
+            self._refuse_unless_owner(cert_id, props, resource, scm_api.owner(region or props["region"]))
+        return shown
+
+    @staticmethod
+    def _refuse_unless_owner(cert_id: str, props: Mapping[str, Any], resource: str,
+                             current: dict[str, str]) -> None:
+        """SCM says `cert_id` is not there: fine ("gone") under the recorded owner, else raise, naming both."""
+        recorded = props.get("owner")
+        if recorded != current:
+            recorded = recorded if isinstance(recorded, Mapping) else {}
+            raise CloudError(
+                "huaweicloud", "scm.ShowCertificate", resource, "NotFound",
+                f"SCM does not show certificate {cert_id} (order {props.get('order_id')}) to these credentials. "
+                f"It was recorded for account {recorded.get('account', '(not recorded)')} at "
+                f"{recorded.get('endpoint', '(not recorded)')}; the current credentials are account "
+                f"{current['account']} at {current['endpoint']}. certfleet does not drop a paid certificate "
+                f"another account may hold: run with the credentials (HUAWEICLOUD_SDK_AK/SK, "
+                f"HUAWEICLOUD_SDK_DOMAIN_ID) and endpoint of the account that bought it; if it is really gone, "
+                f"remove it from the stack with `pulumi state delete`")
 
     def _show(self, client: Any, cert_id: str, resource: str) -> Any | None:
         from huaweicloudsdkscm.v3 import ShowCertificateRequest
@@ -496,25 +630,32 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
     certificate_pem: pulumi.Output[str]
     certificate_chain_pem: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
+    owner: pulumi.Output[dict]
 
-    def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec,
+    def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        """`journal`: the purchase journal's stamp for this entry (PurchaseJournal.stamp_of)."""
         resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
                                  "not_after", "fingerprint", "certificate_pem", "certificate_chain_pem",
-                                 "private_key_pem", "csr_pem", "generation"))
+                                 "private_key_pem", "csr_pem", "generation", "owner"))
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         super().__init__(ScmCertificateProvider(), name,
-                         {**certificate_inputs(spec, huawei, resource_tag), **outputs},
+                         {**certificate_inputs(spec, huawei, resource_tag), "journal": journal, **outputs},
                          pulumi.ResourceOptions.merge(opts, secret))
 
 
 def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_tag: str) -> dict[str, Any]:
-    """The provider's inputs for one certificate of the config model."""
+    """The provider's inputs for one certificate of the config model (fleet.py adds `journal`).
+
+    `previous_resource_tags` and `listing_lag_seconds` (like `journal`) only steer the look before a purchase:
+    not in INPUT_KEYS, so changing them is never a diff."""
     applicant = {k: v for k, v in vars(spec.applicant).items() if v is not None}
     return {
         "cert_name": spec.name,
         "resource_tag": resource_tag,
+        "previous_resource_tags": [resource_identity(n) for n in spec.previous_names],
+        "listing_lag_seconds": huawei.listing_lag_seconds,
         "region": huawei.region,
         "enterprise_project_id": huawei.enterprise_project_id,
         "brand": spec.brand,

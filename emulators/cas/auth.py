@@ -30,6 +30,23 @@ V2_REQUIRED_PARAMS = ("AccessKeyId", "SignatureMethod", "SignatureNonce", "Signa
 MAX_REMEMBERED_NONCES = 100_000
 
 
+def access_key_id_of(request: Request) -> str:
+    """The access key a request was signed with (call after SignatureVerifier.verify accepted it)."""
+    authorization = request.header("Authorization") or ""
+    if authorization.startswith("ACS3-"):
+        return _authorization_fields(authorization.partition(" ")[2]).get("Credential", "")
+    return request.params.get("AccessKeyId", "")
+
+
+def _authorization_fields(fields_text: str) -> dict[str, str]:
+    fields = {}
+    for part in fields_text.split(","):
+        name, separator, value = part.strip().partition("=")
+        if separator:
+            fields[name] = value
+    return fields
+
+
 def _encode(value: str) -> str:
     # RFC 3986 as the SDK does it: only unreserved characters and "~" stay literal.
     return quote(value, safe="~", encoding="utf-8")
@@ -63,11 +80,7 @@ class SignatureVerifier:
         algorithm, _, fields_text = authorization.partition(" ")
         if algorithm != V3_ALGORITHM:
             raise IncompleteSignature(f"Unsupported signature algorithm {algorithm}.")
-        fields = {}
-        for part in fields_text.split(","):
-            name, separator, value = part.strip().partition("=")
-            if separator:
-                fields[name] = value
+        fields = _authorization_fields(fields_text)
         access_key_id = fields.get("Credential")
         signed_headers_text = fields.get("SignedHeaders")
         signature = fields.get("Signature")

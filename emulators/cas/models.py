@@ -1,8 +1,11 @@
 """CAS backend: resource plans (packages), certificate orders and certificates, with Alibaba's rules.
 
 What is emulated: the resource-plan ("CPACK") order lifecycle of CAS API 2020-04-07 and uploaded
-certificates, for one account. What is not: purchases (BUY orders), OV company checks against
-"Information Management", the instance-based ordering API, CNAME validation, SM certificates.
+certificates. Accounts: every access key stands for an account of its own, so orders and certificates are
+visible only to the access key that placed or uploaded them (another key gets NotFound, as another account
+would); the control API sees them all, and resource plans (packages) are shared by every key. What is
+not: purchases (BUY orders), OV company checks against "Information Management", the instance-based
+ordering API, CNAME validation, SM certificates.
 
 Order states (`DescribeCertificateState.Type`): payed -> domain_verify -> process -> certificate, or
 verify_fail; plus "revoked" after CancelCertificateForPackageRequest (reported as Type "unknow").
@@ -136,6 +139,7 @@ class Order:
     process_started_ms: int | None = None
     cert_id: int | None = None
     renewed_from_order_id: int | None = None
+    owner: str = ""  # the access key that placed it ("": every key, as in state files from before accounts)
 
     @property
     def validation_domain(self) -> str:
@@ -157,6 +161,7 @@ class Certificate:
     client_token: str = ""
     issued_ms: int | None = None
     revoked: bool = False
+    owner: str = ""  # the access key that uploaded it or placed its order ("": every key)
 
 
 class CasBackend:
@@ -220,7 +225,8 @@ class CasBackend:
     # ----- orders -----
 
     def create_certificate_for_package(self, product_code: str, domain: str, csr: str, validate_type: str,
-                                       contact: dict, company_name: str, tags: list[dict]) -> Order:
+                                       contact: dict, company_name: str, tags: list[dict],
+                                       account: str | None = None) -> Order:
         """CreateCertificateForPackageRequest: any plan; Domain and/or Csr (the CSR's names win);
         contact fields optional (CAS would use the latest saved contact)."""
         product_code = _check_product_code(product_code or DEFAULT_PRODUCT_CODE)
@@ -231,10 +237,10 @@ class CasBackend:
         else:
             raise MissingParameter("Domain")
         return self._submit_order(product_code, domains, csr, validate_type or "DNS", contact, company_name,
-                                  tags)
+                                  tags, account=account)
 
     def create_certificate(self, product_code: str, domain: str, validate_type: str, contact: dict,
-                           tags: list[dict]) -> Order:
+                           tags: list[dict], account: str | None = None) -> Order:
         """CreateCertificateRequest: DV plans only, exactly one domain whose kind matches the plan,
         contact required; CAS generates the key."""
         product_code = self._check_dv_product(product_code)
@@ -248,10 +254,11 @@ class CasBackend:
             raise InvalidParameter(
                 "Domain", f"The domain {domains[0]} does not match the specification {product_code}."
             )
-        return self._submit_order(product_code, domains, "", validate_type or "DNS", contact, "", tags)
+        return self._submit_order(product_code, domains, "", validate_type or "DNS", contact, "", tags,
+                                  account=account)
 
     def create_certificate_with_csr(self, product_code: str, csr: str, validate_type: str, contact: dict,
-                                    tags: list[dict]) -> Order:
+                                    tags: list[dict], account: str | None = None) -> Order:
         """CreateCertificateWithCsrRequest: DV plans only; Csr, contact and ValidateType required."""
         product_code = self._check_dv_product(product_code)
         if not csr:
@@ -260,34 +267,35 @@ class CasBackend:
         if not validate_type:
             raise MissingParameter("ValidateType")
         domains = self._names_from_csr(csr)
-        return self._submit_order(product_code, domains, csr, validate_type, contact, "", tags)
+        return self._submit_order(product_code, domains, csr, validate_type, contact, "", tags, account=account)
 
-    def describe_order(self, order_id: int) -> Order:
-        order = self._order(order_id)
+    def describe_order(self, order_id: int, account: str | None = None) -> Order:
+        """`account`: the access key asking (None: the control API, which sees every order)."""
+        order = self._order(order_id, account)
         self._advance_lazily(order)
         return order
 
-    def cancel_order(self, order_id: int) -> None:
+    def cancel_order(self, order_id: int, account: str | None = None) -> None:
         """CancelOrderRequest: while validating or under review; the order goes back to payed."""
-        order = self.describe_order(order_id)
+        order = self.describe_order(order_id, account)
         if order.state not in ("domain_verify", "process"):
             raise OperationDeniedStatusNotSupport(f"The order in status {order.state} cannot be cancelled.")
         order.state = "payed"
         order.challenge_published_ms = None
         order.process_started_ms = None
 
-    def delete_order(self, order_id: int) -> None:
+    def delete_order(self, order_id: int, account: str | None = None) -> None:
         """DeleteCertificateRequest: only failed or cancelled (payed) orders; the plan unit comes back."""
-        order = self.describe_order(order_id)
+        order = self.describe_order(order_id, account)
         if order.state not in ("verify_fail", "payed"):
             raise OperationDeniedStatusNotSupport(f"The order in status {order.state} cannot be deleted.")
         self.packages[order.product_code].used_count -= 1
         del self.orders[order_id]
 
-    def cancel_certificate_for_package(self, order_id: int) -> None:
+    def cancel_certificate_for_package(self, order_id: int, account: str | None = None) -> None:
         """CancelCertificateForPackageRequest: revoke an issued certificate and close the order; the
         plan unit comes back only within 30 days of issuance."""
-        order = self.describe_order(order_id)
+        order = self.describe_order(order_id, account)
         if order.state != "certificate":
             raise OperationDeniedStatusNotSupport(
                 f"Only an issued certificate can be revoked; the order is in status {order.state}."
@@ -298,10 +306,10 @@ class CasBackend:
         certificate.revoked = True
         order.state = "revoked"
 
-    def renew_order(self, order_id: int, csr: str, tags: list[dict]) -> Order:
+    def renew_order(self, order_id: int, csr: str, tags: list[dict], account: str | None = None) -> Order:
         """RenewCertificateOrderForPackageRequest: when the order's certificate is about to expire,
         place a new order in state payed (applying for it is a console step: control API `advance`)."""
-        order = self.describe_order(order_id)
+        order = self.describe_order(order_id, account)
         if self.order_status(order) != "WILLEXPIRED":
             raise OperationDeniedStatusNotSupport(
                 f"Only an order whose certificate is about to expire can be renewed (status "
@@ -309,15 +317,18 @@ class CasBackend:
             )
         domains = self._names_from_csr(csr) if csr else list(order.domains)
         renewal = self._submit_order(order.product_code, domains, csr, order.validate_type, order.contact,
-                                     order.company_name, tags or order.tags, state="payed")
+                                     order.company_name, tags or order.tags, state="payed",
+                                     account=order.owner or account)
         renewal.renewed_from_order_id = order.order_id
         return renewal
 
-    def list_orders(self, keyword: str, status: str) -> list[Order]:
-        """CPACK orders, newest first. `keyword` is a case-insensitive substring of a domain or of
-        the order's resource (instance) ID, which is what Alibaba documents for Keyword."""
+    def list_orders(self, keyword: str, status: str, account: str | None = None) -> list[Order]:
+        """CPACK orders of `account` (None: all), newest first. `keyword` is a case-insensitive substring of a
+        domain or of the order's resource (instance) ID, which is what Alibaba documents for Keyword."""
         result = []
         for order in sorted(self.orders.values(), key=lambda o: (o.buy_date_ms, o.order_id), reverse=True):
+            if not _visible(order.owner, account):
+                continue
             self._advance_lazily(order)
             if status and self.order_status(order) != status:
                 continue
@@ -384,9 +395,9 @@ class CasBackend:
 
     # ----- certificates -----
 
-    def get_certificate(self, cert_id: int) -> Certificate:
+    def get_certificate(self, cert_id: int, account: str | None = None) -> Certificate:
         certificate = self.certificates.get(cert_id)
-        if certificate is None:
+        if certificate is None or not _visible(certificate.owner, account):
             raise NotFound(f"The certificate {cert_id} does not exist.")
         return certificate
 
@@ -402,11 +413,14 @@ class CasBackend:
         return "ISSUED"
 
     def list_certificates(self, uploaded_only: bool, keyword: str, status: str,
-                          resource_group_id: str) -> list[Certificate]:
-        """OrderType CERT (issued and uploaded) or UPLOAD; without `status` only valid ones."""
+                          resource_group_id: str, account: str | None = None) -> list[Certificate]:
+        """OrderType CERT (issued and uploaded) or UPLOAD, of `account` (None: all); without `status` only
+        valid ones."""
         wanted = {status} if status else {"ISSUED", "WILLEXPIRED"}
         result = []
         for certificate in sorted(self.certificates.values(), key=lambda c: c.cert_id, reverse=True):
+            if not _visible(certificate.owner, account):
+                continue
             if uploaded_only and not certificate.upload:
                 continue
             if self.certificate_status(certificate) not in wanted:
@@ -421,18 +435,19 @@ class CasBackend:
         return result
 
     def upload_certificate(self, name: str, certificate_pem: str, private_key_pem: str, client_token: str,
-                           resource_group_id: str, tags: list[dict]) -> Certificate:
-        """UploadUserCertificate: Name unique (<= 63 chars); key must match the certificate;
+                           resource_group_id: str, tags: list[dict], account: str | None = None) -> Certificate:
+        """UploadUserCertificate: Name unique in the account (<= 63 chars); key must match the certificate;
         a repeated ClientToken returns the certificate created with it."""
+        own = [c for c in self.certificates.values() if _visible(c.owner, account)]
         if client_token:
-            for certificate in self.certificates.values():
+            for certificate in own:
                 if certificate.upload and certificate.client_token == client_token:
                     return certificate
         if not name:
             raise MissingParameter("Name")
         if len(name) > MAX_UPLOAD_NAME_LENGTH:
             raise InvalidParameter("Name", f"The certificate name must be at most {MAX_UPLOAD_NAME_LENGTH} characters.")
-        if any(c.name == name for c in self.certificates.values()):
+        if any(c.name == name for c in own):
             raise InvalidParameter("NameExists", "The certificate name already exists.")
         if not certificate_pem:
             raise MissingParameter("Cert")
@@ -454,14 +469,14 @@ class CasBackend:
             cert_id=cert_id, name=name, certificate_pem=certificate_pem.strip() + "\n",
             private_key_pem=private_key_pem.strip() + "\n", upload=True, created_ms=now_ms(self.clock),
             instance_id=f"cas-upload-{secrets.token_hex(4)}", resource_group_id=resource_group_id,
-            tags=tags, client_token=client_token,
+            tags=tags, client_token=client_token, owner=account or "",
         )
         self.certificates[cert_id] = certificate
         return certificate
 
-    def delete_certificate(self, cert_id: int) -> None:
+    def delete_certificate(self, cert_id: int, account: str | None = None) -> None:
         """DeleteUserCertificate: uploaded, expired or revoked certificates only."""
-        certificate = self.get_certificate(cert_id)
+        certificate = self.get_certificate(cert_id, account)
         if not certificate.upload and self.certificate_status(certificate) not in ("EXPIRED", "REVOKED"):
             raise OperationDeniedStatusNotSupport(
                 "Only uploaded or expired certificates can be deleted; revoke an issued one instead."
@@ -471,7 +486,8 @@ class CasBackend:
     # ----- internals -----
 
     def _submit_order(self, product_code: str, domains: list[str], csr: str, validate_type: str,
-                      contact: dict, company_name: str, tags: list[dict], state: str = "domain_verify") -> Order:
+                      contact: dict, company_name: str, tags: list[dict], state: str = "domain_verify",
+                      account: str | None = None) -> Order:
         if validate_type not in ("DNS", "FILE"):
             raise InvalidParameter("ValidateType", "ValidateType must be DNS or FILE.")
         if contact.get("Email") and "@" not in contact["Email"]:
@@ -489,7 +505,7 @@ class CasBackend:
         order = Order(
             order_id=order_id, instance_id=f"cas-cn-{secrets.token_hex(6)}", product_code=product_code,
             domains=domains, validate_type=validate_type, state="payed", buy_date_ms=now_ms(self.clock),
-            csr=csr, contact=contact, company_name=company_name, tags=tags,
+            csr=csr, contact=contact, company_name=company_name, tags=tags, owner=account or "",
         )
         self.orders[order_id] = order
         if state == "domain_verify":
@@ -529,7 +545,7 @@ class CasBackend:
             cert_id=cert_id, name=f"cert-{order.validation_domain}-{cert_id}",
             certificate_pem=issued.certificate_pem + issued.chain_pem, private_key_pem=private_key_pem,
             upload=False, created_ms=now_ms(self.clock), order_id=order.order_id,
-            instance_id=order.instance_id, tags=list(order.tags), issued_ms=now_ms(self.clock),
+            instance_id=order.instance_id, tags=list(order.tags), issued_ms=now_ms(self.clock), owner=order.owner,
         )
         order.cert_id = cert_id
         self.packages[order.product_code].issued_count += 1
@@ -539,9 +555,9 @@ class CasBackend:
         self.next_cert_id += 1
         return cert_id
 
-    def _order(self, order_id: int) -> Order:
+    def _order(self, order_id: int, account: str | None = None) -> Order:
         order = self.orders.get(order_id)
-        if order is None:
+        if order is None or not _visible(order.owner, account):  # another account's order: as if none
             raise NotFound(f"The order {order_id} does not exist.")
         return order
 
@@ -622,6 +638,11 @@ def _challenge_token(now: datetime) -> str:
     # Same shape as Alibaba's example: a date stamp, then lower-case alphanumerics (64 chars).
     alphabet = string.ascii_lowercase + string.digits
     return now.strftime("%Y%m%d") + "000000" + "".join(secrets.choice(alphabet) for _ in range(50))
+
+
+def _visible(owner: str, account: str | None) -> bool:
+    """Does `account` (an access key; None: the control API) see an object placed by `owner`?"""
+    return account is None or owner in ("", account)
 
 
 def _keyword_matches(keyword: str, values: list[str]) -> bool:

@@ -12,7 +12,7 @@ import re
 import uuid
 
 from emulators.cas import urls
-from emulators.cas.auth import SignatureVerifier
+from emulators.cas.auth import SignatureVerifier, access_key_id_of
 from emulators.cas.exceptions import (
     InvalidActionNotFound, InvalidParameter, InvalidVersion, MissingParameter,
 )
@@ -111,7 +111,8 @@ class CasApi(ApiEmulator):
             raise InvalidActionNotFound(action)
         if version != API_VERSION:
             raise InvalidVersion(version or "")
-        body = getattr(self, ACTIONS[action])(_Params(request))
+        # Every access key is an account of its own: it sees only what it placed (models.py).
+        body = getattr(self, ACTIONS[action])(_Params(request, access_key_id_of(request)))
         request_id = _request_id()
         return json_response(200, {"RequestId": request_id, **body}, {"x-acs-request-id": request_id})
 
@@ -120,26 +121,26 @@ class CasApi(ApiEmulator):
     def create_certificate_for_package_request(self, params: "_Params") -> dict:
         order = self.backend.create_certificate_for_package(
             params.str("ProductCode"), params.str("Domain"), params.str("Csr"), params.str("ValidateType"),
-            params.contact(), params.str("CompanyName"), params.tags(),
+            params.contact(), params.str("CompanyName"), params.tags(), account=params.account,
         )
         return {"OrderId": order.order_id}
 
     def create_certificate_with_csr_request(self, params: "_Params") -> dict:
         order = self.backend.create_certificate_with_csr(
             params.str("ProductCode"), params.str("Csr"), params.str("ValidateType"), params.contact(),
-            params.tags(),
+            params.tags(), account=params.account,
         )
         return {"OrderId": order.order_id}
 
     def create_certificate_request(self, params: "_Params") -> dict:
         order = self.backend.create_certificate(
             params.str("ProductCode"), params.str("Domain"), params.str("ValidateType"), params.contact(),
-            params.tags(),
+            params.tags(), account=params.account,
         )
         return {"OrderId": order.order_id}
 
     def describe_certificate_state(self, params: "_Params") -> dict:
-        order = self.backend.describe_order(params.int("OrderId"))
+        order = self.backend.describe_order(params.int("OrderId"), params.account)
         return self._order_state(order)
 
     def describe_package_state(self, params: "_Params") -> dict:
@@ -152,19 +153,19 @@ class CasApi(ApiEmulator):
         }
 
     def cancel_order_request(self, params: "_Params") -> dict:
-        self.backend.cancel_order(params.int("OrderId"))
+        self.backend.cancel_order(params.int("OrderId"), params.account)
         return {}
 
     def delete_certificate_request(self, params: "_Params") -> dict:
-        self.backend.delete_order(params.int("OrderId"))
+        self.backend.delete_order(params.int("OrderId"), params.account)
         return {}
 
     def cancel_certificate_for_package_request(self, params: "_Params") -> dict:
-        self.backend.cancel_certificate_for_package(params.int("OrderId"))
+        self.backend.cancel_certificate_for_package(params.int("OrderId"), params.account)
         return {}
 
     def renew_certificate_order_for_package_request(self, params: "_Params") -> dict:
-        order = self.backend.renew_order(params.int("OrderId"), params.str("Csr"), params.tags())
+        order = self.backend.renew_order(params.int("OrderId"), params.str("Csr"), params.tags(), params.account)
         return {"OrderId": order.order_id}
 
     def list_user_certificate_order(self, params: "_Params") -> dict:
@@ -175,12 +176,12 @@ class CasApi(ApiEmulator):
         if current_page < 1 or show_size < 1:
             raise InvalidParameter("", "CurrentPage and ShowSize must be positive.")
         if order_type == "CPACK":
-            items = [self._order_item(o) for o in self.backend.list_orders(keyword, status)]
+            items = [self._order_item(o) for o in self.backend.list_orders(keyword, status, params.account)]
         elif order_type == "BUY":
             items = []  # the emulator has resource-plan orders only
         elif order_type in ("CERT", "UPLOAD"):
             certificates = self.backend.list_certificates(
-                order_type == "UPLOAD", keyword, status, params.str("ResourceGroupId")
+                order_type == "UPLOAD", keyword, status, params.str("ResourceGroupId"), params.account
             )
             items = [self._certificate_item(c) for c in certificates]
         else:
@@ -194,7 +195,7 @@ class CasApi(ApiEmulator):
         }
 
     def get_user_certificate_detail(self, params: "_Params") -> dict:
-        certificate = self.backend.get_certificate(params.int("CertId"))
+        certificate = self.backend.get_certificate(params.int("CertId"), params.account)
         info = describe_certificate(certificate.certificate_pem)
         detail = {
             "Id": certificate.cert_id,
@@ -230,12 +231,12 @@ class CasApi(ApiEmulator):
     def upload_user_certificate(self, params: "_Params") -> dict:
         certificate = self.backend.upload_certificate(
             params.str("Name"), params.str("Cert"), params.str("Key"), params.str("ClientToken"),
-            params.str("ResourceGroupId"), params.tags(),
+            params.str("ResourceGroupId"), params.tags(), account=params.account,
         )
         return {"CertId": certificate.cert_id, "ResourceId": certificate.instance_id}
 
     def delete_user_certificate(self, params: "_Params") -> dict:
-        self.backend.delete_certificate(params.int("CertId"))
+        self.backend.delete_certificate(params.int("CertId"), params.account)
         return {}
 
     # ----- control hooks (/_emulator/cas/...) -----
@@ -341,11 +342,13 @@ class CasApi(ApiEmulator):
 
 
 class _Params:
-    """Typed access to the query parameters of one request, raising Alibaba-style errors."""
+    """Typed access to the query parameters of one request, raising Alibaba-style errors; `account` is the
+    access key that signed it."""
 
-    def __init__(self, request: Request):
+    def __init__(self, request: Request, account: str):
         self._query = request.query
         self._params = request.params
+        self.account = account
 
     def str(self, name: str) -> str:
         return self._params.get(name, "")

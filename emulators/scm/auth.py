@@ -46,11 +46,12 @@ class Caller:
 class AkSkAuthenticator:
     """Checks SDK-HMAC-SHA256 signatures and X-Auth-Token values.
 
-    ``credentials`` maps access keys to secret keys; ``auth_tokens`` are the accepted token values;
+    ``credentials`` maps access keys to secret keys (any mapping: it is read on every request);
+    ``auth_tokens`` are the accepted token values;
     ``now`` returns the current UTC time (injectable so tests can make a date stale).
     """
 
-    credentials: dict[str, str]
+    credentials: Mapping[str, str]
     now: Callable[[], datetime.datetime]
     auth_tokens: set[str] = field(default_factory=set)
     max_clock_skew: datetime.timedelta = DEFAULT_MAX_CLOCK_SKEW
@@ -104,6 +105,13 @@ class AkSkAuthenticator:
         if not hmac.compare_digest(expected, match["signature"].lower()):
             raise AuthenticationFailed(SIGNATURE_MISMATCH)
         return access_key
+
+
+def access_key_of(headers: Mapping[str, str]) -> str | None:
+    """The access key a request was signed with (call after ``authenticate``); None for a bare token."""
+    authorization = {name.lower(): value for name, value in headers.items()}.get("authorization")
+    match = _AUTHORIZATION.match(authorization.strip()) if authorization is not None else None
+    return match["access"] if match else None
 
 
 def canonical_request(method: str, raw_path: str, raw_query: str, lower_headers: Mapping[str, str],

@@ -7,7 +7,12 @@ Lifecycle of a purchased certificate (statuses as the API reports them):
                               `--cancel-cert--> CANCELCHECKING --(review wait over)--> PAID
 
 Transitions that the real CA makes on its own happen lazily, on the next read (moto's pattern), using
-the injected clock. Not emulated: the pre-PAID order state (orders are paid at once), multi-year
+the injected clock.
+
+Accounts: every access key belongs to an account (domain id); a certificate belongs to the account whose key
+bought or imported it. Another account's certificate does not exist for a caller (404 SCM.0020, empty
+listings), as on the real service, where the key pair decides the account. Key pairs of other (or the same)
+accounts are added through the control API. Not emulated: the pre-PAID order state (orders are paid at once), multi-year
 re-issuance, revocation, push/deploy, CSR management, SM2 certificates, IP-address certificates,
 organisation checks as a separate step (OV/EV are issued like DV once the challenge is published).
 """
@@ -112,6 +117,7 @@ class Certificate:
     not_after: str | None = None
     fingerprint: str = ""
     signature_algorithm: str = ""
+    domain_id: str = ""  # the owning account; "" (state saved before accounts existed): the default account
 
     def names(self) -> list[str]:
         return _unique([self.domain, *self.sans]) if self.domain else []
@@ -121,36 +127,74 @@ class ScmBackend:
     """All SCM state of one account. The server serialises calls, so no locking here."""
 
     def __init__(self, clock: Clock, ca: EmulatorCA, domain_id: str, project_id: str,
-                 settings: ScmSettings | None = None):
+                 settings: ScmSettings | None = None, credentials: dict[str, str] | None = None):
         self.clock = clock
         self.ca = ca
-        self.domain_id = domain_id
+        self.domain_id = domain_id  # the default account: the configured keys' and the tokens'
         self.project_id = project_id
         self._default_settings = settings or ScmSettings()
         self.settings = ScmSettings(**asdict(self._default_settings))
         self.certificates: dict[str, Certificate] = {}
+        # access key -> {"secret_key", "domain_id"}; the configured keys, plus those added by the control API
+        self._configured_keys = {ak: {"secret_key": sk, "domain_id": domain_id}
+                                 for ak, sk in (credentials or {}).items()}
+        self.access_keys = {ak: dict(key) for ak, key in self._configured_keys.items()}
 
     # --- persistence (core Backend protocol) ----------------------------------------------------
 
     def reset(self) -> None:
         self.certificates.clear()
         self.settings = ScmSettings(**asdict(self._default_settings))
+        self.access_keys.clear()
+        self.access_keys.update({ak: dict(key) for ak, key in self._configured_keys.items()})
 
     def to_state(self) -> dict:
         return {"settings": asdict(self.settings),
-                "certificates": [asdict(certificate) for certificate in self.certificates.values()]}
+                "certificates": [asdict(certificate) for certificate in self.certificates.values()],
+                "access_keys": self.access_keys}
 
     def load_state(self, state: dict) -> None:
         self.settings = ScmSettings(**state.get("settings", {}))
+        self.access_keys.clear()
+        self.access_keys.update({**{ak: dict(key) for ak, key in self._configured_keys.items()},
+                                 **state.get("access_keys", {})})
         known = {f.name for f in fields(Certificate)}
         self.certificates = {}
         for data in state.get("certificates", []):
             certificate = Certificate(**{key: value for key, value in data.items() if key in known})
             self.certificates[certificate.id] = certificate
 
+    # --- accounts ------------------------------------------------------------------------------
+
+    def add_access_key(self, access_key: str, secret_key: str, domain_id: str) -> None:
+        """A key pair of another account (or another key of an existing one)."""
+        for name, value in (("ak", access_key), ("sk", secret_key), ("domain_id", domain_id)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} must be a non-empty string")
+        self.access_keys[access_key] = {"secret_key": secret_key, "domain_id": domain_id}
+
+    def account_of(self, access_key: str | None) -> str:
+        """The account a caller acts as: its key's, or the default account for a bare token."""
+        return self.access_keys[access_key]["domain_id"] if access_key in self.access_keys else self.domain_id
+
+    def owner(self, certificate: Certificate) -> str:
+        return certificate.domain_id or self.domain_id
+
+    def owned(self, certificate_id: str, account: str) -> Certificate:
+        """`get`, for a caller of `account`: another account's certificate is not found."""
+        certificate = self.certificates.get(certificate_id)
+        if certificate is None or self.owner(certificate) != account:
+            raise CertificateNotFound(certificate_id)
+        return self.get(certificate_id)
+
+    def _visible(self, account: str | None) -> list[Certificate]:
+        """The certificates `account` sees (None: every account's, for the control API)."""
+        return [c for c in self.certificates.values() if account is None or self.owner(c) == account]
+
     # --- purchase ------------------------------------------------------------------------------
 
-    def buy(self, order: dict, api_version: str = "v3", project_id: str | None = None) -> dict:
+    def buy(self, order: dict, api_version: str = "v3", project_id: str | None = None,
+            account: str | None = None) -> dict:
         """Create `order_number` paid certificates under one order (validated by validation.py)."""
         now = self._now_text()
         order_id = order.get("order_id") or self._new_order_id()
@@ -167,7 +211,7 @@ class ScmBackend:
                 wildcard_domain_number=order["wildcard_domain_number"],
                 enterprise_project_id=order["enterprise_project_id"] or "0", project_id=project_id,
                 tags=dict(order["tags"]), processing_reads=int(self.settings.order_processing_reads),
-                tag_lag_reads=int(self.settings.tag_index_lag_reads))
+                tag_lag_reads=int(self.settings.tag_index_lag_reads), domain_id=account or self.domain_id)
             if certificate.processing_reads:
                 certificate.status = ORDER_PROCESSING
             self.certificates[certificate_id] = certificate
@@ -234,10 +278,10 @@ class ScmBackend:
                 self._set_status(certificate, "PAID")
         return view
 
-    def list_certificates(self, query: dict) -> dict:
+    def list_certificates(self, query: dict, account: str | None = None) -> dict:
         for certificate in self.certificates.values():
             self._advance(certificate)
-        selected = [c for c in self.certificates.values() if self._matches_list_query(c, query)]
+        selected = [c for c in self._visible(account) if self._matches_list_query(c, query)]
         selected.sort(key=_list_sort_key(query["sort_key"]), reverse=query["sort_dir"] == "DESC")
         page = selected[query["offset"]:query["offset"] + query["limit"]]
         return {"certificates": [self.list_view(c) for c in page], "total_count": len(selected)}
@@ -275,7 +319,7 @@ class ScmBackend:
 
     # --- import --------------------------------------------------------------------------------
 
-    def import_certificate(self, body: dict) -> dict:
+    def import_certificate(self, body: dict, account: str | None = None) -> dict:
         form = validation.validate_import_form(body)
         if not validation.is_valid_import_name(form["name"]):
             raise InvalidCertificateName(form["name"])
@@ -289,7 +333,7 @@ class ScmBackend:
             raise KeyMismatch()
         info = describe_certificate(leaf_pem)
         if form["duplicate_check"] and any(c.fingerprint == info.sha1_fingerprint
-                                           for c in self.certificates.values()):
+                                           for c in self._visible(account or self.domain_id)):
             # Emulator choice: Huawei publishes no code for a refused duplicate upload.
             raise InvalidParameter("an identical certificate has already been uploaded")
 
@@ -303,7 +347,8 @@ class ScmBackend:
             domain=names[0] if names else "", sans=names[1:],
             certificate_pem=leaf_pem, chain_pem=chain_pem, private_key_pem=private_key_pem,
             issue_time=now, not_before=info.not_before.isoformat(), not_after=info.not_after.isoformat(),
-            fingerprint=info.sha1_fingerprint, signature_algorithm=_signature_algorithm_name(leaf_pem))
+            fingerprint=info.sha1_fingerprint, signature_algorithm=_signature_algorithm_name(leaf_pem),
+            domain_id=account or self.domain_id)
         self.certificates[certificate.id] = certificate
         return {"certificate_id": certificate.id}
 
@@ -325,20 +370,20 @@ class ScmBackend:
                 del certificate.tags[key]
         certificate.updated_at = self._now_text()
 
-    def all_tags(self) -> list[dict]:
+    def all_tags(self, account: str | None = None) -> list[dict]:
         values_by_key: dict[str, list[str]] = {}
-        for certificate in self.certificates.values():
+        for certificate in self._visible(account):
             for key, value in certificate.tags.items():
                 values = values_by_key.setdefault(key, [])
                 if value not in values:
                     values.append(value)
         return [{"key": key, "values": values} for key, values in values_by_key.items()]
 
-    def find_by_tags(self, criteria: dict) -> list[Certificate]:
+    def find_by_tags(self, criteria: dict, account: str | None = None) -> list[Certificate]:
         """Certificates matching list-by-tag criteria, oldest first (stable paging)."""
         for certificate in self.certificates.values():
             self._advance(certificate)
-        found = [c for c in self.certificates.values() if _matches_tag_criteria(c, criteria)]
+        found = [c for c in self._visible(account) if _matches_tag_criteria(c, criteria)]
         lagging = [c for c in found if c.tag_lag_reads > 0]
         for certificate in lagging:
             certificate.tag_lag_reads -= 1
@@ -374,7 +419,7 @@ class ScmBackend:
             "domain_type": certificate.domain_type, "validity_period": certificate.effective_time * 12,
             "status": certificate.status, "domain_count": certificate.domain_numbers,
             "wildcard_count": _wildcard_count(certificate), "description": "",
-            "domain_id": self.domain_id, "enterprise_project_id": certificate.enterprise_project_id,
+            "domain_id": self.owner(certificate), "enterprise_project_id": certificate.enterprise_project_id,
         }
 
     def tag_resource_view(self, certificate: Certificate) -> dict:
@@ -432,6 +477,7 @@ class ScmBackend:
                 "api_version": certificate.api_version, "challenge_published": certificate.challenge_published,
                 "fail_reason": certificate.fail_reason, "has_private_key": bool(certificate.private_key_pem),
                 "csr_supplied": bool(certificate.csr_pem), "domain_numbers": certificate.domain_numbers,
+                "account": self.owner(certificate),
                 "single_domain_number": certificate.single_domain_number,
                 "wildcard_domain_number": certificate.wildcard_domain_number}
 

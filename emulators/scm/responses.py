@@ -8,6 +8,7 @@ import datetime
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from emulators.core.api import ApiEmulator, Route
@@ -15,7 +16,7 @@ from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock
 from emulators.core.http import EmulatorError, Request, Response, json_response
 from emulators.scm import urls, validation
-from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator
+from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, access_key_of
 from emulators.scm.exceptions import ApiNotFound, InjectedError, InternalError, InvalidParameter, \
     NoPrivilege, ScmError, Throttled, error_body
 from emulators.scm.models import ScmBackend, ScmSettings
@@ -36,10 +37,10 @@ class ScmApi(ApiEmulator):
                  clock: Clock | None = None, ca: EmulatorCA | None = None):
         super().__init__(clock, ca)
         self.backend = ScmBackend(self.clock, self.ca, domain_id=domain_id, project_id=project_id,
-                                  settings=settings)
+                                  settings=settings, credentials=dict(credentials))
         # The gateway checks X-Sdk-Date against real time, not the emulator clock that tests move.
         self.authenticator = AkSkAuthenticator(
-            credentials=dict(credentials), auth_tokens=set(auth_tokens), max_clock_skew=max_clock_skew,
+            credentials=_SecretKeys(self.backend), auth_tokens=set(auth_tokens), max_clock_skew=max_clock_skew,
             now=lambda: datetime.datetime.now(datetime.timezone.utc))
 
     # --- plug-in hooks ----------------------------------------------------------------------------
@@ -80,37 +81,38 @@ class ScmApi(ApiEmulator):
 
     def subscribe_certificate(self, request: Request, match: re.Match) -> Response:
         order = validation.validate_buy_v3(_json_body(request))
-        return _ok(self.backend.buy(order))
+        return _ok(self.backend.buy(order, account=self._account(request)))
 
     def import_certificate(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.import_certificate(_json_body(request)))
+        return _ok(self.backend.import_certificate(_json_body(request), account=self._account(request)))
 
     def list_certificates(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.list_certificates(validation.validate_list_query(request.params)))
+        return _ok(self.backend.list_certificates(validation.validate_list_query(request.params),
+                                                  account=self._account(request)))
 
     def show_certificate(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.show(_path_param(match, "certificate_id")))
+        return _ok(self.backend.show(self._own(request, match, "certificate_id")))
 
     def delete_certificate(self, request: Request, match: re.Match) -> Response:
-        self.backend.delete(_path_param(match, "certificate_id"))
+        self.backend.delete(self._own(request, match, "certificate_id"))
         return _no_content()
 
     def apply_certificate(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.apply(_path_param(match, "certificate_id"), _json_body(request)))
+        return _ok(self.backend.apply(self._own(request, match, "certificate_id"), _json_body(request)))
 
     def cancel_certificate_request(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.cancel_application(_path_param(match, "certificate_id")))
+        return _ok(self.backend.cancel_application(self._own(request, match, "certificate_id")))
 
     def export_certificate(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.export(_path_param(match, "certificate_id")))
+        return _ok(self.backend.export(self._own(request, match, "certificate_id")))
 
     def unsubscribe_certificate(self, request: Request, match: re.Match) -> Response:
-        return _ok(self.backend.unsubscribe(_path_param(match, "cert_id")))
+        return _ok(self.backend.unsubscribe(self._own(request, match, "cert_id")))
 
     # --- tags ----------------------------------------------------------------------------------
 
     def list_all_tags(self, request: Request, match: re.Match) -> Response:
-        return _ok({"tags": self.backend.all_tags()})
+        return _ok({"tags": self.backend.all_tags(account=self._account(request))})
 
     def list_certificates_by_tag(self, request: Request, match: re.Match) -> Response:
         # The SDK fills the path parameter in; only the literal "resource_instances" exists.
@@ -126,7 +128,7 @@ class ScmApi(ApiEmulator):
             "not_tags_any": validation.tag_filters_field(body, "not_tags_any"),
             "matches": _tag_matches(body),
         }
-        found = self.backend.find_by_tags(criteria)
+        found = self.backend.find_by_tags(criteria, account=self._account(request))
         if action == "count":
             return _ok({"total_count": len(found)})
         limit, offset = validation.validate_page(body)
@@ -138,7 +140,7 @@ class ScmApi(ApiEmulator):
         body = _json_body(request)
         action = validation.string_field(body, "action", required=True, choices=("create", "delete"))
         tags = validation.tags_field(body, "tags", max_items=validation.MAX_TAGS_PER_CERTIFICATE)
-        resource_id = _path_param(match, "resource_id")
+        resource_id = self._own(request, match, "resource_id")
         if action == "create":
             self.backend.set_tags(resource_id, tags)
         else:
@@ -147,11 +149,11 @@ class ScmApi(ApiEmulator):
 
     def create_certificate_tag(self, request: Request, match: re.Match) -> Response:
         key, value = validation.tag_pair(validation.require(_json_body(request), "tag"))
-        self.backend.set_tags(_path_param(match, "resource_id"), {key: value})
+        self.backend.set_tags(self._own(request, match, "resource_id"), {key: value})
         return _no_content()
 
     def list_tags_by_certificate(self, request: Request, match: re.Match) -> Response:
-        certificate = self.backend.get(_path_param(match, "resource_id"))
+        certificate = self.backend.get(self._own(request, match, "resource_id"))
         return _ok({"tags": [{"key": k, "value": v} for k, v in certificate.tags.items()]})
 
     # --- v2 and IAM -----------------------------------------------------------------------------
@@ -160,13 +162,26 @@ class ScmApi(ApiEmulator):
         project_id = _path_param(match, "project_id")
         self.backend.check_project(project_id)
         order = validation.validate_purchase_v2(_json_body(request))
-        return _ok(self.backend.buy(order, api_version="v2", project_id=project_id))
+        return _ok(self.backend.buy(order, api_version="v2", project_id=project_id,
+                                    account=self._account(request)))
 
     def keystone_list_auth_domains(self, request: Request, match: re.Match) -> Response:
         if not self.backend.domain_id:
             raise NoPrivilege("the emulator was started without a domain id")
-        return _ok({"domains": [{"id": self.backend.domain_id, "name": "certfleet-emulator",
+        return _ok({"domains": [{"id": self._account(request), "name": "certfleet-emulator",
                                  "enabled": True}]})
+
+    # --- accounts -------------------------------------------------------------------------------
+
+    def _account(self, request: Request) -> str:
+        """The caller's account (domain id): the owner of the access key it signed with (authenticated)."""
+        return self.backend.account_of(access_key_of(request.headers))
+
+    def _own(self, request: Request, match: re.Match, name: str) -> str:
+        """The certificate id in path parameter `name`, if the caller's account owns it; else 404 SCM.0020."""
+        certificate_id = _path_param(match, name)
+        self.backend.owned(certificate_id, self._account(request))
+        return certificate_id
 
     # --- control API (/_emulator/scm/...) --------------------------------------------------------
 
@@ -191,11 +206,33 @@ class ScmApi(ApiEmulator):
         status = request.json().get("status")
         return self.backend.control_view(self.backend.force_status(match["certificate_id"], status))
 
+    def control_add_access_key(self, request: Request, match: re.Match) -> dict:
+        body = request.json()
+        self.backend.add_access_key(body.get("ak"), body.get("sk"), body.get("domain_id"))
+        return {"ak": body["ak"], "domain_id": body["domain_id"]}
+
     def control_show_settings(self, request: Request, match: re.Match) -> dict:
         return vars(self.backend.settings)
 
     def control_update_settings(self, request: Request, match: re.Match) -> dict:
         return vars(self.backend.update_settings(request.json()))
+
+
+class _SecretKeys(Mapping):
+    """access key -> secret key for the gateway, read live from the backend (keys added by the control API,
+    reset and persisted with the rest of the state)."""
+
+    def __init__(self, backend: ScmBackend):
+        self._backend = backend
+
+    def __getitem__(self, access_key: str) -> str:
+        return self._backend.access_keys[access_key]["secret_key"]
+
+    def __iter__(self):
+        return iter(self._backend.access_keys)
+
+    def __len__(self) -> int:
+        return len(self._backend.access_keys)
 
 
 def _operation_name(handler: str) -> str:

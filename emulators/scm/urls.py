@@ -41,6 +41,7 @@ control_paths = [
     ("POST", CONTROL_CERTIFICATE + r"/approve", "control_approve"),
     ("POST", CONTROL_CERTIFICATE + r"/reject", "control_reject"),
     ("POST", CONTROL_CERTIFICATE + r"/status", "control_force_status"),
+    ("POST", r"accounts", "control_add_access_key"),  # {"ak", "sk", "domain_id"}: another account's key pair
     ("GET", r"settings", "control_show_settings"),
     ("POST", r"settings", "control_update_settings"),
 ]

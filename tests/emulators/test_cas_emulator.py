@@ -848,3 +848,72 @@ def test_list_lag_keeps_a_new_order_out_of_the_list_for_a_while(cas_client, cas_
     assert (list_orders(cas_client, order_type="CPACK").certificate_order_list or []) == []
     cas_control.advance_clock(31)
     assert [o.order_id for o in list_orders(cas_client, order_type="CPACK").certificate_order_list] == [order_id]
+
+
+# ----- accounts: every access key sees only what it placed -----
+
+OTHER_KEY_ID, OTHER_KEY_SECRET = "LTAI5tEMULATORTEST02", "other-account-secret"
+
+
+@pytest.fixture
+def two_accounts():
+    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET, OTHER_KEY_ID: OTHER_KEY_SECRET})) as server:
+        yield (server, make_cas_client(server), make_cas_client(server, OTHER_KEY_ID, OTHER_KEY_SECRET),
+               ControlClient(server.url))
+
+
+@pytest.mark.parametrize("signature_algorithm", [None, "v2"])
+def test_another_access_key_does_not_see_an_accounts_orders(two_accounts, signature_algorithm):
+    server, owner, _, control = two_accounts
+    config = {"signature_algorithm": signature_algorithm} if signature_algorithm else {}
+    other = make_cas_client(server, OTHER_KEY_ID, OTHER_KEY_SECRET, **config)
+    issued_order = order_for_package(owner, "accounts.example.com")
+    cert_id = int(issue(owner, control, issued_order).cert_id)
+    pending_order = order_for_package(owner, "accounts.example.com")
+    for order_id in (issued_order, pending_order):
+        assert (error_of(describe, other, order_id).status_code, error_of(describe, other, order_id).code) == (
+            404, "NotFound")
+    request = cas_models.CancelOrderRequestRequest(order_id=pending_order)
+    assert error_of(other.cancel_order_request, request).code == "NotFound"
+    revoke = cas_models.CancelCertificateForPackageRequestRequest(order_id=issued_order)
+    assert error_of(other.cancel_certificate_for_package_request, revoke).code == "NotFound"
+    detail = cas_models.GetUserCertificateDetailRequest(cert_id=cert_id)
+    assert error_of(other.get_user_certificate_detail, detail).code == "NotFound"
+    assert (list_orders(other, keyword="accounts.example.com").certificate_order_list or []) == []
+    assert (list_orders(other, order_type="CERT").certificate_order_list or []) == []
+    # The owner still sees both, untouched, and so does the control API.
+    assert describe(owner, pending_order).type == "domain_verify"
+    assert [o.order_id for o in list_orders(owner, keyword="accounts.example.com").certificate_order_list] == [
+        pending_order, issued_order]
+    assert control.call("GET", f"cas/orders/{issued_order}")["status"] == "ISSUED"
+
+
+def test_each_access_key_places_and_lists_its_own_orders(two_accounts):
+    _, owner, other, _ = two_accounts
+    mine = order_for_package(owner, "accounts.example.com")
+    theirs = order_for_package(other, "accounts.example.com")
+    assert [o.order_id for o in list_orders(owner).certificate_order_list] == [mine]
+    assert [o.order_id for o in list_orders(other).certificate_order_list] == [theirs]
+    assert describe(other, theirs).type == "domain_verify"
+
+
+def test_uploaded_certificate_names_are_unique_per_access_key(two_accounts, upload_material):
+    _, owner, other, _ = two_accounts
+    first = upload(owner, upload_material, name="same-name").cert_id
+    second = upload(other, upload_material, name="same-name").cert_id
+    assert first != second
+    assert [c.certificate_id for c in list_orders(other, order_type="UPLOAD").certificate_order_list] == [second]
+
+
+def test_orders_in_a_state_file_from_before_accounts_are_seen_by_every_key(tmp_path):
+    state_file = tmp_path / "cas.json"
+    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET}), state_file=state_file) as first:
+        order_id = order_for_package(make_cas_client(first), "legacy.example.com")
+    state = json.loads(state_file.read_text())
+    for order in state["backend"]["orders"]:
+        del order["owner"]
+    state_file.write_text(json.dumps(state))
+    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET, OTHER_KEY_ID: OTHER_KEY_SECRET}),
+                        state_file=state_file) as second:
+        assert describe(make_cas_client(second, OTHER_KEY_ID, OTHER_KEY_SECRET), order_id).type == "domain_verify"
+        assert describe(make_cas_client(second), order_id).type == "domain_verify"

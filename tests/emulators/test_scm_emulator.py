@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from huaweicloudsdkcore.auth.credentials import GlobalCredentials
+from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ConnectionException, \
     ServerResponseException
 from huaweicloudsdkcore.retry.backoff_strategy import BackoffStrategies
@@ -1149,3 +1150,76 @@ def test_refused_withdrawal_goes_back_to_checking(scm_client, scm_control):
     assert show(scm_client, certificate_id).status == "CANCELCHECKING"
     scm_control.advance_clock(60)
     assert show(scm_client, certificate_id).status == "CHECKING"
+
+
+# --- accounts: a key pair decides the account, certificates belong to one account ---------------------
+
+OTHER_AK, OTHER_SK, OTHER_DOMAIN_ID = "FAKEAK789OTHERACCOUNT", "FAKESK000otherAccountSecret", "0th3rd0m41n"
+
+
+def client_for(url: str, ak=OTHER_AK, domain_id=OTHER_DOMAIN_ID) -> ScmClient:
+    config = HttpConfig.get_default_config()
+    config.retry_times, config.timeout = 0, (5, 10)
+    return ScmClient.new_builder().with_http_config(config) \
+        .with_credentials(GlobalCredentials(ak, OTHER_SK, domain_id)).with_endpoint(url).build()
+
+
+def other_account_client(emulator, control: ControlClient, ak=OTHER_AK, domain_id=OTHER_DOMAIN_ID):
+    """Registers a key pair of `domain_id` through the control API; a client signing with it."""
+    control.call("POST", "scm/accounts", {"ak": ak, "sk": OTHER_SK, "domain_id": domain_id})
+    return client_for(emulator.url, ak, domain_id)
+
+
+def test_another_accounts_certificate_does_not_exist_for_a_caller(scm_emulator, scm_client, scm_control):
+    mine = buy_one(scm_client, tags=[scm.ScsResourceTag(key=LOOKUP_TAG, value="urn-1")])
+    other = other_account_client(scm_emulator, scm_control)
+    expect_error(lambda: show(other, mine), 404, "SCM.0020")
+    expect_error(lambda: other.list_tags_by_certificate(scm.ListTagsByCertificateRequest(resource_id=mine)),
+                 404, "SCM.0020")
+    expect_error(lambda: other.unsubscribe_certificate(scm.UnsubscribeCertificateRequest(cert_id=mine)),
+                 404, "SCM.0020")
+    expect_error(lambda: apply(other, mine), 404, "SCM.0020")
+    assert list_certificates(other).total_count == 0
+    assert find_by_tags(other, tags=[scm.ScsTag(key=LOOKUP_TAG, values=["urn-1"])]).total_count == 0
+    theirs = buy_one(other)
+    assert [c.id for c in list_certificates(scm_client).certificates] == [mine]
+    assert [(c.id, c.domain_id) for c in list_certificates(other).certificates] == [(theirs, OTHER_DOMAIN_ID)]
+    accounts = {c["id"]: c["account"] for c in scm_control.call("GET", "scm/certificates")["certificates"]}
+    assert accounts == {mine: "d0m41n1d5cm", theirs: OTHER_DOMAIN_ID}  # the control API sees every account
+    assert show(scm_client, mine).status == "PAID"  # untouched by the other account's calls
+
+
+def test_a_second_key_of_the_same_account_sees_its_certificates(scm_emulator, scm_client, scm_control):
+    mine = buy_one(scm_client)
+    second_key = other_account_client(scm_emulator, scm_control, domain_id="d0m41n1d5cm")
+    assert show(second_key, mine).status == "PAID"
+
+
+def test_iam_answers_the_account_of_the_signing_key(scm_emulator, scm_control, monkeypatch):
+    scm_control.call("POST", "scm/accounts", {"ak": OTHER_AK, "sk": OTHER_SK, "domain_id": OTHER_DOMAIN_ID})
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_SCM_CN_NORTH_4", scm_emulator.url)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", scm_emulator.url)
+    credentials = GlobalCredentials(OTHER_AK, OTHER_SK)  # no domain id: the SDK asks IAM for it
+    ScmClient.new_builder().with_credentials(credentials).with_region(ScmRegion.value_of("cn-north-4")).build()
+    assert credentials.domain_id == OTHER_DOMAIN_ID
+
+
+def test_added_key_pairs_are_validated_and_cleared_by_reset(scm_emulator, scm_control):
+    with pytest.raises(ControlAPIError) as refused:
+        scm_control.call("POST", "scm/accounts", {"ak": OTHER_AK, "sk": OTHER_SK})
+    assert refused.value.status == 400 and "domain_id" in refused.value.payload["error"]
+    other = other_account_client(scm_emulator, scm_control)
+    assert list_certificates(other).total_count == 0
+    scm_control.reset()
+    expect_error(lambda: list_certificates(other), 401, "APIGW.0301", "ak not exist")
+
+
+def test_accounts_survive_a_restart(tmp_path):
+    state_file = tmp_path / "scm-state.json"
+    with EmulatorServer(new_scm_api(), state_file=state_file) as server:
+        other = other_account_client(server, ControlClient(server.url))
+        theirs = buy_one(other)
+    with EmulatorServer(new_scm_api(), state_file=state_file) as restarted:
+        other = client_for(restarted.url)  # the added key pair is part of the state
+        assert show(other, theirs).status == "PAID"
+        expect_error(lambda: show(make_scm_client(restarted.url), theirs), 404, "SCM.0020")

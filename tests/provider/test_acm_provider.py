@@ -317,3 +317,36 @@ def test_a_lost_answer_to_the_request_leaves_one_certificate(provider):
     assert state["forwarded"]
     assert [c["CertificateArn"] for c in moto_list_now()] == [created.id]
     assert tags_of(created.id)[acm.GENERATION_TAG] == created.outs["generation"]
+
+
+def test_certfleet_tags_travel_with_the_request_so_a_full_tag_set_never_half_creates(provider):
+    """ACM allows 50 tags; certfleet adds 3. At 47 user tags the request carries all 50 and nothing is
+    tagged afterwards; one more user tag is refused at the request itself (config refuses it at preview).
+    Before, 48 user tags were requested with 2 of certfleet's and the 51st (generation) failed afterwards,
+    on every rerun. (moto stores the certificate before it checks the tag count; ACM refuses first.)"""
+    full = inputs(tags={f"t{i:02d}": "v" for i in range(47)})
+    created = provider.create(full)
+    tags = tags_of(created.id)
+    assert len(tags) == 50 and tags[acm.GENERATION_TAG] == created.outs["generation"]
+    assert provider.create(full).id == created.id  # a rerun adopts it: re-stamping adds no 51st tag
+    acm_client().delete_certificate(CertificateArn=created.id)
+    over = {**inputs(), "tags": {f"t{i:02d}": "v" for i in range(48)}}
+    with pytest.raises(CloudError) as raised:
+        provider.create(over)
+    assert raised.value.call == "acm.RequestCertificate" and raised.value.code == "TooManyTagsException"
+
+
+def test_a_renamed_entry_is_retagged_in_place_and_found_under_its_former_name(provider):
+    old = inputs()
+    created = provider.create(old)
+    renamed = {**old, "cert_name": "shop-eu", "resource_tag": "certfleet/test/shop-eu",
+               "previous_resource_tags": ["certfleet/test/shop"]}
+    diff = provider.diff(created.id, created.outs, renamed)
+    assert diff.replaces == []  # a rename (Pulumi alias) is an update, never a new certificate
+    # A run that crashed after requesting under the old name: the renamed entry's create finds it.
+    assert provider.create(renamed).id == created.id
+    assert len(moto_list_now()) == 1
+    outs = provider.update(created.id, created.outs, renamed).outs
+    assert outs["arn"] == created.id and outs["resource_tag"] == "certfleet/test/shop-eu"
+    tags = tags_of(created.id)
+    assert tags[acm.RESOURCE_TAG] == "certfleet/test/shop-eu" and tags[acm.REQUEST_TAG] == acm.request_hash(renamed)

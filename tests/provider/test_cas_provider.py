@@ -3,6 +3,10 @@ SDK. Faults (lost responses, throttling, server errors) are injected by the emul
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+
 import pytest
 
 from components import dynamic, keys
@@ -19,6 +23,7 @@ from tests.emulators.cas_scaffolding import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, l
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
 PLAN = "digicert-free-1-free"
+OTHER_KEY_ID, OTHER_KEY_SECRET = "LTAI5tEMULATORTEST02", "other-account-secret"  # another account's key
 
 
 class FakeClock:
@@ -39,19 +44,30 @@ class FakeClock:
             self.on_sleep(seconds)
 
 
-def inputs(name="blog", domains=("blog.example.cn",), alicloud_extra=None, **order):
+def this_run(at=None):
+    """The purchase journal's stamp of a purchase journalled in this run (components/journal.py)."""
+    return {"fingerprint": "0" * 32, "run": dynamic.RUN_ID, "at": time.time() if at is None else at}
+
+
+def interrupted_run(at=None):
+    """The stamp of a purchase an earlier run journalled (and maybe placed) before it was interrupted."""
+    return {"fingerprint": "0" * 32, "run": "an-interrupted-run", "at": time.time() if at is None else at}
+
+
+def inputs(name="blog", domains=("blog.example.cn",), alicloud_extra=None, journal=None, **order):
     raw = {"alicloud": {"contact": CONTACT, **(alicloud_extra or {}),
                         "orders": {name: {"productCode": PLAN, **({"domains": list(domains)} if domains else {}),
                                           **order}}}}
     fleet = load_fleet(raw)
-    return order_inputs(fleet.alicloud.orders[0], fleet.alicloud)
+    # fleet.py adds the journal stamp; by default a purchase journalled in this run.
+    return {**order_inputs(fleet.alicloud.orders[0], fleet.alicloud), "journal": journal or this_run()}
 
 
 @pytest.fixture
 def emulator(monkeypatch):
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)  # the SDK ignores NO_PROXY
-    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as server:
+    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET, OTHER_KEY_ID: OTHER_KEY_SECRET})) as server:
         monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
         monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
         monkeypatch.setenv(cas_api.ENV_ENDPOINT, server.endpoint)
@@ -79,9 +95,21 @@ def clock():
 
 @pytest.fixture
 def provider(emulator, clock, monkeypatch):
+    # Each test is a run of its own: nothing declared or kept yet, and a fresh shared wait window.
+    monkeypatch.setattr(dynamic, "_declared", set())
+    monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
+    monkeypatch.setattr(cas, "_kept_by_replacement", set())
     p = CasOrderProvider()
     p.clock = clock
     return p
+
+
+@pytest.fixture
+def told(monkeypatch):
+    """What the provider tells the user (pulumi.log.warn in a real run)."""
+    messages: list[str] = []
+    monkeypatch.setattr(cas, "tell_user", messages.append)
+    return messages
 
 
 def publish(control, order_id):
@@ -187,31 +215,35 @@ def test_lost_response_with_a_generated_key_keeps_that_key(provider, control, sd
 
 
 def test_order_from_an_interrupted_run_is_adopted(provider, sdk):
-    earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
-    created = provider.create(inputs())
-    assert created.id == str(earlier)
+    journal = interrupted_run()
+    earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # placed, then the run died
+    created = provider.create(inputs(journal=journal))
+    assert created.id == str(earlier) and created.outs["adopted"] is True
     assert package_state(sdk, PLAN).used_count == 1
 
 
 def test_orders_for_other_names_or_plans_are_not_adopted(provider, sdk):
+    journal = interrupted_run()
     other_names = order_for_package(sdk, "blog.example.cn,www.blog.example.cn", product_code=PLAN)
     other_plan = order_for_package(sdk, "blog.example.cn", product_code="symantec-free-1-free")
-    created = provider.create(inputs())
+    created = provider.create(inputs(journal=journal))
     assert created.id not in (str(other_names), str(other_plan))
     assert package_state(sdk, PLAN).used_count == 2
 
 
 def test_failed_orders_are_not_adopted(provider, control, sdk):
+    journal = interrupted_run()
     failed = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
     control.call("POST", f"cas/orders/{failed}/fail")
-    created = provider.create(inputs())
+    created = provider.create(inputs(journal=journal))
     assert created.id != str(failed)
 
 
 def test_order_issued_before_its_state_was_saved_is_adopted(provider, control, sdk):
-    first = provider.create(inputs())  # the engine dies before saving this
+    journal = interrupted_run()
+    first = provider.create(inputs(journal=journal))  # the engine dies before saving this
     publish(control, first.id)  # the CA issues it meanwhile
-    second = provider.create(inputs())
+    second = provider.create(inputs(journal=journal))  # the next run: the journal stamp is the first run's
     assert second.id == first.id and second.outs["state"] == "certificate"
     assert second.outs["adopted"] is True and "never revoked" in second.outs["status_message"]
     assert keys.certificate_matches_key(second.outs["certificate_pem"], second.outs["private_key"])
@@ -220,36 +252,40 @@ def test_order_issued_before_its_state_was_saved_is_adopted(provider, control, s
 
 def test_order_issued_while_create_waited_is_adopted(provider, control, sdk):
     # issuedTimeoutSeconds: the first create returns an issued order, and its state is then lost.
-    first = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}))
+    journal = interrupted_run()
+    first = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}, journal=journal))
     publish(control, first.id)
     assert provider.read(first.id, first.outs).outs["state"] == "certificate"
-    second = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}))
+    second = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 60}, journal=journal))
     assert second.id == first.id and second.outs["adopted"] is True
     assert package_state(sdk, PLAN).used_count == 1
 
 
 def test_issued_order_with_a_lost_generated_key_refuses_to_buy_again(provider, control, sdk):
-    first = provider.create(inputs(csr="generate"))
+    journal = interrupted_run()
+    first = provider.create(inputs(csr="generate", journal=journal))
     publish(control, first.id)
     with pytest.raises(CertfleetError, match=f"order {first.id} .*ISSUED") as raised:
-        provider.create(inputs(csr="generate"))
+        provider.create(inputs(csr="generate", journal=journal))
     message = str(raised.value)
     # Never tell the user to revoke (the certificate may be in production use); say what to do instead.
     assert "revoke" not in message.lower()
     assert "interrupted run" in message and "second paid order" in message and "console" in message
-    assert "again after" in message and "remove order 'blog'" in message
+    assert "journalled" in message and "remove order 'blog'" in message and "add it back" in message
     assert "PRIVATE KEY" not in message
     assert package_state(sdk, PLAN).used_count == 1
 
 
 def test_generated_key_replacing_an_issued_order_with_another_key_kind_buys_a_new_one(provider, control, sdk):
-    first = provider.create(inputs(csr="generate"))  # RSA_2048
+    journal = interrupted_run()
+    first = provider.create(inputs(csr="generate", journal=journal))  # RSA_2048
     publish(control, first.id)
     outs = provider.read(first.id, first.outs).outs
     provider.delete(first.id, outs)  # keyAlgorithm replaces: the issued old order is kept
     cas_made = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # CAS makes its key: not a
     publish(control, cas_made)                                              # generate run's order either
-    second = provider.create(inputs(csr="generate", keyAlgorithm="EC_P256"))
+    # The replacing create's run is interrupted: the next one looks at both, bought since the stamp.
+    second = provider.create(inputs(csr="generate", keyAlgorithm="EC_P256", journal=journal))
     assert second.id not in (first.id, str(cas_made))
     publish(control, second.id)
     issued = provider.read(second.id, second.outs).outs
@@ -257,19 +293,21 @@ def test_generated_key_replacing_an_issued_order_with_another_key_kind_buys_a_ne
     assert package_state(sdk, PLAN).used_count == 3
 
 
-def test_generated_key_and_an_issued_order_older_than_the_window_buys_a_new_one(provider, control, sdk):
+def test_generated_key_and_an_issued_order_bought_before_the_journal_buys_a_new_one(provider, control, sdk):
     first = provider.create(inputs(csr="generate"))
     publish(control, first.id)
-    shift_clocks(provider, control, cas.ADOPT_ISSUED_WINDOW_SECONDS + 3600)
-    second = provider.create(inputs(csr="generate"))
+    # The entry is removed, then added again a day later (journalled anew); that run is interrupted too.
+    shift_clocks(provider, control, 24 * 3600)
+    second = provider.create(inputs(csr="generate", journal=interrupted_run(at=provider.wall_clock())))
     assert second.id != first.id and second.outs["adopted"] is False
     assert package_state(sdk, PLAN).used_count == 2
 
 
 def test_interrupted_run_with_a_lost_generated_key_refuses_to_buy_again(provider, sdk):
+    journal = interrupted_run()
     earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
     with pytest.raises(CertfleetError, match=f"order {earlier}") as raised:
-        provider.create(inputs(csr="generate"))
+        provider.create(inputs(csr="generate", journal=journal))
     assert "PRIVATE KEY" not in str(raised.value) and "revoke" not in str(raised.value).lower()
     assert package_state(sdk, PLAN).used_count == 1
 
@@ -459,12 +497,18 @@ def test_unknow_order_is_never_replaced_nor_touched(provider, control, sdk):
     assert control.call("GET", f"cas/orders/{created.id}")["status"] == "REVOKED"
 
 
-def test_revoke_on_delete_cannot_change_together_with_a_replacement(provider):
-    olds = {**inputs(revokeOnDelete=True), "state": "certificate"}
-    with pytest.raises(CertfleetError, match="revokeOnDelete alone"):
-        provider.diff("1", olds, inputs(revokeOnDelete=False, domains=["www.blog.example.cn"]))
-    alone = provider.diff("1", olds, inputs(revokeOnDelete=False))
-    assert alone.changes is None and alone.replaces == []
+def test_revoke_on_delete_may_change_together_with_a_replacement(provider, control, told):
+    # Defect: a revokeOnDelete change was refused with a replacement, as the old order's delete could revoke.
+    # A replacement never revokes now, so the change goes through and the old certificate stays valid.
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    olds = provider.read(created.id, created.outs).outs
+    news = inputs(revokeOnDelete=False, domains=["www.blog.example.cn"])
+    provider.check(olds, news)
+    changed = provider.diff(created.id, olds, news)
+    assert changed.replaces == ["domains"] and changed.delete_before_replace is True
+    provider.delete(created.id, olds)  # the engine deletes with the OLD props: revokeOnDelete true
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "ISSUED"
     # A dead order is replaced whatever revokeOnDelete says (its delete never revokes).
     dead = provider.diff("1", {**olds, "state": "verify_fail"}, inputs(revokeOnDelete=False))
     assert dead.replaces == ["state"]
@@ -476,13 +520,18 @@ def test_order_resources_always_delete_before_replacing(monkeypatch):
     from pulumi.dynamic import Resource
     captured = {}
     monkeypatch.setattr(Resource, "__init__", lambda self, provider, name, props, opts=None: captured.update(
-        opts=opts))
+        opts=opts, props=props))
     fleet = load_fleet({"alicloud": {"contact": CONTACT, "orders": {"blog": {"productCode": PLAN,
                                                                                "domains": ["blog.example.cn"]}}}})
-    cas.CasOrder("blog", fleet.alicloud.orders[0], fleet.alicloud,
+    stamp = this_run()
+    cas.CasOrder("blog", fleet.alicloud.orders[0], fleet.alicloud, stamp,
                  pulumi.ResourceOptions(delete_before_replace=False))
     assert captured["opts"].delete_before_replace is True
     assert captured["opts"].additional_secret_outputs == ["private_key"]
+    # The journal stamp (from fleet.py), the look's length and former names travel with the order.
+    assert captured["props"]["journal"] == stamp and captured["props"]["previous_names"] == []
+    assert captured["props"]["listing_lag_seconds"] == fleet.alicloud.listing_lag_seconds
+    assert "owner" in captured["props"]
 
 
 def test_replacement_deletes_the_old_order_before_buying_the_new_one(provider, control, sdk):
@@ -558,51 +607,57 @@ def test_rotating_the_csr_of_an_issued_order_buys_a_new_order_for_the_new_key(pr
 
 
 def test_issued_order_with_a_foreign_key_is_not_adopted(provider, control, sdk):
+    journal = interrupted_run()
     foreign_csr, _ = _fresh_csr()
     own_csr, _ = _fresh_csr()
     foreign = order_for_package(sdk, None, csr=foreign_csr, product_code=PLAN)  # e.g. another stack's
     publish(control, foreign)
     assert control.call("GET", f"cas/orders/{foreign}")["status"] == "ISSUED"
-    created = provider.create(_own_csr_inputs(own_csr))
+    created = provider.create(_own_csr_inputs(own_csr, journal=journal))
     assert created.id != str(foreign) and created.outs["adopted"] is False
     assert package_state(sdk, PLAN).used_count == 2
 
 
 def test_issued_order_with_the_same_key_is_adopted(provider, control, sdk):
+    journal = interrupted_run()
     csr_pem, _ = _fresh_csr()
-    first = provider.create(_own_csr_inputs(csr_pem))  # the engine dies before saving this
+    first = provider.create(_own_csr_inputs(csr_pem, journal=journal))  # the engine dies before saving this
     publish(control, first.id)
-    second = provider.create(_own_csr_inputs(csr_pem))
+    second = provider.create(_own_csr_inputs(csr_pem, journal=journal))
     assert second.id == first.id and second.outs["adopted"] is True
     assert keys.certificate_matches_key(second.outs["certificate_pem"], csr_pem)
     assert package_state(sdk, PLAN).used_count == 1
 
 
-def test_issued_order_older_than_the_window_is_not_adopted(provider, control, sdk):
-    console = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # bought in the console, say
-    publish(control, console)
-    assert control.call("GET", f"cas/orders/{console}")["status"] == "ISSUED"
-    shift_clocks(provider, control, cas.ADOPT_ISSUED_WINDOW_SECONDS + 60)
-    created = provider.create(inputs())
-    assert created.id != str(console) and created.outs["adopted"] is False
-    assert package_state(sdk, PLAN).used_count == 2
+def test_orders_bought_before_the_journal_stamp_are_never_adopted(provider, control, sdk, told):
+    issued = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # bought in the console, say
+    publish(control, issued)
+    pending = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    assert control.call("GET", f"cas/orders/{issued}")["status"] == "ISSUED"
+    shift_clocks(provider, control, 600)  # then this purchase is journalled, and its run interrupted
+    created = provider.create(inputs(journal=interrupted_run(at=provider.wall_clock())))
+    assert created.id not in (str(issued), str(pending)) and created.outs["adopted"] is False
+    assert package_state(sdk, PLAN).used_count == 3
+    assert control.call("GET", f"cas/orders/{pending}")["status"] == "CHECKING"  # never touched
+    assert told and "bought before this purchase was journalled" in told[0]
 
 
 def test_issued_order_ordered_with_a_csr_is_not_adopted_without_one(provider, control, sdk):
+    journal = interrupted_run()
     csr_pem, _ = _fresh_csr("blog.example.cn", ())
     with_csr = order_for_package(sdk, None, csr=csr_pem, product_code=PLAN)
     publish(control, with_csr)
-    created = provider.create(inputs())  # CAS makes the key: an order whose key CAS does not hold is not ours
+    # CAS makes the key: an order whose key CAS does not hold is not ours
+    created = provider.create(inputs(journal=journal))
     assert created.id != str(with_csr)
     assert package_state(sdk, PLAN).used_count == 2
 
 
-def test_adopted_order_is_never_revoked_on_delete(provider, control, sdk, monkeypatch):
-    told = []
-    monkeypatch.setattr(cas, "tell_user", told.append)
-    console = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # not certfleet's
+def test_adopted_order_is_never_revoked_on_delete(provider, control, sdk, told):
+    journal = interrupted_run()
+    console = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # not certfleet's, maybe
     publish(control, console)
-    created = provider.create(inputs(revokeOnDelete=True))
+    created = provider.create(inputs(revokeOnDelete=True, journal=journal))
     assert created.id == str(console) and created.outs["adopted"] is True
     assert "never revoked" in created.outs["status_message"]
     outs = provider.read(created.id, created.outs).outs
@@ -639,3 +694,244 @@ def test_purchase_only_change_of_a_pending_order_does_not_wait_for_issuance(prov
     assert updated["state"] == "domain_verify" and updated["tags"] == {"team": "web"}
     assert updated["issued_timeout_seconds"] == 600 and updated["challenge"] == created.outs["challenge"]
     assert package_state(sdk, PLAN).used_count == 1
+
+
+# --- look before you buy: the journal decides what may be this purchase's ---
+
+def test_purchase_journalled_in_this_run_never_takes_someone_elses_orders(provider, control, sdk, told):
+    # Defect: a live order with the same names and plan (console, another stack) was adopted as certfleet's
+    # own (adopted: false), so destroy cancelled it, or revoked it once issued with revokeOnDelete.
+    pending = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    issued = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    publish(control, issued)
+    created = provider.create(inputs(revokeOnDelete=True))  # journalled in this run
+    assert created.id not in (str(pending), str(issued)) and created.outs["adopted"] is False
+    assert package_state(sdk, PLAN).used_count == 3
+    assert told and f"order {pending} (someone else's" in told[0] and f"order {issued} (someone else's" in told[0]
+    provider.delete(created.id, created.outs)  # certfleet's own pending order: cancelled and deleted
+    assert provider.read(created.id, created.outs).id == ""
+    assert control.call("GET", f"cas/orders/{pending}")["status"] == "CHECKING"  # never touched
+    assert control.call("GET", f"cas/orders/{issued}")["status"] == "ISSUED"
+
+
+def test_after_an_interrupted_run_the_list_is_polled_for_the_listing_lag(provider, control, clock, sdk):
+    # Defect: the list was looked at once, so an order of the interrupted run it did not show yet was bought
+    # again.
+    control.call("POST", "cas/settings", {"list_lag": 20})
+    clock.on_sleep = control.advance_clock  # the emulator's time passes with the provider's waits
+    journal = interrupted_run()
+    earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # placed, then the run died
+    created = provider.create({**inputs(journal=journal), "listing_lag_seconds": 60})
+    assert created.id == str(earlier) and created.outs["adopted"] is True
+    assert package_state(sdk, PLAN).used_count == 1
+    assert 20 <= clock.t < 60 and set(clock.sleeps) == {cas.POLL_SECONDS}
+
+
+def test_after_an_interrupted_run_nothing_found_in_the_listing_lag_buys(provider, control, clock, sdk):
+    created = provider.create({**inputs(journal=interrupted_run()), "listing_lag_seconds": 10})
+    assert created.outs["adopted"] is False and package_state(sdk, PLAN).used_count == 1
+    assert clock.t == 10 and set(clock.sleeps) == {cas.POLL_SECONDS}  # the full look, then the purchase
+
+
+def test_adopted_pending_order_is_never_cancelled(provider, control, sdk, told):
+    # Defect: a pending order adopted after an interrupted run was recorded as certfleet's, and destroy
+    # cancelled and deleted it, though it may be someone else's.
+    journal = interrupted_run()
+    earlier = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
+    created = provider.create(inputs(journal=journal))
+    assert created.id == str(earlier) and created.outs["adopted"] is True
+    assert "destroy never cancels" in created.outs["status_message"]
+    provider.delete(created.id, created.outs)
+    assert control.call("GET", f"cas/orders/{earlier}")["status"] == "CHECKING"
+    assert package_state(sdk, PLAN).used_count == 1
+    assert told and f"CAS order {earlier} (domain_verify) is kept" in told[0]
+
+
+def test_generated_key_refuses_only_for_orders_bought_since_the_journal(provider, control, sdk):
+    # Defect: any pending order with these names and plan, however old, made a `csr: generate` create refuse.
+    older = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # not this purchase's
+    shift_clocks(provider, control, 600)
+    created = provider.create(inputs(csr="generate", journal=interrupted_run(at=provider.wall_clock())))
+    assert created.id != str(older) and created.outs["adopted"] is False
+    assert control.call("GET", f"cas/orders/{older}")["status"] == "CHECKING"
+    assert package_state(sdk, PLAN).used_count == 2
+
+
+def test_issued_certificate_without_the_csr_key_is_never_recorded_nor_revoked(provider, control, sdk, told):
+    # Defect: a pending order adopted for a user's CSR was recorded once issued, whatever key it carries.
+    journal = interrupted_run()
+    own_csr, _ = _fresh_csr()
+    foreign_csr, _ = _fresh_csr()  # same names, another key: someone else's order
+    foreign = order_for_package(sdk, None, csr=foreign_csr, product_code=PLAN)
+    created = provider.create(_own_csr_inputs(own_csr, journal=journal, revokeOnDelete=True))
+    assert created.id == str(foreign) and created.outs["adopted"] is True  # pending: CAS shows no CSR
+    publish(control, foreign)
+    outs = provider.read(created.id, created.outs).outs
+    assert outs["state"] == cas.KEY_MISMATCH
+    assert outs["certificate_pem"] is None and outs["not_after"] is None and outs["cert_id"] is None
+    assert "does not carry the key of the configured CSR" in outs["status_message"]
+    assert "recorded nothing" in outs["status_message"]
+    provider.delete(created.id, outs)
+    assert control.call("GET", f"cas/orders/{foreign}")["status"] == "ISSUED"
+
+
+def test_replace_of_an_issued_order_keeps_it_and_buys_a_new_one(provider, control, sdk, told):
+    # `pulumi up --replace` with unchanged inputs: the journal stamp stays the interrupted first run's, and the
+    # old order (kept) was bought since; the new create must not take it for its own.
+    journal = interrupted_run()
+    first = provider.create(inputs(journal=journal))
+    publish(control, first.id)
+    olds = provider.read(first.id, first.outs).outs
+    provider.check(olds, inputs(journal=journal))
+    provider.delete(first.id, olds)
+    new = provider.create(inputs(journal=journal))
+    assert new.id != first.id and new.outs["adopted"] is False
+    assert control.call("GET", f"cas/orders/{first.id}")["status"] == "ISSUED"
+    assert package_state(sdk, PLAN).used_count == 2
+    assert "the old order this run's replacement kept" in told[-1]
+
+
+def test_lost_answer_never_takes_an_order_listed_before_the_purchase(provider, control, sdk, told):
+    control.call("POST", "cas/settings", {"list_lag": 60})
+    foreign = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # a minute before, by someone else
+    control.advance_clock(61)  # listed by now; this create's own order will not be, within the look again
+    control.add_fault("CreateCertificateForPackageRequest", drop_response=True)
+    with pytest.raises(CloudError, match="cas.CreateCertificateForPackageRequest"):
+        provider.create(inputs())
+    assert package_state(sdk, PLAN).used_count == 2  # placed once (answer lost), never a third time
+    assert control.call("GET", f"cas/orders/{foreign}")["status"] == "CHECKING"
+
+
+def test_candidate_that_vanished_before_it_was_described_is_skipped():
+    candidate = cas.Candidate(1, int(time.time() * 1000), "ISSUED", describe=lambda: None)  # gone since listed
+    purchase = cas.Purchase(inputs(journal=interrupted_run()), None, frozenset())
+    assert cas.judge(purchase, candidate)[0] == cas.SKIP
+
+
+def test_candidate_checks_run_in_the_documented_order():
+    assert [check.__name__ for check in cas.CANDIDATE_CHECKS] == [
+        "journalled_in_this_run", "bought_before_the_journal", "kept_by_a_replacement",
+        "pending_with_a_lost_generated_key", "pending_order", "not_issued", "issued_for_another_csr_key",
+        "issued_for_another_kind_of_key", "issued_with_a_lost_generated_key", "issued_without_a_key_from_cas",
+        "placed_by_an_interrupted_run"]
+
+
+# --- replacement never revokes; a real destroy does when asked ---
+
+def test_replacement_keeps_the_issued_certificate_whatever_revoke_on_delete_says(provider, control, sdk, told):
+    # Defect: with revokeOnDelete, the delete half of a (delete-before-replace) replacement revoked the
+    # certificate that was still serving, before its successor was even ordered.
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    olds = provider.read(created.id, created.outs).outs
+    news = inputs(revokeOnDelete=True, validation="FILE", keyAlgorithm="EC_P256", csr="generate")
+    provider.check(olds, news)  # the program still declares the order: this run replaces it
+    assert provider.diff(created.id, olds, news).replaces
+    provider.delete(created.id, olds)
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "ISSUED"
+    assert told and "kept because the order is being replaced" in told[0] and "real destroy only" in told[0]
+    new = provider.create(news)
+    assert new.id != created.id and package_state(sdk, PLAN).used_count == 2
+
+
+def test_replacement_of_a_renamed_order_keeps_the_issued_certificate(provider, control, told):
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    olds = provider.read(created.id, created.outs).outs
+    news = {**inputs(name="blog-new", revokeOnDelete=True, domains=["www.blog.example.cn"]),
+            "previous_names": ["blog"]}
+    provider.check(olds, news)  # renamed (a Pulumi alias) and replaced in one update
+    provider.delete(created.id, olds)  # runs with the old props: order_name 'blog'
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "ISSUED"
+
+
+def test_replacement_still_cancels_and_deletes_a_pending_order(provider, control, sdk):
+    created = provider.create(inputs(revokeOnDelete=True))
+    provider.check(created.outs, inputs(revokeOnDelete=True, validation="FILE"))
+    provider.delete(created.id, created.outs)
+    assert provider.read(created.id, created.outs).id == ""
+    assert package_state(sdk, PLAN).used_count == 0
+
+
+def test_destroy_revokes_with_revoke_on_delete_even_after_another_order_was_checked(provider, control):
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    outs = provider.read(created.id, created.outs).outs
+    provider.check({}, inputs(name="other", domains=["other.example.cn"]))  # another order of the stack
+    provider.delete(created.id, outs)  # 'blog' is not declared any more: a real destroy
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "REVOKED"
+
+
+# --- the owner: "not found" is "gone" only for the account and endpoint that placed the order ---
+
+def _key_fingerprint(key_id):
+    return hashlib.sha256(key_id.encode()).hexdigest()[:12]
+
+
+def use_key(monkeypatch, key_id, secret):
+    monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, key_id)
+    monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, secret)
+
+
+def test_owner_is_recorded_without_the_access_key_id(provider, emulator):
+    outs = provider.create(inputs()).outs
+    assert outs["owner"] == {"endpoint": emulator.endpoint, "key": _key_fingerprint(ACCESS_KEY_ID)}
+    assert ACCESS_KEY_ID not in json.dumps(outs) and ACCESS_KEY_SECRET not in json.dumps(outs)
+
+
+def test_refresh_with_another_accounts_keys_keeps_the_order(provider, control, sdk, monkeypatch):
+    # Defect: CAS answers NotFound for another account's order, and read dropped it from the state: the next
+    # `up` bought it again.
+    created = provider.create(inputs(revokeOnDelete=True))
+    publish(control, created.id)
+    outs = provider.read(created.id, created.outs).outs
+    use_key(monkeypatch, OTHER_KEY_ID, OTHER_KEY_SECRET)
+    with pytest.raises(CloudError) as raised:
+        provider.read(created.id, outs)
+    message = str(raised.value)
+    assert f"order {created.id}" in message and "order 'blog'" in message
+    assert _key_fingerprint(ACCESS_KEY_ID) in message and _key_fingerprint(OTHER_KEY_ID) in message
+    assert "credentials" in message and "pulumi state delete" in message
+    assert OTHER_KEY_ID not in message and ACCESS_KEY_ID not in message
+    with pytest.raises(CloudError, match=_key_fingerprint(OTHER_KEY_ID)):
+        provider.update(created.id, outs, inputs(revokeOnDelete=True, alicloud_extra={"tags": {"a": "b"}}))
+    with pytest.raises(CloudError, match=_key_fingerprint(OTHER_KEY_ID)):
+        provider.delete(created.id, outs)
+    use_key(monkeypatch, ACCESS_KEY_ID, ACCESS_KEY_SECRET)  # the right account again: all there
+    assert provider.read(created.id, outs).outs["state"] == "certificate"
+    assert control.call("GET", f"cas/orders/{created.id}")["status"] == "ISSUED"
+
+
+def test_refresh_against_another_endpoint_keeps_the_order(provider, emulator, monkeypatch):
+    created = provider.create(inputs())
+    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as elsewhere:  # the other CAS site, say
+        monkeypatch.setenv(cas_api.ENV_ENDPOINT, elsewhere.endpoint)
+        with pytest.raises(CloudError) as raised:
+            provider.read(created.id, created.outs)
+    assert emulator.endpoint in str(raised.value) and elsewhere.endpoint in str(raised.value)
+
+
+def test_state_without_an_owner_is_not_dropped_on_not_found(provider, control, sdk):
+    created = provider.create(inputs())
+    outs = {k: v for k, v in created.outs.items() if k != "owner"}  # written by an older certfleet
+    provider.delete(created.id, created.outs)
+    with pytest.raises(CloudError, match="does not record"):
+        provider.read(created.id, outs)
+
+
+def test_found_order_records_the_current_owner(provider, monkeypatch):
+    created = provider.create(inputs())
+    outs = {**created.outs, "owner": {"endpoint": "cas.aliyuncs.com", "key": "0" * 12}}  # an old key
+    assert provider.read(created.id, outs).outs["owner"] == created.outs["owner"]
+
+
+# --- waits ---
+
+def test_challenge_and_issuance_waits_share_the_runs_wait_window(provider, clock, sdk):
+    # Defect: every order waited its full issuedTimeoutSeconds, so a large stack waited for hours.
+    first = provider.create(inputs(alicloud_extra={"issuedTimeoutSeconds": 600}))
+    assert first.outs["state"] == "domain_verify" and clock.t == 600
+    second = provider.create(inputs(name="shop", domains=["shop.example.cn"],
+                                    alicloud_extra={"issuedTimeoutSeconds": 600}))
+    assert second.outs["state"] == "domain_verify"
+    assert clock.t == 600  # the window had closed: the second order is looked at once, not waited for

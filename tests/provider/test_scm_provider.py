@@ -6,12 +6,18 @@ The emulator's control API plays the CA (publish the challenge, reject) and inje
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+
 import pytest
 
+from components import dynamic
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.scm import GENERATION_TAG, RESOURCE_TAG, ScmCertificateProvider, certificate_inputs
+from components.huaweicloud.scm import GENERATION_TAG, INPUT_KEYS, RESOURCE_TAG, ScmCertificateProvider, \
+    certificate_inputs
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
 
 
@@ -19,11 +25,17 @@ APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.
 COMPANY = {"name": "Example Ltd", "province": "Beijing", "city": "Beijing", "country": "CN"}
 
 
-def inputs(name="api", huawei_extra=None, **cert):
+def inputs(name="api", huawei_extra=None, journal_run=dynamic.RUN_ID, **cert):
+    """A certificate's inputs as fleet.py makes them; the journal stamp is from this run unless told otherwise
+    (`journal_run`: another run's id, or None for no stamp at all)."""
     raw_cert = {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN",
                 "domains": ["api.example.com"], "applicant": APPLICANT, **cert}
     fleet = load_fleet({"huaweicloud": {**(huawei_extra or {}), "certificates": {name: raw_cert}}})
-    return certificate_inputs(fleet.huaweicloud.certificates[0], fleet.huaweicloud, f"certfleet/test/{name}")
+    spec = fleet.huaweicloud.certificates[0]
+    props = certificate_inputs(spec, fleet.huaweicloud, f"certfleet/test/{name}")
+    journal = None if journal_run is None else {"fingerprint": "f" * 32, "run": journal_run, "at": time.time()}
+    return {**props, "previous_resource_tags": [f"certfleet/test/{n}" for n in spec.previous_names],
+            "journal": journal}
 
 
 class FakeClock:
@@ -51,10 +63,13 @@ def provider(scm_emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT", scm_emulator.url)
     scm_api._clients.clear()
     FakeClock.sleeps = []
+    monkeypatch.setattr(dynamic, "_declared", set())  # a fresh run: nothing declared (checked) yet
+    dynamic.RUN_WAITS.reset()
     p = ScmCertificateProvider()
     p.clock = FakeClock
     yield p
     scm_api._clients.clear()
+    dynamic.RUN_WAITS.reset()
 
 
 def emulated(control):
@@ -334,10 +349,11 @@ def test_refused_buy_is_not_looked_for_at_length(provider, scm_control):
     assert sum(FakeClock.sleeps) < 10 and emulated(scm_control)["certificates"] == []
 
 
-def test_on_destroy_delete_to_keep_with_a_replacement_is_refused(provider):
+def test_on_destroy_change_together_with_a_replacement_is_allowed(provider):
+    # A replacement keeps the old issued certificate whatever onDestroy says (see the replacement tests
+    # below), so changing onDestroy in the same `up` is harmless and no longer refused.
     olds = {**inputs(onDestroy="delete"), "status": "ISSUED"}
-    with pytest.raises(CertfleetError, match="onDestroy"):
-        provider.diff("x", olds, inputs(onDestroy="keep", years=2))
+    assert provider.diff("x", olds, inputs(onDestroy="keep", years=2)).replaces == ["years"]
     assert provider.diff("x", olds, inputs(onDestroy="keep")).replaces == []
     assert provider.diff("x", {**inputs(), "status": "ISSUED"}, inputs(onDestroy="delete", years=2)).replaces
 
@@ -413,3 +429,223 @@ def test_update_looks_once_at_a_status_certfleet_does_not_know(provider, scm_con
     assert FakeClock.t - started < 5
     assert updated.outs["status"] == "SOMETHING_NEW" and "pulumi up --refresh" in updated.outs["status_message"]
     assert emulated(scm_control)["certificates"][0]["tags"]["team"] == "edge"
+
+
+# --- regressions: renames, interrupted runs, replacement, owner, drift, shared waits ----------------------------
+
+OTHER_AK, OTHER_SK, OTHER_DOMAIN_ID = "FAKEAK789OTHERACCOUNT", "FAKESK000otherAccountSecret", "0th3rd0m41n"
+
+
+def bought_by_an_interrupted_run(provider, props):
+    """The purchase of an earlier run that died before the state was saved: bought and tagged, nothing else."""
+    client, resource = provider._client(props)
+    return provider._buy(client, props, "generation-of-the-earlier-run", resource)
+
+
+def use_keys(monkeypatch, scm_control, ak, domain_id):
+    """The next calls use another key pair (registered at the emulator for `domain_id`)."""
+    scm_control.call("POST", "scm/accounts", {"ak": ak, "sk": OTHER_SK, "domain_id": domain_id})
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", ak)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", OTHER_SK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_DOMAIN_ID", domain_id)
+    scm_api._clients.clear()
+
+
+# 1. renames
+
+def test_renamed_entry_adopts_the_certificate_bought_under_its_former_name(provider, scm_control):
+    earlier = bought_by_an_interrupted_run(provider, inputs(name="api"))
+    created = provider.create(inputs(name="edge", previousNames=["api"]))
+    [cert] = emulated(scm_control)["certificates"]
+    assert created.id == earlier == cert["id"] and created.outs["status"] == "CHECKING"
+    assert cert["tags"][RESOURCE_TAG] == "certfleet/test/edge"  # adopted under its new identity
+    assert cert["tags"][GENERATION_TAG] == created.outs["generation"]
+
+
+def test_rename_through_an_alias_re_tags_in_place_and_buys_nothing(provider, scm_control):
+    created = provider.create(inputs(name="api"))
+    renamed = inputs(name="edge", previousNames=["api"])
+    diff = provider.diff(created.id, created.outs, renamed)
+    assert diff.replaces == [] and diff.changes is None
+    updated = provider.update(created.id, created.outs, renamed)
+    [cert] = emulated(scm_control)["certificates"]
+    assert updated.outs["status"] == "CHECKING" and cert["tags"][RESOURCE_TAG] == "certfleet/test/edge"
+    assert provider.create(inputs(name="edge")).id == created.id  # found under the new identity alone
+
+
+# 2. an interrupted run and a lagging tag index
+
+@pytest.mark.parametrize("journal_run", ["an-earlier-run", None], ids=["stamp-of-an-earlier-run", "no-stamp"])
+def test_create_after_an_interrupted_run_waits_for_the_lagging_listing(provider, scm_control, journal_run):
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 5})
+    earlier = bought_by_an_interrupted_run(provider, inputs())
+    created = provider.create(inputs(journal_run=journal_run))
+    [cert] = emulated(scm_control)["certificates"]
+    assert created.id == earlier == cert["id"] and created.outs["status"] == "CHECKING"
+
+
+def test_create_after_an_interrupted_run_buys_once_the_listing_lag_is_over(provider, scm_control):
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 10_000})  # an order the index never shows
+    bought_by_an_interrupted_run(provider, inputs())
+    started = FakeClock.t
+    provider.create(inputs(journal_run="an-earlier-run", huawei_extra={"listingLagSeconds": 30}))
+    assert 30 <= FakeClock.t - started < 40 and len(emulated(scm_control)["certificates"]) == 2
+
+
+def test_create_journalled_in_this_run_looks_once_and_buys(provider, scm_control):
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 5})
+    created = provider.create(inputs())
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["id"] == created.id and created.outs["status"] == "CHECKING"
+    assert FakeClock.sleeps == []  # no wait at all: nothing before this run journalled the purchase
+
+
+# 3. onDestroy: delete fires on a real destroy only
+
+@pytest.mark.parametrize("rename", [False, True], ids=["same-name", "renamed-in-the-same-up"])
+def test_replacement_keeps_the_issued_certificate_whatever_on_destroy_says(provider, scm_control, rename):
+    created = provider.create(inputs(onDestroy="delete"))
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    issued = provider.read(created.id, created.outs).outs
+    news = inputs(name="edge", previousNames=["api"], onDestroy="delete", years=2) if rename \
+        else inputs(onDestroy="delete", years=2)
+    provider.check(issued, news)  # the program still declares the certificate
+    assert provider.diff(created.id, issued, news).replaces == ["years"]
+    new = provider.create(news)  # create before delete
+    provider.delete(created.id, issued)
+    statuses = {c["id"]: c["status"] for c in emulated(scm_control)["certificates"]}
+    assert statuses == {created.id: "ISSUED", new.id: "CHECKING"}
+
+
+def test_replacement_still_withdraws_and_refunds_a_pending_certificate(provider, scm_control):
+    created = provider.create(inputs(onDestroy="delete"))
+    news = inputs(onDestroy="delete", years=2)
+    provider.check(created.outs, news)
+    new = provider.create(news)
+    provider.delete(created.id, created.outs)
+    assert [c["id"] for c in emulated(scm_control)["certificates"]] == [new.id]
+
+
+def test_real_destroy_honours_on_destroy_delete(provider, scm_control):
+    created = provider.create(inputs(onDestroy="delete"))
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    issued = provider.read(created.id, created.outs).outs
+    provider.check({}, inputs(name="web", domains=["web.example.com"]))  # the program declares another one only
+    provider.delete(created.id, issued)
+    assert emulated(scm_control)["certificates"] == []
+
+
+# 4. owner: another account's "not found" is not "gone"
+
+def test_outputs_record_the_owner_but_never_the_access_key(provider, scm_emulator, monkeypatch):
+    created = provider.create(inputs())
+    assert created.outs["owner"] == {"endpoint": scm_emulator.url, "account": SCM_DOMAIN_ID}
+    assert SCM_AK not in json.dumps(created.outs)
+    monkeypatch.delenv("HUAWEICLOUD_SDK_DOMAIN_ID")
+    assert scm_api.owner("cn-north-4")["account"] == hashlib.sha256(SCM_AK.encode()).hexdigest()[:12]
+
+
+def test_another_accounts_keys_never_drop_a_certificate_from_state(provider, scm_control, monkeypatch):
+    created = provider.create(inputs())
+    use_keys(monkeypatch, scm_control, OTHER_AK, OTHER_DOMAIN_ID)
+    for call in (lambda: provider.read(created.id, created.outs),
+                 lambda: provider.update(created.id, created.outs, inputs(tags={"team": "edge"})),
+                 lambda: provider.delete(created.id, created.outs)):
+        with pytest.raises(CloudError) as raised:
+            call()
+        text = str(raised.value)
+        assert "certificate 'api'" in text and created.id in text and SCM_DOMAIN_ID in text
+        assert OTHER_DOMAIN_ID in text and "of the account that bought it" in text and "pulumi state delete" in text
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["status"] == "CHECKING" and "team" not in cert["tags"]
+
+
+def test_under_the_recorded_owner_not_found_is_gone(provider, scm_control, scm_client, monkeypatch):
+    from huaweicloudsdkscm.v3 import UnsubscribeCertificateRequest
+
+    scm_control.add_fault("ApplyCertificate", status=400, code="SCM.0015", times=1)
+    created = provider.create(inputs())
+    assert created.outs["status"] == "PAID"
+    use_keys(monkeypatch, scm_control, "FAKEAK321SECONDKEY", SCM_DOMAIN_ID)  # another key of the same account
+    assert provider.read(created.id, created.outs).outs["status"] == "PAID"
+    scm_client.unsubscribe_certificate(UnsubscribeCertificateRequest(cert_id=created.id))  # refunded in the console
+    with pytest.raises(CloudError, match="not recorded"):  # a state from before owners were recorded: unproven
+        provider.read(created.id, {**created.outs, "owner": None})
+    assert provider.read(created.id, created.outs).id == ""
+
+
+# 5. drift made in the console shows in the next preview
+
+def test_refresh_reports_names_and_tags_changed_in_the_console(provider, scm_control, scm_client):
+    from huaweicloudsdkscm.v3 import (ApplyCertificateRequest, ApplyCertificateRequestBody,
+                                      BatchCreateOrDeleteTagsRequest, BatchCreateOrDeleteTagsRequestBody,
+                                      CancelCertificateRequestRequest, ScsResourceTag)
+
+    props = inputs(domainType="MULTI_DOMAIN", domains=["api.example.com", "www.api.example.com"],
+                   tags={"team": "edge"})
+    created = provider.create(props)
+    assert provider.read(created.id, created.outs).inputs == {k: created.outs[k] for k in INPUT_KEYS}
+    # In the console: a tag changed, the application withdrawn (PAID) and made again for other names.
+    scm_client.batch_create_or_delete_tags(BatchCreateOrDeleteTagsRequest(
+        resource_id=created.id, body=BatchCreateOrDeleteTagsRequestBody(
+            action="create", tags=[ScsResourceTag(key="team", value="console")])))
+    scm_client.cancel_certificate_request(CancelCertificateRequestRequest(certificate_id=created.id))
+    paid = provider.read(created.id, created.outs)
+    assert paid.outs["status"] == "PAID" and paid.inputs["domains"] == props["domains"]  # SCM has no names yet
+    scm_client.apply_certificate(ApplyCertificateRequest(certificate_id=created.id, body=ApplyCertificateRequestBody(
+        domain="api.example.com", sans="shop.example.com", domain_method="DNS", key_algorithm="RSA_2048",
+        applicant_name="Zhang.San", applicant_phone="13800000000", applicant_email="ops@example.com",
+        agree_privacy_protection=True)))
+    read = provider.read(created.id, created.outs)
+    assert read.inputs["domains"] == read.outs["domains"] == ["api.example.com", "shop.example.com"]
+    assert read.inputs["tags"] == read.outs["tags"] == {"team": "console"}  # certfleet's own tags left out
+    diff = provider.diff(created.id, read.outs, props)  # the next preview
+    assert diff.replaces == ["domains"] and diff.changes is not False
+    # The replacement buys a certificate for the configured names: it never adopts the drifted one back.
+    new = provider.create(props)
+    assert new.id != created.id and len(emulated(scm_control)["certificates"]) == 2
+
+
+def test_refresh_does_not_report_names_in_another_order_as_drift(provider, scm_control, scm_client):
+    from huaweicloudsdkscm.v3 import (ApplyCertificateRequest, ApplyCertificateRequestBody,
+                                      CancelCertificateRequestRequest)
+
+    names = ["api.example.com", "a.api.example.com", "b.api.example.com"]
+    props = inputs(domainType="MULTI_DOMAIN", domainNumbers=3, domains=names)
+    created = provider.create(props)
+    scm_client.cancel_certificate_request(CancelCertificateRequestRequest(certificate_id=created.id))
+    provider.read(created.id, created.outs)  # CANCELCHECKING -> PAID
+    scm_client.apply_certificate(ApplyCertificateRequest(certificate_id=created.id, body=ApplyCertificateRequestBody(
+        domain="api.example.com", sans="b.api.example.com;a.api.example.com", domain_method="DNS",
+        key_algorithm="RSA_2048", applicant_name="Zhang.San", applicant_phone="13800000000",
+        applicant_email="ops@example.com", agree_privacy_protection=True)))
+    read = provider.read(created.id, created.outs)
+    assert read.inputs["domains"] == names
+    assert provider.diff(created.id, read.outs, props).changes is False
+
+
+# 6. the long waits share the run's wait window; the looks before a purchase do not
+
+def test_long_waits_of_one_run_share_its_wait_window(provider, scm_control):
+    extra = {"issuedTimeoutSeconds": 600}
+    first = provider.create(inputs(huawei_extra=extra))  # issuance never comes: waits its 600 s
+    started = FakeClock.t
+    second = provider.create(inputs(name="web", domains=["web.example.com"], huawei_extra=extra))
+    assert FakeClock.t - started < 10  # the window closed: it looked once
+    assert first.outs["status"] == second.outs["status"] == "CHECKING"
+    assert len(emulated(scm_control)["certificates"]) == 2
+
+
+@pytest.mark.parametrize("case", ["interrupted-run", "lost-buy-answer"])
+def test_looks_before_a_purchase_run_their_full_length_after_the_window_closed(provider, scm_control, case):
+    provider.create(inputs(name="web", domains=["web.example.com"], huawei_extra={"issuedTimeoutSeconds": 600}))
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 5})
+    if case == "interrupted-run":
+        earlier = bought_by_an_interrupted_run(provider, inputs())
+        created = provider.create(inputs(journal_run="an-earlier-run"))
+        assert created.id == earlier
+    else:
+        scm_control.add_fault("SubscribeCertificate", drop_response=True, times=1)
+        created = provider.create(inputs())
+    assert len([c for c in emulated(scm_control)["certificates"] if c["domain"] == "api.example.com"]) == 1
+    assert created.outs["status"] == "CHECKING"

@@ -1,0 +1,124 @@
+"""The purchase journal: the stack's own durable record that a paid order is about to be placed.
+
+Why: CAS orders carry no marker certfleet could look up, and SCM's tag index may lag a purchase
+(reference/alibaba-cas.md A2, reference/huawei-scm.md A5), so after a run that was killed between "buy" and
+"save the state" the next run cannot trust a listing that shows nothing. One journal resource per paid
+section (CAS orders, SCM certificates) is updated before any of that section's purchases: the engine saves
+it to the state before it calls a create that depends on it. Each entry is stamped with the run that first
+journalled its current purchase (components/dynamic.RUN_ID). A create whose stamp is from an earlier run
+follows an interrupted create of that very purchase, so it keeps looking in the listing for
+`listingLagSeconds` before it buys; a create stamped in this run looks once, as before.
+
+The journal also sees renames at preview (`check` has the old and the new entries): an entry that
+disappears while a new one with the same purchase fingerprint appears, without `previousNames` naming the
+old one, would buy the same certificate again, so preview fails and says how to rename.
+
+No cloud calls: the journal lives in the state only, so it costs one small resource per section.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, Mapping
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, \
+    UpdateResult
+
+from components.dynamic import RUN_ID, CertfleetResource, is_unknown
+
+
+def fingerprint(inputs: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    """What a purchase buys (names, plan, key...): equal fingerprints buy the same certificate."""
+    return hashlib.sha256(json.dumps({k: inputs.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def follows_interrupted_run(props: Mapping[str, Any]) -> bool:
+    """Did an earlier run journal this purchase (and maybe place it) before it was interrupted?
+
+    No stamp (a resource built without the journal) counts as yes: waiting is the safe side.
+    """
+    stamp = props.get("journal")
+    return not isinstance(stamp, Mapping) or stamp.get("run") != RUN_ID
+
+
+def journalled_at(props: Mapping[str, Any]) -> float | None:
+    """Wall-clock time (epoch s) the current purchase was first journalled: nothing placed for it is older."""
+    stamp = props.get("journal")
+    return float(stamp["at"]) if isinstance(stamp, Mapping) and stamp.get("at") is not None else None
+
+
+def rename_problems(section: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Entries that would buy again what a removed entry bought: renames without `previousNames`."""
+    old_entries: dict[str, str] = olds.get("entries") or {}
+    new_entries: dict[str, str] = news.get("entries") or {}
+    previous: dict[str, list[str]] = news.get("previous") or {}
+    removed = {name: fp for name, fp in old_entries.items() if name not in new_entries}
+    problems = []
+    for name, fp in sorted(new_entries.items()):
+        if name in old_entries or is_unknown(fp):
+            continue
+        for old_name, old_fp in sorted(removed.items()):
+            if old_fp == fp and old_name not in (previous.get(name) or []):
+                problems.append(
+                    f"certfleet:{section}.{name}: buys the same certificate (same names and plan) as "
+                    f"'{old_name}', which this update removes, so it would be bought again. If you renamed "
+                    f"the entry, add `previousNames: [{old_name}]` to it (the certificate keeps its identity "
+                    f"and nothing is bought); if you really want a second purchase, remove '{old_name}' in one "
+                    f"`pulumi up` and add '{name}' in the next")
+    return problems
+
+
+def stamps(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Each entry's stamp: kept while its purchase is the same (also across a declared rename), else new."""
+    old_stamps: dict[str, dict[str, str]] = olds.get("stamps") or {}
+    previous: dict[str, list[str]] = news.get("previous") or {}
+    result = {}
+    for name, fp in sorted((news.get("entries") or {}).items()):
+        kept = [old_stamps[n] for n in [name, *(previous.get(name) or [])]
+                if n in old_stamps and old_stamps[n].get("fingerprint") == fp]
+        result[name] = kept[0] if kept else {"fingerprint": fp, "run": RUN_ID, "at": time.time()}
+    return result
+
+
+class PurchaseJournalProvider(ResourceProvider):
+    """The journal of one paid section. No cloud calls; see the module docstring."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        problems = rename_problems(news.get("section", "?"), olds, news) if olds else []
+        return CheckResult(news, [CheckFailure("entries", p) for p in problems])
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        same = all(olds.get(k) == news.get(k) for k in ("section", "entries", "previous"))
+        return DiffResult(changes=not same, replaces=[])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"journal-{props['section']}", {**props, "stamps": stamps({}, props)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, "stamps": stamps(olds, news)})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        return None
+
+
+class PurchaseJournal(CertfleetResource, module="certfleet", name="PurchaseJournal"):
+    """Type token: pulumi-python:dynamic/certfleet:PurchaseJournal."""
+
+    stamps: pulumi.Output[dict]
+
+    def __init__(self, name: str, section: str, entries: Mapping[str, str], previous: Mapping[str, list[str]],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(PurchaseJournalProvider(), name,
+                         {"section": section, "entries": dict(entries),
+                          "previous": {k: list(v) for k, v in previous.items() if v}, "stamps": None}, opts)
+
+    def stamp_of(self, entry: str) -> pulumi.Output[dict]:
+        """The paid resource's `journal` input ({fingerprint, run, at}); the dependency on it is what makes
+        the engine save the journal before the resource's create runs."""
+        return self.stamps.apply(lambda s: (s or {}).get(entry))

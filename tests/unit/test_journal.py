@@ -1,0 +1,142 @@
+"""The purchase journal (components/journal.py) and the run-wide facts of components/dynamic.py."""
+
+from __future__ import annotations
+
+import threading
+
+from components import dynamic, journal
+from components.journal import PurchaseJournalProvider
+
+
+def _props(entries, previous=None, stamps=None):
+    return {"section": "huaweicloud.certificates", "entries": entries, "previous": previous or {},
+            "stamps": stamps}
+
+
+# --- stamps: which run journalled a purchase ----------------------------------------------------------------
+
+def test_create_stamps_every_entry_with_this_run():
+    created = PurchaseJournalProvider().create(_props({"portal": "fp1", "api": "fp2"}))
+    assert created.id == "journal-huaweicloud.certificates"
+    assert {name: stamp["run"] for name, stamp in created.outs["stamps"].items()} == \
+        {"portal": dynamic.RUN_ID, "api": dynamic.RUN_ID}
+
+
+def test_update_keeps_the_stamp_of_an_unchanged_purchase_and_stamps_new_ones():
+    earlier = {"portal": {"fingerprint": "fp1", "run": "an-earlier-run", "at": 1.0}}
+    updated = PurchaseJournalProvider().update("j", _props({"portal": "fp1"}, stamps=earlier),
+                                               _props({"portal": "fp1", "api": "fp2"}))
+    assert updated.outs["stamps"]["portal"]["run"] == "an-earlier-run"   # still "follows an interrupted run"
+    assert updated.outs["stamps"]["api"]["run"] == dynamic.RUN_ID
+
+
+def test_a_changed_purchase_gets_a_new_stamp():
+    earlier = {"portal": {"fingerprint": "fp1", "run": "an-earlier-run", "at": 1.0}}
+    updated = PurchaseJournalProvider().update("j", _props({"portal": "fp1"}, stamps=earlier),
+                                               _props({"portal": "fp-other-names"}))
+    assert updated.outs["stamps"]["portal"]["run"] == dynamic.RUN_ID
+
+
+def test_a_declared_rename_carries_the_stamp_over():
+    earlier = {"portal": {"fingerprint": "fp1", "run": "an-earlier-run", "at": 1.0}}
+    updated = PurchaseJournalProvider().update("j", _props({"portal": "fp1"}, stamps=earlier),
+                                               _props({"portal-eu": "fp1"}, previous={"portal-eu": ["portal"]}))
+    assert updated.outs["stamps"]["portal-eu"]["run"] == "an-earlier-run"
+
+
+def test_follows_interrupted_run():
+    assert not journal.follows_interrupted_run({"journal": {"run": dynamic.RUN_ID, "at": 5.0}})
+    assert journal.follows_interrupted_run({"journal": {"run": "an-earlier-run", "at": 5.0}})
+    assert journal.follows_interrupted_run({})  # no journal: the safe side is to look for a while
+    assert journal.journalled_at({"journal": {"run": "x", "at": 5.0}}) == 5.0
+    assert journal.journalled_at({}) is None
+
+
+def test_journal_diff_never_replaces_and_ignores_its_own_stamps():
+    provider = PurchaseJournalProvider()
+    olds = {**_props({"portal": "fp1"}), "stamps": {"portal": {"run": "r"}}}
+    assert provider.diff("j", olds, _props({"portal": "fp1"})).changes is False
+    changed = provider.diff("j", olds, _props({"portal": "fp1", "api": "fp2"}))
+    assert changed.changes is True and not changed.replaces
+
+
+# --- renames at preview ----------------------------------------------------------------------------------------
+
+def test_rename_without_previous_names_fails_check_naming_both_entries_and_the_fix():
+    olds = _props({"portal": "fp1", "api": "fp2"})
+    failures = PurchaseJournalProvider().check(olds, _props({"portal-eu": "fp1", "api": "fp2"})).failures
+    assert len(failures) == 1
+    reason = failures[0].reason
+    assert reason.startswith("certfleet:huaweicloud.certificates.portal-eu: buys the same certificate")
+    assert "'portal'" in reason and "previousNames: [portal]" in reason
+
+
+def test_rename_with_previous_names_passes_check():
+    olds = _props({"portal": "fp1"})
+    news = _props({"portal-eu": "fp1"}, previous={"portal-eu": ["portal"]})
+    assert PurchaseJournalProvider().check(olds, news).failures == []
+
+
+def test_new_entry_with_other_names_and_first_create_pass_check():
+    provider = PurchaseJournalProvider()
+    assert provider.check(_props({"portal": "fp1"}), _props({"portal": "fp1", "blog": "fp9"})).failures == []
+    assert provider.check({}, _props({"portal": "fp1"})).failures == []
+    # Removing one entry and adding another that buys something else is no rename.
+    assert provider.check(_props({"portal": "fp1"}), _props({"blog": "fp9"})).failures == []
+
+
+# --- replacement vs destroy ---------------------------------------------------------------------------------------
+
+def test_declared_in_this_run_only_after_check_noted_it():
+    assert not dynamic.declared_in_this_run("test:Kind", "never-checked")
+    dynamic.note_declared("test:Kind", "checked")
+    assert dynamic.declared_in_this_run("test:Kind", "checked")
+    assert not dynamic.declared_in_this_run("other:Kind", "checked")
+
+
+# --- the run's shared wait window ---------------------------------------------------------------------------------
+
+class FakeClock(dynamic.Clock):
+    t = 0.0
+    lock = threading.Lock()
+
+    @staticmethod
+    def now() -> float:
+        return FakeClock.t
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        with FakeClock.lock:
+            FakeClock.t += seconds
+
+
+def test_wait_window_bounds_the_total_wait_of_many_sequential_waits(monkeypatch):
+    """300 waits of an hour each, served a few at a time, end within about one hour in all."""
+    monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
+    FakeClock.t = 0.0
+    probes = 0
+
+    def never() -> None:
+        nonlocal probes
+        probes += 1
+        return None
+
+    for _ in range(300):
+        try:
+            dynamic.wait_for("issued", never, 3600, 30, FakeClock, shared=True)
+        except dynamic.WaitTimeout:
+            pass
+    assert FakeClock.t <= 3600 + 30
+    assert probes <= 3600 / 30 + 1 + 300  # one window of polls, then one look each
+
+
+def test_unshared_wait_runs_its_full_length_even_after_the_window_closed(monkeypatch):
+    monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
+    FakeClock.t = 0.0
+    for shared in (True, False):
+        start = FakeClock.t
+        try:
+            dynamic.wait_for("x", lambda: None, 100, 10, FakeClock, shared=shared)
+        except dynamic.WaitTimeout:
+            pass
+    assert FakeClock.t - start >= 100  # the look-before-buy kind was not cut short
