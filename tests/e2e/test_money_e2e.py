@@ -17,6 +17,12 @@ def scm_certificates(scm_control) -> list[dict]:
     return scm_control.call("GET", "scm/certificates")["certificates"]
 
 
+def publish_and_refresh(project, control, path: str) -> None:
+    """Play the DNS operator for one pending order, then `up --refresh` picks up the issued certificate."""
+    control.call("POST", f"{path}/publish")
+    project.run("up", "--yes", "--skip-preview", "--refresh")
+
+
 def test_a_rename_is_refused_at_preview_unless_declared_and_then_buys_nothing(scm_project, scm_control):
     project = scm_project
     project.init()
@@ -54,8 +60,7 @@ def test_scm_replacement_keeps_the_serving_certificate_and_destroy_honours_on_de
     project.write_stack("e2e", config)
     project.run("up", "--yes", "--skip-preview")
     [serving] = scm_certificates(scm_control)
-    scm_control.call("POST", f"scm/certificates/{serving['id']}/publish")
-    project.run("up", "--yes", "--skip-preview", "--refresh")
+    publish_and_refresh(project, scm_control, f"scm/certificates/{serving['id']}")
     assert certificates(project.outputs())["portal"]["status"] == "ISSUED"
 
     # A change that needs a new purchase: the successor is bought; the serving one is kept, not deleted.
@@ -70,8 +75,7 @@ def test_scm_replacement_keeps_the_serving_certificate_and_destroy_honours_on_de
     assert "replaced" in output
 
     # A real destroy honours onDestroy: delete for the certificate the stack holds now.
-    scm_control.call("POST", f"scm/certificates/{successor}/publish")
-    project.run("up", "--yes", "--skip-preview", "--refresh")
+    publish_and_refresh(project, scm_control, f"scm/certificates/{successor}")
     project.run("destroy", "--yes", "--skip-preview")
     left = {c["id"] for c in scm_certificates(scm_control)}
     assert successor not in left and serving["id"] in left
@@ -85,8 +89,7 @@ def test_cas_replacement_never_revokes_the_issued_order(cas_project, cas_control
     project.write_stack("e2e", config)
     project.run("up", "--yes", "--skip-preview")
     first = orders(project.outputs())["blog"]["order_id"]
-    cas_control.call("POST", f"cas/orders/{first}/publish")
-    project.run("up", "--yes", "--skip-preview", "--refresh")
+    publish_and_refresh(project, cas_control, f"cas/orders/{first}")
     assert orders(project.outputs())["blog"]["state"] == "certificate"
 
     # Another key algorithm needs a new order (delete before replace): the issued one is kept, not revoked.
@@ -99,8 +102,7 @@ def test_cas_replacement_never_revokes_the_issued_order(cas_project, cas_control
     assert cas_control.call("GET", f"cas/orders/{first}")["status"] == "ISSUED"
 
     # A real destroy honours revokeOnDelete for the order the stack holds now, once issued.
-    cas_control.call("POST", f"cas/orders/{second}/publish")
-    project.run("up", "--yes", "--skip-preview", "--refresh")
+    publish_and_refresh(project, cas_control, f"cas/orders/{second}")
     project.run("destroy", "--yes", "--skip-preview")
     assert cas_control.call("GET", f"cas/orders/{second}")["status"] == "REVOKED"
     assert cas_control.call("GET", f"cas/orders/{first}")["status"] == "ISSUED"
