@@ -10,7 +10,7 @@ import time
 import pytest
 
 from components import dynamic, keys
-from components.alicloud import cas, client as cas_api
+from components.alicloud import candidates, cas, client as cas_api
 from components.alicloud.cas import CasOrderProvider, order_inputs
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
@@ -98,7 +98,7 @@ def provider(emulator, clock, monkeypatch):
     # Each test is a run of its own: nothing declared or kept yet, and a fresh shared wait window.
     monkeypatch.setattr(dynamic, "_declared", set())
     monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
-    monkeypatch.setattr(cas, "_kept_by_replacement", set())
+    monkeypatch.setattr(candidates, "_kept_by_replacement", set())
     p = CasOrderProvider()
     p.clock = clock
     return p
@@ -803,13 +803,13 @@ def test_lost_answer_never_takes_an_order_listed_before_the_purchase(provider, c
 
 
 def test_candidate_that_vanished_before_it_was_described_is_skipped():
-    candidate = cas.Candidate(1, int(time.time() * 1000), "ISSUED", describe=lambda: None)  # gone since listed
-    purchase = cas.Purchase(inputs(journal=interrupted_run()), None, frozenset())
-    assert cas.judge(purchase, candidate)[0] == cas.SKIP
+    candidate = candidates.Candidate(1, int(time.time() * 1000), "ISSUED", describe=lambda: None)  # gone since listed
+    purchase = candidates.Purchase(inputs(journal=interrupted_run()), None, frozenset())
+    assert candidates.judge(purchase, candidate)[0] == candidates.SKIP
 
 
 def test_candidate_checks_run_in_the_documented_order():
-    assert [check.__name__ for check in cas.CANDIDATE_CHECKS] == [
+    assert [check.__name__ for check in candidates.CANDIDATE_CHECKS] == [
         "journalled_in_this_run", "bought_before_the_journal", "kept_by_a_replacement",
         "pending_with_a_lost_generated_key", "pending_order", "not_issued", "issued_for_another_csr_key",
         "issued_for_another_kind_of_key", "issued_with_a_lost_generated_key", "issued_without_a_key_from_cas",
