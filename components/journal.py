@@ -7,7 +7,11 @@ section (CAS orders, SCM certificates) is updated before any of that section's p
 it to the state before it calls a create that depends on it. Each entry is stamped with the run that first
 journalled its current purchase (components/dynamic.RUN_ID). A create whose stamp is from an earlier run
 follows an interrupted create of that very purchase, so it keeps looking in the listing for
-`listingLagSeconds` before it buys; a create stamped in this run looks once, as before.
+`listingLagSeconds` before it buys; a create stamped in this run looks once, as before. A changed purchase
+(other settings) gets a new stamp that carries the entry's earlier ones, and a removed entry's stamp stays
+as a tombstone for an entry added back under its name (HISTORY_SECONDS): an interrupted run may have bought
+under any of them, so a create never buys while an order placed under an earlier stamp is pending
+unrecorded.
 
 The journal also sees renames at preview (`check` has the old and the new entries): an entry that
 disappears while a new one with the same purchase fingerprint appears, without `previousNames` naming the
@@ -29,6 +33,14 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from components.dynamic import RUN_ID, CertfleetResource, is_unknown
 
+# How long, and how many, earlier stamps of an entry (and stamps of removed entries) are kept: an order an
+# interrupted run placed under them is looked for by later creates of the entry.
+HISTORY_SECONDS = 30 * 24 * 3600
+HISTORY_LENGTH = 10
+# An earlier purchase journalled this recently may have been placed by a run that is not over long enough
+# for the listing to show its order: a create then waits out the listing lag too.
+RECENT_SECONDS = 24 * 3600
+
 
 def fingerprint(inputs: Mapping[str, Any], keys: tuple[str, ...]) -> str:
     """What a purchase buys (names, plan, key...): equal fingerprints buy the same certificate."""
@@ -48,6 +60,21 @@ def journalled_at(props: Mapping[str, Any]) -> float | None:
     """Wall-clock time (epoch s) the current purchase was first journalled: nothing placed for it is older."""
     stamp = props.get("journal")
     return float(stamp["at"]) if isinstance(stamp, Mapping) and stamp.get("at") is not None else None
+
+
+def may_follow_interrupted_run(props: Mapping[str, Any]) -> bool:
+    """Should create wait out the listing lag? After an interrupted run of this purchase, or when an earlier
+    purchase of the entry was journalled recently enough that its order may not be listed yet."""
+    recent = time.time() - RECENT_SECONDS
+    return follows_interrupted_run(props) or any(float(h.get("at") or 0) >= recent for h in earlier_stamps(props))
+
+
+def not_journalled(resource: str, journal: str) -> str:
+    """Why a create without a journal stamp refuses to buy."""
+    return (f"{resource}: this purchase is not in the purchase journal (the resource '{journal}' was left out "
+            f"of this update, e.g. by --target), so certfleet cannot tell whether an interrupted run already "
+            f"bought it, and buys nothing: run `pulumi up` without --target, or add the journal's URN to it "
+            f"(`pulumi stack --show-urns`)")
 
 
 def rename_problems(section: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
@@ -71,16 +98,47 @@ def rename_problems(section: str, olds: Mapping[str, Any], news: Mapping[str, An
     return problems
 
 
-def stamps(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """Each entry's stamp: kept while its purchase is the same (also across a declared rename), else new."""
-    old_stamps: dict[str, dict[str, str]] = olds.get("stamps") or {}
+def _flatten(stamp: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A stamp and the earlier stamps it carries, newest first, each without its own history."""
+    head = {k: v for k, v in stamp.items() if k != "earlier"}
+    return [head, *(stamp.get("earlier") or [])]
+
+
+def _recent(history: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+    return [h for h in history if float(h.get("at") or 0) >= now - HISTORY_SECONDS][:HISTORY_LENGTH]
+
+
+def stamps(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(stamps, tombstones). Each entry's stamp is kept while its purchase is the same (also across a declared
+    rename); a new purchase gets a new stamp that carries the earlier ones (`earlier`): an interrupted run
+    may have bought under any of them, and the create must not buy again while such an order is pending.
+    A removed entry's stamp stays as a tombstone, so an entry added back under its name inherits it."""
+    now = time.time()
+    old_stamps: dict[str, dict[str, Any]] = olds.get("stamps") or {}
+    old_tombstones: dict[str, dict[str, Any]] = olds.get("tombstones") or {}
     previous: dict[str, list[str]] = news.get("previous") or {}
+    entries: dict[str, str] = news.get("entries") or {}
     result = {}
-    for name, fp in sorted((news.get("entries") or {}).items()):
-        kept = [old_stamps[n] for n in [name, *(previous.get(name) or [])]
-                if n in old_stamps and old_stamps[n].get("fingerprint") == fp]
-        result[name] = kept[0] if kept else {"fingerprint": fp, "run": RUN_ID, "at": time.time()}
-    return result
+    for name, fp in sorted(entries.items()):
+        own = [old_stamps[n] for n in [name, *(previous.get(name) or [])] if n in old_stamps]
+        same = [stamp for stamp in own if stamp.get("fingerprint") == fp]
+        if same:
+            result[name] = same[0]
+            continue
+        history = [h for stamp in own + ([old_tombstones[name]] if name in old_tombstones else [])
+                   for h in _flatten(stamp)]
+        history.sort(key=lambda h: -float(h.get("at") or 0))
+        result[name] = {"fingerprint": fp, "run": RUN_ID, "at": now, "earlier": _recent(history, now)}
+    renamed = {old for name in entries for old in previous.get(name) or []}
+    tombstones = {name: stamp for name, stamp in {**old_tombstones, **old_stamps}.items()
+                  if name not in entries and name not in renamed and _recent(_flatten(stamp), now)}
+    return result, tombstones
+
+
+def earlier_stamps(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entry's earlier purchases' stamps (newest first): orders placed under them may be unrecorded."""
+    stamp = props.get("journal")
+    return list(stamp.get("earlier") or []) if isinstance(stamp, Mapping) else []
 
 
 class PurchaseJournalProvider(ResourceProvider):
@@ -95,13 +153,15 @@ class PurchaseJournalProvider(ResourceProvider):
         return DiffResult(changes=not same, replaces=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"journal-{props['section']}", {**props, "stamps": stamps({}, props)})
+        current, tombstones = stamps({}, props)
+        return CreateResult(f"journal-{props['section']}", {**props, "stamps": current, "tombstones": tombstones})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news, "stamps": stamps(olds, news)})
+        current, tombstones = stamps(olds, news)
+        return UpdateResult({**news, "stamps": current, "tombstones": tombstones})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         return None
@@ -116,7 +176,8 @@ class PurchaseJournal(CertfleetResource, module="certfleet", name="PurchaseJourn
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(PurchaseJournalProvider(), name,
                          {"section": section, "entries": dict(entries),
-                          "previous": {k: list(v) for k, v in previous.items() if v}, "stamps": None}, opts)
+                          "previous": {k: list(v) for k, v in previous.items() if v}, "stamps": None,
+                          "tombstones": None}, opts)
 
     def stamp_of(self, entry: str) -> pulumi.Output[dict]:
         """The paid resource's `journal` input ({fingerprint, run, at}); the dependency on it is what makes

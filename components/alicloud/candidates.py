@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from components import keys
-from components.journal import follows_interrupted_run, journalled_at
+from components.journal import earlier_stamps, follows_interrupted_run, journalled_at
 
 
 def order_label(props: Mapping[str, Any]) -> str:
@@ -60,8 +60,9 @@ class Purchase:
     """What create is about to buy, as the checks see it."""
 
     props: Mapping[str, Any]
-    since_ms: int | None   # the journal stamp minus CLOCK_SLACK_MS (None: no stamp, no bound)
-    kept: frozenset[int]   # orders this run's replacements kept: never the new order
+    since_ms: int          # the journal stamp minus CLOCK_SLACK_MS
+    earliest_ms: int       # the oldest of the entry's stamps (earlier purchases too) minus CLOCK_SLACK_MS
+    kept: frozenset[int]   # orders this run's replacements kept or cancelled: never the new order
 
     @property
     def csr_mode(self) -> str:
@@ -101,17 +102,35 @@ def _journalled(props: Mapping[str, Any]) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at)) if at is not None else "no journal stamp"
 
 
+def bought_before_every_stamp(p: Purchase, c: Candidate) -> Verdict | None:
+    if c.buy_date_ms < p.earliest_ms:
+        return SKIP, "bought before this entry's purchases were journalled"
+    return None
+
+
+def pending_from_an_earlier_purchase(p: Purchase, c: Candidate) -> Verdict | None:
+    """The entry has earlier stamps (other settings, or removed and added back) and the order cannot be this
+    purchase's own interrupted one. A pending order of an earlier purchase that the state records is
+    cancelled by the replacement's delete, so a live one is most likely an interrupted run's, never
+    recorded: stop rather than buy a second."""
+    could_be_this_purchases = follows_interrupted_run(p.props) and c.buy_date_ms >= p.since_ms
+    if could_be_this_purchases or not earlier_stamps(p.props):
+        return None
+    if not c.pending:
+        return SKIP, "an issued certificate of this entry's earlier settings (a replacement keeps those)"
+    return REFUSE, (
+        f"alicloud: {order_label(p.props)}: CAS order {c.order_id} for {_names(p.props)} is pending ({c.status}); "
+        f"it was bought while this entry had other settings (or before it was removed and added back), most "
+        f"likely by an interrupted run whose result was never saved, and the stack state does not record it. "
+        f"certfleet will not place a second paid order while it is pending: cancel and delete order "
+        f"{c.order_id} in the CAS console (the plan unit comes back), then run `pulumi up` again")
+
+
 def journalled_in_this_run(p: Purchase, c: Candidate) -> Verdict | None:
     """(a) This run journalled the purchase: no earlier run can have placed it, so the order is someone
     else's (the console, another stack, another CSR)."""
     if not follows_interrupted_run(p.props):
         return SKIP, "someone else's: this purchase was journalled in this run, so no earlier run placed it"
-    return None
-
-
-def bought_before_the_journal(p: Purchase, c: Candidate) -> Verdict | None:
-    if p.since_ms is not None and c.buy_date_ms < p.since_ms:
-        return SKIP, f"bought before this purchase was journalled ({_journalled(p.props)})"
     return None
 
 
@@ -182,9 +201,10 @@ def placed_by_an_interrupted_run(p: Purchase, c: Candidate) -> Verdict | None:
 
 
 CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
-    journalled_in_this_run,
-    bought_before_the_journal,
+    bought_before_every_stamp,
     kept_by_a_replacement,
+    pending_from_an_earlier_purchase,
+    journalled_in_this_run,
     pending_with_a_lost_generated_key,
     pending_order,
     not_issued,
@@ -206,8 +226,10 @@ def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
 
 
 def purchase_of(props: Mapping[str, Any]) -> Purchase:
-    at = journalled_at(props)
-    return Purchase(props, None if at is None else int(at * 1000) - CLOCK_SLACK_MS, kept_by_replacement())
+    """The purchase of a create whose journal stamp is known (create refuses to buy without one)."""
+    since = int(journalled_at(props) * 1000) - CLOCK_SLACK_MS
+    earliest = min([since, *(int(float(h["at"]) * 1000) - CLOCK_SLACK_MS for h in earlier_stamps(props))])
+    return Purchase(props, since, earliest, kept_by_replacement())
 
 
 # Orders this run's deletes kept as the old half of a replacement (issued, or adopted): the replacing create

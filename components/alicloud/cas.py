@@ -80,7 +80,7 @@ from components.config import AlicloudSpec, CasOrderSpec
 from components.dynamic import (CertfleetResource, Clock, changed_keys, declared_in_this_run, note_declared,
                                 tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
-from components.journal import follows_interrupted_run
+from components.journal import journalled_at, may_follow_interrupted_run, not_journalled
 
 KIND = "alicloud:CasOrder"  # for components.dynamic.note_declared / declared_in_this_run
 
@@ -245,13 +245,17 @@ class CasOrderProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         cas = cas_api.cas_client()
         resource = order_label(props)
+        if journalled_at(props) is None:
+            raise CertfleetError(not_journalled(resource, "alicloud-journal"))
         order_id, seen = self._look_before_buy(cas, props, resource)
         adopted = order_id is not None
         private_key, csr = None, props.get("csr_pem")
         if order_id is None:
             if props["csr_mode"] == "generate":
                 private_key, csr = keys.generate_key_and_csr(list(props["domains"]), props["key_algorithm"])
-            order_id = self._buy(cas, props, csr, resource, seen)  # (c) placed by this create: ours
+            # (c) the id Create answered is ours; one found after a lost answer cannot be proven ours.
+            order_id, answered = self._buy(cas, props, csr, resource, seen)
+            adopted = not answered
         outs = self._settle(cas, order_id, {**props, "private_key": private_key, "csr": csr, "adopted": adopted},
                             resource)
         return CreateResult(str(order_id), outs)
@@ -290,6 +294,8 @@ class CasOrderProvider(ResourceProvider):
             self._keep_adopted(id_, kind, state, props, replaced)
         elif kind in PENDING_STATES + DEAD_STATES:
             self._cancel_and_delete(cas, id_, kind, resource)
+            if replaced:
+                keep_for_the_run(int(id_))  # the list may still show it live: never the replacement's
         elif kind == "certificate":
             self._keep_or_revoke(cas, id_, state, props, replaced)
         elif kind == "unknow":
@@ -367,7 +373,7 @@ class CasOrderProvider(ResourceProvider):
             return None
 
         lag = props.get("listing_lag_seconds")
-        lag = (DEFAULT_LISTING_LAG_SECONDS if lag is None else lag) if follows_interrupted_run(props) else 0
+        lag = (DEFAULT_LISTING_LAG_SECONDS if lag is None else lag) if may_follow_interrupted_run(props) else 0
         try:
             return wait_for(f"{resource}: an order placed by an interrupted run in the order list", adoptable, lag,
                             POLL_SECONDS, self.clock), set(left_alone)
@@ -379,8 +385,9 @@ class CasOrderProvider(ResourceProvider):
             return None, set(left_alone)
 
     def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str,
-             seen: set[int] | frozenset[int] = frozenset()) -> int:
-        """Place the order; `seen`: orders listed before, which a lost answer's order cannot be."""
+             seen: set[int] | frozenset[int] = frozenset()) -> tuple[int, bool]:
+        """Place the order: (order id, whether Create answered it). `seen`: orders listed before, which a
+        lost answer's order cannot be."""
         models = _models()
         contact = props.get("contact") or {}
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
@@ -402,9 +409,11 @@ class CasOrderProvider(ResourceProvider):
             send = lambda: cas.create_certificate_for_package_request_with_options(  # noqa: E731
                 request, cas_api.create_runtime())
         started_ms = int(self.wall_clock() * 1000) - CLOCK_SLACK_MS
+        answered = True
         try:
             order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
         except CloudError as err:
+            answered = False
             if not cas_api.is_transient(err.__cause__):
                 raise
             # The order may have been placed and only the answer lost: look before buying again, for a while,
@@ -419,7 +428,7 @@ class CasOrderProvider(ResourceProvider):
                 raise err
         if not order_id:
             raise CloudError("alicloud", f"cas.{action}", resource, "MissingOrderId", "the answer had no OrderId")
-        return int(order_id)
+        return int(order_id), answered
 
     def _describe_owned(self, cas: Any, order_id: int | str, props: Mapping[str, Any], resource: str) -> Any | None:
         """DescribeCertificateState; None when the order is gone. NotFound proves that only for the owner

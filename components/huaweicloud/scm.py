@@ -10,21 +10,30 @@ API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:c
 Lifecycle:
 - check: notes that the program declares this certificate in this run (components/dynamic.note_declared, by
   entry name and by resource identity), so that delete can tell the old half of a replacement from a destroy.
-- create: look for a certificate this resource already bought (tags written atomically with the purchase,
-  found with ListCertificatesByTag under its resource tag or a former one, `previous_resource_tags` of a
-  renamed entry) and adopt it, re-tagged with the current identity, if it is alive and not applied for yet or
-  applied for the configured names (one applied for other names in the console is what a drift replacement
-  replaces, so it is never adopted back); else buy one (order_number 1). When the
-  purchase journal's stamp (`journal`) is from an earlier run, that run may have bought and died before the
-  state was saved, and the tag index may lag a purchase (reference A5): certfleet keeps looking for
-  `listing_lag_seconds` before it buys; a stamp from this run looks once. A lost answer to the buy is never
-  retried blindly: certfleet looks again (bounded: the tag index may lag) and adopts what the purchase
-  created. Then wait (bounded) for the order to be PAID, apply (domain, sans, CSR or key made by SCM,
-  domain_method, applicant and company), wait (bounded) for the validation records and optionally for
-  ISSUED; these three long waits share the run's WaitWindow, so a large stack waits at most the longest
-  timeout in total. Once money is spent create and update never fail: any error or a wait that runs out is
-  recorded in `status` (UNKNOWN if not known)/`status_message`, a generated key is kept, and the next
-  `pulumi up` (diff: an unknown status is a change) or `up --refresh` continues.
+- create: refuses to buy when its props carry no purchase-journal stamp (the journal was left out of the
+  update, e.g. by `pulumi up --target`): without it certfleet cannot tell whether an interrupted run already
+  bought this certificate. Else it looks at every certificate of this resource (ListCertificatesByTag under
+  its resource tag or a former one, `previous_resource_tags` of a renamed entry; the tags are written
+  atomically with the purchase) and judges each with CANDIDATE_CHECKS, in order; the first check with an
+  opinion decides. A dead one is skipped; so is the certificate this run's replacement replaces (diff notes
+  it; create before delete keeps it live meanwhile). One with this purchase's request hash is adopted,
+  re-tagged with the current identity, if it is not applied for yet or applied for the configured names (one
+  applied for other names in the console is what a drift replacement replaces, so it is never adopted back).
+  An issued one with another request hash is an earlier certificate of this entry that a replacement kept:
+  skipped. One with another request hash that is not issued (bought, under review, still processing, status
+  unknown) was most likely bought by an interrupted run with the entry's earlier settings and never recorded:
+  create refuses, naming it, and buys nothing (a second paid purchase for one resource). With nothing to
+  adopt it buys one (order_number 1). When the purchase journal's stamp (`journal`) is from an earlier run,
+  that run may have bought and died before the state was saved, and the tag index may lag a purchase
+  (reference A5): certfleet keeps looking for `listing_lag_seconds` before it buys (a refusal stops at once);
+  a stamp from this run looks once. A lost answer to the buy is never retried blindly: certfleet looks again
+  (bounded: the tag index may lag) and adopts what the purchase created. Then wait (bounded) for the order to
+  be PAID, apply (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded)
+  for the validation records and optionally for ISSUED; these three long waits share the run's WaitWindow,
+  so a large stack waits at most the longest timeout in total. Once money is spent create and update never
+  fail: any error or a wait that runs out is recorded in `status` (UNKNOWN if not known)/`status_message`, a
+  generated key is kept, and the next `pulumi up` (diff: an unknown status is a change) or `up --refresh`
+  continues.
 - every output records `owner` ({endpoint, account}: the domain id, or a short hash of the access key) of the
   credentials that bought or last saw the certificate. SCM answers "not found" for another account's
   certificate, so read, update and delete take a 404 for "gone" only under the recorded owner; under other
@@ -41,7 +50,7 @@ Lifecycle:
   applicant, validation method, timeouts, region and resource tag (a renamed entry, project or stack) change
   in place; a certificate still PAID or UNPASSED is applied for (again), also with other names. Brand, type,
   domain type, years, CSR source, key algorithm, or names once past PAID/UNPASSED replace (a new purchase,
-  create before delete).
+  create before delete; diff notes the replaced certificate for the run, so the replacing create skips it).
 - delete (allow-list): an application under review is withdrawn (cancel-cert); only a PAID or UNPASSED
   certificate is refunded (unsubscribe). An issued certificate is kept unless onDestroy is "delete" and this
   is a real destroy (`pulumi destroy`, or the entry left the config): the old half of a replacement (the
@@ -53,8 +62,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
@@ -68,7 +79,7 @@ from components.journal import follows_interrupted_run
 from components.keys import generate_key_and_csr
 
 RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
-REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from a replacement
+REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from an earlier purchase
 GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
 KIND = "huaweicloud:ScmCertificate"   # for note_declared / declared_in_this_run, by entry name
 IDENTITY_KIND = KIND + "/resource_tag"  # ... and by resource identity (a renamed entry keeps its old one)
@@ -89,7 +100,7 @@ GONE = "GONE"                         # recorded by update when SCM answers 404:
 PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
                  "wildcard_domain_number", "enterprise_project_id")
 REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
-# In the request hash too: a replacement (create before delete) must never find and adopt the old certificate.
+# In the request hash too: only a certificate bought with this very request is ever adopted.
 HASH_KEYS = REPLACE_KEYS
 APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
 INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("region", "resource_tag", "cert_name", "tags", "on_destroy",
@@ -186,6 +197,111 @@ def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(kind, name) for kind, name in keys if isinstance(name, str)]
 
 
+# --- look before you buy: what is each certificate found under this resource's tag? ------------------------
+# cert-manager style, like components/alicloud/candidates.py: CANDIDATE_CHECKS run in order on each live
+# certificate the tag listing shows; the first check with an opinion decides: SKIP (not for this purchase),
+# ADOPT, or REFUSE (stop, buy nothing).
+
+SKIP, ADOPT, REFUSE = "skip", "adopt", "refuse"
+Verdict = tuple[str, str]  # (SKIP | ADOPT | REFUSE, why: for REFUSE the error message)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """What create is about to buy, as the checks see it."""
+
+    props: Mapping[str, Any]
+    request: str                 # request_hash(props)
+    replaced: frozenset[str]     # certificates this run's replacements replace: never the new one
+
+    @property
+    def resource(self) -> str:
+        return f"certificate '{self.props.get('cert_name')}' ({self.props.get('resource_tag')})"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A certificate ListCertificatesByTag shows under this resource's tag (current or former)."""
+
+    cert_id: str
+    request: str | None          # its certfleet-request tag (None: none)
+    detail: Any                  # its resource_detail (None: not reported)
+
+    @property
+    def status(self) -> str | None:
+        return getattr(self.detail, "order_status", None) if self.detail is not None else None
+
+
+def dead(p: Purchase, c: Candidate) -> Verdict | None:
+    return (SKIP, f"{c.status}: can never be issued (again)") if c.status in DEAD else None
+
+
+def replaced_by_this_run(p: Purchase, c: Candidate) -> Verdict | None:
+    if c.cert_id in p.replaced:
+        return SKIP, "the certificate this run's replacement replaces (create before delete: still live)"
+    return None
+
+
+def bought_for_this_request(p: Purchase, c: Candidate) -> Verdict | None:
+    if c.request != p.request:
+        return None
+    if adoptable(c.detail, list(p.props["domains"])):
+        return ADOPT, "bought for this very request (an interrupted run, or a lost answer to the buy)"
+    return SKIP, "applied for other names (in the console): what a drift replacement replaces"
+
+
+def kept_by_an_earlier_replacement(p: Purchase, c: Candidate) -> Verdict | None:
+    if c.status in ISSUED_LIKE:
+        return SKIP, "issued for another request: an earlier certificate of this entry a replacement kept"
+    return None
+
+
+def unrecorded_earlier_purchase(p: Purchase, c: Candidate) -> Verdict | None:
+    order = getattr(c.detail, "partner_order_id", None) if c.detail is not None else None
+    return REFUSE, (
+        f"{p.resource}: SCM certificate {c.cert_id}{f' (order {order})' if order else ''} is "
+        f"{c.status or 'of unknown status'} and carries this resource's tag with request hash "
+        f"{c.request or '(none)'}, while this purchase's is {p.request}. It was most likely bought by an "
+        f"interrupted run with this entry's earlier settings and never recorded in the stack state; certfleet "
+        f"will not buy a second one. Refund it in the SCM console (unsubscribe, within 7 days of the purchase) "
+        f"or withdraw its application, then run `pulumi up` again")
+
+
+CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
+    dead,
+    replaced_by_this_run,
+    bought_for_this_request,
+    kept_by_an_earlier_replacement,
+    unrecorded_earlier_purchase,
+)
+
+
+def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
+    """The first opinion of CANDIDATE_CHECKS on one certificate found."""
+    for check in CANDIDATE_CHECKS:
+        verdict = check(purchase, candidate)
+        if verdict is not None:
+            return verdict
+    raise AssertionError("unrecorded_earlier_purchase decides every candidate")
+
+
+# Certificates this run's diffs decided to replace (create before delete: still live while the replacing
+# create looks): that create must not take them for an interrupted run's purchase. One provider process
+# serves one run (components/dynamic.py); after a crash the next run's diff notes them again.
+_replaced: set[str] = set()
+_replaced_lock = threading.Lock()
+
+
+def note_replaced(cert_id: str) -> None:
+    with _replaced_lock:
+        _replaced.add(str(cert_id))
+
+
+def replaced_in_this_run() -> frozenset[str]:
+    with _replaced_lock:
+        return frozenset(_replaced)
+
+
 class ScmCertificateProvider(ResourceProvider):
     """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
 
@@ -197,6 +313,13 @@ class ScmCertificateProvider(ResourceProvider):
         return CheckResult(news, [])  # components/config.py validated every rule before any call
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = self._diff(olds, news)
+        if result.replaces:
+            note_replaced(id_)  # the replacing create (this run, this process) skips it
+        return result
+
+    @staticmethod
+    def _diff(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         status = olds.get("status")
         replaces = changed_keys(olds, news, REPLACE_KEYS)
         if status in APPLICABLE:
@@ -214,6 +337,12 @@ class ScmCertificateProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client, resource = self._client(props)
+        if props.get("journal") is None:
+            raise CertfleetError(
+                f"{resource}: this purchase is not in the purchase journal: the journal resource "
+                f"`huaweicloud-journal` was left out of this update (e.g. by `pulumi up --target`), so certfleet "
+                f"cannot tell whether an interrupted run already bought this certificate, and buys nothing. Run "
+                f"`pulumi up` without --target, or add the journal's URN to --target")
         generation = uuid.uuid4().hex
         cert_id = self._find_before_buying(client, props, resource)
         if cert_id:  # adopted: now ours, under the current identity (it may have been found under a former one)
@@ -351,32 +480,39 @@ class ScmCertificateProvider(ResourceProvider):
             return None
 
     def _find_existing(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
-        """A live certificate an interrupted run of this resource already bought, found by its tags: the
-        resource tag, current or former (a renamed entry), and the request hash."""
+        """The certificate an interrupted run of this purchase already bought, if any: every certificate tagged
+        with this resource's identity, current or former (a renamed entry), judged by CANDIDATE_CHECKS. Raises
+        CertfleetError when a check refuses (any certificate: a refusal wins over an adoption)."""
+        purchase = Purchase(props, request_hash(props), replaced_in_this_run())
         identities = list(dict.fromkeys([props["resource_tag"], *(props.get("previous_resource_tags") or [])]))
+        adopt = None
         for start in range(0, len(identities), MAX_TAG_VALUES):
-            found = self._find_tagged(client, identities[start:start + MAX_TAG_VALUES], props, resource)
-            if found:
-                return found
-        return None
+            for candidate in self._tagged(client, identities[start:start + MAX_TAG_VALUES], resource):
+                verdict, why = judge(purchase, candidate)
+                if verdict == REFUSE:
+                    raise CertfleetError(why)
+                if verdict == ADOPT and adopt is None:
+                    adopt = candidate.cert_id
+        return adopt
 
-    def _find_tagged(self, client: Any, identities: list[str], props: Mapping[str, Any],
-                     resource: str) -> str | None:
+    def _tagged(self, client: Any, identities: list[str], resource: str) -> list[Candidate]:
+        """Every certificate tagged with one of `identities` (whatever its request hash)."""
         from huaweicloudsdkscm.v3 import ListCertificatesByTagRequest, ListCertificatesByTagRequestBody, ScsTag
 
+        candidates: list[Candidate] = []
         offset = 0
-        while True:  # pages of 50 (SCM allows 10, 20 or 50); normally one page with one certificate
-            # The values of one key are ORed, the keys ANDed (reference/huawei-scm.md A5).
-            body = ListCertificatesByTagRequestBody(action="filter", limit=50, offset=offset, tags=[
-                ScsTag(key=RESOURCE_TAG, values=identities), ScsTag(key=REQUEST_TAG, values=[request_hash(props)])])
+        while True:  # pages of 50 (SCM allows 10, 20 or 50); normally one page with one or two certificates
+            # The values of one key are ORed (reference/huawei-scm.md A5).
+            body = ListCertificatesByTagRequestBody(action="filter", limit=50, offset=offset,
+                                                    tags=[ScsTag(key=RESOURCE_TAG, values=identities)])
             found = self._call("ListCertificatesByTag", resource, lambda: client.list_certificates_by_tag(
                 ListCertificatesByTagRequest(resource_instances="resource_instances", body=body)))
             for item in found.resources or []:
-                if adoptable(item.resource_detail, list(props["domains"])):
-                    return item.resource_id
+                tags = {t.key: t.value for t in item.tags or []}
+                candidates.append(Candidate(item.resource_id, tags.get(REQUEST_TAG), item.resource_detail))
             offset += len(found.resources or [])
             if not found.resources or offset >= (found.total_count or 0):
-                return None
+                return candidates
 
     def _buy(self, client: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
         from huaweicloudsdkscm.v3 import (PurchaseCertificateRequestBody, ScsResourceTag,

@@ -203,6 +203,8 @@ def test_lost_response_adopts_the_order_instead_of_buying_again(provider, contro
     assert [o.order_id for o in orders] == [int(created.id)]
     assert package_state(sdk, PLAN).used_count == 1
     assert created.outs["state"] == "domain_verify" and created.outs["challenge"]["type"] == "DNS"
+    # Found in a list, not answered: certfleet cannot prove it placed it, so destroy never cancels it.
+    assert created.outs["adopted"] is True
 
 
 def test_lost_response_with_a_generated_key_keeps_that_key(provider, control, sdk):
@@ -639,7 +641,7 @@ def test_orders_bought_before_the_journal_stamp_are_never_adopted(provider, cont
     assert created.id not in (str(issued), str(pending)) and created.outs["adopted"] is False
     assert package_state(sdk, PLAN).used_count == 3
     assert control.call("GET", f"cas/orders/{pending}")["status"] == "CHECKING"  # never touched
-    assert told and "bought before this purchase was journalled" in told[0]
+    assert told and "bought before this entry's purchases were journalled" in told[0]
 
 
 def test_issued_order_ordered_with_a_csr_is_not_adopted_without_one(provider, control, sdk):
@@ -804,14 +806,14 @@ def test_lost_answer_never_takes_an_order_listed_before_the_purchase(provider, c
 
 def test_candidate_that_vanished_before_it_was_described_is_skipped():
     candidate = candidates.Candidate(1, int(time.time() * 1000), "ISSUED", describe=lambda: None)  # gone since listed
-    purchase = candidates.Purchase(inputs(journal=interrupted_run()), None, frozenset())
+    purchase = candidates.purchase_of(inputs(journal=interrupted_run(at=time.time() - 60)))
     assert candidates.judge(purchase, candidate)[0] == candidates.SKIP
 
 
 def test_candidate_checks_run_in_the_documented_order():
     assert [check.__name__ for check in candidates.CANDIDATE_CHECKS] == [
-        "journalled_in_this_run", "bought_before_the_journal", "kept_by_a_replacement",
-        "pending_with_a_lost_generated_key", "pending_order", "not_issued", "issued_for_another_csr_key",
+        "bought_before_every_stamp", "kept_by_a_replacement", "pending_from_an_earlier_purchase",
+        "journalled_in_this_run", "pending_with_a_lost_generated_key", "pending_order", "not_issued", "issued_for_another_csr_key",
         "issued_for_another_kind_of_key", "issued_with_a_lost_generated_key", "issued_without_a_key_from_cas",
         "placed_by_an_interrupted_run"]
 
@@ -935,3 +937,53 @@ def test_challenge_and_issuance_waits_share_the_runs_wait_window(provider, clock
                                     alicloud_extra={"issuedTimeoutSeconds": 600}))
     assert second.outs["state"] == "domain_verify"
     assert clock.t == 600  # the window had closed: the second order is looked at once, not waited for
+
+
+# --- purchases journalled under the entry's earlier settings (review findings) ---
+
+def test_a_pending_order_of_the_entrys_earlier_settings_stops_a_second_purchase(provider, control, sdk):
+    """Run 1 bought under one CSR and was killed before the state was saved; the user then changed the CSR.
+    The new purchase is stamped in this run, but the journal carries the earlier stamp: the earlier order,
+    pending and recorded nowhere, stops the purchase instead of a second paid order being placed."""
+    earlier_stamp = interrupted_run(at=time.time() - 120)
+    orphan = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # run 1's order, never recorded
+    changed = {**inputs(csr="generate"), "journal": {**this_run(), "earlier": [earlier_stamp]},
+               "listing_lag_seconds": 0}
+    with pytest.raises(CertfleetError) as refused:
+        provider.create(changed)
+    assert f"CAS order {orphan}" in str(refused.value) and "cancel and delete" in str(refused.value)
+    assert package_state(sdk, PLAN).used_count == 1  # nothing bought
+    # Cancelled (the unit comes back), the next up buys.
+    sdk.cancel_order_request(cas._models().CancelOrderRequestRequest(order_id=orphan))
+    assert provider.create(changed).outs["adopted"] is False
+
+
+def test_an_issued_certificate_of_the_entrys_earlier_settings_is_left_alone(provider, control, sdk):
+    earlier_stamp = interrupted_run(at=time.time() - 120)
+    kept = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # kept by an earlier replacement
+    publish(control, kept)
+    created = provider.create({**inputs(), "journal": {**this_run(), "earlier": [earlier_stamp]},
+                               "listing_lag_seconds": 0})
+    assert created.id != str(kept) and created.outs["adopted"] is False
+    assert control.call("GET", f"cas/orders/{kept}")["status"] == "ISSUED"
+
+
+def test_without_a_journal_stamp_create_buys_nothing(provider, sdk):
+    with pytest.raises(CertfleetError) as refused:
+        provider.create({**inputs(), "journal": None})
+    assert "not in the purchase journal" in str(refused.value) and "--target" in str(refused.value)
+    assert package_state(sdk, PLAN).used_count == 0
+
+
+def test_the_pending_order_a_replacement_cancelled_is_never_taken_back_while_the_list_lags(provider, control,
+                                                                                         sdk):
+    """`pulumi up --replace` of a pending order: delete cancels it; the replacement never takes it back.
+    (The emulator's list lag delays new orders, not status changes, so this guards the rule that cancelled
+    orders join the run's kept set rather than reproducing a list that shows a cancelled order as live.)"""
+    stamp = interrupted_run(at=time.time() - 60)
+    created = provider.create(inputs(journal=stamp))
+    provider.check({}, inputs(journal=stamp))  # the program still declares it: this delete is a replacement
+    control.call("POST", "cas/settings", {"list_lag": 3600})  # the list goes on showing the order as it was
+    provider.delete(created.id, created.outs)
+    replacement = provider.create({**inputs(journal=stamp), "listing_lag_seconds": 4})
+    assert replacement.id != created.id and replacement.outs["adopted"] is False

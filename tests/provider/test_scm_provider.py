@@ -16,8 +16,9 @@ from components import dynamic
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.scm import GENERATION_TAG, INPUT_KEYS, RESOURCE_TAG, ScmCertificateProvider, \
-    certificate_inputs
+from components.huaweicloud import scm
+from components.huaweicloud.scm import GENERATION_TAG, INPUT_KEYS, REQUEST_TAG, RESOURCE_TAG, \
+    ScmCertificateProvider, certificate_inputs, request_hash
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
 
 
@@ -64,6 +65,7 @@ def provider(scm_emulator, monkeypatch, tmp_path):
     scm_api._clients.clear()
     FakeClock.sleeps = []
     monkeypatch.setattr(dynamic, "_declared", set())  # a fresh run: nothing declared (checked) yet
+    monkeypatch.setattr(scm, "_replaced", set())  # ... and nothing replaced (diffed) yet
     dynamic.RUN_WAITS.reset()
     p = ScmCertificateProvider()
     p.clock = FakeClock
@@ -475,11 +477,10 @@ def test_rename_through_an_alias_re_tags_in_place_and_buys_nothing(provider, scm
 
 # 2. an interrupted run and a lagging tag index
 
-@pytest.mark.parametrize("journal_run", ["an-earlier-run", None], ids=["stamp-of-an-earlier-run", "no-stamp"])
-def test_create_after_an_interrupted_run_waits_for_the_lagging_listing(provider, scm_control, journal_run):
+def test_create_after_an_interrupted_run_waits_for_the_lagging_listing(provider, scm_control):
     scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 5})
     earlier = bought_by_an_interrupted_run(provider, inputs())
-    created = provider.create(inputs(journal_run=journal_run))
+    created = provider.create(inputs(journal_run="an-earlier-run"))
     [cert] = emulated(scm_control)["certificates"]
     assert created.id == earlier == cert["id"] and created.outs["status"] == "CHECKING"
 
@@ -521,6 +522,7 @@ def test_replacement_still_withdraws_and_refunds_a_pending_certificate(provider,
     created = provider.create(inputs(onDestroy="delete"))
     news = inputs(onDestroy="delete", years=2)
     provider.check(created.outs, news)
+    assert provider.diff(created.id, created.outs, news).replaces == ["years"]
     new = provider.create(news)
     provider.delete(created.id, created.outs)
     assert [c["id"] for c in emulated(scm_control)["certificates"]] == [new.id]
@@ -649,3 +651,99 @@ def test_looks_before_a_purchase_run_their_full_length_after_the_window_closed(p
         created = provider.create(inputs())
     assert len([c for c in emulated(scm_control)["certificates"] if c["domain"] == "api.example.com"]) == 1
     assert created.outs["status"] == "CHECKING"
+
+
+# 7. look before you buy: every certificate under this resource's tag is judged, whatever its request hash
+
+def new_run(monkeypatch):
+    """The next calls belong to another `pulumi up` (a new provider process): nothing declared or replaced."""
+    monkeypatch.setattr(dynamic, "_declared", set())
+    monkeypatch.setattr(scm, "_replaced", set())
+
+
+@pytest.mark.parametrize("left", ["paid", "applied-with-a-lagging-index"])
+def test_create_refuses_an_unrecorded_purchase_made_with_earlier_settings(provider, scm_control, left):
+    # Run 1 buys (and maybe applies) and is killed before the state is saved; the user then changes `years`.
+    old_props = inputs()
+    if left == "paid":
+        earlier = bought_by_an_interrupted_run(provider, old_props)
+        status, journal_run = "PAID", dynamic.RUN_ID  # the changed purchase is journalled anew, in this run
+    else:
+        earlier = provider.create(old_props).id  # the result never reaches the state
+        status, journal_run = "CHECKING", "an-earlier-run"
+        scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 3})
+    started = FakeClock.t
+    with pytest.raises(CertfleetError) as raised:
+        provider.create(inputs(years=2, journal_run=journal_run))
+    text = str(raised.value)
+    assert "certificate 'api'" in text and earlier in text and status in text
+    assert request_hash(old_props) in text and "interrupted run" in text and "will not buy a second one" in text
+    assert "unsubscribe" in text and "withdraw its application" in text and "pulumi up" in text
+    assert FakeClock.t - started < 60  # the refusal stops the look at once, long before listing_lag_seconds
+    [cert] = emulated(scm_control)["certificates"]  # no second purchase
+    assert cert["id"] == earlier and cert["status"] == status
+
+
+def test_replacement_skips_the_certificate_it_replaces_and_buys_its_successor(provider, scm_control, monkeypatch):
+    created = provider.create(inputs())  # confirmed, in state, still under review (CHECKING)
+    news = inputs(years=2)
+    # The certificate is pending under another request hash: without diff's decision to replace it, create
+    # takes it for an unrecorded purchase and refuses (the engine always diffs before a replacing create).
+    with pytest.raises(CertfleetError, match=created.id):
+        provider.create(news)
+    provider.check(created.outs, news)
+    assert provider.diff(created.id, created.outs, news).replaces == ["years"]
+    new = provider.create(news)  # create before delete: the old one is still live
+    assert new.id != created.id and new.outs["status"] == "CHECKING"
+    # Killed before the state was saved: the next run diffs again (state still holds the old one) and adopts
+    # the successor it bought.
+    new_run(monkeypatch)
+    provider.check(created.outs, news)
+    assert provider.diff(created.id, created.outs, news).replaces == ["years"]
+    again = provider.create(inputs(years=2, journal_run="an-earlier-run"))
+    assert again.id == new.id
+    provider.delete(created.id, created.outs)  # the old pending certificate is withdrawn and refunded
+    [cert] = emulated(scm_control)["certificates"]
+    assert cert["id"] == new.id and cert["tags"][REQUEST_TAG] == request_hash(news)
+
+
+def test_an_issued_earlier_certificate_with_another_request_is_skipped(provider, scm_control, monkeypatch):
+    # Run 1: C1 bought and issued. Run 2: years 1 -> 2 replaces it with C2 and keeps the issued C1.
+    first = provider.create(inputs())
+    scm_control.call("POST", f"scm/certificates/{first.id}/publish")
+    issued = provider.read(first.id, first.outs).outs
+    new_run(monkeypatch)
+    provider.check(issued, inputs(years=2))
+    assert provider.diff(first.id, issued, inputs(years=2)).replaces == ["years"]
+    second = provider.create(inputs(years=2))
+    provider.delete(first.id, issued)
+    assert {c["id"]: c["status"] for c in emulated(scm_control)["certificates"]} == {
+        first.id: "ISSUED", second.id: "CHECKING"}
+    # Run 3: years 2 -> 3. C1 (issued, another request) is skipped; the pending C2 is refused unless diff
+    # decided to replace it.
+    new_run(monkeypatch)
+    news = inputs(years=3)
+    with pytest.raises(CertfleetError) as raised:
+        provider.create(news)
+    assert second.id in str(raised.value) and first.id not in str(raised.value)
+    provider.check(second.outs, news)
+    assert provider.diff(second.id, second.outs, news).replaces == ["years"]
+    third = provider.create(news)
+    assert third.id not in (first.id, second.id) and third.outs["status"] == "CHECKING"
+    provider.delete(second.id, second.outs)
+    assert {c["id"]: c["status"] for c in emulated(scm_control)["certificates"]} == {
+        first.id: "ISSUED", third.id: "CHECKING"}
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["nothing-bought-before", "bought-by-an-interrupted-run"])
+def test_create_without_a_journal_stamp_refuses_and_buys_nothing(provider, scm_control, earlier):
+    # `pulumi up --target <certificate>` leaves the journal out of the update: the stamp of a new entry is None.
+    if earlier:
+        bought_by_an_interrupted_run(provider, inputs())
+    before = emulated(scm_control)["certificates"]
+    with pytest.raises(CertfleetError) as raised:
+        provider.create(inputs(journal_run=None))
+    text = str(raised.value)
+    assert "certificate 'api'" in text and "not in the purchase journal" in text and "huaweicloud-journal" in text
+    assert "--target" in text and "interrupted run" in text
+    assert emulated(scm_control)["certificates"] == before and FakeClock.sleeps == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from components import dynamic, journal
 from components.journal import PurchaseJournalProvider
@@ -140,3 +141,43 @@ def test_unshared_wait_runs_its_full_length_even_after_the_window_closed(monkeyp
         except dynamic.WaitTimeout:
             pass
     assert FakeClock.t - start >= 100  # the look-before-buy kind was not cut short
+
+
+# --- earlier stamps: purchases an interrupted run may have placed under other settings -------------------------
+
+def test_a_changed_purchase_carries_the_earlier_stamps():
+    earlier = {"portal": {"fingerprint": "fp1", "run": "run-1", "at": time.time() - 60}}
+    updated = PurchaseJournalProvider().update("j", _props({"portal": "fp1"}, stamps=earlier),
+                                               _props({"portal": "fp2"})).outs["stamps"]["portal"]
+    assert updated["fingerprint"] == "fp2" and updated["run"] == dynamic.RUN_ID
+    assert [h["fingerprint"] for h in updated["earlier"]] == ["fp1"]
+    assert journal.earlier_stamps({"journal": updated})[0]["run"] == "run-1"
+    again = PurchaseJournalProvider().update("j", {"stamps": {"portal": updated}}, _props({"portal": "fp3"}))
+    assert [h["fingerprint"] for h in again.outs["stamps"]["portal"]["earlier"]] == ["fp2", "fp1"]
+
+
+def test_an_entry_removed_and_added_back_inherits_its_tombstone():
+    provider = PurchaseJournalProvider()
+    earlier = {"portal": {"fingerprint": "fp1", "run": "run-1", "at": time.time() - 60}}
+    removed = provider.update("j", _props({"portal": "fp1"}, stamps=earlier), _props({}))
+    assert removed.outs["stamps"] == {} and removed.outs["tombstones"]["portal"]["run"] == "run-1"
+    back = provider.update("j", removed.outs, _props({"portal": "fp1"})).outs
+    assert back["stamps"]["portal"]["run"] == dynamic.RUN_ID
+    assert [h["run"] for h in back["stamps"]["portal"]["earlier"]] == ["run-1"]
+    assert back["tombstones"] == {}
+
+
+def test_stamps_older_than_the_history_are_forgotten():
+    old = {"portal": {"fingerprint": "fp1", "run": "run-1", "at": time.time() - journal.HISTORY_SECONDS - 1}}
+    updated = PurchaseJournalProvider().update("j", _props({"portal": "fp1"}, stamps=old),
+                                               _props({"portal": "fp2", "api": "fp9"})).outs
+    assert updated["stamps"]["portal"]["earlier"] == []
+    gone = PurchaseJournalProvider().update("j", {"stamps": old}, _props({})).outs
+    assert gone["tombstones"] == {}
+
+
+def test_a_declared_rename_leaves_no_tombstone():
+    earlier = {"portal": {"fingerprint": "fp1", "run": "run-1", "at": time.time()}}
+    outs = PurchaseJournalProvider().update("j", _props({"portal": "fp1"}, stamps=earlier),
+                                            _props({"portal-eu": "fp1"}, previous={"portal-eu": ["portal"]})).outs
+    assert outs["tombstones"] == {} and outs["stamps"]["portal-eu"]["run"] == "run-1"
