@@ -75,22 +75,46 @@ class Clock:
 
 RUN_ID = uuid.uuid4().hex  # this run; the purchase journal (components/journal.py) stamps entries with it
 
-_declared: set[tuple[str, str]] = set()
-_declared_lock = threading.Lock()
+class RunSet:
+    """A set of facts about this run, shared by the provider process's worker threads."""
+
+    def __init__(self) -> None:
+        self._items: set[Any] = set()
+        self._lock = threading.Lock()
+
+    def add(self, item: Any) -> None:
+        with self._lock:
+            self._items.add(item)
+
+    def __contains__(self, item: Any) -> bool:
+        with self._lock:
+            return item in self._items
+
+    def snapshot(self) -> frozenset[Any]:
+        with self._lock:
+            return frozenset(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+DECLARED = RunSet()   # (kind, name) of what the program declares in this run (see note_declared)
+# (kind, id) of cloud objects this run's diffs decided to replace: still live while the replacing create
+# looks before it buys (create before delete), so that create must not take them for its own.
+REPLACED = RunSet()
 
 
 def note_declared(kind: str, name: str) -> None:
     """Called from `check`: the program declares this resource in this run (`check` runs for every resource
     the program registers, also under `pulumi up --replace`, and never under `pulumi destroy`)."""
-    with _declared_lock:
-        _declared.add((kind, name))
+    DECLARED.add((kind, name))
 
 
 def declared_in_this_run(kind: str, name: str) -> bool:
     """In `delete`: True when the program still declares the resource, i.e. this delete is the old half of a
     replacement, not a real destroy. Opt-in destruction (revoke, delete) applies to a real destroy only."""
-    with _declared_lock:
-        return (kind, name) in _declared
+    return (kind, name) in DECLARED
 
 
 class WaitWindow:

@@ -107,5 +107,8 @@ def dump(obj) -> str:
 def one_run_per_test():
     """Each test is one run of the provider process: its own shared wait window (components/dynamic.py)."""
     from components import dynamic
+    from components.alicloud import candidates
     dynamic.RUN_WAITS.reset()
+    for facts in (dynamic.DECLARED, dynamic.REPLACED, candidates.KEPT_BY_REPLACEMENT):
+        facts.clear()  # nothing declared (checked), replaced (diffed) or kept yet
     yield

@@ -8,13 +8,13 @@ components/alicloud/cas.py's docstring, "create".
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from components import keys
+from components.dynamic import RunSet
 from components.journal import earlier_stamps, follows_interrupted_run, journalled_at
 
 
@@ -232,17 +232,14 @@ def purchase_of(props: Mapping[str, Any]) -> Purchase:
     return Purchase(props, since, earliest, kept_by_replacement())
 
 
-# Orders this run's deletes kept as the old half of a replacement (issued, or adopted): the replacing create
-# must not take them for its own. One provider process serves one run (components/dynamic.py).
-_kept_by_replacement: set[int] = set()
-_kept_lock = threading.Lock()
+# Orders this run's deletes kept (issued, or adopted) or cancelled as the old half of a replacement: the
+# replacing create must not take them for its own.
+KEPT_BY_REPLACEMENT = RunSet()
 
 
 def keep_for_the_run(order_id: int) -> None:
-    with _kept_lock:
-        _kept_by_replacement.add(int(order_id))
+    KEPT_BY_REPLACEMENT.add(int(order_id))
 
 
 def kept_by_replacement() -> frozenset[int]:
-    with _kept_lock:
-        return frozenset(_kept_by_replacement)
+    return KEPT_BY_REPLACEMENT.snapshot()

@@ -452,12 +452,24 @@ class CasOrderProvider(ResourceProvider):
         models = _models()
         request = {"order_id": int(id_)}
         if kind in PENDING_STATES:
-            cas_api.call("CancelOrderRequest", resource,
-                         lambda: cas.cancel_order_request(models.CancelOrderRequestRequest(**request)),
+            try:
+                cas_api.call("CancelOrderRequest", resource,
+                             lambda: cas.cancel_order_request(models.CancelOrderRequestRequest(**request)),
+                             clock=self.clock)
+            except CloudError:
+                # A retry after a lost answer finds the order cancelled already ("payed"): that is done.
+                state = self._describe(cas, id_, resource)
+                if state is None:
+                    return
+                if (state.type or "").lower() != "payed":
+                    raise
+        try:
+            cas_api.call("DeleteCertificateRequest", resource,
+                         lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
                          clock=self.clock)
-        cas_api.call("DeleteCertificateRequest", resource,
-                     lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
-                     clock=self.clock)
+        except CloudError as err:
+            if err.code != "NotFound":  # a retry after a lost answer: deleted already
+                raise
 
     def _keep_adopted(self, id_: str, kind: str, state: Any, props: Mapping[str, Any], replaced: bool) -> None:
         if replaced:

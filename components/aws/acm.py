@@ -38,7 +38,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 
 from components import names
 from components.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import CertfleetResource, Clock, changed_keys, resource_identity, wait_for
+from components.dynamic import REPLACED, CertfleetResource, Clock, changed_keys, resource_identity, wait_for
 from components.errors import CloudError, WaitTimeout
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
@@ -46,6 +46,7 @@ REQUEST_TAG = "certfleet:request"     # hash of the request: tells a retry from 
 # A fresh value per create. When a create adopts a certificate (a retry, or a replacement whose request
 # is unchanged), it re-stamps this tag, so the delete of the resource it replaces leaves it alone.
 GENERATION_TAG = "certfleet:generation"
+KIND = "aws:AcmCertificate"  # for components.dynamic.REPLACED
 # Statuses after which the certificate can never be issued: the next `pulumi up` replaces it.
 DEAD_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region")
@@ -184,6 +185,13 @@ class AcmCertificateProvider(ResourceProvider):
         return CheckResult(news, check_inputs(news))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = self._diff(olds, news)
+        if result.replaces:
+            REPLACED.add((KIND, id_))  # the replacing create must stamp it as its own if ACM answers with it
+        return result
+
+    @staticmethod
+    def _diff(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = changed_keys(olds, news, REPLACE_KEYS)
         if olds.get("status") in DEAD_STATUSES:
             # Nothing in the inputs changed, but the certificate can never be issued: replace it.
@@ -202,7 +210,7 @@ class AcmCertificateProvider(ResourceProvider):
             if arn:
                 self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # adopted: now ours
             else:
-                arn = self._request(acm, props, generation, resource)
+                arn, generation = self._request(acm, props, generation, resource)
         with _TransportErrors("create: waiting for validation records", resource):
             return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation})
 
@@ -328,13 +336,20 @@ class AcmCertificateProvider(ResourceProvider):
         except botocore.exceptions.ClientError as err:
             raise _cloud_error("AddTagsToCertificate", resource, err) from err
 
-    def _request(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
+    def _request(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> tuple[str, str]:
+        """(ARN, the create's generation). A certificate ACM answers the request with keeps the request's
+        generation (a rerun then sends the very same request), unless it is one a replacement in this run
+        is replacing: that one is stamped with `generation`, so the old resource's delete leaves it alone."""
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
         # certfleet's own three tags travel with the request (config leaves room for them in ACM's 50), so
-        # no later tagging call can fail on the limit after the certificate exists.
+        # no later tagging call can fail on the limit after the certificate exists. The generation sent is
+        # the request's, the same on every retry: a rerun after a crash (whose tag look-up may miss the new
+        # certificate while the index lags) sends the very same request, which ACM answers with the same
+        # certificate for an hour (moto only while the tags are unchanged).
+        requested = f"requested-{request_hash(props)}"
         tags += [{"Key": RESOURCE_TAG, "Value": props["resource_tag"]},
                  {"Key": REQUEST_TAG, "Value": request_hash(props)},
-                 {"Key": GENERATION_TAG, "Value": generation}]
+                 {"Key": GENERATION_TAG, "Value": requested}]
         for attempt in range(3):
             try:
                 arn = acm.request_certificate(
@@ -350,17 +365,16 @@ class AcmCertificateProvider(ResourceProvider):
                 arn = self._find_existing(props, ask_acm=True)
                 if arn:
                     self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
-                    return arn
+                    return arn, generation
                 continue
             # Within an hour ACM answers a reused token with the earlier certificate, even one deleted
             # or failed since: then ask again with the next token.
             described = self._describe(acm, arn, resource)
             if described is not None and described.get("Status") not in DEAD_STATUSES:
-                if self._tags(acm, arn, resource).get(GENERATION_TAG) != generation:
-                    # The token answered with an earlier create's certificate: stamp it as ours (the key
-                    # exists already, so this never adds a 51st tag).
-                    self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
-                return arn
+                if (KIND, arn) not in REPLACED and self._tags(acm, arn, resource).get(GENERATION_TAG) == requested:
+                    return arn, requested  # this request's certificate (new, or a crashed run's)
+                self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # an earlier create's: now ours
+                return arn, generation
         raise CloudError("aws", "acm.RequestCertificate", resource, "ResourceNotFoundException",
                          "ACM answered three idempotency tokens with deleted or failed certificates")
 

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -71,8 +70,8 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
-from components.dynamic import CertfleetResource, Clock, changed_keys, declared_in_this_run, note_declared, \
-    resource_identity, tell_user, wait_for
+from components.dynamic import (REPLACED, CertfleetResource, Clock, changed_keys, declared_in_this_run,
+                                note_declared, resource_identity, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.journal import follows_interrupted_run
@@ -285,21 +284,14 @@ def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
     raise AssertionError("unrecorded_earlier_purchase decides every candidate")
 
 
-# Certificates this run's diffs decided to replace (create before delete: still live while the replacing
-# create looks): that create must not take them for an interrupted run's purchase. One provider process
-# serves one run (components/dynamic.py); after a crash the next run's diff notes them again.
-_replaced: set[str] = set()
-_replaced_lock = threading.Lock()
-
-
 def note_replaced(cert_id: str) -> None:
-    with _replaced_lock:
-        _replaced.add(str(cert_id))
+    """This run's diff replaces the certificate (create before delete: still live while the replacing create
+    looks); after a crash the next run's diff notes it again."""
+    REPLACED.add((KIND, str(cert_id)))
 
 
 def replaced_in_this_run() -> frozenset[str]:
-    with _replaced_lock:
-        return frozenset(_replaced)
+    return frozenset(cert_id for kind, cert_id in REPLACED.snapshot() if kind == KIND)
 
 
 class ScmCertificateProvider(ResourceProvider):
@@ -405,8 +397,13 @@ class ScmCertificateProvider(ResourceProvider):
             return
         # Allow-list: withdraw only an application under review, refund only what is PAID or UNPASSED.
         if status in WITHDRAWABLE:
-            self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
-                CancelCertificateRequestRequest(certificate_id=id_)))
+            try:
+                self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
+                    CancelCertificateRequestRequest(certificate_id=id_)))
+            except CloudError as err:
+                # SCM.0010 on a retry after a lost answer: withdrawn already (the look below decides).
+                if err.code != "SCM.0010":
+                    raise
         if status in WITHDRAWABLE + ("CANCELCHECKING",):
             # Withdrawal is reviewed (CANCELCHECKING -> PAID, or refused); wait, bounded, for PAID.
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 from dataclasses import asdict, dataclass
 
@@ -21,6 +22,8 @@ class FaultRule:
     drop_response  perform the operation, then close the connection without answering
     delay          seconds to stall before answering (to exercise client read timeouts)
     malformed_body answer `status` with a body that is not JSON
+    probability    0 < p <= 1: each matching request is hit with this chance (a rate, e.g. 0.2); a request the
+                   dice spare is not counted in `times` and goes on to the next rule. None = every request
     """
 
     action: str = ANY_ACTION
@@ -32,11 +35,13 @@ class FaultRule:
     drop_response: bool = False
     delay: float = 0.0
     malformed_body: bool = False
+    probability: float | None = None
     id: int = 0
+    hits: int = 0  # requests it has hit so far (reported by GET faults)
 
     @classmethod
     def from_json(cls, data: dict) -> "FaultRule":
-        known = {name for name in cls.__dataclass_fields__ if name != "id"}
+        known = {name for name in cls.__dataclass_fields__ if name not in ("id", "hits")}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -47,6 +52,10 @@ class FaultRule:
             raise ValueError("status must be an HTTP error status (400-599)")
         if rule.times is not None and int(rule.times) < 1:
             raise ValueError("times must be >= 1 (or null for unlimited)")
+        if rule.probability is not None and (isinstance(rule.probability, bool)
+                                             or not isinstance(rule.probability, (int, float))
+                                             or not 0 < rule.probability <= 1):
+            raise ValueError("probability must be a number in (0, 1] (or null for every request)")
         return rule
 
     def to_json(self) -> dict:
@@ -58,6 +67,7 @@ class FaultInjector:
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._random = random.Random()
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
@@ -78,6 +88,9 @@ class FaultInjector:
         with self._lock:
             for rule in self._rules:
                 if rule.action in (ANY_ACTION, action):
+                    if rule.probability is not None and self._random.random() >= rule.probability:
+                        continue  # spared by the dice: not counted, the next rule may still apply
+                    rule.hits += 1
                     if rule.times is not None:
                         rule.times -= 1
                         if rule.times <= 0:

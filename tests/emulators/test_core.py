@@ -191,6 +191,31 @@ def test_fault_retry_after_default_header(server, control):
     assert headers["Retry-After"] == "2"
 
 
+def test_fault_with_a_probability_hits_about_that_share_of_calls(server, control):
+    control.add_fault("Increment", status=503, times=None, probability=0.25)
+    statuses = [call(server)[0] for _ in range(400)]
+    assert set(statuses) == {200, 503}
+    assert 50 <= statuses.count(503) <= 150  # 100 expected; the bounds are > 5 sigma wide
+    assert call(server, "GET", "/count")[2] == {"count": statuses.count(200)}  # a failed call did nothing
+    [rule] = control.faults()
+    assert (rule["probability"], rule["hits"]) == (0.25, statuses.count(503))
+
+
+def test_spared_calls_are_not_counted_and_fall_through_to_the_next_rule(server, control):
+    control.add_fault("Increment", status=500, times=1, probability=0.5)
+    control.add_fault("Increment", status=429, times=2)
+
+    class Dice:  # the injector's dice, loaded: spared, spared, hit
+        rolls = [0.9, 0.9, 0.1]
+
+        def random(self):
+            return self.rolls.pop(0)
+
+    server.faults._random = Dice()
+    assert [call(server)[0] for _ in range(3)] == [429, 429, 500]
+    assert control.faults() == []  # the first rule's one use went to the third call
+
+
 def test_authentication_is_checked_before_faults(server, control):
     control.add_fault("Increment", status=503)
     assert call(server, token="bad")[0] == 401
@@ -228,6 +253,9 @@ def test_malformed_body_fault(server, control):
     {"action": "X", "status": 200},
     {"action": "X", "status": 500, "times": 0},
     {"action": "X", "status": 500, "colour": "red"},
+    {"action": "X", "status": 500, "probability": 0},
+    {"action": "X", "status": 500, "probability": 1.5},
+    {"action": "X", "status": 500, "probability": "often"},
 ])
 def test_bad_fault_specs_are_rejected(control, fault):
     with pytest.raises(ControlAPIError) as error:

@@ -320,8 +320,9 @@ def test_a_lost_answer_to_the_request_leaves_one_certificate(provider):
 
 
 def test_certfleet_tags_travel_with_the_request_so_a_full_tag_set_never_half_creates(provider):
-    """ACM allows 50 tags; certfleet adds 3. At 47 user tags the request carries all 50 and nothing is
-    tagged afterwards; one more user tag is refused at the request itself (config refuses it at preview).
+    """ACM allows 50 tags; certfleet adds 3. At 47 user tags the request carries all 50 (the create's own
+    generation then overwrites an existing key); one more user tag is refused at the request itself (config
+    refuses it at preview).
     Before, 48 user tags were requested with 2 of certfleet's and the 51st (generation) failed afterwards,
     on every rerun. (moto stores the certificate before it checks the tag count; ACM refuses first.)"""
     full = inputs(tags={f"t{i:02d}": "v" for i in range(47)})
@@ -350,3 +351,25 @@ def test_a_renamed_entry_is_retagged_in_place_and_found_under_its_former_name(pr
     assert outs["arn"] == created.id and outs["resource_tag"] == "certfleet/test/shop-eu"
     tags = tags_of(created.id)
     assert tags[acm.RESOURCE_TAG] == "certfleet/test/shop-eu" and tags[acm.REQUEST_TAG] == acm.request_hash(renamed)
+
+
+def test_a_rerun_after_a_crash_gets_the_same_certificate_while_the_tag_index_lags(provider):
+    """Found by the crash campaign: killed after RequestCertificate, the rerun's tag look-up missed the new
+    certificate (the index lags) and asked again with the same token but a fresh generation tag; moto (which
+    compares tags) then made a second certificate. The request is now the same on every retry."""
+    first = provider.create(inputs())  # the run dies before Pulumi saves this
+
+    def lagging_index(request, **_):
+        body = json.dumps({"ResourceTagMappingList": []}).encode()
+        return botocore.awsrequest.AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"},
+                                               _RawBody(body))
+
+    tagging = acm.client("resourcegroupstaggingapi", "us-east-1")
+    tagging.meta.events.register_first("before-send.resource-groups-tagging-api.GetResources", lagging_index)
+    try:
+        second = provider.create(inputs())
+    finally:
+        tagging.meta.events.unregister("before-send.resource-groups-tagging-api.GetResources", lagging_index)
+    assert second.id == first.id
+    assert len(moto_list_now()) == 1
+    assert tags_of(first.id)[acm.GENERATION_TAG] == second.outs["generation"]

@@ -96,9 +96,7 @@ def clock():
 @pytest.fixture
 def provider(emulator, clock, monkeypatch):
     # Each test is a run of its own: nothing declared or kept yet, and a fresh shared wait window.
-    monkeypatch.setattr(dynamic, "_declared", set())
     monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
-    monkeypatch.setattr(candidates, "_kept_by_replacement", set())
     p = CasOrderProvider()
     p.clock = clock
     return p
@@ -987,3 +985,13 @@ def test_the_pending_order_a_replacement_cancelled_is_never_taken_back_while_the
     provider.delete(created.id, created.outs)
     replacement = provider.create({**inputs(journal=stamp), "listing_lag_seconds": 4})
     assert replacement.id != created.id and replacement.outs["adopted"] is False
+
+
+@pytest.mark.parametrize("action", ["CancelOrderRequest", "DeleteCertificateRequest"])
+def test_delete_finishes_when_an_answer_was_lost(provider, control, sdk, action):
+    """Found by the crash campaign: the cancel (or delete) went through, its answer was lost, and the retry
+    was refused (the order is cancelled / gone already): destroy failed until run again."""
+    created = provider.create(inputs())
+    control.add_fault(action, drop_response=True)
+    provider.delete(created.id, created.outs)
+    assert package_state(sdk, PLAN).used_count == 0  # cancelled and deleted: the plan unit came back

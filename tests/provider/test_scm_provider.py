@@ -16,7 +16,6 @@ from components import dynamic
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
-from components.huaweicloud import scm
 from components.huaweicloud.scm import GENERATION_TAG, INPUT_KEYS, REQUEST_TAG, RESOURCE_TAG, \
     ScmCertificateProvider, certificate_inputs, request_hash
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
@@ -64,8 +63,6 @@ def provider(scm_emulator, monkeypatch, tmp_path):
     monkeypatch.setenv("CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT", scm_emulator.url)
     scm_api._clients.clear()
     FakeClock.sleeps = []
-    monkeypatch.setattr(dynamic, "_declared", set())  # a fresh run: nothing declared (checked) yet
-    monkeypatch.setattr(scm, "_replaced", set())  # ... and nothing replaced (diffed) yet
     dynamic.RUN_WAITS.reset()
     p = ScmCertificateProvider()
     p.clock = FakeClock
@@ -657,8 +654,8 @@ def test_looks_before_a_purchase_run_their_full_length_after_the_window_closed(p
 
 def new_run(monkeypatch):
     """The next calls belong to another `pulumi up` (a new provider process): nothing declared or replaced."""
-    monkeypatch.setattr(dynamic, "_declared", set())
-    monkeypatch.setattr(scm, "_replaced", set())
+    dynamic.DECLARED.clear()
+    dynamic.REPLACED.clear()
 
 
 @pytest.mark.parametrize("left", ["paid", "applied-with-a-lagging-index"])
@@ -747,3 +744,12 @@ def test_create_without_a_journal_stamp_refuses_and_buys_nothing(provider, scm_c
     assert "certificate 'api'" in text and "not in the purchase journal" in text and "huaweicloud-journal" in text
     assert "--target" in text and "interrupted run" in text
     assert emulated(scm_control)["certificates"] == before and FakeClock.sleeps == []
+
+
+def test_delete_finishes_when_the_withdrawal_answer_was_lost(provider, scm_control):
+    """Found by the crash campaign: the withdrawal went through, its answer was lost, and the retry was
+    refused with SCM.0010 (nothing under review any more): destroy failed until run again."""
+    created = provider.create(inputs())
+    scm_control.add_fault("CancelCertificateRequest", drop_response=True, times=1)
+    provider.delete(created.id, created.outs)
+    assert emulated(scm_control)["certificates"] == []

@@ -1,0 +1,50 @@
+"""The crash-and-fault campaign at CI size: `scripts/campaign.py --short` on its own local servers
+(docs/campaign.md). A failure here is a money-safety defect: read the printed block (seed, the runs that
+bought each duplicate or orphan, and the faults that hit them) and rerun with `--seed N --keep DIR`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from scripts.campaign import MARKER, _marked_pids
+from tests.conftest import ROOT
+
+CAMPAIGN_TIMEOUT_SECONDS = 600
+
+
+def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin):
+    result_file = tmp_path / "campaign.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "campaign.py"), "--short", "--json", str(result_file),
+         "--pulumi-bin", pulumi_bin],
+        cwd=ROOT, capture_output=True, text=True, timeout=CAMPAIGN_TIMEOUT_SECONDS)
+    output = f"{completed.stdout}\n{completed.stderr}"
+    assert result_file.exists(), output
+    result = json.loads(result_file.read_text())
+    assert "error" not in result, output
+
+    # The campaign really ran: it killed `pulumi up` mid-run and injected faults.
+    assert len(result["kills"]) == 4, output
+    assert any(kill["killed"] for kill in result["kills"]), output
+    assert any(sum(counts.values()) for counts in result["faults"].values()), output
+
+    # Two `pulumi up` at once: the second fails on the stack lock and buys nothing.
+    concurrent = result["concurrent"]
+    assert concurrent["second_failed_on_lock"], output
+    assert concurrent["bought_by_second"] == 0, output
+    assert set(concurrent["per_entry"].values()) == {1}, output
+
+    # Money and secrets: one paid object per entry, nothing outside the state, no plaintext key or credential.
+    assert set(result["per_entry"].values()) == {1}, output
+    assert result["duplicates"] == 0, output
+    assert result["orphans"] == 0, output
+    assert result["converged"] and result["runs_to_converge"] <= 3, output
+    assert result["pending_operations_left"] == 0, output
+    assert result["plaintext"] == 0, output
+    assert completed.returncode == 0, output
+    assert completed.stdout.strip().splitlines()[-1] == "duplicates 0, orphans 0"
+
+    # Nothing the campaign started is left running.
+    assert _marked_pids(f"{MARKER}={result['campaign_id']}") == []
