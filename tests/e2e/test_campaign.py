@@ -1,4 +1,4 @@
-"""The crash-and-fault campaign at CI size: `scripts/campaign.py --short` on its own local servers
+"""The crash-and-fault campaign at CI size: `python -m scripts.campaign --short` on its own local servers
 (docs/campaign.md). A failure here is a money-safety defect: read the printed block (seed, the runs that
 bought each duplicate or orphan, and the faults that hit them) and rerun with `--seed N --keep DIR`."""
 
@@ -17,7 +17,7 @@ CAMPAIGN_TIMEOUT_SECONDS = 600
 def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin):
     result_file = tmp_path / "campaign.json"
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "campaign.py"), "--short", "--json", str(result_file),
+        [sys.executable, "-m", "scripts.campaign", "--short", "--json", str(result_file),
          "--pulumi-bin", pulumi_bin],
         cwd=ROOT, capture_output=True, text=True, timeout=CAMPAIGN_TIMEOUT_SECONDS)
     output = f"{completed.stdout}\n{completed.stderr}"

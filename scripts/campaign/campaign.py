@@ -1,0 +1,247 @@
+"""The campaign's steps, in order (docs/campaign.md): two `pulumi up` at once on a fresh stack, the kill
+phase under faults, the recovery and convergence without them, then the count at the servers. Also the
+recovery a user does after a killed run (the dead run's lock, pending creates) and the operator's CAS
+console steps that certfleet asks for."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from scripts.campaign.counts import Figures, ServerCount
+from scripts.campaign.forensics import Forensics
+from scripts.campaign.servers import ALIBABA_KEY_ID, ALIBABA_SECRET, Servers
+from scripts.campaign.stack import STACK, Project, Run, stack_config
+
+# What the CLI says when the stack is locked by another run (DIY backend) and when it is left with
+# operations a killed run never finished.
+LOCK_PATTERNS = ("currently locked", "stack is locked", "locked by")
+PENDING_PATTERN = "pending operation"
+# The two cases where certfleet asks the user to cancel and delete a CAS order in the console (the campaign
+# plays that operator): a killed run's `csr: generate` order, whose key died with the run (create refuses to
+# buy again), and an order adopted after an interrupted run, which destroy never cancels.
+OPERATOR_PATTERNS = (
+    (re.compile(r"cancel and delete order (\d+)"), "csr: generate, its key lost with a killed run; create refused"),
+    (re.compile(r"CAS order (\d+) \([^)]*\) is kept: certfleet adopted it"),
+     "adopted after a killed run, so destroy kept it"),
+)
+
+
+class Campaign:
+    def __init__(self, args: argparse.Namespace, base: Path, pulumi_bin: str) -> None:
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.base = base
+        self.campaign_id = f"cf{os.getpid()}x{args.seed}"
+        (base / "logs").mkdir()
+        self.servers = Servers(self.campaign_id, base / "logs", args.seed)
+        self.pulumi_bin = pulumi_bin
+        self.project: Project | None = None
+        self.figures = Figures(args.seed, args.kills, args.fault_rate, args.short)
+        self.figures.settings = {"list_lag_seconds": args.list_lag, "scm_tag_lag_reads": args.tag_lag_reads,
+                                 "listingLagSeconds": args.listing_lag_seconds, "ref": args.ref or "work tree"}
+        self.generation = 0
+        self.config: dict[str, Any] = {}
+        self.first_up_work_seconds = 0.0
+        self.faults_active = False
+        # Forensics: which run first showed each object at the servers, and what hit each run.
+        self.forensics = Forensics(self.servers)
+
+    def say(self, message: str) -> None:
+        print(f"[campaign {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    # --- running pulumi, with a trace of what each run bought and which faults hit it ---
+
+    def pulumi(self, label: str, *args: str, kill_after: float | None = None) -> Run:
+        before = self.servers.fault_counters() if self.faults_active else None
+        run = self.project.run(label, *args, kill_after=kill_after)
+        self.forensics.after_run(run, self.generation, before)
+        return run
+
+    def server_count(self) -> ServerCount:
+        """Counting at the servers for the current config and generation."""
+        return ServerCount(self.servers, self.config, self.generation)
+
+    # --- steps ---
+
+    def setup(self) -> None:
+        self.servers.start()
+        self.project = Project(self.base, self.pulumi_bin, self.servers, self.campaign_id, self.args.ref)
+        init = self.project.run("init", "stack", "init", STACK, stack=False)
+        if init.returncode != 0:
+            raise RuntimeError(f"pulumi stack init failed:\n{init.output}")
+        self.new_generation()
+
+    def new_generation(self) -> None:
+        self.config = stack_config(self.generation, self.args.short, self.args.listing_lag_seconds)
+        self.project.write_config(self.config)
+
+    def cancel_dead_lock(self) -> None:
+        """After a killed `pulumi up`: the DIY backend still holds the dead run's lock; `pulumi cancel` removes
+        it (without it every later command fails with "the stack is currently locked")."""
+        if self.project.lock_files():
+            cancel = self.pulumi("cancel", "cancel", "--yes")
+            self.figures.recovery(f"pulumi cancel (exit {cancel.returncode})")
+            if self.project.lock_files():
+                raise RuntimeError(f"the lock of the killed run is still there after `pulumi cancel`: {cancel.log}")
+
+    def clear_pending_creates(self) -> None:
+        """v3.259 keeps a killed run's unfinished creates as pending operations: `pulumi up` only warns
+        (and creates the resources again), and a non-interactive `pulumi refresh` keeps them;
+        `pulumi refresh --clear-pending-creates` drops them (certfleet's creates find what they had bought)."""
+        pending = (self.project.export().get("deployment") or {}).get("pending_operations") or []
+        if pending:
+            self.figures.pending_operations_cleared += len(pending)
+            refresh = self.pulumi("refresh", "refresh", "--yes", "--skip-preview", "--clear-pending-creates")
+            self.figures.recovery(f"pulumi refresh --clear-pending-creates (exit {refresh.returncode})")
+
+    def up(self, label: str, kill_after: float | None = None) -> Run:
+        run = self.pulumi(label, "up", "--yes", "--skip-preview", kill_after=kill_after)
+        if PENDING_PATTERN in run.output:
+            self.figures.pending_operations_seen += 1
+        return run
+
+    def operator_fixes(self, run: Run) -> bool:
+        """The documented manual step: cancel and delete a CAS order when certfleet's message asks the user to
+        (OPERATOR_PATTERNS); every order on the campaign's CAS server is the campaign's own."""
+        output, done = run.output, set()
+        for pattern, why in OPERATOR_PATTERNS:
+            for order_id in pattern.findall(output):
+                if order_id in done or ("cas", order_id) not in self.servers.inventory():
+                    continue
+                done.add(order_id)
+                self.cas_cancel_and_delete(order_id)
+                self.figures.operator_actions.append(
+                    f"CAS order {order_id} ({why}) cancelled and deleted, as run {run.number} ({run.log.name}) asks")
+        return bool(done)
+
+    def cas_cancel_and_delete(self, order_id: str) -> None:
+        from alibabacloud_cas20200407 import models
+        from alibabacloud_cas20200407.client import Client
+        from alibabacloud_tea_openapi.models import Config
+        client = Client(Config(access_key_id=ALIBABA_KEY_ID, access_key_secret=ALIBABA_SECRET,
+                               endpoint=self.servers.urls["cas"].removeprefix("http://"), protocol="http"))
+        try:
+            client.cancel_order_request(models.CancelOrderRequestRequest(order_id=int(order_id)))
+        except Exception as err:  # noqa: BLE001 - already cancelled is fine; the delete decides
+            self.say(f"cancel of CAS order {order_id}: {err}")
+        client.delete_certificate_request(models.DeleteCertificateRequestRequest(order_id=int(order_id)))
+
+    def concurrent_ups(self) -> None:
+        """Two `pulumi up` of the same (new, empty) stack at once: the second must fail on the lock and buy
+        nothing: afterwards every entry has exactly one object, bought by the first."""
+        before = self.servers.inventory()
+        first_process, first = self.project.start("concurrent-first", "up", "--yes", "--skip-preview")
+        deadline = time.monotonic() + 60
+        while not self.project.lock_files() and first_process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        locked = bool(self.project.lock_files())
+        second = self.project.run("concurrent-second", "up", "--yes", "--skip-preview")
+        first = self.project.finish(first_process, first)
+        self.forensics.after_run(second, self.generation, None)
+        self.forensics.after_run(first, self.generation, None)
+        after = self.servers.inventory()
+        output = second.output.lower()
+        failed_on_lock = second.returncode != 0 and any(p in output for p in LOCK_PATTERNS)
+        entries = self.server_count().entry_counts(self.project.export())
+        self.figures.concurrent = {
+            "first_held_lock_when_second_started": locked,
+            "first_exit": first.returncode, "first_seconds": round(first.seconds, 1),
+            "second_exit": second.returncode, "second_seconds": round(second.seconds, 1),
+            "second_failed_on_lock": failed_on_lock,
+            "objects_before": len(before), "objects_after": len(after), "entries": len(entries),
+            "per_entry": entries, "bought_by_second": max(0, len(after) - len(before) - len(entries)),
+            "second_output_tail": second.output.strip().splitlines()[-3:],
+        }
+        self.first_up_work_seconds = first.seconds - (first.work_start or 0.0)
+        if first.returncode != 0:
+            self.say(f"the first of the concurrent ups failed ({first.returncode}); see {first.log}")
+
+    def kill_phase(self) -> None:
+        figures, args = self.figures, self.args
+        self.servers.faults_on(args.fault_rate, args.list_lag, args.tag_lag_reads)
+        self.faults_active = True
+        # Kill moments, counted from each run's first resource step, uniform over what the run can take (a
+        # quarter more, so that some runs finish first): the time the first up spent on its resources; after
+        # a kill, plus the `listingLagSeconds` a create may keep looking for what the killed run bought.
+        fresh_window = max(1.0, self.first_up_work_seconds * 1.25)
+        after_kill_window = max(1.0, (self.first_up_work_seconds + self.args.listing_lag_seconds) * 1.25)
+        figures.kill_window_seconds = round(after_kill_window, 2)
+        converged = self.figures.concurrent.get("first_exit") == 0
+        interrupted = False
+        for k in range(args.kills):
+            if converged:  # nothing left to interrupt: destroy, and let the next generation be created
+                self.destroy()
+                self.generation += 1
+                self.new_generation()
+                interrupted = False
+            delay = round(self.rng.uniform(0.0, after_kill_window if interrupted else fresh_window), 2)
+            run = self.up(f"kill{k + 1:02d}", kill_after=delay)
+            outcome = "killed" if run.killed else f"finished first (exit {run.returncode})"
+            self.say(f"kill {k + 1}/{args.kills}: generation {self.generation}, {delay:.2f}s into the work: {outcome}")
+            figures.kills.append({"n": k + 1, "run": run.number, "generation": self.generation, "delay": delay,
+                                  "killed": run.killed, "exit": run.returncode})
+            if run.killed:
+                self.cancel_dead_lock()
+                interrupted = True
+            elif run.returncode != 0:
+                self.operator_fixes(run)
+            converged = not run.killed and run.returncode == 0
+        figures.faults = self.servers.fault_counters()
+        self.servers.faults_off()
+        self.faults_active = False
+
+    def destroy(self) -> None:
+        for attempt in range(5):
+            run = self.pulumi("destroy", "destroy", "--yes", "--skip-preview")
+            self.operator_fixes(run)
+            if run.returncode == 0:
+                self.figures.destroys += 1
+                return
+            self.figures.destroy_retries += 1
+            self.figures.destroy_failures.extend(
+                sorted({line.strip()[:300] for line in run.output.splitlines() if "deleting failed" in line}))
+        raise RuntimeError(f"pulumi destroy failed 5 times (see {run.log})")
+
+    def converge(self) -> None:
+        """Faults off. The recovery a user does after the last kill, then `pulumi up` until it exits 0 and a
+        preview shows no changes. Runs to converge = the number of `pulumi up` runs."""
+        self.cancel_dead_lock()
+        self.clear_pending_creates()
+        for attempt in range(1, self.args.max_converge_runs + 1):
+            run = self.up(f"converge{attempt}")
+            self.figures.runs_to_converge = attempt
+            if run.returncode == 0:
+                preview = self.pulumi("preview", "preview", "--expect-no-changes")
+                if preview.returncode == 0:
+                    self.figures.converged = True
+                    return
+                self.say(f"converge run {attempt}: up exited 0 but the preview shows changes ({preview.log.name})")
+            else:
+                self.say(f"converge run {attempt}: exit {run.returncode} ({run.log.name})")
+                self.operator_fixes(run)
+
+    def count(self) -> None:
+        self.server_count().count(self.figures, self.project, self.forensics, self.base)
+
+    # --- all of it ---
+
+    def run(self) -> Figures:
+        started = time.monotonic()
+        self.setup()
+        self.say(f"seed {self.args.seed}; servers {self.servers.urls}; work dir {self.base}")
+        self.concurrent_ups()
+        c = self.figures.concurrent
+        self.say(f"concurrent ups: first exit {c['first_exit']} ({c['first_seconds']}s), second exit "
+                 f"{c['second_exit']} (failed on the lock: {c['second_failed_on_lock']})")
+        self.kill_phase()
+        self.converge()
+        self.count()
+        self.figures.seconds = round(time.monotonic() - started, 1)
+        return self.figures
