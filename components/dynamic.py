@@ -168,6 +168,23 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
         clock.sleep(min(interval_seconds, remaining))
 
 
+# --- look before you buy: ordered checks, cert-manager style ----------------------------------------------
+# Each check looks at one object found in the cloud and has an opinion (a Verdict) or none; the first
+# opinion decides: SKIP (not this purchase's), ADOPT, or REFUSE (stop, buy nothing; `why` is the error).
+
+SKIP, ADOPT, REFUSE = "skip", "adopt", "refuse"
+Verdict = tuple[str, str]  # (SKIP | ADOPT | REFUSE, why)
+
+
+def first_opinion(checks: Iterable[Callable[..., Verdict | None]], *facts: Any) -> Verdict:
+    """The first opinion of `checks`, in order, on `facts` (the last check must always have one)."""
+    for check in checks:
+        verdict = check(*facts)
+        if verdict is not None:
+            return verdict
+    raise AssertionError("the last check decides every case")
+
+
 # Retries of one cloud call: exponential backoff with full jitter, never shorter than the server asks.
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 0.5

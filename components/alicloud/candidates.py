@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from components import keys
-from components.dynamic import RunSet
+from components.dynamic import ADOPT, REFUSE, SKIP, RunSet, Verdict, first_opinion
 from components.journal import earlier_stamps, follows_interrupted_run, journalled_at
 
 
@@ -51,8 +51,6 @@ def carries_key(certificate_pem: str, key_source_pem: str) -> bool:
         return False
 
 
-SKIP, ADOPT, REFUSE = "skip", "adopt", "refuse"
-Verdict = tuple[str, str]  # (SKIP | ADOPT | REFUSE, why: for REFUSE the error message)
 
 
 @dataclass(frozen=True)
@@ -218,11 +216,7 @@ CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = 
 
 def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
     """The first opinion of CANDIDATE_CHECKS on one listed order."""
-    for check in CANDIDATE_CHECKS:
-        verdict = check(purchase, candidate)
-        if verdict is not None:
-            return verdict
-    raise AssertionError("placed_by_an_interrupted_run decides every candidate")
+    return first_opinion(CANDIDATE_CHECKS, purchase, candidate)
 
 
 def purchase_of(props: Mapping[str, Any]) -> Purchase:

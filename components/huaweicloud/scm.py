@@ -70,8 +70,9 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
-from components.dynamic import (REPLACED, CertfleetResource, Clock, changed_keys, declared_in_this_run,
-                                note_declared, resource_identity, tell_user, wait_for)
+from components.dynamic import (ADOPT, REFUSE, REPLACED, SKIP, CertfleetResource, Clock, Verdict, changed_keys,
+                                declared_in_this_run, first_opinion, note_declared, resource_identity, tell_user,
+                                wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.journal import follows_interrupted_run
@@ -201,8 +202,6 @@ def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
 # certificate the tag listing shows; the first check with an opinion decides: SKIP (not for this purchase),
 # ADOPT, or REFUSE (stop, buy nothing).
 
-SKIP, ADOPT, REFUSE = "skip", "adopt", "refuse"
-Verdict = tuple[str, str]  # (SKIP | ADOPT | REFUSE, why: for REFUSE the error message)
 
 
 @dataclass(frozen=True)
@@ -277,11 +276,7 @@ CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = 
 
 def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
     """The first opinion of CANDIDATE_CHECKS on one certificate found."""
-    for check in CANDIDATE_CHECKS:
-        verdict = check(purchase, candidate)
-        if verdict is not None:
-            return verdict
-    raise AssertionError("unrecorded_earlier_purchase decides every candidate")
+    return first_opinion(CANDIDATE_CHECKS, purchase, candidate)
 
 
 def note_replaced(cert_id: str) -> None:
