@@ -18,22 +18,27 @@ Lifecycle:
   neither returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
   (`ProductCode`); config guarantees a name belongs to one order of the stack. Failed, cancelled, revoked
   and expired matches are ignored. What may be this resource's comes from the purchase journal
-  (components/journal.py): its stamp tells which run journalled this purchase, and when. Each live match
-  goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order, the first check with an opinion decides (skip, adopt, refuse):
-  (a) journalled in this run: no earlier run can have placed it, so every match is someone else's (the
-  console, another stack, another CSR): never adopted, never touched; the user is told, and create buys.
-  (b) after an interrupted run: the list is polled for up to `listingLagSeconds` (it may lag a purchase)
-  for a match bought since the journal stamp (minus CLOCK_SLACK_MS; older orders are never candidates) and
-  not kept by a replacement in this run. A pending one, or an issued one whose certificate carries the
+  (components/journal.py): its stamp tells which run journalled this purchase, and when, and carries the
+  entry's earlier stamps. A create without a stamp (the journal left out by --target) buys nothing. Each
+  live match goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order; the first check
+  with an opinion decides (skip, adopt, refuse):
+  (a) bought before every stamp of the entry, or kept or cancelled by this run's replacement: skipped.
+  (b) bought under an earlier stamp (other settings, or before the entry was removed and added back) and
+  not possibly this purchase's: pending -> refuse (an interrupted run's order, recorded nowhere: the user
+  cancels it); issued -> skipped (a replacement keeps those).
+  (c) journalled in this run: no earlier run can have placed it, so it is someone else's (the console,
+  another stack, another CSR): never adopted, never touched; the user is told, and create buys.
+  (d) after an interrupted run (the list is polled for up to `listingLagSeconds`, also when an earlier
+  stamp is recent: it may lag a purchase): a pending match, or an issued one whose certificate carries the
   user's CSR key (or, with no CSR, whose key CAS made and returns), is adopted with `adopted: true`:
   certfleet cannot prove it placed it, so destroy never cancels, deletes or revokes it (it tells the user).
   With `csr: generate` the key of an interrupted run's order is lost: a pending candidate, or an issued one
   whose key CAS does not hold and has the kind of `keyAlgorithm`, makes create refuse (naming the order,
   never suggesting a revocation) instead of placing a second paid order. Only when nothing is found, buy.
-  (c) the order whose id comes back from this create's Create* call is certfleet's: `adopted: false`. If
+  (e) the order whose id comes back from this create's Create* call is certfleet's: `adopted: false`. If
   that call fails in a way that leaves it open whether the order was placed (lost response, 5xx), the list
   is polled for up to LOOK_AGAIN_SECONDS for a match bought since the call started (and not seen before
-  it): placed by this very call, so `adopted: false` too.
+  it): most likely placed by this very call, but found in a list, so `adopted: true`.
   Then bounded waits for the challenge and (optionally) issuance, both bounded by the run's shared wait
   window (components/dynamic.WaitWindow); a wait that runs out, or any error once the order exists (a
   certificate that does not parse too), never fails the create: the order is recorded with its state and

@@ -50,8 +50,8 @@ KIND = "aws:AcmCertificate"  # for components.dynamic.REPLACED
 # Statuses after which the certificate can never be issued: the next `pulumi up` replaces it.
 DEAD_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region")
-INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_record_timeout_seconds", "issued_timeout_seconds",
-                             "delete_in_use_timeout_seconds")
+INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_record_timeout_seconds",
+                             "issued_timeout_seconds", "delete_in_use_timeout_seconds")
 POLL_SECONDS = 2.0
 # ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
 ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
