@@ -118,46 +118,47 @@ def declared_in_this_run(kind: str, name: str) -> bool:
 
 
 class WaitWindow:
-    """One window shared by every long wait (issuance, validation records) of a run.
+    """One window per kind of long wait (issuance, validation records, order processing) of a run.
 
     The provider process serves only a few calls at once (the dynamic provider's gRPC server has 4 workers),
     so per-resource waits of up to an hour would queue behind each other: 300 certificates x 1 h. Instead
-    the window opens at the first long wait and lasts as long as the longest timeout asked for; a wait
-    ends at its own deadline or when the window closes, whichever is first, and a wait that starts after
-    the window closed looks once. The run's total waiting is bounded by the longest timeout, whatever the
-    stack's size; what is still pending is recorded and `pulumi up --refresh` continues.
+    the window of a kind opens at its first wait and lasts as long as the longest timeout asked for that
+    kind; a wait ends at its own deadline or when its window closes, whichever is first, and a wait that
+    starts after the window closed looks once. A run's total waiting of each kind is bounded by that kind's
+    longest timeout, whatever the stack's size; what is still pending is recorded and `pulumi up
+    --refresh` continues.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._opened: float | None = None
-        self._length = 0.0
+        self._windows: dict[str, tuple[float, float]] = {}  # kind -> (opened, length)
 
-    def deadline(self, timeout_seconds: float, clock: type[Clock]) -> float:
+    def deadline(self, kind: str, timeout_seconds: float, clock: type[Clock]) -> float:
         now = clock.now()
         with self._lock:
-            if self._opened is None:
-                self._opened = now
-            self._length = max(self._length, timeout_seconds)
-            return min(now + timeout_seconds, self._opened + self._length)
+            opened, length = self._windows.get(kind, (now, 0.0))
+            length = max(length, timeout_seconds)
+            self._windows[kind] = (opened, length)
+            return min(now + timeout_seconds, opened + length)
 
     def reset(self) -> None:
         with self._lock:
-            self._opened, self._length = None, 0.0
+            self._windows.clear()
 
 
 RUN_WAITS = WaitWindow()
+ISSUANCE, RECORDS, ORDER_PROCESSING = "issuance", "validation records", "order processing"  # kinds of waits
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
-             interval_seconds: float = 2.0, clock: type[Clock] = Clock, shared: bool = False) -> T:
+             interval_seconds: float = 2.0, clock: type[Clock] = Clock, shared: str | None = None) -> T:
     """Call `probe` until it returns something other than None, for at most `timeout_seconds`.
 
     The first probe always runs (so a timeout of 0 means "look once"). Raises WaitTimeout naming `what`.
-    `shared`: a long wait for the cloud's progress (issuance, records) that also ends when the run's
-    WaitWindow closes. Never for a look-before-buy: those must run their full length.
+    `shared`: the kind of a long wait for the cloud's progress (ISSUANCE, RECORDS, ORDER_PROCESSING) that also
+    ends when the run's window of that kind closes. Never for a look-before-buy: those run their full length.
     """
-    deadline = RUN_WAITS.deadline(timeout_seconds, clock) if shared else clock.now() + timeout_seconds
+    deadline = RUN_WAITS.deadline(shared, timeout_seconds, clock) if shared else clock.now() + timeout_seconds
     while True:
         result = probe()
         if result is not None:

@@ -82,8 +82,8 @@ from components.alicloud import client as cas_api
 from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, carries_key, judge,
                                             keep_for_the_run, order_label, purchase_of)
 from components.config import AlicloudSpec, CasOrderSpec
-from components.dynamic import (CertfleetResource, Clock, changed_keys, declared_in_this_run, note_declared,
-                                tell_user, wait_for)
+from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
+                                note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import journalled_at, may_follow_interrupted_run, not_journalled
 
@@ -545,14 +545,15 @@ class CasOrderProvider(ResourceProvider):
                 state = current()
             else:
                 try:
-                    # Both waits end early when the run's wait window closes (components/dynamic.WaitWindow).
+                    # Both end early when the run's window of their kind closes (dynamic.WaitWindow).
                     state = wait_for(f"{resource} validation challenge",
                                      lambda: (s if has_challenge(s := current()) else None),
-                                     CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=True)
+                                     CHALLENGE_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=RECORDS)
                     if props.get("issued_timeout_seconds"):
                         state = wait_for(f"{resource} to be issued",
                                          lambda: (s if finished(s := current()) else None),
-                                         props["issued_timeout_seconds"], POLL_SECONDS, self.clock, shared=True)
+                                         props["issued_timeout_seconds"], POLL_SECONDS, self.clock,
+                                         shared=ISSUANCE)
                 except WaitTimeout:
                     state = current()
             return self._outputs(str(order_id), state, props)

@@ -38,7 +38,8 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 
 from components import names
 from components.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import REPLACED, CertfleetResource, Clock, changed_keys, resource_identity, wait_for
+from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
+                                resource_identity, wait_for)
 from components.errors import CloudError, WaitTimeout
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
@@ -399,13 +400,13 @@ class AcmCertificateProvider(ResourceProvider):
             return lambda: (d if done(d := current()) else None)
 
         waits = ((until(lambda d: not validation_records(d)[1]),
-                  props.get("validation_record_timeout_seconds", 300)),
+                  props.get("validation_record_timeout_seconds", 300), RECORDS),
                  (until(lambda d: d.get("Status") != "PENDING_VALIDATION"),
-                  props.get("issued_timeout_seconds", 0)))
+                  props.get("issued_timeout_seconds", 0), ISSUANCE))
         described = None
-        for probe, timeout in waits[:2 if props.get("issued_timeout_seconds", 0) else 1]:
+        for probe, timeout, kind in waits[:2 if props.get("issued_timeout_seconds", 0) else 1]:
             try:
-                described = wait_for(resource, probe, timeout, POLL_SECONDS, self.clock, shared=True)
+                described = wait_for(resource, probe, timeout, POLL_SECONDS, self.clock, shared=kind)
             except WaitTimeout:
                 described = None
                 break

@@ -70,9 +70,9 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
-from components.dynamic import (ADOPT, REFUSE, REPLACED, SKIP, CertfleetResource, Clock, Verdict, changed_keys,
-                                declared_in_this_run, first_opinion, note_declared, resource_identity, tell_user,
-                                wait_for)
+from components.dynamic import (ADOPT, ISSUANCE, ORDER_PROCESSING, RECORDS, REFUSE, REPLACED, SKIP,
+                                CertfleetResource, Clock, Verdict, changed_keys, declared_in_this_run, first_opinion,
+                                note_declared, resource_identity, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.journal import follows_interrupted_run
@@ -584,7 +584,7 @@ class ScmCertificateProvider(ResourceProvider):
             if looked is None:
                 # A new order is processed before it is PAID (status undocumented; it may even be 404 at first).
                 shown = wait_for(f"{resource} order", lambda: self._settled_order(client, cert_id, resource),
-                                 ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=True)
+                                 ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=ORDER_PROCESSING)
             else:
                 shown = looked
                 if shown.status not in KNOWN_STATUSES:
@@ -603,15 +603,15 @@ class ScmCertificateProvider(ResourceProvider):
                 note = ("applied for by an interrupted run whose generated key is lost: withdraw it "
                         "(destroy) or use csr: scm")
             waits = [(lambda s: s.status not in UNDER_REVIEW or bool(s.authentification)
-                      or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300))]
+                      or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300), RECORDS)]
             if props.get("issued_timeout_seconds", 0):
-                waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"]))
+                waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"], ISSUANCE))
             if not note:
-                for done, timeout in waits:
+                for done, timeout, kind in waits:
                     try:
                         shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
                                                             else None), timeout, POLL_SECONDS, self.clock,
-                                         shared=True)
+                                         shared=kind)
                         status = shown.status
                     except WaitTimeout:
                         break  # recorded as it is; `pulumi up --refresh` continues
