@@ -39,8 +39,8 @@ Lifecycle:
   that call fails in a way that leaves it open whether the order was placed (lost response, 5xx), the list
   is polled for up to LOOK_AGAIN_SECONDS for a match bought since the call started (and not seen before
   it): most likely placed by this very call, but found in a list, so `adopted: true`.
-  Then bounded waits for the challenge and (optionally) issuance, both bounded by the run's shared wait
-  window (components/dynamic.WaitWindow); a wait that runs out, or any error once the order exists (a
+  Then bounded waits for the challenge and (optionally) issuance, each also bounded by the run's window of
+  its kind (components/dynamic.WaitWindow); a wait that runs out, or any error once the order exists (a
   certificate that does not parse too), never fails the create: the order is recorded with its state and
   a message, and `pulumi up --refresh` resumes. With the user's CSR, an issued certificate that does not
   carry the CSR's key is never recorded (state `key_mismatch`, certificate_pem None) and never revoked.

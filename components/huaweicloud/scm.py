@@ -29,8 +29,8 @@ Lifecycle:
   a stamp from this run looks once. A lost answer to the buy is never retried blindly: certfleet looks again
   (bounded: the tag index may lag) and adopts what the purchase created. Then wait (bounded) for the order to
   be PAID, apply (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded)
-  for the validation records and optionally for ISSUED; these three long waits share the run's WaitWindow,
-  so a large stack waits at most the longest timeout in total. Once money is spent create and update never
+  for the validation records and optionally for ISSUED; each of these three long waits shares the run's
+  window of its kind (dynamic.WaitWindow), so a large stack waits at most each kind's longest timeout. Once money is spent create and update never
   fail: any error or a wait that runs out is recorded in `status` (UNKNOWN if not known)/`status_message`, a
   generated key is kept, and the next `pulumi up` (diff: an unknown status is a change) or `up --refresh`
   continues.
