@@ -8,9 +8,11 @@ import pulumi
 
 from components.alicloud import cas
 from components.alicloud.cas import CasOrder
+from components.alicloud.config import AlicloudSpec
 from components.aws.acm import AcmCertificate
-from components.config import AlicloudSpec, AwsSpec, HuaweiSpec
+from components.aws.config import AwsSpec
 from components.huaweicloud import scm
+from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
 from components.journal import PurchaseJournal, fingerprint
 

@@ -14,8 +14,8 @@ MAX_NAME_LENGTH = 253          # RFC 1035 presentation form without the trailing
 MAX_LABEL_LENGTH = 63
 ACM_MAX_DOMAIN_LENGTH = 64     # ACM's DomainName becomes the certificate CN (X.520 upper bound 64)
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-# One line of text: no control characters (tab, newline, ...). Patterns here and in config.py are used with
-# fullmatch(): `$` and match() would let a trailing newline through.
+# One line of text: no control characters (tab, newline, ...). Patterns here and in the config modules are used
+# with fullmatch(): `$` and match() would let a trailing newline through.
 ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f]*")
 # ACM's tag pattern is [\p{L}\p{Z}\p{N}_.:/=+\-@]*: letters, spaces, numbers (Unicode categories L, Z, N) and these.
 _TAG_CATEGORIES = ("L", "Z", "N")

@@ -81,7 +81,7 @@ from components import keys
 from components.alicloud import client as cas_api
 from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, carries_key, judge,
                                             keep_for_the_run, order_label, purchase_of)
-from components.config import AlicloudSpec, CasOrderSpec
+from components.alicloud.config import AlicloudSpec, CasOrderSpec
 from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout

@@ -37,7 +37,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
+from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
 from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
                                 resource_identity, wait_for)
 from components.errors import CloudError, WaitTimeout

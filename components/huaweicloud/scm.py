@@ -69,12 +69,12 @@ from typing import Any, Callable, Mapping
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from components.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
 from components.dynamic import (ADOPT, ISSUANCE, ORDER_PROCESSING, RECORDS, REFUSE, REPLACED, SKIP,
                                 CertfleetResource, Clock, Verdict, changed_keys, declared_in_this_run, first_opinion,
                                 note_declared, resource_identity, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
+from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
 from components.journal import follows_interrupted_run
 from components.keys import generate_key_and_csr
 

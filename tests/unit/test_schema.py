@@ -9,7 +9,10 @@ import pytest
 import yaml
 
 from components import config
+from components.alicloud import config as alicloud_config
+from components.aws import config as aws_config
 from components.config import load_fleet, decode_config_values
+from components.huaweicloud import config as huawei_config
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "schema" / "certfleet.schema.json").read_text())
@@ -33,10 +36,11 @@ def test_local_stack_passes_schema_and_model():
 
 def test_schema_lists_exactly_the_keys_the_model_accepts():
     aws = SCHEMA["properties"]["aws"]["properties"]
-    assert tuple(sorted(aws)) == tuple(sorted(config._AWS_KEYS))
+    assert tuple(sorted(aws)) == tuple(sorted(aws_config._AWS_KEYS))
     cert = SCHEMA["$defs"]["acmCertificate"]["properties"]
-    assert tuple(sorted(cert)) == tuple(sorted(config._ACM_CERT_KEYS))
-    assert SCHEMA["$defs"]["acmCertificate"]["properties"]["keyAlgorithm"]["enum"] == list(config.ACM_KEY_ALGORITHMS)
+    assert tuple(sorted(cert)) == tuple(sorted(aws_config._ACM_CERT_KEYS))
+    assert SCHEMA["$defs"]["acmCertificate"]["properties"]["keyAlgorithm"]["enum"] == \
+        list(aws_config.ACM_KEY_ALGORITHMS)
 
 
 @pytest.mark.parametrize("bad", [
@@ -54,14 +58,14 @@ def test_schema_and_model_both_refuse(bad):
 
 def test_schema_lists_exactly_the_huaweicloud_keys_the_model_accepts():
     huawei = SCHEMA["properties"]["huaweicloud"]["properties"]
-    assert tuple(sorted(huawei)) == tuple(sorted(config._HUAWEI_KEYS))
+    assert tuple(sorted(huawei)) == tuple(sorted(huawei_config._HUAWEI_KEYS))
     cert = SCHEMA["$defs"]["scmCertificate"]["properties"]
-    assert tuple(sorted(cert)) == tuple(sorted(config._SCM_CERT_KEYS))
-    assert tuple(sorted(cert["applicant"]["properties"])) == tuple(sorted(config._SCM_APPLICANT_KEYS))
-    assert tuple(sorted(cert["company"]["properties"])) == tuple(sorted(config._SCM_COMPANY_KEYS))
-    assert cert["brand"]["enum"] == list(config.SCM_BRANDS)
-    assert cert["type"]["enum"] == list(config.SCM_TYPES)
-    assert cert["keyAlgorithm"]["enum"] == list(config.SCM_KEY_ALGORITHMS)
+    assert tuple(sorted(cert)) == tuple(sorted(huawei_config._SCM_CERT_KEYS))
+    assert tuple(sorted(cert["applicant"]["properties"])) == tuple(sorted(huawei_config._SCM_APPLICANT_KEYS))
+    assert tuple(sorted(cert["company"]["properties"])) == tuple(sorted(huawei_config._SCM_COMPANY_KEYS))
+    assert cert["brand"]["enum"] == list(huawei_config.SCM_BRANDS)
+    assert cert["type"]["enum"] == list(huawei_config.SCM_TYPES)
+    assert cert["keyAlgorithm"]["enum"] == list(huawei_config.SCM_KEY_ALGORITHMS)
 
 
 def test_local_stack_has_huaweicloud_certificates():
@@ -70,13 +74,14 @@ def test_local_stack_has_huaweicloud_certificates():
 
 def test_schema_lists_exactly_the_alicloud_keys_the_model_accepts():
     alicloud = SCHEMA["properties"]["alicloud"]["properties"]
-    assert tuple(sorted(alicloud)) == tuple(sorted(config._ALICLOUD_KEYS))
+    assert tuple(sorted(alicloud)) == tuple(sorted(alicloud_config._ALICLOUD_KEYS))
     order = SCHEMA["$defs"]["casOrder"]["properties"]
-    assert tuple(sorted(order)) == tuple(sorted(config._CAS_ORDER_KEYS))
-    assert tuple(sorted(SCHEMA["$defs"]["casContact"]["properties"])) == tuple(sorted(config._CAS_CONTACT_KEYS))
-    assert order["productCode"]["enum"] == list(config.CAS_PRODUCT_CODES)
-    assert order["api"]["enum"] == list(config.CAS_APIS)
-    assert order["keyAlgorithm"]["enum"] == list(config.keys.KEY_ALGORITHMS)
+    assert tuple(sorted(order)) == tuple(sorted(alicloud_config._CAS_ORDER_KEYS))
+    assert tuple(sorted(SCHEMA["$defs"]["casContact"]["properties"])) == \
+        tuple(sorted(alicloud_config._CAS_CONTACT_KEYS))
+    assert order["productCode"]["enum"] == list(alicloud_config.CAS_PRODUCT_CODES)
+    assert order["api"]["enum"] == list(alicloud_config.CAS_APIS)
+    assert order["keyAlgorithm"]["enum"] == list(alicloud_config.keys.KEY_ALGORITHMS)
 
 
 @pytest.mark.parametrize("bad", [
@@ -102,7 +107,7 @@ def test_local_stack_has_alicloud_orders():
 
 
 def test_schema_aws_tag_limit_is_the_models():
-    assert SCHEMA["$defs"]["awsTags"]["maxProperties"] == config.AWS_MAX_USER_TAGS == 47
+    assert SCHEMA["$defs"]["awsTags"]["maxProperties"] == aws_config.AWS_MAX_USER_TAGS == 47
 
 
 DV_SCM = {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN", "domains": ["a.example.com"],

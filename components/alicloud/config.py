@@ -1,0 +1,250 @@
+"""certfleet:alicloud: the section's rules and its frozen model (AlicloudSpec, CasOrderSpec, CasContact).
+
+It stands beside the CAS provider (cas.py), which takes its model from here. Only components/config.py reads
+the stack's config: it hands this section to `_alicloud` and puts the result in FleetSpec. The shared rules
+come from components/rules.py, which imports no cloud, so the imports run one way
+(config.py -> alicloud/config.py -> rules.py) and never in a circle.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from components import keys, names
+from components.rules import (_check_keys, _choice, _claim_names, _dns_names, _named_object, _object,
+                              _previous_names, _Problems, _seconds, _string, _tags, _text_field)
+
+# Seeds 001 (CreateCertificateWithCsrRequest) and 004 (CreateCertificateForPackageRequest); the rules are
+# in reference/alibaba-cas.md §6.3-§6.4.
+CAS_PRODUCT_CODES = (
+    "digicert-free-1-free", "symantec-free-1-free", "symantec-dv-1-starter", "symantec-ov-1-personal",
+    "symantec-ov-w-personal", "geotrust-dv-1-starter", "geotrust-dv-w-starter", "geotrust-ov-1-personal",
+    "geotrust-ov-w-personal", "globalsign-dv-1-personal", "globalsign-dv-w-advanced", "globalsign-ov-1-personal",
+    "globalsign-ov-w-advanced", "cfca-ov-1-personal", "cfca-ev-w-advanced")
+CAS_DV_PRODUCT_CODES = ("digicert-free-1-free", "symantec-free-1-free", "symantec-dv-1-starter",
+                        "geotrust-dv-1-starter", "geotrust-dv-w-starter", "globalsign-dv-1-personal",
+                        "globalsign-dv-w-advanced")
+CAS_APIS = ("forPackage", "withCsr")   # CreateCertificateForPackageRequest / CreateCertificateWithCsrRequest
+CAS_VALIDATIONS = ("DNS", "FILE")
+CAS_MAX_DOMAINS = 5
+CAS_MAX_TAGS = 20
+CAS_RESERVED_TAG_PREFIXES = ("aliyun", "acs:")
+CAS_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CAS_PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+
+_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders")
+_CAS_ORDER_KEYS = ("productCode", "api", "domains", "validation", "csr", "keyAlgorithm", "contact", "companyName",
+                   "tags", "revokeOnDelete", "previousNames")
+_CAS_CONTACT_KEYS = ("name", "email", "phone")
+
+
+@dataclass(frozen=True)
+class CasContact:
+    name: str | None               # Username
+    email: str | None              # Email
+    phone: str | None              # Phone
+
+
+@dataclass(frozen=True)
+class CasOrderSpec:
+    """One CAS certificate order from a resource plan (seeds 001 and 004)."""
+
+    name: str                      # the key under certfleet:alicloud.orders
+    product_code: str
+    api: str                       # forPackage | withCsr
+    domains: tuple[str, ...]       # the order's names as CAS records them: lower-case, CN first
+    validation: str                # ValidateType: DNS | FILE
+    csr: str                       # "cas" (CAS makes the key), "generate" (certfleet makes it) or "pem"
+    csr_pem: str | None            # the user's own CSR (not secret)
+    key_algorithm: str             # for csr "generate"
+    contact: CasContact
+    company_name: str | None       # CompanyName (OV/EV products only)
+    tags: tuple[tuple[str, str], ...]
+    revoke_on_delete: bool         # destroy revokes an issued certificate (CancelCertificateForPackageRequest)
+    previous_names: tuple[str, ...] = ()  # earlier keys of this order (Pulumi aliases)
+
+
+@dataclass(frozen=True)
+class AlicloudSpec:
+    issued_timeout_seconds: int
+    orders: tuple[CasOrderSpec, ...]
+    listing_lag_seconds: int = 60   # how long a create after an interrupted run searches the listing before buying
+
+
+def _cas_domains_problem(domains: list[str]) -> str | None:
+    if not 1 <= len(domains) <= CAS_MAX_DOMAINS:
+        return f"an order has 1 to {CAS_MAX_DOMAINS} names, got {len(domains)}"
+    if len(set(domains)) != len(domains):
+        return "names must not repeat"
+    wildcards = [d.startswith("*.") for d in domains]
+    if any(wildcards) and not all(wildcards):
+        return "CAS does not mix wildcard and single names in one order: make them all one kind"
+    return None
+
+
+def _cas_tag_problem(key: str, value: Any) -> str | None:
+    if not 1 <= len(key) <= 128 or key.lower().startswith(CAS_RESERVED_TAG_PREFIXES) \
+            or not names.ONE_LINE.fullmatch(key):
+        return ("tag keys are 1-128 characters without control characters (tab, newline) and must not start "
+                "with 'aliyun' or 'acs:'")
+    if not isinstance(value, str) or len(value) > 128 or not names.ONE_LINE.fullmatch(value):
+        return "tag values are strings of at most 128 characters without control characters (tab, newline)"
+    return None
+
+
+def _cas_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
+    return _tags(p, path, value, _cas_tag_problem)
+
+def _cas_contact(p: _Problems, path: str, value: Any, default: CasContact) -> CasContact:
+    obj = _object(p, path, value)
+    if obj is None:
+        return default
+    _check_keys(p, path, obj, _CAS_CONTACT_KEYS)
+    fields = {key: getattr(default, key) for key in _CAS_CONTACT_KEYS}
+    for key, pattern, rule in (("name", None, ""),
+                               ("email", CAS_EMAIL_PATTERN, "must be an email address"),
+                               ("phone", CAS_PHONE_PATTERN, "must be a phone number (digits, optional leading +)")):
+        if key in obj:
+            # A bad value is reported here and stays set, so that api: withCsr does not also call it missing.
+            fields[key] = _text_field(p, path, obj, key, required=False, pattern=pattern, rule=rule) or obj[key]
+    return CasContact(**fields)
+
+
+def _cas_csr(p: _Problems, path: str, raw: Any) -> tuple[str, str | None, tuple[str, ...]]:
+    """(mode, pem, names from the CSR) for `csr`: absent -> CAS makes the key; "generate"; or {pem: ...}."""
+    if raw is None:
+        return "cas", None, ()
+    if raw == "generate":
+        return "generate", None, ()
+    obj = _object(p, path, raw) if not isinstance(raw, str) else None
+    if obj is None:
+        if isinstance(raw, str):
+            p.error(path, "must be 'generate' or {pem: <CSR PEM>} (leave it out to let CAS make the key)")
+        return "cas", None, ()
+    _check_keys(p, path, obj, ("pem",))
+    pem = _string(p, f"{path}.pem", obj.get("pem"))
+    if pem is None:
+        return "pem", None, ()
+    try:
+        info = keys.read_csr(pem)
+    except ValueError as err:
+        p.error(f"{path}.pem", str(err))
+        return "pem", None, ()
+    if info.key_problem:
+        p.error(f"{path}.pem", info.key_problem)
+    if not info.common_name:
+        p.error(f"{path}.pem", "has no CN (common name): CAS binds the certificate to the CSR's CN")
+    for name in info.names:
+        problem = names.dns_name_problem(name)
+        if problem:
+            p.error(f"{path}.pem", problem)
+    problem = _cas_domains_problem(list(info.names)) if info.names else None
+    if problem:
+        p.error(f"{path}.pem", problem)
+    return "pem", pem, info.names
+
+
+def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: CasContact,
+               default_tags: Mapping[str, str], default_revoke: bool,
+               previous_names: tuple[str, ...]) -> CasOrderSpec | None:
+    obj = _named_object(p, path, "order", name, raw, _CAS_ORDER_KEYS)
+    if obj is None:
+        return None
+    errors_before = len(p.errors)
+
+    api = _choice(p, f"{path}.api", obj.get("api", "forPackage"), CAS_APIS)
+    product_code = None
+    if "productCode" not in obj:
+        p.error(f"{path}.productCode", "is required (Alibaba's sources disagree on the default plan)")
+    else:
+        allowed = CAS_DV_PRODUCT_CODES if api == "withCsr" else CAS_PRODUCT_CODES
+        product_code = _choice(p, f"{path}.productCode", obj["productCode"], allowed)
+    validation = _choice(p, f"{path}.validation", obj.get("validation", "DNS"), CAS_VALIDATIONS)
+    csr_mode, csr_pem, csr_names = _cas_csr(p, f"{path}.csr", obj.get("csr"))
+    key_algorithm = _choice(p, f"{path}.keyAlgorithm", obj.get("keyAlgorithm", "RSA_2048"),
+                            tuple(keys.KEY_ALGORITHMS))
+    if "keyAlgorithm" in obj and csr_mode != "generate":
+        p.error(f"{path}.keyAlgorithm", "applies only with csr: generate")
+
+    domains: list[str] = []
+    raw_domains = obj.get("domains")
+    if raw_domains is not None:
+        domains = _dns_names(p, f"{path}.domains", raw_domains)
+        problem = isinstance(raw_domains, list) and _cas_domains_problem(domains)
+        if problem:
+            p.error(f"{path}.domains", problem)
+    if csr_mode == "pem" and csr_names:
+        if domains and (domains[0] != csr_names[0] or set(domains) != set(csr_names)):
+            p.error(f"{path}.domains", f"CAS takes the names from the CSR ({', '.join(csr_names)}): "
+                                       f"list the same names, CN first, or leave domains out")
+        domains = list(csr_names)
+    elif csr_mode != "pem" and raw_domains is None:
+        p.error(f"{path}.domains", "is required (or give csr.pem, whose CN and SANs name the certificate)")
+    if api == "withCsr" and csr_mode == "cas":
+        p.error(f"{path}.csr", "CreateCertificateWithCsrRequest needs a CSR: 'generate' or {pem: ...}")
+    if validation == "FILE" and any(d.startswith("*.") for d in domains):
+        p.error(f"{path}.validation", "wildcard names can only be validated by DNS")
+
+    contact = _cas_contact(p, f"{path}.contact", obj["contact"], default_contact) if "contact" in obj \
+        else default_contact
+    if api == "withCsr":
+        for key in _CAS_CONTACT_KEYS:
+            if not getattr(contact, key):
+                p.error(f"{path}.contact.{key}", "is required by CreateCertificateWithCsrRequest "
+                                                 "(set it here or in certfleet:alicloud.contact)")
+    company_name = _text_field(p, path, obj, "companyName", required=False)
+    if company_name is not None and (api == "withCsr" or (product_code and "-ov-" not in product_code
+                                                           and "-ev-" not in product_code)):
+        p.error(f"{path}.companyName", "applies only to OV/EV product codes ordered with api: forPackage")
+    tags = dict(default_tags)
+    if "tags" in obj:
+        tags.update(_cas_tags(p, f"{path}.tags", obj["tags"]))
+    if len(tags) > CAS_MAX_TAGS:
+        p.error(f"{path}.tags", f"at most {CAS_MAX_TAGS} tags per order (alicloud.tags included), got {len(tags)}")
+    revoke = obj.get("revokeOnDelete", default_revoke)
+    if not isinstance(revoke, bool):
+        p.error(f"{path}.revokeOnDelete", f"must be true or false, got {revoke!r}")
+
+    if len(p.errors) > errors_before or product_code is None or not domains:
+        return None
+    if any(d.startswith("*.") for d in domains) and "-w-" not in product_code:
+        p.warn(f"{path}.productCode", f"{product_code} is a single-name plan (-1-); wildcard names usually "
+                                      f"need a -w- plan")
+    return CasOrderSpec(name=name, product_code=product_code, api=api, domains=tuple(domains),
+                        validation=validation, csr=csr_mode, csr_pem=csr_pem, key_algorithm=key_algorithm,
+                        contact=contact, company_name=company_name, tags=tuple(sorted(tags.items())),
+                        revoke_on_delete=revoke, previous_names=previous_names)
+
+
+def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
+    obj = _object(p, path, raw)
+    if obj is None:
+        return None
+    _check_keys(p, path, obj, _ALICLOUD_KEYS)
+    no_contact = CasContact(None, None, None)
+    default_contact = _cas_contact(p, f"{path}.contact", obj["contact"], no_contact) if "contact" in obj \
+        else no_contact
+    default_tags = _cas_tags(p, f"{path}.tags", obj["tags"]) if "tags" in obj else {}
+    default_revoke = obj.get("revokeOnDelete", False)
+    if not isinstance(default_revoke, bool):
+        p.error(f"{path}.revokeOnDelete", f"must be true or false, got {default_revoke!r}")
+        default_revoke = False
+
+    orders: list[CasOrderSpec] = []
+    order_map = _object(p, f"{path}.orders", obj.get("orders", {})) or {}
+    renames = _previous_names(p, f"{path}.orders", "order", order_map)
+    # A name belongs to one order: that is what lets the provider recognise its own earlier order by name.
+    claimed: dict[str, str] = {}
+    for name in sorted(order_map):
+        order_path = f"{path}.orders.{name}"
+        spec = _cas_order(p, order_path, name, order_map[name], default_contact, default_tags, default_revoke,
+                          renames.get(name, ()))
+        if spec is None:
+            continue
+        _claim_names(p, claimed, order_path, spec.domains, "order")
+        orders.append(spec)
+    return AlicloudSpec(issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
+                        orders=tuple(orders),
+                        listing_lag_seconds=_seconds(p, path, obj, "listingLagSeconds", 60, 3600))
