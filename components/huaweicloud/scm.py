@@ -381,7 +381,7 @@ class ScmCertificateProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client, resource = self._client(props)
-        from huaweicloudsdkscm.v3 import CancelCertificateRequestRequest, UnsubscribeCertificateRequest
+        from huaweicloudsdkscm.v3 import UnsubscribeCertificateRequest
 
         shown = self._show_owned(client, id_, props, resource)
         if shown is None or self._adopted_by_newer_create(client, id_, props, resource):
@@ -391,22 +391,8 @@ class ScmCertificateProvider(ResourceProvider):
             self._keep_or_delete(client, id_, shown, props, resource)
             return
         # Allow-list: withdraw only an application under review, refund only what is PAID or UNPASSED.
-        if status in WITHDRAWABLE:
-            try:
-                self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
-                    CancelCertificateRequestRequest(certificate_id=id_)))
-            except CloudError as err:
-                # SCM.0010 on a retry after a lost answer: withdrawn already (the look below decides).
-                if err.code != "SCM.0010":
-                    raise
         if status in WITHDRAWABLE + ("CANCELCHECKING",):
-            # Withdrawal is reviewed (CANCELCHECKING -> PAID, or refused); wait, bounded, for PAID.
-            try:
-                wait_for(f"{resource} withdrawal", lambda: self._withdrawn(client, id_, resource),
-                         props.get("delete_timeout_seconds", 300), POLL_SECONDS, self.clock)
-            except WaitTimeout:
-                pass  # decided below, on a fresh look
-            shown = self._show(client, id_, resource)
+            shown = self._withdraw_application(client, id_, status, props, resource)
             if shown is None:
                 return  # gone meanwhile
             status = shown.status
@@ -444,6 +430,27 @@ class ScmCertificateProvider(ResourceProvider):
                        lambda: client.delete_certificate(DeleteCertificateRequest(certificate_id=cert_id)))
         else:  # onDestroy: keep (the default): a paid, issued certificate stays in SCM
             tell_user(f"{kept}; set onDestroy: delete to delete it on destroy")
+
+    def _withdraw_application(self, client: Any, cert_id: str, status: str, props: Mapping[str, Any],
+                              resource: str) -> Any | None:
+        """Withdraw an application under review (no refund: the certificate stays bought) and wait, bounded,
+        for the review of the withdrawal (CANCELCHECKING -> PAID, or refused). The fresh look, or None."""
+        from huaweicloudsdkscm.v3 import CancelCertificateRequestRequest
+
+        if status in WITHDRAWABLE:
+            try:
+                self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
+                    CancelCertificateRequestRequest(certificate_id=cert_id)))
+            except CloudError as err:
+                # SCM.0010 on a retry after a lost answer: withdrawn already (the look below decides).
+                if err.code != "SCM.0010":
+                    raise
+        try:
+            wait_for(f"{resource} withdrawal", lambda: self._withdrawn(client, cert_id, resource),
+                     props.get("delete_timeout_seconds", 300), POLL_SECONDS, self.clock)
+        except WaitTimeout:
+            pass  # decided by the caller, on this fresh look
+        return self._show(client, cert_id, resource)
 
     def _withdrawn(self, client: Any, cert_id: str, resource: str) -> bool | None:
         """True once the withdrawal is decided (or the certificate is gone). Still under review (or not yet
@@ -600,8 +607,21 @@ class ScmCertificateProvider(ResourceProvider):
                 shown = self._must_show(client, cert_id, resource)
                 status = shown.status
             elif shown.status in UNDER_REVIEW and props["csr"] == "generate" and not props.get("private_key_pem"):
-                note = ("applied for by an interrupted run whose generated key is lost: withdraw it "
-                        "(destroy) or use csr: scm")
+                # An interrupted run applied with a key it never saved (its certificate could never be used):
+                # withdraw that application (certfleet's own, proven by the purchase's tags; nothing is
+                # refunded) and apply again with a new key.
+                status = UNKNOWN
+                shown = self._withdraw_application(client, cert_id, shown.status, props, resource) \
+                    or self._must_show(client, cert_id, resource)
+                status = shown.status
+                if shown.status in APPLICABLE:
+                    status = UNKNOWN  # the apply may have gone through even if it reports an error
+                    note = self._apply(client, cert_id, props, resource)
+                    shown = self._must_show(client, cert_id, resource)
+                    status = shown.status
+                else:
+                    note = (f"applied for by an interrupted run whose generated key was lost; withdrawing that "
+                            f"application: {shown.status}; the next `pulumi up` applies again with a new key")
             waits = [(lambda s: s.status not in UNDER_REVIEW or bool(s.authentification)
                       or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300), RECORDS)]
             if props.get("issued_timeout_seconds", 0):

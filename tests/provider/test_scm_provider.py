@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from components import dynamic
+from components import dynamic, keys
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
@@ -753,3 +753,17 @@ def test_delete_finishes_when_the_withdrawal_answer_was_lost(provider, scm_contr
     scm_control.add_fault("CancelCertificateRequest", drop_response=True, times=1)
     provider.delete(created.id, created.outs)
     assert emulated(scm_control)["certificates"] == []
+
+
+def test_an_application_whose_generated_key_was_lost_is_withdrawn_and_made_again(provider, scm_control):
+    """Found by the crash campaign: killed after applying with a generated key and before the state kept it,
+    the next create adopted the certificate under review with no key: a paid certificate nobody could use.
+    Now it withdraws that application (no refund) and applies again with a new key."""
+    lost = provider.create(inputs(csr="generate"))  # the run dies: its key never reaches the state
+    assert lost.outs["status"] == "CHECKING"
+    again = provider.create(inputs(csr="generate", journal_run="an-interrupted-run"))
+    assert again.id == lost.id and again.outs["private_key_pem"] != lost.outs["private_key_pem"]
+    assert again.outs["status"] == "CHECKING" and len(emulated(scm_control)["certificates"]) == 1
+    scm_control.call("POST", f"scm/certificates/{again.id}/publish")
+    issued = provider.read(again.id, again.outs).outs
+    assert keys.certificate_matches_key(issued["certificate_pem"], again.outs["private_key_pem"])
