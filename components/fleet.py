@@ -29,6 +29,7 @@ def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str
     return PurchaseJournal(f"{section.split('.')[0]}-journal", section, purchases,
                            {k: list(v) for k, v in previous.items()}, pulumi.ResourceOptions(parent=parent))
 
+
 # What the stack exports per ACM certificate (also what scripts/report.py prints).
 ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after")
 
