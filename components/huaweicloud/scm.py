@@ -30,10 +30,10 @@ Lifecycle:
   (bounded: the tag index may lag) and adopts what the purchase created. Then wait (bounded) for the order to
   be PAID, apply (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded)
   for the validation records and optionally for ISSUED; each of these three long waits shares the run's
-  window of its kind (dynamic.WaitWindow), so a large stack waits at most each kind's longest timeout. Once money is spent create and update never
-  fail: any error or a wait that runs out is recorded in `status` (UNKNOWN if not known)/`status_message`, a
-  generated key is kept, and the next `pulumi up` (diff: an unknown status is a change) or `up --refresh`
-  continues.
+  window of its kind (dynamic.WaitWindow), so a large stack waits at most each kind's longest timeout. Once
+  money is spent create and update never fail: any error or a wait that runs out is recorded in `status`
+  (UNKNOWN if not known)/`status_message`, a generated key is kept, and the next `pulumi up` (diff: an unknown
+  status is a change) or `up --refresh` continues.
 - every output records `owner` ({endpoint, account}: the domain id, or a short hash of the access key) of the
   credentials that bought or last saw the certificate. SCM answers "not found" for another account's
   certificate, so read, update and delete take a 404 for "gone" only under the recorded owner; under other
@@ -75,7 +75,7 @@ from components.dynamic import (ADOPT, ISSUANCE, ORDER_PROCESSING, RECORDS, REFU
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
-from components.journal import follows_interrupted_run
+from components.journal import follows_interrupted_run, not_journalled
 from components.keys import generate_key_and_csr
 
 RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
@@ -203,7 +203,6 @@ def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
 # ADOPT, or REFUSE (stop, buy nothing).
 
 
-
 @dataclass(frozen=True)
 class Purchase:
     """What create is about to buy, as the checks see it."""
@@ -325,11 +324,7 @@ class ScmCertificateProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client, resource = self._client(props)
         if props.get("journal") is None:
-            raise CertfleetError(
-                f"{resource}: this purchase is not in the purchase journal: the journal resource "
-                f"`huaweicloud-journal` was left out of this update (e.g. by `pulumi up --target`), so certfleet "
-                f"cannot tell whether an interrupted run already bought this certificate, and buys nothing. Run "
-                f"`pulumi up` without --target, or add the journal's URN to --target")
+            raise CertfleetError(not_journalled(resource, "huaweicloud-journal"))
         generation = uuid.uuid4().hex
         cert_id = self._find_before_buying(client, props, resource)
         if cert_id:  # adopted: now ours, under the current identity (it may have been found under a former one)
