@@ -26,7 +26,8 @@ Lifecycle:
   adopt it buys one (order_number 1). When the purchase journal's stamp (`journal`) is from an earlier run,
   that run may have bought and died before the state was saved, and the tag index may lag a purchase
   (reference A5): certfleet keeps looking for `listing_lag_seconds` before it buys (a refusal stops at once);
-  a stamp from this run looks once. A lost answer to the buy is never retried blindly: certfleet looks again
+  so it does when an earlier purchase of the entry (other settings) was journalled recently; otherwise it
+  looks once. A lost answer to the buy is never retried blindly: certfleet looks again
   (bounded: the tag index may lag) and adopts what the purchase created. Then wait (bounded) for the order to
   be PAID, apply (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded)
   for the validation records and optionally for ISSUED; each of these three long waits shares the run's
@@ -75,7 +76,7 @@ from components.dynamic import (ADOPT, ISSUANCE, ORDER_PROCESSING, RECORDS, REFU
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
-from components.journal import follows_interrupted_run, not_journalled
+from components.journal import may_follow_interrupted_run, not_journalled
 from components.keys import generate_key_and_csr
 
 RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
@@ -461,9 +462,10 @@ class ScmCertificateProvider(ResourceProvider):
 
     def _find_before_buying(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
         """`_find_existing`, the last look before a purchase. After an interrupted run (the journal's stamp is
-        from an earlier run) its order may not be in the tag index yet: keep looking, for the full
-        `listing_lag_seconds` (never the shared window: this look guards money). Journalled in this run: once."""
-        if not follows_interrupted_run(props):
+        from an earlier run, or an earlier purchase of the entry was journalled recently) its certificate may
+        not be in the tag index yet: keep looking, for the full `listing_lag_seconds` (never the shared window:
+        this look guards money). Otherwise once."""
+        if not may_follow_interrupted_run(props):
             return self._find_existing(client, props, resource)
         lag = props.get("listing_lag_seconds")
         try:

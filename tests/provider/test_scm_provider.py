@@ -767,3 +767,17 @@ def test_an_application_whose_generated_key_was_lost_is_withdrawn_and_made_again
     scm_control.call("POST", f"scm/certificates/{again.id}/publish")
     issued = provider.read(again.id, again.outs).outs
     assert keys.certificate_matches_key(issued["certificate_pem"], again.outs["private_key_pem"])
+
+
+def test_a_recent_earlier_purchase_is_looked_for_through_the_listing_lag(provider, scm_control):
+    """Killed right after buying; the user changes `years` at once, so the new purchase is journalled in this
+    run. The earlier purchase is recent, so its certificate may not be in the tag index yet: create keeps
+    looking (as CAS does, journal.may_follow_interrupted_run) and refuses instead of buying a second one."""
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 3})
+    earlier = bought_by_an_interrupted_run(provider, inputs())
+    stamp = {"fingerprint": "e" * 32, "run": "an-earlier-run", "at": time.time() - 30}
+    news = {**inputs(years=2), "journal": {"fingerprint": "f" * 32, "run": dynamic.RUN_ID, "at": time.time(),
+                                           "earlier": [stamp]}}
+    with pytest.raises(CertfleetError, match=earlier):
+        provider.create(news)
+    assert [c["id"] for c in emulated(scm_control)["certificates"]] == [earlier]
