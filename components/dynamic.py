@@ -148,6 +148,7 @@ class WaitWindow:
 
 RUN_WAITS = WaitWindow()
 ISSUANCE, RECORDS, ORDER_PROCESSING = "issuance", "validation records", "order processing"  # kinds of waits
+DEPLOYMENT = "deployment"  # a CloudFront distribution reaching Deployed
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,

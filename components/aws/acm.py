@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import uuid
 from typing import Any, Mapping
 
-import boto3
-import botocore.config
 import botocore.exceptions
 import pulumi
 from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
@@ -40,6 +37,8 @@ from components import names
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
 from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
                                 resource_identity, wait_for)
+from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
+from components.aws.clients import TransportErrors, cloud_error
 from components.errors import CloudError, WaitTimeout
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
@@ -56,47 +55,6 @@ INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_re
 POLL_SECONDS = 2.0
 # ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
 ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
-
-# --- SDK plumbing (process-wide, built lazily: SDK clients cannot be pickled into state) -------------------
-
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
-_BOTO_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5},
-                                      connect_timeout=10, read_timeout=60)
-
-
-def client(service: str, region: str) -> Any:
-    """A boto3 client per (service, region), shared by the provider process's worker threads."""
-    with _clients_lock:
-        if (service, region) not in _clients:
-            _clients[(service, region)] = boto3.session.Session().client(
-                service, region_name=region, config=_BOTO_CONFIG)
-        return _clients[(service, region)]
-
-
-def _error_code(err: botocore.exceptions.ClientError) -> str:
-    return err.response.get("Error", {}).get("Code", "Unknown")
-
-
-def _cloud_error(call: str, resource: str, err: botocore.exceptions.ClientError) -> CloudError:
-    return CloudError("aws", f"acm.{call}", resource, _error_code(err),
-                      err.response.get("Error", {}).get("Message", str(err)))
-
-
-class _TransportErrors:
-    """Errors below the API (no endpoint, timeouts, no credentials) as CloudErrors naming the step."""
-
-    def __init__(self, step: str, resource: str) -> None:
-        self.step, self.resource = step, resource
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, err: Any, _tb: Any) -> bool:
-        if isinstance(err, botocore.exceptions.BotoCoreError) and not isinstance(err, botocore.exceptions.ClientError):
-            raise CloudError("aws", f"acm ({self.step})", self.resource, type(err).__name__, str(err)) from err
-        return False
-
 
 # --- pure helpers ---------------------------------------------------------------------------------------
 
@@ -206,19 +164,19 @@ class AcmCertificateProvider(ResourceProvider):
         acm = client("acm", props["region"])
         resource = f"certificate '{props['cert_name']}'"
         generation = uuid.uuid4().hex
-        with _TransportErrors("create", resource):
+        with TransportErrors("acm", "create", resource):
             arn = self._find_existing(props)
             if arn:
                 self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # adopted: now ours
             else:
                 arn, generation = self._request(acm, props, generation, resource)
-        with _TransportErrors("create: waiting for validation records", resource):
+        with TransportErrors("acm", "create: waiting for validation records", resource):
             return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         acm = client("acm", props["region"])
         resource = f"certificate '{props.get('cert_name', id_)}'"
-        with _TransportErrors("read", resource):
+        with TransportErrors("acm", "read", resource):
             described = self._describe(acm, id_, resource)
             if described is None:
                 return ReadResult("", {})  # deleted out of band: the engine drops it, `up` recreates it
@@ -229,7 +187,7 @@ class AcmCertificateProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         acm = client("acm", news["region"])
         resource = f"certificate '{news['cert_name']}'"
-        with _TransportErrors("update", resource):
+        with TransportErrors("acm", "update", resource):
             old_tags, new_tags = olds.get("tags") or {}, news.get("tags") or {}
             removed = [{"Key": k} for k in old_tags if k not in new_tags]
             changed = [{"Key": k, "Value": v} for k, v in new_tags.items() if old_tags.get(k) != v]
@@ -243,13 +201,13 @@ class AcmCertificateProvider(ResourceProvider):
                 if changed:
                     acm.add_tags_to_certificate(CertificateArn=id_, Tags=changed)
             except botocore.exceptions.ClientError as err:
-                raise _cloud_error("AddTagsToCertificate/RemoveTagsFromCertificate", resource, err) from err
+                raise cloud_error("acm", "AddTagsToCertificate/RemoveTagsFromCertificate", resource, err) from err
             return UpdateResult({**self._settle(acm, id_, news, resource), "generation": olds.get("generation")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         acm = client("acm", props["region"])
         resource = f"certificate '{props.get('cert_name', id_)}'"
-        with _TransportErrors("delete", resource):
+        with TransportErrors("acm", "delete", resource):
             last_error: list[botocore.exceptions.ClientError] = []
             if self._adopted_by_newer_create(acm, id_, props, resource):
                 return  # a replacement adopted this very certificate: it is not ours to delete any more
@@ -265,13 +223,13 @@ class AcmCertificateProvider(ResourceProvider):
                     if code in ("ResourceInUseException", "ThrottlingException", "ConflictException"):
                         last_error[:] = [err]
                         return None  # a distribution still uses it (or ACM is busy): retry until the deadline
-                    raise _cloud_error("DeleteCertificate", resource, err) from err
+                    raise cloud_error("acm", "DeleteCertificate", resource, err) from err
 
             try:
                 wait_for(f"{resource} to be released", try_delete,
                          props.get("delete_in_use_timeout_seconds", 1200), POLL_SECONDS * 5, self.clock)
             except WaitTimeout:
-                raise _cloud_error("DeleteCertificate", resource, last_error[0]) from None
+                raise cloud_error("acm", "DeleteCertificate", resource, last_error[0]) from None
 
     # --- steps ---
 
@@ -307,7 +265,7 @@ class AcmCertificateProvider(ResourceProvider):
         except botocore.exceptions.ClientError as err:
             if _error_code(err) in ("AccessDeniedException", "AccessDenied"):
                 return None
-            raise _cloud_error("GetResources (tag lookup)", f"certificate '{props['cert_name']}'", err) from err
+            raise cloud_error("acm", "GetResources (tag lookup)", f"certificate '{props['cert_name']}'", err) from err
 
     def _arns_for_domain(self, acm: Any, props: Mapping[str, Any]) -> list[str]:
         try:
@@ -315,7 +273,7 @@ class AcmCertificateProvider(ResourceProvider):
             return [c["CertificateArn"] for page in pages for c in page.get("CertificateSummaryList", [])
                     if names.normalise(c.get("DomainName", "")) == props["domain"]]
         except botocore.exceptions.ClientError as err:
-            raise _cloud_error("ListCertificates", f"certificate '{props['cert_name']}'", err) from err
+            raise cloud_error("acm", "ListCertificates", f"certificate '{props['cert_name']}'", err) from err
 
     def _tags(self, acm: Any, arn: str, resource: str) -> dict[str, str]:
         """The certificate's tags; {} if it is gone."""
@@ -324,7 +282,7 @@ class AcmCertificateProvider(ResourceProvider):
         except botocore.exceptions.ClientError as err:
             if _error_code(err) == "ResourceNotFoundException":
                 return {}
-            raise _cloud_error("ListTagsForCertificate", resource, err) from err
+            raise cloud_error("acm", "ListTagsForCertificate", resource, err) from err
         return {t["Key"]: t.get("Value", "") for t in tags}
 
     def _adopted_by_newer_create(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> bool:
@@ -335,7 +293,7 @@ class AcmCertificateProvider(ResourceProvider):
         try:
             acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         except botocore.exceptions.ClientError as err:
-            raise _cloud_error("AddTagsToCertificate", resource, err) from err
+            raise cloud_error("acm", "AddTagsToCertificate", resource, err) from err
 
     def _request(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> tuple[str, str]:
         """(ARN, the create's generation). A certificate ACM answers the request with keeps the request's
@@ -359,7 +317,7 @@ class AcmCertificateProvider(ResourceProvider):
                     IdempotencyToken=idempotency_token(props, attempt), Tags=tags)["CertificateArn"]
             except botocore.exceptions.ClientError as err:
                 if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 or attempt == 2:
-                    raise _cloud_error("RequestCertificate", resource, err) from err
+                    raise cloud_error("acm", "RequestCertificate", resource, err) from err
                 # A server error leaves it open whether the request went through: look again in ACM
                 # itself, then ask with the next token (moto answers 500 to a token of a deleted
                 # certificate, so the same token would fail forever there).
@@ -385,7 +343,7 @@ class AcmCertificateProvider(ResourceProvider):
         except botocore.exceptions.ClientError as err:
             if _error_code(err) == "ResourceNotFoundException":
                 return None
-            raise _cloud_error("DescribeCertificate", resource, err) from err
+            raise cloud_error("acm", "DescribeCertificate", resource, err) from err
 
     def _settle(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
         """Bounded waits for validation records, then (optionally) for ISSUED. Never fails on a timeout."""
