@@ -249,9 +249,9 @@ def key_matches_leaf(m: _Material) -> list[str]:
         return []
     spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if m.key.public_key().public_bytes(*spki) != m.leaf.public_key().public_bytes(*spki):
-        return [f"the private key (a {key_algorithm(m.key.public_key())} key) does not belong to the certificate "
-                f"({key_algorithm(m.leaf.public_key())}, {m.leaf.subject.rfc4514_string()}); give the key the "
-                f"certificate was issued for"]
+        return [f"the private key ({key_algorithm(m.key.public_key())}) does not belong to the certificate "
+                f"({m.leaf.subject.rfc4514_string()}, key {key_algorithm(m.leaf.public_key())}); give the key "
+                f"the certificate was issued for"]
     return []
 
 
