@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import botocore.exceptions
 import pulumi
@@ -135,7 +135,103 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
 
 # --- the provider -----------------------------------------------------------------------------------------
 
-class AcmCertificateProvider(ResourceProvider):
+class AcmCalls:
+    """ACM calls shared by the certificate providers (this one and acm_import.AcmImportProvider): the tag
+    look-up before a create, tags, describe, and the delete that waits for a certificate to be released."""
+
+    clock = Clock
+
+    def _find_tagged(self, props: Mapping[str, Any], wanted_for: Callable[[str], dict[str, str]],
+                     usable: Callable[[dict[str, Any]], bool], ask_acm: bool = False) -> str | None:
+        """The first `usable` certificate (by ARN) tagged `wanted_for(identity)`, for the resource's identity
+        or a former one (`previous_resource_tags`). Needs props region, cert_name, resource_tag, domain.
+
+        `ask_acm`: skip the tag index (it can lag behind ACM) and list ACM's own certificates instead.
+        """
+        acm = client("acm", props["region"])
+        candidates: list[str] = []
+        listed: list[str] | None = None
+        for identity in [props["resource_tag"], *(props.get("previous_resource_tags") or [])]:
+            wanted = wanted_for(identity)
+            tagged = None if ask_acm else self._tagged_arns(props, wanted)
+            if tagged is None:  # asked to, or no tag:GetResources permission: list ACM, filtered by domain
+                listed = self._arns_for_domain(acm, props) if listed is None else listed
+                tagged = [arn for arn in listed if wanted.items() <= self._tags(acm, arn, arn).items()]
+            candidates += tagged
+        for arn in sorted(set(candidates)):
+            described = self._describe(acm, arn, arn)
+            if described and usable(described):
+                return arn
+        return None
+
+    def _tagged_arns(self, props: Mapping[str, Any], wanted: Mapping[str, str]) -> list[str] | None:
+        tagging = client("resourcegroupstaggingapi", props["region"])
+        try:
+            pages = tagging.get_paginator("get_resources").paginate(
+                ResourceTypeFilters=["acm:certificate"],
+                TagFilters=[{"Key": k, "Values": [v]} for k, v in wanted.items()])
+            return [r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", [])]
+        except botocore.exceptions.ClientError as err:
+            if _error_code(err) in ("AccessDeniedException", "AccessDenied"):
+                return None
+            raise cloud_error("acm", "GetResources (tag lookup)", f"certificate '{props['cert_name']}'", err) from err
+
+    def _arns_for_domain(self, acm: Any, props: Mapping[str, Any]) -> list[str]:
+        try:
+            pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": ALL_KEY_TYPES})
+            return [c["CertificateArn"] for page in pages for c in page.get("CertificateSummaryList", [])
+                    if names.normalise(c.get("DomainName", "")) == props["domain"]]
+        except botocore.exceptions.ClientError as err:
+            raise cloud_error("acm", "ListCertificates", f"certificate '{props['cert_name']}'", err) from err
+
+    def _tags(self, acm: Any, arn: str, resource: str) -> dict[str, str]:
+        """The certificate's tags; {} if it is gone."""
+        try:
+            tags = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
+        except botocore.exceptions.ClientError as err:
+            if _error_code(err) == "ResourceNotFoundException":
+                return {}
+            raise cloud_error("acm", "ListTagsForCertificate", resource, err) from err
+        return {t["Key"]: t.get("Value", "") for t in tags}
+
+    def _describe(self, acm: Any, arn: str, resource: str) -> dict[str, Any] | None:
+        try:
+            return acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        except botocore.exceptions.ClientError as err:
+            if _error_code(err) == "ResourceNotFoundException":
+                return None
+            raise cloud_error("acm", "DescribeCertificate", resource, err) from err
+
+    def _tag(self, acm: Any, arn: str, tags: Mapping[str, str], resource: str) -> None:
+        try:
+            acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        except botocore.exceptions.ClientError as err:
+            raise cloud_error("acm", "AddTagsToCertificate", resource, err) from err
+
+    def _delete_until_released(self, acm: Any, arn: str, resource: str, timeout_seconds: float) -> None:
+        """Delete; not-found is success; in use (or ACM busy) is retried until `timeout_seconds`."""
+        last_error: list[botocore.exceptions.ClientError] = []
+
+        def try_delete() -> bool | None:
+            try:
+                acm.delete_certificate(CertificateArn=arn)
+                return True
+            except botocore.exceptions.ClientError as err:
+                code = _error_code(err)
+                if code == "ResourceNotFoundException":
+                    return True  # already gone: that is what delete wants
+                if code in ("ResourceInUseException", "ThrottlingException", "ConflictException"):
+                    last_error[:] = [err]
+                    return None  # a distribution still uses it (or ACM is busy): retry until the deadline
+                raise cloud_error("acm", "DeleteCertificate", resource, err) from err
+
+        try:
+            wait_for(f"{resource} to be released", try_delete, timeout_seconds, POLL_SECONDS * 5, self.clock)
+        except WaitTimeout:
+            raise cloud_error("acm", "DeleteCertificate", resource, last_error[0]) from None
+
+
+class AcmCertificateProvider(AcmCalls, ResourceProvider):
     """Dynamic provider for one ACM certificate. Holds no state: everything it needs is in the props."""
 
     clock = Clock
@@ -208,92 +304,23 @@ class AcmCertificateProvider(ResourceProvider):
         acm = client("acm", props["region"])
         resource = f"certificate '{props.get('cert_name', id_)}'"
         with TransportErrors("acm", "delete", resource):
-            last_error: list[botocore.exceptions.ClientError] = []
             if self._adopted_by_newer_create(acm, id_, props, resource):
                 return  # a replacement adopted this very certificate: it is not ours to delete any more
-
-            def try_delete() -> bool | None:
-                try:
-                    acm.delete_certificate(CertificateArn=id_)
-                    return True
-                except botocore.exceptions.ClientError as err:
-                    code = _error_code(err)
-                    if code == "ResourceNotFoundException":
-                        return True  # already gone: that is what delete wants
-                    if code in ("ResourceInUseException", "ThrottlingException", "ConflictException"):
-                        last_error[:] = [err]
-                        return None  # a distribution still uses it (or ACM is busy): retry until the deadline
-                    raise cloud_error("acm", "DeleteCertificate", resource, err) from err
-
-            try:
-                wait_for(f"{resource} to be released", try_delete,
-                         props.get("delete_in_use_timeout_seconds", 1200), POLL_SECONDS * 5, self.clock)
-            except WaitTimeout:
-                raise cloud_error("acm", "DeleteCertificate", resource, last_error[0]) from None
+            self._delete_until_released(acm, id_, resource, props.get("delete_in_use_timeout_seconds", 1200))
 
     # --- steps ---
 
     def _find_existing(self, props: Mapping[str, Any], ask_acm: bool = False) -> str | None:
-        """A certificate an interrupted run of this resource already requested, found by its tags.
-
-        `ask_acm`: skip the tag index (it can lag behind ACM) and list ACM's own certificates instead.
-        """
-        acm = client("acm", props["region"])
-        candidates: list[str] = []
-        listed: list[str] | None = None
-        for identity in [props["resource_tag"], *(props.get("previous_resource_tags") or [])]:
-            # Under a former name (renamed entry) the request hash was made with the former identity.
-            wanted = {RESOURCE_TAG: identity, REQUEST_TAG: request_hash({**props, "resource_tag": identity})}
-            tagged = None if ask_acm else self._tagged_arns(props, wanted)
-            if tagged is None:  # asked to, or no tag:GetResources permission: list ACM, filtered by domain
-                listed = self._arns_for_domain(acm, props) if listed is None else listed
-                tagged = [arn for arn in listed if wanted.items() <= self._tags(acm, arn, arn).items()]
-            candidates += tagged
-        for arn in sorted(set(candidates)):
-            described = self._describe(acm, arn, arn)
-            if described and described.get("Status") not in DEAD_STATUSES:
-                return arn
-        return None
-
-    def _tagged_arns(self, props: Mapping[str, Any], wanted: Mapping[str, str]) -> list[str] | None:
-        tagging = client("resourcegroupstaggingapi", props["region"])
-        try:
-            pages = tagging.get_paginator("get_resources").paginate(
-                ResourceTypeFilters=["acm:certificate"],
-                TagFilters=[{"Key": k, "Values": [v]} for k, v in wanted.items()])
-            return [r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", [])]
-        except botocore.exceptions.ClientError as err:
-            if _error_code(err) in ("AccessDeniedException", "AccessDenied"):
-                return None
-            raise cloud_error("acm", "GetResources (tag lookup)", f"certificate '{props['cert_name']}'", err) from err
-
-    def _arns_for_domain(self, acm: Any, props: Mapping[str, Any]) -> list[str]:
-        try:
-            pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": ALL_KEY_TYPES})
-            return [c["CertificateArn"] for page in pages for c in page.get("CertificateSummaryList", [])
-                    if names.normalise(c.get("DomainName", "")) == props["domain"]]
-        except botocore.exceptions.ClientError as err:
-            raise cloud_error("acm", "ListCertificates", f"certificate '{props['cert_name']}'", err) from err
-
-    def _tags(self, acm: Any, arn: str, resource: str) -> dict[str, str]:
-        """The certificate's tags; {} if it is gone."""
-        try:
-            tags = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
-        except botocore.exceptions.ClientError as err:
-            if _error_code(err) == "ResourceNotFoundException":
-                return {}
-            raise cloud_error("acm", "ListTagsForCertificate", resource, err) from err
-        return {t["Key"]: t.get("Value", "") for t in tags}
+        """A certificate an interrupted run of this resource already requested, found by its tags."""
+        # Under a former name (renamed entry) the request hash was made with the former identity.
+        return self._find_tagged(
+            props, lambda identity: {RESOURCE_TAG: identity,
+                                     REQUEST_TAG: request_hash({**props, "resource_tag": identity})},
+            lambda described: described.get("Status") not in DEAD_STATUSES, ask_acm)
 
     def _adopted_by_newer_create(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> bool:
         stamped = self._tags(acm, arn, resource).get(GENERATION_TAG)
         return bool(stamped and props.get("generation") and stamped != props["generation"])
-
-    def _tag(self, acm: Any, arn: str, tags: Mapping[str, str], resource: str) -> None:
-        try:
-            acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
-        except botocore.exceptions.ClientError as err:
-            raise cloud_error("acm", "AddTagsToCertificate", resource, err) from err
 
     def _request(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> tuple[str, str]:
         """(ARN, the create's generation). A certificate ACM answers the request with keeps the request's
@@ -336,14 +363,6 @@ class AcmCertificateProvider(ResourceProvider):
                 return arn, generation
         raise CloudError("aws", "acm.RequestCertificate", resource, "ResourceNotFoundException",
                          "ACM answered three idempotency tokens with deleted or failed certificates")
-
-    def _describe(self, acm: Any, arn: str, resource: str) -> dict[str, Any] | None:
-        try:
-            return acm.describe_certificate(CertificateArn=arn)["Certificate"]
-        except botocore.exceptions.ClientError as err:
-            if _error_code(err) == "ResourceNotFoundException":
-                return None
-            raise cloud_error("acm", "DescribeCertificate", resource, err) from err
 
     def _settle(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
         """Bounded waits for validation records, then (optionally) for ISSUED. Never fails on a timeout."""
