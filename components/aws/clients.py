@@ -2,31 +2,217 @@
 
 Clients are process-wide and built lazily: SDK clients cannot be pickled into state, and the engine sends one
 provider process every call of a run from several threads.
+
+Every client also paces itself (issue 8: one `pulumi up` of hundreds of certificates and distributions must
+converge while AWS throttles), through botocore's event system, so no provider has to do anything:
+- `before-send` (every HTTP attempt, retries included) waits for a token of the operation's bucket, which
+  refills at AWS's published request rate for that operation (REQUESTS_PER_SECOND below);
+- botocore's standard retry mode retries throttling and transient errors only (its lists: Throttling,
+  ThrottlingException, ThrottledException, TooManyRequestsException, RequestLimitExceeded, bare 429, 5xx,
+  connection errors...) with capped exponential backoff and full jitter (1 s base for throttling, 20 s cap);
+  never a validation error. Its list also holds LimitExceededException, which for ACM is a hard quota (too
+  many certificates), not a rate: NOT_RETRIED vetoes that;
+- `before-call`, `before-send` and `response-received` count calls, attempts and throttled answers per
+  operation (api_counts()), for the benchmark and for tests.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
+from components.dynamic import Clock
 from components.errors import CloudError
 
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
-_BOTO_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5},
+# 10 attempts: with the 20 s backoff cap that is about a minute of backing off under sustained throttling
+# (the expected sum of the nine delays), long enough to ride out a burst from other clients of the account.
+MAX_ATTEMPTS = 10
+_BOTO_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
                                       connect_timeout=10, read_timeout=60)
+
+# --- AWS's request rates ------------------------------------------------------------------------------------
+# Requests per second per account and region, by (client service name, operation).
+ACM_RATES_SOURCE = "https://docs.aws.amazon.com/acm/latest/userguide/acm-limits.html#api-rate-limits"
+# ^ "API rate quotas" (AWS Certificate Manager User Guide), read through a verbatim quote of the current table
+#   (stackoverflow.com/questions/70744470); an older copy of the page said ListCertificates 5/s: the lower wins.
+CLOUDFRONT_RATES_SOURCE = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html"
+# ^ lists resource and viewer-traffic quotas only: AWS publishes no request rate for CloudFront's API. The
+#   figures below are certfleet's choice, low because what is known is low: "Rate exceeded" when ~130
+#   distributions were updated at once (github.com/aws/aws-cdk/issues/29183), a distribution updated 2-3 times
+#   a minute throttled, not raisable (github.com/ansible-collections/community.aws/issues/296), and AWS
+#   support quoting 0.5/s for CreateInvalidation (github.com/aws/aws-sdk-js/issues/3983).
+TAGGING_RATES_SOURCE = "https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html"
+# ^ documents ThrottledException but no rate: certfleet's choice.
+REQUESTS_PER_SECOND: dict[tuple[str, str], float] = {
+    # ACM: published (ACM_RATES_SOURCE)
+    ("acm", "AddTagsToCertificate"): 5, ("acm", "DeleteCertificate"): 10, ("acm", "DescribeCertificate"): 10,
+    ("acm", "ExportCertificate"): 5, ("acm", "GetAccountConfiguration"): 1, ("acm", "GetCertificate"): 10,
+    ("acm", "ImportCertificate"): 1, ("acm", "ListCertificates"): 1, ("acm", "ListTagsForCertificate"): 10,
+    ("acm", "PutAccountConfiguration"): 1, ("acm", "RemoveTagsFromCertificate"): 5, ("acm", "RenewCertificate"): 5,
+    ("acm", "RequestCertificate"): 5, ("acm", "ResendValidationEmail"): 1, ("acm", "UpdateCertificateOptions"): 5,
+    # CloudFront: not published, certfleet's choice (CLOUDFRONT_RATES_SOURCE)
+    ("cloudfront", "CreateDistribution"): 1, ("cloudfront", "CreateDistributionWithTags"): 1,
+    ("cloudfront", "UpdateDistribution"): 1, ("cloudfront", "DeleteDistribution"): 1,
+    ("cloudfront", "TagResource"): 1, ("cloudfront", "UntagResource"): 1, ("cloudfront", "ListDistributions"): 1,
+    ("cloudfront", "GetDistribution"): 5, ("cloudfront", "GetDistributionConfig"): 5,
+    ("cloudfront", "ListTagsForResource"): 5, ("cloudfront", "CreateInvalidation"): 0.5,
+    # Resource Groups Tagging API: not published, certfleet's choice (TAGGING_RATES_SOURCE)
+    ("resourcegroupstaggingapi", "GetResources"): 5,
+}
+DEFAULT_REQUESTS_PER_SECOND = 1.0  # certfleet's choice for any operation not above (e.g. DynamoDB, S3 reads)
+# AWS's "slow down" answers (botocore's throttling list without LimitExceededException, a quota at ACM).
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+                              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown"})
+# Server errors and lost connections get the attempts they had before pacing (MAX_ATTEMPTS is for throttling:
+# the server is there and asks for patience; a 500 repeated five times is an answer).
+TRANSIENT_MAX_ATTEMPTS = 5
+# Codes botocore's standard mode retries that are not worth retrying here.
+NOT_RETRIED = frozenset({("acm", "LimitExceededException")})  # a hard ACM quota: retrying cannot help
+
+
+class TokenBucket:
+    """Thread-safe token bucket: at most `rate` requests a second, at most `burst` at once.
+
+    A caller takes a token now or reserves the next one (the balance goes negative) and sleeps outside the
+    lock, so waiting callers queue in arrival order and never wake together. Burst 1 (the default) sends
+    evenly spaced requests: AWS does not say how it counts a second, and even spacing stays under the rate
+    whether it counts in fixed windows, sliding windows or a bucket of its own.
+    """
+
+    def __init__(self, rate: float, burst: float = 1.0, clock: type[Clock] = Clock) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._tokens, self._updated = burst, clock.now()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token; the seconds to wait before using it (0: go now)."""
+        with self._lock:
+            now = self.clock.now()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    def take(self) -> float:
+        """Wait for a token; the seconds waited."""
+        delay = self.reserve()
+        if delay > 0:
+            self.clock.sleep(delay)
+        return delay
+
+
+@dataclass
+class OperationCounts:
+    calls: int = 0         # API calls made by the providers
+    attempts: int = 0      # HTTP requests sent (calls + retries)
+    throttled: int = 0     # answers that said "slow down"
+    waited: float = 0.0    # seconds spent waiting for a token of this client's bucket
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - self.calls
+
+
+_buckets: dict[tuple[str, str, str], TokenBucket] = {}   # (region, service, operation): ACM quotas are regional
+_counts: dict[tuple[str, str], OperationCounts] = {}     # (service, operation)
+_state_lock = threading.Lock()
+
+
+def requests_per_second(service: str, operation: str) -> float:
+    return REQUESTS_PER_SECOND.get((service, operation), DEFAULT_REQUESTS_PER_SECOND)
+
+
+def bucket(service: str, region: str, operation: str) -> TokenBucket:
+    with _state_lock:
+        key = (region, service, operation)
+        if key not in _buckets:
+            _buckets[key] = TokenBucket(requests_per_second(service, operation))
+        return _buckets[key]
+
+
+def _counted(service: str, operation: str) -> OperationCounts:
+    # Callers hold _state_lock.
+    return _counts.setdefault((service, operation), OperationCounts())
+
+
+def api_counts() -> dict[tuple[str, str], OperationCounts]:
+    """(service, operation) -> counts, since the process started or reset_api_counts()."""
+    with _state_lock:
+        return {key: OperationCounts(**vars(counts)) for key, counts in _counts.items()}
+
+
+def reset_api_counts() -> None:
+    with _state_lock:
+        _counts.clear()
+
+
+def reset_rate_limits() -> None:
+    """Fresh, full buckets (tests)."""
+    with _state_lock:
+        _buckets.clear()
+
+
+def _operation(event_name: str) -> str:
+    return event_name.rsplit(".", 1)[-1]   # "before-send.acm.DescribeCertificate"
+
+
+def _pace(service: str, region: str) -> Any:
+    def on_call(event_name: str, **_: Any) -> None:
+        with _state_lock:
+            _counted(service, _operation(event_name)).calls += 1
+
+    def on_send(event_name: str, **_: Any) -> None:
+        operation = _operation(event_name)
+        waited = bucket(service, region, operation).take()
+        with _state_lock:
+            counts = _counted(service, operation)
+            counts.attempts += 1
+            counts.waited += waited
+        # None: botocore sends the request itself
+
+    def on_response(event_name: str, parsed_response: Any = None, response_dict: Any = None, **_: Any) -> None:
+        code = ((parsed_response or {}).get("Error") or {}).get("Code")
+        if code in THROTTLING_CODES or (response_dict or {}).get("status_code") == 429:
+            with _state_lock:
+                _counted(service, _operation(event_name)).throttled += 1
+
+    def veto_retry(response: Any = None, attempts: int = 1, **_: Any) -> bool | None:
+        # First needs-retry handler: False stops botocore's retry; None lets botocore decide.
+        code, status = None, None
+        if response is not None:
+            code, status = (response[1].get("Error") or {}).get("Code"), response[0].status_code
+        if (service, code) in NOT_RETRIED:
+            return False
+        if code not in THROTTLING_CODES and status != 429 and attempts >= TRANSIENT_MAX_ATTEMPTS:
+            return False  # a server error or a lost connection: a few tries, not the throttling budget
+        return None
+
+    return on_call, on_send, on_response, veto_retry
+
+
+def _paced(sdk_client: Any, service: str, region: str) -> Any:
+    events, event_id = sdk_client.meta.events, sdk_client.meta.service_model.service_id.hyphenize()
+    on_call, on_send, on_response, veto_retry = _pace(service, region)
+    events.register(f"before-call.{event_id}", on_call)
+    events.register(f"before-send.{event_id}", on_send)
+    events.register(f"response-received.{event_id}", on_response)
+    events.register_first(f"needs-retry.{event_id}", veto_retry)
+    return sdk_client
 
 
 def client(service: str, region: str) -> Any:
     """A boto3 client per (service, region), shared by the provider process's worker threads."""
     with _clients_lock:
         if (service, region) not in _clients:
-            _clients[(service, region)] = boto3.session.Session().client(
-                service, region_name=region, config=_BOTO_CONFIG)
+            _clients[(service, region)] = _paced(boto3.session.Session().client(
+                service, region_name=region, config=_BOTO_CONFIG), service, region)
         return _clients[(service, region)]
 
 
