@@ -12,14 +12,22 @@ each section to its reader and assembles FleetSpec. The shared rules live apart 
 imports run one way, config.py -> <cloud>/config.py -> rules.py: were they here, the cloud modules would import
 config.py and config.py them, a circle.
 
+A Pulumi program gets its config decrypted, so whether a value was a secret is learnt apart: the engine marks
+whole top-level keys, and the stack's config file shows which paths are `{secure: ...}` (`secret_config_paths`).
+The AWS section refuses a private key that is not one.
+
 The shape is documented in README.md ("Config reference") and published as `schema/certfleet.schema.json`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 from components.alicloud.config import AlicloudSpec, _alicloud
 from components.aws.config import AwsSpec, _aws
@@ -44,15 +52,21 @@ _SECTIONS: dict[str, Callable[[_Problems, str, Any], Any]] = {
     "aws": _aws, "huaweicloud": _huaweicloud, "alicloud": _alicloud}
 
 
-def load_fleet(raw: Mapping[str, Any]) -> FleetSpec:
+def load_fleet(raw: Mapping[str, Any], secret_paths: Collection[str] | None = None,
+               now: datetime | None = None) -> FleetSpec:
     """Validate `raw` ({"aws": {...}, ...}: the `certfleet:` keys, namespace removed, values decoded).
 
+    `secret_paths`: the config paths that hold Pulumi secrets (`secret_config_paths`), e.g.
+    `certfleet:aws.imports.shop.privateKey`; a path under one of them is secret too. A private key elsewhere is
+    refused as plain text. None: the config was not read from a stack (tests, benchmarks), nothing to tell.
+    `now`: the time imported certificates are checked at (default: the clock).
     Raises ConfigError listing every problem; returns the frozen model with any warnings.
     """
     p = _Problems()
     _check_keys(p, NAMESPACE, raw, tuple(_SECTIONS))
+    readers = {**_SECTIONS, "aws": functools.partial(_aws, secret_paths=secret_paths, now=now)}
     sections = {key: reader(p, f"{NAMESPACE}:{key}", raw[key])
-                for key, reader in _SECTIONS.items() if key in raw}
+                for key, reader in readers.items() if key in raw}
     if p.errors:
         raise ConfigError(p.errors)
     return FleetSpec(aws=sections.get("aws"), warnings=tuple(p.warnings),
@@ -73,9 +87,51 @@ def decode_config_values(config: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+def _secure_paths(path: str, value: Any) -> Iterator[str]:
+    """The paths under `path` whose value is a `{secure: <ciphertext>}`, as `pulumi config set --secret --path`
+    writes it, in the config paths' own syntax (`a.b[2].c`)."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _secure_paths(f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _secure_paths(f"{path}[{index}]", item)
+
+
+def secret_config_paths(stack_file_config: Mapping[str, Any] | None, secret_keys: Iterable[str]) -> frozenset[str]:
+    """Which config paths hold Pulumi secrets.
+
+    The engine marks a whole top-level key secret (`certfleet:aws`) when any path inside it is, so a plain-text
+    private key next to any secret would pass for one. The stack's config file (`stack_file_config`, its
+    `config:` map) says exactly which paths are `{secure: ...}`: it decides for every key it holds. A secret key
+    it does not hold (set by --config-file or an ESC environment) counts as secret all the way down.
+    """
+    file_config = stack_file_config or {}
+    paths = {p for key, value in file_config.items() for p in _secure_paths(key, value)}
+    return frozenset(paths | {key for key in secret_keys if key not in file_config})
+
+
+def _stack_file_config() -> Mapping[str, Any] | None:
+    """The `config:` map of the running stack's Pulumi.<stack>.yaml (in the project's stackConfigDir), if found."""
+    import pulumi
+    import yaml
+
+    root = Path(pulumi.runtime.get_root_directory() or os.getcwd())
+    try:
+        project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+        stack_file = root / (project.get("stackConfigDir") or ".") / f"Pulumi.{pulumi.get_stack()}.yaml"
+        return (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+
+
 def load_from_pulumi() -> FleetSpec:
     """Read the running stack's config (inside a Pulumi program)."""
     from pulumi.runtime import config as runtime_config  # the program's config bag, secrets decrypted
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return load_fleet(decode_config_values(raw))
+    secret_keys = {*runtime_config.get_config_secret_keys_env(),
+                   *(key for key in raw if runtime_config.is_config_secret(key))}
+    return load_fleet(decode_config_values(raw), secret_paths=secret_config_paths(_stack_file_config(), secret_keys))

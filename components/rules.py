@@ -205,3 +205,63 @@ def _tags(p: _Problems, path: str, value: Any, problem: Callable[[str, Any], str
         else:
             out[key] = tag_value
     return out
+
+
+def _flag(p: _Problems, path: str, obj: Mapping[str, Any], key: str, default: bool) -> bool:
+    """A true/false switch at `<path>.<key>`. Only YAML booleans: the string "false" is truthy in Python."""
+    value = obj.get(key, default)
+    if not isinstance(value, bool):
+        p.error(f"{path}.{key}", f"must be true or false, got {value!r}")
+        return default
+    return value
+
+
+def _whole_number(p: _Problems, path: str, obj: Mapping[str, Any], key: str, default: int, minimum: int,
+                  maximum: int, unit: str) -> int:
+    """A whole number of `unit`s from `minimum` to `maximum` at `<path>.<key>` (for seconds: `_seconds`)."""
+    value = obj.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        p.error(f"{path}.{key}", f"must be a whole number of {unit} from {minimum} to {maximum}, got {value!r}")
+        return default
+    return value
+
+
+def _merged_tags(p: _Problems, path: str, obj: Mapping[str, Any], defaults: Mapping[str, str],
+                 problem: Callable[[str, Any], str | None], limit: int, what: str, why: str) -> dict[str, str]:
+    """An entry's tags: the section's `defaults` overridden by the entry's own `tags`, at most `limit` in all.
+
+    `why` says where the limit comes from, e.g. "aws.tags included; ACM allows 50 and certfleet uses 3".
+    """
+    tags = dict(defaults)
+    if "tags" in obj:
+        tags.update(_tags(p, f"{path}.tags", obj["tags"], problem))
+    if len(tags) > limit:
+        p.error(f"{path}.tags", f"at most {limit} tags per {what} ({why}), got {len(tags)}")
+    return tags
+
+
+def _required_string(p: _Problems, path: str, obj: Mapping[str, Any], key: str, hint: str = "") -> str | None:
+    """A string that must be given, of any length and lines (a PEM); `hint` says what it is when it is missing."""
+    if key not in obj:
+        p.error(f"{path}.{key}", f"is required{': ' + hint if hint else ''}")
+        return None
+    return _string(p, f"{path}.{key}", obj[key])
+
+
+def _entries(p: _Problems, path: str, what: str, raw: Any, read: Callable[[str, str, Any, tuple[str, ...]], Any],
+             names_of: Callable[[Any], Iterable[str]], claimed: dict[str, str], owner: str) -> dict[str, Any]:
+    """A section's map of named entries at `path` (e.g. `certfleet:aws.certificates`), in name order.
+
+    `read(entry_path, name, raw_entry, previous_names)` returns an entry's model, or None when it broke a rule
+    (reported). Each DNS name in `names_of(model)` belongs to one `owner`: `claimed` maps it to the entry that
+    listed it first; sections whose names must not meet share one `claimed`. Returns name -> model or None.
+    """
+    entry_map = _object(p, path, raw) or {}
+    renames = _previous_names(p, path, what, entry_map)
+    found: dict[str, Any] = {}
+    for name in sorted(entry_map):
+        entry_path = f"{path}.{name}"
+        found[name] = read(entry_path, name, entry_map[name], renames.get(name, ()))
+        if found[name] is not None:
+            _claim_names(p, claimed, entry_path, names_of(found[name]), owner)
+    return found

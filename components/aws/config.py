@@ -3,34 +3,35 @@
 It stands beside the ACM provider (acm.py), which takes its model and ACM_KEY_ALGORITHMS from here. Only
 components/config.py reads the stack's config: it hands this section to `_aws` and puts the result in FleetSpec.
 The shared rules come from components/rules.py, which imports no cloud, so the imports run one way
-(config.py -> aws/config.py -> rules.py) and never in a circle.
+(config.py -> aws/config.py -> rules.py) and never in a circle. The other entry kinds of the section have their
+rules beside this module: config_imports.py (ACM imports), config_distributions.py (CloudFront distributions
+and the version store), aggregate.py (which certificates a wildcard certificate serves); the limits they all
+check against are in limits.py.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from datetime import datetime, timezone
+from typing import Any, Collection, Mapping
 
 from components import names
-from components.rules import (_check_keys, _choice, _claim_names, _dns_names, _named_object, _object,
-                              _previous_names, _Problems, _seconds, _string, _tags)
-
-# ACM limits (ACM user guide, "Quotas"): 100 names is the hard maximum per certificate; 10 is the
-# default account quota, which an account must ask AWS to raise.
-ACM_MAX_NAMES = 100
-ACM_DEFAULT_NAME_QUOTA = 10
-ACM_KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")  # what RequestCertificate accepts
-# Every pattern here is used with fullmatch(): match() and `$` would let a trailing newline through.
-AWS_REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
-ACM_MAX_TAGS = 50
-# certfleet:resource, certfleet:request and certfleet:generation (components/aws/acm.py); the rest is the user's.
-ACM_CERTFLEET_TAGS = 3
-AWS_MAX_USER_TAGS = ACM_MAX_TAGS - ACM_CERTFLEET_TAGS
+from components.aws import aggregate
+from components.aws.aggregate import CertificateEntry
+from components.aws.config_distributions import (DistributionSpec, LoggingSpec, VersionStoreSpec,  # noqa: F401
+                                                 _distributions, _version_store)
+from components.aws.config_imports import AcmImportSpec, _acm_import
+from components.aws.limits import (ACM_CERTFLEET_TAGS, ACM_DEFAULT_NAME_QUOTA, ACM_KEY_ALGORITHMS,  # noqa: F401
+                                   ACM_MAX_NAMES, ACM_MAX_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN,
+                                   CLOUDFRONT_CERTIFICATE_REGION)
+from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag, _merged_tags, _named_object, _object,
+                              _Problems, _required_string, _seconds, _string, _tags)
 
 _AWS_KEYS = ("region", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
-             "deleteInUseTimeoutSeconds", "certificates")
+             "deleteInUseTimeoutSeconds", "deployedTimeoutSeconds", "cnameCheck", "aggregate", "versionStore",
+             "certificates", "imports", "distributions")
 _ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames")
+_TAG_LIMIT = f"aws.tags included; ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,14 @@ class AwsSpec:
     validation_record_timeout_seconds: int
     issued_timeout_seconds: int
     delete_in_use_timeout_seconds: int
-    certificates: tuple[AcmCertificateSpec, ...]
+    certificates: tuple[AcmCertificateSpec, ...]   # the certificates to request (an aggregated entry is not)
+    imports: tuple[AcmImportSpec, ...] = ()
+    distributions: tuple[DistributionSpec, ...] = ()
+    aggregate: bool = False
+    cname_check: bool = True                  # the provider also refuses aliases served outside the stack
+    deployed_timeout_seconds: int = 600       # bounded wait for Deployed after a distribution's create/update
+    version_store: VersionStoreSpec | None = None
+    reuses: tuple[tuple[str, str], ...] = ()  # (certificates entry not requested, the entry whose certificate it uses)
 
 
 def _aws_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
@@ -65,28 +73,19 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
         return None
     errors_before = len(p.errors)
 
-    domain = None
-    if "domain" not in obj:
-        p.error(f"{path}.domain", "is required")
-    else:
-        domain = _string(p, f"{path}.domain", obj["domain"])
-        if domain is not None:
-            domain = names.normalise(domain)
-            problem = names.dns_name_problem(domain) or names.acm_domain_problem(domain)
-            if problem:
-                p.error(f"{path}.domain", problem)
+    domain = _required_string(p, path, obj, "domain")
+    if domain is not None:
+        domain = names.normalise(domain)
+        problem = names.dns_name_problem(domain) or names.acm_domain_problem(domain)
+        if problem:
+            p.error(f"{path}.domain", problem)
 
     sans = _dns_names(p, f"{path}.sans", obj.get("sans", []))
 
     key_algorithm = _choice(p, f"{path}.keyAlgorithm", obj.get("keyAlgorithm", "RSA_2048"),
                             ACM_KEY_ALGORITHMS)
-    tags = dict(default_tags)
-    if "tags" in obj:
-        tags.update(_aws_tags(p, f"{path}.tags", obj["tags"]))
-    if len(tags) > AWS_MAX_USER_TAGS:
-        p.error(f"{path}.tags", f"at most {AWS_MAX_USER_TAGS} tags per certificate (aws.tags included; "
-                                f"ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}), "
-                                f"got {len(tags)}")
+    tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "certificate",
+                        _TAG_LIMIT)
 
     if len(p.errors) > errors_before or domain is None:
         return None
@@ -103,7 +102,41 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
                               tags=tuple(sorted(tags.items())), previous_names=previous_names)
 
 
-def _aws(p: _Problems, path: str, raw: Any) -> AwsSpec | None:
+def _certificate_entries(p: _Problems, path: str, obj: Mapping[str, Any], default_tags: Mapping[str, str],
+                         secret_paths: Collection[str] | None, now: datetime,
+                         ) -> tuple[list[AcmCertificateSpec], list[AcmImportSpec], dict[str, CertificateEntry | None]]:
+    """The certificates and imports entries, and every entry by name (None for a broken one) for distributions.
+
+    A DNS name belongs to one entry of the two sections; an import may not take a certificate's entry name,
+    since a distribution names its certificate by entry name alone.
+    """
+    claimed: dict[str, str] = {}  # DNS name -> config path of the entry that claims it
+    certificates = _entries(
+        p, f"{path}.certificates", "certificate", obj.get("certificates", {}),
+        lambda entry_path, name, raw, previous: _acm_certificate(p, entry_path, name, raw, default_tags, previous),
+        lambda spec: spec.sans, claimed, "certificate")
+    cert_names = obj["certificates"] if isinstance(obj.get("certificates"), dict) else {}
+
+    def read_import(entry_path: str, name: str, raw: Any, previous: tuple[str, ...]) -> AcmImportSpec | None:
+        if name in cert_names:
+            p.error(entry_path, f"'{name}' is also the name of {path}.certificates.{name}; a distribution names its "
+                                f"certificate by entry name, so an import and a certificate cannot share one")
+            return None
+        return _acm_import(p, entry_path, name, raw, default_tags, previous, secret_paths, now)
+
+    imports = _entries(p, f"{path}.imports", "import", obj.get("imports", {}), read_import, lambda spec: spec.names,
+                       claimed, "certificate")
+    entries: dict[str, CertificateEntry | None] = {
+        **{n: spec and CertificateEntry(n, aggregate.REQUESTED, spec.sans) for n, spec in certificates.items()},
+        **{n: spec and CertificateEntry(n, aggregate.IMPORTED, spec.names) for n, spec in imports.items()
+           if n not in cert_names}}
+    return ([s for s in certificates.values() if s is not None], [s for s in imports.values() if s is not None],
+            entries)
+
+
+def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None = None,
+         now: datetime | None = None) -> AwsSpec | None:
+    """`secret_paths`: the config paths known to hold Pulumi secrets (None: not read from a stack, unknown)."""
     obj = _object(p, path, raw)
     if obj is None:
         return None
@@ -112,23 +145,39 @@ def _aws(p: _Problems, path: str, raw: Any) -> AwsSpec | None:
     if not AWS_REGION_PATTERN.fullmatch(region):
         p.error(f"{path}.region", f"must be an AWS region name such as us-east-1, got {region!r}")
     default_tags = _aws_tags(p, f"{path}.tags", obj["tags"]) if "tags" in obj else {}
+    certificates, imports, entries = _certificate_entries(p, path, obj, default_tags, secret_paths,
+                                                          now or datetime.now(timezone.utc))
 
-    certificates: list[AcmCertificateSpec] = []
-    raw_certs = obj.get("certificates", {})
-    cert_map = _object(p, f"{path}.certificates", raw_certs) or {}
-    renames = _previous_names(p, f"{path}.certificates", "certificate", cert_map)
-    claimed: dict[str, str] = {}  # DNS name -> config path of the certificate that claims it
-    for name in sorted(cert_map):
-        cert_path = f"{path}.certificates.{name}"
-        spec = _acm_certificate(p, cert_path, name, cert_map[name], default_tags, renames.get(name, ()))
-        if spec is None:
-            continue
-        _claim_names(p, claimed, cert_path, spec.sans, "certificate")
-        certificates.append(spec)
+    aggregate_on = _flag(p, path, obj, "aggregate", False)
+    reuses: tuple[aggregate.Reuse, ...] = ()
+    if aggregate_on:
+        reuses = aggregate.reuses(e for e in entries.values() if e is not None)
+        for reuse in reuses:
+            p.warn(f"{path}.certificates.{reuse.entry}",
+                   f"reuses certificate {reuse.certificate} (aggregate: its names are covered by "
+                   f"{', '.join(reuse.wildcards)}); it is not requested")
+    reused = {r.entry: r.certificate for r in reuses}
+
+    distributions: tuple[DistributionSpec, ...] = ()
+    if "distributions" in obj:
+        served_by = {entry: entries[certificate] for entry, certificate in reused.items()}
+        distributions = _distributions(p, f"{path}.distributions", obj["distributions"], entries, served_by,
+                                       default_tags)
+        if obj["distributions"] and region != CLOUDFRONT_CERTIFICATE_REGION:
+            p.error(f"{path}.region", f"must be {CLOUDFRONT_CERTIFICATE_REGION} when {path}.distributions has "
+                                      f"entries: CloudFront uses ACM certificates from {CLOUDFRONT_CERTIFICATE_REGION} "
+                                      f"only, got {region!r}")
     return AwsSpec(
         region=region,
         validation_record_timeout_seconds=_seconds(p, path, obj, "validationRecordTimeoutSeconds", 300, 3600),
         issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
         delete_in_use_timeout_seconds=_seconds(p, path, obj, "deleteInUseTimeoutSeconds", 1200, 7200),
-        certificates=tuple(certificates),
+        certificates=tuple(c for c in certificates if c.name not in reused),
+        imports=tuple(imports),
+        distributions=distributions,
+        aggregate=aggregate_on,
+        cname_check=_flag(p, path, obj, "cnameCheck", True),
+        deployed_timeout_seconds=_seconds(p, path, obj, "deployedTimeoutSeconds", 600, 3600),
+        version_store=_version_store(p, f"{path}.versionStore", obj["versionStore"]) if "versionStore" in obj else None,
+        reuses=tuple((r.entry, r.certificate) for r in reuses),
     )

@@ -152,3 +152,101 @@ def test_schema_and_model_both_refuse_new_rules(bad):
         jsonschema.validate(bad, SCHEMA)
     with pytest.raises(config.ConfigError):
         load_fleet(bad)
+
+
+# --- certfleet:aws distributions, imports, aggregate, cnameCheck, deployedTimeoutSeconds, versionStore ------------
+
+def test_schema_lists_exactly_the_distribution_and_import_keys_the_model_accepts():
+    from components.aws import config_distributions, config_imports, limits
+    defs = SCHEMA["$defs"]
+    assert tuple(sorted(defs["distribution"]["properties"])) == tuple(sorted(config_distributions._DISTRIBUTION_KEYS))
+    assert tuple(sorted(defs["distribution"]["properties"]["logging"]["properties"])) == \
+        tuple(sorted(config_distributions._LOGGING_KEYS))
+    assert tuple(sorted(defs["versionStore"]["properties"])) == tuple(sorted(config_distributions._VERSION_STORE_KEYS))
+    assert tuple(sorted(defs["acmImport"]["properties"])) == tuple(sorted(config_imports._IMPORT_KEYS))
+    dist = defs["distribution"]["properties"]
+    assert dist["minimumProtocolVersion"]["enum"] == list(limits.MINIMUM_PROTOCOL_VERSIONS)
+    assert dist["template"]["pattern"] == f"^{limits.DISTRIBUTION_ID_PATTERN.pattern}$"
+    version_pattern = config_distributions.TEMPLATE_VERSION_PATTERN.pattern
+    assert dist["templateVersion"]["oneOf"][0]["pattern"] == f"^{version_pattern}$"
+    assert dist["aliases"]["maxItems"] == limits.CLOUDFRONT_MAX_ALIASES
+    assert dist["comment"]["maxLength"] == limits.CLOUDFRONT_MAX_COMMENT
+    assert dist["logging"]["properties"]["bucket"]["pattern"] == f"^{limits.LOGGING_BUCKET_PATTERN.pattern}$"
+    assert defs["versionStore"]["properties"]["table"]["pattern"] == f"^{limits.DYNAMODB_TABLE_PATTERN.pattern}$"
+
+
+def _cloudfront_stack() -> dict:
+    from tests.pki import Pki
+    pki = Pki.make()
+    certificate, _ = pki.leaf(["shop.example.net"])
+    return {"aws": {
+        "region": "us-east-1", "aggregate": True, "cnameCheck": True, "deployedTimeoutSeconds": 900,
+        "versionStore": {"table": "CloudFrontConfigVersionTable", "region": "us-east-1"},
+        "certificates": {"wild": {"domain": "*.example.com"}, "api": {"domain": "api.example.com"}},
+        "imports": {"shop": {"certificate": certificate, "chain": pki.chain_pem(),
+                             "privateKey": {"secure": "v1:abc"}, "expiryMarginDays": 20}},
+        "distributions": {
+            "api": {"template": "E195R1W5GIVPF5", "templateVersion": "3", "certificate": "api"},
+            "shop": {"template": "E195R1W5GIVPF5", "certificate": "shop", "aliases": ["shop.example.net"],
+                     "enabled": True, "comment": "shop", "minimumProtocolVersion": "TLSv1.2_2021",
+                     "logging": {"bucket": "logs.s3.amazonaws.com", "prefix": "cdn/", "includeCookies": False},
+                     "tags": {"team": "web"}, "previousNames": ["old-shop"]}}}}
+
+
+def test_schema_and_model_both_accept_distributions_imports_and_aggregate():
+    from tests.pki import NOW
+    good = _cloudfront_stack()
+    jsonschema.validate(good, SCHEMA)
+    aws = load_fleet(good, secret_paths=frozenset(), now=NOW).aws   # a {secure: ...} value is secret by itself
+    assert aws.reuses == (("api", "wild"),) and [d.name for d in aws.distributions] == ["api", "shop"]
+
+
+@pytest.mark.parametrize("path,value", [
+    ("region", "eu-west-1"),
+    ("cnameCheck", "true"),
+    ("aggregate", 1),
+    ("deployedTimeoutSeconds", 3601),
+    ("versionStore", {"table": "ab"}),
+    ("versionStore", {"region": "us-east-1"}),
+    ("distributions.api.template", "X195R1W5GIVPF5"),
+    ("distributions.api.templateVersion", ""),
+    ("distributions.api.templateVersion", 0),
+    ("distributions.api.certificate", "Api"),
+    ("distributions.api.aliases", [f"n{i}.example.com" for i in range(101)]),
+    ("distributions.api.comment", "x" * 129),
+    ("distributions.api.minimumProtocolVersion", "SSLv3"),
+    ("distributions.api.enabled", "yes"),
+    ("distributions.api.logging", {"bucket": "logs"}),
+    ("distributions.api.logging", {"bucket": "logs.s3.amazonaws.com", "prefix": "/cdn"}),
+    ("distributions.api.tags", {f"k{i}": "v" for i in range(48)}),
+    ("distributions.api.origin", "x"),
+    ("imports.shop.expiryMarginDays", 366),
+    ("imports.shop.chain", "not a pem"),
+    ("imports.shop.privateKey", {"secure": 5}),
+    ("imports.shop.certificate", None),
+])
+def test_schema_and_model_both_refuse_cloudfront_rules(path, value):
+    from tests.pki import NOW
+    bad = _cloudfront_stack()
+    *parents, key = ["aws", *path.split(".")]
+    target = bad
+    for part in parents:
+        target = target[part]
+    if value is None:
+        del target[key]
+    else:
+        target[key] = value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+    with pytest.raises(config.ConfigError):
+        load_fleet(bad, secret_paths=frozenset(), now=NOW)
+
+
+def test_schema_and_model_both_refuse_a_plain_text_private_key():
+    from tests.pki import NOW
+    bad = _cloudfront_stack()
+    bad["aws"]["imports"]["shop"]["privateKey"] = "-----BEGIN PRIVATE KEY-----\n..."
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+    with pytest.raises(config.ConfigError, match="in plain text"):
+        load_fleet(bad, secret_paths=frozenset(), now=NOW)
