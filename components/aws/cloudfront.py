@@ -1,0 +1,506 @@
+"""CloudFront distributions cloned from a template and bound to an ACM certificate (seed 000, auto_creation).
+
+Environment (read in the provider process, never stored in state): the AWS credentials chain and
+AWS_ENDPOINT_URL, as for components/aws/acm.py. CloudFront is global; its tags and ACM's certificates for it
+live in us-east-1. Throttling and transient errors are retried by the shared clients (components/aws/clients.py);
+validation errors fail at once, naming the resource, the call and AWS's code.
+IAM actions used: cloudfront:CreateDistributionWithTags, cloudfront:GetDistribution, cloudfront:UpdateDistribution,
+  cloudfront:DeleteDistribution, cloudfront:ListTagsForResource, cloudfront:TagResource, cloudfront:UntagResource,
+  cloudfront:ListDistributions (cnameCheck, naming an alias's holder), acm:DescribeCertificate, tag:GetResources.
+
+Lifecycle (docs/distributions.md):
+- create: look before create (a distribution tagged with this resource's identity is adopted), else
+  CreateDistributionWithTags with a clone of the template (distribution_config.py) and a CallerReference
+  fixed for the run, so a retried create is answered DistributionAlreadyExists and the look finds it.
+- binding: aliases and certificate go on only when ACM itself says the certificate is ISSUED. Until then
+  the distribution serves its *.cloudfront.net name unbound (stage "waiting for certificate"); the wiring
+  passes the certificate's status as an input, so `pulumi up --refresh` after issuance shows a diff and
+  the update binds.
+- update: read config and ETag fresh, send IfMatch, re-read on PreconditionFailed. An alias another
+  distribution of the same stack still holds (it is being removed there in this run) is retried; one held
+  outside the stack fails naming the holder. Nothing replaces a distribution.
+- after create/update: a bounded wait for Deployed that never fails the run ("deploying" is recorded).
+- read: live aliases, certificate, enabled, comment, TLS, logging, tags and cloned config, as inputs: drift
+  shows in the preview and the next `up` repairs it.
+- delete: only a distribution tagged as this resource's; disable, wait Deployed, delete with a fresh ETag.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Callable, Mapping
+
+import botocore.exceptions
+import botocore.session
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from components import names
+from components.aws import distribution_config as dc
+from components.aws.acm import DEAD_STATUSES, RESOURCE_TAG, user_tags
+from components.aws.clients import TransportErrors, client, cloud_error
+from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown, resource_identity,
+                                tell_user, wait_for)
+from components.errors import CloudError, WaitTimeout
+
+REGION = "us-east-1"
+MAX_ALIASES = 100  # CloudFront's default quota of alternate domain names per distribution
+MAX_COMMENT = 128
+MAX_TAGS = 50 - 1  # CloudFront allows 50; certfleet:resource is one of them
+INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
+              "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
+              "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check")
+OUTPUT_KEYS = ("distribution_id", "arn", "domain_name", "status", "bound", "bound_aliases", "bound_certificate_arn",
+               "stage", "status_message", "caller_reference")
+
+
+@functools.cache
+def tls_versions() -> tuple[str, ...]:
+    """MinimumProtocolVersion values CloudFront accepts, from botocore's model (new policies arrive with it)."""
+    model = botocore.session.get_session().get_service_model("cloudfront")
+    return tuple(model.shape_for("MinimumProtocolVersion").enum)
+
+
+def caller_reference(resource_tag: str) -> str:
+    """The same for every attempt of one run (a retry after a lost answer is DistributionAlreadyExists), new
+    for the next run (a distribution deleted since does not block its successor)."""
+    return "certfleet-" + hashlib.sha256(f"{resource_tag}:{RUN_ID}".encode()).hexdigest()[:32]
+
+
+def arn_region(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[2] == "acm" else ""
+
+
+# --- check -------------------------------------------------------------------------------------------------
+
+def _known(value: Any) -> bool:
+    return not is_unknown(value)
+
+
+def input_problems(news: Mapping[str, Any]) -> list[CheckFailure]:
+    """Types and CloudFront's limits, for resources built without the config model. Unknowns are skipped."""
+    failures: list[CheckFailure] = []
+
+    def fail(key: str, reason: str) -> None:
+        failures.append(CheckFailure(key, reason))
+
+    aliases = news.get("aliases")
+    if _known(aliases):
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            fail("aliases", "must be a list of DNS names")
+        else:
+            if len(aliases) > MAX_ALIASES:
+                fail("aliases", f"CloudFront allows {MAX_ALIASES} aliases per distribution (default quota), "
+                                f"got {len(aliases)}")
+            if len({names.normalise(a) for a in aliases}) != len(aliases):
+                fail("aliases", "has duplicates (names compare case-insensitively)")
+            failures += [CheckFailure("aliases", p) for p in map(names.dns_name_problem, map(names.normalise, aliases))
+                         if p]
+    for key, kind in (("enabled", bool), ("cname_check", bool), ("comment", str), ("template_config", dict),
+                      ("deployed_timeout_seconds", (int, float))):
+        if _known(news.get(key)) and not isinstance(news.get(key), kind):
+            fail(key, f"must be {getattr(kind, '__name__', 'a number')}")
+    if isinstance(news.get("comment"), str) and len(news["comment"]) > MAX_COMMENT:
+        fail("comment", f"CloudFront allows {MAX_COMMENT} characters, got {len(news['comment'])}")
+    tls = news.get("minimum_protocol_version")
+    if _known(tls) and tls not in tls_versions():
+        fail("minimum_protocol_version", f"must be one of {', '.join(tls_versions())}, got {tls!r}")
+    arn = news.get("certificate_arn")
+    if _known(arn) and arn and arn_region(arn) != REGION:
+        fail("certificate_arn", f"CloudFront serves ACM certificates from {REGION} only, got {arn!r}")
+    logging = news.get("logging")
+    if _known(logging) and logging is not None and not (
+            isinstance(logging, dict) and isinstance(logging.get("bucket"), str) and logging["bucket"]
+            and isinstance(logging.get("prefix", ""), str) and isinstance(logging.get("include_cookies", False), bool)):
+        fail("logging", "must be null or {bucket: non-empty text, prefix: text, include_cookies: bool}")
+    tags = news.get("tags")
+    if _known(tags):
+        if not isinstance(tags, dict) or len(tags) > MAX_TAGS:
+            fail("tags", f"must be a map of at most {MAX_TAGS} tags (CloudFront allows 50, certfleet uses one)")
+        else:
+            failures += [CheckFailure("tags", p) for p in (names.aws_tag_problem(k, v) for k, v in tags.items()) if p]
+    return failures
+
+
+def alias_conflicts(news: Mapping[str, Any]) -> list[CheckFailure]:
+    """cnameCheck: aliases another distribution of the account (not of this stack) serves fail the preview."""
+    aliases = news.get("aliases")
+    if not news.get("cname_check") or is_unknown(aliases) or not aliases:
+        return []
+    try:
+        from components.aws import cname_check
+    except ImportError:  # pragma: no cover - the module ships with certfleet
+        return []
+    return [CheckFailure("aliases", m) for m in cname_check.account_conflicts(aliases, news["resource_tag"])]
+
+
+def holder_of(alias: str) -> tuple[str, str | None] | None:
+    from components.aws import cname_check
+    return cname_check.holder_of(alias)
+
+
+# --- the provider ------------------------------------------------------------------------------------------
+
+class DistributionProvider(ResourceProvider):
+    """Dynamic provider for one distribution. Holds no state: everything it needs is in the props."""
+
+    clock = Clock
+    poll_seconds = 10.0
+    alias_move_timeout_seconds = 300.0  # how long an alias another distribution of the stack holds is retried
+    conflict_attempts = 5               # PreconditionFailed / DistributionNotDisabled re-reads per call
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = input_problems(news)
+        return CheckResult(news, failures or alias_conflicts(news))
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in INPUT_KEYS if k != "template_config"
+                   and (is_unknown(news.get(k)) or olds.get(k) != news.get(k))]
+        old_template, new_template = olds.get("template_config") or {}, news.get("template_config")
+        if is_unknown(new_template) or not dc.same_clone(old_template, new_template or {}):
+            changed.append("template_config")
+        # Never a replacement: every field of a distribution can be updated in place.
+        return DiffResult(changes=None, replaces=[]) if changed else DiffResult(changes=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        resource = f"distribution '{props['dist_name']}'"
+        with TransportErrors("cloudfront", "create", resource):
+            found = self._find(props, resource)
+            if found:
+                return CreateResult(found, self._converge(found, {}, props, resource))  # adopted
+            certificate_status = self._certificate_status(props, resource)
+            distribution_id = self._create(props, certificate_status == "ISSUED", resource)
+            return CreateResult(distribution_id, self._settle(distribution_id, props, certificate_status, resource))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        resource = f"distribution '{props.get('dist_name', id_)}'"
+        with TransportErrors("cloudfront", "read", resource):
+            distribution = self._get(id_, resource, missing_ok=True)
+            if distribution is None:
+                return ReadResult("", {})  # deleted out of band: the engine drops it, `up` creates it again
+            live = distribution["DistributionConfig"]
+            inputs = {**props, **self._live_inputs(live, props),
+                      "tags": user_tags(self._tags(distribution["ARN"], resource))}
+            outs = self._outputs(distribution, inputs, props.get("certificate_status") or "")
+            return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        resource = f"distribution '{news['dist_name']}'"
+        with TransportErrors("cloudfront", "update", resource):
+            return UpdateResult(self._converge(id_, olds, news, resource))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        resource = f"distribution '{props.get('dist_name', id_)}'"
+        with TransportErrors("cloudfront", "delete", resource):
+            distribution = self._get(id_, resource, missing_ok=True)
+            if distribution is None:
+                return
+            owner = self._tags(distribution["ARN"], resource).get(RESOURCE_TAG)
+            if owner not in (props.get("resource_tag"), *(props.get("previous_resource_tags") or [])):
+                tell_user(f"{resource}: {id_} is tagged {RESOURCE_TAG}={owner}, not as this resource's: left in place")
+                return
+            self._delete(id_, props, resource)
+
+    # --- steps ---
+
+    def _converge(self, id_: str, olds: Mapping[str, Any], props: dict[str, Any], resource: str) -> dict[str, Any]:
+        """Make the live distribution what `props` says (config, binding, tags), then wait for Deployed."""
+        certificate_status = self._certificate_status(props, resource)
+        self._apply(id_, props, certificate_status == "ISSUED", resource)
+        distribution = self._get(id_, resource)
+        self._sync_tags(distribution["ARN"], olds, props, resource)
+        return self._settle(id_, props, certificate_status, resource)
+
+    def _call(self, call: str, send: Callable[[], Any], resource: str) -> Any:
+        try:
+            return send()
+        except botocore.exceptions.ClientError as err:
+            raise cloud_error("cloudfront", call, resource, err) from err
+
+    def _retrying(self, attempt: Callable[[], Any], props: Mapping[str, Any], own_id: str | None,
+                  resource: str, call: str) -> Any:
+        """`attempt` until it returns: PreconditionFailed is re-read at once (bounded); an alias another
+        distribution of this stack holds is retried until alias_move_timeout_seconds."""
+        last: list[CloudError] = []
+
+        def probe() -> Any:
+            for _ in range(self.conflict_attempts):
+                try:
+                    return attempt()
+                except CloudError as err:
+                    last[:] = [err]
+                    if err.code == "PreconditionFailed":
+                        continue  # changed since our read: read again, decide again
+                    if err.code == "CNAMEAlreadyExists" and self._held_in_stack(props, own_id, resource, call):
+                        return None  # another distribution of this run is letting go of it (remove before add)
+                    raise
+            raise last[0]
+
+        try:
+            return wait_for(f"the aliases of {resource} to be free", probe, self.alias_move_timeout_seconds,
+                            self.poll_seconds, self.clock)
+        except WaitTimeout:
+            raise CloudError("aws", f"cloudfront.{call}", resource, "CNAMEAlreadyExists",
+                             f"{last[0]} (still so after {self.alias_move_timeout_seconds:g}s; a distribution of "
+                             f"this stack that is being deleted releases its aliases only when it is gone: run "
+                             f"`pulumi up` again then)") from None
+
+    def _held_in_stack(self, props: Mapping[str, Any], own_id: str | None, resource: str, call: str) -> bool:
+        """After CNAMEAlreadyExists: True when the holder is a distribution of this project/stack (or has not
+        shown up in the listing yet); a holder outside the stack fails the call, naming alias and holder."""
+        stack_prefix = props["resource_tag"].rsplit("/", 1)[0] + "/"
+        for alias in props["aliases"]:
+            holder = holder_of(alias)
+            if holder is None or holder[0] == own_id:
+                continue
+            distribution_id, owner = holder
+            if owner and owner.startswith(stack_prefix):
+                return True
+            who = f"{RESOURCE_TAG}={owner}" if owner else f"no {RESOURCE_TAG} tag: not managed by certfleet"
+            raise CloudError("aws", f"cloudfront.{call}", resource, "CNAMEAlreadyExists",
+                             f"alias '{alias}' is already served by distribution {distribution_id} ({who}); "
+                             f"remove it there, or drop it from this distribution's aliases")
+        return True
+
+    def _create(self, props: Mapping[str, Any], bind: bool, resource: str) -> str:
+        cloudfront = client("cloudfront", REGION)
+        config = dc.desired_config(props["template_config"], None, props, caller_reference(props["resource_tag"]),
+                                   bind)
+        tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"]}
+        request = {"DistributionConfig": config,
+                   "Tags": {"Items": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}}
+
+        def attempt() -> str:
+            try:
+                return self._call("CreateDistributionWithTags", lambda: cloudfront.create_distribution_with_tags(
+                    DistributionConfigWithTags=request), resource)["Distribution"]["Id"]
+            except CloudError as err:
+                if err.code != "DistributionAlreadyExists":
+                    raise
+                # This run's CallerReference: an earlier attempt whose answer was lost did create it.
+                found = self._find(props, resource)
+                if found:
+                    return found
+                raise
+
+        return self._retrying(attempt, props, None, resource, "CreateDistributionWithTags")
+
+    def _apply(self, id_: str, props: Mapping[str, Any], bind: bool, resource: str) -> None:
+        """UpdateDistribution with a fresh ETag, when the live config differs from the desired one."""
+        cloudfront = client("cloudfront", REGION)
+
+        def attempt() -> bool:
+            distribution, etag = self._get(id_, resource, with_etag=True)
+            live = distribution["DistributionConfig"]
+            desired = dc.desired_config(props["template_config"], live, props, live["CallerReference"], bind)
+            if not dc.same_config(desired, live):
+                self._call("UpdateDistribution", lambda: cloudfront.update_distribution(
+                    Id=id_, IfMatch=etag, DistributionConfig=desired), resource)
+            return True
+
+        self._retrying(attempt, props, id_, resource, "UpdateDistribution")
+
+    def _delete(self, id_: str, props: Mapping[str, Any], resource: str) -> None:
+        """Disable, wait for Deployed, delete with the ETag read last. Never deletes an enabled distribution:
+        each round reads afresh, and a conflict (changed ETag, enabled again meanwhile) starts a new round."""
+        cloudfront = client("cloudfront", REGION)
+        timeout = props.get("deployed_timeout_seconds", 600)
+        last: CloudError | None = None
+        for _ in range(self.conflict_attempts + 2):  # + the disabling round and the deployed round
+            distribution, etag = self._get(id_, resource, missing_ok=True, with_etag=True)
+            if distribution is None:
+                return
+            config = distribution["DistributionConfig"]
+            try:
+                if config.get("Enabled"):
+                    self._call("UpdateDistribution", lambda: cloudfront.update_distribution(
+                        Id=id_, IfMatch=etag, DistributionConfig={**config, "Enabled": False}), resource)
+                elif distribution["Status"] != "Deployed":
+                    self._deployed(id_, timeout, resource)
+                else:
+                    self._call("DeleteDistribution", lambda: cloudfront.delete_distribution(Id=id_, IfMatch=etag),
+                               resource)
+                    return
+            except WaitTimeout:
+                raise CloudError("aws", "cloudfront.DeleteDistribution", resource, "DistributionNotDisabled",
+                                 f"{id_} is disabled but still deploying after {timeout}s; CloudFront deletes only "
+                                 f"a disabled, deployed distribution: run `pulumi destroy` again later") from None
+            except CloudError as err:
+                if err.code == "NoSuchDistribution":
+                    return
+                if err.code not in ("PreconditionFailed", "DistributionNotDisabled"):
+                    raise
+                last = err
+                self.clock.sleep(self.poll_seconds)
+        raise last or CloudError("aws", "cloudfront.DeleteDistribution", resource, "Conflict", "gave up")
+
+    def _find(self, props: Mapping[str, Any], resource: str) -> str | None:
+        """A live distribution tagged with this resource's identity (current or former), re-tagged if former."""
+        tagging = client("resourcegroupstaggingapi", REGION)
+        for identity in [props["resource_tag"], *(props.get("previous_resource_tags") or [])]:
+            try:
+                pages = tagging.get_paginator("get_resources").paginate(
+                    ResourceTypeFilters=["cloudfront:distribution"],
+                    TagFilters=[{"Key": RESOURCE_TAG, "Values": [identity]}])
+                arns = sorted(r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", []))
+            except botocore.exceptions.ClientError as err:
+                raise cloud_error("tag", "GetResources (look before create)", resource, err) from err
+            live = [arn for arn in arns if self._get(arn.rsplit("/", 1)[-1], resource, missing_ok=True)]
+            if len(live) > 1:
+                tell_user(f"{resource}: several distributions are tagged {RESOURCE_TAG}={identity} "
+                          f"({', '.join(live)}); adopting the first, delete the others by hand")
+            if live:
+                if identity != props["resource_tag"]:
+                    self._tag(live[0], {RESOURCE_TAG: props["resource_tag"]}, resource)
+                return live[0].rsplit("/", 1)[-1]
+        return None
+
+    def _get(self, id_: str, resource: str, missing_ok: bool = False, with_etag: bool = False) -> Any:
+        try:
+            answer = client("cloudfront", REGION).get_distribution(Id=id_)
+        except botocore.exceptions.ClientError as err:
+            if missing_ok and err.response.get("Error", {}).get("Code") == "NoSuchDistribution":
+                return (None, None) if with_etag else None
+            raise cloud_error("cloudfront", "GetDistribution", resource, err) from err
+        return (answer["Distribution"], answer["ETag"]) if with_etag else answer["Distribution"]
+
+    def _certificate_status(self, props: Mapping[str, Any], resource: str) -> str:
+        """ACM's own word on the certificate (the input may be stale), "" when there is none. An ISSUED
+        certificate must cover every alias: CloudFront would refuse it (InvalidViewerCertificate)."""
+        arn = props.get("certificate_arn") or ""
+        if not arn:
+            return ""
+        if arn_region(arn) != REGION:
+            raise CloudError("aws", "acm.DescribeCertificate", resource, "InvalidViewerCertificate",
+                             f"CloudFront serves ACM certificates from {REGION} only; {arn} is elsewhere")
+        try:
+            described = client("acm", REGION).describe_certificate(CertificateArn=arn)["Certificate"]
+        except botocore.exceptions.ClientError as err:
+            raise cloud_error("acm", "DescribeCertificate", resource, err) from err
+        status = described.get("Status", "")
+        if status == "ISSUED":
+            held = [names.normalise(n) for n in described.get("SubjectAlternativeNames") or [described["DomainName"]]]
+            uncovered = [a for a in props["aliases"] if not any(names.covers(n, names.normalise(a)) for n in held)]
+            if uncovered:
+                raise CloudError("aws", "cloudfront.UpdateDistribution", resource, "InvalidViewerCertificate",
+                                 f"certificate '{props.get('certificate_name')}' ({arn}) does not cover "
+                                 f"{', '.join(uncovered)}")
+        return status
+
+    def _deployed(self, id_: str, timeout: float, resource: str) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            distribution = self._get(id_, resource)
+            return distribution if distribution["Status"] == "Deployed" else None
+        return wait_for(f"{resource} to be Deployed", probe, timeout, self.poll_seconds, self.clock, shared=DEPLOYMENT)
+
+    def _settle(self, id_: str, props: Mapping[str, Any], certificate_status: str, resource: str) -> dict[str, Any]:
+        """Bounded wait for Deployed; running out is recorded ("deploying"), never a failure."""
+        try:
+            distribution = self._deployed(id_, props.get("deployed_timeout_seconds", 600), resource)
+        except WaitTimeout:
+            distribution = self._get(id_, resource)
+        return self._outputs(distribution, props, certificate_status)
+
+    def _tags(self, arn: str, resource: str) -> dict[str, str]:
+        answer = self._call("ListTagsForResource", lambda: client("cloudfront", REGION).list_tags_for_resource(
+            Resource=arn), resource)
+        return {t["Key"]: t.get("Value", "") for t in answer.get("Tags", {}).get("Items") or []}
+
+    def _tag(self, arn: str, tags: Mapping[str, str], resource: str) -> None:
+        self._call("TagResource", lambda: client("cloudfront", REGION).tag_resource(
+            Resource=arn, Tags={"Items": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}), resource)
+
+    def _sync_tags(self, arn: str, olds: Mapping[str, Any], props: Mapping[str, Any], resource: str) -> None:
+        """User tags as configured (a tag dropped from the config is removed), and this resource's identity."""
+        live = self._tags(arn, resource)
+        wanted = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"]}
+        dropped = sorted(k for k in (olds.get("tags") or {}) if k not in wanted and k in live)
+        if dropped:
+            self._call("UntagResource", lambda: client("cloudfront", REGION).untag_resource(
+                Resource=arn, TagKeys={"Items": dropped}), resource)
+        changed = {k: v for k, v in wanted.items() if live.get(k) != v}
+        if changed:
+            self._tag(arn, changed, resource)
+
+    @staticmethod
+    def _live_inputs(live: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs the live config amounts to. A binding left as it was while the certificate is pending
+        (stage waiting/failed) is not drift: the wanted aliases and certificate stay the inputs."""
+        aliases, arn = dc.live_aliases(live), dc.live_certificate_arn(live)
+        held_back = (props.get("stage") in (dc.WAITING, dc.FAILED) and aliases == props.get("bound_aliases")
+                     and arn == props.get("bound_certificate_arn"))
+        binding = ({k: props.get(k) for k in ("aliases", "certificate_arn", "minimum_protocol_version")} if held_back
+                   else {"aliases": aliases, "certificate_arn": arn,
+                         "minimum_protocol_version": (live.get("ViewerCertificate") or {}).get(
+                             "MinimumProtocolVersion") if arn else props.get("minimum_protocol_version")})
+        template = props.get("template_config") or {}
+        return {**binding, "enabled": bool(live.get("Enabled")), "comment": live.get("Comment") or "",
+                "logging": dc.logging_input(live.get("Logging")),
+                "template_config": template if dc.same_clone(live, template) else dc.cloned_part(live)}
+
+    @staticmethod
+    def _outputs(distribution: Mapping[str, Any], props: Mapping[str, Any], certificate_status: str) -> dict[str, Any]:
+        live = distribution["DistributionConfig"]
+        aliases, arn = dc.live_aliases(live), dc.live_certificate_arn(live)
+        as_wanted = arn == (props.get("certificate_arn") or "") and aliases == sorted(props.get("aliases") or [])
+        stage = dc.stage_of(distribution["Status"], as_wanted, certificate_status, DEAD_STATUSES)
+        return {**{k: props.get(k) for k in INPUT_KEYS}, "certificate_status": certificate_status,
+                "distribution_id": distribution["Id"], "arn": distribution["ARN"],
+                "domain_name": distribution["DomainName"], "status": distribution["Status"],
+                "bound": bool(arn and aliases), "bound_aliases": aliases, "bound_certificate_arn": arn,
+                "stage": stage, "caller_reference": live.get("CallerReference"),
+                "status_message": dc.stage_message(stage, props.get("certificate_name") or "", certificate_status,
+                                                   distribution["DomainName"], bool(arn and aliases))}
+
+
+# --- the resource ------------------------------------------------------------------------------------------
+
+class Distribution(CertfleetResource, module="aws", name="Distribution"):
+    """A CloudFront distribution cloned from a template. Type token: pulumi-python:dynamic/aws:Distribution."""
+
+    distribution_id: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    domain_name: pulumi.Output[str]
+    status: pulumi.Output[str]
+    bound: pulumi.Output[bool]
+    bound_aliases: pulumi.Output[list]
+    bound_certificate_arn: pulumi.Output[str]
+    stage: pulumi.Output[str]
+    status_message: pulumi.Output[str]
+    aliases: pulumi.Output[list]
+    certificate_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, spec: Any, aws: Any, template: Any, certificate_arn: pulumi.Input[str],
+                 certificate_status: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+        inputs = distribution_inputs(spec, aws, resource_identity(spec.name), template.config, certificate_arn,
+                                     certificate_status)
+        super().__init__(DistributionProvider(), name, {**inputs, **dict.fromkeys(OUTPUT_KEYS)}, opts)
+
+
+def distribution_inputs(spec: Any, aws: Any, resource_tag: str, template_config: Any, certificate_arn: Any,
+                        certificate_status: Any) -> dict[str, Any]:
+    """The provider's inputs for one distribution of the config model (a DistributionSpec and the AwsSpec)."""
+    logging = spec.logging
+    if logging is not None and not isinstance(logging, Mapping):
+        logging = {"bucket": logging.bucket, "prefix": logging.prefix, "include_cookies": logging.include_cookies}
+    return {
+        "dist_name": spec.name,
+        "resource_tag": resource_tag,
+        "previous_resource_tags": [resource_identity(n) for n in spec.previous_names],
+        "template_id": spec.template,
+        "template_version": spec.template_version,
+        "template_config": template_config,
+        "certificate_name": spec.certificate,
+        "certificate_arn": certificate_arn,
+        "certificate_status": certificate_status,
+        "aliases": sorted(names.normalise(a) for a in spec.aliases),
+        "enabled": spec.enabled,
+        "comment": spec.comment,
+        "minimum_protocol_version": spec.minimum_protocol_version,
+        "logging": dict(logging) if logging is not None else None,
+        "tags": dict(spec.tags),
+        "deployed_timeout_seconds": aws.deployed_timeout_seconds,
+        "cname_check": aws.cname_check,
+    }

@@ -1,0 +1,331 @@
+"""The Distribution dynamic provider's methods, called directly against the real AWS server over HTTP.
+
+The template distribution and the certificates are made with boto3 in each test, as a user would have them.
+Template configs travel through Pulumi state, where numbers are doubles: `as_state` does that to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from components import dynamic
+from components.aws import cloudfront, distribution_config as dc
+from components.aws.clients import client
+from components.aws.cloudfront import RESOURCE_TAG, DistributionProvider
+from components.errors import CloudError
+from emulators.aws.testing import AwsControl
+from emulators.core.ca import EmulatorCA
+from emulators.core.clock import Clock as EmulatorClock
+
+STACK = "certfleet/test"
+
+
+@functools.cache
+def _sdk(service, endpoint):
+    return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint)
+
+
+def cf():
+    """The test's own client (a user's console, another tool): not the provider's paced one."""
+    return _sdk("cloudfront", os.environ["AWS_ENDPOINT_URL"])
+
+
+def acm():
+    return _sdk("acm", os.environ["AWS_ENDPOINT_URL"])
+
+
+def as_state(value):
+    """What a value looks like after a trip through Pulumi state (numbers are doubles)."""
+    return json.loads(json.dumps(value, default=str), parse_int=float)
+
+
+def template_distribution(aliases=("template.example.com",)):
+    """A template as users have one: its own alias, certificate, logging and comment (never to be cloned)."""
+    config = {
+        "CallerReference": f"template-{'-'.join(aliases)}", "Comment": "the template", "Enabled": True,
+        "Aliases": {"Quantity": len(aliases), "Items": list(aliases)},
+        "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100", "HttpVersion": "http2",
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "app", "DomainName": "app.example.net",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "app", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+        "Logging": {"Enabled": True, "IncludeCookies": True, "Bucket": "template-logs.s3.amazonaws.com",
+                    "Prefix": "template/"},
+        "ViewerCertificate": dc.acm_certificate(imported_certificate(*aliases), "TLSv1.2_2019") if aliases
+        else dc.DEFAULT_CERTIFICATE,
+    }
+    made = cf().create_distribution(DistributionConfig=config)["Distribution"]
+    return made["Id"], as_state(cf().get_distribution_config(Id=made["Id"])["DistributionConfig"])
+
+
+def requested_certificate(*names):
+    """An ACM certificate that is PENDING_VALIDATION now and ISSUED a moment later (the test server's wait)."""
+    return acm().request_certificate(DomainName=names[0], SubjectAlternativeNames=list(names),
+                                     ValidationMethod="DNS")["CertificateArn"]
+
+
+def imported_certificate(*names):
+    """An ACM certificate that is ISSUED at once (imported from a throwaway CA)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    issued = EmulatorCA(EmulatorClock()).issue(key.public_key(), list(names),
+                                               datetime.now(timezone.utc) + timedelta(days=90))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return acm().import_certificate(Certificate=issued.certificate_pem.encode(), PrivateKey=key_pem,
+                                    CertificateChain=issued.chain_pem.encode())["CertificateArn"]
+
+
+def wait_issued(arn, seconds=10):
+    deadline = time.monotonic() + seconds
+    while acm().describe_certificate(CertificateArn=arn)["Certificate"]["Status"] != "ISSUED":
+        assert time.monotonic() < deadline, "the test server did not issue the certificate"
+        time.sleep(0.2)
+
+
+def inputs(template, arn, status, name="shop", aliases=("shop.example.com", "www.shop.example.com"), **extra):
+    template_id, template_config = template
+    return {"dist_name": name, "resource_tag": f"{STACK}/{name}", "previous_resource_tags": [],
+            "template_id": template_id, "template_version": None, "template_config": template_config,
+            "certificate_name": name, "certificate_arn": arn, "certificate_status": status,
+            "aliases": sorted(aliases), "enabled": True, "comment": f"certfleet {STACK}/{name}",
+            "minimum_protocol_version": "TLSv1.2_2021", "logging": None, "tags": {"team": "web"},
+            "deployed_timeout_seconds": 5, "cname_check": True, **extra}
+
+
+@pytest.fixture
+def control(aws):
+    """The emulator's control API; deployments finish at once unless a test asks for time."""
+    control = AwsControl(aws)
+    control.settings(deploy_seconds=0)
+    return control
+
+
+@pytest.fixture
+def provider(control):
+    p = DistributionProvider()
+    p.poll_seconds = 0.05
+    p.alias_move_timeout_seconds = 3
+    return p
+
+
+@pytest.fixture
+def template(aws):
+    return template_distribution()
+
+
+def live(distribution_id):
+    return cf().get_distribution(Id=distribution_id)["Distribution"]
+
+
+def tags_of(arn):
+    return {t["Key"]: t["Value"] for t in cf().list_tags_for_resource(Resource=arn)["Tags"]["Items"]}
+
+
+def all_distribution_ids():
+    return sorted(d["Id"] for d in cf().list_distributions()["DistributionList"].get("Items") or [])
+
+
+# --- create ------------------------------------------------------------------------------------------------
+
+def test_create_while_pending_clones_the_template_unbound(provider, template):
+    arn = requested_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "PENDING_VALIDATION")
+    created = provider.create(props)
+    config = live(created.id)["DistributionConfig"]
+
+    assert not config["CallerReference"].startswith("template-")
+    assert config["Aliases"]["Quantity"] == 0 and not config["Aliases"].get("Items")
+    assert dc.certificate_facts(config["ViewerCertificate"]) == ("default",)
+    assert config["Logging"] == dc.LOGGING_OFF
+    assert config["Comment"] == "certfleet certfleet/test/shop" and config["Enabled"] is True
+    assert dc.same_clone(config, template[1])
+    assert tags_of(created.outs["arn"]) == {RESOURCE_TAG: "certfleet/test/shop", "team": "web"}
+    outs = created.outs
+    assert outs["stage"] == dc.WAITING and outs["domain_name"].endswith(".cloudfront.net")
+    assert outs["bound"] is False and "pulumi up --refresh" in outs["status_message"]
+    assert outs["certificate_status"] == "PENDING_VALIDATION"
+
+
+def test_create_with_an_issued_certificate_binds_at_once(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED", logging={
+        "bucket": "logs.s3.amazonaws.com", "prefix": "cdn/", "include_cookies": False}))
+    config = live(created.id)["DistributionConfig"]
+
+    assert config["Aliases"] == {"Quantity": 2, "Items": ["shop.example.com", "www.shop.example.com"]}
+    viewer = config["ViewerCertificate"]
+    assert (viewer["ACMCertificateArn"], viewer["SSLSupportMethod"], viewer["MinimumProtocolVersion"],
+            viewer["CloudFrontDefaultCertificate"]) == (arn, "sni-only", "TLSv1.2_2021", False)
+    assert config["Logging"] == {"Enabled": True, "IncludeCookies": False, "Bucket": "logs.s3.amazonaws.com",
+                                 "Prefix": "cdn/"}
+    assert created.outs["stage"] == dc.DEPLOYED and created.outs["bound"] is True
+    assert created.outs["bound_aliases"] == ["shop.example.com", "www.shop.example.com"]
+
+
+def test_a_fresh_clone_shows_no_drift(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    created = provider.create(props)
+    read = provider.read(created.id, as_state(created.outs))
+    assert read.inputs == as_state({k: created.outs[k] for k in cloudfront.INPUT_KEYS})
+    assert provider.diff(created.id, read.outs, as_state(props)).changes is False
+
+
+# --- binding -----------------------------------------------------------------------------------------------
+
+def test_pending_binding_is_not_drift_and_issuance_binds_on_the_next_update(provider, template):
+    arn = requested_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "PENDING_VALIDATION")
+    created = provider.create(props)
+
+    read = provider.read(created.id, as_state(created.outs))  # `up --refresh` before issuance: nothing to do
+    assert read.inputs["aliases"] == props["aliases"] and read.inputs["certificate_status"] == "PENDING_VALIDATION"
+    assert provider.diff(created.id, read.outs, props).changes is False
+
+    wait_issued(arn)  # the refreshed certificate now says ISSUED: that input change is the diff that binds
+    news = {**props, "certificate_status": "ISSUED"}
+    assert provider.diff(created.id, read.outs, news).changes is None
+    updated = provider.update(created.id, read.outs, news).outs
+    assert updated["stage"] == dc.DEPLOYED and updated["bound"] and updated["bound_certificate_arn"] == arn
+    config = live(created.id)["DistributionConfig"]
+    assert config["Aliases"]["Quantity"] == len(config["Aliases"]["Items"]) == 2
+
+
+def test_the_certificate_status_is_asked_of_acm_not_taken_from_the_input(provider, template):
+    arn = requested_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED"))  # the input lies: ACM says pending
+    assert created.outs["bound"] is False and created.outs["certificate_status"] == "PENDING_VALIDATION"
+
+
+def test_a_certificate_that_does_not_cover_an_alias_is_named(provider, template):
+    arn = imported_certificate("shop.example.com")
+    with pytest.raises(CloudError) as caught:
+        provider.create(inputs(template, arn, "ISSUED"))
+    assert "www.shop.example.com" in str(caught.value) and "InvalidViewerCertificate" in str(caught.value)
+
+
+# --- look before create ------------------------------------------------------------------------------------
+
+def test_a_create_whose_state_was_lost_adopts_the_tagged_distribution(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    first = provider.create(props)
+    again = provider.create(props)  # a crash between create and the state write: the next run creates again
+    assert again.id == first.id
+    assert all_distribution_ids() == sorted([template[0], first.id])
+
+
+def test_a_renamed_entry_adopts_and_retags_its_distribution(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    first = provider.create(inputs(template, arn, "ISSUED"))
+    renamed = inputs(template, arn, "ISSUED", name="store", previous_resource_tags=[f"{STACK}/shop"])
+    again = provider.create(renamed)
+    assert again.id == first.id
+    assert tags_of(first.outs["arn"])[RESOURCE_TAG] == f"{STACK}/store"
+
+
+# --- update ------------------------------------------------------------------------------------------------
+
+def test_update_applies_a_new_template_and_keeps_the_owned_fields(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    created = provider.create(props)
+    new_template = {**template[1], "DefaultRootObject": "home.html", "PriceClass": "PriceClass_All"}
+    news = {**props, "template_config": new_template, "comment": "renamed", "tags": {"owner": "ops"}}
+    assert provider.diff(created.id, created.outs, news).changes is None
+    provider.update(created.id, created.outs, news)
+
+    config = live(created.id)["DistributionConfig"]
+    assert (config["DefaultRootObject"], config["PriceClass"], config["Comment"]) == ("home.html", "PriceClass_All",
+                                                                                      "renamed")
+    assert config["CallerReference"] == created.outs["caller_reference"]
+    assert dc.certificate_facts(config["ViewerCertificate"])[1] == arn
+    assert tags_of(created.outs["arn"]) == {RESOURCE_TAG: f"{STACK}/shop", "owner": "ops"}
+
+
+def test_a_template_snapshot_that_differs_only_in_owned_fields_is_no_change(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    created = provider.create(props)
+    retaken = {**template[1], "Comment": "edited on the template", "Aliases": {"Quantity": 0}}
+    assert provider.diff(created.id, created.outs, {**props, "template_config": retaken}).changes is False
+
+
+def test_drift_is_read_and_the_next_update_repairs_it(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    created = provider.create(props)
+    other = imported_certificate("shop.example.com")
+    answer = cf().get_distribution_config(Id=created.id)  # someone edits the distribution in the console
+    changed = {**answer["DistributionConfig"], "Aliases": {"Quantity": 1, "Items": ["shop.example.com"]},
+               "ViewerCertificate": dc.acm_certificate(other, "TLSv1.2_2019"), "Enabled": False,
+               "PriceClass": "PriceClass_All"}
+    cf().update_distribution(Id=created.id, IfMatch=answer["ETag"], DistributionConfig=changed)
+
+    read = provider.read(created.id, as_state(created.outs))
+    assert read.inputs["aliases"] == ["shop.example.com"] and read.inputs["certificate_arn"] == other
+    assert read.inputs["minimum_protocol_version"] == "TLSv1.2_2019"
+    assert read.inputs["enabled"] is False and read.inputs["template_config"]["PriceClass"] == "PriceClass_All"
+    assert provider.diff(created.id, read.outs, props).changes is None
+
+    repaired = provider.update(created.id, read.outs, props).outs
+    assert repaired["bound_aliases"] == props["aliases"] and repaired["bound_certificate_arn"] == arn
+    config = live(created.id)["DistributionConfig"]
+    assert config["Enabled"] is True and config["PriceClass"] == "PriceClass_100"
+    assert provider.diff(created.id, provider.read(created.id, repaired).outs, props).changes is False
+
+
+def test_read_of_a_deleted_distribution_says_gone(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED"))
+    provider.delete(created.id, created.outs)
+    gone = provider.read(created.id, created.outs)
+    assert (gone.id, gone.outs) == ("", {})
+
+
+# --- delete ------------------------------------------------------------------------------------------------
+
+def test_delete_disables_first_and_leaves_other_distributions(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED"))
+    provider.delete(created.id, created.outs)
+    assert all_distribution_ids() == [template[0]]
+    provider.delete(created.id, created.outs)  # already gone: done
+
+    # A distribution that is not tagged as this resource's (here: the template) is never deleted.
+    provider.delete(template[0], {**created.outs, "distribution_id": template[0]})
+    assert all_distribution_ids() == [template[0]]
+
+
+# --- check -------------------------------------------------------------------------------------------------
+
+def test_check_refuses_bad_inputs(provider, template):
+    props = inputs(template, "arn:aws:acm:eu-west-1:123456789012:certificate/x", "ISSUED",
+                   minimum_protocol_version="TLSv9", comment="c" * 129, cname_check=False,
+                   aliases=[f"a{i}.example.com" for i in range(101)])
+    failed = {f.property for f in provider.check({}, props).failures}
+    assert failed == {"minimum_protocol_version", "comment", "certificate_arn", "aliases"}
+    assert provider.check({}, inputs(template, "", "", cname_check=False)).failures == []
+
+
+def test_check_names_an_alias_another_stack_serves(provider, template):
+    from components.aws import cname_check
+    cname_check.clear_cache()
+    foreign_id, _ = template_distribution(aliases=("www.shop.example.com",))
+    cf().tag_resource(Resource=live(foreign_id)["ARN"],
+                      Tags={"Items": [{"Key": RESOURCE_TAG, "Value": "other/prod/shop"}]})
+    failures = provider.check({}, inputs(template, "", "")).failures
+    assert [f.property for f in failures] == ["aliases"]
+    assert "www.shop.example.com" in failures[0].reason and foreign_id in failures[0].reason
+    assert provider.check({}, inputs(template, "", "", cname_check=False)).failures == []
+    cname_check.clear_cache()
