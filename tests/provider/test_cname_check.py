@@ -78,17 +78,22 @@ DENY_CLOUDFRONT = (("cloudfront", "before-send.cloudfront"), 403, "text/xml",
                    b" cloudfront:ListDistributions</Message></Error><RequestId>r</RequestId></ErrorResponse>")
 
 
-@pytest.fixture(autouse=True)
-def fresh_listing(aws, monkeypatch):
-    monkeypatch.setattr(cname_check, "PAGE_SIZE", 2)  # several pages with a handful of distributions
-    # These tests are about answers, not pacing (tests/provider/test_throttling.py): CloudFront's 1 call/s
-    # would make each setup distribution cost a second.
+@pytest.fixture
+def fast_pacing(aws, monkeypatch):
+    """These tests are about answers, not pacing (tests/provider/test_throttling.py): at CloudFront's 1 call/s
+    each distribution a test sets up would cost a second."""
     monkeypatch.setattr(clients, "PACE", 100.0)
     clients.reset_rate_limits()
+    yield
+    clients.reset_rate_limits()
+
+
+@pytest.fixture(autouse=True)
+def fresh_listing(fast_pacing, monkeypatch):
+    monkeypatch.setattr(cname_check, "PAGE_SIZE", 2)  # several pages with a handful of distributions
     cname_check.clear_cache()
     yield
     cname_check.clear_cache()
-    clients.reset_rate_limits()
 
 
 def test_an_alias_of_another_stack_names_the_distribution_and_its_owner():
