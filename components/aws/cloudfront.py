@@ -27,39 +27,33 @@ Lifecycle (docs/distributions.md):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from typing import Any, Callable, Mapping
 
 import botocore.exceptions
-import botocore.session
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
+                            UpdateResult)
 
 from components import names
 from components.aws import distribution_config as dc
 from components.aws.acm import DEAD_STATUSES, RESOURCE_TAG, user_tags
 from components.aws.clients import TransportErrors, client, cloud_error
+from components.aws.config import AwsSpec
+from components.aws.config_distributions import DistributionSpec
+from components.aws.limits import (ACM_CERTFLEET_TAGS, CLOUDFRONT_CERTIFICATE_REGION as REGION, CLOUDFRONT_MAX_ALIASES,
+                                   CLOUDFRONT_MAX_COMMENT, CLOUDFRONT_MAX_TAGS, MINIMUM_PROTOCOL_VERSIONS)
 from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown, resource_identity,
                                 tell_user, wait_for)
 from components.errors import CloudError, WaitTimeout
 
-REGION = "us-east-1"
-MAX_ALIASES = 100  # CloudFront's default quota of alternate domain names per distribution
-MAX_COMMENT = 128
-MAX_TAGS = 50 - 1  # CloudFront allows 50; certfleet:resource is one of them
+# CloudFront is global; its tags, and the ACM certificates it serves, live in us-east-1.
+MAX_USER_TAGS = CLOUDFRONT_MAX_TAGS - ACM_CERTFLEET_TAGS  # the config's budget (certfleet:resource is ours)
 INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
               "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check")
 OUTPUT_KEYS = ("distribution_id", "arn", "domain_name", "status", "bound", "bound_aliases", "bound_certificate_arn",
                "stage", "status_message", "caller_reference")
-
-
-@functools.cache
-def tls_versions() -> tuple[str, ...]:
-    """MinimumProtocolVersion values CloudFront accepts, from botocore's model (new policies arrive with it)."""
-    model = botocore.session.get_session().get_service_model("cloudfront")
-    return tuple(model.shape_for("MinimumProtocolVersion").enum)
 
 
 def caller_reference(resource_tag: str) -> str:
@@ -91,8 +85,8 @@ def input_problems(news: Mapping[str, Any]) -> list[CheckFailure]:
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             fail("aliases", "must be a list of DNS names")
         else:
-            if len(aliases) > MAX_ALIASES:
-                fail("aliases", f"CloudFront allows {MAX_ALIASES} aliases per distribution (default quota), "
+            if len(aliases) > CLOUDFRONT_MAX_ALIASES:
+                fail("aliases", f"CloudFront allows {CLOUDFRONT_MAX_ALIASES} aliases per distribution (default quota), "
                                 f"got {len(aliases)}")
             if len({names.normalise(a) for a in aliases}) != len(aliases):
                 fail("aliases", "has duplicates (names compare case-insensitively)")
@@ -102,11 +96,11 @@ def input_problems(news: Mapping[str, Any]) -> list[CheckFailure]:
                       ("deployed_timeout_seconds", (int, float))):
         if _known(news.get(key)) and not isinstance(news.get(key), kind):
             fail(key, f"must be {getattr(kind, '__name__', 'a number')}")
-    if isinstance(news.get("comment"), str) and len(news["comment"]) > MAX_COMMENT:
-        fail("comment", f"CloudFront allows {MAX_COMMENT} characters, got {len(news['comment'])}")
+    if isinstance(news.get("comment"), str) and len(news["comment"]) > CLOUDFRONT_MAX_COMMENT:
+        fail("comment", f"CloudFront allows {CLOUDFRONT_MAX_COMMENT} characters, got {len(news['comment'])}")
     tls = news.get("minimum_protocol_version")
-    if _known(tls) and tls not in tls_versions():
-        fail("minimum_protocol_version", f"must be one of {', '.join(tls_versions())}, got {tls!r}")
+    if _known(tls) and tls not in MINIMUM_PROTOCOL_VERSIONS:
+        fail("minimum_protocol_version", f"must be one of {', '.join(MINIMUM_PROTOCOL_VERSIONS)}, got {tls!r}")
     arn = news.get("certificate_arn")
     if _known(arn) and arn and arn_region(arn) != REGION:
         fail("certificate_arn", f"CloudFront serves ACM certificates from {REGION} only, got {arn!r}")
@@ -117,8 +111,9 @@ def input_problems(news: Mapping[str, Any]) -> list[CheckFailure]:
         fail("logging", "must be null or {bucket: non-empty text, prefix: text, include_cookies: bool}")
     tags = news.get("tags")
     if _known(tags):
-        if not isinstance(tags, dict) or len(tags) > MAX_TAGS:
-            fail("tags", f"must be a map of at most {MAX_TAGS} tags (CloudFront allows 50, certfleet uses one)")
+        if not isinstance(tags, dict) or len(tags) > MAX_USER_TAGS:
+            fail("tags", f"must be a map of at most {MAX_USER_TAGS} tags (CloudFront allows {CLOUDFRONT_MAX_TAGS}, "
+                         f"certfleet keeps {ACM_CERTFLEET_TAGS})")
         else:
             failures += [CheckFailure("tags", p) for p in (names.aws_tag_problem(k, v) for k, v in tags.items()) if p]
     return failures
@@ -277,9 +272,10 @@ class DistributionProvider(ResourceProvider):
                 return self._call("CreateDistributionWithTags", lambda: cloudfront.create_distribution_with_tags(
                     DistributionConfigWithTags=request), resource)["Distribution"]["Id"]
             except CloudError as err:
-                if err.code != "DistributionAlreadyExists":
+                if err.code not in ("DistributionAlreadyExists", "CNAMEAlreadyExists"):
                     raise
-                # This run's CallerReference: an earlier attempt whose answer was lost did create it.
+                # This run's CallerReference, or our own aliases: an earlier attempt whose answer was lost
+                # did create it (which of the two CloudFront says first is not documented).
                 found = self._find(props, resource)
                 if found:
                     return found
@@ -472,19 +468,19 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
     aliases: pulumi.Output[list]
     certificate_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, spec: Any, aws: Any, template: Any, certificate_arn: pulumi.Input[str],
-                 certificate_status: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, spec: DistributionSpec, aws: AwsSpec, template: Any,
+                 certificate_arn: pulumi.Input[str], certificate_status: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        """`template`: the DistributionTemplate (components/aws/templates.py) whose `config` is cloned."""
         inputs = distribution_inputs(spec, aws, resource_identity(spec.name), template.config, certificate_arn,
                                      certificate_status)
         super().__init__(DistributionProvider(), name, {**inputs, **dict.fromkeys(OUTPUT_KEYS)}, opts)
 
 
-def distribution_inputs(spec: Any, aws: Any, resource_tag: str, template_config: Any, certificate_arn: Any,
-                        certificate_status: Any) -> dict[str, Any]:
-    """The provider's inputs for one distribution of the config model (a DistributionSpec and the AwsSpec)."""
+def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str, template_config: Any,
+                        certificate_arn: Any, certificate_status: Any) -> dict[str, Any]:
+    """The provider's inputs for one distribution of the config model."""
     logging = spec.logging
-    if logging is not None and not isinstance(logging, Mapping):
-        logging = {"bucket": logging.bucket, "prefix": logging.prefix, "include_cookies": logging.include_cookies}
     return {
         "dist_name": spec.name,
         "resource_tag": resource_tag,
@@ -492,14 +488,15 @@ def distribution_inputs(spec: Any, aws: Any, resource_tag: str, template_config:
         "template_id": spec.template,
         "template_version": spec.template_version,
         "template_config": template_config,
-        "certificate_name": spec.certificate,
+        "certificate_name": spec.serving_certificate,  # the entry whose certificate serves it (aggregate)
         "certificate_arn": certificate_arn,
         "certificate_status": certificate_status,
-        "aliases": sorted(names.normalise(a) for a in spec.aliases),
+        "aliases": sorted(spec.aliases),
         "enabled": spec.enabled,
-        "comment": spec.comment,
+        "comment": spec.comment if spec.comment is not None else f"certfleet {resource_tag}"[:CLOUDFRONT_MAX_COMMENT],
         "minimum_protocol_version": spec.minimum_protocol_version,
-        "logging": dict(logging) if logging is not None else None,
+        "logging": None if logging is None else {"bucket": logging.bucket, "prefix": logging.prefix,
+                                                 "include_cookies": logging.include_cookies},
         "tags": dict(spec.tags),
         "deployed_timeout_seconds": aws.deployed_timeout_seconds,
         "cname_check": aws.cname_check,

@@ -16,7 +16,6 @@ OWNED_FIELDS = ("CallerReference", "Aliases", "ViewerCertificate", "Enabled", "C
 # A template's continuous-deployment pairing (a staging distribution and its policy) belongs to the template:
 # a clone that copied it would point at the template's policy. Cleared when the template has them.
 NOT_CLONED = {"ContinuousDeploymentPolicyId": "", "Staging": False}
-DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
 # Served on *.cloudfront.net only; CloudFront fixes its security policy at TLSv1 whatever is sent.
 DEFAULT_CERTIFICATE = {"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1"}
 LOGGING_OFF = {"Enabled": False, "IncludeCookies": False, "Bucket": "", "Prefix": ""}

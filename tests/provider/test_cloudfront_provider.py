@@ -17,7 +17,7 @@ import pytest
 
 from components import dynamic
 from components.aws import cloudfront, distribution_config as dc
-from components.aws.clients import client
+from components.aws.clients import client as provider_client
 from components.aws.cloudfront import RESOURCE_TAG, DistributionProvider
 from components.errors import CloudError
 from emulators.aws.testing import AwsControl
@@ -329,3 +329,165 @@ def test_check_names_an_alias_another_stack_serves(provider, template):
     assert "www.shop.example.com" in failures[0].reason and foreign_id in failures[0].reason
     assert provider.check({}, inputs(template, "", "", cname_check=False)).failures == []
     cname_check.clear_cache()
+
+
+# --- what AWS does and moto does not (the emulator) ----------------------------------------------------------
+
+def test_a_stale_etag_is_read_again_and_decided_again(provider, template, control):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    created = provider.create(props)
+    edits = []
+
+    def someone_edits_first(**_):  # between the provider's read and its update, the ETag changes
+        if not edits:
+            answer = cf().get_distribution_config(Id=created.id)
+            edits.append(cf().update_distribution(Id=created.id, IfMatch=answer["ETag"], DistributionConfig={
+                **answer["DistributionConfig"], "DefaultRootObject": "edited.html"}))
+
+    provider_client("cloudfront", "us-east-1").meta.events.register(
+        "before-call.cloudfront.UpdateDistribution", someone_edits_first)
+    provider.update(created.id, created.outs, {**props, "comment": "new"})
+
+    config = live(created.id)["DistributionConfig"]
+    assert edits and config["Comment"] == "new" and config["DefaultRootObject"] == "index.html"
+    assert control.calls()["operations"]["cloudfront:UpdateDistribution"] == {"ok": 2, "error": 1}
+
+
+def test_an_alias_served_outside_the_stack_fails_naming_it_and_its_holder(provider, template):
+    holder_id, _ = template_distribution(aliases=("www.shop.example.com",))
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    with pytest.raises(CloudError) as caught:
+        provider.create(inputs(template, arn, "ISSUED"))
+    text = str(caught.value)
+    assert "cloudfront.CreateDistributionWithTags" in text and "CNAMEAlreadyExists" in text
+    assert "'www.shop.example.com'" in text and holder_id in text and "distribution 'shop'" in text
+    assert len(all_distribution_ids()) == 2  # nothing created
+
+
+def test_an_alias_moving_inside_the_stack_waits_until_the_other_distribution_lets_go(provider, template):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    old_props = inputs(template, arn, "ISSUED", name="old", aliases=("www.shop.example.com",))
+    old = provider.create(old_props)
+    released = []
+
+    class ReleasingClock(dynamic.Clock):
+        """Real time; while the new distribution waits, the old one (same stack) drops the alias."""
+
+        @staticmethod
+        def sleep(seconds):
+            if not released:
+                released.append(True)
+                provider.update(old.id, old.outs, {**old_props, "aliases": []})
+            time.sleep(seconds)
+
+    provider.clock = ReleasingClock
+    moved = provider.create(inputs(template, arn, "ISSUED"))
+    assert released and moved.outs["bound_aliases"] == ["shop.example.com", "www.shop.example.com"]
+    assert live(old.id)["DistributionConfig"]["Aliases"]["Quantity"] == 0
+
+
+def test_create_waits_for_deployed_within_its_bound(provider, template, control):
+    control.settings(deploy_seconds=1)
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED"))
+    assert (created.outs["status"], created.outs["stage"]) == ("Deployed", dc.DEPLOYED)
+
+
+def test_a_deployed_wait_that_runs_out_is_recorded_and_resumed_by_refresh(provider, template, control):
+    control.settings(deploy_seconds=30)
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED", deployed_timeout_seconds=0))
+    assert (created.outs["status"], created.outs["stage"]) == ("InProgress", dc.DEPLOYING)
+    assert "pulumi up --refresh" in created.outs["status_message"]
+    control.finish_deployments(created.id)
+    assert provider.read(created.id, created.outs).outs["stage"] == dc.DEPLOYED
+
+
+def test_delete_of_an_enabled_distribution_disables_waits_and_deletes(provider, template, control):
+    control.settings(deploy_seconds=1)
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED"))
+    provider.delete(created.id, created.outs)
+    assert all_distribution_ids() == [template[0]]
+
+
+def test_a_delete_whose_wait_runs_out_leaves_it_disabled_and_says_to_destroy_again(provider, template, control):
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED", deployed_timeout_seconds=0))
+    control.settings(deploy_seconds=30)
+    with pytest.raises(CloudError) as caught:
+        provider.delete(created.id, created.outs)
+    assert "pulumi destroy" in str(caught.value)
+    assert live(created.id)["DistributionConfig"]["Enabled"] is False
+    control.finish_deployments(created.id)
+    provider.delete(created.id, created.outs)
+    assert all_distribution_ids() == [template[0]]
+
+
+def test_a_lost_create_answer_is_retried_into_the_same_distribution(provider, template, control):
+    control.fault("CreateDistributionWithTags", drop_response=True)  # created, but the answer never comes
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED"))
+    assert all_distribution_ids() == sorted([template[0], created.id])
+    # The SDK retried with the same request: refused as a duplicate, and the look by tag found it.
+    assert control.calls()["operations"]["cloudfront:CreateDistributionWithTags"] == {"dropped": 1, "error": 1}  # DistributionAlreadyExists or CNAMEAlreadyExists
+
+
+def test_a_crash_after_create_is_recovered_by_the_next_run_without_a_second_distribution(
+        provider, template, control, monkeypatch):
+    control.fault("CreateDistributionWithTags", delay_after=30)  # the run dies while waiting for the answer
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    crashing = botocore_client_with_read_timeout(1)
+    with pytest.raises(Exception):
+        crashing.create_distribution_with_tags(DistributionConfigWithTags={
+            "DistributionConfig": dc.desired_config(props["template_config"], None, props,
+                                                    cloudfront.caller_reference(props["resource_tag"]), True),
+            "Tags": {"Items": [{"Key": RESOURCE_TAG, "Value": props["resource_tag"]}]}})
+    monkeypatch.setattr(cloudfront, "RUN_ID", "the-next-run")  # a new process, a new CallerReference
+    created = provider.create(props)
+    assert all_distribution_ids() == sorted([template[0], created.id])
+
+
+def botocore_client_with_read_timeout(seconds):
+    import botocore.config
+    return boto3.client("cloudfront", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                        config=botocore.config.Config(read_timeout=seconds, retries={"total_max_attempts": 1}))
+
+
+def test_a_lifecycle_under_aws_request_quotas_sees_no_error(provider, template, control):
+    control.throttle_at_aws_quotas()
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "ISSUED")
+    created = provider.create(props)
+    updated = provider.update(created.id, created.outs, {**props, "comment": "busy"}).outs
+    provider.delete(created.id, updated)
+    assert all_distribution_ids() == [template[0]]
+
+
+def test_validation_errors_fail_at_once_naming_resource_call_and_code(provider, template, control):
+    broken = {**template[1], "DefaultCacheBehavior": {**template[1]["DefaultCacheBehavior"],
+                                                      "TargetOriginId": "no-such-origin"}}
+    with pytest.raises(CloudError) as caught:
+        provider.create(inputs((template[0], broken), "", ""))
+    assert str(caught.value).startswith("aws: cloudfront.CreateDistributionWithTags for distribution 'shop' failed: "
+                                        "NoSuchOrigin")
+    assert control.calls()["operations"]["cloudfront:CreateDistributionWithTags"] == {"error": 1}
+
+
+# --- from the config model ---------------------------------------------------------------------------------
+
+def test_inputs_from_the_config_model_pass_check():
+    from components.config import load_fleet
+    fleet = load_fleet({"aws": {"certificates": {"shop": {"domain": "shop.example.com",
+                                                          "sans": ["www.shop.example.com"]}},
+                                "distributions": {"shop": {"template": "E195R1W5GIVPF5", "certificate": "shop",
+                                                           "logging": {"bucket": "logs.s3.amazonaws.com"}}}}})
+    props = cloudfront.distribution_inputs(fleet.aws.distributions[0], fleet.aws, f"{STACK}/shop", {"Comment": ""},
+                                           "arn:aws:acm:us-east-1:123456789012:certificate/x", "PENDING_VALIDATION")
+    assert props["aliases"] == ["shop.example.com", "www.shop.example.com"]
+    assert props["comment"] == f"certfleet {STACK}/shop" and props["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert props["logging"] == {"bucket": "logs.s3.amazonaws.com", "prefix": "", "include_cookies": False}
+    assert (props["deployed_timeout_seconds"], props["cname_check"], props["enabled"]) == (600, True, True)
+    assert DistributionProvider().check({}, {**props, "cname_check": False}).failures == []
