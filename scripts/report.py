@@ -1,36 +1,211 @@
 """Print the certificate report from the current stack's outputs (`pulumi stack output --json`).
 
+    python scripts/report.py [--json] [--stack NAME]
+
+Like CloudFront Extensions' job record (reference/aws-cloudfront-extensions.md §6.1: stages and counters), but
+derived from the resources' real state as the last `pulumi up`/`refresh` saw it, never from a counter: per ACM
+certificate (requested or imported), per aggregated entry and per CloudFront distribution its stage, then the
+totals per stage. `--json` prints the same as one JSON document: {"resources": [{kind, name, stage, ...}],
+"totals": {stage: count}, "validation_records": [...]} plus the other clouds' outputs as they are.
+
+Stages, in the order a resource goes through them:
+  requested                ACM has the request but has not published its DNS validation records yet
+  pending validation       the records are published (shown): put them in DNS
+  issued                   the certificate can be used; no distribution of the stack serves it yet
+  waiting for certificate  a distribution exists (its *.cloudfront.net name works) but has no aliases and
+                           certificate yet: the first `pulumi up --refresh` after validation binds it
+  bound                    a certificate that a distribution of the stack serves
+  deploying                a bound distribution CloudFront is still deploying (InProgress)
+  deployed                 a bound distribution CloudFront reports Deployed
+  failed                   can never complete as it is (the status message says why; the next `up` replaces it)
+
 Secrets stay masked: `pulumi stack output` prints them as "[secret]" unless --show-secrets is given,
 and this script never passes it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+from collections import Counter
 from typing import Any
 
+STAGES = ("requested", "pending validation", "issued", "waiting for certificate", "bound", "deploying", "deployed",
+          "failed")
+# ACM statuses after which a certificate can never be issued (components/aws/acm.py's DEAD_STATUSES; this
+# script runs without the project's packages on its path).
+DEAD_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 
-def render(outputs: dict[str, Any]) -> str:
-    lines: list[str] = []
+
+# --- stages ------------------------------------------------------------------------------------------------
+
+def certificate_stage(cert: dict[str, Any], records: list[dict[str, Any]], served: bool) -> str:
+    status = cert.get("status")
+    if status in DEAD_STATUSES:
+        return "failed"
+    if status == "ISSUED":
+        return "bound" if served else "issued"
+    return "pending validation" if records else "requested"
+
+
+def distribution_stage(dist: dict[str, Any]) -> str:
+    if dist.get("stage") == "failed":
+        return "failed"
+    if not dist.get("bound"):
+        return "waiting for certificate"
+    if dist.get("stage") in ("deploying", "deployed"):
+        return dist["stage"]
+    return {"InProgress": "deploying", "Deployed": "deployed"}.get(dist.get("status"), "bound")
+
+
+def records_of(name: str, cert: dict[str, Any], all_records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The certificate's own DNS validation records, else those of the stack-wide list that name it."""
+    own = cert.get("validation_records") or []
+    return own or [r for r in all_records if name in (r.get("certificates") or [])]
+
+
+def _serving(distributions: dict[str, Any]) -> dict[str, list[str]]:
+    """Certificate name or ARN -> the distributions bound to it."""
+    serving: dict[str, list[str]] = {}
+    for name, dist in sorted(distributions.items()):
+        if dist.get("bound"):
+            for key in {dist.get("certificate"), dist.get("certificate_arn")} - {None, ""}:
+                serving.setdefault(key, []).append(name)
+    return serving
+
+
+def aws_rows(aws: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per certificate, import, aggregated entry and distribution: {kind, name, stage, ...}."""
+    distributions = aws.get("distributions") or {}
+    all_records = aws.get("validationRecords") or []
+    serving = _serving(distributions)
+    rows: list[dict[str, Any]] = []
+    for kind, section in (("certificate", aws.get("certificates") or {}), ("import", aws.get("imports") or {})):
+        for name, cert in sorted(section.items()):
+            records = records_of(name, cert, all_records) if kind == "certificate" else []
+            served_by = sorted(set(serving.get(name, []) + serving.get(cert.get("arn") or "", [])))
+            stage = certificate_stage(cert, records, bool(served_by))
+            rows.append({"kind": kind, "name": name, "stage": stage, "status": cert.get("status"),
+                         "arn": cert.get("arn"), "domain": cert.get("domain"), "sans": cert.get("sans") or [],
+                         "not_after": cert.get("not_after"), "status_message": cert.get("status_message"),
+                         "served_by": served_by, "reused_by": cert.get("reused_by") or [],
+                         "validation_records": records if stage == "pending validation" else []})
+    stage_of = {row["name"]: row["stage"] for row in rows if row["kind"] == "certificate"}
+    for name, wildcard in sorted((aws.get("aggregated") or {}).items()):
+        # No certificate of its own: it is as far as the wildcard certificate it reuses.
+        rows.append({"kind": "aggregated", "name": name, "stage": stage_of.get(wildcard, "requested"),
+                     "reuses": wildcard})
+    for name, dist in sorted(distributions.items()):
+        rows.append({"kind": "distribution", "name": name, "stage": distribution_stage(dist),
+                     **{key: dist.get(key) for key in ("distribution_id", "domain_name", "status", "status_message",
+                                                       "certificate", "certificate_arn", "bound", "template",
+                                                       "template_version")},
+                     "aliases": dist.get("aliases") or []})
+    return rows
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Resources per stage, every stage listed. Aggregated entries are not counted: they own no resource."""
+    counted = Counter(row["stage"] for row in rows if row["kind"] != "aggregated")
+    return {stage: counted.get(stage, 0) for stage in STAGES}
+
+
+def report(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The report as data (what --json prints)."""
     aws = outputs.get("aws") or {}
+    rows = aws_rows(aws)
+    document: dict[str, Any] = {"resources": rows, "totals": totals(rows),
+                                "validation_records": aws.get("validationRecords") or []}
+    for cloud in ("huaweicloud", "alicloud"):
+        if outputs.get(cloud):
+            document[cloud] = outputs[cloud]
+    return document
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+
+def _detail(row: dict[str, Any]) -> str:
+    kind, stage = row["kind"], row["stage"]
+    if kind == "aggregated":
+        return f"reuses {row['reuses']}"
+    if kind == "distribution":
+        where = f"{row.get('distribution_id')} {row.get('domain_name')}"
+        if stage == "waiting for certificate":
+            return f"{where}: waiting for certificate {row.get('certificate')}"
+        return f"{where}: {row.get('status_message')}" if stage == "failed" else where
+    if stage == "pending validation":
+        return f"{len(row['validation_records'])} DNS record(s) to publish"
+    if stage == "bound":
+        return f"serves {', '.join(row['served_by'])}"
+    if stage == "issued" and row.get("not_after"):
+        return f"expires {row['not_after']}"
+    return row.get("status_message") or ""
+
+
+def render_stages(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    table = [("KIND", "NAME", "STAGE", "DETAIL")] + [(r["kind"], r["name"], r["stage"], _detail(r)) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(3)]
+    lines = [f"AWS stages ({len(rows)})"]
+    lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths)) + "  " + line[3]
+              for line in table]
+    counted = totals(rows)
+    lines.append("  totals: " + (", ".join(f"{stage} {n}" for stage, n in counted.items() if n) or "none"))
+    return [line.rstrip() for line in lines]
+
+
+def render_aws_details(aws: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     certificates = aws.get("certificates") or {}
     if certificates:
         lines.append(f"AWS ACM certificates ({len(certificates)})")
         for name, cert in sorted(certificates.items()):
             lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
             lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
+            if cert.get("reused_by"):
+                lines.append(f"    reused by: {', '.join(cert['reused_by'])}")
             if cert.get("not_after") and cert.get("status") == "ISSUED":
                 lines.append(f"    expires: {cert['not_after']}")
             if cert.get("status") != "ISSUED":
                 lines.append(f"    {cert.get('status_message')}")
+    imports = aws.get("imports") or {}
+    if imports:
+        lines.append(f"AWS ACM imported certificates ({len(imports)})")
+        for name, cert in sorted(imports.items()):
+            lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
+            lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
+            if cert.get("not_after"):
+                lines.append(f"    expires: {cert['not_after']}")
+            if cert.get("status") != "ISSUED":
+                lines.append(f"    {cert.get('status_message')}")
+    distributions = aws.get("distributions") or {}
+    if distributions:
+        lines.append(f"CloudFront distributions ({len(distributions)})")
+        for name, dist in sorted(distributions.items()):
+            lines.append(f"  {name}: {dist.get('status')}  {dist.get('distribution_id')}  {dist.get('domain_name')}")
+            lines.append(f"    aliases: {', '.join(dist.get('aliases') or []) or '(none yet)'}")
+            lines.append(f"    certificate: {dist.get('certificate')}"
+                         f"{'' if dist.get('bound') else ' (not bound yet)'}")
+            version = dist.get("template_version")
+            lines.append(f"    template: {dist.get('template')} "
+                         f"{f'version {version}' if version else '(live, unpinned)'}")
+            if dist.get("status_message"):
+                lines.append(f"    {dist['status_message']}")
     records = aws.get("validationRecords") or []
     if records:
         lines.append(f"DNS validation records to publish ({len(records)}, de-duplicated)")
         for record in records:
             lines.append(f"  {record['name']} {record['type']} {record['value']}")
             lines.append(f"    for: {', '.join(record['certificates'])}")
+    return lines
+
+
+def render(outputs: dict[str, Any]) -> str:
+    aws = outputs.get("aws") or {}
+    lines = render_stages(aws_rows(aws)) + render_aws_details(aws)
     lines += render_huaweicloud(outputs.get("huaweicloud") or {})
     lines += render_alicloud(outputs.get("alicloud") or {})
     return "\n".join(lines) if lines else "no certfleet outputs in this stack"
@@ -70,10 +245,15 @@ def render_alicloud(alicloud: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main() -> int:
-    text = subprocess.run(["pulumi", "stack", "output", "--json"], check=True, capture_output=True,
-                          text=True).stdout
-    print(render(json.loads(text or "{}")))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="certfleet status report from the stack's outputs")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--stack", help="the stack to report on (default: the selected stack)")
+    args = parser.parse_args(argv)
+    command = ["pulumi", "stack", "output", "--json"] + (["--stack", args.stack] if args.stack else [])
+    text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    outputs = json.loads(text or "{}")
+    print(json.dumps(report(outputs), indent=2) if args.json else render(outputs))
     return 0
 
 
