@@ -28,7 +28,6 @@ IAM actions: cloudfront:GetDistributionConfig; with a version store dynamodb:Get
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -37,6 +36,7 @@ import botocore.exceptions
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
+from components.aws.config_distributions import TEMPLATE_VERSION_PATTERN
 from components.aws.clients import TransportErrors, client, cloud_error, error_code
 from components.aws.cname_check import no_account_access
 from components.dynamic import CertfleetResource, changed_keys, is_unknown, tell_user
@@ -46,8 +46,8 @@ CLOUDFRONT_REGION = "us-east-1"   # CloudFront is global; its API lives in us-ea
 DEFAULT_STORE_REGION = "us-east-1"
 REPLACE_KEYS = ("template_id", "version", "store")   # every input: a change is a new snapshot
 OUTPUT_KEYS = ("config", "taken_at", "source")
-# CFE's versionId is a DynamoDB number counted from 1, sent as text and read with int() (reference §4.5).
-VERSION_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
+# CFE's versionId, a DynamoDB number counted from 1 sent as text (the config's rule, used again here).
+VERSION_PATTERN = TEMPLATE_VERSION_PATTERN
 SOURCE_GONE = ("NoSuchDistribution",)                       # GetDistributionConfig
 TABLE_GONE = ("ResourceNotFoundException",)                 # DynamoDB GetItem on a missing table
 OBJECT_GONE = ("NoSuchKey", "NoSuchBucket", "404")          # S3 GetObject
