@@ -157,30 +157,26 @@ def render_stages(rows: list[dict[str, Any]]) -> list[str]:
     return [line.rstrip() for line in lines]
 
 
+def _certificate_section(title: str, section: dict[str, Any]) -> list[str]:
+    """Requested or imported ACM certificates, one block each."""
+    if not section:
+        return []
+    lines = [f"{title} ({len(section)})"]
+    for name, cert in sorted(section.items()):
+        lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
+        lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
+        if cert.get("reused_by"):
+            lines.append(f"    reused by: {', '.join(cert['reused_by'])}")
+        if cert.get("not_after") and cert.get("status") == "ISSUED":
+            lines.append(f"    expires: {cert['not_after']}")
+        if cert.get("status") != "ISSUED":
+            lines.append(f"    {cert.get('status_message')}")
+    return lines
+
+
 def render_aws_details(aws: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    certificates = aws.get("certificates") or {}
-    if certificates:
-        lines.append(f"AWS ACM certificates ({len(certificates)})")
-        for name, cert in sorted(certificates.items()):
-            lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
-            lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
-            if cert.get("reused_by"):
-                lines.append(f"    reused by: {', '.join(cert['reused_by'])}")
-            if cert.get("not_after") and cert.get("status") == "ISSUED":
-                lines.append(f"    expires: {cert['not_after']}")
-            if cert.get("status") != "ISSUED":
-                lines.append(f"    {cert.get('status_message')}")
-    imports = aws.get("imports") or {}
-    if imports:
-        lines.append(f"AWS ACM imported certificates ({len(imports)})")
-        for name, cert in sorted(imports.items()):
-            lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
-            lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
-            if cert.get("not_after"):
-                lines.append(f"    expires: {cert['not_after']}")
-            if cert.get("status") != "ISSUED":
-                lines.append(f"    {cert.get('status_message')}")
+    lines = _certificate_section("AWS ACM certificates", aws.get("certificates") or {})
+    lines += _certificate_section("AWS ACM imported certificates", aws.get("imports") or {})
     distributions = aws.get("distributions") or {}
     if distributions:
         lines.append(f"CloudFront distributions ({len(distributions)})")
