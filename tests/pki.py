@@ -35,13 +35,13 @@ def name(common_name: str | None) -> x509.Name:
 
 def certificate(subject: str | None, issuer: str | x509.Name | None, public_key, signing_key, *, ca: bool = False,
                 sans: list[str] | None = None, not_before: datetime | None = None,
-                not_after: datetime | None = None, eku: list | None = None) -> x509.Certificate:
+                not_after: datetime | None = None, eku: list | None = None, now: datetime = NOW) -> x509.Certificate:
     builder = (x509.CertificateBuilder()
                .subject_name(name(subject))
                .issuer_name(issuer if isinstance(issuer, x509.Name) else name(issuer))
                .public_key(public_key).serial_number(x509.random_serial_number())
-               .not_valid_before(not_before or NOW - timedelta(days=1))
-               .not_valid_after(not_after or NOW + timedelta(days=365))
+               .not_valid_before(not_before or now - timedelta(days=1))
+               .not_valid_after(not_after or now + timedelta(days=365))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]), critical=False)
@@ -62,20 +62,23 @@ def key_pem(private_key, password: bytes | None = None, traditional: bool = Fals
 
 @dataclass
 class Pki:
-    """A root CA, an intermediate it signed, and a way to issue leaves from the intermediate."""
+    """A root CA, an intermediate it signed, and a way to issue leaves from the intermediate, dated around `now`
+    (NOW for pure checks; the real time for a server that checks dates itself)."""
 
     root: x509.Certificate
     intermediate: x509.Certificate
     intermediate_key: object
+    now: datetime = NOW
 
     @classmethod
-    def make(cls, slot: int = 0, root_cn: str = "Test Root CA", intermediate_cn: str = "Test Intermediate CA") -> Pki:
+    def make(cls, slot: int = 0, root_cn: str = "Test Root CA", intermediate_cn: str = "Test Intermediate CA",
+             now: datetime = NOW) -> Pki:
         root_key, intermediate_key = key("EC_prime256v1", 100 + slot), key("EC_prime256v1", 200 + slot)
         root = certificate(root_cn, root_cn, root_key.public_key(), root_key, ca=True,
-                           not_before=NOW - timedelta(days=3000), not_after=NOW + timedelta(days=3000))
+                           not_before=now - timedelta(days=3000), not_after=now + timedelta(days=3000))
         intermediate = certificate(intermediate_cn, root_cn, intermediate_key.public_key(), root_key, ca=True,
-                                   not_before=NOW - timedelta(days=1000), not_after=NOW + timedelta(days=1000))
-        return cls(root, intermediate, intermediate_key)
+                                   not_before=now - timedelta(days=1000), not_after=now + timedelta(days=1000))
+        return cls(root, intermediate, intermediate_key, now)
 
     def chain_pem(self) -> str:
         return pem(self.intermediate, self.root)
@@ -85,10 +88,12 @@ class Pki:
         leaf_key = key(kind, slot)
         kwargs.setdefault("eku", [ExtendedKeyUsageOID.SERVER_AUTH])
         leaf = certificate(names[0], self.intermediate.subject, leaf_key.public_key(),
-                           self.intermediate_key, sans=names, **kwargs)
+                           self.intermediate_key, sans=names, now=self.now, **kwargs)
         return pem(leaf), key_pem(leaf_key)
 
 
 def self_signed(names: list[str], kind: str = "RSA_2048", slot: int = 0, **kwargs) -> tuple[str, str]:
+    """(self-signed certificate PEM, its private key PEM); kwargs as `certificate` (now=, not_after=, ...)."""
     leaf_key = key(kind, slot)
-    return pem(certificate(names[0], names[0], leaf_key.public_key(), leaf_key, sans=names, **kwargs)), key_pem(leaf_key)
+    leaf = certificate(names[0], names[0], leaf_key.public_key(), leaf_key, sans=names, **kwargs)
+    return pem(leaf), key_pem(leaf_key)

@@ -35,7 +35,8 @@ ACM_IMPORT_KEY_ALGORITHMS = ("RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096",
 # Key types certfleet imports: what ACM imports AND CloudFront serves. The same ACM page says "CloudFront only
 # supports 1024-bit RSA, 2048-bit RSA, 3072-bit RSA, 4096-bit RSA, and Elliptic Prime Curve 256-bit keys";
 # the CloudFront developer guide caps RSA at 4096 bits ("Determine the size of the public key in an SSL/TLS
-# RSA certificate", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-size-of-public-key.html).
+# RSA certificate",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-size-of-public-key.html).
 # RSA 1024 is refused although both accept it: it is below the CA/Browser Forum minimum of 2048 bits that no
 # public CA goes under any more, and below certfleet's own floor (components/keys.py MIN_RSA_BITS).
 IMPORT_KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1")
@@ -111,7 +112,8 @@ def _read_private_key(pem: Any) -> tuple[Any, str | None]:
         return None, "the private key is empty: set it with `pulumi config set --secret --path ...`"
     size = len(pem.encode())
     if size > MAX_PRIVATE_KEY_BYTES:
-        return None, f"the private key is {size} bytes; ACM imports keys of at most {MAX_PRIVATE_KEY_BYTES} bytes (5 KB)"
+        return None, (f"the private key is {size} bytes; ACM imports keys of at most {MAX_PRIVATE_KEY_BYTES} "
+                      f"bytes (5 KB)")
     blocks = [(label, block) for label, block in _blocks(pem) if label != "EC PARAMETERS"]
     if not blocks:
         return None, "the private key is not PEM: it must be one -----BEGIN ... PRIVATE KEY----- block"

@@ -74,7 +74,8 @@ def test_no_eku_at_all_is_fine(pki):
 
 # --- parsing ---
 
-@pytest.mark.parametrize("text", ["", "   ", "hello", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"])
+@pytest.mark.parametrize("text", ["", "   ", "hello",
+                                  "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"])
 def test_a_certificate_that_does_not_parse(good, text):
     only(problems(text, good[1], good[2]), "the certificate")
 
