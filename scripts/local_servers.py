@@ -43,6 +43,7 @@ LOCAL_ALIBABA_KEY_SECRET = "certfleet-local-alibaba-secret"
 # The CAS emulator's orders; reset together with the local stack state (a pending order whose generated
 # key went with a wiped state could never be adopted again).
 CAS_STATE = LOCAL / "cas.json"
+LOCAL_DEPLOY_SECONDS = "5"          # a local distribution is InProgress this long after each change
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,18 @@ class Server:
 
 SERVERS = (
     Server(
+        # The AWS emulator (emulators/aws: moto in-process plus what AWS does and moto lacks). Certificates
+        # stay PENDING_VALIDATION for the validation wait, then ISSUED: long enough to see the pending state
+        # and its DNS records, short enough that `up --refresh` a little later shows them issued.
+        # Distributions stay InProgress for LOCAL_DEPLOY_SECONDS after each change, then Deployed.
         name="moto",
-        command=lambda port: [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        command=lambda port: [PYTHON, "-m", "emulators.aws", "--port", str(port),
+                              "--deploy-seconds", LOCAL_DEPLOY_SECONDS,
+                              "--acm-validation-wait", os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")],
         health_path="/moto-api/",
         env=lambda url: {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
                          "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"},
-        # Certificates stay PENDING_VALIDATION for this long, then ISSUED: long enough to see the pending
-        # state and its DNS records, short enough that `up --refresh` a little later shows them issued.
-        server_env={"MOTO_ACM_VALIDATION_WAIT": os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")},
+        server_env={},
     ),
     Server(
         name="scm",

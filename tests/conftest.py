@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_AWS_KEY = "certfleet-test-key-AKIA0000"
 TEST_AWS_SECRET = "certfleet-test-secret-0000"
 MOTO_ACM_VALIDATION_WAIT = 2  # seconds a certificate stays PENDING_VALIDATION in the test moto server
+EMULATOR_DEPLOY_SECONDS = 1  # seconds a created or updated distribution stays InProgress
 
 
 def free_port() -> int:
@@ -45,11 +46,13 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 30) -> No
 
 @pytest.fixture(scope="session")
 def moto_url():
-    """`python -m moto.server` as a real HTTP server on a free loopback port, for the whole session."""
+    """The AWS emulator (`python -m emulators.aws`: moto in-process plus what AWS does and moto lacks) as a
+    real HTTP server on a free loopback port, for the whole session."""
     port = free_port()
-    env = {**os.environ, "MOTO_ACM_VALIDATION_WAIT": str(MOTO_ACM_VALIDATION_WAIT)}
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "emulators.aws", "--port", str(port), "--quiet",
+                                "--deploy-seconds", str(EMULATOR_DEPLOY_SECONDS),
+                                "--acm-validation-wait", str(MOTO_ACM_VALIDATION_WAIT)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -67,7 +70,8 @@ def aws_env(moto_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def aws(moto_url, monkeypatch):
-    """A clean moto and this process's AWS environment pointed at it."""
+    """A clean AWS emulator (moto and the emulator's settings, throttles, faults) and this process's AWS
+    environment pointed at it."""
     urllib.request.urlopen(urllib.request.Request(moto_url + "/moto-api/reset", method="POST"), timeout=10)
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)

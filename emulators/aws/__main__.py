@@ -1,0 +1,63 @@
+"""Run the AWS (ACM + CloudFront) emulator until interrupted; prints its URL first.
+
+    python -m emulators.aws --port N [--host 127.0.0.1] [--deploy-seconds S] [--acm-validation-wait S]
+
+Flags fall back to EMU_AWS_PORT, EMU_AWS_DEPLOY_SECONDS and EMU_AWS_ACM_VALIDATION_WAIT (then moto's own
+MOTO_ACM_VALIDATION_WAIT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+ENV_PREFIX = "EMU_AWS"
+
+
+def _env(*names: str, default: str) -> str:
+    return next((os.environ[name] for name in names if os.environ.get(name)), default)
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m emulators.aws", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(_env(f"{ENV_PREFIX}_PORT", default="0")),
+                        help="port to listen on, 0 = any free port (env EMU_AWS_PORT)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--deploy-seconds", type=float,
+                        default=float(_env(f"{ENV_PREFIX}_DEPLOY_SECONDS", default="5")),
+                        help="seconds a created or updated distribution stays InProgress (default 5)")
+    parser.add_argument("--acm-validation-wait", type=float,
+                        default=float(_env(f"{ENV_PREFIX}_ACM_VALIDATION_WAIT", "MOTO_ACM_VALIDATION_WAIT",
+                                           default="60")),
+                        help="seconds a requested certificate stays PENDING_VALIDATION (default 60)")
+    parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    args = parser.parse_args(argv)
+    if args.deploy_seconds < 0 or args.acm_validation_wait < 0:
+        parser.error("--deploy-seconds and --acm-validation-wait must be >= 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    # moto reads this when imported; the emulator also sets moto's setting directly (runtime-settable).
+    os.environ["MOTO_ACM_VALIDATION_WAIT"] = str(int(args.acm_validation_wait))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    from emulators.aws.models import Settings
+    from emulators.aws.server import AwsEmulator
+
+    emulator = AwsEmulator(args.host, args.port, Settings(deploy_seconds=args.deploy_seconds,
+                                                         acm_validation_wait=args.acm_validation_wait),
+                           log_requests=not args.quiet)
+    print(emulator.url, flush=True)
+    try:
+        emulator.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
