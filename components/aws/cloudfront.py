@@ -36,19 +36,17 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.aws import distribution_config as dc
+from components.aws import cname_check, distribution_config as dc
 from components.aws.acm import DEAD_STATUSES, RESOURCE_TAG, user_tags
 from components.aws.clients import TransportErrors, client, cloud_error
 from components.aws.config import AwsSpec
 from components.aws.config_distributions import DistributionSpec
-from components.aws.limits import (ACM_CERTFLEET_TAGS, CLOUDFRONT_CERTIFICATE_REGION as REGION, CLOUDFRONT_MAX_ALIASES,
-                                   CLOUDFRONT_MAX_COMMENT, CLOUDFRONT_MAX_TAGS, MINIMUM_PROTOCOL_VERSIONS)
+from components.aws.distribution_config import REGION, arn_region
+from components.aws.limits import CLOUDFRONT_MAX_COMMENT
 from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown, resource_identity,
                                 tell_user, wait_for)
 from components.errors import CloudError, WaitTimeout
 
-# CloudFront is global; its tags, and the ACM certificates it serves, live in us-east-1.
-MAX_USER_TAGS = CLOUDFRONT_MAX_TAGS - ACM_CERTFLEET_TAGS  # the config's budget (certfleet:resource is ours)
 INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
               "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check")
@@ -62,78 +60,21 @@ def caller_reference(resource_tag: str) -> str:
     return "certfleet-" + hashlib.sha256(f"{resource_tag}:{RUN_ID}".encode()).hexdigest()[:32]
 
 
-def arn_region(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 5 and parts[2] == "acm" else ""
-
-
 # --- check -------------------------------------------------------------------------------------------------
-
-def _known(value: Any) -> bool:
-    return not is_unknown(value)
-
-
-def input_problems(news: Mapping[str, Any]) -> list[CheckFailure]:
-    """Types and CloudFront's limits, for resources built without the config model. Unknowns are skipped."""
-    failures: list[CheckFailure] = []
-
-    def fail(key: str, reason: str) -> None:
-        failures.append(CheckFailure(key, reason))
-
-    aliases = news.get("aliases")
-    if _known(aliases):
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            fail("aliases", "must be a list of DNS names")
-        else:
-            if len(aliases) > CLOUDFRONT_MAX_ALIASES:
-                fail("aliases", f"CloudFront allows {CLOUDFRONT_MAX_ALIASES} aliases per distribution (default quota), "
-                                f"got {len(aliases)}")
-            if len({names.normalise(a) for a in aliases}) != len(aliases):
-                fail("aliases", "has duplicates (names compare case-insensitively)")
-            failures += [CheckFailure("aliases", p) for p in map(names.dns_name_problem, map(names.normalise, aliases))
-                         if p]
-    for key, kind in (("enabled", bool), ("cname_check", bool), ("comment", str), ("template_config", dict),
-                      ("deployed_timeout_seconds", (int, float))):
-        if _known(news.get(key)) and not isinstance(news.get(key), kind):
-            fail(key, f"must be {getattr(kind, '__name__', 'a number')}")
-    if isinstance(news.get("comment"), str) and len(news["comment"]) > CLOUDFRONT_MAX_COMMENT:
-        fail("comment", f"CloudFront allows {CLOUDFRONT_MAX_COMMENT} characters, got {len(news['comment'])}")
-    tls = news.get("minimum_protocol_version")
-    if _known(tls) and tls not in MINIMUM_PROTOCOL_VERSIONS:
-        fail("minimum_protocol_version", f"must be one of {', '.join(MINIMUM_PROTOCOL_VERSIONS)}, got {tls!r}")
-    arn = news.get("certificate_arn")
-    if _known(arn) and arn and arn_region(arn) != REGION:
-        fail("certificate_arn", f"CloudFront serves ACM certificates from {REGION} only, got {arn!r}")
-    logging = news.get("logging")
-    if _known(logging) and logging is not None and not (
-            isinstance(logging, dict) and isinstance(logging.get("bucket"), str) and logging["bucket"]
-            and isinstance(logging.get("prefix", ""), str) and isinstance(logging.get("include_cookies", False), bool)):
-        fail("logging", "must be null or {bucket: non-empty text, prefix: text, include_cookies: bool}")
-    tags = news.get("tags")
-    if _known(tags):
-        if not isinstance(tags, dict) or len(tags) > MAX_USER_TAGS:
-            fail("tags", f"must be a map of at most {MAX_USER_TAGS} tags (CloudFront allows {CLOUDFRONT_MAX_TAGS}, "
-                         f"certfleet keeps {ACM_CERTFLEET_TAGS})")
-        else:
-            failures += [CheckFailure("tags", p) for p in (names.aws_tag_problem(k, v) for k, v in tags.items()) if p]
-    return failures
-
 
 def alias_conflicts(news: Mapping[str, Any]) -> list[CheckFailure]:
     """cnameCheck: aliases another distribution of the account (not of this stack) serves fail the preview."""
     aliases = news.get("aliases")
     if not news.get("cname_check") or is_unknown(aliases) or not aliases:
         return []
-    try:
-        from components.aws import cname_check
-    except ImportError:  # pragma: no cover - the module ships with certfleet
-        return []
     return [CheckFailure("aliases", m) for m in cname_check.account_conflicts(aliases, news["resource_tag"])]
 
 
-def holder_of(alias: str) -> tuple[str, str | None] | None:
-    from components.aws import cname_check
-    return cname_check.holder_of(alias)
+def alias_holders(aliases: list[str]) -> dict[str, tuple[tuple[str, str | None], ...]]:
+    """Who serves each alias right now: (distribution id, its certfleet:resource tag or None) pairs, from one
+    fresh listing of the account (cname_check's, which this also refreshes)."""
+    listing = cname_check.LISTING.relist() or {}
+    return {alias: listing.get(names.normalise(alias), ()) for alias in aliases}
 
 
 # --- the provider ------------------------------------------------------------------------------------------
@@ -147,7 +88,7 @@ class DistributionProvider(ResourceProvider):
     conflict_attempts = 5               # PreconditionFailed / DistributionNotDisabled re-reads per call
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = input_problems(news)
+        failures = [CheckFailure(key, reason) for key, reason in dc.input_problems(news)]
         return CheckResult(news, failures or alias_conflicts(news))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -246,17 +187,14 @@ class DistributionProvider(ResourceProvider):
         """After CNAMEAlreadyExists: True when the holder is a distribution of this project/stack (or has not
         shown up in the listing yet); a holder outside the stack fails the call, naming alias and holder."""
         stack_prefix = props["resource_tag"].rsplit("/", 1)[0] + "/"
-        for alias in props["aliases"]:
-            holder = holder_of(alias)
-            if holder is None or holder[0] == own_id:
-                continue
-            distribution_id, owner = holder
-            if owner and owner.startswith(stack_prefix):
-                return True
-            who = f"{RESOURCE_TAG}={owner}" if owner else f"no {RESOURCE_TAG} tag: not managed by certfleet"
-            raise CloudError("aws", f"cloudfront.{call}", resource, "CNAMEAlreadyExists",
-                             f"alias '{alias}' is already served by distribution {distribution_id} ({who}); "
-                             f"remove it there, or drop it from this distribution's aliases")
+        for alias, holders in alias_holders(props["aliases"]).items():
+            for distribution_id, owner in holders:
+                if distribution_id == own_id or (owner or "").startswith(stack_prefix):
+                    continue
+                who = f"{RESOURCE_TAG}={owner}" if owner else f"no {RESOURCE_TAG} tag: not managed by certfleet"
+                raise CloudError("aws", f"cloudfront.{call}", resource, "CNAMEAlreadyExists",
+                                 f"alias '{alias}' is already served by distribution {distribution_id} ({who}); "
+                                 f"remove it there, or drop it from this distribution's aliases")
         return True
 
     def _create(self, props: Mapping[str, Any], bind: bool, resource: str) -> str:

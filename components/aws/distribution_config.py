@@ -1,4 +1,5 @@
-"""A distribution's DistributionConfig, built and compared without the cloud (used by components/aws/cloudfront.py).
+"""A distribution's DistributionConfig and inputs, built, compared and checked without the cloud (for
+components/aws/cloudfront.py).
 
 A clone is the template's config with the fields certfleet owns replaced (reference/aws-cloudfront-extensions.md
 §5 and §8 defect 5: CloudFront Extensions copied the template's aliases, certificate, comment and enabled state
@@ -10,6 +11,12 @@ fresh clone must show no drift.
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+from components import names
+from components.aws.limits import (ACM_CERTFLEET_TAGS, AWS_MAX_USER_TAGS, CLOUDFRONT_CERTIFICATE_REGION as REGION,
+                                   CLOUDFRONT_MAX_ALIASES, CLOUDFRONT_MAX_COMMENT, CLOUDFRONT_MAX_TAGS,
+                                   MINIMUM_PROTOCOL_VERSIONS)
+from components.dynamic import is_unknown
 
 # Fields of DistributionConfig that are the distribution's own, never the template's.
 OWNED_FIELDS = ("CallerReference", "Aliases", "ViewerCertificate", "Enabled", "Comment", "Logging")
@@ -170,3 +177,61 @@ def stage_message(stage: str, certificate_name: str, certificate_status: str, do
     if stage == DEPLOYING:
         return "changes are deploying (InProgress); `pulumi up --refresh` continues waiting for Deployed"
     return "deployed"
+
+
+# --- the provider's inputs, checked ------------------------------------------------------------------------
+
+def arn_region(arn: str) -> str:
+    """The region of an ACM certificate ARN ("" for anything else)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[2] == "acm" else ""
+
+
+def _known(value: Any) -> bool:
+    return not is_unknown(value)
+
+
+def input_problems(news: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(input, reason) for each problem: types and CloudFront's limits, for resources built without the config
+    model (the config checks the same at preview). Unknown values (preview) are skipped."""
+    failures: list[tuple[str, str]] = []
+
+    def fail(key: str, reason: str) -> None:
+        failures.append((key, reason))
+
+    aliases = news.get("aliases")
+    if _known(aliases):
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            fail("aliases", "must be a list of DNS names")
+        else:
+            if len(aliases) > CLOUDFRONT_MAX_ALIASES:
+                fail("aliases", f"CloudFront allows {CLOUDFRONT_MAX_ALIASES} aliases per distribution (default quota), "
+                                f"got {len(aliases)}")
+            if len({names.normalise(a) for a in aliases}) != len(aliases):
+                fail("aliases", "has duplicates (names compare case-insensitively)")
+            failures += [("aliases", p) for p in map(names.dns_name_problem, map(names.normalise, aliases)) if p]
+    for key, kind in (("enabled", bool), ("cname_check", bool), ("comment", str), ("template_config", dict),
+                      ("deployed_timeout_seconds", (int, float))):
+        if _known(news.get(key)) and not isinstance(news.get(key), kind):
+            fail(key, f"must be {getattr(kind, '__name__', 'a number')}")
+    if isinstance(news.get("comment"), str) and len(news["comment"]) > CLOUDFRONT_MAX_COMMENT:
+        fail("comment", f"CloudFront allows {CLOUDFRONT_MAX_COMMENT} characters, got {len(news['comment'])}")
+    tls = news.get("minimum_protocol_version")
+    if _known(tls) and tls not in MINIMUM_PROTOCOL_VERSIONS:
+        fail("minimum_protocol_version", f"must be one of {', '.join(MINIMUM_PROTOCOL_VERSIONS)}, got {tls!r}")
+    arn = news.get("certificate_arn")
+    if _known(arn) and arn and arn_region(arn) != REGION:
+        fail("certificate_arn", f"CloudFront serves ACM certificates from {REGION} only, got {arn!r}")
+    logging = news.get("logging")
+    if _known(logging) and logging is not None and not (
+            isinstance(logging, dict) and isinstance(logging.get("bucket"), str) and logging["bucket"]
+            and isinstance(logging.get("prefix", ""), str) and isinstance(logging.get("include_cookies", False), bool)):
+        fail("logging", "must be null or {bucket: non-empty text, prefix: text, include_cookies: bool}")
+    tags = news.get("tags")
+    if _known(tags):
+        if not isinstance(tags, dict) or len(tags) > AWS_MAX_USER_TAGS:
+            fail("tags", f"must be a map of at most {AWS_MAX_USER_TAGS} tags (CloudFront allows {CLOUDFRONT_MAX_TAGS}, "
+                         f"certfleet keeps {ACM_CERTFLEET_TAGS})")
+        else:
+            failures += [("tags", p) for p in (names.aws_tag_problem(k, v) for k, v in tags.items()) if p]
+    return failures

@@ -201,6 +201,23 @@ def test_pending_binding_is_not_drift_and_issuance_binds_on_the_next_update(prov
     assert config["Aliases"]["Quantity"] == len(config["Aliases"]["Items"]) == 2
 
 
+def test_a_replacement_certificate_is_bound_only_once_issued_the_old_one_serving_meanwhile(provider, template):
+    old = imported_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, old, "ISSUED")
+    created = provider.create(props)
+    new = requested_certificate("shop.example.com", "www.shop.example.com")
+    news = {**props, "certificate_arn": new, "certificate_status": "PENDING_VALIDATION"}
+    waiting = provider.update(created.id, created.outs, news).outs
+    assert (waiting["stage"], waiting["bound_certificate_arn"]) == (dc.WAITING, old)
+    assert "keeps serving its current certificate" in waiting["status_message"]
+    read = provider.read(created.id, as_state(waiting))
+    assert read.inputs["certificate_arn"] == new and provider.diff(created.id, read.outs, news).changes is False
+
+    wait_issued(new)
+    moved = provider.update(created.id, read.outs, {**news, "certificate_status": "ISSUED"}).outs
+    assert (moved["stage"], moved["bound_certificate_arn"]) == (dc.DEPLOYED, new)
+
+
 def test_the_certificate_status_is_asked_of_acm_not_taken_from_the_input(provider, template):
     arn = requested_certificate("shop.example.com", "www.shop.example.com")
     created = provider.create(inputs(template, arn, "ISSUED"))  # the input lies: ACM says pending
