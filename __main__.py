@@ -27,7 +27,7 @@ if os.environ.get("PULUMI_SKIP_CHECKPOINTS", "").lower() in ("1", "true") and (f
 
 if fleet.aws is not None:
     aws = AwsCertificates("aws", fleet.aws)
-    pulumi.export("aws", {"certificates": aws.summary(), "validationRecords": aws.dns_records()})
+    pulumi.export("aws", aws.exports())
 
 if fleet.huaweicloud is not None:
     huaweicloud = HuaweiCertificates("huaweicloud", fleet.huaweicloud)

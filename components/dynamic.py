@@ -41,6 +41,12 @@ def resource_identity(name: str) -> str:
     return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
 
+def renamed_from(previous_names: Iterable[str], opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """An entry's former names as Pulumi aliases: the resource keeps its identity, nothing is replaced."""
+    aliases = [pulumi.Alias(name=old) for old in previous_names]
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)) if aliases else opts
+
+
 def tell_user(message: str) -> None:
     """A warning in the `pulumi` CLI's output, from inside the provider process (e.g. "kept ...").
 

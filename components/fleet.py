@@ -9,18 +9,12 @@ import pulumi
 from components.alicloud import cas
 from components.alicloud.cas import CasOrder
 from components.alicloud.config import AlicloudSpec
-from components.aws.acm import AcmCertificate
-from components.aws.config import AwsSpec
+from components.aws.fleet import AwsCertificates  # noqa: F401 (the program imports it from here)
 from components.huaweicloud import scm
 from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
+from components.dynamic import renamed_from
 from components.journal import PurchaseJournal, fingerprint
-
-
-def renamed_from(previous_names: tuple[str, ...], opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
-    """An entry's former names as Pulumi aliases: the resource keeps its identity, nothing is replaced."""
-    aliases = [pulumi.Alias(name=old) for old in previous_names]
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)) if aliases else opts
 
 
 def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str, tuple[str, ...]],
@@ -28,33 +22,6 @@ def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str
     """The section's journal (components/journal.py), saved before any of its purchases."""
     return PurchaseJournal(f"{section.split('.')[0]}-journal", section, purchases,
                            {k: list(v) for k, v in previous.items()}, pulumi.ResourceOptions(parent=parent))
-
-
-# What the stack exports per ACM certificate (also what scripts/report.py prints).
-ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after")
-
-
-class AwsCertificates(pulumi.ComponentResource):
-    """All ACM certificates of `certfleet:aws`, as children of one component."""
-
-    certificates: dict[str, AcmCertificate]
-
-    def __init__(self, name: str, aws: AwsSpec, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("certfleet:aws:Certificates", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.certificates = {spec.name: AcmCertificate(spec.name, spec, aws, renamed_from(spec.previous_names, child))
-                             for spec in aws.certificates}
-        self.register_outputs({"certificates": self.summary()})
-
-    def summary(self) -> dict[str, Any]:
-        return {name: {key: getattr(cert, key) for key in ACM_OUTPUTS}
-                for name, cert in self.certificates.items()}
-
-    def dns_records(self) -> pulumi.Output[list[dict[str, Any]]]:
-        """Every validation record to publish, once, with the certificates that need it."""
-        named = [cert.validation_records.apply(lambda records, n=name: [(n, r) for r in records or []])
-                 for name, cert in self.certificates.items()]
-        return pulumi.Output.all(*named).apply(merge_records)
 
 
 # What the stack exports per SCM certificate (the private key stays out: it is a secret of the resource).
@@ -81,16 +48,6 @@ class HuaweiCertificates(pulumi.ComponentResource):
 
     def summary(self) -> dict[str, Any]:
         return {name: {key: getattr(cert, key) for key in SCM_OUTPUTS} for name, cert in self.certificates.items()}
-
-
-def merge_records(per_certificate: list[list[tuple[str, dict[str, Any]]]]) -> list[dict[str, Any]]:
-    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for pairs in per_certificate:
-        for cert_name, record in pairs:
-            key = (record["name"], record["type"], record["value"])
-            entry = merged.setdefault(key, {"name": key[0], "type": key[1], "value": key[2], "certificates": []})
-            entry["certificates"] = sorted({*entry["certificates"], cert_name})
-    return sorted(merged.values(), key=lambda r: r["name"])
 
 
 # What the stack exports per CAS order (also what scripts/report.py prints). private_key is a secret.

@@ -23,7 +23,7 @@ from components.aws.config_distributions import (DistributionSpec, LoggingSpec, 
 from components.aws.config_imports import AcmImportSpec, _acm_import
 from components.aws.limits import (ACM_CERTFLEET_TAGS, ACM_DEFAULT_NAME_QUOTA, ACM_KEY_ALGORITHMS,  # noqa: F401
                                    ACM_MAX_NAMES, ACM_MAX_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN,
-                                   CLOUDFRONT_CERTIFICATE_REGION)
+                                   CLOUDFRONT_CERTIFICATE_REGION, CLOUDFRONT_KEY_ALGORITHMS)
 from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag, _merged_tags, _named_object, _object,
                               _Problems, _required_string, _seconds, _string, _tags)
 
@@ -134,6 +134,18 @@ def _certificate_entries(p: _Problems, path: str, obj: Mapping[str, Any], defaul
             entries)
 
 
+def _servable_key_algorithms(p: _Problems, path: str, distributions: tuple[DistributionSpec, ...],
+                             certificates: list[AcmCertificateSpec]) -> None:
+    """ACM issues EC_secp384r1 certificates, but CloudFront serves only RSA and ECDSA P-256 (limits.py)."""
+    requested = {c.name: c for c in certificates}
+    for dist in distributions:
+        serving = requested.get(dist.serving_certificate) if dist.serving_kind == "certificate" else None
+        if serving is not None and serving.key_algorithm not in CLOUDFRONT_KEY_ALGORITHMS:
+            p.error(f"{path}.certificates.{serving.name}.keyAlgorithm",
+                    f"{serving.key_algorithm} cannot serve distribution {path}.distributions.{dist.name}: CloudFront "
+                    f"serves {', '.join(CLOUDFRONT_KEY_ALGORITHMS)} certificates only")
+
+
 def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None = None,
          now: datetime | None = None) -> AwsSpec | None:
     """`secret_paths`: the config paths known to hold Pulumi secrets (None: not read from a stack, unknown)."""
@@ -163,6 +175,7 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
         served_by = {entry: entries[certificate] for entry, certificate in reused.items()}
         distributions = _distributions(p, f"{path}.distributions", obj["distributions"], entries, served_by,
                                        default_tags)
+        _servable_key_algorithms(p, path, distributions, certificates)
         if obj["distributions"] and region != CLOUDFRONT_CERTIFICATE_REGION:
             p.error(f"{path}.region", f"must be {CLOUDFRONT_CERTIFICATE_REGION} when {path}.distributions has "
                                       f"entries: CloudFront uses ACM certificates from {CLOUDFRONT_CERTIFICATE_REGION} "

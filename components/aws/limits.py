@@ -18,6 +18,9 @@ AWS_REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
 ACM_MAX_NAMES = 100
 ACM_DEFAULT_NAME_QUOTA = 10
 ACM_KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")  # what RequestCertificate accepts
+# What CloudFront serves of those: RSA and ECDSA P-256 only (CloudFront developer guide, "Requirements for
+# using SSL/TLS certificates with CloudFront"; see components/aws/pem.py for imports).
+CLOUDFRONT_KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1")
 
 # Tags: ACM allows 50 per certificate (ACM user guide, "Tagging resources") and CloudFront 50 per
 # distribution (CloudFront developer guide, "Quotas", general quotas on distributions). certfleet keeps three

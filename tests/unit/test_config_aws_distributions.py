@@ -567,3 +567,16 @@ def test_a_stack_file_is_found_through_the_projects_stack_config_dir(tmp_path, m
         "certfleet:aws": {"imports": {"a": {"privateKey": {"secure": "v1:abc"}}}}}
     monkeypatch.setattr("pulumi.get_stack", lambda: "prod")
     assert fleet_config._stack_file_config() is None
+
+
+def test_a_p384_certificate_cannot_serve_a_distribution():
+    from components.config import load_fleet
+    from components.errors import ConfigError
+    raw = {"aws": {"certificates": {"shop": {"domain": "shop.example.com", "keyAlgorithm": "EC_secp384r1"}},
+                   "distributions": {"cdn": {"template": "E195R1W5GIVPF5", "certificate": "shop"}}}}
+    with pytest.raises(ConfigError) as caught:
+        load_fleet(raw)
+    assert "certfleet:aws.certificates.shop.keyAlgorithm" in str(caught.value)
+    assert "CloudFront serves RSA_2048, EC_prime256v1" in str(caught.value)
+    raw["aws"]["certificates"]["shop"]["keyAlgorithm"] = "EC_prime256v1"
+    assert load_fleet(raw).aws.distributions[0].serving_certificate == "shop"

@@ -8,7 +8,7 @@ import pytest
 
 from components import names
 from components.aws import acm
-from components.fleet import merge_records
+from components.aws.fleet import merge_records
 from scripts.report import render
 
 

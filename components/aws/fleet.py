@@ -1,0 +1,105 @@
+"""certfleet:aws as Pulumi resources: ACM certificates requested and imported, template snapshots, distributions.
+
+Everything is a child of one component ("certfleet:aws:Certificates" named "aws": the type and name stay
+as they were before distributions existed, so the URNs of existing certificates do not change).
+
+Order comes from the data flow, not from `depends_on`: a distribution takes its certificate's `arn` and
+`status` as inputs, so the engine creates (and, on a replacement, re-points) the distribution after the
+certificate and deletes the certificate only after every distribution that used it let go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.aws.acm import AcmCertificate
+from components.aws.acm_import import AcmImport
+from components.aws.cloudfront import Distribution
+from components.aws.config import AwsSpec
+from components.aws.templates import DistributionTemplate, template_resource_name
+from components.dynamic import renamed_from
+
+
+# What the stack exports per resource (also what scripts/report.py prints).
+ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after")
+IMPORT_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "not_after")
+DISTRIBUTION_OUTPUTS = ("distribution_id", "domain_name", "status", "stage", "status_message", "aliases",
+                        "certificate_arn", "bound")
+
+
+class AwsCertificates(pulumi.ComponentResource):
+    """All of `certfleet:aws`: requested and imported certificates, template snapshots and distributions."""
+
+    certificates: dict[str, AcmCertificate]
+    imports: dict[str, AcmImport]
+    templates: dict[str, DistributionTemplate]
+    distributions: dict[str, Distribution]
+
+    def __init__(self, name: str, aws: AwsSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("certfleet:aws:Certificates", name, None, opts)
+        self.aws = aws
+        child = pulumi.ResourceOptions(parent=self)
+        self.reuses = dict(aws.reuses)  # aggregate: entry -> the wildcard certificate that serves it
+        self.certificates = {spec.name: AcmCertificate(spec.name, spec, aws, renamed_from(spec.previous_names, child))
+                             for spec in aws.certificates if spec.name not in self.reuses}
+        self.imports = {spec.name: AcmImport(spec.name, spec, aws, renamed_from(spec.previous_names, child))
+                        for spec in aws.imports}
+        store = ({"table": aws.version_store.table, "region": aws.version_store.region}
+                 if aws.version_store else None)
+        self.templates = {}
+        for spec in aws.distributions:
+            key = template_resource_name(spec.template, spec.template_version)
+            if key not in self.templates:
+                self.templates[key] = DistributionTemplate(key, spec.template, spec.template_version, store, child)
+        self.distributions = {}
+        for spec in aws.distributions:
+            serving = (self.imports if spec.serving_kind == "import" else self.certificates)[spec.serving_certificate]
+            self.distributions[spec.name] = Distribution(
+                spec.name, spec, aws, self.templates[template_resource_name(spec.template, spec.template_version)],
+                serving.arn, serving.status, renamed_from(spec.previous_names, child))
+        self.register_outputs({"certificates": self.summary(), "distributions": self.distributions_summary()})
+
+    def summary(self) -> dict[str, Any]:
+        return {name: {**{key: getattr(cert, key) for key in ACM_OUTPUTS}, **self._reused_by(name)}
+                for name, cert in self.certificates.items()}
+
+    def _reused_by(self, serving: str) -> dict[str, list[str]]:
+        """aggregate: the entries this certificate serves besides its own."""
+        entries = sorted(entry for entry, by in self.reuses.items() if by == serving)
+        return {"reused_by": entries} if entries else {}
+
+    def imports_summary(self) -> dict[str, Any]:
+        return {name: {**{key: getattr(imported, key) for key in IMPORT_OUTPUTS}, **self._reused_by(name)}
+                for name, imported in self.imports.items()}
+
+    def distributions_summary(self) -> dict[str, Any]:
+        out = {}
+        for spec in self.aws.distributions:
+            distribution = self.distributions[spec.name]
+            out[spec.name] = {**{key: getattr(distribution, key) for key in DISTRIBUTION_OUTPUTS},
+                              "certificate": spec.certificate, "template": spec.template,
+                              "template_version": spec.template_version}
+        return out
+
+    def dns_records(self) -> pulumi.Output[list[dict[str, Any]]]:
+        """Every validation record to publish, once, with the certificates that need it."""
+        named = [cert.validation_records.apply(lambda records, n=name: [(n, r) for r in records or []])
+                 for name, cert in self.certificates.items()]
+        return pulumi.Output.all(*named).apply(merge_records)
+
+    def exports(self) -> dict[str, Any]:
+        return {"certificates": self.summary(), "imports": self.imports_summary(),
+                "distributions": self.distributions_summary(), "aggregated": dict(sorted(self.reuses.items())),
+                "validationRecords": self.dns_records()}
+
+
+def merge_records(per_certificate: list[list[tuple[str, dict[str, Any]]]]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for pairs in per_certificate:
+        for cert_name, record in pairs:
+            key = (record["name"], record["type"], record["value"])
+            entry = merged.setdefault(key, {"name": key[0], "type": key[1], "value": key[2], "certificates": []})
+            entry["certificates"] = sorted({*entry["certificates"], cert_name})
+    return sorted(merged.values(), key=lambda r: r["name"])
