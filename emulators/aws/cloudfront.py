@@ -74,11 +74,33 @@ def install(state: "EmulatorState") -> None:
                 raise DistributionNotDisabled
             return original_delete(self, distribution_id, if_match)
 
+    original_init = Distribution.__init__
+
+    def distribution_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        aws_id = next_id()
+        self.arn = self.arn.removesuffix(self.distribution_id) + aws_id
+        self.distribution_id = self.id = aws_id
+
+    Distribution.__init__ = distribution_init
     CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags
     CloudFrontBackend.update_distribution = update_distribution
     CloudFrontBackend.delete_distribution = delete_distribution
     Distribution.status = property(deployment_status)
     CloudFrontBackend._certfleet_installed = True
+
+
+# --- ids as AWS gives them: "E" and 13 upper-case letters and digits (moto's start with any letter) ---
+
+_next_ids: list[str] = []  # ids asked for through the control API, for the next creates (a fixed local template)
+
+
+def set_next_id(distribution_id: str) -> None:
+    _next_ids.append(distribution_id)
+
+
+def next_id() -> str:
+    return _next_ids.pop(0) if _next_ids else "E" + cloudfront_models.random_id(length=13)
 
 
 # --- deployments -----------------------------------------------------------------------------------

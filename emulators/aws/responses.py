@@ -202,6 +202,13 @@ class ControlApi:
         with self.state.lock:
             return {"deployed": cloudfront.finish_deployments()}
 
+    def set_next_distribution_id(self, body):
+        distribution_id = (body or {}).get("id", "")
+        if not re.fullmatch(r"E[A-Z0-9]{12,13}", distribution_id):
+            raise ControlError(400, "id must be 'E' and 12 or 13 upper-case letters or digits")
+        cloudfront.set_next_id(distribution_id)
+        return {"next": distribution_id}
+
     def finish_deployment(self, body, distribution_id: str):
         with self.state.lock:
             if not any(distribution_id in backend.distributions for backend in cloudfront.all_backends()):

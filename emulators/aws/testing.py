@@ -1,38 +1,36 @@
-"""A small client for the AWS emulator's control API (/_certfleet/), for tests, benchmarks and scripts."""
+"""A small client for the AWS emulator's control API (/_certfleet/), for tests, benchmarks and scripts.
+
+Plain `http.client` (never a proxy); errors raise the core emulators' `ControlAPIError` (status, payload).
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 from emulators.aws.urls import CONTROL_PREFIX
-
-# Proxy environment variables must not send loopback calls elsewhere.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class AwsControlError(Exception):
-    def __init__(self, status: int, payload: dict):
-        super().__init__(f"{status}: {payload}")
-        self.status = status
-        self.payload = payload
+from emulators.core.testing import ControlAPIError
 
 
 class AwsControl:
     def __init__(self, base_url: str):
-        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port or 80
 
     def call(self, method: str, path: str, body: dict | None = None):
         """`path` is relative to /_certfleet/, e.g. "reset" or "throttles"."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.base_url}{CONTROL_PREFIX}{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
-            with _OPENER.open(request, timeout=10) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            raise AwsControlError(error.code, json.loads(error.read() or b"{}")) from None
+            connection.request(method, CONTROL_PREFIX + path, json.dumps(body) if body is not None else None,
+                               {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            payload = json.loads(response.read() or b"null")
+        finally:
+            connection.close()
+        if response.status >= 400:
+            raise ControlAPIError(response.status, payload)
+        return payload
 
     def reset(self) -> None:
         self.call("POST", "reset")
@@ -70,6 +68,10 @@ class AwsControl:
 
     def distributions(self) -> list[dict]:
         return self.call("GET", "cloudfront/distributions")["distributions"]
+
+    def next_distribution_id(self, distribution_id: str) -> None:
+        """The next distribution created gets this id (scripts/local_servers.py's fixed template)."""
+        self.call("POST", "cloudfront/next-id", {"id": distribution_id})
 
     def finish_deployments(self, distribution_id: str | None = None) -> list[str]:
         path = f"cloudfront/distributions/{distribution_id}/deploy" if distribution_id else "cloudfront/deploy"

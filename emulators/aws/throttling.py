@@ -9,11 +9,11 @@ throttles the call. `aws_quota_rules()` is the "published quotas" mode (sources 
 
 from __future__ import annotations
 
-import itertools
 import random
-import threading
 import time
 from dataclasses import dataclass, field, fields
+
+from emulators.core.faults import FaultInjector
 
 ANY = "*"
 SERVICES = ("cloudfront", "acm", "tagging", ANY)
@@ -108,32 +108,15 @@ def aws_quota_rules() -> list[ThrottleRule]:
             for service, table in tables for operation, rate in table.items()]
 
 
-class Throttler:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[ThrottleRule] = []
-        self._ids = itertools.count(1)
-        self._dice = random.Random()
-
-    def add(self, rule: ThrottleRule) -> ThrottleRule:
-        with self._lock:
-            rule.id = next(self._ids)
-            self._rules.append(rule)
-        return rule
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def rules(self) -> list[ThrottleRule]:
-        with self._lock:
-            return list(self._rules)
+class Throttler(FaultInjector):
+    """The fault injector's ordered, numbered rule list (add, clear, rules); a call is checked against
+    every rule that matches it rather than taking the first."""
 
     def refuses(self, service: str, operation: str) -> bool:
         """True if this call is throttled (and counts it on the rule that refused it)."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(service, operation) and rule.refuses(service, operation, self._dice):
+                if rule.matches(service, operation) and rule.refuses(service, operation, self._random):
                     rule.throttled += 1
                     return True
         return False

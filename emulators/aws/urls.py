@@ -25,5 +25,6 @@ CONTROL_PATHS = [
     ("DELETE", r"calls", "clear_calls"),
     ("GET", r"cloudfront/distributions", "list_distributions"),
     ("POST", r"cloudfront/deploy", "finish_deployments"),
+    ("POST", r"cloudfront/next-id", "set_next_distribution_id"),
     ("POST", r"cloudfront/distributions/(?P<distribution_id>[^/]+)/deploy", "finish_deployment"),
 ]

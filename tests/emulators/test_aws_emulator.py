@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from emulators.aws.testing import AwsControl, AwsControlError
+from emulators.aws.testing import AwsControl
 from emulators.core.ca import EmulatorCA, generate_key_and_csr
 from emulators.core.clock import Clock
+from emulators.core.testing import ControlAPIError
 from tests.conftest import TEST_AWS_KEY, TEST_AWS_SECRET
 
 ONE_ATTEMPT = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=20)
@@ -127,13 +128,13 @@ def test_both_resets_clear_moto_and_the_emulator_state(aws, control, acm):
 
 
 def test_control_api_refuses_bad_requests(control):
-    with pytest.raises(AwsControlError) as caught:
+    with pytest.raises(ControlAPIError) as caught:
         control.throttle("acm", rate=1, probability=0.5)
     assert caught.value.status == 400
-    with pytest.raises(AwsControlError) as caught:
+    with pytest.raises(ControlAPIError) as caught:
         control.fault("CreateDistribution")  # neither delay_after nor drop_response
     assert caught.value.status == 400
-    with pytest.raises(AwsControlError) as caught:
+    with pytest.raises(ControlAPIError) as caught:
         control.settings(deploy_seconds=-1)
     assert caught.value.status == 400
 
