@@ -140,3 +140,18 @@ def test_server_errors_keep_their_few_attempts_while_throttling_gets_the_full_bu
     assert veto_retry(response=None, attempts=clients.TRANSIENT_MAX_ATTEMPTS) is False   # lost connection
     assert veto_retry(response=throttled, attempts=clients.MAX_ATTEMPTS - 1) is None
     assert veto_retry(response=bare_429, attempts=clients.MAX_ATTEMPTS - 1) is None
+
+
+def test_the_client_never_paces_faster_than_the_emulator_enforces():
+    """The emulator's "AWS quotas" mode (emulators/aws/throttling.py) models what AWS enforces; the client's
+    table is what certfleet paces at. Where AWS publishes nothing both are certfleet's choice: they must agree
+    that the client stays at or under the server's rate, or every run is throttled."""
+    from emulators.aws import throttling
+
+    tables = {"acm": throttling.ACM_RATE_QUOTAS, "cloudfront": throttling.CLOUDFRONT_RATE_QUOTAS,
+              "resourcegroupstaggingapi": throttling.TAGGING_RATE_QUOTAS}
+    for service, table in tables.items():
+        for operation, enforced in table.items():
+            assert clients.requests_per_second(service, operation) <= enforced, (service, operation)
+    assert {op: rate for (service, op), rate in clients.REQUESTS_PER_SECOND.items() if service == "acm"} \
+        == throttling.ACM_RATE_QUOTAS   # the published table, the same on both sides
