@@ -254,3 +254,26 @@ def test_a_crash_between_create_and_the_state_write_leaves_one_distribution(proj
 
 
 ROOT_REPORT = __import__("tests.conftest", fromlist=["ROOT"]).ROOT / "scripts" / "report.py"
+
+
+def test_a_pending_certificate_leaves_the_distribution_unbound_until_up_refresh_binds_it(project, control):
+    """Item 3: while the certificate is pending the distribution exists without aliases and shows its
+    *.cloudfront.net name; the first `up --refresh` after validation binds it, with no manual step."""
+    template = make_template()
+    config = base_config(template)
+    config["aws"]["issuedTimeoutSeconds"] = 0
+    project.init()
+    project.write_stack("e2e", config)
+    project.run("up", "--yes", "--skip-preview")
+    shop = project.outputs()["aws"]["distributions"]["shop"]
+    assert shop["stage"] == "waiting for certificate", shop
+    assert shop["domain_name"].endswith(".cloudfront.net") and not shop["bound"]
+    (dist_id, live), = live_distributions().items()
+    assert aliases_of(live) == [] and not certificate_of(live)
+    time.sleep(2.5)  # the emulator issues the certificate 2 s after the request
+    project.run("up", "--yes", "--skip-preview", "--refresh")
+    shop = project.outputs()["aws"]["distributions"]["shop"]
+    assert shop["stage"] == "deployed" and shop["bound"], shop
+    live = live_distributions()[dist_id]
+    assert aliases_of(live) == ["shop.example.com", "www.shop.example.com"]
+    assert certificate_of(live) == project.outputs()["aws"]["certificates"]["shop"]["arn"]
