@@ -23,6 +23,7 @@ from components.errors import CloudError
 from emulators.aws.testing import AwsControl
 from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock as EmulatorClock
+from scripts.local_servers import LOCAL_TEMPLATE
 
 STACK = "certfleet/test"
 
@@ -49,14 +50,9 @@ def as_state(value):
 def template_distribution(aliases=("template.example.com",)):
     """A template as users have one: its own alias, certificate, logging and comment (never to be cloned)."""
     config = {
-        "CallerReference": f"template-{'-'.join(aliases)}", "Comment": "the template", "Enabled": True,
+        **LOCAL_TEMPLATE,  # an origin and a cache behaviour (the local stack's template)
+        "CallerReference": f"template-{'-'.join(aliases)}", "Comment": "the template",
         "Aliases": {"Quantity": len(aliases), "Items": list(aliases)},
-        "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100", "HttpVersion": "http2",
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": "app", "DomainName": "app.example.net",
-            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "app", "ViewerProtocolPolicy": "redirect-to-https",
-                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
         "Logging": {"Enabled": True, "IncludeCookies": True, "Bucket": "template-logs.s3.amazonaws.com",
                     "Prefix": "template/"},
         "ViewerCertificate": dc.acm_certificate(imported_certificate(*aliases), "TLSv1.2_2019") if aliases
