@@ -169,8 +169,10 @@ class DistributionProvider(ResourceProvider):
                     last[:] = [err]
                     if err.code == "PreconditionFailed":
                         continue  # changed since our read: read again, decide again
-                    if err.code == "CNAMEAlreadyExists" and self._held_in_stack(props, own_id, resource, call):
-                        return None  # another distribution of this run is letting go of it (remove before add)
+                    if err.code == "CNAMEAlreadyExists":
+                        if self._took_from_stack(props, own_id, resource, call):
+                            continue  # taken off the other distribution of this stack: try again at once
+                        return None  # not in the listing yet, or changing meanwhile: look again shortly
                     raise
             raise last[0]
 
@@ -179,22 +181,45 @@ class DistributionProvider(ResourceProvider):
                             self.poll_seconds, self.clock)
         except WaitTimeout:
             raise CloudError("aws", f"cloudfront.{call}", resource, "CNAMEAlreadyExists",
-                             f"{last[0]} (still so after {self.alias_move_timeout_seconds:g}s; a distribution of "
-                             f"this stack that is being deleted releases its aliases only when it is gone: run "
-                             f"`pulumi up` again then)") from None
+                             f"{last[0]} (still so after {self.alias_move_timeout_seconds:g}s)") from None
 
-    def _held_in_stack(self, props: Mapping[str, Any], own_id: str | None, resource: str, call: str) -> bool:
-        """After CNAMEAlreadyExists: True when the holder is a distribution of this project/stack (or has not
-        shown up in the listing yet); a holder outside the stack fails the call, naming alias and holder."""
+    def _took_from_stack(self, props: Mapping[str, Any], own_id: str | None, resource: str, call: str) -> bool:
+        """After CNAMEAlreadyExists: a holder outside the stack fails the call, naming alias and holder; aliases
+        held by a distribution of this project/stack are taken off it (True when one was)."""
         stack_prefix = props["resource_tag"].rsplit("/", 1)[0] + "/"
+        in_stack: dict[str, list[str]] = {}  # holder id -> the aliases of ours it holds
         for alias, holders in alias_holders(props["aliases"]).items():
             for distribution_id, owner in holders:
-                if distribution_id == own_id or (owner or "").startswith(stack_prefix):
+                if distribution_id == own_id:
+                    continue
+                if (owner or "").startswith(stack_prefix):
+                    in_stack.setdefault(distribution_id, []).append(alias)
                     continue
                 who = f"{RESOURCE_TAG}={owner}" if owner else f"no {RESOURCE_TAG} tag: not managed by certfleet"
                 raise CloudError("aws", f"cloudfront.{call}", resource, "CNAMEAlreadyExists",
                                  f"alias '{alias}' is already served by distribution {distribution_id} ({who}); "
                                  f"remove it there, or drop it from this distribution's aliases")
+        return any([self._release(holder_id, aliases, resource) for holder_id, aliases in in_stack.items()])
+
+    def _release(self, holder_id: str, aliases: list[str], resource: str) -> bool:
+        """Take `aliases` off another distribution of this stack (remove before add). The config gives each alias
+        to one distribution of the stack, so the holder loses them in this run anyway: by its own update, or by
+        its delete, which the engine runs only at the end of the run. Its tag proves it is ours to change."""
+        distribution, etag = self._get(holder_id, resource, missing_ok=True, with_etag=True)
+        if distribution is None:
+            return False
+        live = distribution["DistributionConfig"]
+        taken = {names.normalise(a) for a in aliases}
+        kept = [a for a in live["Aliases"].get("Items") or [] if names.normalise(a) not in taken]
+        if len(kept) == live["Aliases"].get("Quantity", 0):
+            return False
+        config = {**live, "Aliases": {"Quantity": len(kept), "Items": kept}}
+        try:
+            client("cloudfront", REGION).update_distribution(Id=holder_id, IfMatch=etag, DistributionConfig=config)
+        except botocore.exceptions.ClientError:
+            return False  # changed meanwhile (its own update, most likely): the next attempt looks again
+        tell_user(f"{resource}: took {', '.join(sorted(taken))} off distribution {holder_id} of this stack, "
+                  f"which declares them no longer (remove before add)")
         return True
 
     def _create(self, props: Mapping[str, Any], bind: bool, resource: str) -> str:

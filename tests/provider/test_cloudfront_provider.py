@@ -378,7 +378,7 @@ def test_an_alias_served_outside_the_stack_fails_naming_it_and_its_holder(provid
     assert len(all_distribution_ids()) == 2  # nothing created
 
 
-def test_an_alias_moving_inside_the_stack_waits_until_the_other_distribution_lets_go(provider, template):
+def test_an_alias_moving_inside_the_stack_is_taken_over_while_the_other_distribution_lets_go(provider, template):
     arn = imported_certificate("shop.example.com", "www.shop.example.com")
     old_props = inputs(template, arn, "ISSUED", name="old", aliases=("www.shop.example.com",))
     old = provider.create(old_props)
@@ -396,7 +396,7 @@ def test_an_alias_moving_inside_the_stack_waits_until_the_other_distribution_let
 
     provider.clock = ReleasingClock
     moved = provider.create(inputs(template, arn, "ISSUED"))
-    assert released and moved.outs["bound_aliases"] == ["shop.example.com", "www.shop.example.com"]
+    assert moved.outs["bound_aliases"] == ["shop.example.com", "www.shop.example.com"]
     assert live(old.id)["DistributionConfig"]["Aliases"]["Quantity"] == 0
 
 
@@ -504,3 +504,21 @@ def test_inputs_from_the_config_model_pass_check():
     assert props["logging"] == {"bucket": "logs.s3.amazonaws.com", "prefix": "", "include_cookies": False}
     assert (props["deployed_timeout_seconds"], props["cname_check"], props["enabled"]) == (600, True, True)
     assert DistributionProvider().check({}, {**props, "cname_check": False}).failures == []
+
+
+def test_an_alias_held_by_a_distribution_of_the_stack_that_is_being_deleted_is_taken_off_it(provider, template):
+    """The holder lets go only at the end of the run (the engine deletes last): the taker removes it first."""
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    leaving = provider.create(inputs(template, arn, "ISSUED", name="leaving", aliases=("www.shop.example.com",)))
+
+    class NoWaiting(dynamic.Clock):
+        @staticmethod
+        def sleep(seconds):
+            raise AssertionError("the alias should be taken over without waiting for the holder")
+
+    provider.clock = NoWaiting
+    taker = provider.create(inputs(template, arn, "ISSUED"))
+    assert taker.outs["bound_aliases"] == ["shop.example.com", "www.shop.example.com"]
+    assert live(leaving.id)["DistributionConfig"]["Aliases"]["Quantity"] == 0
+    provider.delete(leaving.id, leaving.outs)  # its own delete still works on what is left
+    assert leaving.id not in all_distribution_ids()
