@@ -2,7 +2,8 @@
 
 `install(state)` wraps moto (once per process):
   delete_certificate    ResourceInUseException while a CloudFront distribution's ViewerCertificate uses it
-  describe/list         InUseBy / InUse name those distributions (moto only knows load balancers)
+  describe/list         InUseBy / InUse name those distributions (moto only knows load balancers);
+                        a listing broken by a concurrent request or delete is walked again
   get_certificate       RequestInProgressException until the certificate is ISSUED
   import_certificate    the key must match the certificate; the chain must start with the leaf's issuer
                         (no chain: the leaf must be self-signed); re-import keeps the tags, refuses Tags
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from moto.acm import models as acm_models
+from moto.acm.exceptions import CertificateNotFound
 from moto.acm.responses import AWSCertificateManagerResponse
 from moto.cloudfront import models as cloudfront_models
 
@@ -57,14 +59,18 @@ def install(state: "EmulatorState") -> None:
 
     def describe_certificate(self, arn):
         bundle = original_describe(self, arn)
-        show_users(bundle, distributions_using(self.account_id))
+        with state.lock:
+            users = distributions_using(self.account_id)
+        show_users(bundle, users)
         return bundle
 
     def list_certificates(self, statuses, includes):
-        users = distributions_using(self.account_id)
-        for bundle in original_list(self, statuses, includes):
+        with state.lock:
+            users = distributions_using(self.account_id)
+        bundles = listed_while_others_write(lambda: list(original_list(self, statuses, includes)))
+        for bundle in bundles:
             show_users(bundle, users)
-            yield bundle
+        return bundles
 
     def import_certificate(self, certificate, private_key, chain, arn, tags):
         with state.lock:
@@ -93,6 +99,17 @@ def install(state: "EmulatorState") -> None:
     AcmBackend.import_certificate = import_certificate
     AWSCertificateManagerResponse.get_certificate = get_certificate_response
     AcmBackend._certfleet_installed = True
+
+
+def listed_while_others_write(listing, attempts: int = 5):
+    """moto's ListCertificates walks its certificate dict unlocked; a certificate requested or deleted by
+    another request meanwhile breaks the walk (RuntimeError, or a vanished ARN). Walk again."""
+    for attempt in range(attempts):
+        try:
+            return listing()
+        except (RuntimeError, CertificateNotFound):
+            if attempt == attempts - 1:
+                raise
 
 
 # --- CloudFront's view of certificates -------------------------------------------------------------

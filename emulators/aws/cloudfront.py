@@ -4,6 +4,7 @@
   create/update  quantities match, CallerReference unchanged (update), the viewer certificate is usable
                  for every alias, no alias is on another distribution, IfMatch is the current ETag;
   delete         IfMatch is the current ETag, the distribution is disabled and Deployed;
+  list           runs under the emulator's lock (moto walks its dict unlocked);
 and after it: every change gets a new ETag and a new deployment (InProgress for `deploy_seconds`, then
 Deployed; reads report it, replacing moto's state-manager transition), and LastModifiedTime moves.
 The checks run in the order AWS's modeled errors suggest: missing resource, IfMatch, request shape, then
@@ -39,6 +40,7 @@ def install(state: "EmulatorState") -> None:
     original_create = CloudFrontBackend.create_distribution_with_tags
     original_update = CloudFrontBackend.update_distribution
     original_delete = CloudFrontBackend.delete_distribution
+    original_list = CloudFrontBackend.list_distributions
 
     def create_distribution_with_tags(self, distribution_config, tags):
         with state.lock:
@@ -83,9 +85,14 @@ def install(state: "EmulatorState") -> None:
         self.distribution_id = self.id = aws_id
 
     Distribution.__init__ = distribution_init
+    def list_distributions(self, *args, **kwargs):
+        with state.lock:  # moto walks its dict unlocked; a create meanwhile would break the walk
+            return original_list(self, *args, **kwargs)
+
     CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags
     CloudFrontBackend.update_distribution = update_distribution
     CloudFrontBackend.delete_distribution = delete_distribution
+    CloudFrontBackend.list_distributions = list_distributions
     Distribution.status = property(deployment_status)
     CloudFrontBackend._certfleet_installed = True
 
