@@ -224,6 +224,16 @@ def test_alias_moves_between_distributions_and_out_of_band_changes_are_repaired(
     assert refused.returncode != 0
     assert "d.site.example.com" in refused.stdout and foreign_id in refused.stdout, refused.stdout
 
+    # Distribution one leaves the stack and its alias goes to two, in one `up` (the delete runs last).
+    config["aws"]["distributions"]["two"]["aliases"] = ["a.site.example.com", "b.site.example.com",
+                                                        "c.site.example.com"]
+    del config["aws"]["distributions"]["one"]
+    project.write_stack("e2e", config)
+    project.run("up", "--yes", "--skip-preview")
+    live = live_distributions()
+    assert by_name["one"] not in live
+    assert aliases_of(live[by_name["two"]]) == ["a.site.example.com", "b.site.example.com", "c.site.example.com"]
+
 
 def test_a_crash_between_create_and_the_state_write_leaves_one_distribution(project, control):
     template = make_template()
