@@ -51,8 +51,8 @@ def certificate_stage(cert: dict[str, Any], records: list[dict[str, Any]], serve
 
 
 def distribution_stage(dist: dict[str, Any]) -> str:
-    if dist.get("stage") == "failed":
-        return "failed"
+    if dist.get("stage") in ("failed", "waiting for certificate"):
+        return dist["stage"]  # also a bound distribution whose replacement certificate is pending
     if not dist.get("bound"):
         return "waiting for certificate"
     if dist.get("stage") in ("deploying", "deployed"):

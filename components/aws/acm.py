@@ -208,8 +208,11 @@ class AcmCalls:
         except botocore.exceptions.ClientError as err:
             raise cloud_error("acm", "AddTagsToCertificate", resource, err) from err
 
-    def _delete_until_released(self, acm: Any, arn: str, resource: str, timeout_seconds: float) -> None:
-        """Delete; not-found is success; in use (or ACM busy) is retried until `timeout_seconds`."""
+    def _delete_until_released(self, acm: Any, arn: str, resource: str, timeout_seconds: float,
+                               resource_tag: str = "") -> None:
+        """Delete; not-found is success; in use (or ACM busy) is retried until `timeout_seconds`, unless only
+        distributions of this stack use it: the engine deletes after every update of the run, so they keep it
+        past this run (their new certificate is not issued yet) and waiting would only block a worker."""
         last_error: list[botocore.exceptions.ClientError] = []
 
         def try_delete() -> bool | None:
@@ -220,6 +223,8 @@ class AcmCalls:
                 code = _error_code(err)
                 if code == "ResourceNotFoundException":
                     return True  # already gone: that is what delete wants
+                if code == "ResourceInUseException" and resource_tag:
+                    self._refuse_if_kept_by_stack(acm, arn, resource, resource_tag)
                 if code in ("ResourceInUseException", "ThrottlingException", "ConflictException"):
                     last_error[:] = [err]
                     return None  # a distribution still uses it (or ACM is busy): retry until the deadline
@@ -229,6 +234,25 @@ class AcmCalls:
             wait_for(f"{resource} to be released", try_delete, timeout_seconds, POLL_SECONDS * 5, self.clock)
         except WaitTimeout:
             raise cloud_error("acm", "DeleteCertificate", resource, last_error[0]) from None
+
+
+    @staticmethod
+    def _refuse_if_kept_by_stack(acm: Any, arn: str, resource: str, resource_tag: str) -> None:
+        users = (acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy") or [])
+        distributions = [user for user in users if ":cloudfront::" in user and ":distribution/" in user]
+        if not distributions or len(distributions) != len(users):
+            return
+        cloudfront = client("cloudfront", "us-east-1")
+        stack_prefix = resource_tag.rsplit("/", 1)[0] + "/"
+        owners = [{t["Key"]: t["Value"] for t in cloudfront.list_tags_for_resource(Resource=user)["Tags"]
+                   .get("Items") or []}.get(RESOURCE_TAG, "") for user in distributions]
+        if all(owner.startswith(stack_prefix) for owner in owners):
+            ids = ", ".join(user.rsplit("/", 1)[-1] for user in distributions)
+            raise CloudError("aws", "acm.DeleteCertificate", resource, "ResourceInUseException",
+                             f"distribution(s) {ids} of this stack still use it, and keep it until their new "
+                             f"certificate is issued: nothing is lost, this certificate serves meanwhile. Publish "
+                             f"the new certificate's validation records; then `pulumi up --refresh` binds it and "
+                             f"deletes this one")
 
 
 class AcmCertificateProvider(AcmCalls, ResourceProvider):
@@ -306,7 +330,8 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
         with TransportErrors("acm", "delete", resource):
             if self._adopted_by_newer_create(acm, id_, props, resource):
                 return  # a replacement adopted this very certificate: it is not ours to delete any more
-            self._delete_until_released(acm, id_, resource, props.get("delete_in_use_timeout_seconds", 1200))
+            self._delete_until_released(acm, id_, resource, props.get("delete_in_use_timeout_seconds", 1200),
+                                        props.get("resource_tag", ""))
 
     # --- steps ---
 

@@ -247,7 +247,8 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
                 tell_user(f"{resource}: left {id_} in ACM: it is tagged {RESOURCE_TAG}={owner!r}, not "
                           f"{props['resource_tag']!r}, so it is not this resource's to delete")
                 return
-            self._delete_until_released(acm, id_, resource, props.get("delete_in_use_timeout_seconds", 1200))
+            self._delete_until_released(acm, id_, resource, props.get("delete_in_use_timeout_seconds", 1200),
+                                        props.get("resource_tag", ""))
 
     # --- steps ---
 

@@ -28,6 +28,7 @@ Lifecycle (docs/distributions.md):
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any, Callable, Mapping
 
 import botocore.exceptions
@@ -75,6 +76,30 @@ def alias_holders(aliases: list[str]) -> dict[str, tuple[tuple[str, str | None],
     fresh listing of the account (cname_check's, which this also refreshes)."""
     listing = cname_check.LISTING.relist() or {}
     return {alias: listing.get(names.normalise(alias), ()) for alias in aliases}
+
+
+class _Summaries:
+    """(ARN, comment) of every distribution of the account: listed once per provider process (what crashed runs
+    left is there before this run starts), or again when asked for a fresh look."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listed: list[tuple[str, str]] | None = None
+
+    def with_comment(self, comments: set[Any], fresh: bool) -> list[str]:
+        with self._lock:
+            if fresh or self._listed is None:
+                pages = client("cloudfront", REGION).get_paginator("list_distributions").paginate()
+                self._listed = [(item["ARN"], item.get("Comment", "")) for page in pages
+                                for item in page.get("DistributionList", {}).get("Items") or []]
+            return sorted(arn for arn, comment in self._listed if comment in comments)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._listed = None
+
+
+SUMMARIES = _Summaries()
 
 
 # --- the provider ------------------------------------------------------------------------------------------
@@ -239,7 +264,7 @@ class DistributionProvider(ResourceProvider):
                     raise
                 # This run's CallerReference, or our own aliases: an earlier attempt whose answer was lost
                 # did create it (which of the two CloudFront says first is not documented).
-                found = self._find(props, resource)
+                found = self._find(props, resource, fresh=True)
                 if found:
                     return found
                 raise
@@ -295,26 +320,46 @@ class DistributionProvider(ResourceProvider):
                 self.clock.sleep(self.poll_seconds)
         raise last or CloudError("aws", "cloudfront.DeleteDistribution", resource, "Conflict", "gave up")
 
-    def _find(self, props: Mapping[str, Any], resource: str) -> str | None:
-        """A live distribution tagged with this resource's identity (current or former), re-tagged if former."""
-        tagging = client("resourcegroupstaggingapi", REGION)
-        for identity in [props["resource_tag"], *(props.get("previous_resource_tags") or [])]:
-            try:
-                pages = tagging.get_paginator("get_resources").paginate(
-                    ResourceTypeFilters=["cloudfront:distribution"],
-                    TagFilters=[{"Key": RESOURCE_TAG, "Values": [identity]}])
-                arns = sorted(r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", []))
-            except botocore.exceptions.ClientError as err:
-                raise cloud_error("tag", "GetResources (look before create)", resource, err) from err
-            live = [arn for arn in arns if self._get(arn.rsplit("/", 1)[-1], resource, missing_ok=True)]
-            if len(live) > 1:
-                tell_user(f"{resource}: several distributions are tagged {RESOURCE_TAG}={identity} "
-                          f"({', '.join(live)}); adopting the first, delete the others by hand")
+    def _find(self, props: Mapping[str, Any], resource: str, fresh: bool = False) -> str | None:
+        """A live distribution tagged with this resource's identity (current or former), re-tagged if former.
+
+        The tag index (tag:GetResources) first; it can lag behind CloudFront (a crash just after a create, then
+        a quick re-run) and may be denied, so when it finds nothing, the distributions whose comment is this
+        resource's are asked for their tags directly. `fresh`: list them now (after a lost answer in this run),
+        not the process's listing (which holds whatever earlier runs left).
+        """
+        identities = [props["resource_tag"], *(props.get("previous_resource_tags") or [])]
+        for identity in identities:
+            live = [arn for arn in self._indexed(identity, resource)
+                    if self._get(arn.rsplit("/", 1)[-1], resource, missing_ok=True)]
             if live:
-                if identity != props["resource_tag"]:
-                    self._tag(live[0], {RESOURCE_TAG: props["resource_tag"]}, resource)
-                return live[0].rsplit("/", 1)[-1]
+                return self._adopt(live, identity, props, resource)
+        comments = {props.get("comment"), *(f"certfleet {identity}"[:CLOUDFRONT_MAX_COMMENT] for identity in identities)}
+        for arn in SUMMARIES.with_comment(comments, fresh):
+            identity = self._tags(arn, resource).get(RESOURCE_TAG)
+            if identity in identities and self._get(arn.rsplit("/", 1)[-1], resource, missing_ok=True):
+                return self._adopt([arn], identity, props, resource)
         return None
+
+    def _indexed(self, identity: str, resource: str) -> list[str]:
+        """ARNs the tag index has for `identity` ([] when this caller may not ask it)."""
+        try:
+            pages = client("resourcegroupstaggingapi", REGION).get_paginator("get_resources").paginate(
+                ResourceTypeFilters=["cloudfront:distribution"],
+                TagFilters=[{"Key": RESOURCE_TAG, "Values": [identity]}])
+            return sorted(r["ResourceARN"] for page in pages for r in page.get("ResourceTagMappingList", []))
+        except botocore.exceptions.ClientError as err:
+            if cname_check.no_account_access(err):
+                return []
+            raise cloud_error("tag", "GetResources (look before create)", resource, err) from err
+
+    def _adopt(self, live: list[str], identity: str, props: Mapping[str, Any], resource: str) -> str:
+        if len(live) > 1:
+            tell_user(f"{resource}: several distributions are tagged {RESOURCE_TAG}={identity} "
+                      f"({', '.join(live)}); adopting the first, delete the others by hand")
+        if identity != props["resource_tag"]:
+            self._tag(live[0], {RESOURCE_TAG: props["resource_tag"]}, resource)
+        return live[0].rsplit("/", 1)[-1]
 
     def _get(self, id_: str, resource: str, missing_ok: bool = False, with_etag: bool = False) -> Any:
         try:
@@ -437,7 +482,10 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
         """`template`: the DistributionTemplate (components/aws/templates.py) whose `config` is cloned."""
         inputs = distribution_inputs(spec, aws, resource_identity(spec.name), template.config, certificate_arn,
                                      certificate_status)
-        super().__init__(DistributionProvider(), name, {**inputs, **dict.fromkeys(OUTPUT_KEYS)}, opts)
+        # The cloned config may hold origin secrets (CustomHeaders): a secret wherever it is stored or shown.
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["template_config"])
+        super().__init__(DistributionProvider(), name, {**inputs, **dict.fromkeys(OUTPUT_KEYS)},
+                         pulumi.ResourceOptions.merge(opts, secret))
 
 
 def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str, template_config: Any,

@@ -295,8 +295,11 @@ class DistributionTemplate(CertfleetResource, module="aws", name="DistributionTe
 
     def __init__(self, name: str, template_id: str, version: str | None, store: Any,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        # The template's config may hold origin secrets (CustomHeaders that lock an origin to CloudFront).
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["config"])
         super().__init__(DistributionTemplateProvider(), name,
-                         {**template_inputs(template_id, version, store), **dict.fromkeys(OUTPUT_KEYS)}, opts)
+                         {**template_inputs(template_id, version, store), **dict.fromkeys(OUTPUT_KEYS)},
+                         pulumi.ResourceOptions.merge(opts, secret))
 
 
 def template_inputs(template_id: str, version: str | None, store: Any) -> dict[str, Any]:

@@ -287,3 +287,34 @@ def test_a_pending_certificate_leaves_the_distribution_unbound_until_up_refresh_
     live = live_distributions()[dist_id]
     assert aliases_of(live) == ["shop.example.com", "www.shop.example.com"]
     assert certificate_of(live) == project.outputs()["aws"]["certificates"]["shop"]["arn"]
+
+
+def test_a_replacement_certificate_still_pending_keeps_the_old_one_serving_until_up_refresh(project, control):
+    """New names while the new certificate is not issued yet: the old one keeps serving, its delete says why
+    at once (no 20-minute wait), and `up --refresh` after validation re-points and deletes it."""
+    template = make_template()
+    config = base_config(template)
+    project.init()
+    project.write_stack("e2e", config)
+    project.run("up", "--yes", "--skip-preview")
+    old_arn = project.outputs()["aws"]["certificates"]["shop"]["arn"]
+    (dist_id, _), = live_distributions().items()
+
+    config["aws"]["issuedTimeoutSeconds"] = 0
+    config["aws"]["certificates"]["shop"]["sans"].append("api.shop.example.com")
+    project.write_stack("e2e", config)
+    started = time.monotonic()
+    kept = project.run("up", "--yes", "--skip-preview", check=False)
+    assert time.monotonic() - started < 120
+    assert kept.returncode != 0 and "ResourceInUseException" in kept.stdout, kept.stdout
+    assert "pulumi up --refresh" in kept.stdout
+    assert certificate_of(live_distributions()[dist_id]) == old_arn  # never a moment without a certificate
+    assert project.outputs()["aws"]["distributions"]["shop"]["stage"] == "waiting for certificate"
+
+    time.sleep(2.5)  # the emulator issues the new certificate
+    project.run("up", "--yes", "--skip-preview", "--refresh")
+    new_arn = project.outputs()["aws"]["certificates"]["shop"]["arn"]
+    live = live_distributions()[dist_id]
+    assert new_arn != old_arn and certificate_of(live) == new_arn
+    assert aliases_of(live) == ["api.shop.example.com", "shop.example.com", "www.shop.example.com"]
+    assert old_arn not in {c["CertificateArn"] for c in moto_list(os.environ["AWS_ENDPOINT_URL"])}

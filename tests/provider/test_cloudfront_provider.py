@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import boto3
+import botocore.awsrequest
 import pytest
 
 from components import dynamic
@@ -23,6 +24,7 @@ from components.errors import CloudError
 from emulators.aws.testing import AwsControl
 from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock as EmulatorClock
+from tests.provider.test_acm_provider import _RawBody
 from scripts.local_servers import LOCAL_TEMPLATE
 
 STACK = "certfleet/test"
@@ -234,6 +236,28 @@ def test_a_create_whose_state_was_lost_adopts_the_tagged_distribution(provider, 
     props = inputs(template, arn, "ISSUED")
     first = provider.create(props)
     again = provider.create(props)  # a crash between create and the state write: the next run creates again
+    assert again.id == first.id
+    assert all_distribution_ids() == sorted([template[0], first.id])
+
+
+@pytest.mark.parametrize("index", ["lagging", "denied"])
+def test_a_create_after_a_crash_finds_its_distribution_when_the_tag_index_cannot(provider, template, index):
+    """A dead run created it while its certificate was pending (no aliases: nothing else refuses a second
+    one); the tag index has not caught up yet, or the caller may not ask it: the comment listing finds it."""
+    arn = requested_certificate("shop.example.com", "www.shop.example.com")
+    props = inputs(template, arn, "PENDING_VALIDATION")
+    first = provider.create(props)
+    cloudfront.SUMMARIES.clear()  # the next run's provider process
+
+    def tag_index(request, **_):
+        body = {"lagging": {"ResourceTagMappingList": []},
+                "denied": {"__type": "AccessDeniedException", "message": "not allowed"}}[index]
+        return botocore.awsrequest.AWSResponse(request.url, 200 if index == "lagging" else 400,
+                                               {"Content-Type": "application/x-amz-json-1.1"},
+                                               _RawBody(json.dumps(body).encode()))
+    provider_client("resourcegroupstaggingapi", "us-east-1").meta.events.register_first(
+        "before-send.resource-groups-tagging-api", tag_index)
+    again = provider.create(props)
     assert again.id == first.id
     assert all_distribution_ids() == sorted([template[0], first.id])
 

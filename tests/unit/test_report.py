@@ -170,3 +170,10 @@ def test_main_reads_the_stack_outputs_and_prints_json(tmp_path, monkeypatch, cap
     assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--stack", "local"]
     assert report.main([]) == 0
     assert capsys.readouterr().out.startswith("AWS stages (13)")
+
+
+def test_a_bound_distribution_waiting_for_its_replacement_certificate_says_so():
+    from scripts.report import distribution_stage
+    assert distribution_stage({"bound": True, "status": "Deployed", "stage": "waiting for certificate"}) \
+        == "waiting for certificate"
+    assert distribution_stage({"bound": True, "status": "Deployed", "stage": "deployed"}) == "deployed"
