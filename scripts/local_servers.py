@@ -173,28 +173,20 @@ def start() -> dict[str, dict]:
     return registry
 
 
-# The template distribution the local stack's distributions clone (stacks/Pulumi.local.yaml): an origin and a
-# cache behaviour, no aliases. Created with a fixed id whenever the AWS emulator starts from nothing.
+# The template distribution the local stack's distributions clone (stacks/Pulumi.local.yaml), created with a
+# fixed id whenever the AWS emulator starts from nothing.
 LOCAL_TEMPLATE_ID = "E1CERTFLEETTPL"
-LOCAL_TEMPLATE = {
-    "CallerReference": "certfleet-local-template", "Comment": "local template", "Enabled": True,
-    "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100", "HttpVersion": "http2",
-    "Origins": {"Quantity": 1, "Items": [{
-        "Id": "app", "DomainName": "app.example.net",
-        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}]},
-    "DefaultCacheBehavior": {"TargetOriginId": "app", "ViewerProtocolPolicy": "redirect-to-https",
-                             "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
-}
 
 
 def seed_template(url: str) -> None:
     sys.path.insert(0, str(ROOT))
     import boto3  # the venv's (scripts/local.sh runs this with .venv's python)
 
-    from emulators.aws.testing import AwsControl
+    from emulators.aws.testing import SAMPLE_TEMPLATE, AwsControl
     AwsControl(url).next_distribution_id(LOCAL_TEMPLATE_ID)
+    config = {**SAMPLE_TEMPLATE, "CallerReference": "certfleet-local-template", "Comment": "local template"}
     boto3.client("cloudfront", region_name="us-east-1", endpoint_url=url, aws_access_key_id=LOCAL_AWS_KEY,
-                 aws_secret_access_key=LOCAL_AWS_SECRET).create_distribution(DistributionConfig=LOCAL_TEMPLATE)
+                 aws_secret_access_key=LOCAL_AWS_SECRET).create_distribution(DistributionConfig=config)
 
 
 def exports(registry: dict[str, dict]) -> list[str]:

@@ -13,6 +13,19 @@ from emulators.aws.urls import CONTROL_PREFIX
 from emulators.core.testing import ControlAPIError
 
 
+# A template distribution as users keep one for cloning: an origin and a cache behaviour, no aliases
+# (scripts/local_servers.py starts the local emulator with it; the end-to-end tests make their own from it).
+SAMPLE_TEMPLATE = {
+    "Comment": "template", "Enabled": True,
+    "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100", "HttpVersion": "http2",
+    "Origins": {"Quantity": 1, "Items": [{
+        "Id": "app", "DomainName": "app.example.net",
+        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}]},
+    "DefaultCacheBehavior": {"TargetOriginId": "app", "ViewerProtocolPolicy": "redirect-to-https",
+                             "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+}
+
+
 class AwsControl:
     def __init__(self, base_url: str):
         parts = urlsplit(base_url)

@@ -17,20 +17,11 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 
-from emulators.aws.testing import AwsControl
+from emulators.aws.testing import SAMPLE_TEMPLATE, AwsControl
 from tests.conftest import moto_list
 from tests.pki import Pki
 
-TEMPLATE_CONFIG = {
-    "Comment": "the template", "Enabled": True,
-    "Aliases": {"Quantity": 0, "Items": []},
-    "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100", "HttpVersion": "http2",
-    "Origins": {"Quantity": 1, "Items": [{
-        "Id": "app", "DomainName": "app.example.net",
-        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}]},
-    "DefaultCacheBehavior": {"TargetOriginId": "app", "ViewerProtocolPolicy": "redirect-to-https",
-                             "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
-}
+TEMPLATE_CONFIG = {**SAMPLE_TEMPLATE, "Comment": "the template", "Aliases": {"Quantity": 0, "Items": []}}
 
 
 def sdk(service: str):
