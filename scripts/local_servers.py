@@ -167,8 +167,14 @@ def start() -> dict[str, dict]:
               file=sys.stderr)
         shutil.rmtree(STATE_DIR)
         CAS_STATE.unlink(missing_ok=True)
-    registry = {s.name: start_server(s) for s in SERVERS}
-    seed_template(registry["moto"]["url"])
+    registry = {}
+    try:
+        for server in SERVERS:
+            registry[server.name] = start_server(server)
+        seed_template(registry["moto"]["url"])
+    except BaseException:
+        stop_all(registry)  # none left running unrecorded
+        raise
     REGISTRY.write_text(json.dumps(registry, indent=2))
     return registry
 
