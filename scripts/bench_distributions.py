@@ -54,12 +54,14 @@ class Phase:
     throttled: int = 0          # throttled answers the client saw
     server_throttled: int = 0   # throttled answers the emulator sent (the same, counted at the other end)
     waited: float = 0.0         # seconds the client's own pacing waited, summed over threads
+    paced_most: str = ""        # the operation whose rate the threads waited for longest
+    calls_by_operation: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.name:<28} {self.seconds:7.1f} s  {self.calls / self.resources:5.1f} calls each  "
                 f"{self.retries:4d} retries  {self.throttled:4d} throttled (server {self.server_throttled})  "
-                f"{len(self.errors)} errors")
+                f"{len(self.errors)} errors; waited most for {self.paced_most}")
 
 
 def start_emulator(deploy_seconds: float, validation_wait: float) -> tuple[subprocess.Popen, str]:
@@ -137,7 +139,10 @@ def run_phase(name: str, items: list, work: Callable[[Any], Any], control: Any) 
     with ThreadPoolExecutor(ENGINE_THREADS) as pool:
         results = list(pool.map(guarded, items))
     phase.seconds = time.perf_counter() - start
-    counts = clients.api_counts().values()
+    by_operation = clients.api_counts()
+    counts = by_operation.values()
+    phase.paced_most = max(by_operation, key=lambda op: by_operation[op].waited, default=("", "-"))[1]
+    phase.calls_by_operation = {operation: c.calls for (_, operation), c in sorted(by_operation.items())}
     phase.calls = sum(c.calls for c in counts)
     phase.retries = sum(c.retries for c in counts)
     phase.throttled = sum(c.throttled for c in counts)
