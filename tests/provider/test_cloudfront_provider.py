@@ -21,11 +21,10 @@ from components.aws import cloudfront, distribution_config as dc
 from components.aws.clients import client as provider_client
 from components.aws.cloudfront import RESOURCE_TAG, DistributionProvider
 from components.errors import CloudError
-from emulators.aws.testing import AwsControl
+from emulators.aws.testing import SAMPLE_TEMPLATE, AwsControl
 from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock as EmulatorClock
 from tests.provider.test_acm_provider import _RawBody
-from scripts.local_servers import LOCAL_TEMPLATE
 
 STACK = "certfleet/test"
 
@@ -52,7 +51,7 @@ def as_state(value):
 def template_distribution(aliases=("template.example.com",)):
     """A template as users have one: its own alias, certificate, logging and comment (never to be cloned)."""
     config = {
-        **LOCAL_TEMPLATE,  # an origin and a cache behaviour (the local stack's template)
+        **SAMPLE_TEMPLATE,  # an origin and a cache behaviour (the local stack's template)
         "CallerReference": f"template-{'-'.join(aliases)}", "Comment": "the template",
         "Aliases": {"Quantity": len(aliases), "Items": list(aliases)},
         "Logging": {"Enabled": True, "IncludeCookies": True, "Bucket": "template-logs.s3.amazonaws.com",
