@@ -1,7 +1,7 @@
 """Benchmark: N ACM certificates and N CloudFront distributions through certfleet's providers while the
 server throttles at AWS's request quotas (issue 8: scale past CloudFront Extensions' 100-item cap).
 
-    .venv/bin/python scripts/bench_distributions.py [N] [--short] [--deploy-seconds S] [--noise P]
+    .venv/bin/python scripts/bench_distributions.py [N] [--short] [--up] [--deploy-seconds S] [--noise P]
         # default N = 300; --short = 20 (a CI-sized run, about a minute); --deploy-seconds: how long the
         # emulator keeps a created or updated distribution InProgress (default 2); --noise: the server also
         # throttles any call with probability P (default 0.1: other clients of the account spending the
@@ -19,6 +19,8 @@ once, components/dynamic.py WaitWindow), each phase a run of its own (fresh shar
 4. delete the distributions (disable, wait Deployed, delete), then the certificates.
 Per phase it prints the time, API calls per resource, retries, throttled answers (the client's count and
 the server's) and errors, which must be 0. `run(n)` returns the figures (see `short_run` for CI).
+With --up, the same through the real `pulumi` CLI instead: one `pulumi up` of the N + N, a preview that must
+show no change, and `pulumi destroy`, with the server's call and throttle counts.
 """
 
 from __future__ import annotations
@@ -217,6 +219,58 @@ def run(n: int, deploy_seconds: float = 2.0, noise: float = 0.1,
         _clients_module._clients.clear()
 
 
+def run_up(n: int, deploy_seconds: float = 2.0, noise: float = 0.1) -> int:
+    """One real `pulumi up` of n certificates and n distributions bound to them (the `pulumi` CLI and the
+    certfleet program, as a user runs it), then a preview that must show no change, then `pulumi destroy`,
+    while the server throttles. Prints the figures; returns the number of failed commands."""
+    import tempfile
+
+    from emulators.aws.testing import SAMPLE_TEMPLATE, AwsControl
+    from scripts.bench_fleet import temp_project
+
+    server, url = start_emulator(deploy_seconds, validation_wait=2)
+    failures = 0
+    try:
+        control = AwsControl(url)
+        control.next_distribution_id("E1BENCHTEMPLATE"[:14])
+        import boto3
+        boto3.client("cloudfront", region_name=REGION, endpoint_url=url, aws_access_key_id="bench",
+                     aws_secret_access_key="bench").create_distribution(
+            DistributionConfig={**SAMPLE_TEMPLATE, "CallerReference": "bench-template"})
+        control.throttle_at_aws_quotas()
+        if noise:
+            control.throttle(probability=noise)
+        config = {"region": REGION, "tags": {"team": "bench"}, "issuedTimeoutSeconds": 300,
+                  "certificates": {f"cert-{i}": {"domain": f"site{i}.example.com", "sans": [f"www.site{i}.example.com"]}
+                                   for i in range(n)},
+                  "distributions": {f"dist-{i}": {"template": "E1BENCHTEMPLAT", "certificate": f"cert-{i}"}
+                                    for i in range(n)}}
+        with tempfile.TemporaryDirectory() as tmp:
+            work, env = temp_project(tmp, {"certfleet:aws": config})
+            env.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                        "AWS_DEFAULT_REGION": REGION})
+            for label, argv in (("up", ["up", "--yes", "--skip-preview", "--suppress-outputs"]),
+                                ("preview after up", ["preview", "--expect-no-changes"]),
+                                ("destroy", ["destroy", "--yes", "--skip-preview"])):
+                control.call("DELETE", "calls")
+                start = time.perf_counter()
+                result = subprocess.run(["pulumi", *argv, "--non-interactive"], cwd=work, env=env,
+                                        capture_output=True, text=True)
+                seconds = time.perf_counter() - start
+                totals = control.calls().get("totals", {})
+                calls = sum(v for v in totals.values() if isinstance(v, int))
+                failures += result.returncode != 0
+                print(f"pulumi {label:<17} {seconds:7.1f} s  exit {result.returncode}  {calls} calls "
+                      f"({calls / (2 * n):.1f} per resource)  throttled by the server: {totals.get('throttled', 0)}")
+                if result.returncode != 0:
+                    print(result.stdout[-3000:])
+            left = control.distributions()
+            print(f"left on the server after destroy: {len(left) - 1} distributions (the template aside)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+    return failures
+
+
 def short_run() -> list[Phase]:
     """The CI-sized run (SHORT_N of each, about a minute, with the default noise): every phase must end with
     no error, e.g. `assert not any(phase.errors for phase in short_run())`."""
@@ -233,6 +287,10 @@ def main() -> None:
             del args[at:at + 2]
     deploy_seconds, noise = options["--deploy-seconds"], options["--noise"]
     n = SHORT_N if "--short" in args else int(next((a for a in args if not a.startswith("--")), 300))
+    if "--up" in args:
+        print(f"one `pulumi up` of {n} certificates + {n} distributions (real CLI), server throttling at AWS's "
+              f"quotas and {noise:.0%} of all calls at random, distributions InProgress {deploy_seconds:g} s")
+        sys.exit(1 if run_up(n, deploy_seconds, noise) else 0)
     print(f"{n} certificates + {n} distributions, {ENGINE_THREADS} threads, server throttling at AWS's quotas "
           f"and {noise:.0%} of all calls at random, distributions InProgress {deploy_seconds:g} s")
     start = time.perf_counter()

@@ -129,30 +129,35 @@ def bench_provider(fleet, n: int) -> None:
         os.killpg(server.pid, signal.SIGTERM)
 
 
+def temp_project(tmp: str, config: dict) -> tuple[Path, dict]:
+    """A copy of the program in `tmp` with stack `bench` (file backend) holding `config`: (workdir, env)."""
+    pulumi_bin = subprocess.run(["bash", str(ROOT / "scripts" / "bootstrap-pulumi.sh")], check=True,
+                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    work = Path(tmp) / "certfleet"
+    work.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
+        shutil.copy2(ROOT / name, work / name)
+    shutil.copytree(ROOT / "components", work / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    (work / "stacks").mkdir()
+    (work / "stacks" / "Pulumi.bench.yaml").write_text(json.dumps({"config": config}))  # JSON is YAML
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_"))},
+           "PATH": f"{pulumi_bin}{os.pathsep}{os.environ['PATH']}", "PULUMI_HOME": f"{tmp}/home",
+           "PULUMI_BACKEND_URL": f"file://{tmp}/state", "PULUMI_CONFIG_PASSPHRASE": "bench",
+           "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+           # an engine knob to compare with, e.g. PULUMI_SKIP_CHECKPOINTS=true
+           **{k: os.environ[k] for k in ("PULUMI_SKIP_CHECKPOINTS",) if k in os.environ}}
+    os.makedirs(f"{tmp}/state")
+    subprocess.run(["pulumi", "stack", "init", "bench", "--non-interactive"], cwd=work, env=env, check=True,
+                   capture_output=True)
+    return work, env
+
+
 def bench_engine(n: int, up: bool, waits: int = 0) -> None:
     import tempfile
 
-    pulumi_bin = subprocess.run(["bash", str(ROOT / "scripts" / "bootstrap-pulumi.sh")], check=True,
-                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "certfleet"
-        work.mkdir()
-        for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
-            shutil.copy2(ROOT / name, work / name)
-        shutil.copytree(ROOT / "components", work / "components", ignore=shutil.ignore_patterns("__pycache__"))
-        (work / ".venv").symlink_to(ROOT / ".venv")
-        (work / "stacks").mkdir()
-        config = {"config": {"certfleet:aws": raw_fleet(n, waits)["aws"]}}
-        (work / "stacks" / "Pulumi.bench.yaml").write_text(json.dumps(config))  # JSON is YAML
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_"))},
-               "PATH": f"{pulumi_bin}{os.pathsep}{os.environ['PATH']}", "PULUMI_HOME": f"{tmp}/home",
-               "PULUMI_BACKEND_URL": f"file://{tmp}/state", "PULUMI_CONFIG_PASSPHRASE": "bench",
-               "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-               # an engine knob to compare with, e.g. PULUMI_SKIP_CHECKPOINTS=true
-               **{k: os.environ[k] for k in ("PULUMI_SKIP_CHECKPOINTS",) if k in os.environ}}
-        os.makedirs(f"{tmp}/state")
-        subprocess.run(["pulumi", "stack", "init", "bench", "--non-interactive"], cwd=work, env=env, check=True,
-                       capture_output=True)
+        work, env = temp_project(tmp, {"certfleet:aws": raw_fleet(n, waits)["aws"]})
         start = time.perf_counter()
         result = subprocess.run(["pulumi", "preview", "--non-interactive", "--json"], cwd=work, env=env,
                                 capture_output=True, text=True)
