@@ -131,9 +131,7 @@ def test_import_path_with_a_pinned_template_version_and_report(project, control,
 
     del config["aws"]["imports"]["static"]["privateKey"]
     project.write_stack("e2e", config)
-    subprocess.run(["pulumi", "config", "set", "--secret", "--path", "certfleet:aws.imports.static.privateKey",
-                    "--stack", "e2e", "--non-interactive"], input=key, text=True, check=True, cwd=project.workdir,
-                   env=project.env, capture_output=True)
+    set_secret_key(project, key)
     project.run("up", "--yes", "--skip-preview")
     out = project.outputs()["aws"]
     assert out["imports"]["static"]["status"] == "ISSUED"
@@ -151,11 +149,36 @@ def test_import_path_with_a_pinned_template_version_and_report(project, control,
     project.run("up", "--yes", "--skip-preview", "--refresh")
     assert live_distributions()[dist_id]["DefaultRootObject"] == "index.html"
 
+    # Bumping the version is a diff at preview (a new snapshot, the clone updated); a missing template fails
+    # at preview, naming it, and nothing is created.
+    config["aws"]["distributions"]["static"]["templateVersion"] = "2"
+    project.write_stack("e2e", config)
+    set_secret_key(project, key)
+    bumped = project.preview_json()
+    ops = {(step["urn"].rsplit("::", 1)[-1], step["op"]) for step in bumped["steps"]}
+    assert (f"template-{template}-v2", "create") in ops and ("static", "update") in ops, ops
+    config["aws"]["distributions"]["static"]["template"] = "E9NOSUCHTEMPLT"
+    project.write_stack("e2e", config)
+    set_secret_key(project, key)
+    missing = project.run("preview", check=False)
+    assert missing.returncode != 0 and "E9NOSUCHTEMPLT" in missing.stdout, missing.stdout
+    config["aws"]["distributions"]["static"]["template"] = template
+    config["aws"]["distributions"]["static"]["templateVersion"] = "1"
+    project.write_stack("e2e", config)
+    set_secret_key(project, key)
+
     report = subprocess.run([str(project.workdir / ".venv" / "bin" / "python"), str(ROOT_REPORT), "--stack", "e2e"],
                             cwd=project.workdir, env=project.env, capture_output=True, text=True, check=True).stdout
     assert "deployed" in report and "static" in report
     project.run("destroy", "--yes", "--skip-preview")
     assert live_distributions() == {} and moto_list(os.environ["AWS_ENDPOINT_URL"]) == []
+
+
+def set_secret_key(project, key: str) -> None:
+    """The import's key as secret config (after write_stack, which writes the config afresh)."""
+    subprocess.run(["pulumi", "config", "set", "--secret", "--path", "certfleet:aws.imports.static.privateKey",
+                    "--stack", "e2e", "--non-interactive"], input=key, text=True, check=True, cwd=project.workdir,
+                   env=project.env, capture_output=True)
 
 
 def test_alias_moves_between_distributions_and_out_of_band_changes_are_repaired(project, control):
