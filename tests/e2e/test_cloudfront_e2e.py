@@ -332,3 +332,17 @@ def test_a_replacement_certificate_still_pending_keeps_the_old_one_serving_until
     assert new_arn != old_arn and certificate_of(live) == new_arn
     assert aliases_of(live) == ["api.shop.example.com", "shop.example.com", "www.shop.example.com"]
     assert old_arn not in {c["CertificateArn"] for c in moto_list(os.environ["AWS_ENDPOINT_URL"])}
+
+
+def test_a_pull_request_preview_without_credentials_still_runs(project):
+    """No AWS credentials at all (a PR pipeline): the account alias check and the template look-up are skipped,
+    the preview lists what would be created."""
+    config = base_config("E1NOTREACHABLE")
+    project.init()
+    project.write_stack("e2e", config)
+    project.env = {k: v for k, v in project.env.items() if not k.startswith("AWS_")}
+    project.env.update({"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+                        "AWS_EC2_METADATA_DISABLED": "true"})
+    preview = project.preview_json()
+    ops = sorted(step["urn"].rsplit("::", 1)[-1] for step in preview["steps"] if step["op"] == "create")
+    assert ops.count("shop") == 2 and "template-E1NOTREACHABLE-live" in ops, ops  # certificate + distribution
