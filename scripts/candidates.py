@@ -201,9 +201,11 @@ def owners_from_outputs(stack: str, outputs: dict[str, Any]) -> dict[str, str]:
 def table(candidates: list[Candidate]) -> list[str]:
     lines = []
     for c in candidates:
+        owner = c.owner or ("none known (CAS orders carry no owner mark: --stack NAME)" if c.cloud == "alicloud"
+                            else "none")
         names = ", ".join(c.names[:4]) + (f" (+{len(c.names) - 4})" if len(c.names) > 4 else "")
         lines.append(f"{c.cloud:<12} {c.section:<13} {c.id}  names: {names or '-'}  status: {c.status or '-'}  "
-                     f"expires: {c.expiry or '-'}  owner: {c.owner or 'none'}")
+                     f"expires: {c.expiry or '-'}  owner: {owner}")
     return lines
 
 
@@ -221,7 +223,7 @@ def adopt_config(candidates: list[Candidate]) -> tuple[dict[str, Any], list[str]
             c.entry["certificate"] = entry_of.get(c.certificate_id, c.certificate_id)
             if c.certificate_id not in entry_of:
                 c.note += f"; its certificate {c.certificate_id} is not listed: name its entry"
-        base = entry_name(c.names[0] if c.names else f"{c.section}-{c.id[-12:]}")
+        base = entry_name(c.names[0] if c.names else f"{c.section.rstrip('s')}-{c.id}")
         # A distribution may share its entry name with a certificate; imports and certificates may not.
         pool = "distributions" if c.section == "distributions" else c.section if c.cloud != "aws" else "aws-certs"
         name = unique_name(base, taken.setdefault(f"{c.cloud}/{pool}", set()))

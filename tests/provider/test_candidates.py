@@ -104,6 +104,7 @@ def test_cas_orders_are_listed_with_adopt_entries(emulator, sdk, monkeypatch):  
     order_id = order_for_package(sdk, "blog.example.cn", product_code=PLAN)
     text, notes, config = listed("--cloud", "alicloud")
     assert f"alicloud     orders        {order_id}  names: blog.example.cn" in text
+    assert "owner: none known (CAS orders carry no owner mark: --stack NAME)" in line_of(text, str(order_id))
     assert config["certfleet:alicloud"]["orders"] == {
         "blog-example-cn": {"productCode": PLAN, "domains": ["blog.example.cn"], "adopt": str(order_id)}}
     assert ACCESS_KEY_SECRET not in text

@@ -305,3 +305,15 @@ def test_output_file_is_never_overwritten(tmp_path):
     assert code == 0 and document == "" and yaml.safe_load(target.read_text())["config"]["certfleet:aws"]
     with pytest.raises(SystemExit):
         convert(tmp_path, body, "--output", str(target))
+
+
+def test_the_documented_example_requests_convert_and_load(tmp_path):
+    """docs/moving-to-certfleet.md: `python -m scripts.cfe_examples write DIR`, then convert each."""
+    from scripts import cfe_examples
+    bodies = cfe_examples.requests()
+    assert len(bodies) == 5
+    for name, body in bodies.items():
+        code, document, report = convert(tmp_path, body)
+        assert code == 0, (name, report)
+        assert "PRIVATE KEY" not in document
+        assert loads(document, body).aws.distributions, name
