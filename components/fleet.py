@@ -24,9 +24,16 @@ def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str
                            {k: list(v) for k, v in previous.items()}, pulumi.ResourceOptions(parent=parent))
 
 
+def buys(spec: Any) -> bool:
+    """May this entry's create place a paid order? Not an entry that adopts an existing object without
+    `replaceAdopted`: it buys nothing, ever (its create refuses to), so it is left out of the purchase journal
+    and counts as no purchase; every other entry is journalled as before."""
+    return not spec.adopt or spec.replace_adopted
+
+
 # What the stack exports per SCM certificate (the private key stays out: it is a secret of the resource).
 SCM_OUTPUTS = ("certificate_id", "order_id", "status", "status_message", "domains", "validation_records",
-               "not_after")
+               "not_after", "adopted")
 
 
 class HuaweiCertificates(pulumi.ComponentResource):
@@ -39,7 +46,8 @@ class HuaweiCertificates(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         journal = purchase_journal(
             "huaweicloud.certificates",
-            {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates},
+            {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates
+             if buys(s)},
             {s.name: s.previous_names for s in huawei.certificates}, self)
         self.certificates = {spec.name: ScmCertificate(spec.name, spec, huawei, journal.stamp_of(spec.name),
                                                        renamed_from(spec.previous_names, child))
@@ -65,7 +73,8 @@ class AlicloudOrders(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         journal = purchase_journal(
             "alicloud.orders",
-            {s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders},
+            {s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders
+             if buys(s)},
             {s.name: s.previous_names for s in alicloud.orders}, self)
         self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, journal.stamp_of(spec.name),
                                            renamed_from(spec.previous_names, child))

@@ -237,3 +237,114 @@ def keep_for_the_run(order_id: int) -> None:
 
 def kept_by_replacement() -> frozenset[int]:
     return KEPT_BY_REPLACEMENT.snapshot()
+
+
+# --- adopt by id: what differs between an order placed outside certfleet and the entry? ---------------------
+# ADOPT_COMPARISONS run in order on the order `adopt` names (its ListUserCertificateOrder item and its
+# DescribeCertificateState); each reports one difference or None. Every difference CAS lets certfleet see needs
+# a new order to change (plan, names, key, a pending order's validation): without `replaceAdopted: true` it is
+# an error; with it, create buys a new order and leaves the adopted one alone. CAS shows neither an order's
+# CSR, contact, company nor tags, and not which API placed it: those cannot be compared.
+
+# ListUserCertificateOrder statuses of orders that can never serve the entry (cas.DEAD_ORDER_STATUSES).
+ADOPT_DEAD_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
+
+
+@dataclass(frozen=True)
+class AdoptedOrder:
+    """The order `adopt` names, as CAS shows it."""
+
+    order_id: int
+    listed: Any     # its ListUserCertificateOrder item (None: not listed, e.g. the list lags)
+    state: Any      # its DescribeCertificateState body
+
+    @property
+    def kind(self) -> str:
+        return (self.state.type or "").lower()
+
+    @property
+    def domains(self) -> list[str]:
+        domain = getattr(self.listed, "domain", None) or ""
+        return [d.strip().lower() for d in domain.split(",") if d.strip()]
+
+    @property
+    def certificate(self) -> str | None:
+        return (self.state.certificate or None) if self.kind == "certificate" else None
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str       # the entry's key
+    in_cas: Any
+    in_entry: Any
+
+    def __str__(self) -> str:
+        return f"{self.field} is {self.in_cas!r} in CAS, {self.in_entry!r} in the entry"
+
+
+def adopted_is_dead(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
+    status = getattr(o.listed, "status", None)
+    return Difference("state", status, "a live order") if status in ADOPT_DEAD_STATUSES else None
+
+
+def adopted_plan_differs(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
+    plan = getattr(o.listed, "product_code", None)
+    return Difference("productCode", plan, props["product_code"]) if plan and plan != props["product_code"] else None
+
+
+def adopted_names_differ(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
+    """CN first, then the same set (ListUserCertificateOrder's Domain)."""
+    names, configured = o.domains, list(props["domains"])
+    if not names or (names[0] == configured[0] and set(names) == set(configured)):
+        return None
+    return Difference("domains", names, configured)
+
+
+def adopted_validation_differs(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
+    """Only a pending order's: its challenge is of that kind (once issued, validation is history)."""
+    shown = (o.state.validate_type or "").upper()
+    if o.kind != "domain_verify" or not shown or shown == props["validation"]:
+        return None
+    return Difference("validation", shown, props["validation"])
+
+
+def adopted_key_differs(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
+    """`csr: generate` is a key certfleet makes: an order placed outside certfleet never has it. An issued
+    certificate must carry the configured CSR's key, or (csr left out) one CAS made and returns."""
+    mode = props["csr_mode"]
+    if mode == "generate":
+        return Difference("csr", "a key made outside certfleet", "generate")
+    certificate = o.certificate
+    if certificate is None:
+        return None  # pending: CAS exposes no order's CSR (an issued certificate is checked in cas._outputs)
+    if mode == "pem" and not carries_key(certificate, props["csr_pem"]):
+        return Difference("csr", "a certificate for another key", "the configured CSR's key")
+    if mode == "cas" and not o.state.private_key:
+        return Difference("csr", "a key CAS does not hold (the orderer's CSR)", "a key CAS makes (csr left out)")
+    return None
+
+
+ADOPT_COMPARISONS: tuple[Callable[[AdoptedOrder, Mapping[str, Any]], Difference | None], ...] = (
+    adopted_is_dead,
+    adopted_plan_differs,
+    adopted_names_differ,
+    adopted_validation_differs,
+    adopted_key_differs,
+)
+
+
+def adopt_differences(order: AdoptedOrder, props: Mapping[str, Any]) -> list[Difference]:
+    return [d for compare in ADOPT_COMPARISONS if (d := compare(order, props)) is not None]
+
+
+def adopt_refusal(props: Mapping[str, Any], order_id: Any, differences: list[Difference]) -> str:
+    return (f"alicloud: {order_label(props)}: the adopted CAS order {order_id} differs from the entry in what "
+            f"only a new order could change: {'; '.join(str(d) for d in differences)}. Make the entry match the "
+            f"order, or set `replaceAdopted: true` to buy a new order for the entry (order {order_id} is then "
+            f"kept, untouched)")
+
+
+def missing_adopt(props: Mapping[str, Any], order_id: Any, owner_text: str) -> str:
+    return (f"alicloud: {order_label(props)}: adopt: CAS order {order_id} does not exist or is not visible to "
+            f"these credentials ({owner_text}); CAS shows an order only to the account that placed it, at its "
+            f"endpoint")

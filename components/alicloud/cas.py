@@ -79,8 +79,9 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 
 from components import keys
 from components.alicloud import client as cas_api
-from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, carries_key, judge,
-                                            keep_for_the_run, order_label, purchase_of)
+from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, AdoptedOrder, Candidate,
+                                            adopt_differences, adopt_refusal, carries_key, judge, keep_for_the_run,
+                                            missing_adopt, order_label, purchase_of)
 from components.alicloud.config import AlicloudSpec, CasOrderSpec
 from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
@@ -97,13 +98,13 @@ PENDING_REPLACE_KEYS = ("validation",)
 # tag change must not buy a unit per order). `pulumi up --replace` applies them to a pending order.
 PURCHASE_ONLY_KEYS = ("contact", "company_name", "tags")
 INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_ONLY_KEYS
-              + ("revoke_on_delete", "issued_timeout_seconds"))
+              + ("revoke_on_delete", "issued_timeout_seconds", "entry_revoke_on_delete"))
 # Stored with the order but never diffed: they steer a create's look-before-buy (the journal stamp, how long
 # to look) and tell delete a replacement from a destroy (former names); changing them buys or changes nothing.
 QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names")
 STORED_INPUT_KEYS = INPUT_KEYS + QUIET_INPUT_KEYS
 OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
-               "private_key", "csr", "adopted", "owner")
+               "private_key", "csr", "adopted", "owner", "adopted_by_id")
 PENDING_STATES = ("domain_verify", "process")
 # Orders that can never be issued any more: the next `pulumi up` replaces them. Not `unknow`: such an order
 # may be alive, so certfleet neither replaces nor deletes it.
@@ -156,7 +157,13 @@ def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
 
 
 def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
-                   not_after: str | None, adopted: bool = False) -> str:
+                   not_after: str | None, adopted: bool = False, by_id: bool = False) -> str:
+    if by_id:
+        message = _state_message(state, challenge, revoke_on_delete, not_after, False)
+        if state == "certificate":
+            return message  # revoke_on_delete is the entry's own for an order adopted by id (config)
+        return message + ("; adopted by id: destroy keeps this order unless the entry says revokeOnDelete: true"
+                          if not revoke_on_delete else "; adopted by id, and the entry says revokeOnDelete: true")
     message = _state_message(state, challenge, revoke_on_delete, not_after, adopted)
     if adopted and state != "certificate":
         message += ("; adopted after an interrupted run: certfleet cannot prove it placed this order, so destroy "
@@ -231,6 +238,9 @@ class CasOrderProvider(ResourceProvider):
                 note_declared(KIND, name)  # a delete of this order in this run is a replacement's (see delete)
         failures = check_inputs(news)
         buys = not olds or bool(replace_keys(olds, news))
+        if not olds and news.get("adopt_id") and not failures and cas_api.Config.available():
+            adopt_failures, buys = self._adopt_preview(news)
+            failures += adopt_failures
         if buys and not failures and cas_api.Config.available():
             failures += self._quota_failures(news)
         return CheckResult(news, failures)
@@ -241,7 +251,15 @@ class CasOrderProvider(ResourceProvider):
             return DiffResult(changes=False)
         replaces = replace_keys(olds, news)
         if olds.get("state") in DEAD_STATES:
-            return DiffResult(changes=True, replaces=replaces or ["state"], delete_before_replace=True)
+            replaces = replaces or ["state"]
+        if replaces and olds.get("adopted_by_id") and news.get("adopt_id") and not news.get("replace_adopted"):
+            # Only the entry may say to buy a new order in place of one it adopted.
+            raise CertfleetError(
+                f"alicloud: {order_label(news)}: {', '.join(replaces)} would replace the adopted CAS order {id_} "
+                f"with a new order; set `replaceAdopted: true` on the entry to buy one (order {id_} is then kept, "
+                f"untouched), or undo the change")
+        if olds.get("state") in DEAD_STATES:
+            return DiffResult(changes=True, replaces=replaces, delete_before_replace=True)
         if not changed_keys(olds, news, INPUT_KEYS):
             return DiffResult(changes=False)
         # A replacement never revokes the old certificate (delete keeps it), so revokeOnDelete may change too.
@@ -250,6 +268,10 @@ class CasOrderProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         cas = cas_api.cas_client()
         resource = order_label(props)
+        if props.get("adopt_id"):
+            adopted_by_id = self._adopt(cas, props, resource)
+            if adopted_by_id is not None:
+                return adopted_by_id
         if journalled_at(props) is None:
             raise CertfleetError(not_journalled(resource, "alicloud-journal"))
         order_id, seen = self._look_before_buy(cas, props, resource)
@@ -284,7 +306,7 @@ class CasOrderProvider(ResourceProvider):
         # The order is read once: no wait for the challenge or for issuance (nothing changed at CAS).
         cas = cas_api.cas_client()
         self._describe_owned(cas, id_, olds, order_label(news))  # another account's order is not "gone"
-        carried = {k: olds.get(k) for k in ("private_key", "csr", "adopted")}
+        carried = {k: olds.get(k) for k in ("private_key", "csr", "adopted", "adopted_by_id")}
         return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news), wait=False))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -295,18 +317,90 @@ class CasOrderProvider(ResourceProvider):
             return
         kind = (state.type or "").lower()
         replaced = declared_in_this_run(KIND, props["order_name"])  # the old half of a replacement
-        if props.get("adopted"):
+        if props.get("adopted") and not (props.get("adopted_by_id") and props.get("entry_revoke_on_delete")
+                                         and not replaced):
             self._keep_adopted(id_, kind, state, props, replaced)
         elif kind in PENDING_STATES + DEAD_STATES:
             self._cancel_and_delete(cas, id_, kind, resource)
             if replaced:
                 keep_for_the_run(int(id_))  # the list may still show it live: never the replacement's
         elif kind == "certificate":
-            self._keep_or_revoke(cas, id_, state, props, replaced)
+            # An order adopted by id reaches here only with the entry's own revokeOnDelete: true.
+            self._keep_or_revoke(cas, id_, state, {**props, "revoke_on_delete": True} if props.get("adopted")
+                                 else props, replaced)
         elif kind == "unknow":
             # It may be alive (and paid for): never cancel or revoke what CAS cannot describe.
             tell_user(f"{resource}: CAS reports order {id_} as unknown (unknow); certfleet leaves it alone: "
                       f"look at it in the CAS console")
+
+    # --- adopt by id ---
+
+    def _read_adopted(self, cas: Any, props: Mapping[str, Any], resource: str) -> AdoptedOrder | None:
+        """The order `adopt_id` names (None: CAS does not show it to these credentials). Its plan and names come
+        from the order list, searched by the entry's first name, then unfiltered (the order may have others)."""
+        order_id = int(props["adopt_id"])
+        state = self._describe(cas, order_id, resource)
+        if state is None:
+            return None
+        listed = self._listed(cas, order_id, props["domains"][0], resource) \
+            or self._listed(cas, order_id, None, resource)
+        return AdoptedOrder(order_id, listed, state)
+
+    def _listed(self, cas: Any, order_id: int, keyword: str | None, resource: str) -> Any | None:
+        models = _models()
+        page, seen = 1, 0
+        while True:
+            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=keyword,
+                                                             current_page=page, show_size=100)
+            body = cas_api.call("ListUserCertificateOrder", resource,
+                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
+            items = body.certificate_order_list or []
+            for item in items:
+                if int(item.order_id or 0) == order_id:
+                    return item
+            seen += len(items)
+            if not items or seen >= (body.total_count or 0):
+                return None
+            page += 1
+
+    def _adopt_preview(self, news: Mapping[str, Any]) -> tuple[list[CheckFailure], bool]:
+        """(failures, whether create would buy) for a first create with `adopt`. Silent when CAS cannot be
+        asked: create checks again."""
+        resource = order_label(news)
+        try:
+            order = self._read_adopted(cas_api.cas_client(), news, resource)
+        except CertfleetError:
+            return [], False
+        if order is None:
+            return [CheckFailure("adopt_id", missing_adopt(news, news["adopt_id"],
+                                                           _owner_text(cas_api.current_owner())))], False
+        differences = adopt_differences(order, news)
+        if differences and not news.get("replace_adopted"):
+            return [CheckFailure("adopt_id", adopt_refusal(news, order.order_id, differences))], False
+        for difference in differences:
+            tell_user(f"{resource}: adopting CAS order {order.order_id}: {difference}; replaceAdopted: a new order "
+                      f"is bought and this one is kept")
+        return [], bool(differences)
+
+    def _adopt(self, cas: Any, props: Mapping[str, Any], resource: str) -> CreateResult | None:
+        """Create with `adopt`: record the order, buying nothing (None: replaceAdopted and it differs, so create
+        buys as for any entry and never takes this order for its own)."""
+        order = self._read_adopted(cas, props, resource)
+        if order is None:
+            raise CertfleetError(missing_adopt(props, props["adopt_id"], _owner_text(cas_api.current_owner())))
+        differences = adopt_differences(order, props)
+        if differences:
+            if not props.get("replace_adopted"):
+                raise CertfleetError(adopt_refusal(props, order.order_id, differences))
+            keep_for_the_run(order.order_id)  # the look before buying must not take it either
+            tell_user(f"{resource}: CAS order {order.order_id} is kept, untouched: replaceAdopted, and it differs "
+                      f"from the entry ({'; '.join(str(d) for d in differences)})")
+            return None
+        # Its lifecycle goes on as for a bought one: the challenge of a pending order, then issuance (bounded).
+        # The owner these credentials make is recorded with it (_outputs), as for an order certfleet placed.
+        outs = self._settle(cas, order.order_id, {**props, "private_key": None, "csr": props.get("csr_pem"),
+                                                  "adopted": True, "adopted_by_id": True}, resource)
+        return CreateResult(str(order.order_id), outs)
 
     # --- steps ---
 
@@ -480,7 +574,11 @@ class CasOrderProvider(ResourceProvider):
         if replaced:
             keep_for_the_run(int(id_))  # the replacing create must not adopt it again
         resource = order_label(props)
-        if kind == "certificate":
+        if props.get("adopted_by_id"):
+            tell_user(f"{resource}: CAS order {id_} ({kind}) is kept: the entry adopted it by id, and only the "
+                      f"entry's own revokeOnDelete: true lets a real destroy cancel or revoke it (a replacement "
+                      f"always keeps it)")
+        elif kind == "certificate":
             ignored = " (revokeOnDelete: true is ignored for it)" if props.get("revoke_on_delete") else ""
             tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept{ignored}: "
                       f"certfleet adopted this order after an interrupted run instead of buying one, and it may "
@@ -579,7 +677,7 @@ class CasOrderProvider(ResourceProvider):
             "order_id": order_id,
             "state": kind,
             "status_message": status_message(kind, challenge, bool(props.get("revoke_on_delete")), not_after,
-                                             bool(props.get("adopted"))),
+                                             bool(props.get("adopted")), bool(props.get("adopted_by_id"))),
             "challenge": challenge,
             "certificate_pem": certificate,
             "not_after": not_after,
@@ -588,6 +686,7 @@ class CasOrderProvider(ResourceProvider):
             "csr": props.get("csr") or props.get("csr_pem"),
             "adopted": bool(props.get("adopted")),
             "owner": cas_api.current_owner(),  # these credentials place or see the order (module docstring)
+            "adopted_by_id": bool(props.get("adopted_by_id")),  # `adopt` in the config, not a listing
         }
 
 
@@ -607,6 +706,7 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     csr: pulumi.Output[str]
     adopted: pulumi.Output[bool]
     owner: pulumi.Output[dict]
+    adopted_by_id: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -638,4 +738,9 @@ def order_inputs(spec: CasOrderSpec, alicloud: AlicloudSpec) -> dict[str, Any]:
         "issued_timeout_seconds": alicloud.issued_timeout_seconds,
         "listing_lag_seconds": alicloud.listing_lag_seconds,
         "previous_names": list(spec.previous_names),
+        # Steer create only (never diffed): which order to adopt, and whether a difference buys a new one.
+        "adopt_id": spec.adopt,
+        "replace_adopted": spec.replace_adopted,
+        # Only when set, so that the states of orders from before this key show no change.
+        **({"entry_revoke_on_delete": True} if spec.entry_revoke_on_delete else {}),
     }

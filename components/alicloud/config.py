@@ -33,10 +33,11 @@ CAS_MAX_TAGS = 20
 CAS_RESERVED_TAG_PREFIXES = ("aliyun", "acs:")
 CAS_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CAS_PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+CAS_ORDER_ID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")  # OrderId: a positive int64, written as text
 
 _ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders")
 _CAS_ORDER_KEYS = ("productCode", "api", "domains", "validation", "csr", "keyAlgorithm", "contact", "companyName",
-                   "tags", "revokeOnDelete", "previousNames")
+                   "tags", "revokeOnDelete", "previousNames", "adopt", "replaceAdopted")
 _CAS_CONTACT_KEYS = ("name", "email", "phone")
 
 
@@ -64,6 +65,11 @@ class CasOrderSpec:
     tags: tuple[tuple[str, str], ...]
     revoke_on_delete: bool         # destroy revokes an issued certificate (CancelCertificateForPackageRequest)
     previous_names: tuple[str, ...] = ()  # earlier keys of this order (Pulumi aliases)
+    adopt: str | None = None       # the CAS order id this entry stands for (bought outside certfleet)
+    replace_adopted: bool = False  # a replace-level difference from the adopted order buys a new one
+    # revokeOnDelete as the ENTRY says it (not the section default): the only thing that lets destroy touch an
+    # order adopted by id, also after the `adopt` line is gone
+    entry_revoke_on_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,9 @@ def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: Ca
         tags.update(_cas_tags(p, f"{path}.tags", obj["tags"]))
     if len(tags) > CAS_MAX_TAGS:
         p.error(f"{path}.tags", f"at most {CAS_MAX_TAGS} tags per order (alicloud.tags included), got {len(tags)}")
-    revoke = obj.get("revokeOnDelete", default_revoke)
+    adopt, replace_adopted = _cas_adopt(p, path, obj)
+    # The section's default never reaches an adopted order: only the entry may say to revoke what it adopted.
+    revoke = obj.get("revokeOnDelete", False if adopt else default_revoke)
     if not isinstance(revoke, bool):
         p.error(f"{path}.revokeOnDelete", f"must be true or false, got {revoke!r}")
 
@@ -215,7 +223,21 @@ def _cas_order(p: _Problems, path: str, name: str, raw: Any, default_contact: Ca
     return CasOrderSpec(name=name, product_code=product_code, api=api, domains=tuple(domains),
                         validation=validation, csr=csr_mode, csr_pem=csr_pem, key_algorithm=key_algorithm,
                         contact=contact, company_name=company_name, tags=tuple(sorted(tags.items())),
-                        revoke_on_delete=revoke, previous_names=previous_names)
+                        revoke_on_delete=revoke, previous_names=previous_names, adopt=adopt,
+                        replace_adopted=replace_adopted, entry_revoke_on_delete=obj.get("revokeOnDelete") is True)
+
+
+def _cas_adopt(p: _Problems, path: str, obj: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """(`adopt`: the order id as text, `replaceAdopted`)."""
+    adopt = _text_field(p, path, obj, "adopt", required=False, pattern=CAS_ORDER_ID_PATTERN,
+                        rule="must be a CAS order id: digits, written as text (quote it in YAML)")
+    replace_adopted = obj.get("replaceAdopted", False)
+    if not isinstance(replace_adopted, bool):
+        p.error(f"{path}.replaceAdopted", f"must be true or false, got {replace_adopted!r}")
+        replace_adopted = False
+    elif replace_adopted and "adopt" not in obj:
+        p.error(f"{path}.replaceAdopted", "applies only with adopt")
+    return adopt, replace_adopted
 
 
 def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
@@ -237,6 +259,7 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
     renames = _previous_names(p, f"{path}.orders", "order", order_map)
     # A name belongs to one order: that is what lets the provider recognise its own earlier order by name.
     claimed: dict[str, str] = {}
+    adopted: dict[str, str] = {}  # order id -> the entry adopting it: one order, one entry
     for name in sorted(order_map):
         order_path = f"{path}.orders.{name}"
         spec = _cas_order(p, order_path, name, order_map[name], default_contact, default_tags, default_revoke,
@@ -244,6 +267,11 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
         if spec is None:
             continue
         _claim_names(p, claimed, order_path, spec.domains, "order")
+        if spec.adopt and spec.adopt in adopted:
+            p.error(f"{order_path}.adopt", f"CAS order {spec.adopt} is adopted by '{adopted[spec.adopt]}' "
+                                           f"already: one order, one entry")
+        elif spec.adopt:
+            adopted[spec.adopt] = name
         orders.append(spec)
     return AlicloudSpec(issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
                         orders=tuple(orders),

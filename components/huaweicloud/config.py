@@ -42,12 +42,15 @@ SCM_COUNTRY_PATTERN = re.compile(r"[A-Za-z]{2}")
 SCM_ENTERPRISE_PROJECT_PATTERN = re.compile(r"(0|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 HUAWEI_REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 SCM_COMPANY_FIELD_MAX = 63
+# "scs" + 13 digits, 16 characters (reference/huawei-scm.md; the API's path ids are exactly 16 characters)
+SCM_CERTIFICATE_ID_PATTERN = re.compile(r"scs[0-9]{13}")
 
 _HUAWEI_KEYS = ("region", "enterpriseProjectId", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
                 "deleteTimeoutSeconds", "listingLagSeconds", "certificates")
 _SCM_CERT_KEYS = ("brand", "type", "domainType", "years", "domains", "domainNumbers", "singleDomainNumber",
                   "wildcardDomainNumber", "validation", "csr",
-                  "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy", "previousNames")
+                  "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy", "previousNames", "adopt",
+                  "replaceAdopted")
 _SCM_APPLICANT_KEYS = ("name", "phone", "email", "contactName", "contactPhone", "contactEmail")
 _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
 
@@ -92,6 +95,8 @@ class ScmCertificateSpec:
     tags: tuple[tuple[str, str], ...]
     on_destroy: str                # "keep" or "delete" (an issued certificate; see README)
     previous_names: tuple[str, ...] = ()  # earlier keys of this certificate (Pulumi aliases)
+    adopt: str | None = None       # the SCM certificate id this entry stands for (bought outside certfleet)
+    replace_adopted: bool = False  # a replace-level difference from the adopted certificate buys a new one
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,13 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
                                 f"(huaweicloud.tags included; SCM allows {SCM_MAX_TAGS} and certfleet uses "
                                 f"{SCM_CERTFLEET_TAGS}), got {len(tags)}")
     on_destroy = _choice(p, f"{path}.onDestroy", obj.get("onDestroy", "keep"), SCM_ON_DESTROY)
+    adopt = _text_field(p, path, obj, "adopt", required=False, pattern=SCM_CERTIFICATE_ID_PATTERN,
+                        rule="must be an SCM certificate id: 'scs' and 13 digits")
+    replace_adopted = obj.get("replaceAdopted", False)
+    if not isinstance(replace_adopted, bool):
+        p.error(f"{path}.replaceAdopted", f"must be true or false, got {replace_adopted!r}")
+    elif replace_adopted and "adopt" not in obj:
+        p.error(f"{path}.replaceAdopted", "applies only with adopt")
 
     if len(p.errors) > errors_before or applicant is None:
         return None
@@ -260,7 +272,7 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
         domain_numbers=domain_numbers, single_domain_number=single_number, wildcard_domain_number=wildcard_number,
         validation=validation, csr=csr, key_algorithm=key_algorithm,
         ca_hash_algorithm=ca_hash, applicant=applicant, tags=tuple(sorted(tags.items())), on_destroy=on_destroy,
-        previous_names=previous_names)
+        previous_names=previous_names, adopt=adopt, replace_adopted=replace_adopted)
 
 
 def _scm_extra_name_numbers(p: _Problems, path: str, obj: Mapping[str, Any], domain_type: str | None,
@@ -311,6 +323,14 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
     certificates = [spec for name in sorted(cert_map)
                     if (spec := _scm_certificate(p, f"{path}.certificates.{name}", name, cert_map[name],
                                                  default_tags, renames.get(name, ()))) is not None]
+    adopted: dict[str, str] = {}  # certificate id -> the entry adopting it: one certificate, one entry
+    for spec in certificates:
+        if spec.adopt and spec.adopt in adopted:
+            p.error(f"{path}.certificates.{spec.name}.adopt", f"SCM certificate {spec.adopt} is adopted by "
+                                                               f"'{adopted[spec.adopt]}' already: one certificate, "
+                                                               f"one entry")
+        elif spec.adopt:
+            adopted[spec.adopt] = spec.name
     return HuaweiSpec(
         region=region,
         enterprise_project_id=enterprise_project_id,

@@ -68,7 +68,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
+                            UpdateResult)
 
 from components.dynamic import (ADOPT, ISSUANCE, ORDER_PROCESSING, RECORDS, REFUSE, REPLACED, SKIP,
                                 CertfleetResource, Clock, Verdict, changed_keys, declared_in_this_run, first_opinion,
@@ -289,6 +290,132 @@ def replaced_in_this_run() -> frozenset[str]:
     return frozenset(cert_id for kind, cert_id in REPLACED.snapshot() if kind == KIND)
 
 
+# --- adopt by id: what differs between a certificate bought outside certfleet and the entry? ----------------
+# ADOPT_COMPARISONS run in order on the certificate `adopt` names; each reports one difference or None. A
+# difference that `replaces` would need a new purchase (the entry's PURCHASE_KEYS, or names/key once applied
+# for): an error unless the entry says `replaceAdopted: true`, when create buys a new certificate and keeps
+# the adopted one unrecorded. The others are shown and then made true in place (tags, an application).
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str        # the entry's key
+    in_scm: Any
+    in_entry: Any
+    replaces: bool    # needs a new certificate: a purchase
+
+    def __str__(self) -> str:
+        return f"{self.field} is {self.in_scm!r} in SCM, {self.in_entry!r} in the entry"
+
+
+def _applied(shown: Any) -> bool:
+    return shown.status not in APPLICABLE and bool(scm_names(shown.domain, shown.sans))
+
+
+def _same(field: str, in_scm: Any, in_entry: Any, replaces: bool = True) -> Difference | None:
+    return None if in_scm in (None, "") or in_scm == in_entry else Difference(field, in_scm, in_entry, replaces)
+
+
+def differs_in_brand(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    return _same("brand", shown.brand, props["brand"])
+
+
+def differs_in_type(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    return _same("type", shown.type, props["type"])
+
+
+def differs_in_domain_type(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    return _same("domainType", shown.domain_type, props["domain_type"])
+
+
+def differs_in_years(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    months = shown.validity_period or 0  # SCM reports the validity in months
+    return _same("years", months // 12 if months else None, _whole(props["years"]))
+
+
+def differs_in_domain_numbers(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    return _same("domainNumbers", shown.domain_count, _whole(props["domain_numbers"]))
+
+
+def differs_in_project(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    configured = props.get("enterprise_project_id")
+    return _same("enterpriseProjectId", shown.enterprise_project_id, configured) if configured else None
+
+
+def is_dead(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    """An expired or revoked certificate can never serve the entry: only a new purchase can."""
+    return Difference("status", shown.status, "a live certificate", True) if shown.status in DEAD else None
+
+
+def differs_in_names(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    """Before an application SCM holds no names: create applies for the entry's (no purchase)."""
+    if not _applied(shown):
+        return None
+    names = scm_names(shown.domain, shown.sans)
+    configured = list(props["domains"])
+    return None if same_names(names, configured) else Difference("domains", names, configured, True)
+
+
+def differs_in_key(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    """`csr: generate` means a key certfleet made: one applied for outside certfleet never carries it."""
+    if props["csr"] == "generate" and _applied(shown):
+        return Difference("csr", "applied for with a key made outside certfleet", "generate", True)
+    return None
+
+
+def differs_in_validation(shown: Any, props: Mapping[str, Any]) -> Difference | None:
+    """Applied for already: the method is the application's; the entry's applies to the next application."""
+    if not _applied(shown):
+        return None
+    return _same("validation", shown.validation_method, props["validation"], replaces=False)
+
+
+ADOPT_COMPARISONS: tuple[Callable[[Any, Mapping[str, Any]], Difference | None], ...] = (
+    is_dead,
+    differs_in_brand,
+    differs_in_type,
+    differs_in_domain_type,
+    differs_in_years,
+    differs_in_domain_numbers,
+    differs_in_project,
+    differs_in_names,
+    differs_in_key,
+    differs_in_validation,
+)
+
+
+def adopt_differences(shown: Any, props: Mapping[str, Any], tags: Mapping[str, str]) -> list[Difference]:
+    found = [d for compare in ADOPT_COMPARISONS if (d := compare(shown, props)) is not None]
+    in_scm, configured = user_tags(tags), dict(props.get("tags") or {})
+    if any(in_scm.get(k) != v for k, v in configured.items()):
+        found.append(Difference("tags", in_scm, configured, False))  # set in place by create
+    return found
+
+
+def adopt_owner_problem(cert_id: str, tags: Mapping[str, str], props: Mapping[str, Any]) -> str | None:
+    """The certificate carries another certfleet resource's tag: it is that resource's, never adopted."""
+    owner = tags.get(RESOURCE_TAG)
+    mine = [props.get("resource_tag"), *(props.get("previous_resource_tags") or [])]
+    if owner and owner not in mine:
+        return (f"SCM certificate {cert_id} belongs to certfleet resource '{owner}' ({RESOURCE_TAG} tag): certfleet "
+                f"never adopts another resource's certificate; remove `adopt` from this entry, or remove the "
+                f"certificate from '{owner}' first")
+    return None
+
+
+def adopt_refusal(resource: str, cert_id: str, differences: list[Difference]) -> str:
+    listed = "; ".join(str(d) for d in differences if d.replaces)
+    return (f"{resource}: the adopted SCM certificate {cert_id} differs from the entry in what only a new purchase "
+            f"could change: {listed}. Make the entry match the certificate, or set `replaceAdopted: true` to buy a "
+            f"new certificate for the entry (certificate {cert_id} is then kept in SCM, untouched)")
+
+
+def missing_adopt(resource: str, cert_id: str, region: str) -> str:
+    owner = scm_api.owner(region)
+    return (f"{resource}: adopt: SCM certificate {cert_id} does not exist or is not visible to these credentials "
+            f"(account {owner['account']} at {owner['endpoint']})")
+
+
 class ScmCertificateProvider(ResourceProvider):
     """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
 
@@ -297,10 +424,17 @@ class ScmCertificateProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         for kind, name in declared_keys(news):
             note_declared(kind, name)  # a delete of it in this run is the old half of a replacement
-        return CheckResult(news, [])  # components/config.py validated every rule before any call
+        # components/config.py validated every rule before any call; adopting needs a look at the certificate.
+        return CheckResult(news, self._adopt_failures(olds, news))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = self._diff(olds, news)
+        if result.replaces and olds.get("adopted") and news.get("adopt_id") and not news.get("replace_adopted"):
+            # Only the entry may say to buy a new certificate in place of one it adopted.
+            raise CertfleetError(
+                f"certificate '{news.get('cert_name')}': changing {', '.join(result.replaces)} would replace the "
+                f"adopted SCM certificate {id_} with a new purchase; set `replaceAdopted: true` on the entry to "
+                f"buy one (certificate {id_} is then kept in SCM), or undo the change")
         if result.replaces:
             note_replaced(id_)  # the replacing create (this run, this process) skips it
         return result
@@ -324,6 +458,10 @@ class ScmCertificateProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client, resource = self._client(props)
+        if props.get("adopt_id"):
+            adopted = self._adopt(client, props, resource)
+            if adopted is not None:
+                return adopted
         if props.get("journal") is None:
             raise CertfleetError(not_journalled(resource, "huaweicloud-journal"))
         generation = uuid.uuid4().hex
@@ -372,7 +510,7 @@ class ScmCertificateProvider(ResourceProvider):
         if new_tags != old_tags or ours != {RESOURCE_TAG: olds.get("resource_tag"), REQUEST_TAG: request_hash(olds)}:
             # Renamed project/stack, or other names applied for in place: the look-up tags follow.
             self._set_tags(client, id_, {**new_tags, **ours}, resource)
-        kept = {k: olds.get(k) for k in ("generation", "private_key_pem", "csr_pem")}
+        kept = {k: olds.get(k) for k in ("generation", "private_key_pem", "csr_pem", "adopted")}
         return UpdateResult(self._apply_and_settle(client, id_, {**news, **kept}, resource, shown))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -382,6 +520,12 @@ class ScmCertificateProvider(ResourceProvider):
         shown = self._show_owned(client, id_, props, resource)
         if shown is None or self._adopted_by_newer_create(client, id_, props, resource):
             return  # gone already, or a replacement adopted this very certificate
+        if props.get("adopted") and not self._may_destroy_adopted(props):
+            tell_user(f"{resource}: the {shown.status} certificate {id_} (order {shown.order_id}) is kept in SCM: "
+                      f"certfleet adopted it (it was bought outside certfleet), so destroy never withdraws, "
+                      f"refunds or deletes it unless the entry says onDestroy: delete (and a replacement always "
+                      f"keeps it)")
+            return
         status = shown.status
         if status in ON_DESTROY_DECIDES:
             self._keep_or_delete(client, id_, shown, props, resource)
@@ -407,6 +551,70 @@ class ScmCertificateProvider(ResourceProvider):
             if err.code not in ("SCM.0010", "SCM.0020"):
                 raise
             # SCM.0010: not refundable (7-day window over, or rejected): nothing more to undo; kept.
+
+    # --- adopt by id ---
+
+    def _adopt_failures(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[CheckFailure]:
+        """Preview of a first create with `adopt`: the certificate must exist for these credentials, belong to
+        no other certfleet resource, and differ only where it can be made to match without a purchase (unless
+        replaceAdopted). Silent without credentials (a pull-request preview) or when SCM cannot be asked:
+        create checks again."""
+        cert_id = news.get("adopt_id")
+        if olds or not isinstance(cert_id, str) or not cert_id:
+            return []
+        try:
+            client, resource = self._client(news)
+            shown = self._show(client, cert_id, resource)
+            if shown is None:
+                return [CheckFailure("adopt_id", missing_adopt(resource, cert_id, news["region"]))]
+            tags = self._tags(client, cert_id, resource)
+        except CertfleetError:
+            return []
+        owner = adopt_owner_problem(cert_id, tags, news)
+        if owner:
+            return [CheckFailure("adopt_id", f"{resource}: {owner}")]
+        differences = adopt_differences(shown, news, tags)
+        if any(d.replaces for d in differences) and not news.get("replace_adopted"):
+            return [CheckFailure("adopt_id", adopt_refusal(resource, cert_id, differences))]
+        for difference in differences:
+            tell_user(f"{resource}: adopting SCM certificate {cert_id}: {difference}"
+                      + ("; replaceAdopted: a new certificate is bought and this one is kept" if difference.replaces
+                         else "; `pulumi up` makes it match"))
+        return []
+
+    def _adopt(self, client: Any, props: Mapping[str, Any], resource: str) -> CreateResult | None:
+        """Create with `adopt`: take the certificate, buying nothing (None: replaceAdopted and it differs in
+        what only a purchase changes, so create buys as for any entry and leaves it alone)."""
+        cert_id = props["adopt_id"]
+        shown = self._show(client, cert_id, resource)
+        if shown is None:
+            raise CertfleetError(missing_adopt(resource, cert_id, props["region"]))
+        tags = self._tags(client, cert_id, resource)
+        owner = adopt_owner_problem(cert_id, tags, props)
+        if owner:
+            raise CertfleetError(f"{resource}: {owner}")
+        differences = adopt_differences(shown, props, tags)
+        if any(d.replaces for d in differences):
+            if not props.get("replace_adopted"):
+                raise CertfleetError(adopt_refusal(resource, cert_id, differences))
+            tell_user(f"{resource}: SCM certificate {cert_id} is kept, untouched: replaceAdopted, and it differs "
+                      f"from the entry ({'; '.join(str(d) for d in differences if d.replaces)})")
+            return None
+        # Tagged like a purchase of this resource: later creates (an interrupted run) find it by its tags.
+        generation = uuid.uuid4().hex
+        self._set_tags(client, cert_id, {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
+                                         REQUEST_TAG: request_hash(props), GENERATION_TAG: generation}, resource)
+        # Its lifecycle goes on as for a bought one: a PAID/UNPASSED certificate is applied for with the
+        # entry's data (that spends nothing), then the records and issuance are waited for, bounded.
+        outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation, "adopted": True},
+                                      resource)
+        return CreateResult(cert_id, outs)
+
+    @staticmethod
+    def _may_destroy_adopted(props: Mapping[str, Any]) -> bool:
+        """Only the entry's own `onDestroy: delete`, on a real destroy (never the old half of a replacement)."""
+        replaced = any(declared_in_this_run(kind, name) for kind, name in declared_keys(props))
+        return props.get("on_destroy") == "delete" and not replaced
 
     # --- steps ---
 
@@ -688,7 +896,8 @@ class ScmCertificateProvider(ResourceProvider):
     def _recorded(cert_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
         """What every output set carries: the inputs, the generation, the CSR, the id and the owner."""
         return {**{k: props.get(k) for k in INPUT_KEYS}, "generation": props.get("generation"),
-                "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"])}
+                "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"]),
+                "adopted": bool(props.get("adopted"))}
 
     def _show_owned(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str,
                     region: str | None = None) -> Any | None:
@@ -776,6 +985,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
     certificate_chain_pem: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
     owner: pulumi.Output[dict]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -783,7 +993,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
         resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
                                  "not_after", "fingerprint", "certificate_pem", "certificate_chain_pem",
-                                 "private_key_pem", "csr_pem", "generation", "owner"))
+                                 "private_key_pem", "csr_pem", "generation", "owner", "adopted"))
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         super().__init__(ScmCertificateProvider(), name,
                          {**certificate_inputs(spec, huawei, resource_tag), "journal": journal, **outputs},
@@ -821,4 +1031,6 @@ def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_ta
         "validation_record_timeout_seconds": huawei.validation_record_timeout_seconds,
         "issued_timeout_seconds": huawei.issued_timeout_seconds,
         "delete_timeout_seconds": huawei.delete_timeout_seconds,
+        "adopt_id": spec.adopt,
+        "replace_adopted": spec.replace_adopted,
     }

@@ -1,0 +1,145 @@
+"""Adopting a CAS order by id (`certfleet:alicloud.orders.<n>.adopt`): the provider's methods against the CAS
+emulator through the official SDK. Orders are placed out of band with the SDK, as in the console; purchases
+by certfleet are counted at the emulator (a fault rule on the Create calls that would fail any purchase and
+counts its hits), and so are the plan's used units."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import dynamic
+from components.errors import CertfleetError
+from tests.emulators.cas_scaffolding import describe, issue, make_csr, order_for_package, package_state
+from tests.provider.test_cas_provider import (PLAN, FakeClock, clock, control, emulator, inputs,  # noqa: F401
+                                              provider, publish, sdk, told)
+
+DOMAIN = "blog.example.cn"
+
+
+@pytest.fixture(autouse=True)
+def fresh_run():
+    dynamic.DECLARED.clear()
+    yield
+    dynamic.DECLARED.clear()
+
+
+def count_purchases(control):
+    """From here on any Create call fails and is counted at the emulator."""
+    rules = [control.add_fault(action, status=500, times=None)
+             for action in ("CreateCertificateForPackageRequest", "CreateCertificateWithCsrRequest")]
+
+    def count() -> int:
+        ids = {r["id"] for r in rules}
+        return sum(f["hits"] for f in control.faults() if f["id"] in ids)
+    return count
+
+
+def adopt_inputs(order_id, **entry):
+    props = inputs(adopt=str(order_id), **entry)
+    return {**props, "journal": None}  # an adopt entry is not in the purchase journal (fleet.buys)
+
+
+def test_adopting_a_pending_order_buys_nothing_and_shows_its_challenge(provider, control, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    used = package_state(sdk).used_count
+    purchases = count_purchases(control)
+    props = adopt_inputs(order_id)
+    assert provider.check({}, props).failures == []
+    created = provider.create(props)
+    assert created.id == str(order_id)
+    assert created.outs["adopted"] is True and created.outs["adopted_by_id"] is True
+    assert created.outs["state"] == "domain_verify" and created.outs["challenge"]["type"] == "DNS"
+    assert "adopted by id" in created.outs["status_message"]
+    assert purchases() == 0 and package_state(sdk).used_count == used
+    publish(control, order_id)
+    read = provider.read(created.id, created.outs)
+    assert read.outs["state"] == "certificate" and read.outs["private_key"]  # CAS made the key
+
+
+def test_a_missing_order_fails_at_preview_naming_it(provider):
+    [failure] = provider.check({}, adopt_inputs(987654321)).failures
+    assert "987654321" in failure.reason and "does not exist" in failure.reason
+
+
+def test_differences_are_refused_without_replace_adopted(provider, control, sdk):
+    order_id = order_for_package(sdk, "www.example.cn", product_code="symantec-free-1-free")
+    purchases = count_purchases(control)
+    [failure] = provider.check({}, adopt_inputs(order_id)).failures
+    assert str(order_id) in failure.reason and "order 'blog'" in failure.reason
+    assert "productCode is 'symantec-free-1-free' in CAS" in failure.reason
+    assert "domains is ['www.example.cn'] in CAS" in failure.reason
+    with pytest.raises(CertfleetError, match="replaceAdopted"):
+        provider.create(adopt_inputs(order_id))
+    assert purchases() == 0
+
+
+def test_an_issued_certificate_for_another_key_is_a_difference(provider, sdk, control):
+    csr, _ = make_csr(DOMAIN)
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN, csr=csr)
+    issue(sdk, control, order_id)
+    [failure] = provider.check({}, adopt_inputs(order_id)).failures  # csr left out: CAS must hold the key
+    assert "csr is" in failure.reason
+
+
+def test_replace_adopted_buys_a_new_order_and_leaves_the_adopted_one(provider, control, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code="symantec-free-1-free")
+    props = inputs(adopt=str(order_id), replaceAdopted=True)  # journalled: replaceAdopted may buy
+    assert provider.check({}, props).failures == []
+    created = provider.create(props)
+    assert created.id != str(order_id) and created.outs["adopted"] is False
+    assert describe(sdk, order_id).type == "domain_verify"
+
+
+def test_destroy_keeps_an_adopted_order_pending_or_issued(provider, control, sdk, told):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    created = provider.create(adopt_inputs(order_id, revokeOnDelete=False))
+    provider.delete(created.id, created.outs)  # certfleet's own pending order would be cancelled
+    assert describe(sdk, order_id).type == "domain_verify"
+    publish(control, order_id)
+    issued = provider.read(created.id, created.outs).outs
+    provider.delete(created.id, issued)
+    assert describe(sdk, order_id).type == "certificate"
+    assert "adopted it by id" in told[-1]
+
+
+def test_the_section_default_never_revokes_an_adopted_order(provider, control, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    props = adopt_inputs(order_id, alicloud_extra={"revokeOnDelete": True})
+    assert props["revoke_on_delete"] is False and "entry_revoke_on_delete" not in props
+    created = provider.create(props)
+    publish(control, order_id)
+    issued = provider.read(created.id, created.outs).outs
+    provider.delete(created.id, issued)
+    assert describe(sdk, order_id).type == "certificate"
+
+
+def test_the_entrys_revoke_on_delete_revokes_an_adopted_order(provider, control, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    props = adopt_inputs(order_id, revokeOnDelete=True)
+    created = provider.create(props)
+    publish(control, order_id)
+    issued = provider.read(created.id, created.outs).outs
+    provider.check({}, props)  # still declared: the old half of a replacement keeps it
+    provider.delete(created.id, issued)
+    assert describe(sdk, order_id).type == "certificate"
+    dynamic.DECLARED.clear()  # a real destroy
+    provider.delete(created.id, issued)
+    assert describe(sdk, order_id).type != "certificate"
+
+
+def test_removing_the_adopt_line_changes_nothing(provider, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    created = provider.create(adopt_inputs(order_id))
+    without = {**inputs(), "journal": None}
+    assert provider.diff(created.id, created.outs, without).changes is False
+    updated = provider.update(created.id, created.outs, {**without, "issued_timeout_seconds": 5})
+    assert updated.outs["adopted"] is True and updated.outs["adopted_by_id"] is True
+
+
+def test_a_replacement_of_an_adopted_order_needs_replace_adopted(provider, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    created = provider.create(adopt_inputs(order_id))
+    with pytest.raises(CertfleetError, match="replaceAdopted"):
+        provider.diff(created.id, created.outs, adopt_inputs(order_id, productCode="symantec-free-1-free"))
+    changed = adopt_inputs(order_id, productCode="symantec-free-1-free", replaceAdopted=True)
+    assert provider.diff(created.id, created.outs, changed).replaces == ["product_code"]
