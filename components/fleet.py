@@ -18,16 +18,18 @@ from components.journal import PurchaseJournal, fingerprint
 
 
 def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str, tuple[str, ...]],
-                     parent: pulumi.Resource) -> PurchaseJournal:
+                     parent: pulumi.Resource, adopting: list[str]) -> PurchaseJournal:
     """The section's journal (components/journal.py), saved before any of its purchases."""
     return PurchaseJournal(f"{section.split('.')[0]}-journal", section, purchases,
-                           {k: list(v) for k, v in previous.items()}, pulumi.ResourceOptions(parent=parent))
+                           {k: list(v) for k, v in previous.items()}, pulumi.ResourceOptions(parent=parent),
+                           adopting)
 
 
 def buys(spec: Any) -> bool:
     """May this entry's create place a paid order? Not an entry that adopts an existing object without
-    `replaceAdopted`: it buys nothing, ever (its create refuses to), so it is left out of the purchase journal
-    and counts as no purchase; every other entry is journalled as before."""
+    `replaceAdopted`: its create adopts or refuses, never buys, so the journal counts it as no purchase
+    (`adopting`). It is still journalled: removing its `adopt` line must change nothing, and a later
+    replacement of the entry, which buys, needs its stamp."""
     return not spec.adopt or spec.replace_adopted
 
 
@@ -46,9 +48,9 @@ class HuaweiCertificates(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         journal = purchase_journal(
             "huaweicloud.certificates",
-            {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates
-             if buys(s)},
-            {s.name: s.previous_names for s in huawei.certificates}, self)
+            {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates},
+            {s.name: s.previous_names for s in huawei.certificates}, self,
+            [s.name for s in huawei.certificates if not buys(s)])
         self.certificates = {spec.name: ScmCertificate(spec.name, spec, huawei, journal.stamp_of(spec.name),
                                                        renamed_from(spec.previous_names, child))
                              for spec in huawei.certificates}
@@ -73,9 +75,8 @@ class AlicloudOrders(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         journal = purchase_journal(
             "alicloud.orders",
-            {s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders
-             if buys(s)},
-            {s.name: s.previous_names for s in alicloud.orders}, self)
+            {s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders},
+            {s.name: s.previous_names for s in alicloud.orders}, self, [s.name for s in alicloud.orders if not buys(s)])
         self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, journal.stamp_of(spec.name),
                                            renamed_from(spec.previous_names, child))
                        for spec in alicloud.orders}

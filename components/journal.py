@@ -13,6 +13,11 @@ as a tombstone for an entry added back under its name (HISTORY_SECONDS): an inte
 under any of them, so a create never buys while an order placed under an earlier stamp is pending
 unrecorded.
 
+An entry that adopts an existing object by id (`adopt`, without `replaceAdopted`) buys nothing: it is
+journalled like the others (so that removing its `adopt` line later changes nothing here, and a later
+replacement, which may buy, finds its stamp), but it is listed in `adopting` and never counts as a purchase
+in the rename rule below.
+
 The journal also sees renames at preview (`check` has the old and the new entries): an entry that
 disappears while a new one with the same purchase fingerprint appears, without `previousNames` naming the
 old one, would buy the same certificate again, so preview fails and says how to rename.
@@ -25,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, \
@@ -82,10 +87,11 @@ def rename_problems(section: str, olds: Mapping[str, Any], news: Mapping[str, An
     old_entries: dict[str, str] = olds.get("entries") or {}
     new_entries: dict[str, str] = news.get("entries") or {}
     previous: dict[str, list[str]] = news.get("previous") or {}
+    adopting = set(news.get("adopting") or [])  # they take an existing object and buy nothing
     removed = {name: fp for name, fp in old_entries.items() if name not in new_entries}
     problems = []
     for name, fp in sorted(new_entries.items()):
-        if name in old_entries or is_unknown(fp):
+        if name in old_entries or name in adopting or is_unknown(fp):
             continue
         for old_name, old_fp in sorted(removed.items()):
             if old_fp == fp and old_name not in (previous.get(name) or []):
@@ -173,11 +179,12 @@ class PurchaseJournal(CertfleetResource, module="certfleet", name="PurchaseJourn
     stamps: pulumi.Output[dict]
 
     def __init__(self, name: str, section: str, entries: Mapping[str, str], previous: Mapping[str, list[str]],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, adopting: Iterable[str] = ()) -> None:
+        """`adopting`: entries that adopt an existing object and buy nothing (never diffed: see rename_problems)."""
         super().__init__(PurchaseJournalProvider(), name,
                          {"section": section, "entries": dict(entries),
                           "previous": {k: list(v) for k, v in previous.items() if v}, "stamps": None,
-                          "tombstones": None}, opts)
+                          "tombstones": None, "adopting": sorted(adopting)}, opts)
 
     def stamp_of(self, entry: str) -> pulumi.Output[dict]:
         """The paid resource's `journal` input ({fingerprint, run, at}); the dependency on it is what makes

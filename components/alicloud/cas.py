@@ -158,7 +158,7 @@ def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
 
 def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
                    not_after: str | None, adopted: bool = False, by_id: bool = False) -> str:
-    if by_id:
+    if by_id:  # revoke_on_delete: the entry's own flag (entry_revoke_on_delete) for an order adopted by id
         message = _state_message(state, challenge, revoke_on_delete, not_after, False)
         if state == "certificate":
             return message  # revoke_on_delete is the entry's own for an order adopted by id (config)
@@ -260,7 +260,10 @@ class CasOrderProvider(ResourceProvider):
                 f"untouched), or undo the change")
         if olds.get("state") in DEAD_STATES:
             return DiffResult(changes=True, replaces=replaces, delete_before_replace=True)
-        if not changed_keys(olds, news, INPUT_KEYS):
+        # An order adopted by id is revoked only by the entry's own flag (entry_revoke_on_delete): the section's
+        # default, which reaches the entry once its `adopt` line is gone, changes nothing for it.
+        compared = [k for k in INPUT_KEYS if not (olds.get("adopted_by_id") and k == "revoke_on_delete")]
+        if not changed_keys(olds, news, compared):
             return DiffResult(changes=False)
         # A replacement never revokes the old certificate (delete keeps it), so revokeOnDelete may change too.
         return DiffResult(changes=None, replaces=replaces, delete_before_replace=True)
@@ -676,8 +679,10 @@ class CasOrderProvider(ResourceProvider):
             **{k: props.get(k) for k in STORED_INPUT_KEYS},
             "order_id": order_id,
             "state": kind,
-            "status_message": status_message(kind, challenge, bool(props.get("revoke_on_delete")), not_after,
-                                             bool(props.get("adopted")), bool(props.get("adopted_by_id"))),
+            "status_message": status_message(
+                kind, challenge, bool(props.get("entry_revoke_on_delete" if props.get("adopted_by_id")
+                                                else "revoke_on_delete")),
+                not_after, bool(props.get("adopted")), bool(props.get("adopted_by_id"))),
             "challenge": challenge,
             "certificate_pem": certificate,
             "not_after": not_after,

@@ -105,3 +105,11 @@ def test_an_adopt_entry_is_no_purchase_unless_it_may_replace():
     assert {o.name: buys(o) for o in orders} == {"own": True, "kept": False, "maybe": True}
     certificates = scm({"own": scm_cert(), "kept": scm_cert(adopt="scs1554192131150")}).certificates
     assert {c.name: buys(c) for c in certificates} == {"own": True, "kept": False}
+
+
+def test_an_adopt_entry_never_counts_as_buying_again_what_a_removed_entry_bought():
+    from components.journal import rename_problems
+    olds = {"entries": {"blog": "f1"}}
+    news = {"entries": {"blog-adopted": "f1"}, "previous": {}}
+    assert rename_problems("alicloud.orders", olds, news)  # an ordinary entry would buy it again
+    assert rename_problems("alicloud.orders", olds, {**news, "adopting": ["blog-adopted"]}) == []
