@@ -91,6 +91,7 @@ def aws_rows(aws: dict[str, Any]) -> list[dict[str, Any]]:
                          "arn": cert.get("arn"), "domain": cert.get("domain"), "sans": cert.get("sans") or [],
                          "not_after": cert.get("not_after"), "status_message": cert.get("status_message"),
                          "served_by": served_by, "reused_by": cert.get("reused_by") or [],
+                         "adopted": bool(cert.get("adopted")),
                          "validation_records": records if stage == "pending validation" else []})
     stage_of = {row["name"]: row["stage"] for row in rows if row["kind"] == "certificate"}
     for name, wildcard in sorted((aws.get("aggregated") or {}).items()):
@@ -102,7 +103,7 @@ def aws_rows(aws: dict[str, Any]) -> list[dict[str, Any]]:
                      **{key: dist.get(key) for key in ("distribution_id", "domain_name", "status", "status_message",
                                                        "certificate", "certificate_arn", "bound", "template",
                                                        "template_version")},
-                     "aliases": dist.get("aliases") or []})
+                     "aliases": dist.get("aliases") or [], "adopted": bool(dist.get("adopted"))})
     return rows
 
 
@@ -127,6 +128,11 @@ def report(outputs: dict[str, Any]) -> dict[str, Any]:
 # --- the table ---------------------------------------------------------------------------------------------
 
 def _detail(row: dict[str, Any]) -> str:
+    detail = _stage_detail(row)
+    return f"adopted; {detail}" if row.get("adopted") and detail else "adopted" if row.get("adopted") else detail
+
+
+def _stage_detail(row: dict[str, Any]) -> str:
     kind, stage = row["kind"], row["stage"]
     if kind == "aggregated":
         return f"reuses {row['reuses']}"
@@ -163,7 +169,7 @@ def _certificate_section(title: str, section: dict[str, Any]) -> list[str]:
         return []
     lines = [f"{title} ({len(section)})"]
     for name, cert in sorted(section.items()):
-        lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}")
+        lines.append(f"  {name}: {cert.get('status')}  {cert.get('arn')}{'  (adopted)' if cert.get('adopted') else ''}")
         lines.append(f"    names: {', '.join(cert.get('sans') or [])}")
         if cert.get("reused_by"):
             lines.append(f"    reused by: {', '.join(cert['reused_by'])}")
@@ -181,7 +187,8 @@ def render_aws_details(aws: dict[str, Any]) -> list[str]:
     if distributions:
         lines.append(f"CloudFront distributions ({len(distributions)})")
         for name, dist in sorted(distributions.items()):
-            lines.append(f"  {name}: {dist.get('status')}  {dist.get('distribution_id')}  {dist.get('domain_name')}")
+            lines.append(f"  {name}: {dist.get('status')}  {dist.get('distribution_id')}  {dist.get('domain_name')}"
+                         f"{'  (adopted)' if dist.get('adopted') else ''}")
             lines.append(f"    aliases: {', '.join(dist.get('aliases') or []) or '(none yet)'}")
             lines.append(f"    certificate: {dist.get('certificate')}"
                          f"{'' if dist.get('bound') else ' (not bound yet)'}")

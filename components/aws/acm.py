@@ -34,9 +34,10 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
+from components.aws import adopt
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
-                                resource_identity, wait_for)
+from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys, note_declared,
+                                resource_identity, tell_user, wait_for)
 from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
 from components.aws.clients import TransportErrors, cloud_error
 from components.errors import CloudError, WaitTimeout
@@ -50,8 +51,11 @@ KIND = "aws:AcmCertificate"  # for components.dynamic.REPLACED
 # Statuses after which the certificate can never be issued: the next `pulumi up` replaces it.
 DEAD_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region")
+# on_destroy is a diff key (destroy reads it from state); adopt_id and replace_adopted are not: removing
+# `adopt` from an entry changes nothing (components/aws/adopt.py).
 INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_record_timeout_seconds",
-                             "issued_timeout_seconds", "delete_in_use_timeout_seconds")
+                             "issued_timeout_seconds", "delete_in_use_timeout_seconds", "on_destroy")
+CERTFLEET_TAGS = ("certfleet:resource", "certfleet:request", "certfleet:generation")
 POLL_SECONDS = 2.0
 # ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
 ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
@@ -236,6 +240,53 @@ class AcmCalls:
             raise cloud_error("acm", "DeleteCertificate", resource, last_error[0]) from None
 
 
+    def _release(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> None:
+        """Keep the certificate but take certfleet's own tags off it (only while it is this resource's), so
+        another entry or stack may adopt it later without being refused as owned; user tags stay."""
+        if self._tags(acm, arn, resource).get(RESOURCE_TAG) == props.get("resource_tag"):
+            try:
+                acm.remove_tags_from_certificate(CertificateArn=arn, Tags=[{"Key": k} for k in CERTFLEET_TAGS])
+            except botocore.exceptions.ClientError as err:
+                raise cloud_error("acm", "RemoveTagsFromCertificate", resource, err) from err
+        tell_user(adopt.keep_message(resource, arn, props, "ACM"))
+
+    def _adoptable(self, props: Mapping[str, Any], what: str) -> tuple[dict[str, Any], dict[str, str]] | str | None:
+        """(description, tags) of the certificate to adopt; a problem's text; None when the account cannot be
+        looked at (no credentials: a PR preview skips the look)."""
+        arn = props["adopt_id"]
+        acm = client("acm", props["region"])
+        try:
+            described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            tags = {t["Key"]: t.get("Value", "") for t in
+                    acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])}
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+            if adopt.no_account_access(err):
+                return None
+            if isinstance(err, botocore.exceptions.ClientError) and _error_code(err) == "ResourceNotFoundException":
+                return (f"{what}: {arn} does not exist in ACM ({props['region']}) or is not visible to these "
+                        f"credentials; nothing to adopt")
+            raise cloud_error("acm", "DescribeCertificate", what, err) from err
+        owner = adopt.foreign_owner(tags.get(RESOURCE_TAG), props)
+        return adopt.owned_elsewhere(what, arn, owner) if owner else (described, tags)
+
+    @staticmethod
+    def _tag_differences(tags: Mapping[str, str], props: Mapping[str, Any]) -> list[str]:
+        live = {k: v for k, v in user_tags(tags).items() if not k.startswith("aws:")}
+        return adopt.differences([("tags", live, dict(props.get("tags") or {}))])
+
+    def _adopt_tags(self, acm: Any, arn: str, props: Mapping[str, Any], certfleet_tags: Mapping[str, str],
+                    resource: str) -> None:
+        """The adopted certificate's user tags become the entry's; certfleet's identity tags are added."""
+        live = user_tags(self._tags(acm, arn, resource))
+        wanted = dict(props.get("tags") or {})
+        dropped = [{"Key": k} for k in live if k not in wanted and not k.startswith("aws:")]
+        try:
+            if dropped:
+                acm.remove_tags_from_certificate(CertificateArn=arn, Tags=dropped)
+        except botocore.exceptions.ClientError as err:
+            raise cloud_error("acm", "RemoveTagsFromCertificate", resource, err) from err
+        self._tag(acm, arn, {**{k: v for k, v in wanted.items() if live.get(k) != v}, **certfleet_tags}, resource)
+
     @staticmethod
     def _refuse_if_kept_by_stack(acm: Any, arn: str, resource: str, resource_tag: str) -> None:
         users = (acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy") or [])
@@ -261,7 +312,39 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
     clock = Clock
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return CheckResult(news, check_inputs(news))
+        if isinstance(news.get("cert_name"), str):
+            note_declared(KIND, news["cert_name"])  # a delete of it in this run is a replacement's (adopt.py)
+        failures = check_inputs(news)
+        if not failures and adopt.standing_for_adopted(olds, news, "arn"):
+            failures = self._adoption_problems(news)
+        return CheckResult(news, failures)
+
+    def _adoption_problems(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        """adopt.py's order: no access (skip), missing, owned elsewhere, replace-level differences."""
+        what = f"certificate '{news['cert_name']}'"
+        with TransportErrors("acm", "check", what):
+            found = self._adoptable(news, what)
+        failures = adopt.look_failures(found)
+        if failures is not None:
+            return failures
+        described, tags = found
+        replaced = self._replace_differences(described, news)
+        if replaced and not news.get("replace_adopted"):
+            return [CheckFailure("adopt_id", adopt.replace_refused(what, news["adopt_id"], replaced, "certificate"))]
+        adopt.tell_differences(what, news["adopt_id"], self._tag_differences(tags, news), replaced, "certificate")
+        return []
+
+    @staticmethod
+    def _replace_differences(described: Mapping[str, Any], props: Mapping[str, Any]) -> list[str]:
+        """What only a new certificate can change: the kind, names and key algorithm."""
+        domain = names.normalise(described.get("DomainName", ""))
+        live_names = list(names.name_set(domain, (names.normalise(s) for s in
+                                                  described.get("SubjectAlternativeNames") or [])))
+        return adopt.differences([
+            ("type", described.get("Type"), "AMAZON_ISSUED"),
+            ("domain", domain, props["domain"]),
+            ("names", live_names, sorted(props["sans"])),
+            ("key_algorithm", str(described.get("KeyAlgorithm", "")).replace("-", "_"), props["key_algorithm"])])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = self._diff(olds, news)
@@ -285,13 +368,16 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
         resource = f"certificate '{props['cert_name']}'"
         generation = uuid.uuid4().hex
         with TransportErrors("acm", "create", resource):
-            arn = self._find_existing(props)
-            if arn:
-                self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # adopted: now ours
-            else:
+            # The entry's `adopt` first (None: no adopt, or replaceAdopted and a new certificate is needed).
+            adopted = self._adopt(acm, props, generation, resource) if props.get("adopt_id") else None
+            arn = adopted or self._find_existing(props)
+            if arn and not adopted:
+                self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # an earlier create's: now ours
+            elif not arn:
                 arn, generation = self._request(acm, props, generation, resource)
         with TransportErrors("acm", "create: waiting for validation records", resource):
-            return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation})
+            return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation,
+                                      **adopt.adoption_outputs(props, bool(adopted))})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         acm = client("acm", props["region"])
@@ -300,7 +386,8 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             described = self._describe(acm, id_, resource)
             if described is None:
                 return ReadResult("", {})  # deleted out of band: the engine drops it, `up` recreates it
-            outs = {**self._outputs(acm, id_, described, props, resource), "generation": props.get("generation")}
+            outs = {**self._outputs(acm, id_, described, props, resource), "generation": props.get("generation"),
+                    **adopt.adoption_outputs(props, props.get("adopted"))}
             inputs = {k: outs[k] for k in INPUT_KEYS}
             return ReadResult(id_, outs, inputs)
 
@@ -322,12 +409,16 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
                     acm.add_tags_to_certificate(CertificateArn=id_, Tags=changed)
             except botocore.exceptions.ClientError as err:
                 raise cloud_error("acm", "AddTagsToCertificate/RemoveTagsFromCertificate", resource, err) from err
-            return UpdateResult({**self._settle(acm, id_, news, resource), "generation": olds.get("generation")})
+            return UpdateResult({**self._settle(acm, id_, news, resource), "generation": olds.get("generation"),
+                                 **adopt.adoption_outputs(news, olds.get("adopted"))})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         acm = client("acm", props["region"])
         resource = f"certificate '{props.get('cert_name', id_)}'"
         with TransportErrors("acm", "delete", resource):
+            if adopt.kept_on_destroy(KIND, props.get("cert_name", ""), props):
+                self._release(acm, id_, props, resource)
+                return
             if self._adopted_by_newer_create(acm, id_, props, resource):
                 return  # a replacement adopted this very certificate: it is not ours to delete any more
             self._delete_until_released(acm, id_, resource, props.get("delete_in_use_timeout_seconds", 1200),
@@ -342,6 +433,23 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             props, lambda identity: {RESOURCE_TAG: identity,
                                      REQUEST_TAG: request_hash({**props, "resource_tag": identity})},
             lambda described: described.get("Status") not in DEAD_STATUSES, ask_acm)
+
+    def _adopt(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> str | None:
+        """The certificate the entry names, tagged as this resource's; None when it differs in what only a new
+        certificate can change and the entry says replaceAdopted (then a new one is requested)."""
+        found = self._adoptable(props, resource)
+        if not isinstance(found, tuple):  # check refused it at preview; it changed since, or no access now
+            raise CloudError("aws", "acm.DescribeCertificate", resource, "AdoptRefused",
+                             found or f"cannot read {props['adopt_id']} to adopt it")
+        replaced = self._replace_differences(found[0], props)
+        if replaced:
+            if props.get("replace_adopted"):
+                return None
+            raise CloudError("aws", "acm.DescribeCertificate", resource, "AdoptRefused",
+                             adopt.replace_refused(resource, props["adopt_id"], replaced, "certificate"))
+        self._adopt_tags(acm, props["adopt_id"], props, {RESOURCE_TAG: props["resource_tag"],
+                                                         GENERATION_TAG: generation}, resource)
+        return props["adopt_id"]
 
     def _adopted_by_newer_create(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> bool:
         stamped = self._tags(acm, arn, resource).get(GENERATION_TAG)
@@ -440,6 +548,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             "validation_records": records,
             "not_after": not_after.isoformat() if hasattr(not_after, "isoformat") else not_after,
             "in_use_by": sorted(described.get("InUseBy", [])),
+            "on_destroy": props.get("on_destroy"),
         }
 
 
@@ -456,12 +565,13 @@ class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
     validation_records: pulumi.Output[list]
     not_after: pulumi.Output[str]
     in_use_by: pulumi.Output[list]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: AcmCertificateSpec, aws: AwsSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("arn", "status", "status_message", "validation_records", "not_after",
-                                 "in_use_by", "generation"))
+                                 "in_use_by", "generation", "adopted"))
         super().__init__(AcmCertificateProvider(), name, {**certificate_inputs(spec, aws, resource_tag), **outputs},
                          opts)
 
@@ -480,4 +590,5 @@ def certificate_inputs(spec: AcmCertificateSpec, aws: AwsSpec, resource_tag: str
         "validation_record_timeout_seconds": aws.validation_record_timeout_seconds,
         "issued_timeout_seconds": aws.issued_timeout_seconds,
         "delete_in_use_timeout_seconds": aws.delete_in_use_timeout_seconds,
+        **adopt.adoption_inputs(spec),
     }

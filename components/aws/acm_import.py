@@ -41,18 +41,19 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.aws import pem
+from components.aws import adopt, pem
 from components.aws.acm import RESOURCE_TAG, AcmCalls, user_tags
 from components.aws.clients import client, error_code
-from components.dynamic import REPLACED, CertfleetResource, changed_keys, is_unknown, resource_identity, tell_user
+from components.dynamic import (REPLACED, CertfleetResource, changed_keys, is_unknown, note_declared,
+                                resource_identity, tell_user)
 from components.errors import CloudError
 
 KIND = "aws:AcmImport"  # for components.dynamic.REPLACED
 MATERIAL_KEYS = ("certificate_pem", "chain_pem", "private_key_pem")
 INPUT_KEYS = ("cert_name", "resource_tag", "region", *MATERIAL_KEYS, "tags", "expiry_margin_days",
-              "delete_in_use_timeout_seconds")
+              "delete_in_use_timeout_seconds", "on_destroy")  # adopt_id is no diff key (components/aws/adopt.py)
 OUTPUT_KEYS = ("arn", "status", "status_message", "domain", "sans", "not_after", "key_algorithm", "fingerprint",
-               "in_use_by")
+               "in_use_by", "adopted")
 SECRET_OUTPUTS = ["private_key_pem"]
 CALL = "ImportCertificate"
 
@@ -187,8 +188,45 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
     """Dynamic provider for one imported ACM certificate. Holds no state: everything is in the props."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with NoKeyText("check", f"imported certificate '{news.get('cert_name')}'", news):
-            return CheckResult(news, check_inputs(news, datetime.now(timezone.utc)))
+        what = f"imported certificate '{news.get('cert_name')}'"
+        with NoKeyText("check", what, news):
+            if isinstance(news.get("cert_name"), str):
+                note_declared(KIND, news["cert_name"])  # a delete of it in this run is a replacement's (adopt.py)
+            failures = check_inputs(news, datetime.now(timezone.utc))
+            if not failures and adopt.standing_for_adopted(olds, news, "arn") and not is_unknown(news["adopt_id"]):
+                failures = self._adoption_problems(news, what)
+            return CheckResult(news, failures)
+
+    def _adoption_problems(self, news: Mapping[str, Any], what: str) -> list[CheckFailure]:
+        """adopt.py's order: no access (skip), missing, owned elsewhere, not imported, another key type."""
+        found = self._adoptable(news, what)
+        failures = adopt.look_failures(found)
+        if failures is not None:
+            return failures
+        described, tags = found
+        if described.get("Type") != "IMPORTED":
+            return [CheckFailure("adopt_id", self._not_imported(what, news["adopt_id"], described))]
+        replaced = self._replace_differences(described, news)
+        if replaced and not news.get("replace_adopted"):
+            return [CheckFailure("adopt_id", adopt.replace_refused(what, news["adopt_id"], replaced,
+                                                                   "imported certificate"))]
+        acm = client("acm", news["region"])
+        leaf = [] if replaced or is_unknown(news.get("certificate_pem")) else adopt.differences(
+            [("leaf certificate (re-imported in place)", self._fingerprint(acm, news["adopt_id"], what),
+              fingerprint_of(news["certificate_pem"]))])
+        adopt.tell_differences(what, news["adopt_id"], leaf + self._tag_differences(tags, news), replaced,
+                               "imported certificate")
+        return []
+
+    @staticmethod
+    def _not_imported(what: str, arn: str, described: Mapping[str, Any]) -> str:
+        return (f"{what}: {arn} is not an imported certificate (ACM type {described.get('Type')}); adopt it under "
+                f"certfleet:aws.certificates")
+
+    @staticmethod
+    def _replace_differences(described: Mapping[str, Any], props: Mapping[str, Any]) -> list[str]:
+        """ACM re-imports only the same key type: another one needs a new certificate."""
+        return adopt.differences([("key_algorithm", acm_key_algorithm(described), _key_algorithm_of(props))])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = changed_keys(olds, news, ("region",))
@@ -206,14 +244,16 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
         with NoKeyText("create", resource, props):
             acm = client("acm", props["region"])
             facts = pem.certificate_facts(props["certificate_pem"])
-            arn = self._find_own(props, facts)
-            if arn:  # a run whose answer was lost imported it already: adopt it
+            adopted = self._adopt(acm, props, facts, resource) if props.get("adopt_id") else None
+            arn = adopted or self._find_own(props, facts)
+            if arn and not adopted:  # a run whose answer was lost imported it already: adopt it
                 if self._fingerprint(acm, arn, resource) != facts.fingerprint:
                     self._import(acm, props, resource, arn)
                 self._sync_tags(acm, arn, props, {}, resource)
-            else:
+            elif not arn:
                 arn = self._import_new(acm, props, facts, resource)
-            return CreateResult(arn, self._outputs(acm, arn, props, resource))
+            return CreateResult(arn, {**self._outputs(acm, arn, props, resource),
+                                      **adopt.adoption_outputs(props, bool(adopted))})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         resource = f"imported certificate '{news['cert_name']}'"
@@ -222,7 +262,8 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
             if changed_keys(olds, news, MATERIAL_KEYS):
                 self._import(acm, news, resource, id_)  # rotation: same ARN, distributions keep serving it
             self._sync_tags(acm, id_, news, olds.get("tags") or {}, resource)
-            return UpdateResult(self._outputs(acm, id_, news, resource))
+            return UpdateResult({**self._outputs(acm, id_, news, resource),
+                                 **adopt.adoption_outputs(news, olds.get("adopted"))})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         resource = f"imported certificate '{props.get('cert_name', id_)}'"
@@ -230,7 +271,7 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
             acm = client("acm", props["region"])
             if self._describe(acm, id_, resource) is None:
                 return ReadResult("", {})  # deleted out of band: the engine drops it, `up` imports it again
-            outs = self._outputs(acm, id_, props, resource)
+            outs = {**self._outputs(acm, id_, props, resource), **adopt.adoption_outputs(props, props.get("adopted"))}
             if outs["fingerprint"] != props.get("fingerprint"):
                 # Re-imported out of band: show ACM's certificate, so the diff re-imports the configured one.
                 outs.update(self._acm_material(acm, id_, resource))
@@ -242,6 +283,9 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
             acm = client("acm", props["region"])
             if self._describe(acm, id_, resource) is None:
                 return  # already gone
+            if adopt.kept_on_destroy(KIND, props.get("cert_name", ""), props):
+                self._release(acm, id_, props, resource)
+                return
             owner = self._tags(acm, id_, resource).get(RESOURCE_TAG)
             if owner != props["resource_tag"]:
                 tell_user(f"{resource}: left {id_} in ACM: it is tagged {RESOURCE_TAG}={owner!r}, not "
@@ -251,6 +295,29 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
                                         props.get("resource_tag", ""))
 
     # --- steps ---
+
+    def _adopt(self, acm: Any, props: Mapping[str, Any], facts: pem.PemFacts, resource: str) -> str | None:
+        """The imported certificate the entry names, with the entry's material (re-imported in place only when
+        its leaf differs) and tagged as this resource's; None when its key type differs and the entry says
+        replaceAdopted (then a new certificate is imported)."""
+        arn = props["adopt_id"]
+        found = self._adoptable(props, resource)
+        if not isinstance(found, tuple):  # check refused it at preview; it changed since, or no access now
+            raise CloudError("aws", "acm.DescribeCertificate", resource, "AdoptRefused",
+                             found or f"cannot read {arn} to adopt it")
+        if found[0].get("Type") != "IMPORTED":
+            raise CloudError("aws", "acm.DescribeCertificate", resource, "AdoptRefused",
+                             self._not_imported(resource, arn, found[0]))
+        replaced = self._replace_differences(found[0], props)
+        if replaced:
+            if props.get("replace_adopted"):
+                return None
+            raise CloudError("aws", "acm.DescribeCertificate", resource, "AdoptRefused",
+                             adopt.replace_refused(resource, arn, replaced, "imported certificate"))
+        if self._fingerprint(acm, arn, resource) != facts.fingerprint:
+            self._import(acm, props, resource, arn)  # same ARN: whatever serves it keeps serving
+        self._adopt_tags(acm, arn, props, {RESOURCE_TAG: props["resource_tag"]}, resource)
+        return arn
 
     def _find_own(self, props: Mapping[str, Any], facts: pem.PemFacts, ask_acm: bool = False) -> str | None:
         """An imported certificate of this resource that can take this material (same key type)."""
@@ -362,6 +429,7 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
             "key_algorithm": facts.key_algorithm if facts else acm_key_algorithm(described),
             "fingerprint": facts.fingerprint if facts else None,
             "in_use_by": sorted(described.get("InUseBy", [])),
+            "on_destroy": props.get("on_destroy"),
         }
 
 
@@ -379,6 +447,7 @@ class AcmImport(CertfleetResource, module="aws", name="AcmImport"):
     key_algorithm: pulumi.Output[str]
     fingerprint: pulumi.Output[str]
     in_use_by: pulumi.Output[list]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: Any, aws: Any, opts: pulumi.ResourceOptions | None = None) -> None:
         resource_tag = resource_identity(spec.name)
@@ -403,4 +472,5 @@ def import_inputs(spec: Any, aws: Any, resource_tag: str) -> dict[str, Any]:
         "tags": dict(spec.tags),
         "expiry_margin_days": spec.expiry_margin_days,
         "delete_in_use_timeout_seconds": aws.delete_in_use_timeout_seconds,
+        **adopt.adoption_inputs(spec),
     }

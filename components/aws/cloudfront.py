@@ -37,22 +37,26 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.aws import cname_check, distribution_config as dc
+from components.aws import adopt, cname_check, distribution_config as dc
 from components.aws.acm import DEAD_STATUSES, RESOURCE_TAG, user_tags
 from components.aws.clients import TransportErrors, client, cloud_error
 from components.aws.config import AwsSpec
 from components.aws.config_distributions import DistributionSpec
 from components.aws.distribution_config import REGION, arn_region
 from components.aws.limits import CLOUDFRONT_MAX_COMMENT
-from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown, resource_identity,
-                                tell_user, wait_for)
+from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown, note_declared,
+                                resource_identity, tell_user, wait_for)
 from components.errors import CloudError, WaitTimeout
 
 INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
-              "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check")
+              "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check",
+              "on_destroy")  # adopt_id is no diff key: removing `adopt` changes nothing (components/aws/adopt.py)
+KIND = "aws:Distribution"  # for components.dynamic.note_declared / declared_in_this_run
 OUTPUT_KEYS = ("distribution_id", "arn", "domain_name", "status", "bound", "bound_aliases", "bound_certificate_arn",
-               "stage", "status_message", "caller_reference")
+               "stage", "status_message", "caller_reference", "adopted")
+# What adopting compares at preview: every one is changed in place (a distribution never replaces).
+ADOPT_COMPARED = ("aliases", "certificate_arn", "enabled", "comment", "minimum_protocol_version", "logging")
 
 
 def caller_reference(resource_tag: str) -> str:
@@ -68,6 +72,11 @@ def alias_conflicts(news: Mapping[str, Any]) -> list[CheckFailure]:
     aliases = news.get("aliases")
     if not news.get("cname_check") or is_unknown(aliases) or not aliases:
         return []
+    adopted = news.get("adopt_id")
+    if adopted and not is_unknown(adopted):
+        # The distribution being adopted serves them already: that is no conflict, it becomes this resource.
+        holders = cname_check.LISTING.holders() or {}
+        aliases = [a for a in aliases if {h[0] for h in holders.get(names.normalise(a), ())} - {adopted}]
     return [CheckFailure("aliases", m) for m in cname_check.account_conflicts(aliases, news["resource_tag"])]
 
 
@@ -113,8 +122,48 @@ class DistributionProvider(ResourceProvider):
     conflict_attempts = 5               # PreconditionFailed / DistributionNotDisabled re-reads per call
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        if isinstance(news.get("dist_name"), str):
+            note_declared(KIND, news["dist_name"])  # a delete of it in this run is a replacement's (adopt.py)
         failures = [CheckFailure(key, reason) for key, reason in dc.input_problems(news)]
+        if not failures and adopt.standing_for_adopted(olds, news, "distribution_id"):
+            failures = self._adoption_problems(news)
         return CheckResult(news, failures or alias_conflicts(news))
+
+    def _adoption_problems(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        """adopt.py's order: no access (skip), missing, owned elsewhere; then every difference is told (all are
+        changed in place). Aliases the adopted distribution itself serves are no cnameCheck conflict."""
+        what = f"distribution '{news['dist_name']}'"
+        found = self._adoptable(news, what)
+        failures = adopt.look_failures(found)
+        if failures is not None:
+            return failures
+        distribution, tags = found
+        live = {**self._live_inputs(distribution["DistributionConfig"], {}), "tags": user_tags(tags)}
+        pairs = [(key, live.get(key), news.get(key)) for key in (*ADOPT_COMPARED, "tags")
+                 if not is_unknown(news.get(key))]
+        template = news.get("template_config")
+        if not is_unknown(template) and not dc.same_clone(distribution["DistributionConfig"], template or {}):
+            pairs.append(("template config (origins, behaviours, ...)", "the distribution's", "the template's"))
+        adopt.tell_differences(what, news["adopt_id"], adopt.differences(pairs), [], "distribution")
+        return []
+
+    def _adoptable(self, props: Mapping[str, Any], what: str) -> tuple[dict[str, Any], dict[str, str]] | str | None:
+        """(the distribution, its tags); a problem's text; None when the account cannot be looked at."""
+        distribution_id = props["adopt_id"]
+        cloudfront = client("cloudfront", REGION)
+        try:
+            distribution = cloudfront.get_distribution(Id=distribution_id)["Distribution"]
+            answer = cloudfront.list_tags_for_resource(Resource=distribution["ARN"])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+            if adopt.no_account_access(err):
+                return None
+            if isinstance(err, botocore.exceptions.ClientError) and \
+                    err.response.get("Error", {}).get("Code") == "NoSuchDistribution":
+                return f"{what}: distribution {distribution_id} does not exist or is not visible to these credentials"
+            raise cloud_error("cloudfront", "GetDistribution", what, err) from err
+        tags = {t["Key"]: t.get("Value", "") for t in answer.get("Tags", {}).get("Items") or []}
+        owner = adopt.foreign_owner(tags.get(RESOURCE_TAG), props)
+        return adopt.owned_elsewhere(what, distribution_id, owner) if owner else (distribution, tags)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [k for k in INPUT_KEYS if k != "template_config"
@@ -128,12 +177,17 @@ class DistributionProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         resource = f"distribution '{props['dist_name']}'"
         with TransportErrors("cloudfront", "create", resource):
+            if props.get("adopt_id"):
+                return CreateResult(props["adopt_id"], {**self._adopt_by_id(props, resource),
+                                                        **adopt.adoption_outputs(props, True)})
             found = self._find(props, resource)
-            if found:
-                return CreateResult(found, self._converge(found, {}, props, resource))  # adopted
+            if found:  # an earlier create of this resource whose answer was lost
+                return CreateResult(found, {**self._converge(found, {}, props, resource),
+                                            **adopt.adoption_outputs(props, False)})
             certificate_status = self._certificate_status(props, resource)
             distribution_id = self._create(props, certificate_status == "ISSUED", resource)
-            return CreateResult(distribution_id, self._settle(distribution_id, props, certificate_status, resource))
+            return CreateResult(distribution_id, {**self._settle(distribution_id, props, certificate_status, resource),
+                                                  **adopt.adoption_outputs(props, False)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         resource = f"distribution '{props.get('dist_name', id_)}'"
@@ -144,13 +198,15 @@ class DistributionProvider(ResourceProvider):
             live = distribution["DistributionConfig"]
             inputs = {**props, **self._live_inputs(live, props),
                       "tags": user_tags(self._tags(distribution["ARN"], resource))}
-            outs = self._outputs(distribution, inputs, props.get("certificate_status") or "")
+            outs = {**self._outputs(distribution, inputs, props.get("certificate_status") or ""),
+                    **adopt.adoption_outputs(props, props.get("adopted"))}
             return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         resource = f"distribution '{news['dist_name']}'"
         with TransportErrors("cloudfront", "update", resource):
-            return UpdateResult(self._converge(id_, olds, news, resource))
+            return UpdateResult({**self._converge(id_, olds, news, resource),
+                                 **adopt.adoption_outputs(news, olds.get("adopted"))})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         resource = f"distribution '{props.get('dist_name', id_)}'"
@@ -159,6 +215,12 @@ class DistributionProvider(ResourceProvider):
             if distribution is None:
                 return
             owner = self._tags(distribution["ARN"], resource).get(RESOURCE_TAG)
+            if adopt.kept_on_destroy(KIND, props.get("dist_name", ""), props):
+                if owner == props.get("resource_tag"):  # release it: another entry or stack may adopt it later
+                    self._call("UntagResource", lambda: client("cloudfront", REGION).untag_resource(
+                        Resource=distribution["ARN"], TagKeys={"Items": [RESOURCE_TAG]}), resource)
+                tell_user(adopt.keep_message(resource, id_, props, "CloudFront"))
+                return
             if owner not in (props.get("resource_tag"), *(props.get("previous_resource_tags") or [])):
                 tell_user(f"{resource}: {id_} is tagged {RESOURCE_TAG}={owner}, not as this resource's: left in place")
                 return
@@ -173,6 +235,17 @@ class DistributionProvider(ResourceProvider):
         distribution = self._get(id_, resource)
         self._sync_tags(distribution["ARN"], olds, props, resource)
         return self._settle(id_, props, certificate_status, resource)
+
+    def _adopt_by_id(self, props: dict[str, Any], resource: str) -> dict[str, Any]:
+        """The distribution the entry names, tagged as this resource's and re-configured in place: the template's
+        config, the entry's aliases, certificate, TLS, comment, logging and tags (its other user tags dropped)."""
+        found = self._adoptable(props, resource)
+        if not isinstance(found, tuple):  # check refused it at preview; it changed since, or no access now
+            raise CloudError("aws", "cloudfront.GetDistribution", resource, "AdoptRefused",
+                             found or f"cannot read {props['adopt_id']} to adopt it")
+        distribution, tags = found
+        self._tag(distribution["ARN"], {RESOURCE_TAG: props["resource_tag"]}, resource)
+        return self._converge(props["adopt_id"], {"tags": user_tags(tags)}, props, resource)
 
     def _call(self, call: str, send: Callable[[], Any], resource: str) -> Any:
         try:
@@ -475,6 +548,7 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
     status_message: pulumi.Output[str]
     aliases: pulumi.Output[list]
     certificate_arn: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: DistributionSpec, aws: AwsSpec, template: Any,
                  certificate_arn: pulumi.Input[str], certificate_status: pulumi.Input[str],
@@ -511,4 +585,5 @@ def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str,
         "tags": dict(spec.tags),
         "deployed_timeout_seconds": aws.deployed_timeout_seconds,
         "cname_check": aws.cname_check,
+        **adopt.adoption_inputs(spec),
     }

@@ -20,6 +20,7 @@ from components.aws import aggregate
 from components.aws.aggregate import CertificateEntry
 from components.aws.config_distributions import (DistributionSpec, LoggingSpec, VersionStoreSpec,  # noqa: F401
                                                  _distributions, _version_store)
+from components.aws.config_adopt import ADOPT_KEYS, _adoption, check_adopted_ids
 from components.aws.config_imports import AcmImportSpec, _acm_import
 from components.aws.limits import (ACM_CERTFLEET_TAGS, ACM_DEFAULT_NAME_QUOTA, ACM_KEY_ALGORITHMS,  # noqa: F401
                                    ACM_MAX_NAMES, ACM_MAX_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN,
@@ -30,7 +31,7 @@ from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag,
 _AWS_KEYS = ("region", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
              "deleteInUseTimeoutSeconds", "deployedTimeoutSeconds", "cnameCheck", "aggregate", "versionStore",
              "certificates", "imports", "distributions")
-_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames")
+_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames", *ADOPT_KEYS)
 _TAG_LIMIT = f"aws.tags included; ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
 
 
@@ -44,6 +45,9 @@ class AcmCertificateSpec:
     key_algorithm: str
     tags: tuple[tuple[str, str], ...]  # sorted (key, value) pairs: aws.tags merged with the certificate's
     previous_names: tuple[str, ...] = ()  # earlier keys of this certificate (Pulumi aliases)
+    adopt: str | None = None           # an existing object's ARN/id (config_adopt.py); None: certfleet makes it
+    replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
+    on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one certfleet made
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
                             ACM_KEY_ALGORITHMS)
     tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "certificate",
                         _TAG_LIMIT)
+    adoption = _adoption(p, path, obj, "certificate")
 
     if len(p.errors) > errors_before or domain is None:
         return None
@@ -99,7 +104,9 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
                                f"{ACM_DEFAULT_NAME_QUOTA} per certificate; the request fails unless the "
                                f"account's quota was raised (Service Quotas, ACM)")
     return AcmCertificateSpec(name=name, domain=domain, sans=all_names, key_algorithm=key_algorithm,
-                              tags=tuple(sorted(tags.items())), previous_names=previous_names)
+                              tags=tuple(sorted(tags.items())), previous_names=previous_names,
+                              adopt=adoption.adopt, replace_adopted=adoption.replace_adopted,
+                              on_destroy=adoption.on_destroy)
 
 
 def _certificate_entries(p: _Problems, path: str, obj: Mapping[str, Any], default_tags: Mapping[str, str],
@@ -169,6 +176,11 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
                    f"reuses certificate {reuse.certificate} (aggregate: its names are covered by "
                    f"{', '.join(reuse.wildcards)}); it is not requested")
     reused = {r.entry: r.certificate for r in reuses}
+    for certificate in certificates:
+        if certificate.adopt and certificate.name in reused:
+            p.error(f"{path}.certificates.{certificate.name}.adopt",
+                    f"with aggregate this entry reuses certificate {reused[certificate.name]} and is not requested, "
+                    f"so it cannot stand for {certificate.adopt}: turn aggregate off, or remove adopt")
 
     distributions: tuple[DistributionSpec, ...] = ()
     if "distributions" in obj:
@@ -180,6 +192,9 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
             p.error(f"{path}.region", f"must be {CLOUDFRONT_CERTIFICATE_REGION} when {path}.distributions has "
                                       f"entries: CloudFront uses ACM certificates from {CLOUDFRONT_CERTIFICATE_REGION} "
                                       f"only, got {region!r}")
+    check_adopted_ids(p, path, region, [*(("certificates", c.name, c) for c in certificates),
+                                        *(("imports", i.name, i) for i in imports),
+                                        *(("distributions", d.name, d) for d in distributions)])
     return AwsSpec(
         region=region,
         validation_record_timeout_seconds=_seconds(p, path, obj, "validationRecordTimeoutSeconds", 300, 3600),

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from components import names
 from components.aws.aggregate import CertificateEntry
+from components.aws.config_adopt import ADOPT_KEYS, _adoption
 from components.aws.limits import (ACM_CERTFLEET_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN, CLOUDFRONT_MAX_ALIASES,
                                    CLOUDFRONT_MAX_COMMENT, CLOUDFRONT_MAX_TAGS, DEFAULT_MINIMUM_PROTOCOL_VERSION,
                                    DISTRIBUTION_ID_PATTERN, DYNAMODB_TABLE_PATTERN, LOGGING_BUCKET_PATTERN,
@@ -23,7 +24,7 @@ from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag,
                               _Problems, _string, _text_field)
 
 _DISTRIBUTION_KEYS = ("template", "templateVersion", "certificate", "aliases", "enabled", "comment",
-                      "minimumProtocolVersion", "logging", "tags", "previousNames")
+                      "minimumProtocolVersion", "logging", "tags", "previousNames", *ADOPT_KEYS)
 _LOGGING_KEYS = ("bucket", "prefix", "includeCookies")
 _VERSION_STORE_KEYS = ("table", "region")
 # CloudFront Extensions' versionId: a DynamoDB number counted from 1, sent as text (reference §4.5). "" made
@@ -58,6 +59,9 @@ class DistributionSpec:
     logging: LoggingSpec | None    # None: logging off
     tags: tuple[tuple[str, str], ...]  # sorted (key, value) pairs: aws.tags merged with the distribution's
     previous_names: tuple[str, ...] = ()
+    adopt: str | None = None           # an existing object's ARN/id (config_adopt.py); None: certfleet makes it
+    replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
+    on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one made
 
 
 @dataclass(frozen=True)
@@ -176,13 +180,16 @@ def _distribution(p: _Problems, path: str, name: str, raw: Any, entries: Mapping
     logging = _logging(p, f"{path}.logging", obj["logging"]) if "logging" in obj else None
     tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "distribution",
                         _TAG_LIMIT)
+    adoption = _adoption(p, path, obj, "distribution")
     if len(p.errors) > errors_before or template is None or certificate is None or entry is None or protocol is None:
         return None
     serving = served_by.get(certificate, entry)
     return DistributionSpec(name=name, template=template, template_version=version, certificate=certificate,
                             serving_certificate=serving.name, serving_kind=serving.kind, aliases=aliases,
                             enabled=enabled, comment=comment, minimum_protocol_version=protocol, logging=logging,
-                            tags=tuple(sorted(tags.items())), previous_names=previous_names)
+                            tags=tuple(sorted(tags.items())), previous_names=previous_names,
+                            adopt=adoption.adopt, replace_adopted=adoption.replace_adopted,
+                            on_destroy=adoption.on_destroy)
 
 
 def _distributions(p: _Problems, path: str, raw: Any, entries: Mapping[str, CertificateEntry | None],

@@ -17,11 +17,12 @@ from typing import Any, Collection, Mapping
 
 from components import names
 from components.aws import pem
+from components.aws.config_adopt import ADOPT_KEYS, _adoption
 from components.aws.limits import ACM_CERTFLEET_TAGS, ACM_MAX_TAGS, AWS_MAX_USER_TAGS
 from components.rules import (_merged_tags, _named_object, _Problems, _required_string, _string, _type_name,
                               _whole_number)
 
-_IMPORT_KEYS = ("certificate", "chain", "privateKey", "expiryMarginDays", "tags", "previousNames")
+_IMPORT_KEYS = ("certificate", "chain", "privateKey", "expiryMarginDays", "tags", "previousNames", *ADOPT_KEYS)
 MAX_EXPIRY_MARGIN_DAYS = 365
 DEFAULT_EXPIRY_MARGIN_DAYS = 30
 _TAG_LIMIT = f"aws.tags included; ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
@@ -45,6 +46,9 @@ class AcmImportSpec:
     expiry_margin_days: int            # refuse a certificate expiring within this many days
     tags: tuple[tuple[str, str], ...]  # sorted (key, value) pairs: aws.tags merged with the import's
     previous_names: tuple[str, ...] = ()
+    adopt: str | None = None           # an existing object's ARN/id (config_adopt.py); None: certfleet makes it
+    replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
+    on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one certfleet made
 
 
 def is_secret(path: str, secret_paths: Collection[str]) -> bool:
@@ -93,6 +97,7 @@ def _acm_import(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapp
                            "days")
     tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "imported certificate",
                         _TAG_LIMIT)
+    adoption = _adoption(p, path, obj, "import")
     if certificate is None or chain is None:
         return None
     # The key's own checks run even on a plain-text key: its problems name no key material either.
@@ -104,4 +109,6 @@ def _acm_import(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapp
     return AcmImportSpec(name=name, certificate_pem=certificate, chain_pem=chain, private_key_pem=key,
                          domain=facts.domain, names=facts.names, not_after=facts.not_after,
                          key_algorithm=facts.key_algorithm, expiry_margin_days=margin,
-                         tags=tuple(sorted(tags.items())), previous_names=previous_names)
+                         tags=tuple(sorted(tags.items())), previous_names=previous_names,
+                         adopt=adoption.adopt, replace_adopted=adoption.replace_adopted,
+                         on_destroy=adoption.on_destroy)

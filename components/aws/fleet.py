@@ -23,10 +23,11 @@ from components.dynamic import renamed_from
 
 
 # What the stack exports per resource (also what scripts/report.py prints).
-ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after")
-IMPORT_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "not_after")
+# `adopted`: the object was adopted by id (the entry's `adopt`), not made by certfleet; destroy keeps it.
+ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after", "adopted")
+IMPORT_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "not_after", "adopted")
 DISTRIBUTION_OUTPUTS = ("distribution_id", "domain_name", "status", "stage", "status_message", "aliases",
-                        "certificate_arn", "bound")
+                        "certificate_arn", "bound", "adopted")
 
 
 class AwsCertificates(pulumi.ComponentResource):

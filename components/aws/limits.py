@@ -41,6 +41,10 @@ CLOUDFRONT_MAX_COMMENT = 128   # DistributionConfig.Comment: "cannot be longer t
 # A distribution id as CloudFront returns it (E195R1W5GIVPF5): "E" and 12 or 13 upper-case letters and digits.
 # botocore's model types it as a bare string, so the shape comes from real ids.
 DISTRIBUTION_ID_PATTERN = re.compile(r"E[A-Z0-9]{12,13}")
+# An ACM certificate's ARN (ACM API reference, CertificateArn; "arn:aws:acm:us-east-1:123456789012:certificate/
+# 12345678-1234-1234-1234-123456789012"): the region is a group, since an adopted certificate must be in aws.region.
+ACM_ARN_PATTERN = re.compile(r"arn:aws(-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):[0-9]{12}:certificate/"
+                             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # DistributionConfig.Logging.Bucket is the bucket's S3 domain name (API reference: "for example,
 # amzn-s3-demo-bucket.s3.amazonaws.com"); the bucket part follows S3's bucket naming rules.
 LOGGING_BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\.s3\.amazonaws\.com")

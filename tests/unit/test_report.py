@@ -177,3 +177,16 @@ def test_a_bound_distribution_waiting_for_its_replacement_certificate_says_so():
     assert distribution_stage({"bound": True, "status": "Deployed", "stage": "waiting for certificate"}) \
         == "waiting for certificate"
     assert distribution_stage({"bound": True, "status": "Deployed", "stage": "deployed"}) == "deployed"
+
+
+def test_adopted_objects_are_marked_in_the_table_and_in_json():
+    outputs = {"aws": {"certificates": {"shop": cert("ISSUED", "arn:shop", ["shop.example.com"], adopted=True)},
+                       "distributions": {"web": dist("E2QWRUHAPOMQZL", "shop", "arn:shop", True, "Deployed",
+                                                     "deployed", adopted=True)}}}
+    rows = {row["name"]: row for row in report.report(outputs)["resources"]}
+    assert rows["shop"]["adopted"] is True and rows["web"]["adopted"] is True
+    table = report.render(outputs)
+    assert "adopted; serves web" in table and "adopted; E2QWRUHAPOMQZL" in table
+    assert "arn:shop  (adopted)" in table
+    plain = {"aws": {"certificates": {"api": cert("ISSUED", "arn:api", ["api.example.com"])}}}
+    assert report.report(plain)["resources"][0]["adopted"] is False and "adopted" not in report.render(plain)

@@ -250,3 +250,28 @@ def test_schema_and_model_both_refuse_a_plain_text_private_key():
         jsonschema.validate(bad, SCHEMA)
     with pytest.raises(config.ConfigError, match="in plain text"):
         load_fleet(bad, secret_paths=frozenset(), now=NOW)
+
+
+ADOPTED_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-4234-8234-123456789012"
+
+
+def test_schema_and_model_both_accept_adopt_keys():
+    values = {"aws": {"certificates": {"shop": {"domain": "shop.example.com", "adopt": ADOPTED_ARN,
+                                                "replaceAdopted": True, "onDestroy": "delete"}},
+                      "distributions": {"web": {"template": "E195R1W5GIVPF5", "certificate": "shop",
+                                                "adopt": "E2QWRUHAPOMQZL", "onDestroy": "keep"}}}}
+    jsonschema.validate(values, SCHEMA)
+    assert load_fleet(values).aws.distributions[0].adopt == "E2QWRUHAPOMQZL"
+
+
+@pytest.mark.parametrize("entry", [
+    {"domain": "shop.example.com", "adopt": "E2QWRUHAPOMQZL"},
+    {"domain": "shop.example.com", "adopt": ADOPTED_ARN, "onDestroy": "revoke"},
+    {"domain": "shop.example.com", "adopt": ADOPTED_ARN, "replaceAdopted": "yes"},
+])
+def test_schema_and_model_both_refuse_bad_adopt_keys(entry):
+    bad = {"aws": {"certificates": {"shop": entry}}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+    with pytest.raises(config.ConfigError):
+        load_fleet(bad)
