@@ -44,6 +44,16 @@ Lifecycle:
   certificate that does not parse too), never fails the create: the order is recorded with its state and
   a message, and `pulumi up --refresh` resumes. With the user's CSR, an issued certificate that does not
   carry the CSR's key is never recorded (state `key_mismatch`, certificate_pem None) and never revoked.
+- adopt by id (`adopt: "<order id>"`, config): check (a first create, with credentials) reads the order
+  (DescribeCertificateState, and its plan and names from ListUserCertificateOrder): missing -> a failure
+  naming the id; a difference (candidates.ADOPT_COMPARISONS: dead, plan, names, a pending order's validation,
+  key) -> a failure naming each, unless `replaceAdopted`. create records the order, buying nothing (no journal
+  stamp needed), `adopted` and `adopted_by_id` true, and settles it like a bought one; with replaceAdopted and
+  a difference it buys as any entry and keeps the adopted order for the run (never taken by the look before
+  buying). diff refuses a replacement of an order adopted by id while the entry still says `adopt` without
+  `replaceAdopted`. delete keeps it, unless the entry's own `revokeOnDelete: true` (entry_revoke_on_delete;
+  the section default never reaches it) and a real destroy: then as certfleet's own order. CAS orders carry
+  no marker another stack could read, so an order another certfleet stack placed cannot be told apart.
 - owner: every order records which endpoint and access key placed it (client.Config.owner: the endpoint
   and a SHA-256 prefix of the AccessKeyId, never the id). CAS answers NotFound for another account's order
   and on the other endpoint, so NotFound means "gone" only with the recorded owner; otherwise read, update

@@ -35,6 +35,15 @@ Lifecycle:
   money is spent create and update never fail: any error or a wait that runs out is recorded in `status`
   (UNKNOWN if not known)/`status_message`, a generated key is kept, and the next `pulumi up` (diff: an unknown
   status is a change) or `up --refresh` continues.
+- adopt by id (`adopt: "scs..."`, config): check (a first create, with credentials) shows the certificate:
+  missing -> a failure naming the id; tagged `certfleet-resource` by another resource -> refused naming it;
+  a difference a purchase would be needed for (ADOPT_COMPARISONS) -> a failure naming each, unless
+  `replaceAdopted`. create tags it as this resource's (resource, request hash, generation: later runs find
+  it), buys nothing, and goes on as for a bought one (a PAID/UNPASSED one is applied for with the entry's
+  data, which spends nothing); `adopted: true`. With replaceAdopted and a difference it buys as any entry
+  and leaves the adopted certificate untagged. diff refuses a replacement of an adopted certificate while the
+  entry says `adopt` without `replaceAdopted`; delete keeps it unless the entry says `onDestroy: delete` and
+  it is a real destroy.
 - every output records `owner` ({endpoint, account}: the domain id, or a short hash of the access key) of the
   credentials that bought or last saw the certificate. SCM answers "not found" for another account's
   certificate, so read, update and delete take a 404 for "gone" only under the recorded owner; under other
