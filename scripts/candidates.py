@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, TextIO
 
-import yaml
-
 from scripts.cfe_request import entry_name, unique_name
+from scripts.convert_cfe import dump_yaml
 
 CLOUDS = ("aws", "alicloud", "huaweicloud")
 
@@ -235,25 +234,6 @@ def adopt_config(candidates: list[Candidate]) -> tuple[dict[str, Any], list[str]
     return {"config": config} if config else {}, notes
 
 
-class _Literal(str):
-    pass
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(_Literal, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|"))
-
-
-def _blocks(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _blocks(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_blocks(v) for v in value]
-    return _Literal(value) if isinstance(value, str) and "\n" in value else value
-
-
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.candidates", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cloud", action="append", choices=CLOUDS, help="repeat for several (default: all)")
@@ -284,7 +264,7 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
               file=out)
         for note in notes:
             print(f"#   {note}", file=out)
-        out.write(yaml.dump(_blocks(document), Dumper=_Dumper, sort_keys=False, width=120))
+        out.write(dump_yaml(document))
     return 0
 
 

@@ -131,9 +131,13 @@ def _blocks(value: Any) -> Any:
     return value
 
 
+def dump_yaml(document: dict[str, Any]) -> str:
+    """YAML as a stack file has it: keys in the given order, PEMs as `|` blocks."""
+    return yaml.dump(_blocks(document), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+
+
 def to_yaml(aws: dict[str, Any]) -> str:
-    return yaml.dump({"config": {f"{NAMESPACE}:aws": _blocks(aws)}}, Dumper=_Dumper, sort_keys=False,
-                     default_flow_style=False, width=120)
+    return dump_yaml({"config": {f"{NAMESPACE}:aws": aws}})
 
 
 def key_commands(conversion: Conversion, stack: str | None, keys_dir: Path | None) -> list[str]:

@@ -11,17 +11,17 @@ import yaml
 
 from components.aws.acm import RESOURCE_TAG
 from components.config import load_fleet
-from components.huaweicloud import client as scm_api
 from components.huaweicloud.scm import RESOURCE_TAG as SCM_RESOURCE_TAG
 from emulators.aws.testing import SAMPLE_TEMPLATE
 from scripts import candidates
 from scripts.candidates import run
 from tests import pki
 from tests.emulators.cas_scaffolding import order_for_package
-from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
+from tests.emulators.conftest_scm import SCM_SK
 from tests.provider.test_adopt_scm import buy_out_of_band
 from tests.provider.test_cas_provider import ACCESS_KEY_SECRET, PLAN, emulator, sdk  # noqa: F401
 from tests.provider.test_cloudfront_provider import acm, cf, wait_issued
+from tests.provider.test_scm_provider import provider  # noqa: F401
 
 PKI = pki.Pki.make(slot=9, now=datetime.now(timezone.utc))
 CLOUD_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "HUAWEICLOUD_SDK_AK",
@@ -113,15 +113,8 @@ def test_cas_orders_are_listed_with_adopt_entries(emulator, sdk, monkeypatch):  
 
 
 @pytest.fixture
-def scm(scm_emulator, monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", SCM_AK)
-    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SCM_SK)
-    monkeypatch.setenv("HUAWEICLOUD_SDK_DOMAIN_ID", SCM_DOMAIN_ID)
-    monkeypatch.setenv("CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT", scm_emulator.url)
-    scm_api._clients.clear()
-    yield scm_emulator
-    scm_api._clients.clear()
+def scm(provider, scm_emulator):  # noqa: F811 (test_scm_provider's fixture points the SCM environment at it)
+    return scm_emulator
 
 
 def test_scm_certificates_with_their_tag_owner(scm):
