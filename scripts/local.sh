@@ -27,7 +27,9 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-certfleet-local}"
 unset AWS_PROFILE AWS_SESSION_TOKEN
 eval "$(python scripts/local_servers.py start)"
 mkdir -p .local/state
-pulumi stack select local --create --non-interactive >/dev/null
+# CERTFLEET_STACK picks another stack file of stacks/ to run against the same servers (README, "Moving to
+# certfleet"); the default is the `local` stack.
+pulumi stack select "${CERTFLEET_STACK:-local}" --create --non-interactive >/dev/null
 
 case "$command" in
     up)      pulumi up --yes --non-interactive --skip-preview --suppress-outputs "$@"; python scripts/report.py ;;

@@ -375,15 +375,17 @@ class DistributionProvider(ResourceProvider):
                     self._call("UpdateDistribution", lambda: cloudfront.update_distribution(
                         Id=id_, IfMatch=etag, DistributionConfig={**config, "Enabled": False}), resource)
                 elif distribution["Status"] != "Deployed":
-                    self._deployed(id_, timeout, resource)
+                    self._deployed(id_, timeout, resource, at_least=self.poll_seconds * 2)
                 else:
                     self._call("DeleteDistribution", lambda: cloudfront.delete_distribution(Id=id_, IfMatch=etag),
                                resource)
                     return
             except WaitTimeout:
                 raise CloudError("aws", "cloudfront.DeleteDistribution", resource, "DistributionNotDisabled",
-                                 f"{id_} is disabled but still deploying after {timeout}s; CloudFront deletes only "
-                                 f"a disabled, deployed distribution: run `pulumi destroy` again later") from None
+                                 f"{id_} is disabled and CloudFront is still deploying that (this run's wait for "
+                                 f"deployments, deployedTimeoutSeconds {timeout:g}s, is over); CloudFront deletes "
+                                 f"only a disabled, deployed distribution: run `pulumi destroy` again later "
+                                 f"(with --continue-on-error, one run disables all of a large stack)") from None
             except CloudError as err:
                 if err.code == "NoSuchDistribution":
                     return
@@ -466,11 +468,19 @@ class DistributionProvider(ResourceProvider):
                                  f"{', '.join(uncovered)}")
         return status
 
-    def _deployed(self, id_: str, timeout: float, resource: str) -> dict[str, Any]:
+    def _deployed(self, id_: str, timeout: float, resource: str, at_least: float = 0.0) -> dict[str, Any]:
+        """Wait for Deployed within this run's deployment window; `at_least`: a wait of its own when the window
+        is already over (a delete late in a large destroy still gives a quick deployment its chance)."""
         def probe() -> dict[str, Any] | None:
             distribution = self._get(id_, resource)
             return distribution if distribution["Status"] == "Deployed" else None
-        return wait_for(f"{resource} to be Deployed", probe, timeout, self.poll_seconds, self.clock, shared=DEPLOYMENT)
+        try:
+            return wait_for(f"{resource} to be Deployed", probe, timeout, self.poll_seconds, self.clock,
+                            shared=DEPLOYMENT)
+        except WaitTimeout:
+            if not at_least:
+                raise
+            return wait_for(f"{resource} to be Deployed", probe, at_least, self.poll_seconds, self.clock)
 
     def _settle(self, id_: str, props: Mapping[str, Any], certificate_status: str, resource: str) -> dict[str, Any]:
         """Bounded wait for Deployed; running out is recorded ("deploying"), never a failure."""

@@ -461,6 +461,17 @@ def test_a_delete_whose_wait_runs_out_leaves_it_disabled_and_says_to_destroy_aga
     assert all_distribution_ids() == [template[0]]
 
 
+def test_a_delete_after_the_run_s_deployment_window_still_waits_a_quick_deployment_out(provider, template,
+                                                                                        control):
+    """Late in a large destroy the run's window is over; a deployment of seconds must not fail the delete."""
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    created = provider.create(inputs(template, arn, "ISSUED", deployed_timeout_seconds=0))
+    control.settings(deploy_seconds=1)
+    provider.poll_seconds = 1.0  # a wait of its own of 2 polls after the window
+    provider.delete(created.id, created.outs)
+    assert all_distribution_ids() == [template[0]]
+
+
 def test_a_lost_create_answer_is_retried_into_the_same_distribution(provider, template, control):
     control.fault("CreateDistributionWithTags", drop_response=True)  # created, but the answer never comes
     arn = imported_certificate("shop.example.com", "www.shop.example.com")
