@@ -62,7 +62,7 @@ class HuaweiCertificates(pulumi.ComponentResource):
 
 # What the stack exports per CAS order (also what scripts/report.py prints). private_key is a secret.
 CAS_OUTPUTS = ("order_id", "state", "status_message", "product_code", "domains", "challenge", "not_after", "cert_id",
-               "certificate_pem", "private_key", "adopted")
+               "certificate_pem", "private_key", "adopted", "adopted_by_id")
 
 
 class AlicloudOrders(pulumi.ComponentResource):

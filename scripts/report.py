@@ -237,7 +237,9 @@ def render_alicloud(alicloud: dict[str, Any]) -> list[str]:
     for name, order in sorted(orders.items()):
         lines.append(f"  {name}: {order.get('state')}  order {order.get('order_id')} ({order.get('product_code')})")
         lines.append(f"    names: {', '.join(order.get('domains') or [])}")
-        if order.get("adopted"):
+        if order.get("adopted_by_id"):
+            lines.append("    adopted by id (config `adopt`): kept by destroy unless the entry says revokeOnDelete")
+        elif order.get("adopted"):
             lines.append("    adopted: an issued order found by name and plan (never revoked by destroy)")
         lines.append(f"    {order.get('status_message')}")
         challenge = order.get("challenge") or {}

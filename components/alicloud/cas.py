@@ -720,6 +720,7 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     private_key: pulumi.Output[str]
     csr: pulumi.Output[str]
     adopted: pulumi.Output[bool]
+    adopted_by_id: pulumi.Output[bool]
     owner: pulumi.Output[dict]
     adopted_by_id: pulumi.Output[bool]
 

@@ -190,3 +190,10 @@ def test_adopted_objects_are_marked_in_the_table_and_in_json():
     assert "arn:shop  (adopted)" in table
     plain = {"aws": {"certificates": {"api": cert("ISSUED", "arn:api", ["api.example.com"])}}}
     assert report.report(plain)["resources"][0]["adopted"] is False and "adopted" not in report.render(plain)
+
+
+def test_a_cas_order_adopted_by_id_is_told_apart_from_one_found_after_a_crash():
+    by_id = {"orders": {"docs": {"state": "certificate", "order_id": "1", "adopted": True, "adopted_by_id": True}}}
+    found = {"orders": {"docs": {"state": "certificate", "order_id": "1", "adopted": True}}}
+    assert "adopted by id" in "\n".join(report.render_alicloud(by_id))
+    assert "found by name and plan" in "\n".join(report.render_alicloud(found))
