@@ -43,7 +43,11 @@ Lifecycle:
   data, which spends nothing); `adopted: true`. With replaceAdopted and a difference it buys as any entry
   and leaves the adopted certificate untagged. diff refuses a replacement of an adopted certificate while the
   entry says `adopt` without `replaceAdopted`; delete keeps it unless the entry says `onDestroy: delete` and
-  it is a real destroy.
+  it is a real destroy. Whenever delete leaves an adopted certificate in SCM (also the old half of a
+  replaceAdopted replacement, or a refund SCM refuses) it takes certfleet's own tags (resource, request hash,
+  generation) off it while its resource tag is still this resource's, leaving the user's tags: a later entry
+  never takes it for its own purchase (which a destroy would refund), and another entry or stack may adopt
+  it. Not when a newer create of this resource adopted it back (it is still serving).
 - every output records `owner` ({endpoint, account}: the domain id, or a short hash of the access key) of the
   credentials that bought or last saw the certificate. SCM answers "not found" for another account's
   certificate, so read, update and delete take a 404 for "gone" only under the recorded owner; under other
@@ -533,7 +537,7 @@ class ScmCertificateProvider(ResourceProvider):
             tell_user(f"{resource}: the {shown.status} certificate {id_} (order {shown.order_id}) is kept in SCM: "
                       f"certfleet adopted it (it was bought outside certfleet), so destroy never withdraws, "
                       f"refunds or deletes it unless the entry says onDestroy: delete (and a replacement always "
-                      f"keeps it)")
+                      f"keeps it); {self._release(client, id_, props, resource)}")
             return
         status = shown.status
         if status in ON_DESTROY_DECIDES:
@@ -550,8 +554,10 @@ class ScmCertificateProvider(ResourceProvider):
                                  "the withdrawal is still under review; run `pulumi destroy` again later")
         if status not in APPLICABLE:
             # Issued while we waited, withdrawal refused, names being added, an unknown status: never refund it.
+            released = f"; {self._release(client, id_, props, resource)}" if props.get("adopted") else ""
             tell_user(f"{resource}: the certificate {id_} (order {shown.order_id}) is {status}, so destroy neither "
-                      f"refunds nor deletes it; it is kept in SCM (refund or delete it in the console if unwanted)")
+                      f"refunds nor deletes it; it is kept in SCM (refund or delete it in the console if "
+                      f"unwanted){released}")
             return
         try:
             self._call("UnsubscribeCertificate", resource, lambda: client.unsubscribe_certificate(
@@ -560,6 +566,9 @@ class ScmCertificateProvider(ResourceProvider):
             if err.code not in ("SCM.0010", "SCM.0020"):
                 raise
             # SCM.0010: not refundable (7-day window over, or rejected): nothing more to undo; kept.
+            if err.code == "SCM.0010" and props.get("adopted"):
+                tell_user(f"{resource}: the adopted certificate {id_} (order {shown.order_id}) could not be "
+                          f"refunded ({err}); it is kept in SCM; {self._release(client, id_, props, resource)}")
 
     # --- adopt by id ---
 
@@ -618,6 +627,23 @@ class ScmCertificateProvider(ResourceProvider):
         outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation, "adopted": True},
                                       resource)
         return CreateResult(cert_id, outs)
+
+    def _release(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str) -> str:
+        """A delete keeps an adopted certificate: take certfleet's own tags (resource, request hash, generation)
+        off it, so a later entry never finds it by them and takes it for its own purchase (which a destroy would
+        refund), and another entry or stack may adopt it without being refused as owned. Only while its
+        resource tag is still this resource's identity: a newer owner's tags are never touched; the user's tags
+        stay. (Not called when a newer create of this resource adopted it back: it is still serving.)
+        Returns what was done, for the message."""
+        tags = self._tags(client, cert_id, resource)
+        if RESOURCE_TAG not in tags:
+            return "it carries no certfleet resource tag (removed already), its other tags are as they were"
+        if tags[RESOURCE_TAG] != props.get("resource_tag"):
+            return (f"its tags are left as they are: its {RESOURCE_TAG} tag names '{tags[RESOURCE_TAG]}', not "
+                    f"this resource")
+        ours = {k: tags[k] for k in (RESOURCE_TAG, REQUEST_TAG, GENERATION_TAG) if k in tags}
+        self._batch_tags(client, cert_id, "delete", ours, resource)
+        return "certfleet's own tags were removed from it, its other tags are as they were"
 
     @staticmethod
     def _may_destroy_adopted(props: Mapping[str, Any]) -> bool:

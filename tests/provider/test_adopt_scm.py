@@ -10,7 +10,7 @@ from huaweicloudsdkscm.v3 import model as scm_model
 
 from components import dynamic
 from components.errors import CertfleetError
-from components.huaweicloud.scm import GENERATION_TAG, RESOURCE_TAG
+from components.huaweicloud.scm import GENERATION_TAG, REQUEST_TAG, RESOURCE_TAG
 from tests.emulators.conftest_scm import make_scm_client
 from tests.provider.test_scm_provider import APPLICANT, FakeClock, emulated, inputs, provider  # noqa: F401
 
@@ -163,3 +163,75 @@ def test_a_replacement_of_an_adopted_certificate_needs_replace_adopted(provider,
     with pytest.raises(CertfleetError, match="replaceAdopted"):
         provider.diff(cert_id, created.outs, adopt_inputs(cert_id, years=2))
     assert provider.diff(cert_id, created.outs, adopt_inputs(cert_id, years=2, replaceAdopted=True)).replaces
+
+
+# --- a kept adopted certificate is released: certfleet's own tags come off, the user's stay ------------------
+
+def certfleet_tags(scm_control, cert_id):
+    return sorted(k for k in certificate(scm_control, cert_id)["tags"] if k.startswith("certfleet-"))
+
+
+def test_a_kept_adopted_certificate_is_never_taken_as_a_later_entrys_purchase(provider, scm_emulator, scm_control,
+                                                                              monkeypatch):
+    told = []
+    monkeypatch.setattr("components.huaweicloud.scm.tell_user", told.append)
+    cert_id = buy_out_of_band(scm_emulator, apply_for="api.example.com", tags={"team": "web"})
+    created = provider.create(adopt_inputs(cert_id, tags={"team": "web"}))
+    assert created.outs["adopted"] is True and certfleet_tags(scm_control, cert_id)
+    provider.delete(cert_id, created.outs)  # destroy (the entry left the config): kept
+    assert certificate(scm_control, cert_id)["status"] == "CHECKING"
+    assert certificate(scm_control, cert_id)["tags"] == {"team": "web"}  # the user's tags stay
+    assert "certfleet's own tags were removed from it" in told[-1] and cert_id in told[-1]
+    # Another stack may adopt it now: no certfleet resource owns it any more.
+    assert provider.check({}, inputs(name="web", journal_run=None, adopt=cert_id)).failures == []
+    # The entry comes back without `adopt`: certfleet buys its own, it never takes the kept one as a purchase.
+    again = provider.create(inputs())
+    assert again.id != cert_id and again.outs["adopted"] is False
+    provider.delete(again.id, again.outs)  # certfleet's own, under review: withdrawn and refunded
+    assert [c["id"] for c in emulated(scm_control)["certificates"]] == [cert_id]
+    assert certificate(scm_control, cert_id)["status"] == "CHECKING"  # never withdrawn nor refunded
+
+
+def test_the_old_half_of_a_replace_adopted_replacement_is_released(provider, scm_emulator, scm_control):
+    cert_id = buy_out_of_band(scm_emulator, tags={"team": "web"})  # PAID: adopting applies for the entry's names
+    created = provider.create(adopt_inputs(cert_id, tags={"team": "web"}))
+    news = {**adopt_inputs(cert_id, years=2, replaceAdopted=True, tags={"team": "web"}),
+            **inputs(years=2, adopt=cert_id, replaceAdopted=True, tags={"team": "web"})}
+    assert provider.diff(cert_id, created.outs, news).replaces
+    provider.check(created.outs, news)  # still declared: the delete below is the old half of the replacement
+    replacement = provider.create(news)
+    assert replacement.id != cert_id
+    provider.delete(cert_id, created.outs)
+    assert certificate(scm_control, cert_id)["status"] == "CHECKING"
+    assert certificate(scm_control, cert_id)["tags"] == {"team": "web"}
+    assert certfleet_tags(scm_control, replacement.id) == [GENERATION_TAG, REQUEST_TAG, RESOURCE_TAG]
+
+
+def test_a_certificate_adopted_back_by_a_newer_create_keeps_its_tags(provider, scm_emulator, scm_control):
+    cert_id = buy_out_of_band(scm_emulator, apply_for="api.example.com")
+    first = provider.create(adopt_inputs(cert_id))
+    second = provider.create(adopt_inputs(cert_id))  # a replacement that adopted the same certificate again
+    provider.check({}, adopt_inputs(cert_id))
+    provider.delete(cert_id, first.outs)
+    tags = certificate(scm_control, cert_id)["tags"]
+    assert tags[RESOURCE_TAG] == "certfleet/test/api" and tags[GENERATION_TAG] == second.outs["generation"]
+
+
+def test_a_newer_owners_tags_are_never_removed(provider, scm_emulator, scm_control):
+    cert_id = buy_out_of_band(scm_emulator, apply_for="api.example.com")
+    created = provider.create(adopt_inputs(cert_id))
+    make_scm_client(scm_emulator.url).batch_create_or_delete_tags(scm_model.BatchCreateOrDeleteTagsRequest(
+        resource_id=cert_id, body=scm_model.BatchCreateOrDeleteTagsRequestBody(action="create", tags=[
+            scm_model.ScsResourceTag(key=RESOURCE_TAG, value="certfleet/other/web")])))
+    provider.delete(cert_id, created.outs)
+    tags = certificate(scm_control, cert_id)["tags"]
+    assert tags[RESOURCE_TAG] == "certfleet/other/web" and GENERATION_TAG in tags and REQUEST_TAG in tags
+
+
+def test_an_adopted_certificate_a_real_destroy_cannot_refund_is_released(provider, scm_emulator, scm_control):
+    cert_id = buy_out_of_band(scm_emulator)
+    created = provider.create(adopt_inputs(cert_id, onDestroy="delete"))
+    scm_control.add_fault("UnsubscribeCertificate", status=400, code="SCM.0010", times=None)
+    provider.delete(cert_id, created.outs)  # withdrawn; the refund is refused (7-day window over): kept
+    assert certificate(scm_control, cert_id)["status"] in ("PAID", "UNPASSED")
+    assert certfleet_tags(scm_control, cert_id) == []
