@@ -436,6 +436,14 @@ def _import_entry(conversion: Conversion, i: int, entry: Any, auto_creation: boo
         conversion.report(f"{path}.PrivateKeyPem", "missing or not a PEM private key; entry left out")
         return
     chain = entry.get("ChainPem")
+    if isinstance(chain, str) and re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", chain):
+        # Written as plain text into the stack file, a key here would be exposed: refuse the entry.
+        conversion.report(f"{path}.ChainPem", "holds a private key (a chain holds certificates only); entry left out: "
+                                              "treat that key as exposed wherever the request was stored")
+        return
+    if not isinstance(chain, (str, type(None))):
+        conversion.report(f"{path}.ChainPem", f"must be PEM text, got {type(chain).__name__}; entry left out")
+        return
     if not chain:
         conversion.report(f"{path}.ChainPem", "missing: CFE's schema requires it; certfleet accepts no chain only "
                                               "for a self-signed certificate")

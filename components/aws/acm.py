@@ -36,7 +36,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 from components import names
 from components.aws import adopt
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys, note_declared,
+from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
                                 resource_identity, tell_user, wait_for)
 from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
 from components.aws.clients import TransportErrors, cloud_error
@@ -312,8 +312,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
     clock = Clock
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        if isinstance(news.get("cert_name"), str):
-            note_declared(KIND, news["cert_name"])  # a delete of it in this run is a replacement's (adopt.py)
+        adopt.note_declared_names(KIND, news, "cert_name")  # a delete in this run is a replacement's
         failures = check_inputs(news)
         if not failures and adopt.standing_for_adopted(olds, news, "arn"):
             failures = self._adoption_problems(news)

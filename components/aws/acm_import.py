@@ -44,7 +44,7 @@ from components import names
 from components.aws import adopt, pem
 from components.aws.acm import RESOURCE_TAG, AcmCalls, user_tags
 from components.aws.clients import client, error_code
-from components.dynamic import (REPLACED, CertfleetResource, changed_keys, is_unknown, note_declared,
+from components.dynamic import (REPLACED, CertfleetResource, changed_keys, is_unknown,
                                 resource_identity, tell_user)
 from components.errors import CloudError
 
@@ -190,8 +190,7 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         what = f"imported certificate '{news.get('cert_name')}'"
         with NoKeyText("check", what, news):
-            if isinstance(news.get("cert_name"), str):
-                note_declared(KIND, news["cert_name"])  # a delete of it in this run is a replacement's (adopt.py)
+            adopt.note_declared_names(KIND, news, "cert_name")  # a delete in this run is a replacement's
             failures = check_inputs(news, datetime.now(timezone.utc))
             if not failures and adopt.standing_for_adopted(olds, news, "arn") and not is_unknown(news["adopt_id"]):
                 failures = self._adoption_problems(news, what)

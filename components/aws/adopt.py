@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from pulumi.dynamic import CheckFailure
 
 from components.aws.cname_check import no_account_access  # noqa: F401 (re-exported for the providers)
-from components.dynamic import declared_in_this_run, tell_user
+from components.dynamic import declared_in_this_run, note_declared, tell_user
 
 ADOPT_INPUTS = ("adopt_id", "replace_adopted", "on_destroy")
 
@@ -93,3 +93,13 @@ def keep_message(what: str, object_id: str, props: Mapping[str, Any], cloud_name
     why = "it was adopted" if props.get("adopted") else "its entry says onDestroy: keep"
     return (f"{what}: kept {object_id} in {cloud_name} ({why}); certfleet's own tags were removed from it, its "
             f"other tags are as they were")
+
+
+def note_declared_names(kind: str, news: Mapping[str, Any], name_key: str) -> None:
+    """From `check`: the entry's name and its former names (`previousNames`, as the identities in
+    previous_resource_tags) are declared in this run, so a delete under any of them is a replacement's old half,
+    never a real destroy (a rename and a replacement in one `up` hand delete the old name's state)."""
+    identities = [news.get("resource_tag"), *(news.get("previous_resource_tags") or [])]
+    for name in [news.get(name_key), *(i.rsplit("/", 1)[-1] for i in identities[1:] if isinstance(i, str))]:
+        if isinstance(name, str):
+            note_declared(kind, name)

@@ -44,7 +44,7 @@ from components.aws.config import AwsSpec
 from components.aws.config_distributions import DistributionSpec
 from components.aws.distribution_config import REGION, arn_region
 from components.aws.limits import CLOUDFRONT_MAX_COMMENT
-from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown, note_declared,
+from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown,
                                 resource_identity, tell_user, wait_for)
 from components.errors import CloudError, WaitTimeout
 
@@ -52,7 +52,7 @@ INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_i
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
               "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check",
               "on_destroy")  # adopt_id is no diff key: removing `adopt` changes nothing (components/aws/adopt.py)
-KIND = "aws:Distribution"  # for components.dynamic.note_declared / declared_in_this_run
+KIND = "aws:Distribution"  # for adopt.note_declared_names / declared_in_this_run
 OUTPUT_KEYS = ("distribution_id", "arn", "domain_name", "status", "bound", "bound_aliases", "bound_certificate_arn",
                "stage", "status_message", "caller_reference", "adopted")
 # What adopting compares at preview: every one is changed in place (a distribution never replaces).
@@ -122,8 +122,7 @@ class DistributionProvider(ResourceProvider):
     conflict_attempts = 5               # PreconditionFailed / DistributionNotDisabled re-reads per call
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        if isinstance(news.get("dist_name"), str):
-            note_declared(KIND, news["dist_name"])  # a delete of it in this run is a replacement's (adopt.py)
+        adopt.note_declared_names(KIND, news, "dist_name")  # a delete in this run is a replacement's
         failures = [CheckFailure(key, reason) for key, reason in dc.input_problems(news)]
         if not failures and adopt.standing_for_adopted(olds, news, "distribution_id"):
             failures = self._adoption_problems(news)

@@ -325,3 +325,20 @@ def test_removing_adopt_from_a_distribution_changes_nothing(distributions):
     olds = {**props, **created.outs}
     assert distributions.diff(distribution_id, olds, {**props, "adopt_id": None}).changes is False
     assert distributions.read(distribution_id, olds).outs["adopted"] is True
+
+
+def test_a_rename_with_a_replacement_in_one_up_keeps_the_adopted_certificate(aws):
+    """The engine hands the old half's delete the old name: that name is declared too (previousNames)."""
+    arn = requested_out_of_band()
+    entry = dict(adopt=arn, onDestroy="delete", replaceAdopted=True)
+    olds_in = inputs(name="shop", **entry)
+    created = fresh(AcmCertificateProvider).create(olds_in)
+    olds = {**olds_in, **created.outs}
+    provider = fresh(AcmCertificateProvider)  # the next run: renamed shop -> web and a name added
+    news = {**inputs(name="web", sans=("www.shop.example.com", "api.shop.example.com"), **entry),
+            "previous_resource_tags": ["certfleet/test/shop"]}
+    provider.check(olds, news)
+    assert provider.diff(arn, olds, news).replaces
+    assert provider.create(news).id != arn
+    provider.delete(arn, olds)  # the replacement's old half, under the old name
+    assert arn in certificates_in_acm()

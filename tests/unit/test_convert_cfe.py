@@ -317,3 +317,13 @@ def test_the_documented_example_requests_convert_and_load(tmp_path):
         assert code == 0, (name, report)
         assert "PRIVATE KEY" not in document
         assert loads(document, body).aws.distributions, name
+
+
+def test_a_key_inside_the_chain_is_never_written_and_the_entry_is_left_out(tmp_path):
+    body = with_real_pems(cfe_request.parse_request(seed_requests()[3])[0])
+    item = body["pemList"][0]
+    item["ChainPem"] = item["ChainPem"] + item["PrivateKeyPem"]  # a bundle with the key in it
+    code, document, report = convert(tmp_path, body)
+    assert "PRIVATE KEY" not in document and "PRIVATE KEY" not in "\n".join(report)
+    assert any(line.startswith("pemList[0].ChainPem: holds a private key") for line in report), report
+    assert not (yaml.safe_load(document) or {}).get("config", {}).get("certfleet:aws", {}).get("imports")
