@@ -22,6 +22,15 @@ The journal also sees renames at preview (`check` has the old and the new entrie
 disappears while a new one with the same purchase fingerprint appears, without `previousNames` naming the
 old one, would buy the same certificate again, so preview fails and says how to rename.
 
+An adopting entry added while another entry of the section is removed (not renamed) fails preview too: it
+may adopt the very order or certificate the removed entry holds (`adopt: <its id>`), and the removed entry's
+delete at the end of the update would then revoke it (`revokeOnDelete`) or cancel it while pending, under
+the new entry. CAS shows no order's owner, and the journal holds no ids (a purchase's id exists only after
+the journal is saved) nor can it see the stack's outputs, so this rule cannot compare ids. It does not compare
+fingerprints either: an adopt accepts an order that differs from the entry in what CAS does not show or an
+order not listed yet, so an equal fingerprint is not a sound test. The fix is either `previousNames` (a
+rename keeps the object) or two updates (remove, then adopt).
+
 No cloud calls: the journal lives in the state only, so it costs one small resource per section.
 """
 
@@ -82,16 +91,38 @@ def not_journalled(resource: str, journal: str) -> str:
             f"(`pulumi stack --show-urns`)")
 
 
+def adopt_takeover_problem(section: str, name: str, removed: list[str]) -> str:
+    """Why an entry that adopts by id may not be added in the update that removes `removed`."""
+    listed = ", ".join(f"'{old}'" for old in removed)
+    first = removed[0]
+    return (f"certfleet:{section}.{name}: adopts an existing object by id (`adopt`) in the same update that "
+            f"removes {listed}. If '{name}' adopts the order or certificate {listed} holds, the delete of "
+            f"{listed} at the end of this update revokes it (`revokeOnDelete`) or cancels it while pending, "
+            f"though '{name}' now stands for it (CAS shows no order's owner, and preview cannot see which object "
+            f"a removed entry holds). If you renamed '{first}' to '{name}', add `previousNames: [{first}]` to "
+            f"'{name}' (the object keeps its identity; `adopt` is then not needed); otherwise remove {listed} "
+            f"in one `pulumi up` and add '{name}' in the next")
+
+
 def rename_problems(section: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """Entries that would buy again what a removed entry bought: renames without `previousNames`."""
+    """Entries that would buy again what a removed entry bought (renames without `previousNames`), and
+    entries that adopt by id while an entry is removed (they may take over what the removed entry holds)."""
     old_entries: dict[str, str] = olds.get("entries") or {}
     new_entries: dict[str, str] = news.get("entries") or {}
     previous: dict[str, list[str]] = news.get("previous") or {}
     adopting = set(news.get("adopting") or [])  # they take an existing object and buy nothing
     removed = {name: fp for name, fp in old_entries.items() if name not in new_entries}
+    renamed = {old for name in new_entries for old in previous.get(name) or []}
+    deleted = sorted(old for old in removed if old not in renamed)  # their delete runs in this update
     problems = []
     for name, fp in sorted(new_entries.items()):
-        if name in old_entries or name in adopting or is_unknown(fp):
+        if name in old_entries:
+            continue
+        if name in adopting:
+            if deleted:
+                problems.append(adopt_takeover_problem(section, name, deleted))
+            continue
+        if is_unknown(fp):
             continue
         for old_name, old_fp in sorted(removed.items()):
             if old_fp == fp and old_name not in (previous.get(name) or []):

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 
 from components import dynamic
+from components.alicloud import cas
 from components.errors import CertfleetError
+from components.journal import PurchaseJournalProvider, fingerprint
 from tests.emulators.cas_scaffolding import describe, issue, make_csr, order_for_package, package_state
 from tests.provider.test_cas_provider import (PLAN, FakeClock, clock, control, emulator, inputs,  # noqa: F401
                                               provider, publish, sdk, told)
@@ -143,3 +145,47 @@ def test_a_replacement_of_an_adopted_order_needs_replace_adopted(provider, sdk):
         provider.diff(created.id, created.outs, adopt_inputs(order_id, productCode="symantec-free-1-free"))
     changed = adopt_inputs(order_id, productCode="symantec-free-1-free", replaceAdopted=True)
     assert provider.diff(created.id, created.outs, changed).replaces == ["product_code"]
+
+
+def _journal_check(olds: dict, news: dict, previous=None) -> list[str]:
+    """The orders journal's preview, built as components/fleet.AlicloudOrders builds it."""
+    def props(entries: dict) -> dict:
+        return {"section": "alicloud.orders", "previous": previous or {},
+                "entries": {n: fingerprint(p, cas.REPLACE_KEYS) for n, p in entries.items()},
+                "adopting": sorted(n for n, p in entries.items() if p.get("adopt_id") and not p.get("replace_adopted"))}
+    return [f.reason for f in PurchaseJournalProvider().check(props(olds) if olds else {}, props(news)).failures]
+
+
+def test_adopting_a_removed_entrys_own_order_fails_at_preview(provider, control, sdk):
+    """Review 14: remove 'blog' (an order certfleet bought, revokeOnDelete) and add 'site' adopting blog's
+    order by id, without previousNames: preview must refuse, or blog's delete revokes what 'site' stands for."""
+    blog = inputs(name="blog", revokeOnDelete=True)
+    created = provider.create(blog)
+    publish(control, int(created.id))
+    assert provider.read(created.id, {**blog, **created.outs}).outs["state"] == "certificate"
+    dynamic.DECLARED.clear()  # the next run
+    site = adopt_inputs(created.id, name="site")
+    assert provider.check({}, site).failures == []  # CAS cannot tell: the order matches the entry
+    [reason] = _journal_check({"blog": blog}, {"site": site})
+    assert "alicloud.orders.site" in reason and "'blog'" in reason
+    assert "previousNames: [blog]" in reason and "remove 'blog' in one `pulumi up`" in reason
+    # The declared rename passes (blog's resource becomes site's: no delete runs).
+    assert _journal_check({"blog": blog}, {"site": site}, previous={"site": ["blog"]}) == []
+
+
+def test_remove_then_adopt_in_two_updates_keeps_the_order(provider, control, sdk):
+    """The refusal's other fix: remove 'blog' (revokeOnDelete false) in one update, adopt in the next."""
+    blog = inputs(name="blog")
+    created = provider.create(blog)
+    publish(control, int(created.id))
+    issued = provider.read(created.id, {**blog, **created.outs}).outs
+    other = inputs(name="other", domains=["other.example.cn"])
+    assert _journal_check({"blog": blog, "other": other}, {"other": other}) == []  # update 1: remove
+    dynamic.DECLARED.clear()
+    provider.delete(created.id, issued)
+    assert describe(sdk, int(created.id)).type == "certificate"
+    dynamic.DECLARED.clear()
+    site = adopt_inputs(created.id, name="site")
+    assert _journal_check({"other": other}, {"other": other, "site": site}) == []  # update 2: adopt
+    adopted = provider.create(site)
+    assert adopted.id == created.id and adopted.outs["adopted_by_id"] is True

@@ -9,9 +9,9 @@ from components import dynamic, journal
 from components.journal import PurchaseJournalProvider
 
 
-def _props(entries, previous=None, stamps=None):
+def _props(entries, previous=None, stamps=None, adopting=()):
     return {"section": "huaweicloud.certificates", "entries": entries, "previous": previous or {},
-            "stamps": stamps}
+            "stamps": stamps, "adopting": sorted(adopting)}
 
 
 # --- stamps: which run journalled a purchase ----------------------------------------------------------------
@@ -84,6 +84,51 @@ def test_new_entry_with_other_names_and_first_create_pass_check():
     assert provider.check({}, _props({"portal": "fp1"})).failures == []
     # Removing one entry and adding another that buys something else is no rename.
     assert provider.check(_props({"portal": "fp1"}), _props({"blog": "fp9"})).failures == []
+
+
+def test_adopting_entry_added_while_an_entry_is_removed_fails_check_naming_both_and_the_fix():
+    """`site` may adopt the very object `blog` holds (`adopt: <blog's id>`): blog's delete would then revoke
+    or cancel it under `site`. The journal holds no ids, and an adopt's fingerprint need not equal (domain
+    order, key algorithm...), so any removal in the same update refuses."""
+    olds = _props({"blog": "fp1", "api": "fp2"})
+    for site_fp in ("fp1", "fp-other"):
+        news = _props({"site": site_fp, "api": "fp2"}, adopting=["site"])
+        [failure] = PurchaseJournalProvider().check(olds, news).failures
+        reason = failure.reason
+        assert reason.startswith("certfleet:huaweicloud.certificates.site: adopts an existing object by id")
+        assert "'blog'" in reason and "previousNames: [blog]" in reason
+        assert "remove 'blog' in one `pulumi up` and add 'site' in the next" in reason
+    # Unknown at preview (the fingerprint of a computed input): still refused.
+    Unknown = type("Unknown", (), {})
+    news = _props({"site": Unknown()}, adopting=["site"])
+    assert len(PurchaseJournalProvider().check(_props({"blog": "fp1"}), news).failures) == 1
+
+
+def test_adopting_entry_passes_check_when_renamed_or_nothing_is_removed():
+    provider = PurchaseJournalProvider()
+    olds = _props({"blog": "fp1", "api": "fp2"})
+    # A declared rename: blog's resource becomes site's, nothing is deleted.
+    renamed = _props({"site": "fp1", "api": "fp2"}, previous={"site": ["blog"]}, adopting=["site"])
+    assert provider.check(olds, renamed).failures == []
+    # blog renamed by another entry: not deleted either.
+    moved = _props({"blog-eu": "fp1", "site": "fp1", "api": "fp2"}, previous={"blog-eu": ["blog"]},
+                   adopting=["site"])
+    assert provider.check(olds, moved).failures == []
+    # Nothing removed in this update (blog gone in an earlier one: the two-update path).
+    assert provider.check(_props({"api": "fp2"}), _props({"site": "fp1", "api": "fp2"}, adopting=["site"])
+                          ).failures == []
+    # An adopting entry already in the state creates nothing.
+    assert provider.check(_props({"site": "fp1", "blog": "fp1"}),
+                          _props({"site": "fp1"}, adopting=["site"])).failures == []
+    # First create.
+    assert provider.check({}, _props({"site": "fp1"}, adopting=["site"])).failures == []
+
+
+def test_non_adopting_rename_refusal_is_unchanged_next_to_an_adopting_entry():
+    olds = _props({"blog": "fp1", "portal": "fp3"})
+    news = _props({"blog": "fp1", "portal-eu": "fp3"})
+    [failure] = PurchaseJournalProvider().check(olds, news).failures
+    assert "buys the same certificate" in failure.reason and "previousNames: [portal]" in failure.reason
 
 
 # --- replacement vs destroy ---------------------------------------------------------------------------------------
