@@ -1,9 +1,9 @@
 """certfleet:huaweicloud: the section's rules and its frozen model (HuaweiSpec, ScmCertificateSpec, ScmApplicant).
 
-It stands beside the SCM provider (scm.py), which takes its model and SCM_RESERVED_TAG_PREFIX from here. Only
-components/config.py reads the stack's config: it hands this section to `_huaweicloud` and puts the result in
-FleetSpec. The shared rules come from components/rules.py, which imports no cloud, so the imports run one way
-(config.py -> huaweicloud/config.py -> rules.py) and never in a circle.
+It stands beside the SCM provider (scm.py, scm_model.py), which takes its model and SCM_RESERVED_TAG_PREFIX
+from here. Only components/config.py reads the stack's config: it hands this section to `_huaweicloud` and puts
+the result in FleetSpec. The shared rules come from components/rules.py, which imports no cloud, so the imports
+run one way (config.py -> huaweicloud/config.py -> rules.py) and never in a circle.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SCM_LOCAL_KEY_ALGORITHMS = tuple(keys.KEY_ALGORITHMS)  # csr: generate (componen
 SCM_CA_HASH_ALGORITHMS = ("DEFAULT", "SHA-256")
 SCM_ON_DESTROY = ("keep", "delete")
 SCM_MAX_TAGS = 10
-SCM_CERTFLEET_TAGS = 3  # resource, request hash, generation (components/huaweicloud/scm.py)
+SCM_CERTFLEET_TAGS = 3  # resource, request hash, generation (components/huaweicloud/scm_model.py)
 SCM_RESERVED_TAG_PREFIX = "certfleet-"
 SCM_TAG_KEY_PATTERN = re.compile(r"[\w .:=+\-@]{1,128}")
 SCM_TAG_VALUE_PATTERN = re.compile(r"[\w .:/=+\-@]{0,255}")

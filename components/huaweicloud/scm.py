@@ -6,6 +6,9 @@ API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:c
   scm:cert:export, scm:cert:cancel (CancelCertificateRequest), scm:cert:unsubscribe, scm:cert:delete
   (only with onDestroy: delete), scm:tag:list / scm:tag:create (ListCertificatesByTag, ListTagsByCertificate,
   BatchCreateOrDeleteTags).
+Modules: this one holds the provider (its lifecycle below) and the resource; the look before a purchase and
+adopt by id (their checks, and the steps that run them, mixed into the provider) are in scm_candidates.py;
+tags, statuses, input keys, the request hash, the inputs and the request bodies are in scm_model.py.
 
 Lifecycle:
 - check: notes that the program declares this certificate in this run (components/dynamic.note_declared, by
@@ -74,362 +77,31 @@ Lifecycle:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import pulumi
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from components.dynamic import (ADOPT, ISSUANCE, ORDER_PROCESSING, RECORDS, REFUSE, REPLACED, SKIP,
-                                CertfleetResource, Clock, Verdict, changed_keys, declared_in_this_run, first_opinion,
-                                note_declared, resource_identity, tell_user, wait_for)
+from components.dynamic import (ISSUANCE, ORDER_PROCESSING, RECORDS, CertfleetResource, Clock, changed_keys,
+                                declared_in_this_run, note_declared, resource_identity, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
-from components.journal import may_follow_interrupted_run, not_journalled
+from components.huaweicloud.config import HuaweiSpec, ScmCertificateSpec
+from components.huaweicloud.scm_candidates import ScmCandidateSteps, note_replaced
+# HASH_KEYS (fleet.py), RESOURCE_TAG and request_hash (tests, scripts/candidates.py) are imported from here too.
+from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, GONE, HASH_KEYS,  # noqa: F401
+                                              INPUT_KEYS, KNOWN_STATUSES, LOOKUP_TIMEOUT_SECONDS,
+                                              ON_DESTROY_DECIDES, ORDER_TIMEOUT_SECONDS, POLL_SECONDS,
+                                              REPLACE_KEYS, REQUEST_TAG, RESOURCE_TAG, SECRET_OUTPUTS, UNDER_REVIEW,
+                                              UNKNOWN, WITHDRAWABLE, apply_body, certificate_inputs, declared_keys,
+                                              names_in_scm, purchase_body, request_hash, status_message, user_tags,
+                                              validation_records)
+from components.journal import not_journalled
 from components.keys import generate_key_and_csr
 
-RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
-REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from an earlier purchase
-GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
-KIND = "huaweicloud:ScmCertificate"   # for note_declared / declared_in_this_run, by entry name
-IDENTITY_KIND = KIND + "/resource_tag"  # ... and by resource identity (a renamed entry keeps its old one)
-APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
-# An application under review. SUPPLEMENTCHECKING is not here: that is an issued certificate getting extra names.
-UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING")
-WITHDRAWABLE = UNDER_REVIEW           # the only statuses destroy withdraws an application from (cancel-cert)
-DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
-ISSUED_LIKE = ("ISSUED", "SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREVOKING", "UPLOAD")
-ON_DESTROY_DECIDES = ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD")  # kept, or deleted by a real destroy
-# Every status whose meaning certfleet knows; anything else (e.g. the undocumented status of an order still
-# being processed, or UNKNOWN after an error) makes diff ask update to look again.
-KNOWN_STATUSES = APPLICABLE + UNDER_REVIEW + DEAD + ISSUED_LIKE + ("CANCELCHECKING",)
-UNKNOWN = "UNKNOWN"                   # recorded when an error after the purchase hid the status
-GONE = "GONE"                         # recorded by update when SCM answers 404: refresh drops it from state
-# What a purchase is: SCM v3 is global (region only picks the endpoint) and the resource tag is re-tagged in
-# place, so neither is here; changing them must not buy again.
-PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
-                 "wildcard_domain_number", "enterprise_project_id")
-REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
-# In the request hash too: only a certificate bought with this very request is ever adopted.
-HASH_KEYS = REPLACE_KEYS
-APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
-INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("region", "resource_tag", "cert_name", "tags", "on_destroy",
-                                          "validation_record_timeout_seconds", "issued_timeout_seconds",
-                                          "delete_timeout_seconds")
-SECRET_OUTPUTS = ["private_key_pem"]
-POLL_SECONDS = 2.0
-ORDER_TIMEOUT_SECONDS = 600.0  # a new order until PAID (Terraform waits 10 minutes)
-LOOKUP_TIMEOUT_SECONDS = 120.0  # after a lost buy answer, until the tag index shows the order
-LISTING_LAG_SECONDS = 120.0  # default `listing_lag_seconds`: after an interrupted run, until its order shows
-MAX_TAG_VALUES = 20  # values of one key in a ListCertificatesByTag filter
 
-
-def _whole(number: Any) -> int | None:
-    """Pulumi hands numbers to providers as floats; SCM wants integers."""
-    return None if number is None else int(number)
-
-
-def request_hash(props: Mapping[str, Any]) -> str:
-    body = json.dumps({k: props.get(k) for k in HASH_KEYS}, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
-
-
-def validation_records(shown: Any) -> list[dict[str, Any]]:
-    return sorted(({"name": r.record_name, "type": r.record_type, "value": r.record_value, "domain": r.domain}
-                   for r in shown.authentification or []), key=lambda r: (r["name"], r["domain"]))
-
-
-def status_message(status: str, props: Mapping[str, Any], records: list, note: str = "") -> str:
-    if status == "ISSUED":
-        kept = ("destroy deletes it from SCM (a replacement keeps it)" if props.get("on_destroy") == "delete"
-                else "destroy keeps it in SCM (onDestroy: keep)")
-        return f"issued; {kept}"
-    if status in UNDER_REVIEW and props.get("validation") == "DNS":
-        text = ("waiting for validation: publish validation_records in DNS; `pulumi up --refresh` then picks "
-                "up the issued certificate") if records else \
-            "SCM has not published validation records yet; run `pulumi up --refresh` to pick them up"
-    elif status in UNDER_REVIEW:
-        text = "waiting for the CA's e-mail validation; `pulumi up --refresh` picks up the issued certificate"
-    elif status in APPLICABLE:
-        text = "bought, not applied for yet: the next `pulumi up` applies"
-    elif status == "CANCELCHECKING":
-        text = "application withdrawal under review"
-    elif status in DEAD:
-        text = "this certificate can no longer be issued; the next `pulumi up` replaces it"
-    else:
-        text = status
-    return f"{status}: {text}{f' ({note})' if note else ''}"
-
-
-def scm_names(domain: str | None, sans: str | None) -> list[str]:
-    """An application's names as SCM reports them (domain, sans "a;b"), lower-case; [] before any application."""
-    if not domain:
-        return []
-    return list(dict.fromkeys([domain.strip().lower(), *(s.strip().lower() for s in (sans or "").split(";")
-                                                         if s.strip())]))
-
-
-def same_names(names: list[str], configured: list[str]) -> bool:
-    """The same primary name and the same set of names (the order of the others is no difference)."""
-    return bool(names) and bool(configured) and names[0] == configured[0] and set(names) == set(configured)
-
-
-def names_in_scm(shown: Any, configured: list[str]) -> list[str]:
-    """The names SCM holds, for read. Before an application (PAID, UNPASSED) SCM has none for certfleet: the
-    configured ones stay. The same names in another order are reported in config order (no drift)."""
-    names = scm_names(shown.domain, shown.sans)
-    if shown.status in APPLICABLE or not names or same_names(names, configured):
-        return list(configured)
-    return names
-
-
-def adoptable(detail: Any, configured: list[str]) -> bool:
-    """May a create adopt this certificate its tags found? Alive, and not applied for yet or applied for the
-    configured names: one applied for other names (in the console) is what a drift replacement replaces."""
-    if detail is None:
-        return True
-    if detail.order_status in DEAD:
-        return False
-    names = scm_names(detail.domain, detail.sans)
-    return detail.order_status in APPLICABLE or not names or same_names(names, configured)
-
-
-def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    """The tags the user manages: all but certfleet's own (`certfleet-*`, reserved by the config rules)."""
-    return {k: v for k, v in tags.items() if not k.lower().startswith(SCM_RESERVED_TAG_PREFIX)}
-
-
-def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """How `check` notes this certificate as declared: its entry name and its identities, current and former
-    (so the old half of a replacement that also renames the entry is recognised under its old identity)."""
-    keys = [(KIND, props.get("cert_name"))] + [
-        (IDENTITY_KIND, t) for t in [props.get("resource_tag"), *(props.get("previous_resource_tags") or [])]]
-    return [(kind, name) for kind, name in keys if isinstance(name, str)]
-
-
-# --- look before you buy: what is each certificate found under this resource's tag? ------------------------
-# cert-manager style, like components/alicloud/candidates.py: CANDIDATE_CHECKS run in order on each live
-# certificate the tag listing shows; the first check with an opinion decides: SKIP (not for this purchase),
-# ADOPT, or REFUSE (stop, buy nothing).
-
-
-@dataclass(frozen=True)
-class Purchase:
-    """What create is about to buy, as the checks see it."""
-
-    props: Mapping[str, Any]
-    request: str                 # request_hash(props)
-    replaced: frozenset[str]     # certificates this run's replacements replace: never the new one
-
-    @property
-    def resource(self) -> str:
-        return f"certificate '{self.props.get('cert_name')}' ({self.props.get('resource_tag')})"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A certificate ListCertificatesByTag shows under this resource's tag (current or former)."""
-
-    cert_id: str
-    request: str | None          # its certfleet-request tag (None: none)
-    detail: Any                  # its resource_detail (None: not reported)
-
-    @property
-    def status(self) -> str | None:
-        return getattr(self.detail, "order_status", None) if self.detail is not None else None
-
-
-def dead(p: Purchase, c: Candidate) -> Verdict | None:
-    return (SKIP, f"{c.status}: can never be issued (again)") if c.status in DEAD else None
-
-
-def replaced_by_this_run(p: Purchase, c: Candidate) -> Verdict | None:
-    if c.cert_id in p.replaced:
-        return SKIP, "the certificate this run's replacement replaces (create before delete: still live)"
-    return None
-
-
-def bought_for_this_request(p: Purchase, c: Candidate) -> Verdict | None:
-    if c.request != p.request:
-        return None
-    if adoptable(c.detail, list(p.props["domains"])):
-        return ADOPT, "bought for this very request (an interrupted run, or a lost answer to the buy)"
-    return SKIP, "applied for other names (in the console): what a drift replacement replaces"
-
-
-def kept_by_an_earlier_replacement(p: Purchase, c: Candidate) -> Verdict | None:
-    if c.status in ISSUED_LIKE:
-        return SKIP, "issued for another request: an earlier certificate of this entry a replacement kept"
-    return None
-
-
-def unrecorded_earlier_purchase(p: Purchase, c: Candidate) -> Verdict | None:
-    order = getattr(c.detail, "partner_order_id", None) if c.detail is not None else None
-    return REFUSE, (
-        f"{p.resource}: SCM certificate {c.cert_id}{f' (order {order})' if order else ''} is "
-        f"{c.status or 'of unknown status'} and carries this resource's tag with request hash "
-        f"{c.request or '(none)'}, while this purchase's is {p.request}. It was most likely bought by an "
-        f"interrupted run with this entry's earlier settings and never recorded in the stack state; certfleet "
-        f"will not buy a second one. Refund it in the SCM console (unsubscribe, within 7 days of the purchase) "
-        f"or withdraw its application, then run `pulumi up` again")
-
-
-CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
-    dead,
-    replaced_by_this_run,
-    bought_for_this_request,
-    kept_by_an_earlier_replacement,
-    unrecorded_earlier_purchase,
-)
-
-
-def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
-    """The first opinion of CANDIDATE_CHECKS on one certificate found."""
-    return first_opinion(CANDIDATE_CHECKS, purchase, candidate)
-
-
-def note_replaced(cert_id: str) -> None:
-    """This run's diff replaces the certificate (create before delete: still live while the replacing create
-    looks); after a crash the next run's diff notes it again."""
-    REPLACED.add((KIND, str(cert_id)))
-
-
-def replaced_in_this_run() -> frozenset[str]:
-    return frozenset(cert_id for kind, cert_id in REPLACED.snapshot() if kind == KIND)
-
-
-# --- adopt by id: what differs between a certificate bought outside certfleet and the entry? ----------------
-# ADOPT_COMPARISONS run in order on the certificate `adopt` names; each reports one difference or None. A
-# difference that `replaces` would need a new purchase (the entry's PURCHASE_KEYS, or names/key once applied
-# for): an error unless the entry says `replaceAdopted: true`, when create buys a new certificate and keeps
-# the adopted one unrecorded. The others are shown and then made true in place (tags, an application).
-
-
-@dataclass(frozen=True)
-class Difference:
-    field: str        # the entry's key
-    in_scm: Any
-    in_entry: Any
-    replaces: bool    # needs a new certificate: a purchase
-
-    def __str__(self) -> str:
-        return f"{self.field} is {self.in_scm!r} in SCM, {self.in_entry!r} in the entry"
-
-
-def _applied(shown: Any) -> bool:
-    return shown.status not in APPLICABLE and bool(scm_names(shown.domain, shown.sans))
-
-
-def _same(field: str, in_scm: Any, in_entry: Any, replaces: bool = True) -> Difference | None:
-    return None if in_scm in (None, "") or in_scm == in_entry else Difference(field, in_scm, in_entry, replaces)
-
-
-def differs_in_brand(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    return _same("brand", shown.brand, props["brand"])
-
-
-def differs_in_type(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    return _same("type", shown.type, props["type"])
-
-
-def differs_in_domain_type(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    return _same("domainType", shown.domain_type, props["domain_type"])
-
-
-def differs_in_years(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    months = shown.validity_period or 0  # SCM reports the validity in months
-    return _same("years", months // 12 if months else None, _whole(props["years"]))
-
-
-def differs_in_domain_numbers(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    return _same("domainNumbers", shown.domain_count, _whole(props["domain_numbers"]))
-
-
-def differs_in_project(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    configured = props.get("enterprise_project_id")
-    return _same("enterpriseProjectId", shown.enterprise_project_id, configured) if configured else None
-
-
-def is_dead(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    """An expired or revoked certificate can never serve the entry: only a new purchase can."""
-    return Difference("status", shown.status, "a live certificate", True) if shown.status in DEAD else None
-
-
-def differs_in_names(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    """Before an application SCM holds no names: create applies for the entry's (no purchase)."""
-    if not _applied(shown):
-        return None
-    names = scm_names(shown.domain, shown.sans)
-    configured = list(props["domains"])
-    return None if same_names(names, configured) else Difference("domains", names, configured, True)
-
-
-def differs_in_key(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    """`csr: generate` means a key certfleet made: one applied for outside certfleet never carries it."""
-    if props["csr"] == "generate" and _applied(shown):
-        return Difference("csr", "applied for with a key made outside certfleet", "generate", True)
-    return None
-
-
-def differs_in_validation(shown: Any, props: Mapping[str, Any]) -> Difference | None:
-    """Applied for already: the method is the application's; the entry's applies to the next application."""
-    if not _applied(shown):
-        return None
-    return _same("validation", shown.validation_method, props["validation"], replaces=False)
-
-
-ADOPT_COMPARISONS: tuple[Callable[[Any, Mapping[str, Any]], Difference | None], ...] = (
-    is_dead,
-    differs_in_brand,
-    differs_in_type,
-    differs_in_domain_type,
-    differs_in_years,
-    differs_in_domain_numbers,
-    differs_in_project,
-    differs_in_names,
-    differs_in_key,
-    differs_in_validation,
-)
-
-
-def adopt_differences(shown: Any, props: Mapping[str, Any], tags: Mapping[str, str]) -> list[Difference]:
-    found = [d for compare in ADOPT_COMPARISONS if (d := compare(shown, props)) is not None]
-    in_scm, configured = user_tags(tags), dict(props.get("tags") or {})
-    if any(in_scm.get(k) != v for k, v in configured.items()):
-        found.append(Difference("tags", in_scm, configured, False))  # set in place by create
-    return found
-
-
-def adopt_owner_problem(cert_id: str, tags: Mapping[str, str], props: Mapping[str, Any]) -> str | None:
-    """The certificate carries another certfleet resource's tag: it is that resource's, never adopted."""
-    owner = tags.get(RESOURCE_TAG)
-    mine = [props.get("resource_tag"), *(props.get("previous_resource_tags") or [])]
-    if owner and owner not in mine:
-        return (f"SCM certificate {cert_id} belongs to certfleet resource '{owner}' ({RESOURCE_TAG} tag): certfleet "
-                f"never adopts another resource's certificate; remove `adopt` from this entry, or remove the "
-                f"certificate from '{owner}' first")
-    return None
-
-
-def adopt_refusal(resource: str, cert_id: str, differences: list[Difference]) -> str:
-    listed = "; ".join(str(d) for d in differences if d.replaces)
-    return (f"{resource}: the adopted SCM certificate {cert_id} differs from the entry in what only a new purchase "
-            f"could change: {listed}. Make the entry match the certificate, or set `replaceAdopted: true` to buy a "
-            f"new certificate for the entry (certificate {cert_id} is then kept in SCM, untouched)")
-
-
-def missing_adopt(resource: str, cert_id: str, region: str) -> str:
-    owner = scm_api.owner(region)
-    return (f"{resource}: adopt: SCM certificate {cert_id} does not exist or is not visible to these credentials "
-            f"(account {owner['account']} at {owner['endpoint']})")
-
-
-class ScmCertificateProvider(ResourceProvider):
+class ScmCertificateProvider(ScmCandidateSteps, ResourceProvider):
     """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
 
     clock = Clock
@@ -570,87 +242,6 @@ class ScmCertificateProvider(ResourceProvider):
                 tell_user(f"{resource}: the adopted certificate {id_} (order {shown.order_id}) could not be "
                           f"refunded ({err}); it is kept in SCM; {self._release(client, id_, props, resource)}")
 
-    # --- adopt by id ---
-
-    def _adopt_failures(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[CheckFailure]:
-        """Preview of a first create with `adopt`: the certificate must exist for these credentials, belong to
-        no other certfleet resource, and differ only where it can be made to match without a purchase (unless
-        replaceAdopted). Silent without credentials (a pull-request preview) or when SCM cannot be asked:
-        create checks again."""
-        cert_id = news.get("adopt_id")
-        if olds or not isinstance(cert_id, str) or not cert_id:
-            return []
-        try:
-            client, resource = self._client(news)
-            shown = self._show(client, cert_id, resource)
-            if shown is None:
-                return [CheckFailure("adopt_id", missing_adopt(resource, cert_id, news["region"]))]
-            tags = self._tags(client, cert_id, resource)
-        except CertfleetError:
-            return []
-        owner = adopt_owner_problem(cert_id, tags, news)
-        if owner:
-            return [CheckFailure("adopt_id", f"{resource}: {owner}")]
-        differences = adopt_differences(shown, news, tags)
-        if any(d.replaces for d in differences) and not news.get("replace_adopted"):
-            return [CheckFailure("adopt_id", adopt_refusal(resource, cert_id, differences))]
-        for difference in differences:
-            tell_user(f"{resource}: adopting SCM certificate {cert_id}: {difference}"
-                      + ("; replaceAdopted: a new certificate is bought and this one is kept" if difference.replaces
-                         else "; `pulumi up` makes it match"))
-        return []
-
-    def _adopt(self, client: Any, props: Mapping[str, Any], resource: str) -> CreateResult | None:
-        """Create with `adopt`: take the certificate, buying nothing (None: replaceAdopted and it differs in
-        what only a purchase changes, so create buys as for any entry and leaves it alone)."""
-        cert_id = props["adopt_id"]
-        shown = self._show(client, cert_id, resource)
-        if shown is None:
-            raise CertfleetError(missing_adopt(resource, cert_id, props["region"]))
-        tags = self._tags(client, cert_id, resource)
-        owner = adopt_owner_problem(cert_id, tags, props)
-        if owner:
-            raise CertfleetError(f"{resource}: {owner}")
-        differences = adopt_differences(shown, props, tags)
-        if any(d.replaces for d in differences):
-            if not props.get("replace_adopted"):
-                raise CertfleetError(adopt_refusal(resource, cert_id, differences))
-            tell_user(f"{resource}: SCM certificate {cert_id} is kept, untouched: replaceAdopted, and it differs "
-                      f"from the entry ({'; '.join(str(d) for d in differences if d.replaces)})")
-            return None
-        # Tagged like a purchase of this resource: later creates (an interrupted run) find it by its tags.
-        generation = uuid.uuid4().hex
-        self._set_tags(client, cert_id, {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
-                                         REQUEST_TAG: request_hash(props), GENERATION_TAG: generation}, resource)
-        # Its lifecycle goes on as for a bought one: a PAID/UNPASSED certificate is applied for with the
-        # entry's data (that spends nothing), then the records and issuance are waited for, bounded.
-        outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation, "adopted": True},
-                                      resource)
-        return CreateResult(cert_id, outs)
-
-    def _release(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str) -> str:
-        """A delete keeps an adopted certificate: take certfleet's own tags (resource, request hash, generation)
-        off it, so a later entry never finds it by them and takes it for its own purchase (which a destroy would
-        refund), and another entry or stack may adopt it without being refused as owned. Only while its
-        resource tag is still this resource's identity: a newer owner's tags are never touched; the user's tags
-        stay. (Not called when a newer create of this resource adopted it back: it is still serving.)
-        Returns what was done, for the message."""
-        tags = self._tags(client, cert_id, resource)
-        if RESOURCE_TAG not in tags:
-            return "it carries no certfleet resource tag (removed already), its other tags are as they were"
-        if tags[RESOURCE_TAG] != props.get("resource_tag"):
-            return (f"its tags are left as they are: its {RESOURCE_TAG} tag names '{tags[RESOURCE_TAG]}', not "
-                    f"this resource")
-        ours = {k: tags[k] for k in (RESOURCE_TAG, REQUEST_TAG, GENERATION_TAG) if k in tags}
-        self._batch_tags(client, cert_id, "delete", ours, resource)
-        return "certfleet's own tags were removed from it, its other tags are as they were"
-
-    @staticmethod
-    def _may_destroy_adopted(props: Mapping[str, Any]) -> bool:
-        """Only the entry's own `onDestroy: delete`, on a real destroy (never the old half of a replacement)."""
-        replaced = any(declared_in_this_run(kind, name) for kind, name in declared_keys(props))
-        return props.get("on_destroy") == "delete" and not replaced
-
     # --- steps ---
 
     def _keep_or_delete(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any],
@@ -703,74 +294,10 @@ class ScmCertificateProvider(ResourceProvider):
     def _call(self, operation: str, resource: str, send: Any, may_repeat: bool = True) -> Any:
         return scm_api.call(operation, resource, send, may_repeat=may_repeat, clock=self.clock)
 
-    def _find_before_buying(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
-        """`_find_existing`, the last look before a purchase. After an interrupted run (the journal's stamp is
-        from an earlier run, or an earlier purchase of the entry was journalled recently) its certificate may
-        not be in the tag index yet: keep looking, for the full `listing_lag_seconds` (never the shared window:
-        this look guards money). Otherwise once."""
-        if not may_follow_interrupted_run(props):
-            return self._find_existing(client, props, resource)
-        lag = props.get("listing_lag_seconds")
-        try:
-            return wait_for(f"{resource}: the certificate an interrupted run may have bought",
-                            lambda: self._find_existing(client, props, resource),
-                            LISTING_LAG_SECONDS if lag is None else float(lag), POLL_SECONDS, self.clock)
-        except WaitTimeout:
-            return None
-
-    def _find_existing(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
-        """The certificate an interrupted run of this purchase already bought, if any: every certificate tagged
-        with this resource's identity, current or former (a renamed entry), judged by CANDIDATE_CHECKS. Raises
-        CertfleetError when a check refuses (any certificate: a refusal wins over an adoption)."""
-        purchase = Purchase(props, request_hash(props), replaced_in_this_run())
-        identities = list(dict.fromkeys([props["resource_tag"], *(props.get("previous_resource_tags") or [])]))
-        adopt = None
-        for start in range(0, len(identities), MAX_TAG_VALUES):
-            for candidate in self._tagged(client, identities[start:start + MAX_TAG_VALUES], resource):
-                verdict, why = judge(purchase, candidate)
-                if verdict == REFUSE:
-                    raise CertfleetError(why)
-                if verdict == ADOPT and adopt is None:
-                    adopt = candidate.cert_id
-        return adopt
-
-    def _tagged(self, client: Any, identities: list[str], resource: str) -> list[Candidate]:
-        """Every certificate tagged with one of `identities` (whatever its request hash)."""
-        from huaweicloudsdkscm.v3 import ListCertificatesByTagRequest, ListCertificatesByTagRequestBody, ScsTag
-
-        candidates: list[Candidate] = []
-        offset = 0
-        while True:  # pages of 50 (SCM allows 10, 20 or 50); normally one page with one or two certificates
-            # The values of one key are ORed (reference/huawei-scm.md A5).
-            body = ListCertificatesByTagRequestBody(action="filter", limit=50, offset=offset,
-                                                    tags=[ScsTag(key=RESOURCE_TAG, values=identities)])
-            found = self._call("ListCertificatesByTag", resource, lambda: client.list_certificates_by_tag(
-                ListCertificatesByTagRequest(resource_instances="resource_instances", body=body)))
-            for item in found.resources or []:
-                tags = {t.key: t.value for t in item.tags or []}
-                candidates.append(Candidate(item.resource_id, tags.get(REQUEST_TAG), item.resource_detail))
-            offset += len(found.resources or [])
-            if not found.resources or offset >= (found.total_count or 0):
-                return candidates
-
     def _buy(self, client: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
-        from huaweicloudsdkscm.v3 import (PurchaseCertificateRequestBody, ScsResourceTag,
-                                          SubscribeCertificateRequest)
+        from huaweicloudsdkscm.v3 import SubscribeCertificateRequest
 
-        tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
-                REQUEST_TAG: request_hash(props), GENERATION_TAG: generation}
-        multi = props["domain_type"] == "MULTI_DOMAIN"
-        body = PurchaseCertificateRequestBody(
-            cert_brand=props["brand"], cert_type=props["type"], domain_type=props["domain_type"],
-            # Pulumi hands numbers to providers as floats; SCM wants integers.
-            effective_time=int(props["years"]), domain_numbers=int(props["domain_numbers"]), order_number=1,
-            agree_privacy_protection=True, is_auto_pay=True,
-            primary_domain_type=("WILDCARD_DOMAIN" if props["domains"][0].startswith("*.") else "SINGLE_DOMAIN")
-            if multi else None,
-            single_domain_number=_whole(props.get("single_domain_number")),
-            wildcard_domain_number=_whole(props.get("wildcard_domain_number")),
-            enterprise_project_id=props.get("enterprise_project_id"),
-            tags=[ScsResourceTag(key=k, value=v) for k, v in sorted(tags.items())])
+        body = purchase_body(props, generation)
         try:
             bought = self._call("SubscribeCertificate", resource, lambda: client.subscribe_certificate(
                 SubscribeCertificateRequest(body=body)), may_repeat=False)
@@ -793,25 +320,14 @@ class ScmCertificateProvider(ResourceProvider):
 
     def _apply(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> str:
         """Apply for a PAID/UNPASSED certificate. Returns a note ("" when it went through)."""
-        from huaweicloudsdkscm.v3 import ApplyCertificateRequest, ApplyCertificateRequestBody
+        from huaweicloudsdkscm.v3 import ApplyCertificateRequest
 
         csr = props["csr"]
         if csr == "generate":
             props["private_key_pem"], props["csr_pem"] = generate_key_and_csr(list(props["domains"]),
                                                                               props["key_algorithm"])
             csr = props["csr_pem"]
-        applicant = props["applicant"]
-        body = ApplyCertificateRequestBody(
-            domain=props["domains"][0], sans=";".join(props["domains"][1:]) or None,
-            csr=None if csr == "scm" else csr,
-            key_algorithm=props["key_algorithm"] if csr == "scm" else None,
-            domain_method=props["validation"], ca_hash_algorithm=props.get("ca_hash_algorithm"),
-            agree_privacy_protection=True,
-            applicant_name=applicant["name"], applicant_phone=applicant["phone"], applicant_email=applicant["email"],
-            contact_name=applicant.get("contact_name"), contact_phone=applicant.get("contact_phone"),
-            contact_email=applicant.get("contact_email"), company_name=applicant.get("company_name"),
-            company_unit=applicant.get("company_unit"), company_province=applicant.get("company_province"),
-            company_city=applicant.get("company_city"), country=applicant.get("country"))
+        body = apply_body(props, csr)
         try:
             self._call("ApplyCertificate", resource, lambda: client.apply_certificate(
                 ApplyCertificateRequest(certificate_id=cert_id, body=body)), may_repeat=False)
@@ -1033,39 +549,3 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
         super().__init__(ScmCertificateProvider(), name,
                          {**certificate_inputs(spec, huawei, resource_tag), "journal": journal, **outputs},
                          pulumi.ResourceOptions.merge(opts, secret))
-
-
-def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_tag: str) -> dict[str, Any]:
-    """The provider's inputs for one certificate of the config model (fleet.py adds `journal`).
-
-    `previous_resource_tags` and `listing_lag_seconds` (like `journal`) only steer the look before a purchase:
-    not in INPUT_KEYS, so changing them is never a diff."""
-    applicant = {k: v for k, v in vars(spec.applicant).items() if v is not None}
-    return {
-        "cert_name": spec.name,
-        "resource_tag": resource_tag,
-        "previous_resource_tags": [resource_identity(n) for n in spec.previous_names],
-        "listing_lag_seconds": huawei.listing_lag_seconds,
-        "region": huawei.region,
-        "enterprise_project_id": huawei.enterprise_project_id,
-        "brand": spec.brand,
-        "type": spec.type,
-        "domain_type": spec.domain_type,
-        "years": spec.years,
-        "domains": list(spec.domains),
-        "domain_numbers": spec.domain_numbers,
-        "single_domain_number": spec.single_domain_number,
-        "wildcard_domain_number": spec.wildcard_domain_number,
-        "validation": spec.validation,
-        "csr": spec.csr,
-        "key_algorithm": spec.key_algorithm,
-        "ca_hash_algorithm": spec.ca_hash_algorithm,
-        "applicant": applicant,
-        "tags": dict(spec.tags),
-        "on_destroy": spec.on_destroy,
-        "validation_record_timeout_seconds": huawei.validation_record_timeout_seconds,
-        "issued_timeout_seconds": huawei.issued_timeout_seconds,
-        "delete_timeout_seconds": huawei.delete_timeout_seconds,
-        "adopt_id": spec.adopt,
-        "replace_adopted": spec.replace_adopted,
-    }

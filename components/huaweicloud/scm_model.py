@@ -1,0 +1,199 @@
+"""What an SCM certificate is to certfleet: its tags, SCM's statuses, the input keys and the request hash, the
+provider's inputs (certificate_inputs), the bodies of the buy and apply requests, and how SCM's answers read
+(names, validation records, status message).
+
+Apart from the provider (scm.py) so that it and the look-before-buy and adopt checks (scm_candidates.py) share
+one vocabulary without importing each other; every name here is also importable from scm.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Mapping
+
+from components.dynamic import resource_identity
+from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
+
+RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
+REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from an earlier purchase
+GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
+KIND = "huaweicloud:ScmCertificate"   # for note_declared / declared_in_this_run, by entry name
+IDENTITY_KIND = KIND + "/resource_tag"  # ... and by resource identity (a renamed entry keeps its old one)
+APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
+# An application under review. SUPPLEMENTCHECKING is not here: that is an issued certificate getting extra names.
+UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING")
+WITHDRAWABLE = UNDER_REVIEW           # the only statuses destroy withdraws an application from (cancel-cert)
+DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
+ISSUED_LIKE = ("ISSUED", "SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREVOKING", "UPLOAD")
+ON_DESTROY_DECIDES = ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD")  # kept, or deleted by a real destroy
+# Every status whose meaning certfleet knows; anything else (e.g. the undocumented status of an order still
+# being processed, or UNKNOWN after an error) makes diff ask update to look again.
+KNOWN_STATUSES = APPLICABLE + UNDER_REVIEW + DEAD + ISSUED_LIKE + ("CANCELCHECKING",)
+UNKNOWN = "UNKNOWN"                   # recorded when an error after the purchase hid the status
+GONE = "GONE"                         # recorded by update when SCM answers 404: refresh drops it from state
+# What a purchase is: SCM v3 is global (region only picks the endpoint) and the resource tag is re-tagged in
+# place, so neither is here; changing them must not buy again.
+PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
+                 "wildcard_domain_number", "enterprise_project_id")
+REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
+# In the request hash too: only a certificate bought with this very request is ever adopted.
+HASH_KEYS = REPLACE_KEYS
+APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
+INPUT_KEYS = REPLACE_KEYS + APPLY_KEYS + ("region", "resource_tag", "cert_name", "tags", "on_destroy",
+                                          "validation_record_timeout_seconds", "issued_timeout_seconds",
+                                          "delete_timeout_seconds")
+SECRET_OUTPUTS = ["private_key_pem"]
+POLL_SECONDS = 2.0
+ORDER_TIMEOUT_SECONDS = 600.0  # a new order until PAID (Terraform waits 10 minutes)
+LOOKUP_TIMEOUT_SECONDS = 120.0  # after a lost buy answer, until the tag index shows the order
+LISTING_LAG_SECONDS = 120.0  # default `listing_lag_seconds`: after an interrupted run, until its order shows
+MAX_TAG_VALUES = 20  # values of one key in a ListCertificatesByTag filter
+
+
+def _whole(number: Any) -> int | None:
+    """Pulumi hands numbers to providers as floats; SCM wants integers."""
+    return None if number is None else int(number)
+
+
+def request_hash(props: Mapping[str, Any]) -> str:
+    body = json.dumps({k: props.get(k) for k in HASH_KEYS}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def validation_records(shown: Any) -> list[dict[str, Any]]:
+    return sorted(({"name": r.record_name, "type": r.record_type, "value": r.record_value, "domain": r.domain}
+                   for r in shown.authentification or []), key=lambda r: (r["name"], r["domain"]))
+
+
+def status_message(status: str, props: Mapping[str, Any], records: list, note: str = "") -> str:
+    if status == "ISSUED":
+        kept = ("destroy deletes it from SCM (a replacement keeps it)" if props.get("on_destroy") == "delete"
+                else "destroy keeps it in SCM (onDestroy: keep)")
+        return f"issued; {kept}"
+    if status in UNDER_REVIEW and props.get("validation") == "DNS":
+        text = ("waiting for validation: publish validation_records in DNS; `pulumi up --refresh` then picks "
+                "up the issued certificate") if records else \
+            "SCM has not published validation records yet; run `pulumi up --refresh` to pick them up"
+    elif status in UNDER_REVIEW:
+        text = "waiting for the CA's e-mail validation; `pulumi up --refresh` picks up the issued certificate"
+    elif status in APPLICABLE:
+        text = "bought, not applied for yet: the next `pulumi up` applies"
+    elif status == "CANCELCHECKING":
+        text = "application withdrawal under review"
+    elif status in DEAD:
+        text = "this certificate can no longer be issued; the next `pulumi up` replaces it"
+    else:
+        text = status
+    return f"{status}: {text}{f' ({note})' if note else ''}"
+
+
+def scm_names(domain: str | None, sans: str | None) -> list[str]:
+    """An application's names as SCM reports them (domain, sans "a;b"), lower-case; [] before any application."""
+    if not domain:
+        return []
+    return list(dict.fromkeys([domain.strip().lower(), *(s.strip().lower() for s in (sans or "").split(";")
+                                                         if s.strip())]))
+
+
+def same_names(names: list[str], configured: list[str]) -> bool:
+    """The same primary name and the same set of names (the order of the others is no difference)."""
+    return bool(names) and bool(configured) and names[0] == configured[0] and set(names) == set(configured)
+
+
+def names_in_scm(shown: Any, configured: list[str]) -> list[str]:
+    """The names SCM holds, for read. Before an application (PAID, UNPASSED) SCM has none for certfleet: the
+    configured ones stay. The same names in another order are reported in config order (no drift)."""
+    names = scm_names(shown.domain, shown.sans)
+    if shown.status in APPLICABLE or not names or same_names(names, configured):
+        return list(configured)
+    return names
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags the user manages: all but certfleet's own (`certfleet-*`, reserved by the config rules)."""
+    return {k: v for k, v in tags.items() if not k.lower().startswith(SCM_RESERVED_TAG_PREFIX)}
+
+
+def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """How `check` notes this certificate as declared: its entry name and its identities, current and former
+    (so the old half of a replacement that also renames the entry is recognised under its old identity)."""
+    keys = [(KIND, props.get("cert_name"))] + [
+        (IDENTITY_KIND, t) for t in [props.get("resource_tag"), *(props.get("previous_resource_tags") or [])]]
+    return [(kind, name) for kind, name in keys if isinstance(name, str)]
+
+
+def purchase_body(props: Mapping[str, Any], generation: str) -> Any:
+    """The SubscribeCertificate body of one purchase, tagged with this resource's identity, request hash
+    and `generation` (the tags are stored with the order, so a later look finds it)."""
+    from huaweicloudsdkscm.v3 import PurchaseCertificateRequestBody, ScsResourceTag
+
+    tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
+            REQUEST_TAG: request_hash(props), GENERATION_TAG: generation}
+    multi = props["domain_type"] == "MULTI_DOMAIN"
+    return PurchaseCertificateRequestBody(
+        cert_brand=props["brand"], cert_type=props["type"], domain_type=props["domain_type"],
+        # Pulumi hands numbers to providers as floats; SCM wants integers.
+        effective_time=int(props["years"]), domain_numbers=int(props["domain_numbers"]), order_number=1,
+        agree_privacy_protection=True, is_auto_pay=True,
+        primary_domain_type=("WILDCARD_DOMAIN" if props["domains"][0].startswith("*.") else "SINGLE_DOMAIN")
+        if multi else None,
+        single_domain_number=_whole(props.get("single_domain_number")),
+        wildcard_domain_number=_whole(props.get("wildcard_domain_number")),
+        enterprise_project_id=props.get("enterprise_project_id"),
+        tags=[ScsResourceTag(key=k, value=v) for k, v in sorted(tags.items())])
+
+
+def apply_body(props: Mapping[str, Any], csr: str) -> Any:
+    """The ApplyCertificate body: the entry's names, applicant and validation method; `csr` is "scm" (SCM
+    makes the key pair) or the PEM of the CSR to apply with."""
+    from huaweicloudsdkscm.v3 import ApplyCertificateRequestBody
+
+    applicant = props["applicant"]
+    return ApplyCertificateRequestBody(
+        domain=props["domains"][0], sans=";".join(props["domains"][1:]) or None,
+        csr=None if csr == "scm" else csr,
+        key_algorithm=props["key_algorithm"] if csr == "scm" else None,
+        domain_method=props["validation"], ca_hash_algorithm=props.get("ca_hash_algorithm"),
+        agree_privacy_protection=True,
+        applicant_name=applicant["name"], applicant_phone=applicant["phone"], applicant_email=applicant["email"],
+        contact_name=applicant.get("contact_name"), contact_phone=applicant.get("contact_phone"),
+        contact_email=applicant.get("contact_email"), company_name=applicant.get("company_name"),
+        company_unit=applicant.get("company_unit"), company_province=applicant.get("company_province"),
+        company_city=applicant.get("company_city"), country=applicant.get("country"))
+
+
+def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_tag: str) -> dict[str, Any]:
+    """The provider's inputs for one certificate of the config model (fleet.py adds `journal`).
+
+    `previous_resource_tags` and `listing_lag_seconds` (like `journal`) only steer the look before a purchase:
+    not in INPUT_KEYS, so changing them is never a diff."""
+    applicant = {k: v for k, v in vars(spec.applicant).items() if v is not None}
+    return {
+        "cert_name": spec.name,
+        "resource_tag": resource_tag,
+        "previous_resource_tags": [resource_identity(n) for n in spec.previous_names],
+        "listing_lag_seconds": huawei.listing_lag_seconds,
+        "region": huawei.region,
+        "enterprise_project_id": huawei.enterprise_project_id,
+        "brand": spec.brand,
+        "type": spec.type,
+        "domain_type": spec.domain_type,
+        "years": spec.years,
+        "domains": list(spec.domains),
+        "domain_numbers": spec.domain_numbers,
+        "single_domain_number": spec.single_domain_number,
+        "wildcard_domain_number": spec.wildcard_domain_number,
+        "validation": spec.validation,
+        "csr": spec.csr,
+        "key_algorithm": spec.key_algorithm,
+        "ca_hash_algorithm": spec.ca_hash_algorithm,
+        "applicant": applicant,
+        "tags": dict(spec.tags),
+        "on_destroy": spec.on_destroy,
+        "validation_record_timeout_seconds": huawei.validation_record_timeout_seconds,
+        "issued_timeout_seconds": huawei.issued_timeout_seconds,
+        "delete_timeout_seconds": huawei.delete_timeout_seconds,
+        "adopt_id": spec.adopt,
+        "replace_adopted": spec.replace_adopted,
+    }
