@@ -6,6 +6,11 @@ RAM actions used: yundun-cert:CreateCertificateForPackageRequest, yundun-cert:Cr
   yundun-cert:CancelOrderRequest, yundun-cert:DeleteCertificateRequest and, only with revokeOnDelete,
   yundun-cert:CancelCertificateForPackageRequest.
 
+Where: this module keeps the provider's lifecycle and the resource; beside it are the inputs and their
+replacement rules (inputs.py), states and status messages (status.py), the purchase steps and Create*
+requests (purchase.py), adopt by id (adopt.py), the look-before-buy checks (candidates.py) and SDK plumbing
+(client.py).
+
 Which API: `api: withCsr` -> CreateCertificateWithCsrRequest (DV plans, CSR and contact required); otherwise
 CreateCertificateForPackageRequest with the user's CSR, a CSR certfleet generates (`csr: generate`; the key
 is a secret output), or no CSR (CAS makes the key and returns it, also a secret output, once issued).
@@ -46,7 +51,7 @@ Lifecycle:
   carry the CSR's key is never recorded (state `key_mismatch`, certificate_pem None) and never revoked.
 - adopt by id (`adopt: "<order id>"`, config): check (a first create, with credentials) reads the order
   (DescribeCertificateState, and its plan and names from ListUserCertificateOrder): missing -> a failure
-  naming the id; a difference (candidates.ADOPT_COMPARISONS: dead, plan, names, a pending order's validation,
+  naming the id; a difference (adopt.ADOPT_COMPARISONS: dead, plan, names, a pending order's validation,
   key) -> a failure naming each, unless `replaceAdopted`. create records the order, buying nothing (no journal
   stamp needed), `adopted` and `adopted_by_id` true, and settles it like a bought one; with replaceAdopted and
   a difference it buys as any entry and keeps the adopted order for the run (never taken by the look before
@@ -84,159 +89,35 @@ import time
 from typing import Any, Mapping
 
 import pulumi
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components import keys
 from components.alicloud import client as cas_api
-from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, AdoptedOrder, Candidate,
-                                            adopt_differences, adopt_refusal, carries_key, judge, keep_for_the_run,
-                                            missing_adopt, order_label, purchase_of)
+from components.alicloud.adopt import AdoptById
+from components.alicloud.candidates import carries_key, keep_for_the_run, order_label
+from components.alicloud.client import models as _models
 from components.alicloud.config import AlicloudSpec, CasOrderSpec
+from components.alicloud.inputs import (INPUT_KEYS, OUTPUT_KEYS, REPLACE_KEYS, STORED_INPUT_KEYS, check_inputs,
+                                        order_inputs, replace_keys)
+from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy, same_names
+from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, status_message)
+from components.alicloud.status import owner_text as _owner_text
 from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
-from components.journal import journalled_at, may_follow_interrupted_run, not_journalled
+from components.journal import journalled_at, not_journalled
+
+# Importable from here too (tests, components/fleet.py): the order's inputs and the look before buying.
+__all__ = ["CasOrder", "CasOrderProvider", "KEY_MISMATCH", "LOOK_AGAIN_SECONDS", "POLL_SECONDS", "REPLACE_KEYS",
+           "order_inputs", "same_names"]
 
 KIND = "alicloud:CasOrder"  # for components.dynamic.note_declared / declared_in_this_run
-
-# Inputs that shape the certificate: a change needs a new order.
-REPLACE_KEYS = ("product_code", "api", "domains", "csr_mode", "csr_pem", "key_algorithm")
-# Replaces a pending order only (its challenge changes); once issued, a new order would spend a new unit.
-PENDING_REPLACE_KEYS = ("validation",)
-# Read by CAS only when the order is placed: stored in place, never a new order (a stack-wide contact or
-# tag change must not buy a unit per order). `pulumi up --replace` applies them to a pending order.
-PURCHASE_ONLY_KEYS = ("contact", "company_name", "tags")
-INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_ONLY_KEYS
-              + ("revoke_on_delete", "issued_timeout_seconds", "entry_revoke_on_delete"))
-# Stored with the order but never diffed: they steer a create's look-before-buy (the journal stamp, how long
-# to look) and tell delete a replacement from a destroy (former names); changing them buys or changes nothing.
-QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names")
-STORED_INPUT_KEYS = INPUT_KEYS + QUIET_INPUT_KEYS
-OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
-               "private_key", "csr", "adopted", "owner", "adopted_by_id")
-PENDING_STATES = ("domain_verify", "process")
-# Orders that can never be issued any more: the next `pulumi up` replaces them. Not `unknow`: such an order
-# may be alive, so certfleet neither replaces nor deletes it.
-DEAD_STATES = ("verify_fail", "payed")
-# ListUserCertificateOrder statuses of orders that are no use any more; any other match is a candidate.
-DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
-# The issued certificate does not carry the configured CSR's key: nothing recorded (see _outputs).
-KEY_MISMATCH = "key_mismatch"
 CHALLENGE_TIMEOUT_SECONDS = 60
-POLL_SECONDS = 2.0
-# How long a create after an interrupted run polls the order list before it buys (AlicloudSpec's default).
-DEFAULT_LISTING_LAG_SECONDS = 60
-# How long the order list is polled for an order whose Create answer was lost (the list may lag).
-LOOK_AGAIN_SECONDS = 30
-
-
-def _models() -> Any:
-    from alibabacloud_cas20200407 import models
-    return models
-
-
-# --- pure helpers ---------------------------------------------------------------------------------------
-
-def same_names(listed_domain: str, domains: list[str]) -> bool:
-    """ListUserCertificateOrder's `Domain` (comma-joined, CN first) names exactly these names."""
-    listed = [d.strip().lower() for d in (listed_domain or "").split(",") if d.strip()]
-    return bool(listed) and listed[0] == domains[0] and set(listed) == set(domains)
-
-
-def challenge_of(state: Any, domains: list[str]) -> dict[str, Any] | None:
-    """The DNS record or file to publish, from a DescribeCertificateState body in domain_verify."""
-    if (state.type or "").lower() != "domain_verify":
-        return None
-    base = domains[0].removeprefix("*.")
-    if (state.validate_type or "").upper() == "FILE" or state.uri:
-        domain = state.domain or base
-        return {"type": "FILE", "domain": domain, "uri": state.uri, "content": state.content,
-                "url": f"http://{domain}{state.uri}"}
-    if not state.record_value:
-        return None  # CAS has not published the challenge yet
-    record = (state.record_domain or "_dnsauth").rstrip(".").lower()
-    name = record if record == base or record.endswith("." + base) else f"{record}.{base}"
-    return {"type": "DNS", "record_type": state.record_type or "TXT", "name": name, "value": state.record_value}
-
-
-def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """The changed inputs that need a new order, given the old order's state."""
-    keys = REPLACE_KEYS + (PENDING_REPLACE_KEYS if olds.get("state") in PENDING_STATES else ())
-    return changed_keys(olds, news, keys)
-
-
-def status_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
-                   not_after: str | None, adopted: bool = False, by_id: bool = False) -> str:
-    if by_id:  # revoke_on_delete: the entry's own flag (entry_revoke_on_delete) for an order adopted by id
-        message = _state_message(state, challenge, revoke_on_delete, not_after, False)
-        if state == "certificate":
-            return message  # revoke_on_delete is the entry's own for an order adopted by id (config)
-        return message + ("; adopted by id: destroy keeps this order unless the entry says revokeOnDelete: true"
-                          if not revoke_on_delete else "; adopted by id, and the entry says revokeOnDelete: true")
-    message = _state_message(state, challenge, revoke_on_delete, not_after, adopted)
-    if adopted and state != "certificate":
-        message += ("; adopted after an interrupted run: certfleet cannot prove it placed this order, so destroy "
-                    "never cancels, deletes or revokes it")
-    return message
-
-
-def _state_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_delete: bool,
-                   not_after: str | None, adopted: bool) -> str:
-    if state == "certificate":
-        keep = ("destroy keeps it (an adopted order is never revoked, whatever revokeOnDelete says)" if adopted
-                else "destroy revokes it (revokeOnDelete: true)" if revoke_on_delete
-                else "destroy keeps it (set revokeOnDelete: true to revoke it instead)")
-        return f"issued, expires {not_after}; {keep}"
-    if state == "domain_verify":
-        if not challenge:
-            return "CAS has not published the validation challenge yet; run `pulumi up --refresh`"
-        where = (f"DNS {challenge['record_type']} record {challenge['name']} = {challenge['value']}"
-                 if challenge["type"] == "DNS" else f"the file {challenge['url']} with the given content")
-        return f"waiting for domain validation: publish {where}; `pulumi up --refresh` then picks up the certificate"
-    if state == "process":
-        return "validated; the CA is reviewing the order; `pulumi up --refresh` picks up the certificate"
-    if state == "verify_fail":
-        return ("the CA rejected the order (verify_fail): the next `pulumi up` deletes it (the plan unit comes "
-                "back) and places a new one")
-    if state == "payed":
-        return "the order was cancelled outside certfleet (payed): the next `pulumi up` replaces it"
-    if state == KEY_MISMATCH:
-        return ("CAS issued a certificate that does not carry the key of the configured CSR, so certfleet "
-                "recorded nothing (and never revokes it): the order is probably someone else's, placed with "
-                "another CSR. Look at the order in the CAS console; `pulumi up --replace` on this resource "
-                "orders a certificate for your CSR and keeps this one")
-    if state == "unknow":
-        return ("CAS reports the order's state as unknown (unknow): it may still be alive, so certfleet neither "
-                "replaces nor deletes it; look at the order in the CAS console (if it was revoked, "
-                "`pulumi state delete` this resource and `pulumi up` orders again)")
-    return state
-
-
-def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
-    """The config's main rules again, for resources built without components/config.py."""
-    failures = []
-    domains = news.get("domains")
-    if isinstance(domains, list):
-        if not 1 <= len(domains) <= 5:
-            failures.append(CheckFailure("domains", f"an order has 1 to 5 names, got {len(domains)}"))
-        wildcards = [str(d).startswith("*.") for d in domains]
-        if any(wildcards) and not all(wildcards):
-            failures.append(CheckFailure("domains", "CAS does not mix wildcard and single names in one order"))
-    if news.get("api") == "withCsr" and news.get("csr_mode") == "cas":
-        failures.append(CheckFailure("csr_mode", "CreateCertificateWithCsrRequest needs a CSR"))
-    return failures
-
-
-def _owner_text(owner: Mapping[str, Any] | None) -> str:
-    if not isinstance(owner, Mapping):
-        return "credentials this state does not record (it was written by an older certfleet)"
-    return f"endpoint {owner.get('endpoint')} with access key fingerprint {owner.get('key')}"
 
 
 # --- the provider -----------------------------------------------------------------------------------------
 
-class CasOrderProvider(ResourceProvider):
+class CasOrderProvider(AdoptById, LookThenBuy, ResourceProvider):
     """Dynamic provider for one CAS order. Holds no state: everything it needs is in the props."""
 
     clock = Clock
@@ -345,202 +226,6 @@ class CasOrderProvider(ResourceProvider):
             # It may be alive (and paid for): never cancel or revoke what CAS cannot describe.
             tell_user(f"{resource}: CAS reports order {id_} as unknown (unknow); certfleet leaves it alone: "
                       f"look at it in the CAS console")
-
-    # --- adopt by id ---
-
-    def _read_adopted(self, cas: Any, props: Mapping[str, Any], resource: str) -> AdoptedOrder | None:
-        """The order `adopt_id` names (None: CAS does not show it to these credentials). Its plan and names come
-        from the order list, searched by the entry's first name, then unfiltered (the order may have others)."""
-        order_id = int(props["adopt_id"])
-        state = self._describe(cas, order_id, resource)
-        if state is None:
-            return None
-        listed = self._listed(cas, order_id, props["domains"][0], resource) \
-            or self._listed(cas, order_id, None, resource)
-        return AdoptedOrder(order_id, listed, state)
-
-    def _listed(self, cas: Any, order_id: int, keyword: str | None, resource: str) -> Any | None:
-        models = _models()
-        page, seen = 1, 0
-        while True:
-            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=keyword,
-                                                             current_page=page, show_size=100)
-            body = cas_api.call("ListUserCertificateOrder", resource,
-                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
-            items = body.certificate_order_list or []
-            for item in items:
-                if int(item.order_id or 0) == order_id:
-                    return item
-            seen += len(items)
-            if not items or seen >= (body.total_count or 0):
-                return None
-            page += 1
-
-    def _adopt_preview(self, news: Mapping[str, Any]) -> tuple[list[CheckFailure], bool]:
-        """(failures, whether create would buy) for a first create with `adopt`. Silent when CAS cannot be
-        asked: create checks again."""
-        resource = order_label(news)
-        try:
-            order = self._read_adopted(cas_api.cas_client(), news, resource)
-        except CertfleetError:
-            return [], False
-        if order is None:
-            return [CheckFailure("adopt_id", missing_adopt(news, news["adopt_id"],
-                                                           _owner_text(cas_api.current_owner())))], False
-        differences = adopt_differences(order, news)
-        if differences and not news.get("replace_adopted"):
-            return [CheckFailure("adopt_id", adopt_refusal(news, order.order_id, differences))], False
-        for difference in differences:
-            tell_user(f"{resource}: adopting CAS order {order.order_id}: {difference}; replaceAdopted: a new order "
-                      f"is bought and this one is kept")
-        return [], bool(differences)
-
-    def _adopt(self, cas: Any, props: Mapping[str, Any], resource: str) -> CreateResult | None:
-        """Create with `adopt`: record the order, buying nothing (None: replaceAdopted and it differs, so create
-        buys as for any entry and never takes this order for its own)."""
-        order = self._read_adopted(cas, props, resource)
-        if order is None:
-            raise CertfleetError(missing_adopt(props, props["adopt_id"], _owner_text(cas_api.current_owner())))
-        differences = adopt_differences(order, props)
-        if differences:
-            if not props.get("replace_adopted"):
-                raise CertfleetError(adopt_refusal(props, order.order_id, differences))
-            keep_for_the_run(order.order_id)  # the look before buying must not take it either
-            tell_user(f"{resource}: CAS order {order.order_id} is kept, untouched: replaceAdopted, and it differs "
-                      f"from the entry ({'; '.join(str(d) for d in differences)})")
-            return None
-        # Its lifecycle goes on as for a bought one: the challenge of a pending order, then issuance (bounded).
-        # The owner these credentials make is recorded with it (_outputs), as for an order certfleet placed.
-        outs = self._settle(cas, order.order_id, {**props, "private_key": None, "csr": props.get("csr_pem"),
-                                                  "adopted": True, "adopted_by_id": True}, resource)
-        return CreateResult(str(order.order_id), outs)
-
-    # --- steps ---
-
-    def _quota_failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
-        """A preview-time failure when the plan has no unit left; silent when CAS cannot be asked."""
-        try:
-            cas = cas_api.cas_client()
-            request = _models().DescribePackageStateRequest(product_code=news["product_code"])
-            body = cas_api.call("DescribePackageState", order_label(news),
-                                lambda: cas.describe_package_state(request), clock=self.clock).body
-        except CloudError as err:
-            if err.code == "NotFoundPackage":
-                return [CheckFailure("product_code", f"no resource plan for {news['product_code']} in this "
-                                                     f"account: buy one before ordering")]
-            return []  # unreachable or not allowed: the create reports it with the cloud's error
-        except CertfleetError:
-            return []
-        remaining = (body.total_count or 0) - (body.used_count or 0)
-        if remaining < 1:
-            return [CheckFailure("product_code", f"the {news['product_code']} plan has no unit left "
-                                                 f"({body.used_count} of {body.total_count} used): "
-                                                 f"buy more before ordering")]
-        return []
-
-    def _live_matches(self, cas: Any, props: Mapping[str, Any],
-                      bought_since_ms: int | None = None) -> list[tuple[int, int, str]]:
-        """(BuyDate ms, order id, status) of the orders with these names and plan that are not dead, newest
-        first."""
-        models = _models()
-        resource = order_label(props)
-        matches: list[tuple[int, int, str]] = []
-        page, seen = 1, 0
-        while True:
-            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=props["domains"][0],
-                                                             current_page=page, show_size=100)
-            body = cas_api.call("ListUserCertificateOrder", resource,
-                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
-            items = body.certificate_order_list or []
-            for item in items:
-                if (item.product_code == props["product_code"] and same_names(item.domain, props["domains"])
-                        and item.status not in DEAD_ORDER_STATUSES
-                        and (bought_since_ms is None or (item.buy_date or 0) >= bought_since_ms)):
-                    matches.append((item.buy_date or 0, item.order_id, item.status))
-            seen += len(items)
-            if not items or seen >= (body.total_count or 0):
-                break
-            page += 1
-        return sorted(matches, reverse=True)
-
-    def _candidates(self, cas: Any, props: Mapping[str, Any], resource: str) -> list[Candidate]:
-        return [Candidate(order_id, buy_date, status, lambda o=order_id: self._describe(cas, o, resource))
-                for buy_date, order_id, status in self._live_matches(cas, props)]
-
-    def _look_before_buy(self, cas: Any, props: Mapping[str, Any], resource: str) -> tuple[int | None, set[int]]:
-        """(the order an interrupted run placed for this purchase, or None; the live matches seen). Looks once
-        when this run journalled the purchase, else for `listing_lag_seconds` (the list may lag a purchase).
-        Raises CertfleetError when a check refuses (see CANDIDATE_CHECKS)."""
-        purchase = purchase_of(props)
-        left_alone: dict[int, str] = {}
-
-        def adoptable() -> int | None:
-            for candidate in self._candidates(cas, props, resource):
-                verdict, why = judge(purchase, candidate)
-                if verdict == REFUSE:
-                    raise CertfleetError(why)
-                if verdict == ADOPT:
-                    return candidate.order_id
-                left_alone[candidate.order_id] = why
-            return None
-
-        lag = props.get("listing_lag_seconds")
-        lag = (DEFAULT_LISTING_LAG_SECONDS if lag is None else lag) if may_follow_interrupted_run(props) else 0
-        try:
-            return wait_for(f"{resource}: an order placed by an interrupted run in the order list", adoptable, lag,
-                            POLL_SECONDS, self.clock), set(left_alone)
-        except WaitTimeout:
-            if left_alone:
-                tell_user(f"{resource}: CAS has live orders with these names and plan that are not this "
-                          f"resource's; certfleet never touches them and buys its own: "
-                          + "; ".join(f"order {o} ({why})" for o, why in sorted(left_alone.items())))
-            return None, set(left_alone)
-
-    def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str,
-             seen: set[int] | frozenset[int] = frozenset()) -> tuple[int, bool]:
-        """Place the order: (order id, whether Create answered it). `seen`: orders listed before, which a
-        lost answer's order cannot be."""
-        models = _models()
-        contact = props.get("contact") or {}
-        tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
-        common = dict(product_code=props["product_code"], validate_type=props["validation"],
-                      username=contact.get("name"), email=contact.get("email"), phone=contact.get("phone"))
-        if props["api"] == "withCsr":
-            action = "CreateCertificateWithCsrRequest"
-            request = models.CreateCertificateWithCsrRequestRequest(
-                csr=csr, tags=[models.CreateCertificateWithCsrRequestRequestTags(key=t["Key"], value=t["Value"])
-                               for t in tags] or None, **common)
-            send = lambda: cas.create_certificate_with_csr_request_with_options(  # noqa: E731
-                request, cas_api.create_runtime())
-        else:
-            action = "CreateCertificateForPackageRequest"
-            request = models.CreateCertificateForPackageRequestRequest(
-                csr=csr, domain=",".join(props["domains"]), company_name=props.get("company_name"),
-                tags=[models.CreateCertificateForPackageRequestRequestTags(key=t["Key"], value=t["Value"])
-                      for t in tags] or None, **common)
-            send = lambda: cas.create_certificate_for_package_request_with_options(  # noqa: E731
-                request, cas_api.create_runtime())
-        started_ms = int(self.wall_clock() * 1000) - CLOCK_SLACK_MS
-        answered = True
-        try:
-            order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
-        except CloudError as err:
-            answered = False
-            if not cas_api.is_transient(err.__cause__):
-                raise
-            # The order may have been placed and only the answer lost: look before buying again, for a while,
-            # because the order list may not show a new order at once.
-            def placed_by_this_call() -> list[tuple[int, int, str]] | None:
-                return [m for m in self._live_matches(cas, props, bought_since_ms=started_ms)
-                        if m[1] not in seen] or None
-            try:
-                order_id = wait_for(f"{resource}: the order of the unanswered {action} in the order list",
-                                    placed_by_this_call, LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0][1]
-            except WaitTimeout:
-                raise err
-        if not order_id:
-            raise CloudError("alicloud", f"cas.{action}", resource, "MissingOrderId", "the answer had no OrderId")
-        return int(order_id), answered
 
     def _describe_owned(self, cas: Any, order_id: int | str, props: Mapping[str, Any], resource: str) -> Any | None:
         """DescribeCertificateState; None when the order is gone. NotFound proves that only for the owner
@@ -734,29 +419,3 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
         own = pulumi.ResourceOptions(additional_secret_outputs=["private_key"], delete_before_replace=True)
         props = {**order_inputs(spec, alicloud), "journal": journal, **dict.fromkeys(OUTPUT_KEYS)}
         super().__init__(CasOrderProvider(), name, props, pulumi.ResourceOptions.merge(opts, own))
-
-
-def order_inputs(spec: CasOrderSpec, alicloud: AlicloudSpec) -> dict[str, Any]:
-    """The provider's inputs for one order of the config model."""
-    return {
-        "order_name": spec.name,
-        "product_code": spec.product_code,
-        "api": spec.api,
-        "domains": list(spec.domains),
-        "validation": spec.validation,
-        "csr_mode": spec.csr,
-        "csr_pem": spec.csr_pem,
-        "key_algorithm": spec.key_algorithm,
-        "contact": {"name": spec.contact.name, "email": spec.contact.email, "phone": spec.contact.phone},
-        "company_name": spec.company_name,
-        "tags": dict(spec.tags),
-        "revoke_on_delete": spec.revoke_on_delete,
-        "issued_timeout_seconds": alicloud.issued_timeout_seconds,
-        "listing_lag_seconds": alicloud.listing_lag_seconds,
-        "previous_names": list(spec.previous_names),
-        # Steer create only (never diffed): which order to adopt, and whether a difference buys a new one.
-        "adopt_id": spec.adopt,
-        "replace_adopted": spec.replace_adopted,
-        # Only when set, so that the states of orders from before this key show no change.
-        **({"entry_revoke_on_delete": True} if spec.entry_revoke_on_delete else {}),
-    }

@@ -106,6 +106,12 @@ def current_owner() -> dict[str, str]:
     return Config.from_env().owner()
 
 
+def models() -> Any:
+    """The CAS SDK's request models (imported on first use; cas.py, purchase.py and adopt.py build requests)."""
+    from alibabacloud_cas20200407 import models
+    return models
+
+
 def _build(config: Config) -> Any:
     from alibabacloud_cas20200407.client import Client
     from alibabacloud_tea_openapi.models import Config as SdkConfig

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from components import dynamic, keys
-from components.alicloud import candidates, cas, client as cas_api
+from components.alicloud import adopt as cas_adopt, candidates, cas, client as cas_api, purchase as cas_purchase
 from components.alicloud.cas import CasOrderProvider, order_inputs
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
@@ -106,7 +106,8 @@ def provider(emulator, clock, monkeypatch):
 def told(monkeypatch):
     """What the provider tells the user (pulumi.log.warn in a real run)."""
     messages: list[str] = []
-    monkeypatch.setattr(cas, "tell_user", messages.append)
+    for module in (cas, cas_adopt, cas_purchase):  # the provider's steps live in these modules
+        monkeypatch.setattr(module, "tell_user", messages.append)
     return messages
 
 

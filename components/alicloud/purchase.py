@@ -1,0 +1,164 @@
+"""Buying a CAS order: the plan check at preview, the look before buying, and the Create* request.
+
+Apart from cas.py because these steps run only on the way to a purchase (check's quota, create's search of
+the order list and the paid call) while cas.py keeps the provider's lifecycle. LookThenBuy is a mixin of
+cas.CasOrderProvider: it uses the provider's `clock`, `wall_clock` and `_describe`. What a listed order is
+judged by is in candidates.py; the rules in words are in cas.py's docstring, "create".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pulumi.dynamic import CheckFailure
+
+from components.alicloud import client as cas_api
+from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, judge, order_label,
+                                            purchase_of)
+from components.alicloud.client import models as _models
+from components.dynamic import tell_user, wait_for
+from components.errors import CertfleetError, CloudError, WaitTimeout
+from components.journal import may_follow_interrupted_run
+
+# ListUserCertificateOrder statuses of orders that are no use any more; any other match is a candidate.
+DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
+POLL_SECONDS = 2.0
+# How long a create after an interrupted run polls the order list before it buys (AlicloudSpec's default).
+DEFAULT_LISTING_LAG_SECONDS = 60
+# How long the order list is polled for an order whose Create answer was lost (the list may lag).
+LOOK_AGAIN_SECONDS = 30
+
+
+def same_names(listed_domain: str, domains: list[str]) -> bool:
+    """ListUserCertificateOrder's `Domain` (comma-joined, CN first) names exactly these names."""
+    listed = [d.strip().lower() for d in (listed_domain or "").split(",") if d.strip()]
+    return bool(listed) and listed[0] == domains[0] and set(listed) == set(domains)
+
+
+class LookThenBuy:
+    """The provider's purchase steps (a mixin of cas.CasOrderProvider)."""
+
+    def _quota_failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        """A preview-time failure when the plan has no unit left; silent when CAS cannot be asked."""
+        try:
+            cas = cas_api.cas_client()
+            request = _models().DescribePackageStateRequest(product_code=news["product_code"])
+            body = cas_api.call("DescribePackageState", order_label(news),
+                                lambda: cas.describe_package_state(request), clock=self.clock).body
+        except CloudError as err:
+            if err.code == "NotFoundPackage":
+                return [CheckFailure("product_code", f"no resource plan for {news['product_code']} in this "
+                                                     f"account: buy one before ordering")]
+            return []  # unreachable or not allowed: the create reports it with the cloud's error
+        except CertfleetError:
+            return []
+        remaining = (body.total_count or 0) - (body.used_count or 0)
+        if remaining < 1:
+            return [CheckFailure("product_code", f"the {news['product_code']} plan has no unit left "
+                                                 f"({body.used_count} of {body.total_count} used): "
+                                                 f"buy more before ordering")]
+        return []
+
+    def _live_matches(self, cas: Any, props: Mapping[str, Any],
+                      bought_since_ms: int | None = None) -> list[tuple[int, int, str]]:
+        """(BuyDate ms, order id, status) of the orders with these names and plan that are not dead, newest
+        first."""
+        models = _models()
+        resource = order_label(props)
+        matches: list[tuple[int, int, str]] = []
+        page, seen = 1, 0
+        while True:
+            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=props["domains"][0],
+                                                             current_page=page, show_size=100)
+            body = cas_api.call("ListUserCertificateOrder", resource,
+                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
+            items = body.certificate_order_list or []
+            for item in items:
+                if (item.product_code == props["product_code"] and same_names(item.domain, props["domains"])
+                        and item.status not in DEAD_ORDER_STATUSES
+                        and (bought_since_ms is None or (item.buy_date or 0) >= bought_since_ms)):
+                    matches.append((item.buy_date or 0, item.order_id, item.status))
+            seen += len(items)
+            if not items or seen >= (body.total_count or 0):
+                break
+            page += 1
+        return sorted(matches, reverse=True)
+
+    def _candidates(self, cas: Any, props: Mapping[str, Any], resource: str) -> list[Candidate]:
+        return [Candidate(order_id, buy_date, status, lambda o=order_id: self._describe(cas, o, resource))
+                for buy_date, order_id, status in self._live_matches(cas, props)]
+
+    def _look_before_buy(self, cas: Any, props: Mapping[str, Any], resource: str) -> tuple[int | None, set[int]]:
+        """(the order an interrupted run placed for this purchase, or None; the live matches seen). Looks once
+        when this run journalled the purchase, else for `listing_lag_seconds` (the list may lag a purchase).
+        Raises CertfleetError when a check refuses (see CANDIDATE_CHECKS)."""
+        purchase = purchase_of(props)
+        left_alone: dict[int, str] = {}
+
+        def adoptable() -> int | None:
+            for candidate in self._candidates(cas, props, resource):
+                verdict, why = judge(purchase, candidate)
+                if verdict == REFUSE:
+                    raise CertfleetError(why)
+                if verdict == ADOPT:
+                    return candidate.order_id
+                left_alone[candidate.order_id] = why
+            return None
+
+        lag = props.get("listing_lag_seconds")
+        lag = (DEFAULT_LISTING_LAG_SECONDS if lag is None else lag) if may_follow_interrupted_run(props) else 0
+        try:
+            return wait_for(f"{resource}: an order placed by an interrupted run in the order list", adoptable, lag,
+                            POLL_SECONDS, self.clock), set(left_alone)
+        except WaitTimeout:
+            if left_alone:
+                tell_user(f"{resource}: CAS has live orders with these names and plan that are not this "
+                          f"resource's; certfleet never touches them and buys its own: "
+                          + "; ".join(f"order {o} ({why})" for o, why in sorted(left_alone.items())))
+            return None, set(left_alone)
+
+    def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str,
+             seen: set[int] | frozenset[int] = frozenset()) -> tuple[int, bool]:
+        """Place the order: (order id, whether Create answered it). `seen`: orders listed before, which a
+        lost answer's order cannot be."""
+        models = _models()
+        contact = props.get("contact") or {}
+        tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
+        common = dict(product_code=props["product_code"], validate_type=props["validation"],
+                      username=contact.get("name"), email=contact.get("email"), phone=contact.get("phone"))
+        if props["api"] == "withCsr":
+            action = "CreateCertificateWithCsrRequest"
+            request = models.CreateCertificateWithCsrRequestRequest(
+                csr=csr, tags=[models.CreateCertificateWithCsrRequestRequestTags(key=t["Key"], value=t["Value"])
+                               for t in tags] or None, **common)
+            send = lambda: cas.create_certificate_with_csr_request_with_options(  # noqa: E731
+                request, cas_api.create_runtime())
+        else:
+            action = "CreateCertificateForPackageRequest"
+            request = models.CreateCertificateForPackageRequestRequest(
+                csr=csr, domain=",".join(props["domains"]), company_name=props.get("company_name"),
+                tags=[models.CreateCertificateForPackageRequestRequestTags(key=t["Key"], value=t["Value"])
+                      for t in tags] or None, **common)
+            send = lambda: cas.create_certificate_for_package_request_with_options(  # noqa: E731
+                request, cas_api.create_runtime())
+        started_ms = int(self.wall_clock() * 1000) - CLOCK_SLACK_MS
+        answered = True
+        try:
+            order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
+        except CloudError as err:
+            answered = False
+            if not cas_api.is_transient(err.__cause__):
+                raise
+            # The order may have been placed and only the answer lost: look before buying again, for a while,
+            # because the order list may not show a new order at once.
+            def placed_by_this_call() -> list[tuple[int, int, str]] | None:
+                return [m for m in self._live_matches(cas, props, bought_since_ms=started_ms)
+                        if m[1] not in seen] or None
+            try:
+                order_id = wait_for(f"{resource}: the order of the unanswered {action} in the order list",
+                                    placed_by_this_call, LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0][1]
+            except WaitTimeout:
+                raise err
+        if not order_id:
+            raise CloudError("alicloud", f"cas.{action}", resource, "MissingOrderId", "the answer had no OrderId")
+        return int(order_id), answered
