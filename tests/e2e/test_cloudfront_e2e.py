@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from emulators.aws.testing import SAMPLE_TEMPLATE, AwsControl
+from scripts.campaign.processes import RUN_MARKER, kill_marked
 from tests.conftest import moto_list
 from tests.pki import Pki
 
@@ -256,15 +257,17 @@ def test_a_crash_between_create_and_the_state_write_leaves_one_distribution(proj
     project.write_stack("e2e", config)
     # The server creates the distribution, then holds its answer: the run is killed meanwhile.
     control.fault("CreateDistributionWithTags", delay_after=30, times=1)
+    marker = f"{RUN_MARKER}=crash-{os.getpid()}-{time.monotonic_ns()}"  # the run and its plugins carry it
     process = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview", "--stack", "e2e", "--non-interactive"],
-                               cwd=project.workdir, env=project.env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+                               cwd=project.workdir, env={**project.env, RUN_MARKER: marker.split("=", 1)[1]},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while not live_distributions() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert live_distributions(), "the create reached the server"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
+    kill_marked(marker)  # the plugins the engine started live in groups of their own
     control.clear_faults()
     # The user's recovery after a killed run (README, "Operations"): the dead run's lock, its pending create.
     for lock in (project.workdir / ".state" / ".pulumi" / "locks").rglob("*.json"):
