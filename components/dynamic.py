@@ -158,14 +158,18 @@ DEPLOYMENT = "deployment"  # a CloudFront distribution reaching Deployed
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
-             interval_seconds: float = 2.0, clock: type[Clock] = Clock, shared: str | None = None) -> T:
+             interval_seconds: float = 2.0, clock: type[Clock] = Clock, shared: str | None = None,
+             first_interval_seconds: float | None = None) -> T:
     """Call `probe` until it returns something other than None, for at most `timeout_seconds`.
 
     The first probe always runs (so a timeout of 0 means "look once"). Raises WaitTimeout naming `what`.
+    `first_interval_seconds`: start polling at this interval and double it up to `interval_seconds` (a change
+    that is often quick is seen quickly; a slow one costs a few calls more).
     `shared`: the kind of a long wait for the cloud's progress (ISSUANCE, RECORDS, ORDER_PROCESSING) that also
     ends when the run's window of that kind closes. Never for a look-before-buy: those run their full length.
     """
     deadline = RUN_WAITS.deadline(shared, timeout_seconds, clock) if shared else clock.now() + timeout_seconds
+    interval = min(first_interval_seconds or interval_seconds, interval_seconds)
     while True:
         result = probe()
         if result is not None:
@@ -173,7 +177,8 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_seconds: float,
         remaining = deadline - clock.now()
         if remaining <= 0:
             raise WaitTimeout(f"gave up after {timeout_seconds:g}s waiting for {what}")
-        clock.sleep(min(interval_seconds, remaining))
+        clock.sleep(min(interval, remaining))
+        interval = min(interval * 2, interval_seconds)  # `first_interval_seconds`: quick looks first, then slower
 
 
 # --- look before you buy: ordered checks, cert-manager style ----------------------------------------------

@@ -118,6 +118,7 @@ class DistributionProvider(ResourceProvider):
 
     clock = Clock
     poll_seconds = 10.0
+    first_poll_seconds = 1.0  # deployments polled at 1, 2, 4, 8 s, then every poll_seconds
     alias_move_timeout_seconds = 300.0  # how long an alias another distribution of the stack holds is retried
     conflict_attempts = 5               # PreconditionFailed / DistributionNotDisabled re-reads per call
 
@@ -475,11 +476,12 @@ class DistributionProvider(ResourceProvider):
             return distribution if distribution["Status"] == "Deployed" else None
         try:
             return wait_for(f"{resource} to be Deployed", probe, timeout, self.poll_seconds, self.clock,
-                            shared=DEPLOYMENT)
+                            shared=DEPLOYMENT, first_interval_seconds=self.first_poll_seconds)
         except WaitTimeout:
             if not at_least:
                 raise
-            return wait_for(f"{resource} to be Deployed", probe, at_least, self.poll_seconds, self.clock)
+            return wait_for(f"{resource} to be Deployed", probe, at_least, self.poll_seconds, self.clock,
+                            first_interval_seconds=self.first_poll_seconds)
 
     def _settle(self, id_: str, props: Mapping[str, Any], certificate_status: str, resource: str) -> dict[str, Any]:
         """Bounded wait for Deployed; running out is recorded ("deploying"), never a failure."""

@@ -92,3 +92,23 @@ def test_report_says_when_a_cas_order_was_adopted():
              "domains": ["docs.example.cn"], "status_message": "issued", "challenge": None}
     assert "adopted: an issued order" in render({"alicloud": {"orders": {"docs": {**order, "adopted": True}}}})
     assert "adopted" not in render({"alicloud": {"orders": {"docs": {**order, "adopted": None}}}})
+
+
+def test_wait_for_starts_quick_and_slows_down_to_its_interval():
+    from components.dynamic import wait_for
+
+    class Clock:
+        t, slept = 0.0, []
+
+        @classmethod
+        def now(cls):
+            return cls.t
+
+        @classmethod
+        def sleep(cls, seconds):
+            cls.slept.append(seconds)
+            cls.t += seconds
+
+    answers = iter([None] * 6 + ["done"])
+    assert wait_for("x", lambda: next(answers), 100, 10, Clock, first_interval_seconds=1) == "done"
+    assert Clock.slept == [1, 2, 4, 8, 10, 10]
