@@ -96,19 +96,9 @@ def test_report_says_when_a_cas_order_was_adopted():
 
 def test_wait_for_starts_quick_and_slows_down_to_its_interval():
     from components.dynamic import wait_for
+    from tests.provider.test_scm_provider import FakeClock
 
-    class Clock:
-        t, slept = 0.0, []
-
-        @classmethod
-        def now(cls):
-            return cls.t
-
-        @classmethod
-        def sleep(cls, seconds):
-            cls.slept.append(seconds)
-            cls.t += seconds
-
+    FakeClock.t, FakeClock.sleeps = 0.0, []
     answers = iter([None] * 6 + ["done"])
-    assert wait_for("x", lambda: next(answers), 100, 10, Clock, first_interval_seconds=1) == "done"
-    assert Clock.slept == [1, 2, 4, 8, 10, 10]
+    assert wait_for("x", lambda: next(answers), 100, 10, FakeClock, first_interval_seconds=1) == "done"
+    assert FakeClock.sleeps == [1, 2, 4, 8, 10, 10]
