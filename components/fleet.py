@@ -9,6 +9,8 @@ import pulumi
 from components.alicloud import cas
 from components.alicloud.cas import CasOrder
 from components.alicloud.config import AlicloudSpec
+from components.alicloud import instance_checks
+from components.alicloud.instance import CasInstanceCertificate
 from components.aws.fleet import AwsCertificates  # noqa: F401 (the program imports it from here)
 from components.huaweicloud import scm
 from components.huaweicloud.config import HuaweiSpec
@@ -68,19 +70,31 @@ CAS_OUTPUTS = ("order_id", "state", "status_message", "product_code", "domains",
 class AlicloudOrders(pulumi.ComponentResource):
     """All CAS orders of `certfleet:alicloud`, as children of one component."""
 
-    orders: dict[str, CasOrder]
+    orders: dict[str, CasOrder | CasInstanceCertificate]
 
     def __init__(self, name: str, alicloud: AlicloudSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("certfleet:alicloud:Orders", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Entries with `instance:` (applied for through a V2.0 instance) share the journal: an interrupted
+        # application is recognised by its journal stamp (components/alicloud/instance_checks.py).
+        instances = alicloud.instance_orders
         journal = purchase_journal(
             "alicloud.orders",
-            {s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders},
-            {s.name: s.previous_names for s in alicloud.orders}, self, [s.name for s in alicloud.orders if not buys(s)])
+            {**{s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders},
+             **{s.name: fingerprint(instance_checks.instance_inputs(s, 0, "", []), instance_checks.REPLACE_KEYS)
+                for s in instances}},
+            {s.name: s.previous_names for s in (*alicloud.orders, *instances)}, self,
+            [s.name for s in alicloud.orders if not buys(s)])
         self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, journal.stamp_of(spec.name),
                                            renamed_from(spec.previous_names, child))
                        for spec in alicloud.orders}
+        self.orders.update({spec.name: CasInstanceCertificate(spec.name, spec, alicloud.issued_timeout_seconds,
+                                                              journal.stamp_of(spec.name),
+                                                              renamed_from(spec.previous_names, child))
+                            for spec in instances})
         self.register_outputs({"orders": self.summary()})
 
     def summary(self) -> dict[str, Any]:
-        return {name: {key: getattr(order, key) for key in CAS_OUTPUTS} for name, order in self.orders.items()}
+        return {name: {**{key: getattr(order, key) for key in CAS_OUTPUTS},
+                       **({"instance_id": order.instance_id} if isinstance(order, CasInstanceCertificate) else {})}
+                for name, order in self.orders.items()}

@@ -80,6 +80,24 @@ def certificate_matches_key(certificate_pem: str, public_key_source_pem: str) ->
             == public_key.public_bytes(serialization.Encoding.DER, spki))
 
 
+def dns_names_of(certificate: x509.Certificate) -> tuple[str | None, list[str]]:
+    """(lower-case CN or None, lower-case DNS SANs in certificate order) of a parsed certificate."""
+    cns = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = str(cns[0].value).strip(" ").lower() if cns else None
+    try:
+        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns = [n.strip(" ").lower() for n in sans.get_values_for_type(x509.DNSName)]
+    except x509.ExtensionNotFound:
+        dns = []
+    return common_name or None, dns
+
+
+def certificate_names(certificate_pem: str) -> tuple[str | None, list[str]]:
+    """The (first) certificate's CN (None without one) and all its names (CN, then DNS SANs), lower-case."""
+    common_name, sans = dns_names_of(x509.load_pem_x509_certificate(certificate_pem.encode()))
+    return common_name, list(dict.fromkeys(([common_name] if common_name else []) + sans))
+
+
 def certificate_not_after(certificate_pem: str) -> str:
     """The first certificate's expiry as ISO 8601 UTC."""
     certificate = x509.load_pem_x509_certificate(certificate_pem.encode())

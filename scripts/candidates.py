@@ -99,7 +99,11 @@ def aws_candidates(region: str | None, owners: dict[str, str]) -> list[Candidate
 # --- Alibaba Cloud CAS --------------------------------------------------------------------------------------
 
 def alicloud_candidates(region: str | None, owners: dict[str, str]) -> list[Candidate]:
+    from components import keys
     from components.alicloud import client as cas_api
+    from components.alicloud.candidates import ISSUED_ORDER_STATUSES, listed_names
+    from components.alicloud.purchase import each_listed_order
+    from components.dynamic import Clock
     from components.errors import CertfleetError
     from alibabacloud_cas20200407 import models
     if not cas_api.Config.available():
@@ -109,22 +113,27 @@ def alicloud_candidates(region: str | None, owners: dict[str, str]) -> list[Cand
     except CertfleetError as err:
         raise Skipped(str(err)) from None
     found: list[Candidate] = []
-    page, seen = 1, 0
-    while True:
-        request = models.ListUserCertificateOrderRequest(order_type="CPACK", current_page=page, show_size=100)
-        body = cas_api.call("ListUserCertificateOrder", "candidates",
-                            lambda: cas.list_user_certificate_order(request)).body
-        items = body.certificate_order_list or []
-        for item in items:
-            order_id = str(item.order_id)
-            domains = [d.strip().lower() for d in (item.domain or item.common_name or "").split(",") if d.strip()]
-            entry = {"productCode": item.product_code, **({"domains": domains} if domains else {})}
-            found.append(Candidate("alicloud", "orders", order_id, tuple(domains), item.status or "",
-                                   _date(item.cert_end_time), owners.get(order_id), entry))
-        seen += len(items)
-        if not items or seen >= (body.total_count or 0):
-            return found
-        page += 1
+    for item in each_listed_order(cas, None, "candidates", Clock):
+        order_id = str(item.order_id)
+        # CAS may list only an order's primary name: an issued order's names come from its certificate.
+        domains = listed_names(item.domain or item.common_name)
+        note = ""
+        if item.status in ISSUED_ORDER_STATUSES:
+            state = cas_api.call("DescribeCertificateState", "candidates", lambda: cas.describe_certificate_state(
+                models.DescribeCertificateStateRequest(order_id=item.order_id))).body
+            if state.certificate:
+                try:
+                    domains = keys.certificate_names(state.certificate)[1] or domains
+                except ValueError:  # one bad certificate must not stop the listing
+                    note = (f"its certificate does not parse: `domains` are the {len(domains)} name(s) CAS lists; "
+                            f"check the others in the console")
+        elif item.domain_count and item.domain_count > len(domains):
+            note = (f"CAS lists {len(domains)} of its {item.domain_count} names: add the others to `domains` "
+                    f"(CN first) from the order in the console")
+        entry = {"productCode": item.product_code, **({"domains": domains} if domains else {})}
+        found.append(Candidate("alicloud", "orders", order_id, tuple(domains), item.status or "",
+                               _date(item.cert_end_time), owners.get(order_id), entry, note))
+    return found
 
 
 # --- Huawei Cloud SCM ---------------------------------------------------------------------------------------

@@ -172,6 +172,7 @@ def start() -> dict[str, dict]:
         for server in SERVERS:
             registry[server.name] = start_server(server)
         seed_template(registry["moto"]["url"])
+        seed_cas_instance(registry["cas"]["url"])
     except BaseException:
         stop_all(registry)  # none left running unrecorded
         raise
@@ -195,6 +196,19 @@ def seed_template(url: str) -> None:
                  aws_secret_access_key=LOCAL_AWS_SECRET).create_distribution(DistributionConfig=config)
 
 
+# The V2.0 certificate instance the local stack orders through (stacks/Pulumi.local.yaml, `instance:`), as if
+# bought in the console: seeded whenever the CAS emulator starts from nothing.
+LOCAL_CAS_INSTANCE = "cas-cn-certfleetlocal1"
+
+
+def seed_cas_instance(url: str) -> None:
+    body = json.dumps({"product_code": "digicert-free-1-free", "instance_id": LOCAL_CAS_INSTANCE}).encode()
+    request = urllib.request.Request(f"{url}/_emulator/cas/instances", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
 def exports(registry: dict[str, dict]) -> list[str]:
     lines = []
     for server in SERVERS:
@@ -212,6 +226,9 @@ def publish_challenges(outputs: dict, registry: dict[str, dict]) -> list[str]:
     pending = [("cas", f"orders/{order['order_id']}", f"CAS order {name}")
                for name, order in ((outputs.get("alicloud") or {}).get("orders") or {}).items()
                if order.get("state") == "domain_verify" and order.get("order_id")]
+    pending += [("cas", f"instances/{order['instance_id']}", f"CAS instance certificate {name}")
+                for name, order in ((outputs.get("alicloud") or {}).get("orders") or {}).items()
+                if order.get("state") == "pending" and order.get("instance_id") and order.get("challenge")]
     pending += [("scm", f"certificates/{cert['certificate_id']}", f"SCM certificate {name}")
                 for name, cert in ((outputs.get("huaweicloud") or {}).get("certificates") or {}).items()
                 if cert.get("status") == "CHECKING" and cert.get("certificate_id")]

@@ -13,9 +13,11 @@ from typing import Any, Callable, Mapping
 
 from pulumi.dynamic import CheckFailure, CreateResult
 
+from components import keys
 from components.alicloud import client as cas_api
-from components.alicloud.candidates import carries_key, keep_for_the_run, order_label
-from components.alicloud.client import models as _models
+from components.alicloud.candidates import (carries_key, certificate_for_names, keep_for_the_run, listed_names,
+                                            may_be_these_names, order_label)
+from components.alicloud.purchase import each_listed_order
 from components.alicloud.status import owner_text as _owner_text
 from components.dynamic import tell_user
 from components.errors import CertfleetError
@@ -28,7 +30,8 @@ from components.errors import CertfleetError
 # CSR, contact, company nor tags, and not which API placed it: those cannot be compared.
 
 # ListUserCertificateOrder statuses of orders that can never serve the entry (purchase.DEAD_ORDER_STATUSES).
-ADOPT_DEAD_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
+# Not PAYED: bought, not applied for; once the user applies for it in the console, certfleet follows it.
+ADOPT_DEAD_STATUSES = ("CHECKED_FAIL", "REVOKED", "EXPIRED")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ class AdoptedOrder:
 
     @property
     def domains(self) -> list[str]:
-        domain = getattr(self.listed, "domain", None) or ""
-        return [d.strip().lower() for d in domain.split(",") if d.strip()]
+        """Its names as the order list shows them: the primary name, or every name CN first."""
+        return listed_names(getattr(self.listed, "domain", None))
 
     @property
     def certificate(self) -> str | None:
@@ -74,11 +77,25 @@ def adopted_plan_differs(o: AdoptedOrder, props: Mapping[str, Any]) -> Differenc
 
 
 def adopted_names_differ(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
-    """CN first, then the same set (ListUserCertificateOrder's Domain)."""
-    names, configured = o.domains, list(props["domains"])
-    if not names or (names[0] == configured[0] and set(names) == set(configured)):
+    """An issued order: its certificate's names (every entry name, CN = the primary name). A pending one: as the order
+    list shows it (candidates.may_be_these_names), which may be the primary name only (and DomainCount): its
+    other names cannot be compared until it is issued (cas._outputs then records nothing for a certificate
+    that does not cover the entry's names: names_mismatch). Extra certificate names are fine (CAS may add a
+    free one)."""
+    configured = list(props["domains"])
+    if o.certificate is not None:
+        if certificate_for_names(o.certificate, configured):
+            return None
+        try:
+            names = keys.certificate_names(o.certificate)[1]
+        except ValueError:
+            names = ["a certificate that does not parse"]
+        return Difference("domains", names, configured)
+    count = getattr(o.listed, "domain_count", None)
+    if o.listed is None or may_be_these_names(getattr(o.listed, "domain", None), configured, count):
         return None
-    return Difference("domains", names, configured)
+    shown = o.domains + ([f"({count} names)"] if count is not None and len(o.domains) != count else [])
+    return Difference("domains", shown, configured)
 
 
 def adopted_validation_differs(o: AdoptedOrder, props: Mapping[str, Any]) -> Difference | None:
@@ -146,21 +163,8 @@ class AdoptById:
         return AdoptedOrder(order_id, listed, state)
 
     def _listed(self, cas: Any, order_id: int, keyword: str | None, resource: str) -> Any | None:
-        models = _models()
-        page, seen = 1, 0
-        while True:
-            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=keyword,
-                                                             current_page=page, show_size=100)
-            body = cas_api.call("ListUserCertificateOrder", resource,
-                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
-            items = body.certificate_order_list or []
-            for item in items:
-                if int(item.order_id or 0) == order_id:
-                    return item
-            seen += len(items)
-            if not items or seen >= (body.total_count or 0):
-                return None
-            page += 1
+        return next((item for item in each_listed_order(cas, keyword, resource, self.clock)
+                     if int(item.order_id or 0) == order_id), None)
 
     def _adopt_preview(self, news: Mapping[str, Any]) -> tuple[list[CheckFailure], bool]:
         """(failures, whether create would buy) for a first create with `adopt`. Silent when CAS cannot be

@@ -8,8 +8,8 @@ RAM actions used: yundun-cert:CreateCertificateForPackageRequest, yundun-cert:Cr
 
 Where: this module keeps the provider's lifecycle and the resource; beside it are the inputs and their
 replacement rules (inputs.py), states and status messages (status.py), the purchase steps and Create*
-requests (purchase.py), adopt by id (adopt.py), the look-before-buy checks (candidates.py) and SDK plumbing
-(client.py).
+requests (purchase.py), adopt by id (adopt.py), the look-before-buy checks (candidates.py), what delete keeps,
+cancels or revokes (release.py) and SDK plumbing (client.py).
 
 Which API: `api: withCsr` -> CreateCertificateWithCsrRequest (DV plans, CSR and contact required); otherwise
 CreateCertificateForPackageRequest with the user's CSR, a CSR certfleet generates (`csr: generate`; the key
@@ -20,23 +20,41 @@ Lifecycle:
   credentials are set: a pull-request preview without them skips the check, without an error. check also
   notes that the program declares this order (and its `previousNames`) in this run, for delete.
 - create: look before you buy, then buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder
-  neither returns nor filters tags), so an order is recognised by its names (`Domain`, CN first) and plan
-  (`ProductCode`); config guarantees a name belongs to one order of the stack. Failed, cancelled, revoked
-  and expired matches are ignored. What may be this resource's comes from the purchase journal
-  (components/journal.py): its stamp tells which run journalled this purchase, and when, and carries the
-  entry's earlier stamps. A create without a stamp (the journal left out by --target) buys nothing. Each
-  live match goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order; the first check
-  with an opinion decides (skip, adopt, refuse):
+  neither returns nor filters tags), so an order is recognised by its primary name and plan: the list
+  (Keyword = the primary name, pages of 50 until an empty page or TotalCount, filtered here) shows an order's
+  `Domain` as its primary name only (every published sample; the CSR's CN for a CSR order) or maybe as every
+  name, CN first; an item is a candidate when its first name is the entry's primary name and its
+  `ProductCode` the entry's. Config guarantees a name belongs to one order of the stack. Failed, revoked and
+  expired matches are ignored; PAYED ones (bought, not applied for, or cancelled and not deleted) still hold
+  a plan unit and are live. Only an order that is provably not this purchase's is skipped (bought before
+  its stamp, or journalled in this run); what CAS may show unreliably (listed names, DomainCount, names it
+  adds to a certificate) never lets certfleet buy past an order that may be an interrupted run's. What may
+  be this resource's comes from the purchase journal (components/journal.py): its stamp tells which run
+  journalled this purchase, and when, and carries the entry's earlier stamps. No Create* call is made
+  without a stamp (purchase._buy: the journal left out by --target buys nothing, replaceAdopted included;
+  certfleet has no renewal path). Each live
+  match goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order; the first check with an
+  opinion decides (skip, adopt, refuse):
   (a) bought before every stamp of the entry, or kept or cancelled by this run's replacement: skipped.
+  (a2) pending and listed for other names than the entry's (several listed names not its set, or a
+  `DomainCount` other than its number of names: it may be the plan's capacity or count a free name):
+  bought since the stamp after an interrupted run -> refuse ("uncertain", naming the order: if it is yours
+  ...); otherwise skipped. An issued one is judged by its certificate, below.
   (b) bought under an earlier stamp (other settings, or before the entry was removed and added back) and
-  not possibly this purchase's: pending -> refuse (an interrupted run's order, recorded nowhere: the user
-  cancels it); issued -> skipped (a replacement keeps those).
+  not possibly this purchase's: pending -> refuse (most likely an interrupted run's order, recorded nowhere:
+  the user cancels it if it is theirs); issued -> skipped (a replacement keeps those).
   (c) journalled in this run: no earlier run can have placed it, so it is someone else's (the console,
   another stack, another CSR): never adopted, never touched; the user is told, and create buys.
+  (c2) PAYED, bought since the stamp, after an interrupted run: it may be that run's order, but certfleet can
+  neither apply for it nor tell whose it is: create refuses (never buys past it, never deletes it) until the
+  user deletes it or applies for it in the console (it is then judged as the pending order it has become).
   (d) after an interrupted run (the list is polled for up to `listingLagSeconds`, also when an earlier
   stamp is recent: it may lag a purchase): a pending match, or an issued one whose certificate carries the
-  user's CSR key (or, with no CSR, whose key CAS made and returns), is adopted with `adopted: true`:
-  certfleet cannot prove it placed it, so destroy never cancels, deletes or revokes it (it tells the user).
+  user's CSR key (or, with no CSR, whose key CAS made and returns) and covers every entry name with the
+  primary name as CN (extra names are fine: CAS reportedly adds a free `www.` or bare name to DV
+  certificates), is adopted with `adopted: true`: certfleet cannot prove it placed it, so destroy never
+  cancels, deletes or revokes it (it tells the user). An issued match whose certificate does not cover the
+  entry's names (or whose CN is another name) makes create refuse, naming the order: it may be that run's.
   With `csr: generate` the key of an interrupted run's order is lost: a pending candidate, or an issued one
   whose key CAS does not hold and has the kind of `keyAlgorithm`, makes create refuse (naming the order,
   never suggesting a revocation) instead of placing a second paid order. Only when nothing is found, buy.
@@ -44,28 +62,48 @@ Lifecycle:
   that call fails in a way that leaves it open whether the order was placed (lost response, 5xx), the list
   is polled for up to LOOK_AGAIN_SECONDS for a match bought since the call started (and not seen before
   it): most likely placed by this very call, but found in a list, so `adopted: true`.
+  A pending order listed by its primary name only is compared on that name, plan, DomainCount and date alone;
+  the refusals of pending orders say "if it is yours" (another stack may hold an order with that primary
+  name). The lost-answer search of (e) takes only an order listed exactly as the purchase (names, count).
   Then bounded waits for the challenge and (optionally) issuance, each also bounded by the run's window of
-  its kind (components/dynamic.WaitWindow); a wait that runs out, or any error once the order exists (a
-  certificate that does not parse too), never fails the create: the order is recorded with its state and
-  a message, and `pulumi up --refresh` resumes. With the user's CSR, an issued certificate that does not
-  carry the CSR's key is never recorded (state `key_mismatch`, certificate_pem None) and never revoked.
+  its kind (components/dynamic.WaitWindow). The challenge may lag the order: domain_verify is polled until
+  its record fields are filled (RecordDomain full, `_dnsauth.example.cn`, or short, `_dnsauth`: the same
+  record), as is `payed` right after a purchase (CAS may not have taken the application yet). A wait that
+  runs out, or any error once the order exists (a certificate that does not parse too), never fails the
+  create: the order is recorded with its state (domain_verify without a challenge: "CAS has not published
+  the validation challenge yet") and a message, and `pulumi up --refresh` resumes. With the user's CSR, an
+  issued certificate that does not carry the CSR's key is never recorded (state `key_mismatch`,
+  certificate_pem None) and never revoked; nor is an adopted order's (after an interruption, a lost answer
+  or by id) certificate that does not cover the entry's names with the primary name as CN (state
+  `names_mismatch`; status.unusable_certificate).
 - adopt by id (`adopt: "<order id>"`, config): check (a first create, with credentials) reads the order
   (DescribeCertificateState, and its plan and names from ListUserCertificateOrder): missing -> a failure
-  naming the id; a difference (adopt.ADOPT_COMPARISONS: dead, plan, names, a pending order's validation,
-  key) -> a failure naming each, unless `replaceAdopted`. create records the order, buying nothing (no journal
-  stamp needed), `adopted` and `adopted_by_id` true, and settles it like a bought one; with replaceAdopted and
-  a difference it buys as any entry and keeps the adopted order for the run (never taken by the look before
-  buying). diff refuses a replacement of an order adopted by id while the entry still says `adopt` without
-  `replaceAdopted`. delete keeps it, unless the entry's own `revokeOnDelete: true` (entry_revoke_on_delete;
-  the section default never reaches it) and a real destroy: then as certfleet's own order. CAS orders carry
-  no marker another stack could read, so an order another certfleet stack placed cannot be told apart.
+  naming the id; a difference (adopt.ADOPT_COMPARISONS: dead, plan, names - an issued order's from its
+  certificate, which must cover the entry's names, CN first; a pending one's as listed, maybe the primary
+  name only, and DomainCount; its certificate is checked once issued: names_mismatch -, a pending order's
+  validation, key)
+  -> a failure naming each, unless `replaceAdopted`. A PAYED order is adopted as it is (state payed): the
+  user applies for it in the console, refresh follows it, and it is never replaced. create records the
+  order, buying nothing (no journal stamp needed), `adopted` and `adopted_by_id` true, and settles it like a
+  bought one; with replaceAdopted and a difference it buys as any entry and keeps the adopted order for the
+  run (never taken by the look before buying). diff refuses a replacement of an order adopted by id while
+  the entry still says `adopt` without `replaceAdopted`. delete keeps it, unless the entry's own
+  `revokeOnDelete: true` (entry_revoke_on_delete; the section default never reaches it) and a real destroy:
+  then as certfleet's own order. CAS orders carry no marker another stack could read, so an order another
+  certfleet stack placed cannot be told apart.
 - owner: every order records which endpoint and access key placed it (client.Config.owner: the endpoint
   and a SHA-256 prefix of the AccessKeyId, never the id). CAS answers NotFound for another account's order
   and on the other endpoint, so NotFound means "gone" only with the recorded owner; otherwise read, update
   and delete fail naming both owners instead of dropping a paid order from the state. A successful read
   records the current owner (a rotated key of the same account sees the order).
 - read (refresh): follows DescribeCertificateState; a vanished order (same owner) is removed from state; a
-  certificate that does not parse fails the refresh with a CloudError naming the order.
+  certificate that does not parse fails the refresh with a CloudError naming the order. An order recorded
+  pending (a challenge not published yet, or waiting for validation) picks up its challenge and, once
+  issued, its certificate; an adopted one stays adopted (never revoked).
+- orders left pending that issue later: certfleet's own pending order is cancelled and deleted by a
+  replacement or destroy (read first: if it has issued meanwhile, it is kept like any issued one). An adopted
+  pending order is kept (the user is told) and may issue later: certfleet never revokes it nor takes it for
+  the replacement's (the run's kept set) or a later purchase's (issued under an earlier stamp: skipped).
 - diff: the inputs that shape the certificate (REPLACE_KEYS) replace, **delete before replace** (also a
   resource option, because `pulumi up --replace` skips diff): the old pending order is cancelled and deleted
   (its plan unit comes back) before the new one is bought. An issued old certificate is always kept by a
@@ -78,7 +116,8 @@ Lifecycle:
 - delete: an adopted order -> kept, whatever its state, with a message. Otherwise pending ->
   CancelOrderRequest then DeleteCertificateRequest (plan unit back); failed or cancelled ->
   DeleteCertificateRequest; issued -> kept when the delete is the old half of a replacement (check declared
-  the order in this run) or the certificate does not carry the configured CSR's key; revoked
+  the order in this run), the certificate does not carry the configured CSR's key, or (adopted by id) does
+  not cover the entry's names; revoked
   (CancelCertificateForPackageRequest) on a real destroy with revokeOnDelete; kept otherwise; unknow ->
   kept, with a warning.
 """
@@ -94,13 +133,15 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from components import keys
 from components.alicloud import client as cas_api
 from components.alicloud.adopt import AdoptById
-from components.alicloud.candidates import carries_key, keep_for_the_run, order_label
+from components.alicloud.candidates import keep_for_the_run, may_be_these_names, order_label
 from components.alicloud.client import models as _models
 from components.alicloud.config import AlicloudSpec, CasOrderSpec
 from components.alicloud.inputs import (INPUT_KEYS, OUTPUT_KEYS, REPLACE_KEYS, STORED_INPUT_KEYS, check_inputs,
                                         order_inputs, replace_keys)
-from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy, same_names
-from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, status_message)
+from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy
+from components.alicloud.release import KeepOrRelease
+from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, status_message,
+                                        unusable_certificate)
 from components.alicloud.status import owner_text as _owner_text
 from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
@@ -109,7 +150,7 @@ from components.journal import journalled_at, not_journalled
 
 # Importable from here too (tests, components/fleet.py): the order's inputs and the look before buying.
 __all__ = ["CasOrder", "CasOrderProvider", "KEY_MISMATCH", "LOOK_AGAIN_SECONDS", "POLL_SECONDS", "REPLACE_KEYS",
-           "order_inputs", "same_names"]
+           "may_be_these_names", "order_inputs"]
 
 KIND = "alicloud:CasOrder"  # for components.dynamic.note_declared / declared_in_this_run
 CHALLENGE_TIMEOUT_SECONDS = 60
@@ -117,7 +158,7 @@ CHALLENGE_TIMEOUT_SECONDS = 60
 
 # --- the provider -----------------------------------------------------------------------------------------
 
-class CasOrderProvider(AdoptById, LookThenBuy, ResourceProvider):
+class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
     """Dynamic provider for one CAS order. Holds no state: everything it needs is in the props."""
 
     clock = Clock
@@ -141,15 +182,19 @@ class CasOrderProvider(AdoptById, LookThenBuy, ResourceProvider):
             # The order may be alive: replacing it could buy a second one (status_message says what to do).
             return DiffResult(changes=False)
         replaces = replace_keys(olds, news)
-        if olds.get("state") in DEAD_STATES:
+        adopted_by_id_kept = olds.get("adopted_by_id") and news.get("adopt_id") and not news.get("replace_adopted")
+        # Dead orders are replaced; not one adopted by id that is bought, not applied for (payed): the user
+        # applies for it in the console (status_message) and refresh follows it.
+        dead = olds.get("state") in DEAD_STATES and not (adopted_by_id_kept and olds.get("state") == "payed")
+        if dead:
             replaces = replaces or ["state"]
-        if replaces and olds.get("adopted_by_id") and news.get("adopt_id") and not news.get("replace_adopted"):
+        if replaces and adopted_by_id_kept:
             # Only the entry may say to buy a new order in place of one it adopted.
             raise CertfleetError(
                 f"alicloud: {order_label(news)}: {', '.join(replaces)} would replace the adopted CAS order {id_} "
                 f"with a new order; set `replaceAdopted: true` on the entry to buy one (order {id_} is then kept, "
                 f"untouched), or undo the change")
-        if olds.get("state") in DEAD_STATES:
+        if dead:
             return DiffResult(changes=True, replaces=replaces, delete_before_replace=True)
         # An order adopted by id is revoked only by the entry's own flag (entry_revoke_on_delete): the section's
         # default, which reaches the entry once its `adopt` line is gone, changes nothing for it.
@@ -243,70 +288,6 @@ class CasOrderProvider(AdoptById, LookThenBuy, ResourceProvider):
                 f"stack --show-urns` lists the URN of CasOrder '{props.get('order_name')}')")
         return state
 
-    def _cancel_and_delete(self, cas: Any, id_: str, kind: str, resource: str) -> None:
-        """A pending order is cancelled, then deleted like a failed or cancelled one: the plan unit comes back
-        (reference §6.5)."""
-        models = _models()
-        request = {"order_id": int(id_)}
-        if kind in PENDING_STATES:
-            try:
-                cas_api.call("CancelOrderRequest", resource,
-                             lambda: cas.cancel_order_request(models.CancelOrderRequestRequest(**request)),
-                             clock=self.clock)
-            except CloudError:
-                # A retry after a lost answer finds the order cancelled already ("payed"): that is done.
-                state = self._describe(cas, id_, resource)
-                if state is None:
-                    return
-                if (state.type or "").lower() != "payed":
-                    raise
-        try:
-            cas_api.call("DeleteCertificateRequest", resource,
-                         lambda: cas.delete_certificate_request(models.DeleteCertificateRequestRequest(**request)),
-                         clock=self.clock)
-        except CloudError as err:
-            if err.code != "NotFound":  # a retry after a lost answer: deleted already
-                raise
-
-    def _keep_adopted(self, id_: str, kind: str, state: Any, props: Mapping[str, Any], replaced: bool) -> None:
-        if replaced:
-            keep_for_the_run(int(id_))  # the replacing create must not adopt it again
-        resource = order_label(props)
-        if props.get("adopted_by_id"):
-            tell_user(f"{resource}: CAS order {id_} ({kind}) is kept: the entry adopted it by id, and only the "
-                      f"entry's own revokeOnDelete: true lets a real destroy cancel or revoke it (a replacement "
-                      f"always keeps it)")
-        elif kind == "certificate":
-            ignored = " (revokeOnDelete: true is ignored for it)" if props.get("revoke_on_delete") else ""
-            tell_user(f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept{ignored}: "
-                      f"certfleet adopted this order after an interrupted run instead of buying one, and it may "
-                      f"belong to another stack or have been bought in the console, so certfleet never revokes "
-                      f"it; revoke it in the CAS console if it is yours to revoke")
-        else:
-            tell_user(f"{resource}: CAS order {id_} ({kind}) is kept: certfleet adopted it after an interrupted "
-                      f"run and cannot prove it placed it, so it never cancels or deletes it; if it is yours, "
-                      f"cancel and delete it in the CAS console (the plan unit comes back)")
-
-    def _keep_or_revoke(self, cas: Any, id_: str, state: Any, props: Mapping[str, Any], replaced: bool) -> None:
-        """An issued certificate of certfleet's own order: revoked only on a real destroy with revokeOnDelete."""
-        resource = order_label(props)
-        kept = f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept"
-        csr_pem = props.get("csr_pem")
-        if replaced:
-            keep_for_the_run(int(id_))  # the replacing create must not take it for its own
-            tell_user(f"{kept} because the order is being replaced (the old certificate may still be serving); "
-                      f"revokeOnDelete applies to a real destroy only: revoke it in the CAS console once "
-                      f"nothing uses it")
-        elif csr_pem and not carries_key(state.certificate or "", csr_pem):
-            tell_user(f"{kept}: it does not carry the key of the configured CSR, so certfleet never revokes it")
-        elif props.get("revoke_on_delete"):
-            cas_api.call("CancelCertificateForPackageRequest", resource,
-                         lambda: cas.cancel_certificate_for_package_request(
-                             _models().CancelCertificateForPackageRequestRequest(order_id=int(id_))),
-                         clock=self.clock)
-        else:
-            tell_user(f"{kept}; set revokeOnDelete: true to revoke it on destroy")
-
     def _describe(self, cas: Any, order_id: int | str, resource: str) -> Any | None:
         request = _models().DescribeCertificateStateRequest(order_id=int(order_id))
         try:
@@ -331,7 +312,10 @@ class CasOrderProvider(AdoptById, LookThenBuy, ResourceProvider):
             return state
 
         def has_challenge(s: Any) -> bool:
-            return (s.type or "").lower() != "domain_verify" or challenge_of(s, domains) is not None
+            kind = (s.type or "").lower()
+            if kind == "payed" and not props.get("adopted_by_id"):
+                return False  # just bought: CAS may not have taken the application yet (reference A1)
+            return kind != "domain_verify" or challenge_of(s, domains) is not None
 
         def finished(s: Any) -> bool:
             return (s.type or "").lower() not in PENDING_STATES
@@ -365,9 +349,10 @@ class CasOrderProvider(AdoptById, LookThenBuy, ResourceProvider):
         challenge = challenge_of(state, domains) if state is not None else None
         certificate = (state.certificate or None) if state is not None and kind == "certificate" else None
         not_after = keys.certificate_not_after(certificate) if certificate else None
-        if certificate and props.get("csr_pem") and not keys.certificate_matches_key(certificate, props["csr_pem"]):
-            # Not the configured CSR's certificate (an adopted order was someone else's): record nothing.
-            kind, certificate, not_after = KEY_MISMATCH, None, None
+        if certificate and (mismatch := unusable_certificate(certificate, props)):
+            # Not the configured CSR's key, or an adopted order's certificate not for the entry's names (the
+            # order was someone else's): record nothing.
+            kind, certificate, not_after = mismatch, None, None
         # Ours when certfleet generated it; CAS's when it made the key (returned once issued); else None.
         private_key = props.get("private_key") or (state.private_key if certificate and state.private_key else None)
         return {
@@ -407,7 +392,6 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     adopted: pulumi.Output[bool]
     adopted_by_id: pulumi.Output[bool]
     owner: pulumi.Output[dict]
-    adopted_by_id: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:

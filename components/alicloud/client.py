@@ -171,4 +171,13 @@ def to_cloud_error(action: str, resource: str, err: Exception) -> CloudError:
     inner = getattr(err, "inner_exception", None)
     if inner is not None and not getattr(err, "code", None):
         message = f"{message} ({inner})"
+    if error_code(err) == INSUFFICIENT_QUOTA:
+        message = f"{message}. {V2_ACCOUNT_HINT}"
     return CloudError("alicloud", f"cas.{action}", resource, error_code(err), str(message))
+
+
+# A V1.0 Create* on an account that holds only V2.0 certificate instances (reference/alibaba-cas.md, addendum).
+INSUFFICIENT_QUOTA = "InsufficientQuota"
+V2_ACCOUNT_HINT = ("CAS answered InsufficientQuota: this account has no V1.0 resource plan to order from (new "
+                   "purchases are V2.0 certificate instances). Buy an instance in the CAS console and name it on "
+                   "the entry with `instance: <instance id>` instead of `productCode` (docs/cas-instances.md)")

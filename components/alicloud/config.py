@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from components import keys, names
+from components.alicloud.instance_config import ENTRY_KEYS, CasInstanceSpec, claim_instance, instance_entry
 from components.rules import (_check_keys, _choice, _claim_names, _dns_names, _named_object, _object,
                               _previous_names, _Problems, _seconds, _string, _tags, _text_field)
 
@@ -77,6 +78,8 @@ class AlicloudSpec:
     issued_timeout_seconds: int
     orders: tuple[CasOrderSpec, ...]
     listing_lag_seconds: int = 60   # how long a create after an interrupted run searches the listing before buying
+    # entries with `instance:`: applied for through a V2.0 instance (instance_config.py, alicloud/instance.py)
+    instance_orders: tuple[CasInstanceSpec, ...] = ()
 
 
 def _cas_domains_problem(domains: list[str]) -> str | None:
@@ -260,8 +263,19 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
     # A name belongs to one order: that is what lets the provider recognise its own earlier order by name.
     claimed: dict[str, str] = {}
     adopted: dict[str, str] = {}  # order id -> the entry adopting it: one order, one entry
+    instance_orders: list[CasInstanceSpec] = []
+    named_instances: dict[str, str] = {}  # instance id -> the entry naming it: one instance, one entry
     for name in sorted(order_map):
         order_path = f"{path}.orders.{name}"
+        if isinstance(order_map[name], Mapping) and "instance" in order_map[name]:  # a V2.0 instance
+            entry = _named_object(p, order_path, "order", name, order_map[name], ENTRY_KEYS)
+            instance_spec = entry is not None and instance_entry(p, order_path, name, entry, default_tags,
+                                                                 default_revoke, renames.get(name, ()))
+            if instance_spec:
+                _claim_names(p, claimed, order_path, instance_spec.domains, "order")
+                claim_instance(p, named_instances, order_path, instance_spec)
+                instance_orders.append(instance_spec)
+            continue
         spec = _cas_order(p, order_path, name, order_map[name], default_contact, default_tags, default_revoke,
                           renames.get(name, ()))
         if spec is None:
@@ -274,5 +288,5 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
             adopted[spec.adopt] = name
         orders.append(spec)
     return AlicloudSpec(issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
-                        orders=tuple(orders),
+                        orders=tuple(orders), instance_orders=tuple(instance_orders),
                         listing_lag_seconds=_seconds(p, path, obj, "listingLagSeconds", 60, 3600))

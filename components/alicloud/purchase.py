@@ -8,20 +8,23 @@ judged by is in candidates.py; the rules in words are in cas.py's docstring, "cr
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from pulumi.dynamic import CheckFailure
 
 from components.alicloud import client as cas_api
-from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, judge, order_label,
-                                            purchase_of)
+from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, judge, listed_first,
+                                            may_be_these_names, order_label, purchase_of)
 from components.alicloud.client import models as _models
 from components.dynamic import tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
-from components.journal import may_follow_interrupted_run
+from components.journal import journalled_at, may_follow_interrupted_run, not_journalled
 
-# ListUserCertificateOrder statuses of orders that are no use any more; any other match is a candidate.
-DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "PAYED", "REVOKED", "EXPIRED")
+# ListUserCertificateOrder statuses of orders that are no use any more; any other match is a candidate. Not
+# PAYED: "bought, not yet applied for" (or cancelled, not deleted) still holds a plan unit (reference A1).
+DEAD_ORDER_STATUSES = ("CHECKED_FAIL", "REVOKED", "EXPIRED")
+# ListUserCertificateOrder's ShowSize: its documented default; no larger maximum is documented for it.
+ORDER_PAGE_SIZE = 50
 POLL_SECONDS = 2.0
 # How long a create after an interrupted run polls the order list before it buys (AlicloudSpec's default).
 DEFAULT_LISTING_LAG_SECONDS = 60
@@ -29,10 +32,22 @@ DEFAULT_LISTING_LAG_SECONDS = 60
 LOOK_AGAIN_SECONDS = 30
 
 
-def same_names(listed_domain: str, domains: list[str]) -> bool:
-    """ListUserCertificateOrder's `Domain` (comma-joined, CN first) names exactly these names."""
-    listed = [d.strip().lower() for d in (listed_domain or "").split(",") if d.strip()]
-    return bool(listed) and listed[0] == domains[0] and set(listed) == set(domains)
+def each_listed_order(cas: Any, keyword: str | None, resource: str, clock: Any) -> Iterator[Any]:
+    """Every CPACK order ListUserCertificateOrder shows for `keyword`, page by page (ShowSize 50), until an
+    empty page or TotalCount items."""
+    models = _models()
+    page, seen = 1, 0
+    while True:
+        request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=keyword, current_page=page,
+                                                         show_size=ORDER_PAGE_SIZE)
+        body = cas_api.call("ListUserCertificateOrder", resource, lambda: cas.list_user_certificate_order(request),
+                            clock=clock).body
+        items = body.certificate_order_list or []
+        yield from items
+        seen += len(items)
+        if not items or seen >= (body.total_count or 0):
+            return
+        page += 1
 
 
 class LookThenBuy:
@@ -59,34 +74,20 @@ class LookThenBuy:
                                                  f"buy more before ordering")]
         return []
 
-    def _live_matches(self, cas: Any, props: Mapping[str, Any],
-                      bought_since_ms: int | None = None) -> list[tuple[int, int, str]]:
-        """(BuyDate ms, order id, status) of the orders with these names and plan that are not dead, newest
-        first."""
-        models = _models()
-        resource = order_label(props)
-        matches: list[tuple[int, int, str]] = []
-        page, seen = 1, 0
-        while True:
-            request = models.ListUserCertificateOrderRequest(order_type="CPACK", keyword=props["domains"][0],
-                                                             current_page=page, show_size=100)
-            body = cas_api.call("ListUserCertificateOrder", resource,
-                                lambda: cas.list_user_certificate_order(request), clock=self.clock).body
-            items = body.certificate_order_list or []
-            for item in items:
-                if (item.product_code == props["product_code"] and same_names(item.domain, props["domains"])
-                        and item.status not in DEAD_ORDER_STATUSES
-                        and (bought_since_ms is None or (item.buy_date or 0) >= bought_since_ms)):
-                    matches.append((item.buy_date or 0, item.order_id, item.status))
-            seen += len(items)
-            if not items or seen >= (body.total_count or 0):
-                break
-            page += 1
-        return sorted(matches, reverse=True)
+    def _live_matches(self, cas: Any, props: Mapping[str, Any], bought_since_ms: int | None = None) -> list[Any]:
+        """The ListUserCertificateOrder items of the live orders of this plan listed with the primary name first,
+        newest first; the rest of what they show (names, DomainCount) is judged by the callers (CAS may show it
+        unreliably). Keyword = the primary name; filtered here."""
+        matches = [item for item in each_listed_order(cas, props["domains"][0], order_label(props), self.clock)
+                   if (item.product_code == props["product_code"] and listed_first(item.domain, props["domains"])
+                       and item.status not in DEAD_ORDER_STATUSES
+                       and (bought_since_ms is None or (item.buy_date or 0) >= bought_since_ms))]
+        return sorted(matches, key=lambda item: (item.buy_date or 0, item.order_id), reverse=True)
 
     def _candidates(self, cas: Any, props: Mapping[str, Any], resource: str) -> list[Candidate]:
-        return [Candidate(order_id, buy_date, status, lambda o=order_id: self._describe(cas, o, resource))
-                for buy_date, order_id, status in self._live_matches(cas, props)]
+        return [Candidate(item.order_id, item.buy_date or 0, item.status, item.domain, item.domain_count,
+                          lambda o=item.order_id: self._describe(cas, o, resource))
+                for item in self._live_matches(cas, props)]
 
     def _look_before_buy(self, cas: Any, props: Mapping[str, Any], resource: str) -> tuple[int | None, set[int]]:
         """(the order an interrupted run placed for this purchase, or None; the live matches seen). Looks once
@@ -112,15 +113,18 @@ class LookThenBuy:
                             POLL_SECONDS, self.clock), set(left_alone)
         except WaitTimeout:
             if left_alone:
-                tell_user(f"{resource}: CAS has live orders with these names and plan that are not this "
-                          f"resource's; certfleet never touches them and buys its own: "
+                tell_user(f"{resource}: CAS has live orders for {props['domains'][0]} with this plan that are not "
+                          f"this resource's; certfleet never touches them and buys its own: "
                           + "; ".join(f"order {o} ({why})" for o, why in sorted(left_alone.items())))
             return None, set(left_alone)
 
     def _buy(self, cas: Any, props: Mapping[str, Any], csr: str | None, resource: str,
              seen: set[int] | frozenset[int] = frozenset()) -> tuple[int, bool]:
         """Place the order: (order id, whether Create answered it). `seen`: orders listed before, which a
-        lost answer's order cannot be."""
+        lost answer's order cannot be. The only Create* call: never without the purchase journal's stamp (the
+        durable intent the next run looks for, components/journal.py)."""
+        if journalled_at(props) is None:
+            raise CertfleetError(not_journalled(resource, "alicloud-journal"))
         models = _models()
         contact = props.get("contact") or {}
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
@@ -151,12 +155,14 @@ class LookThenBuy:
                 raise
             # The order may have been placed and only the answer lost: look before buying again, for a while,
             # because the order list may not show a new order at once.
-            def placed_by_this_call() -> list[tuple[int, int, str]] | None:
+            # Only an order listed exactly as this purchase: anything else stays for the next run's checks.
+            def placed_by_this_call() -> list[Any] | None:
                 return [m for m in self._live_matches(cas, props, bought_since_ms=started_ms)
-                        if m[1] not in seen] or None
+                        if m.order_id not in seen
+                        and may_be_these_names(m.domain, props["domains"], m.domain_count)] or None
             try:
                 order_id = wait_for(f"{resource}: the order of the unanswered {action} in the order list",
-                                    placed_by_this_call, LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0][1]
+                                    placed_by_this_call, LOOK_AGAIN_SECONDS, POLL_SECONDS, self.clock)[0].order_id
             except WaitTimeout:
                 raise err
         if not order_id:

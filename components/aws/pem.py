@@ -24,9 +24,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from components import names
+from components import keys, names
 
 # Key types ACM imports (API names; ACM user guide, import prerequisites, URL above): RSA 1024/2048/3072/4096,
 # ECDSA P-256/P-384/P-521.
@@ -151,20 +151,8 @@ def key_algorithm(public_key: Any) -> str:
     return _key_kind(public_key)
 
 
-def _dns_names(certificate: x509.Certificate) -> tuple[str | None, list[str]]:
-    """(lower-case CN or None, lower-case DNS SANs in certificate order)."""
-    cns = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    common_name = names.normalise(str(cns[0].value)) if cns else None
-    try:
-        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        dns = [names.normalise(n) for n in sans.get_values_for_type(x509.DNSName)]
-    except x509.ExtensionNotFound:
-        dns = []
-    return common_name or None, dns
-
-
 def _facts(certificate: x509.Certificate) -> PemFacts:
-    common_name, sans = _dns_names(certificate)
+    common_name, sans = keys.dns_names_of(certificate)
     # A CN such as "Example Corp" is not a host name: it is ACM's DomainName but no name to serve.
     cn_is_host = common_name is not None and (common_name in sans or names.dns_name_problem(common_name) is None)
     all_names = tuple(sorted({*sans, *([common_name] if cn_is_host else [])}))

@@ -3,12 +3,15 @@
 Environment: see components/huaweicloud/client.py (HUAWEICLOUD_SDK_AK/SK/DOMAIN_ID,
 CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT).
 API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:cert:get (ShowCertificate),
+  scm:cert:list (ListCertificates: the sweep after an interrupted run or a lost buy answer),
   scm:cert:export, scm:cert:cancel (CancelCertificateRequest), scm:cert:unsubscribe, scm:cert:delete
   (only with onDestroy: delete), scm:tag:list / scm:tag:create (ListCertificatesByTag, ListTagsByCertificate,
   BatchCreateOrDeleteTags).
 Modules: this one holds the provider (its lifecycle below) and the resource; the look before a purchase and
-adopt by id (their checks, and the steps that run them, mixed into the provider) are in scm_candidates.py;
-tags, statuses, input keys, the request hash, the inputs and the request bodies are in scm_model.py.
+adopt by id (their checks, and the steps that run them, mixed into the provider) are in scm_candidates.py; the
+sweep of the listing that pairs the tag look when the tag index may lag, in scm_sweep.py; delete's withdraw, refund and
+delete steps (SCM's rule for each), in scm_destroy.py; tags, statuses, input keys, the request hash, the inputs
+and the request bodies are in scm_model.py.
 
 Lifecycle:
 - check: notes that the program declares this certificate in this run (components/dynamic.note_declared, by
@@ -28,18 +31,29 @@ Lifecycle:
   create refuses, naming it, and buys nothing (a second paid purchase for one resource). With nothing to
   adopt it buys one (order_number 1). When the purchase journal's stamp (`journal`) is from an earlier run,
   that run may have bought and died before the state was saved, and the tag index may lag a purchase
-  (reference A5): certfleet keeps looking for `listing_lag_seconds` before it buys (a refusal stops at once);
-  so it does when an earlier purchase of the entry (other settings) was journalled recently; otherwise it
-  looks once. A lost answer to the buy is never retried blindly: certfleet looks again
-  (bounded: the tag index may lag) and adopts what the purchase created. Then wait (bounded) for the order to
-  be PAID, apply (domain, sans, CSR or key made by SCM, domain_method, applicant and company), wait (bounded)
-  for the validation records and optionally for ISSUED; each of these three long waits shares the run's
+  (reference A5), so "no tagged match" proves nothing: certfleet pairs the tag look with a sweep of the whole
+  listing (every status: an order may still be in its undocumented pre-PAID status, or left under review)
+  for certificates not past any purchase (expired, revoked, imported) of the same brand, type and domain
+  type, showing the entry's primary name or no name, ordered since the journal stamp (the order id's time,
+  minus slack), that nothing claims (scm_sweep.py, SWEEP_CHECKS): a certificate whose own tags show this
+  resource's is judged by CANDIDATE_CHECKS; one that shows no certfleet tag stops the purchase: the look goes
+  on for `listing_lag_seconds` (its tags may appear, proving it this entry's), then create refuses naming it
+  (it may be this entry's, or another stack's or the console's whose tags are not visible yet: check its
+  tags, then wait, `adopt` it by id, or unsubscribe it within 7 days). So it does when an earlier purchase of
+  the entry (other settings) was journalled recently; otherwise it looks once (tags only). A refusal stops at
+  once. A lost answer to the buy is never retried blindly: certfleet looks again, tags and sweep (bounded:
+  the tag index may lag), and adopts what the purchase created; a refusal then also names the failed call
+  and SCM's code. Then wait (bounded) for the order to be PAID (the first reads may answer 404 or a
+  status certfleet does not know: it keeps polling), apply (domain, sans, CSR or key made by SCM,
+  domain_method, applicant and company), wait (bounded) for the validation records and optionally for ISSUED; each of these three long waits shares the run's
   window of its kind (dynamic.WaitWindow), so a large stack waits at most each kind's longest timeout. Once
   money is spent create and update never fail: any error or a wait that runs out is recorded in `status`
   (UNKNOWN if not known)/`status_message`, a generated key is kept, and the next `pulumi up` (diff: an unknown
   status is a change) or `up --refresh` continues.
 - adopt by id (`adopt: "scs..."`, config): check (a first create, with credentials) shows the certificate:
   missing -> a failure naming the id; tagged `certfleet-resource` by another resource -> refused naming it;
+  showing no tags at all while ordered within the tag index's lag (`listing_lag_seconds` plus slack, by its
+  order id) -> refused, asking to wait (it may be another stack's purchase whose tags are not visible yet);
   a difference a purchase would be needed for (ADOPT_COMPARISONS) -> a failure naming each, unless
   `replaceAdopted`. create tags it as this resource's (resource, request hash, generation: later runs find
   it), buys nothing, and goes on as for a bought one (a PAID/UNPASSED one is applied for with the entry's
@@ -68,15 +82,22 @@ Lifecycle:
   in place; a certificate still PAID or UNPASSED is applied for (again), also with other names. Brand, type,
   domain type, years, CSR source, key algorithm, or names once past PAID/UNPASSED replace (a new purchase,
   create before delete; diff notes the replaced certificate for the run, so the replacing create skips it).
-- delete (allow-list): an application under review is withdrawn (cancel-cert); only a PAID or UNPASSED
-  certificate is refunded (unsubscribe). An issued certificate is kept unless onDestroy is "delete" and this
-  is a real destroy (`pulumi destroy`, or the entry left the config): the old half of a replacement (the
+- delete (allow-list): certfleet's application under review (CHECKING, CHECKING_ORG) is withdrawn
+  (cancel-cert; its `success` means accepted, so the status is polled, bounded by `delete_timeout_seconds`
+  within the run's one window for withdrawals, until CANCELCHECKING ends);
+  never ISSUING or SUPPLEMENTCHECKING. Only what SCM refunds is refunded (unsubscribe): PAID (never applied
+  for, or withdrawn) within 7 days of payment (the order id's time; SCM has the last word). A rejected
+  (UNPASSED) certificate, or one paid more than 7 days ago, is kept and the user told why (no failing call).
+  An issued or expired certificate is kept unless onDestroy is "delete" and this is a real destroy (`pulumi
+  destroy`, or the entry left the config): then DeleteCertificate; a REVOKED one is never deleted (SCM
+  deletes only issued, hosted, expired) but refunded within 7 days. The old half of a replacement (the
   certificate is still declared in this run) is always kept, whatever onDestroy says, so its successor can
   take over. Every other status is kept, with a warning.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any, Mapping
 
@@ -84,14 +105,16 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components.dynamic import (ISSUANCE, ORDER_PROCESSING, RECORDS, CertfleetResource, Clock, changed_keys,
-                                declared_in_this_run, note_declared, resource_identity, tell_user, wait_for)
+                                note_declared, resource_identity, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.config import HuaweiSpec, ScmCertificateSpec
 from components.huaweicloud.scm_candidates import ScmCandidateSteps, note_replaced
+from components.huaweicloud.scm_destroy import ScmDestroySteps
+from components.huaweicloud.scm_sweep import ScmSweepSteps, note_bought
 # HASH_KEYS (fleet.py), RESOURCE_TAG and request_hash (tests, scripts/candidates.py) are imported from here too.
-from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, GONE, HASH_KEYS,  # noqa: F401
-                                              INPUT_KEYS, KNOWN_STATUSES, LOOKUP_TIMEOUT_SECONDS,
+from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, GONE,  # noqa: F401
+                                              HASH_KEYS, INPUT_KEYS, KNOWN_STATUSES, LOOKUP_TIMEOUT_SECONDS,
                                               ON_DESTROY_DECIDES, ORDER_TIMEOUT_SECONDS, POLL_SECONDS,
                                               REPLACE_KEYS, REQUEST_TAG, RESOURCE_TAG, SECRET_OUTPUTS, UNDER_REVIEW,
                                               UNKNOWN, WITHDRAWABLE, apply_body, certificate_inputs, declared_keys,
@@ -101,7 +124,7 @@ from components.journal import not_journalled
 from components.keys import generate_key_and_csr
 
 
-class ScmCertificateProvider(ScmCandidateSteps, ResourceProvider):
+class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, ResourceProvider):
     """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
 
     clock = Clock
@@ -200,8 +223,6 @@ class ScmCertificateProvider(ScmCandidateSteps, ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client, resource = self._client(props)
-        from huaweicloudsdkscm.v3 import UnsubscribeCertificateRequest
-
         shown = self._show_owned(client, id_, props, resource)
         if shown is None or self._adopted_by_newer_create(client, id_, props, resource):
             return  # gone already, or a replacement adopted this very certificate
@@ -215,7 +236,7 @@ class ScmCertificateProvider(ScmCandidateSteps, ResourceProvider):
         if status in ON_DESTROY_DECIDES:
             self._keep_or_delete(client, id_, shown, props, resource)
             return
-        # Allow-list: withdraw only an application under review, refund only what is PAID or UNPASSED.
+        # Allow-list: withdraw only certfleet's application under review, refund only what SCM refunds.
         if status in WITHDRAWABLE + ("CANCELCHECKING",):
             shown = self._withdraw_application(client, id_, status, props, resource)
             if shown is None:
@@ -225,68 +246,16 @@ class ScmCertificateProvider(ScmCandidateSteps, ResourceProvider):
                 raise CloudError("huaweicloud", "scm.CancelCertificateRequest", resource, "CANCELCHECKING",
                                  "the withdrawal is still under review; run `pulumi destroy` again later")
         if status not in APPLICABLE:
-            # Issued while we waited, withdrawal refused, names being added, an unknown status: never refund it.
+            # Issued while we waited, withdrawal refused, awaiting issuance, names being added, an unknown status:
+            # never refund it.
             released = f"; {self._release(client, id_, props, resource)}" if props.get("adopted") else ""
             tell_user(f"{resource}: the certificate {id_} (order {shown.order_id}) is {status}, so destroy neither "
                       f"refunds nor deletes it; it is kept in SCM (refund or delete it in the console if "
                       f"unwanted){released}")
             return
-        try:
-            self._call("UnsubscribeCertificate", resource, lambda: client.unsubscribe_certificate(
-                UnsubscribeCertificateRequest(cert_id=id_)))
-        except CloudError as err:
-            if err.code not in ("SCM.0010", "SCM.0020"):
-                raise
-            # SCM.0010: not refundable (7-day window over, or rejected): nothing more to undo; kept.
-            if err.code == "SCM.0010" and props.get("adopted"):
-                tell_user(f"{resource}: the adopted certificate {id_} (order {shown.order_id}) could not be "
-                          f"refunded ({err}); it is kept in SCM; {self._release(client, id_, props, resource)}")
+        self._refund(client, id_, shown, props, resource)
 
     # --- steps ---
-
-    def _keep_or_delete(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any],
-                        resource: str) -> None:
-        """An issued (or dead) certificate: deleted only by a real destroy with onDestroy: delete."""
-        from huaweicloudsdkscm.v3 import DeleteCertificateRequest
-
-        kept = f"{resource}: the {shown.status} certificate {cert_id} (order {shown.order_id}) is kept in SCM"
-        if any(declared_in_this_run(kind, name) for kind, name in declared_keys(props)):
-            # The program still declares it: this delete is the old half of a replacement, and the old
-            # certificate may still be serving while its successor is validated.
-            tell_user(f"{kept} because it was replaced; onDestroy applies to a real destroy only (delete it in "
-                      f"the console once nothing uses it)")
-        elif props.get("on_destroy") == "delete":
-            self._call("DeleteCertificate", resource,
-                       lambda: client.delete_certificate(DeleteCertificateRequest(certificate_id=cert_id)))
-        else:  # onDestroy: keep (the default): a paid, issued certificate stays in SCM
-            tell_user(f"{kept}; set onDestroy: delete to delete it on destroy")
-
-    def _withdraw_application(self, client: Any, cert_id: str, status: str, props: Mapping[str, Any],
-                              resource: str) -> Any | None:
-        """Withdraw an application under review (no refund: the certificate stays bought) and wait, bounded,
-        for the review of the withdrawal (CANCELCHECKING -> PAID, or refused). The fresh look, or None."""
-        from huaweicloudsdkscm.v3 import CancelCertificateRequestRequest
-
-        if status in WITHDRAWABLE:
-            try:
-                self._call("CancelCertificateRequest", resource, lambda: client.cancel_certificate_request(
-                    CancelCertificateRequestRequest(certificate_id=cert_id)))
-            except CloudError as err:
-                # SCM.0010 on a retry after a lost answer: withdrawn already (the look below decides).
-                if err.code != "SCM.0010":
-                    raise
-        try:
-            wait_for(f"{resource} withdrawal", lambda: self._withdrawn(client, cert_id, resource),
-                     props.get("delete_timeout_seconds", 300), POLL_SECONDS, self.clock)
-        except WaitTimeout:
-            pass  # decided by the caller, on this fresh look
-        return self._show(client, cert_id, resource)
-
-    def _withdrawn(self, client: Any, cert_id: str, resource: str) -> bool | None:
-        """True once the withdrawal is decided (or the certificate is gone). Still under review (or not yet
-        registered as withdrawn) -> None: wait."""
-        shown = self._show(client, cert_id, resource)
-        return None if shown is not None and shown.status in WITHDRAWABLE + ("CANCELCHECKING",) else True
 
     def _client(self, props: Mapping[str, Any]) -> tuple[Any, str]:
         return scm_api.scm_client(props["region"]), f"certificate '{props.get('cert_name')}'"
@@ -298,24 +267,32 @@ class ScmCertificateProvider(ScmCandidateSteps, ResourceProvider):
         from huaweicloudsdkscm.v3 import SubscribeCertificateRequest
 
         body = purchase_body(props, generation)
+        started = time.time()
         try:
             bought = self._call("SubscribeCertificate", resource, lambda: client.subscribe_certificate(
                 SubscribeCertificateRequest(body=body)), may_repeat=False)
         except CloudError as err:
             # A lost answer or a server error leaves it open whether the order went through: look again
             # (the tags are stored with the order) instead of buying a second time. The tag index may lag,
-            # so keep looking for a while; a 4xx answer (refused, or throttled at the gateway) bought nothing.
+            # so keep looking for a while, sweeping the PAID listing too (scm_sweep.py); a 4xx answer
+            # (refused, or throttled at the gateway) bought nothing: one tag look.
             status = getattr(err.__cause__, "status_code", None) or 0
-            timeout = 0 if 400 <= status < 500 else LOOKUP_TIMEOUT_SECONDS
+            lost = not 400 <= status < 500
             try:
-                return wait_for(f"{resource} order after a lost answer",
-                                lambda: self._find_existing(client, props, resource), timeout, POLL_SECONDS,
-                                self.clock)
-            except WaitTimeout:
+                found = self._look_and_sweep(client, props, resource, started,
+                                             LOOKUP_TIMEOUT_SECONDS if lost else 0, "the order after a lost answer",
+                                             sweep=lost)
+            except CertfleetError as refusal:  # keep the failed call and SCM's code in the text
+                raise CertfleetError(f"{refusal}. (certfleet looked because the purchase failed or its answer "
+                                     f"was lost: {err})") from err
+            if found is None:
                 raise err from None
+            note_bought(props["resource_tag"], found)
+            return found
         if not bought.cert:
             raise CloudError("huaweicloud", "scm.SubscribeCertificate", resource, "NoCertificate",
                              f"order {bought.order_id} returned no certificate id")
+        note_bought(props["resource_tag"], bought.cert[0].cert_id)  # claimed: other entries' sweeps skip it
         return bought.cert[0].cert_id
 
     def _apply(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> str:

@@ -3,9 +3,10 @@
 
 cert-manager style, like components/alicloud/candidates.py. CANDIDATE_CHECKS judge each certificate the tag
 listing shows (create's look before a purchase); ADOPT_COMPARISONS list what differs between a certificate
-named by `adopt` and the entry. ScmCandidateSteps holds the provider's steps that run them (the look, adopt by
-id, and `_release` of a kept adopted certificate); ScmCertificateProvider (scm.py) inherits them and supplies
-the SCM calls they use (_client, _call, _show, _tags, _set_tags, _batch_tags, _apply_and_settle). Apart from
+named by `adopt` and the entry. ScmCandidateSteps holds the provider's steps that run them (the tag look, adopt
+by id, and `_release` of a kept adopted certificate); the look that also sweeps the certificate listing, for
+when the tag index may lag, is scm_sweep.py's. ScmCertificateProvider (scm.py) inherits them and supplies the
+SCM calls they use (_client, _call, _show, _tags, _set_tags, _batch_tags, _apply_and_settle). Apart from
 scm.py so the provider's lifecycle reads on its own; the rules in words: scm.py's docstring, "create" and
 "adopt by id".
 """
@@ -19,14 +20,13 @@ from typing import Any, Callable, Mapping
 from pulumi.dynamic import CheckFailure, CreateResult
 
 from components.dynamic import (ADOPT, REFUSE, REPLACED, SKIP, Verdict, declared_in_this_run, first_opinion,
-                                tell_user, wait_for)
-from components.errors import CertfleetError, WaitTimeout
+                                tell_user)
+from components.errors import CertfleetError
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, ISSUED_LIKE, KIND,
-                                              LISTING_LAG_SECONDS, MAX_TAG_VALUES, POLL_SECONDS, REQUEST_TAG,
-                                              RESOURCE_TAG, _whole, declared_keys, request_hash, same_names,
-                                              scm_names, user_tags)
-from components.journal import may_follow_interrupted_run
+from components.huaweicloud.scm_model import (APPLICABLE, CLOCK_SLACK_SECONDS, DEAD, GENERATION_TAG, ISSUED_LIKE,
+                                              KIND, LISTING_LAG_SECONDS, MAX_TAG_VALUES, REQUEST_TAG, RESOURCE_TAG,
+                                              _whole, declared_keys, ordered_within, request_hash, same_names,
+                                              scm_names, undo_advice, user_tags)
 
 
 def adoptable(detail: Any, configured: list[str]) -> bool:
@@ -103,8 +103,7 @@ def unrecorded_earlier_purchase(p: Purchase, c: Candidate) -> Verdict | None:
         f"{c.status or 'of unknown status'} and carries this resource's tag with request hash "
         f"{c.request or '(none)'}, while this purchase's is {p.request}. It was most likely bought by an "
         f"interrupted run with this entry's earlier settings and never recorded in the stack state; certfleet "
-        f"will not buy a second one. Refund it in the SCM console (unsubscribe, within 7 days of the purchase) "
-        f"or withdraw its application, then run `pulumi up` again")
+        f"will not buy a second one. To go on: {undo_advice(c.status, order)}; then run `pulumi up` again")
 
 
 CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
@@ -119,6 +118,10 @@ CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = 
 def judge(purchase: Purchase, candidate: Candidate) -> Verdict:
     """The first opinion of CANDIDATE_CHECKS on one certificate found."""
     return first_opinion(CANDIDATE_CHECKS, purchase, candidate)
+
+
+def purchase_of(props: Mapping[str, Any]) -> Purchase:
+    return Purchase(props, request_hash(props), replaced_in_this_run())
 
 
 def note_replaced(cert_id: str) -> None:
@@ -244,6 +247,23 @@ def adopt_owner_problem(cert_id: str, tags: Mapping[str, str], props: Mapping[st
     return None
 
 
+def adopt_too_soon_problem(cert_id: str, shown: Any, tags: Mapping[str, str], props: Mapping[str, Any],
+                           now: float | None = None) -> str | None:
+    """The certificate shows no tags and was ordered within the tag index's lag (by its order id): it may be
+    another stack's (or the console's) purchase whose tags SCM does not show yet. Adopting would tag it as this
+    entry's, so certfleet waits until its tags can show."""
+    lag = props.get("listing_lag_seconds")
+    window = LISTING_LAG_SECONDS if lag is None else float(lag)
+    if tags or not ordered_within(shown.order_id, window, now):
+        return None
+    return (f"SCM certificate {cert_id} (order {shown.order_id}) shows no tags and was ordered in the last minutes "
+            f"(by its order id): it may be another stack's purchase, or one made in the console, whose tags SCM "
+            f"does not show yet, and adopting it would tag it as this entry's. certfleet does not adopt it yet: "
+            f"wait for SCM's tag index (check its tags in the SCM console) and run `pulumi up` again; a "
+            f"certificate bought without tags is adopted once its order is more than "
+            f"{(window + CLOCK_SLACK_SECONDS) / 60:g} minutes old")
+
+
 def adopt_refusal(resource: str, cert_id: str, differences: list[Difference]) -> str:
     listed = "; ".join(str(d) for d in differences if d.replaces)
     return (f"{resource}: the adopted SCM certificate {cert_id} differs from the entry in what only a new purchase "
@@ -277,7 +297,7 @@ class ScmCandidateSteps:
             tags = self._tags(client, cert_id, resource)
         except CertfleetError:
             return []
-        owner = adopt_owner_problem(cert_id, tags, news)
+        owner = adopt_owner_problem(cert_id, tags, news) or adopt_too_soon_problem(cert_id, shown, tags, news)
         if owner:
             return [CheckFailure("adopt_id", f"{resource}: {owner}")]
         differences = adopt_differences(shown, news, tags)
@@ -297,7 +317,7 @@ class ScmCandidateSteps:
         if shown is None:
             raise CertfleetError(missing_adopt(resource, cert_id, props["region"]))
         tags = self._tags(client, cert_id, resource)
-        owner = adopt_owner_problem(cert_id, tags, props)
+        owner = adopt_owner_problem(cert_id, tags, props) or adopt_too_soon_problem(cert_id, shown, tags, props)
         if owner:
             raise CertfleetError(f"{resource}: {owner}")
         differences = adopt_differences(shown, props, tags)
@@ -340,26 +360,11 @@ class ScmCandidateSteps:
         replaced = any(declared_in_this_run(kind, name) for kind, name in declared_keys(props))
         return props.get("on_destroy") == "delete" and not replaced
 
-    def _find_before_buying(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
-        """`_find_existing`, the last look before a purchase. After an interrupted run (the journal's stamp is
-        from an earlier run, or an earlier purchase of the entry was journalled recently) its certificate may
-        not be in the tag index yet: keep looking, for the full `listing_lag_seconds` (never the shared window:
-        this look guards money). Otherwise once."""
-        if not may_follow_interrupted_run(props):
-            return self._find_existing(client, props, resource)
-        lag = props.get("listing_lag_seconds")
-        try:
-            return wait_for(f"{resource}: the certificate an interrupted run may have bought",
-                            lambda: self._find_existing(client, props, resource),
-                            LISTING_LAG_SECONDS if lag is None else float(lag), POLL_SECONDS, self.clock)
-        except WaitTimeout:
-            return None
-
     def _find_existing(self, client: Any, props: Mapping[str, Any], resource: str) -> str | None:
         """The certificate an interrupted run of this purchase already bought, if any: every certificate tagged
         with this resource's identity, current or former (a renamed entry), judged by CANDIDATE_CHECKS. Raises
         CertfleetError when a check refuses (any certificate: a refusal wins over an adoption)."""
-        purchase = Purchase(props, request_hash(props), replaced_in_this_run())
+        purchase = purchase_of(props)
         identities = list(dict.fromkeys([props["resource_tag"], *(props.get("previous_resource_tags") or [])]))
         adopt = None
         for start in range(0, len(identities), MAX_TAG_VALUES):

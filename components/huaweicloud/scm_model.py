@@ -8,8 +8,11 @@ one vocabulary without importing each other; every name here is also importable 
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+import re
+import time
 from typing import Any, Mapping
 
 from components.dynamic import resource_identity
@@ -23,8 +26,16 @@ IDENTITY_KIND = KIND + "/resource_tag"  # ... and by resource identity (a rename
 APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
 # An application under review. SUPPLEMENTCHECKING is not here: that is an issued certificate getting extra names.
 UNDER_REVIEW = ("CHECKING", "CHECKING_ORG", "ISSUING")
-WITHDRAWABLE = UNDER_REVIEW           # the only statuses destroy withdraws an application from (cancel-cert)
+# What destroy withdraws (cancel-cert): SCM withdraws from CHECKING, CHECKING_ORG and SUPPLEMENTCHECKING
+# (reference A4); not ISSUING (approved already), and never SUPPLEMENTCHECKING, names being added to an issued
+# certificate, which certfleet never asks for: withdrawing would undo the user's own request.
+WITHDRAWABLE = ("CHECKING", "CHECKING_ORG")
+# What SCM refunds (unsubscribe): never applied for or withdrawn (PAID), or revoked, within 7 days of payment.
+# A rejected (UNPASSED) certificate is not refundable (reference A4).
+REFUNDABLE = ("PAID", "REVOKED")
+REFUND_WINDOW_SECONDS = 7 * 24 * 3600
 DEAD = ("EXPIRED", "REVOKING", "REVOKED")  # can never be issued (again): the next `up` replaces it
+DELETABLE = ("ISSUED", "EXPIRED", "UPLOAD")  # what SCM deletes (the guide's list; reference A4)
 ISSUED_LIKE = ("ISSUED", "SUPPLEMENTCHECKING", "CANCELSUPPLEMENTING", "CANCLEREVOKING", "UPLOAD")
 ON_DESTROY_DECIDES = ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD")  # kept, or deleted by a real destroy
 # Every status whose meaning certfleet knows; anything else (e.g. the undocumented status of an order still
@@ -48,12 +59,70 @@ POLL_SECONDS = 2.0
 ORDER_TIMEOUT_SECONDS = 600.0  # a new order until PAID (Terraform waits 10 minutes)
 LOOKUP_TIMEOUT_SECONDS = 120.0  # after a lost buy answer, until the tag index shows the order
 LISTING_LAG_SECONDS = 120.0  # default `listing_lag_seconds`: after an interrupted run, until its order shows
+# How far an order id's minute-precision time (and SCM's clock) may be behind ours.
+CLOCK_SLACK_SECONDS = 10 * 60
+WITHDRAWAL = "withdrawal"  # destroy's wait for a withdrawal's review: one window per run (dynamic.WaitWindow)
 MAX_TAG_VALUES = 20  # values of one key in a ListCertificatesByTag filter
 
 
 def _whole(number: Any) -> int | None:
     """Pulumi hands numbers to providers as floats; SCM wants integers."""
     return None if number is None else int(number)
+
+
+# Order ids read like CS1803192259ROA8U: "CS", the order's yymmddHHMM, five characters (reference §12: an
+# example, and the emulator's inference; the time zone is not documented). Read as UTC, which for a clock at
+# or east of UTC (SCM's Chinese clock is UTC+8) is never more than the minute's truncation earlier than the
+# order: with a slack of a few minutes, no order is taken for older than it is.
+_ORDER_ID = re.compile(r"^CS(\d{10})[A-Z0-9]*$")
+
+
+def order_time(order_id: str | None) -> float | None:
+    """When the order was placed (epoch seconds, minute precision), from its id; None when the id does not tell."""
+    match = _ORDER_ID.match(order_id or "")
+    if not match:
+        return None
+    try:
+        placed = time.strptime(match.group(1), "%y%m%d%H%M")
+    except ValueError:
+        return None
+    return float(calendar.timegm(placed))
+
+
+def refund_problem(status: str | None, order_id: str | None, now: float | None = None) -> str | None:
+    """Why SCM will not refund (unsubscribe) this certificate, or None when it may (SCM decides in the end)."""
+    if status == "UNPASSED":
+        return ("it was rejected (UNPASSED), and SCM refunds only a certificate that was never applied for or "
+                "whose application was withdrawn (PAID), or a revoked one, within 7 days of payment")
+    if status not in REFUNDABLE:
+        return f"it is {status or 'of unknown status'}, and SCM refunds only PAID or REVOKED certificates"
+    placed = order_time(order_id)
+    if placed is not None and (time.time() if now is None else now) > placed + REFUND_WINDOW_SECONDS:
+        return f"it was paid more than 7 days ago (order {order_id}), and SCM refunds only within 7 days"
+    return None
+
+
+def undo_advice(status: str | None, order_id: str | None) -> str:
+    """How the user gets rid of an unwanted duplicate: its refund if SCM still gives one, else why not."""
+    window = refund_problem("PAID", order_id)  # None: still inside the 7 days (or the order id does not tell)
+    if window is None and (status not in KNOWN_STATUSES or status == "CANCELCHECKING"):
+        # An order still being processed (undocumented status), or a withdrawal under review: PAID next.
+        return ("once it is PAID, unsubscribe it in the SCM console (a refund: SCM refunds a PAID certificate "
+                "within 7 days of payment)")
+    if status in WITHDRAWABLE and window is None:
+        return ("withdraw its application in the SCM console (it returns to PAID), then unsubscribe it (a refund: "
+                "SCM refunds a PAID certificate within 7 days of payment)")
+    problem = window if status in WITHDRAWABLE else refund_problem(status, order_id)
+    if problem is None:
+        return "unsubscribe it in the SCM console (a refund: SCM refunds a PAID certificate within 7 days of payment)"
+    return f"it can no longer be refunded ({problem}): keep it, or use it through an entry's `adopt`"
+
+
+def ordered_within(order_id: str | None, seconds: float, now: float | None = None) -> bool:
+    """Was the order placed less than `seconds` ago (by its id, with CLOCK_SLACK_SECONDS)? False when the id
+    does not tell."""
+    placed = order_time(order_id)
+    return placed is not None and placed >= (time.time() if now is None else now) - seconds - CLOCK_SLACK_SECONDS
 
 
 def request_hash(props: Mapping[str, Any]) -> str:

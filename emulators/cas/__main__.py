@@ -38,6 +38,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--record-domain-style", choices=("relative", "fqdn"),
                         default=_env(f"{ENV_PREFIX}_RECORD_DOMAIN_STYLE", default="relative"),
                         help="RecordDomain as _dnsauth (default) or _dnsauth.<domain>")
+    parser.add_argument("--order-domain-style", choices=("primary", "all"),
+                        default=_env(f"{ENV_PREFIX}_ORDER_DOMAIN_STYLE", default="primary"),
+                        help="ListUserCertificateOrder's Domain: the primary name only (default, as every "
+                             "published sample) or every name comma-joined, CN first")
+    parser.add_argument("--challenge-lag-reads", type=int,
+                        default=int(_env(f"{ENV_PREFIX}_CHALLENGE_LAG_READS", default=0)),
+                        help="DescribeCertificateState reads of a new order that show empty record fields "
+                             "before its challenge (default 0)")
+    parser.add_argument("--account-plan", choices=("v1", "v2", "both"),
+                        default=_env(f"{ENV_PREFIX}_ACCOUNT_PLAN", default="both"),
+                        help="what the account holds: V1.0 resource plans, V2.0 instances or both (default both)")
+    parser.add_argument("--seed-instances", type=int, default=int(_env(f"{ENV_PREFIX}_SEED_INSTANCES", default=0)),
+                        help="V2.0 instances bought for every ProductCode at start (fixed ids; default 0)")
     parser.add_argument("--max-clock-skew", type=float, default=None,
                         help="reject signatures dated further than this many seconds from now (default off)")
     parser.add_argument("--no-nonce-check", action="store_true", help="accept a reused signature nonce")
@@ -47,8 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     api = CasApi(
         {args.access_key_id: args.access_key_secret},
         check_nonce=not args.no_nonce_check, max_clock_skew=args.max_clock_skew,
+        account_plan=args.account_plan, seed_instances=args.seed_instances,
         package_total=args.package_total, validation_wait=args.validation_wait, review_wait=args.review_wait,
-        record_domain_style=args.record_domain_style,
+        record_domain_style=args.record_domain_style, order_domain_style=args.order_domain_style,
+        challenge_lag_reads=args.challenge_lag_reads,
     )
     serve(api, args)
 

@@ -4,14 +4,18 @@ What is emulated: the resource-plan ("CPACK") order lifecycle of CAS API 2020-04
 certificates. Accounts: every access key stands for an account of its own, so orders and certificates are
 visible only to the access key that placed or uploaded them (another key gets NotFound, as another account
 would); the control API sees them all, and resource plans (packages) are shared by every key. What is
-not: purchases (BUY orders), OV company checks against "Information Management", the instance-based
-ordering API, CNAME validation, SM certificates.
+not: purchases (BUY orders), OV company checks against "Information Management", CNAME validation, SM
+certificates. V2.0 certificate instances live in emulators/cas/instances.py (InstanceBook, held here as
+`self.instances` and saved with this backend's state).
 
 Order states (`DescribeCertificateState.Type`): payed -> domain_verify -> process -> certificate, or
 verify_fail; plus "revoked" after CancelCertificateForPackageRequest (reported as Type "unknow").
 Transitions after submission happen lazily when an order is read: once the challenge is published
 (control API) and `validation_wait` seconds passed the order is in review (process); `review_wait`
-seconds later it is issued. The control API can also force or fail a transition.
+seconds later it is issued. The control API can also force or fail a transition. ListUserCertificateOrder
+shows an order's primary name only by default (`order_domain_style`), and a new order's challenge may lag it
+(`challenge_lag_reads`), and the CA may add a free name to a DV certificate (`free_extra_name`): see
+CasBackend.__init__.
 """
 
 from __future__ import annotations
@@ -93,6 +97,13 @@ ORDER_STATUS = {
 }
 
 
+# ListUserCertificateOrder's `Domain` of an order: its primary name only (the CSR's CN, or the first name), as
+# every published sample shows one name (reference A1), or every name comma-joined, CN first.
+ORDER_DOMAIN_STYLES = ("primary", "all")
+SETTINGS = ("package_total", "validation_wait", "review_wait", "record_domain_style", "list_lag",
+            "order_domain_style", "challenge_lag_reads", "free_extra_name")
+
+
 def is_wildcard_product(product_code: str) -> bool:
     return "-w-" in product_code
 
@@ -140,6 +151,7 @@ class Order:
     cert_id: int | None = None
     renewed_from_order_id: int | None = None
     owner: str = ""  # the access key that placed it ("": every key, as in state files from before accounts)
+    challenge_reads: int = 0  # DescribeCertificateState reads in domain_verify (challenge_lag_reads)
 
     @property
     def validation_domain(self) -> str:
@@ -166,11 +178,18 @@ class Certificate:
 
 class CasBackend:
     def __init__(self, clock: Clock, ca: EmulatorCA, package_total: int = 20, validation_wait: float = 0,
-                 review_wait: float = 0, record_domain_style: str = "relative", list_lag: float = 0):
+                 review_wait: float = 0, record_domain_style: str = "relative", list_lag: float = 0,
+                 order_domain_style: str = "primary", challenge_lag_reads: int = 0, free_extra_name: bool = False):
         """`package_total` units are pre-bought for every ProductCode after a reset; waits are in
         seconds of the emulator clock; `record_domain_style` is "relative" (`_dnsauth`, as Alibaba's
         examples show) or "fqdn" (`_dnsauth.example.com`); `list_lag` seconds pass before ListUserCertificateOrder
-        shows a new order (eventual consistency, to exercise clients that look for an order right after buying)."""
+        shows a new order (eventual consistency, to exercise clients that look for an order right after buying);
+        `order_domain_style` is ListUserCertificateOrder's `Domain` for an order: "primary" (the CSR's CN, or the
+        first name: every published sample has one name) or "all" (every name comma-joined, CN first);
+        `challenge_lag_reads`: DescribeCertificateState reads of a new order in domain_verify that show empty
+        record fields before the challenge (other tools see it lag the order); `free_extra_name`: the CA adds a
+        free name to the certificate of a one-name DV order (`www.` + the name, or the bare name of a `www.` or
+        wildcard name), as CAS reportedly does; the order itself (list, DomainCount) keeps its own names."""
         self.clock = clock
         self.ca = ca
         self.settings: dict = {}
@@ -180,19 +199,31 @@ class CasBackend:
             "review_wait": review_wait,
             "record_domain_style": record_domain_style,
             "list_lag": list_lag,
+            "order_domain_style": order_domain_style,
+            "challenge_lag_reads": challenge_lag_reads,
+            "free_extra_name": free_extra_name,
         })
+        from emulators.cas.instances import InstanceBook  # V2.0 instances (late import: it imports this module)
+        self.instances = InstanceBook(self)
         self.reset()
 
     def update_settings(self, changes: dict) -> None:
         """Raises ValueError for an unknown setting or a bad value (nothing is changed then)."""
-        unknown = set(changes) - {"package_total", "validation_wait", "review_wait", "record_domain_style", "list_lag"}
+        unknown = set(changes) - set(SETTINGS)
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         for name in ("package_total", "validation_wait", "review_wait", "list_lag"):
             if name in changes and (not isinstance(changes[name], (int, float)) or changes[name] < 0):
                 raise ValueError(f"{name} must be a number >= 0")
+        lag_reads = changes.get("challenge_lag_reads", 0)
+        if not isinstance(lag_reads, int) or isinstance(lag_reads, bool) or lag_reads < 0:
+            raise ValueError("challenge_lag_reads must be an integer >= 0")
         if changes.get("record_domain_style", "relative") not in ("relative", "fqdn"):
             raise ValueError("record_domain_style must be relative or fqdn")
+        if not isinstance(changes.get("free_extra_name", False), bool):
+            raise ValueError("free_extra_name must be true or false")
+        if changes.get("order_domain_style", "primary") not in ORDER_DOMAIN_STYLES:
+            raise ValueError("order_domain_style must be primary or all")
         self.settings.update(changes)
 
     # ----- persistence -----
@@ -203,6 +234,7 @@ class CasBackend:
         self.certificates: dict[int, Certificate] = {}
         self.next_order_id = FIRST_ORDER_ID
         self.next_cert_id = FIRST_CERT_ID
+        self.instances.reset()
 
     def to_state(self) -> dict:
         # Settings are configuration (flags, constructor) and are not saved: a restart applies new flags.
@@ -213,6 +245,7 @@ class CasBackend:
             "certificates": [asdict(c) for c in self.certificates.values()],
             "next_order_id": self.next_order_id,
             "next_cert_id": self.next_cert_id,
+            "instances": self.instances.to_state(),
         }
 
     def load_state(self, state: dict) -> None:
@@ -221,6 +254,7 @@ class CasBackend:
         self.certificates = {c["cert_id"]: Certificate(**c) for c in state["certificates"]}
         self.next_order_id = state["next_order_id"]
         self.next_cert_id = state["next_cert_id"]
+        self.instances.load_state(state.get("instances", []))  # absent in state files from before instances
 
     # ----- orders -----
 
@@ -274,6 +308,20 @@ class CasBackend:
         order = self._order(order_id, account)
         self._advance_lazily(order)
         return order
+
+    def challenge_read(self, order: Order) -> bool:
+        """One DescribeCertificateState read of `order`: does it show the challenge yet? The first
+        `challenge_lag_reads` reads in domain_verify show empty record fields (the challenge lags the order)."""
+        if order.state != "domain_verify":
+            return True
+        order.challenge_reads += 1
+        return order.challenge_reads > self.settings["challenge_lag_reads"]
+
+    def listed_domain(self, order: Order) -> str:
+        """ListUserCertificateOrder's `Domain` for `order` (setting order_domain_style)."""
+        if self.settings["order_domain_style"] == "all":
+            return ",".join(order.domains)
+        return order.domains[0]  # CN first for a CSR order (_names_from_csr)
 
     def cancel_order(self, order_id: int, account: str | None = None) -> None:
         """CancelOrderRequest: while validating or under review; the order goes back to payed."""
@@ -516,6 +564,7 @@ class CasBackend:
         if state == "domain_verify":
             order.challenge_token = _challenge_token(self.clock.now())
             order.challenge_published_ms = None
+            order.challenge_reads = 0
         elif state == "process":
             order.process_started_ms = now_ms(self.clock)
         elif state == "certificate":
@@ -539,7 +588,7 @@ class CasBackend:
         if not csr:
             private_key_pem, csr = generate_key_and_csr(order.domains)
         validity = timedelta(days=PRODUCTS[order.product_code].validity_days)
-        issued = self.ca.issue(csr, order.domains, not_after=self.clock.now() + validity)
+        issued = self.ca.issue(csr, order.domains + self._free_names(order), not_after=self.clock.now() + validity)
         cert_id = self._new_cert_id()
         self.certificates[cert_id] = Certificate(
             cert_id=cert_id, name=f"cert-{order.validation_domain}-{cert_id}",
@@ -549,6 +598,15 @@ class CasBackend:
         )
         order.cert_id = cert_id
         self.packages[order.product_code].issued_count += 1
+
+    def _free_names(self, order: Order) -> list[str]:
+        """The free name the CA adds (setting free_extra_name) to a one-name DV order's certificate."""
+        dv = order.product_code in DV_PRODUCT_CODES
+        if not (self.settings["free_extra_name"] and dv and len(order.domains) == 1):
+            return []
+        name = order.domains[0]
+        bare = name.removeprefix("*.").removeprefix("www.")
+        return [bare if bare != name else f"www.{name}"]
 
     def _new_cert_id(self) -> int:
         cert_id = self.next_cert_id

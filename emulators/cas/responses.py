@@ -16,6 +16,7 @@ from emulators.cas.auth import SignatureVerifier, access_key_id_of
 from emulators.cas.exceptions import (
     InvalidActionNotFound, InvalidParameter, InvalidVersion, MissingParameter,
 )
+from emulators.cas.instances import INSTANCE_ACTIONS, InstanceActions
 from emulators.cas.models import (
     CERT_IDENTIFIER_REGION, DNS_RECORD_HOST, FILE_VALIDATION_URI, PRODUCTS, CasBackend, Certificate, Order,
     datetime_to_ms,
@@ -58,10 +59,15 @@ class CasApi(ApiEmulator):
     name = "cas"
 
     def __init__(self, credentials: dict[str, str], clock: Clock | None = None, ca: EmulatorCA | None = None,
-                 check_nonce: bool = True, max_clock_skew: float | None = None, **backend_settings):
-        """`credentials` = {access key id: secret}; `backend_settings` go to CasBackend."""
+                 check_nonce: bool = True, max_clock_skew: float | None = None, account_plan: str = "both",
+                 seed_instances: int = 0, **backend_settings):
+        """`credentials` = {access key id: secret}; `backend_settings` go to CasBackend. V2.0 instances
+        (emulators/cas/instances.py): `account_plan` v1 | v2 | both; `seed_instances` per product at start."""
         super().__init__(clock, ca)
         self.backend = CasBackend(self.clock, self.ca, **backend_settings)
+        self.instance_actions = InstanceActions(self.backend.instances)
+        self.backend.instances.update_settings({"account_plan": account_plan})
+        self.backend.instances.seed(seed_instances)
         self.verifier = SignatureVerifier(credentials, self.clock, check_nonce, max_clock_skew)
 
     # ----- plug-in hooks -----
@@ -70,7 +76,8 @@ class CasApi(ApiEmulator):
         return [Route(method, pattern, getattr(self, handler)) for method, pattern, handler in urls.API_PATHS]
 
     def control_routes(self) -> list[Route]:
-        return [Route(method, pattern, getattr(self, handler)) for method, pattern, handler in urls.CONTROL_PATHS]
+        return ([Route(method, pattern, getattr(self, handler)) for method, pattern, handler in urls.CONTROL_PATHS]
+                + self.instance_actions.control_routes())
 
     def authenticate(self, request: Request, route: Route, match: re.Match) -> None:
         self.verifier.verify(request)
@@ -107,6 +114,14 @@ class CasApi(ApiEmulator):
     def dispatch(self, request: Request, match: re.Match) -> Response:
         action = _action_of(request)
         version = request.header("x-acs-version") or request.params.get("Version")
+        if action in INSTANCE_ACTIONS:  # V2.0 instances: emulators/cas/instances.py
+            if version != API_VERSION:
+                raise InvalidVersion(version or "")
+            body = getattr(self.instance_actions, INSTANCE_ACTIONS[action])(
+                _Params(request, access_key_id_of(request)))
+            request_id = _request_id()
+            return json_response(200, {"RequestId": request_id, **body}, {"x-acs-request-id": request_id})
+        self.backend.instances.check_v1_call(action)  # a V2.0-only account: InsufficientQuota
         if action not in ACTIONS:
             raise InvalidActionNotFound(action)
         if version != API_VERSION:
@@ -141,7 +156,7 @@ class CasApi(ApiEmulator):
 
     def describe_certificate_state(self, params: "_Params") -> dict:
         order = self.backend.describe_order(params.int("OrderId"), params.account)
-        return self._order_state(order)
+        return self._order_state(order, challenge_shown=self.backend.challenge_read(order))
 
     def describe_package_state(self, params: "_Params") -> dict:
         package = self.backend.describe_package(params.str("ProductCode"))
@@ -270,12 +285,17 @@ class CasApi(ApiEmulator):
 
     # ----- rendering -----
 
-    def _order_state(self, order: Order) -> dict:
+    def _order_state(self, order: Order, challenge_shown: bool = True) -> dict:
+        """`challenge_shown` False: a domain_verify order whose challenge still lags shows empty record fields."""
         # "revoked" is not a documented Type; Alibaba's catch-all spelling is "unknow".
         body = {"Type": order.state if order.state != "revoked" else "unknow"}
         if order.state == "domain_verify":
             body["ValidateType"] = order.validate_type
-            if order.validate_type == "DNS":
+            if not challenge_shown:
+                empty = ("RecordType", "RecordDomain", "RecordValue") if order.validate_type == "DNS" \
+                    else ("Domain", "Uri", "Content")
+                body.update(dict.fromkeys(empty, ""))
+            elif order.validate_type == "DNS":
                 record_domain = DNS_RECORD_HOST
                 if self.backend.settings["record_domain_style"] == "fqdn":
                     record_domain = f"{DNS_RECORD_HOST}.{order.validation_domain}"
@@ -305,7 +325,7 @@ class CasApi(ApiEmulator):
             "ProductName": product.name,
             "CertType": product.cert_type,
             "RootBrand": product.brand,
-            "Domain": ",".join(order.domains),
+            "Domain": self.backend.listed_domain(order),  # the primary name, or all (order_domain_style)
             "DomainCount": len(order.domains),
             "WildDomainCount": wildcard_count,
             "DomainType": _domain_type(len(order.domains), wildcard_count),

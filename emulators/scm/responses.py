@@ -153,8 +153,8 @@ class ScmApi(ApiEmulator):
         return _no_content()
 
     def list_tags_by_certificate(self, request: Request, match: re.Match) -> Response:
-        certificate = self.backend.get(self._own(request, match, "resource_id"))
-        return _ok({"tags": [{"key": k, "value": v} for k, v in certificate.tags.items()]})
+        tags = self.backend.tags_of(self._own(request, match, "resource_id"))
+        return _ok({"tags": [{"key": k, "value": v} for k, v in tags.items()]})
 
     # --- v2 and IAM -----------------------------------------------------------------------------
 

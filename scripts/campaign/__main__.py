@@ -2,6 +2,7 @@
 
     .venv/bin/python -m scripts.campaign [--kills 20] [--fault-rate 0.2] [--seed N] [--short] [--json FILE]
         [--keep DIR] [--ref REF] [--list-lag S] [--tag-lag-reads N] [--max-converge-runs N] [--pulumi-bin DIR]
+        [--cas-listing primary|all]
 
 On its own servers (moto behind scripts/fault_proxy.py, the CAS and SCM emulators; free loopback ports) and
 its own temp project and file backend, it:
@@ -69,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag-lag-reads", type=int, default=2,
                         help="SCM tag searches a new certificate is missing from in the kill phase")
     parser.add_argument("--max-converge-runs", type=int, default=6, help="give up converging after this many ups")
+    parser.add_argument("--cas-listing", choices=("primary", "all"), default="primary",
+                        help="the CAS emulator's ListUserCertificateOrder Domain: the primary name only (default, "
+                             "as every published sample) or every name, CN first")
     args = parser.parse_args(argv)
     if args.kills is None:
         args.kills = 4 if args.short else 20

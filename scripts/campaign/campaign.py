@@ -23,13 +23,16 @@ from scripts.campaign.stack import STACK, Project, Run, stack_config
 # operations a killed run never finished.
 LOCK_PATTERNS = ("currently locked", "stack is locked", "locked by")
 PENDING_PATTERN = "pending operation"
-# The two cases where certfleet asks the user to cancel and delete a CAS order in the console (the campaign
+# The cases where certfleet asks the user to cancel and delete a CAS order in the console (the campaign
 # plays that operator): a killed run's `csr: generate` order, whose key died with the run (create refuses to
-# buy again), and an order adopted after an interrupted run, which destroy never cancels.
+# buy again), an order adopted after an interrupted run, which destroy never cancels, and a PAYED order (bought,
+# not applied for) since a killed run's stamp, which stops the purchase until it is deleted.
 OPERATOR_PATTERNS = (
     (re.compile(r"cancel and delete order (\d+)"), "csr: generate, its key lost with a killed run; create refused"),
     (re.compile(r"CAS order (\d+) \([^)]*\) is kept: certfleet adopted it"),
      "adopted after a killed run, so destroy kept it"),
+    (re.compile(r"If nobody needs it, delete order (\d+) in the CAS console"),
+     "PAYED (bought, not applied for) since a killed run's journal stamp; create refused"),
 )
 
 
@@ -40,12 +43,13 @@ class Campaign:
         self.base = base
         self.campaign_id = f"cf{os.getpid()}x{args.seed}"
         (base / "logs").mkdir()
-        self.servers = Servers(self.campaign_id, base / "logs", args.seed)
+        self.servers = Servers(self.campaign_id, base / "logs", args.seed, args.cas_listing)
         self.pulumi_bin = pulumi_bin
         self.project: Project | None = None
         self.figures = Figures(args.seed, args.kills, args.fault_rate, args.short)
         self.figures.settings = {"list_lag_seconds": args.list_lag, "scm_tag_lag_reads": args.tag_lag_reads,
-                                 "listingLagSeconds": args.listing_lag_seconds, "ref": args.ref or "work tree"}
+                                 "listingLagSeconds": args.listing_lag_seconds, "ref": args.ref or "work tree",
+                                 "cas_listing": args.cas_listing}
         self.generation = 0
         self.config: dict[str, Any] = {}
         self.first_up_work_seconds = 0.0
@@ -127,11 +131,22 @@ class Campaign:
         from alibabacloud_tea_openapi.models import Config
         client = Client(Config(access_key_id=ALIBABA_KEY_ID, access_key_secret=ALIBABA_SECRET,
                                endpoint=self.servers.urls["cas"].removeprefix("http://"), protocol="http"))
-        try:
-            client.cancel_order_request(models.CancelOrderRequestRequest(order_id=int(order_id)))
-        except Exception as err:  # noqa: BLE001 - already cancelled is fine; the delete decides
-            self.say(f"cancel of CAS order {order_id}: {err}")
-        client.delete_certificate_request(models.DeleteCertificateRequestRequest(order_id=int(order_id)))
+        # In the kill phase the faults hit the operator's calls too: like a person in the console, try again.
+        for attempt in range(10):
+            try:
+                client.cancel_order_request(models.CancelOrderRequestRequest(order_id=int(order_id)))
+            except Exception as err:  # noqa: BLE001 - already cancelled (or gone) is fine; the delete decides
+                self.say(f"cancel of CAS order {order_id}: {err}")
+            try:
+                client.delete_certificate_request(models.DeleteCertificateRequestRequest(order_id=int(order_id)))
+                return
+            except Exception as err:  # noqa: BLE001 - a fault, or deleted already by a lost answer
+                if "NotFound" in str(err):
+                    return
+                if attempt == 9:
+                    raise
+                self.say(f"delete of CAS order {order_id} (attempt {attempt + 1}): {err}")
+                time.sleep(0.5)
 
     def concurrent_ups(self) -> None:
         """Two `pulumi up` of the same (new, empty) stack at once: the second must fail on the lock and buy

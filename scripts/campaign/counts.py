@@ -221,7 +221,8 @@ def report(figures: Figures, found: list[str]) -> str:
         f"faults at rate {figures.fault_rate:g} in the kill phase: {faults or 'none'}; listings lag: CAS order list "
         f"and AWS tag index {figures.settings.get('list_lag_seconds'):g}s, SCM tag index "
         f"{figures.settings.get('scm_tag_lag_reads')} searches (listingLagSeconds "
-        f"{figures.settings.get('listingLagSeconds')}); kills up to {figures.kill_window_seconds:g}s into a run",
+        f"{figures.settings.get('listingLagSeconds')}); kills up to {figures.kill_window_seconds:g}s into a run; "
+        f"CAS order list shows {figures.settings.get('cas_listing')} names",
         f"concurrent up: the second exited {c.get('second_exit')}, failed on the lock: "
         f"{c.get('second_failed_on_lock')}; objects before {c.get('objects_before')}, after {c.get('objects_after')} "
         f"for {c.get('entries')} entries (bought by the second: {c.get('bought_by_second')})",

@@ -31,6 +31,7 @@ class Servers:
     campaign_id: str
     logs: Path
     seed: int
+    cas_listing: str = "primary"  # the CAS emulator's order_domain_style: ListUserCertificateOrder's Domain
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -54,7 +55,8 @@ class Servers:
                     {"MOTO_ACM_VALIDATION_WAIT": MOTO_ACM_VALIDATION_WAIT}, "/moto-api/", f"http://127.0.0.1:{port}")
         self._start("aws-proxy", [PYTHON, str(ROOT / "scripts" / "fault_proxy.py"), "--upstream", self.urls["moto"],
                                   "--seed", str(self.seed)], {}, "/_proxy/stats")
-        self._start("cas", [PYTHON, "-m", "emulators.cas", "--port", "0", "--package-total", "1000"],
+        self._start("cas", [PYTHON, "-m", "emulators.cas", "--port", "0", "--package-total", "1000",
+                            "--order-domain-style", self.cas_listing],
                     {"EMU_CAS_ACCESS_KEY_ID": ALIBABA_KEY_ID, "EMU_CAS_ACCESS_KEY_SECRET": ALIBABA_SECRET},
                     "/_emulator/health")
         self._start("scm", [PYTHON, "-m", "emulators.scm", "--port", "0", "--domain-id", HUAWEI_DOMAIN_ID],

@@ -54,11 +54,12 @@ def stack_config(generation: int, short: bool, listing_lag_seconds: int) -> dict
         # CreateCertificateWithCsrRequest with a key and CSR certfleet generates (the key is a secret)
         "gen": {"productCode": "symantec-dv-1-starter", "api": "withCsr", "csr": "generate", "validation": "FILE",
                 "domains": [f"gen.{g}.campaign.example.cn", f"www.gen.{g}.campaign.example.cn"]},
-        # CreateCertificateForPackageRequest with the user's own CSR
+        # CreateCertificateForPackageRequest with the user's own CSR (two names: CAS may list the CN only)
         "own": {"productCode": "geotrust-dv-1-starter",
-                "csr": {"pem": _csr_for([f"own.{g}.campaign.example.cn"])}},
-        # CreateCertificateForPackageRequest without a CSR: CAS makes the key
-        "docs": {"productCode": "digicert-free-1-free", "domains": [f"docs.{g}.campaign.example.cn"]},
+                "csr": {"pem": _csr_for([f"own.{g}.campaign.example.cn", f"www.own.{g}.campaign.example.cn"])}},
+        # CreateCertificateForPackageRequest without a CSR, two names: CAS makes the key
+        "docs": {"productCode": "digicert-free-1-free",
+                 "domains": [f"docs.{g}.campaign.example.cn", f"www.docs.{g}.campaign.example.cn"]},
     }
     scm = {
         # SCM makes the key

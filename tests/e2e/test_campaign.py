@@ -1,5 +1,7 @@
 """The crash-and-fault campaign at CI size: `python -m scripts.campaign --short` on its own local servers
-(docs/campaign.md). A failure here is a money-safety defect: read the printed block (seed, the runs that
+(docs/campaign.md), once per CAS listing shape (`--cas-listing`: ListUserCertificateOrder shows an order's primary
+name only, the emulator's default, or every name): a kill between the call and the state write never buys twice
+whatever the listing shows (about a minute each). A failure here is a money-safety defect: read the printed block (seed, the runs that
 bought each duplicate or orphan, and the faults that hit them) and rerun with `--seed N --keep DIR`."""
 
 from __future__ import annotations
@@ -8,22 +10,26 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from scripts.campaign import MARKER, _marked_pids
 from tests.conftest import ROOT
 
 CAMPAIGN_TIMEOUT_SECONDS = 600
 
 
-def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin):
+@pytest.mark.parametrize("cas_listing", ["primary", "all"])
+def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin, cas_listing):
     result_file = tmp_path / "campaign.json"
     completed = subprocess.run(
         [sys.executable, "-m", "scripts.campaign", "--short", "--json", str(result_file),
-         "--pulumi-bin", pulumi_bin],
+         "--pulumi-bin", pulumi_bin, "--cas-listing", cas_listing],
         cwd=ROOT, capture_output=True, text=True, timeout=CAMPAIGN_TIMEOUT_SECONDS)
     output = f"{completed.stdout}\n{completed.stderr}"
     assert result_file.exists(), output
     result = json.loads(result_file.read_text())
     assert "error" not in result, output
+    assert result["settings"]["cas_listing"] == cas_listing, output
 
     # The campaign really ran: it killed `pulumi up` mid-run and injected faults.
     assert len(result["kills"]) == 4, output
@@ -38,6 +44,7 @@ def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin
 
     # Money and secrets: one paid object per entry, nothing outside the state, no plaintext key or credential.
     assert set(result["per_entry"].values()) == {1}, output
+    assert {"cas/gen", "cas/docs"} <= set(result["per_entry"]), output  # a CSR order and a multi-name one
     assert result["duplicates"] == 0, output
     assert result["orphans"] == 0, output
     assert result["converged"] and result["runs_to_converge"] <= 3, output

@@ -78,6 +78,22 @@ def test_destroy_withdraws_and_refunds_pending_certificates(scm_project, scm_con
     assert scm_control.call("GET", "scm/certificates")["certificates"] == []
 
 
+def test_lost_buy_answer_with_a_lagging_tag_index_buys_once(scm_project, scm_control):
+    """The buy's answer is lost and SCM's tag index never shows the order (reference A5): the provider's PAID
+    sweep finds it (its own tags prove it this entry's) and takes it; one purchase, then a quiet preview."""
+    project = scm_project
+    project.init()
+    project.write_stack("e2e", {"huaweicloud": {"certificates": {"portal": CONFIG["huaweicloud"]["certificates"]
+                                                                 ["portal"]}}})
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 10_000})
+    scm_control.add_fault("SubscribeCertificate", drop_response=True, times=1)
+    project.run("up", "--yes", "--skip-preview")
+    [bought] = scm_control.call("GET", "scm/certificates")["certificates"]
+    portal = certificates(project.outputs())["portal"]
+    assert portal["certificate_id"] == bought["id"] and portal["status"] == "CHECKING"
+    project.run("preview", "--expect-no-changes")
+
+
 def test_bad_config_fails_before_any_purchase(scm_project, scm_control):
     project = scm_project
     project.init()

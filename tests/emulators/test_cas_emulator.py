@@ -443,7 +443,9 @@ def test_control_advance_steps_and_targets(cas_client, cas_control):
     assert error.value.status == 400
 
 
-@pytest.mark.parametrize("settings", [{"review_wait": -1}, {"record_domain_style": "dotted"}, {"colour": 1}])
+@pytest.mark.parametrize("settings", [{"review_wait": -1}, {"record_domain_style": "dotted"}, {"colour": 1},
+                                      {"order_domain_style": "sans"}, {"challenge_lag_reads": -1},
+                                      {"challenge_lag_reads": 1.5}, {"free_extra_name": "yes"}])
 def test_control_rejects_bad_settings(cas_control, settings):
     with pytest.raises(ControlAPIError) as error:
         cas_control.call("POST", "cas/settings", settings)
@@ -625,6 +627,73 @@ def test_list_orders_paging_and_defaults(cas_client):
     assert [o.order_id for o in page.certificate_order_list] == order_ids[::-1][2:4]
     assert page.total_count == 5
     assert list_orders(cas_client, order_type="BUY").total_count == 0
+
+
+def test_list_orders_answers_a_page_larger_than_the_default(cas_client, cas_control):
+    # No maximum is documented for ShowSize: the emulator answers what is asked (certfleet asks 50).
+    cas_control.call("POST", "cas/packages", {"product_code": "digicert-free-1-free", "total_count": 60})
+    order_ids = [order_for_package(cas_client, f"big{i}.example.com") for i in range(51)]
+    page = list_orders(cas_client, show_size=100)
+    assert (page.show_size, page.total_count, len(page.certificate_order_list)) == (100, 51, 51)
+    assert len(list_orders(cas_client).certificate_order_list) == 50
+    assert {o.order_id for o in page.certificate_order_list} == set(order_ids)
+
+
+def test_listed_domain_is_the_primary_name_by_default(cas_client, cas_control):
+    multi = order_for_package(cas_client, "www.example.com,shop.example.com")
+    csr_pem, _key = make_csr("csr.example.com", sans=["alt.example.com"])
+    with_csr = order_for_package(cas_client, None, csr=csr_pem)
+    items = {o.order_id: o for o in list_orders(cas_client).certificate_order_list}
+    assert (items[multi].domain, items[multi].domain_count, items[multi].domain_type) == (
+        "www.example.com", 2, "MULTIPLE")
+    assert (items[with_csr].domain, items[with_csr].domain_count) == ("csr.example.com", 2)  # the CSR's CN
+    # Keyword still finds an order by any of its names (a substring of a domain, as documented).
+    assert [o.order_id for o in list_orders(cas_client, keyword="shop.example").certificate_order_list] == [multi]
+    assert cas_control.call("GET", "cas/settings")["order_domain_style"] == "primary"
+
+
+def test_all_order_domain_style_lists_every_name_cn_first(cas_client, cas_control):
+    cas_control.call("POST", "cas/settings", {"order_domain_style": "all"})
+    multi = order_for_package(cas_client, "www.example.com,shop.example.com")
+    csr_pem, _key = make_csr("csr.example.com", sans=["alt.example.com", "csr.example.com"])
+    with_csr = order_for_package(cas_client, "ignored.example.com", csr=csr_pem)
+    items = {o.order_id: o for o in list_orders(cas_client).certificate_order_list}
+    assert items[multi].domain == "www.example.com,shop.example.com"
+    assert items[with_csr].domain == "csr.example.com,alt.example.com"
+
+
+@pytest.mark.parametrize("validate_type, fields", [("DNS", ("record_type", "record_domain", "record_value")),
+                                                    ("FILE", ("domain", "uri", "content"))])
+def test_challenge_lag_reads_show_empty_record_fields_first(cas_client, cas_control, validate_type, fields):
+    cas_control.call("POST", "cas/settings", {"challenge_lag_reads": 2})
+    order_id = order_for_package(cas_client, "lag.example.com", validate_type=validate_type)
+    for _ in range(2):
+        state = describe(cas_client, order_id)
+        assert (state.type, state.validate_type) == ("domain_verify", validate_type)
+        assert [getattr(state, f) for f in fields] == ["", "", ""]
+    state = describe(cas_client, order_id)
+    assert all(getattr(state, f) for f in fields)
+    # The control API's view does not count as a read, and the challenge stays once shown.
+    assert cas_control.call("GET", f"cas/orders/{order_id}")["describe"]
+    assert describe(cas_client, order_id).content or describe(cas_client, order_id).record_value
+
+
+@pytest.mark.parametrize("names, extra", [("free.example.com", ["www.free.example.com"]),
+                                          ("www.free.example.com", ["free.example.com"]),
+                                          ("free.example.com,www.free.example.com", []),
+                                          ("free.example.com|symantec-ov-1-personal", [])])
+def test_free_extra_name_adds_a_name_to_a_one_name_dv_certificate(cas_client, cas_control, names, extra):
+    """As CAS reportedly does for free DV certificates; the order (list, DomainCount) keeps its own names."""
+    assert cas_control.call("GET", "cas/settings")["free_extra_name"] is False
+    cas_control.call("POST", "cas/settings", {"free_extra_name": True})
+    names, _, plan = names.partition("|")
+    order_id = order_for_package(cas_client, names, product_code=plan or "symantec-dv-1-starter")
+    certificate = x509.load_pem_x509_certificate(issue(cas_client, cas_control, order_id).certificate.encode())
+    sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == names.split(",") + extra
+    assert certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == names.split(",")[0]
+    listed = next(o for o in list_orders(cas_client).certificate_order_list if o.order_id == order_id)
+    assert (listed.domain, listed.domain_count) == (names.split(",")[0], len(names.split(",")))
 
 
 def test_list_orders_rejects_an_unknown_order_type(cas_client):
@@ -818,10 +887,10 @@ def test_state_survives_a_restart(tmp_path):
 def test_standalone_command(tmp_path):
     url_file = tmp_path / "url"
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "EMU_CAS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-                   "EMU_CAS_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET}
+                   "EMU_CAS_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET, "EMU_CAS_ORDER_DOMAIN_STYLE": "all"}
     process = subprocess.Popen(
         [sys.executable, "-m", "emulators.cas", "--port", "0", "--state", str(tmp_path / "state.json"),
-         "--url-file", str(url_file), "--quiet"],
+         "--url-file", str(url_file), "--quiet", "--challenge-lag-reads", "3"],
         stdout=subprocess.PIPE, text=True, env=environment, cwd=tmp_path,
     )
     try:
@@ -829,6 +898,8 @@ def test_standalone_command(tmp_path):
         assert url.startswith("http://127.0.0.1:")
         assert url_file.read_text().strip() == url
         assert ControlClient(url).health()["api"] == "cas"
+        settings = ControlClient(url).call("GET", "cas/settings")
+        assert (settings["order_domain_style"], settings["challenge_lag_reads"]) == ("all", 3)
 
         class Endpoint:
             endpoint = url.removeprefix("http://")

@@ -1152,6 +1152,118 @@ def test_refused_withdrawal_goes_back_to_checking(scm_client, scm_control):
     assert show(scm_client, certificate_id).status == "CHECKING"
 
 
+# --- issue 13: refunds, deletion, withdrawal and the first reads of a new order, as documented ---------------
+
+def revoked(client, control) -> str:
+    certificate_id = issue(client, control)
+    control.call("POST", f"scm/certificates/{certificate_id}/status", {"status": "REVOKED"})
+    return certificate_id
+
+
+def test_unsubscribe_a_rejected_certificate_is_not_allowed(scm_client, scm_control):
+    certificate_id = buy_one(scm_client)
+    apply(scm_client, certificate_id)
+    scm_control.call("POST", f"scm/certificates/{certificate_id}/reject")
+    expect_error(lambda: unsubscribe(scm_client, certificate_id), 400, "SCM.0010", "UNPASSED")
+    assert show(scm_client, certificate_id).status == "UNPASSED"
+
+
+def test_unsubscribe_a_revoked_certificate_within_7_days_refunds_it(scm_client, scm_control):
+    certificate_id = revoked(scm_client, scm_control)
+    assert unsubscribe(scm_client, certificate_id).unsubscribe_results == "SUCCESS"
+    expect_error(lambda: show(scm_client, certificate_id), 404, "SCM.0020")
+
+
+def test_unsubscribe_a_revoked_certificate_after_7_days_is_not_allowed(scm_client, scm_control):
+    certificate_id = revoked(scm_client, scm_control)
+    scm_control.advance_clock(7 * 86400 + 1)
+    expect_error(lambda: unsubscribe(scm_client, certificate_id), 400, "SCM.0010", "7-day")
+
+
+@pytest.mark.parametrize("status", ["REVOKED", "PAID", "CHECKING", "UNPASSED"])
+def test_delete_is_refused_outside_issued_hosted_and_expired(scm_client, scm_control, status):
+    certificate_id = buy_one(scm_client)
+    if status != "PAID":
+        scm_control.call("POST", f"scm/certificates/{certificate_id}/status", {"status": status})
+    expect_error(lambda: delete(scm_client, certificate_id), 400, "SCM.0010", status)
+    assert show(scm_client, certificate_id).status == status
+
+
+def test_delete_an_expired_certificate_is_allowed(scm_client, scm_control):
+    certificate_id = issue(scm_client, scm_control)
+    scm_control.advance_clock(366 * 86400)
+    assert show(scm_client, certificate_id).status == "EXPIRED"
+    assert delete(scm_client, certificate_id).status_code == 204
+
+
+@pytest.mark.parametrize("status", ["CHECKING_ORG", "SUPPLEMENTCHECKING"])
+def test_cancel_withdraws_from_every_documented_review_state(scm_client, scm_control, status):
+    scm_control.call("POST", "scm/settings", {"cancel_review_seconds": 60})
+    certificate_id = buy_one(scm_client)
+    apply(scm_client, certificate_id)
+    scm_control.call("POST", f"scm/certificates/{certificate_id}/status", {"status": status})
+    response = scm_client.cancel_certificate_request(
+        scm.CancelCertificateRequestRequest(certificate_id=certificate_id))
+    assert response.message == "success" and show(scm_client, certificate_id).status == "CANCELCHECKING"
+    scm_control.advance_clock(60)
+    assert show(scm_client, certificate_id).status == "PAID"
+
+
+@pytest.mark.parametrize("status", ["ISSUING", "ISSUED", "UNPASSED", "EXPIRED"])
+def test_cancel_is_refused_outside_the_review_states(scm_client, scm_control, status):
+    certificate_id = buy_one(scm_client)
+    scm_control.call("POST", f"scm/certificates/{certificate_id}/status", {"status": status})
+    expect_error(lambda: scm_client.cancel_certificate_request(
+        scm.CancelCertificateRequestRequest(certificate_id=certificate_id)), 400, "SCM.0010", status)
+
+
+def test_refused_withdrawal_goes_back_to_the_state_it_was_asked_in(scm_client, scm_control):
+    scm_control.call("POST", "scm/settings", {"cancel_review_seconds": 60, "refuse_withdrawals": 1})
+    certificate_id = buy_one(scm_client)
+    apply(scm_client, certificate_id)
+    scm_control.call("POST", f"scm/certificates/{certificate_id}/status", {"status": "CHECKING_ORG"})
+    scm_client.cancel_certificate_request(scm.CancelCertificateRequestRequest(certificate_id=certificate_id))
+    scm_control.advance_clock(60)
+    assert show(scm_client, certificate_id).status == "CHECKING_ORG"
+
+
+@pytest.mark.parametrize("pre_paid", ["", "WAIT_PAY", "PAYING"])
+def test_a_new_order_shows_an_undocumented_status_before_paid(scm_client, scm_control, pre_paid):
+    scm_control.call("POST", "scm/settings", {"order_processing_reads": 2, "order_processing_status": pre_paid})
+    certificate_id = buy_one(scm_client)
+    assert [show(scm_client, certificate_id).status for _ in range(3)] == [pre_paid, pre_paid, "PAID"]
+
+
+def test_a_new_order_may_be_404_at_first(scm_client, scm_control):
+    scm_control.call("POST", "scm/settings", {"order_not_found_reads": 2, "order_processing_reads": 1})
+    certificate_id = buy_one(scm_client)
+    expect_error(lambda: show(scm_client, certificate_id), 404, "SCM.0020")
+    expect_error(lambda: show(scm_client, certificate_id), 404, "SCM.0020")
+    assert [show(scm_client, certificate_id).status for _ in range(2)] == ["ORDER_PROCESSING", "PAID"]
+
+
+def test_string_and_number_settings_are_type_checked(scm_control):
+    for bad in ({"order_processing_status": 3}, {"order_not_found_reads": "many"}):
+        with pytest.raises(ControlAPIError):
+            scm_control.call("POST", "scm/settings", bad)
+
+
+def test_paid_sweep_lists_a_new_order_while_its_tags_lag(scm_client, scm_control):
+    """The tag index and the certificate's own tags lag; the PAID listing (GET /v3/scm/certificates with the
+    status filter) still shows the order, with its brand, type and domain type, and no domain yet."""
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 5, "purchase_tags_lag_reads": 1})
+    tag = scm.ScsResourceTag(key=LOOKUP_TAG, value="urn-lag")
+    certificate_id = buy_one(scm_client, tags=[tag])
+    assert (find_by_tags(scm_client, tags=[scm.ScsTag(key=LOOKUP_TAG, values=["urn-lag"])]).resources or []) == []
+    listed = scm_client.list_certificates(scm.ListCertificatesRequest(status="PAID", limit=50, offset=0))
+    [paid] = listed.certificates
+    assert (paid.id, paid.brand, paid.type, paid.domain_type, paid.domain) == (
+        certificate_id, "GEOTRUST", "DV_SSL_CERT", "SINGLE_DOMAIN", "")
+    tags_of = lambda: scm_client.list_tags_by_certificate(  # noqa: E731
+        scm.ListTagsByCertificateRequest(resource_id=certificate_id)).tags or []
+    assert tags_of() == [] and [(t.key, t.value) for t in tags_of()] == [(LOOKUP_TAG, "urn-lag")]
+
+
 # --- accounts: a key pair decides the account, certificates belong to one account ---------------------
 
 OTHER_AK, OTHER_SK, OTHER_DOMAIN_ID = "FAKEAK789OTHERACCOUNT", "FAKESK000otherAccountSecret", "0th3rd0m41n"

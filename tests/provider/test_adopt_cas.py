@@ -12,8 +12,8 @@ from components.alicloud import cas
 from components.errors import CertfleetError
 from components.journal import PurchaseJournalProvider, fingerprint
 from tests.emulators.cas_scaffolding import describe, issue, make_csr, order_for_package, package_state
-from tests.provider.test_cas_provider import (PLAN, FakeClock, clock, control, emulator, inputs,  # noqa: F401
-                                              provider, publish, sdk, told)
+from tests.provider.test_cas_provider import (BOTH_LISTING_SHAPES, PLAN, FakeClock, clock, control,  # noqa: F401
+                                              emulator, inputs, provider, publish, sdk, told)
 
 DOMAIN = "blog.example.cn"
 
@@ -189,3 +189,73 @@ def test_remove_then_adopt_in_two_updates_keeps_the_order(provider, control, sdk
     assert _journal_check({"other": other}, {"other": other, "site": site}) == []  # update 2: adopt
     adopted = provider.create(site)
     assert adopted.id == created.id and adopted.outs["adopted_by_id"] is True
+
+
+# --- what the order list shows: the primary name only (default) or every name; PAYED is live ---
+
+ORDER_NAMES = (DOMAIN, "www.blog.example.cn")
+
+
+@BOTH_LISTING_SHAPES
+def test_an_issued_order_is_compared_by_its_certificates_names(provider, control, sdk):
+    other = order_for_package(sdk, f"{DOMAIN},api.blog.example.cn", product_code=PLAN)  # same primary and count
+    issue(sdk, control, other)
+    [failure] = provider.check({}, adopt_inputs(other, domains=ORDER_NAMES)).failures
+    assert "domains is ['blog.example.cn', 'api.blog.example.cn'] in CAS" in failure.reason
+    same = order_for_package(sdk, ",".join(ORDER_NAMES), product_code=PLAN)
+    issue(sdk, control, same)
+    assert provider.check({}, adopt_inputs(same, domains=ORDER_NAMES)).failures == []
+
+
+@BOTH_LISTING_SHAPES
+def test_a_pending_order_is_compared_as_listed(provider, sdk, emulator):
+    other = order_for_package(sdk, f"{DOMAIN},api.blog.example.cn", product_code=PLAN)
+    failures = provider.check({}, adopt_inputs(other, domains=ORDER_NAMES)).failures
+    if emulator.api.backend.settings["order_domain_style"] == "primary":
+        assert failures == []  # listed as blog.example.cn (2 names): its SANs show once it is issued
+    else:
+        assert "api.blog.example.cn" in failures[0].reason
+    three = order_for_package(sdk, f"{DOMAIN},a.blog.example.cn,b.blog.example.cn", product_code=PLAN)
+    [failure] = provider.check({}, adopt_inputs(three, domains=ORDER_NAMES)).failures
+    assert "domains is" in failure.reason  # DomainCount 3 (or the three names) differs in both shapes
+
+
+def test_an_order_adopted_by_id_issued_for_other_names_is_recorded_as_names_mismatch(provider, control, sdk,
+                                                                                    told):
+    """Pending, it is compared on its primary name and DomainCount only; its certificate shows the rest: not
+    the entry's names, so nothing is recorded, and even the entry's own revokeOnDelete never revokes it."""
+    other = order_for_package(sdk, f"{DOMAIN},api.blog.example.cn", product_code=PLAN)  # listed as DOMAIN, 2
+    created = provider.create(adopt_inputs(other, domains=ORDER_NAMES, revokeOnDelete=True))
+    assert created.id == str(other) and created.outs["adopted_by_id"] is True
+    publish(control, other)
+    read = provider.read(created.id, created.outs).outs
+    assert read["state"] == "names_mismatch" and read["certificate_pem"] is None and read["cert_id"] is None
+    assert "never revokes it" in read["status_message"] and "replaceAdopted" in read["status_message"]
+    provider.delete(created.id, read)  # a real destroy, the entry's own revokeOnDelete: true
+    assert describe(sdk, other).type == "certificate"
+    assert "not for the entry's names" in told[-1]
+
+
+def test_an_issued_order_with_a_free_extra_name_is_no_difference(provider, control, sdk):
+    control.call("POST", "cas/settings", {"free_extra_name": True})  # CAS adds www.blog.example.cn
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    issue(sdk, control, order_id)
+    assert provider.check({}, adopt_inputs(order_id)).failures == []
+    created = provider.create(adopt_inputs(order_id))
+    assert created.outs["state"] == "certificate" and created.outs["certificate_pem"]
+
+
+def test_adopting_a_payed_order_waits_for_the_user_to_apply_for_it(provider, control, sdk):
+    order_id = order_for_package(sdk, DOMAIN, product_code=PLAN)
+    sdk.cancel_order_request(cas._models().CancelOrderRequestRequest(order_id=order_id))  # bought, not applied
+    purchases = count_purchases(control)
+    props = adopt_inputs(order_id)
+    assert provider.check({}, props).failures == []  # PAYED is live: it holds a plan unit
+    created = provider.create(props)
+    assert created.id == str(order_id) and created.outs["state"] == "payed"
+    assert "apply for the certificate of this order in the CAS console" in created.outs["status_message"]
+    assert provider.diff(created.id, created.outs, props).changes is False  # never a new order for it
+    control.call("POST", f"cas/orders/{order_id}/advance", {"to": "domain_verify"})  # the console step
+    read = provider.read(created.id, created.outs).outs
+    assert read["state"] == "domain_verify" and read["challenge"]["type"] == "DNS"
+    assert purchases() == 0

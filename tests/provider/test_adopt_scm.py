@@ -5,6 +5,8 @@ SubscribeCertificate that would fail any purchase and counts its hits)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from huaweicloudsdkscm.v3 import model as scm_model
 
@@ -17,12 +19,20 @@ from tests.provider.test_scm_provider import APPLICANT, FakeClock, emulated, inp
 ADOPT_ENTRY = {"csr": "scm"}
 
 
-def buy_out_of_band(scm_emulator, domain_type="SINGLE_DOMAIN", years=1, tags=None, apply_for=None) -> str:
-    """A certificate bought (and optionally applied for) with the SDK, outside certfleet."""
+def order_id_at(seconds_ago: float) -> str:
+    """An SCM order id (CS + yymmddHHMM + 5) placed `seconds_ago` (UTC reading, as the provider reads it)."""
+    return "CS" + time.strftime("%y%m%d%H%M", time.gmtime(time.time() - seconds_ago)) + "ABCDE"
+
+
+def buy_out_of_band(scm_emulator, domain_type="SINGLE_DOMAIN", years=1, tags=None, apply_for=None,
+                    order_id=None) -> str:
+    """A certificate bought (and optionally applied for) with the SDK, outside certfleet; ordered an hour ago
+    unless `order_id` says otherwise (a purchase of the last minutes may carry tags SCM does not show yet)."""
     client = make_scm_client(scm_emulator.url)
     body = scm_model.PurchaseCertificateRequestBody(
         cert_brand="GEOTRUST", cert_type="DV_SSL_CERT", domain_type=domain_type, effective_time=years,
         domain_numbers=1, order_number=1, agree_privacy_protection=True, is_auto_pay=True,
+        order_id=order_id or order_id_at(3600),
         tags=[scm_model.ScsResourceTag(key=k, value=v) for k, v in (tags or {}).items()] or None)
     cert_id = client.subscribe_certificate(scm_model.SubscribeCertificateRequest(body=body)).cert[0].cert_id
     for _ in range(5):  # the emulator processes a new order for a few reads before it is PAID
@@ -78,6 +88,25 @@ def test_an_adopted_paid_certificate_is_applied_for_with_the_entry(provider, scm
     created = provider.create(adopt_inputs(cert_id))
     assert created.outs["status"] == "CHECKING" and purchases() == 0
     assert certificate(scm_control, cert_id)["domain"] == "api.example.com"
+
+
+def test_a_recent_certificate_showing_no_tags_is_not_adopted_until_they_can_show(provider, scm_emulator,
+                                                                                 scm_control):
+    """Ordered minutes ago and showing no tags: it may be another stack's purchase whose tags SCM does not show
+    yet. Adopting would tag it as this entry's; certfleet refuses and says to wait for the tag index."""
+    cert_id = buy_out_of_band(scm_emulator, order_id=order_id_at(60))
+    tagged = buy_out_of_band(scm_emulator, order_id=order_id_at(60), tags={"team": "web"})
+    older = buy_out_of_band(scm_emulator, order_id=order_id_at(3600))
+    purchases = count_purchases(scm_control)
+    [failure] = provider.check({}, adopt_inputs(cert_id)).failures
+    assert cert_id in failure.reason and "no tags" in failure.reason and "wait" in failure.reason
+    assert "another stack" in failure.reason
+    with pytest.raises(CertfleetError, match=cert_id):
+        provider.create(adopt_inputs(cert_id))
+    assert certificate(scm_control, cert_id)["tags"] == {} and purchases() == 0
+    # One that shows its (user's) tags, or was ordered long enough ago, is adopted as before.
+    assert provider.create(adopt_inputs(tagged, tags={"team": "web"})).outs["adopted"] is True
+    assert provider.create(adopt_inputs(older, name="web", domains=["web.example.com"])).outs["adopted"] is True
 
 
 def test_a_missing_certificate_fails_at_preview_naming_it(provider):

@@ -9,10 +9,12 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
+from components import keys
 from components.aws.acm import RESOURCE_TAG
 from components.config import load_fleet
 from components.huaweicloud.scm import RESOURCE_TAG as SCM_RESOURCE_TAG
 from emulators.aws.testing import SAMPLE_TEMPLATE
+from emulators.core.testing import ControlClient
 from scripts import candidates
 from scripts.candidates import run
 from tests import pki
@@ -110,6 +112,46 @@ def test_cas_orders_are_listed_with_adopt_entries(emulator, sdk, monkeypatch):  
     assert ACCESS_KEY_SECRET not in text
     fleet = load_fleet({"alicloud": config["certfleet:alicloud"]})
     assert fleet.alicloud.orders[0].adopt == str(order_id)
+
+
+def test_cas_orders_listed_by_their_primary_name_get_every_name(emulator, sdk):  # noqa: F811
+    """CAS may list an order's primary name only: an issued order's names come from its certificate, and a
+    pending one says how many names the entry still needs."""
+    assert emulator.api.backend.settings["order_domain_style"] == "primary"
+    names = "shop.example.cn,www.shop.example.cn"
+    issued = order_for_package(sdk, names, product_code=PLAN)
+    pending = order_for_package(sdk, "api.example.cn,www.api.example.cn", product_code=PLAN)
+    ControlClient(emulator.url).call("POST", f"cas/orders/{issued}/publish")
+    text, notes, config = listed("--cloud", "alicloud")
+    orders = config["certfleet:alicloud"]["orders"]
+    assert orders["shop-example-cn"]["domains"] == names.split(",")
+    assert orders["api-example-cn"]["domains"] == ["api.example.cn"]
+    assert ("#   certfleet:alicloud.orders.api-example-cn: CAS lists 1 of its 2 names: add the others to `domains`"
+            in text)
+
+
+def test_a_cas_certificate_that_does_not_parse_keeps_the_listed_names_with_a_note(emulator, sdk,  # noqa: F811
+                                                                                   monkeypatch):
+    broken = order_for_package(sdk, "bad.example.cn,www.bad.example.cn", product_code=PLAN)
+    fine = order_for_package(sdk, "good.example.cn", product_code=PLAN)
+    control = ControlClient(emulator.url)
+    for order_id in (broken, fine):
+        control.call("POST", f"cas/orders/{order_id}/publish")
+    # CAS answers a certificate certfleet cannot parse (the emulator serves only well-formed ones).
+    backend = emulator.api.backend
+    unparsable = backend.certificates[backend.orders[broken].cert_id].certificate_pem
+    real_names = keys.certificate_names
+
+    def certificate_names(pem):
+        if pem == unparsable:
+            raise ValueError("error parsing asn1 value")
+        return real_names(pem)
+    monkeypatch.setattr(keys, "certificate_names", certificate_names)
+    text, notes, config = listed("--cloud", "alicloud")
+    orders = config["certfleet:alicloud"]["orders"]
+    assert orders["bad-example-cn"]["domains"] == ["bad.example.cn"]  # as listed: the rest is unknown
+    assert orders["good-example-cn"]["adopt"] == str(fine)  # the listing went on
+    assert "#   certfleet:alicloud.orders.bad-example-cn: its certificate does not parse" in text
 
 
 @pytest.fixture

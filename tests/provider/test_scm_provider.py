@@ -306,14 +306,19 @@ def test_delete_keeps_a_certificate_whose_withdrawal_is_refused(provider, scm_co
     assert faults_left(scm_control, "UnsubscribeCertificate")
 
 
-def test_delete_asks_for_the_refund_of_a_rejected_certificate(provider, scm_control):
+def test_delete_never_asks_for_the_refund_of_a_rejected_certificate(provider, scm_control, monkeypatch):
+    """SCM refunds no UNPASSED certificate (reference A4): destroy keeps it and says so, without a failing call."""
+    told = []
+    monkeypatch.setattr("components.huaweicloud.scm_destroy.tell_user", told.append)
     created = provider.create(inputs())
     scm_control.call("POST", f"scm/certificates/{created.id}/reject")
-    # The emulator refuses refunds of UNPASSED (SCM.0010, accepted as "kept"); the ask is what matters here.
-    scm_control.add_fault("UnsubscribeCertificate", status=400, code="SCM.0010", times=1)
+    scm_control.add_fault("UnsubscribeCertificate", status=500, code="SCM.9999", times=1)  # fails if ever called
     provider.delete(created.id, provider.read(created.id, created.outs).outs)
-    assert not faults_left(scm_control, "UnsubscribeCertificate")
-    assert faults_left(scm_control, "CancelCertificateRequest") == []
+    assert faults_left(scm_control, "UnsubscribeCertificate")
+    assert [c["status"] for c in emulated(scm_control)["certificates"]] == ["UNPASSED"]
+    [message] = told
+    assert created.id in message and "cannot be refunded" in message and "UNPASSED" in message
+    assert f"adopt: {created.id}" in message
 
 
 def test_create_waits_for_the_order_to_be_paid_before_applying(provider, scm_control):
@@ -482,12 +487,22 @@ def test_create_after_an_interrupted_run_waits_for_the_lagging_listing(provider,
     assert created.id == earlier == cert["id"] and created.outs["status"] == "CHECKING"
 
 
-def test_create_after_an_interrupted_run_buys_once_the_listing_lag_is_over(provider, scm_control):
+def test_create_after_an_interrupted_run_finds_by_the_paid_sweep_what_the_index_never_shows(provider, scm_control):
     scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 10_000})  # an order the index never shows
-    bought_by_an_interrupted_run(provider, inputs())
+    earlier = bought_by_an_interrupted_run(provider, inputs())
+    started = FakeClock.t
+    created = provider.create(inputs(journal_run="an-earlier-run", huawei_extra={"listingLagSeconds": 30}))
+    assert FakeClock.t - started < 5  # the sweep sees it at once: its own tags prove it this purchase's
+    [cert] = emulated(scm_control)["certificates"]
+    assert created.id == earlier == cert["id"] and created.outs["status"] == "CHECKING"
+
+
+def test_create_after_an_interrupted_run_that_bought_nothing_buys_once_the_listing_lag_is_over(provider,
+                                                                                                 scm_control):
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 10_000})
     started = FakeClock.t
     provider.create(inputs(journal_run="an-earlier-run", huawei_extra={"listingLagSeconds": 30}))
-    assert 30 <= FakeClock.t - started < 40 and len(emulated(scm_control)["certificates"]) == 2
+    assert 30 <= FakeClock.t - started < 40 and len(emulated(scm_control)["certificates"]) == 1
 
 
 def test_create_journalled_in_this_run_looks_once_and_buys(provider, scm_control):
@@ -675,7 +690,8 @@ def test_create_refuses_an_unrecorded_purchase_made_with_earlier_settings(provid
     text = str(raised.value)
     assert "certificate 'api'" in text and earlier in text and status in text
     assert request_hash(old_props) in text and "interrupted run" in text and "will not buy a second one" in text
-    assert "unsubscribe" in text and "withdraw its application" in text and "pulumi up" in text
+    assert "unsubscribe it" in text and "within 7 days" in text and "pulumi up" in text
+    assert ("withdraw its application" in text) == (status == "CHECKING")  # a PAID one has none to withdraw
     assert FakeClock.t - started < 60  # the refusal stops the look at once, long before listing_lag_seconds
     [cert] = emulated(scm_control)["certificates"]  # no second purchase
     assert cert["id"] == earlier and cert["status"] == status

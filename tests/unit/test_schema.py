@@ -275,3 +275,31 @@ def test_schema_and_model_both_refuse_bad_adopt_keys(entry):
         jsonschema.validate(bad, SCHEMA)
     with pytest.raises(config.ConfigError):
         load_fleet(bad)
+
+
+def test_schema_lists_exactly_the_keys_of_an_instance_entry():
+    from components.alicloud import instance_config
+    entry = SCHEMA["$defs"]["casInstanceEntry"]["properties"]
+    assert tuple(sorted(entry)) == tuple(sorted(instance_config.INSTANCE_KEYS))
+    assert entry["keyAlgorithm"]["enum"] == list(instance_config.INSTANCE_KEY_ALGORITHMS)
+
+
+@pytest.mark.parametrize("bad", [
+    {"alicloud": {"orders": {"x": {"instance": "cas-cn-abc123", "productCode": "digicert-free-1-free",
+                                   "domains": ["a.example.cn"]}}}},
+    {"alicloud": {"orders": {"x": {"instance": "cas-upload-abc123", "domains": ["a.example.cn"]}}}},
+    {"alicloud": {"orders": {"x": {"instance": "cas-cn-abc123", "domains": ["a.example.cn"],
+                                   "keyAlgorithm": "EC_P384"}}}},
+])
+def test_schema_and_model_both_refuse_instance_entries(bad):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+    with pytest.raises(config.ConfigError):
+        config.load_fleet(bad)
+
+
+def test_schema_accepts_an_instance_entry():
+    good = {"alicloud": {"orders": {"x": {"instance": "cas_dv-cn-rp643r82d0i1", "domains": ["a.example.cn"],
+                                          "validation": "FILE", "contactIds": [1], "tags": {"team": "web"}}}}}
+    jsonschema.validate(good, SCHEMA)
+    assert config.load_fleet(good).alicloud.instance_orders
