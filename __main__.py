@@ -25,6 +25,10 @@ if os.environ.get("PULUMI_SKIP_CHECKPOINTS", "").lower() in ("1", "true") and (f
                           "certfleet:huaweicloud): without a checkpoint after each step, a run killed mid-way "
                           "cannot tell the next one which paid orders were in flight. Unset it for this stack")
 
+# The outputs follow schema/outputs.v1.schema.json (docs/outputs.md); pipelines gate on them.
+OUTPUTS_SCHEMA_VERSION = 1
+pulumi.export("schemaVersion", OUTPUTS_SCHEMA_VERSION)
+
 if fleet.aws is not None:
     aws = AwsCertificates("aws", fleet.aws)
     pulumi.export("aws", aws.exports())

@@ -5,8 +5,9 @@
 Like CloudFront Extensions' job record (reference/aws-cloudfront-extensions.md §6.1: stages and counters), but
 derived from the resources' real state as the last `pulumi up`/`refresh` saw it, never from a counter: per ACM
 certificate (requested or imported), per aggregated entry and per CloudFront distribution its stage, then the
-totals per stage. `--json` prints the same as one JSON document: {"resources": [{kind, name, stage, ...}],
-"totals": {stage: count}, "validation_records": [...]} plus the other clouds' outputs as they are.
+totals per stage. `--json` prints the same as one JSON document: {"schemaVersion": 1, "resources": [{kind, name,
+stage, ...}], "totals": {stage: count}, "validation_records": [...]} plus the other clouds' outputs as they are
+(schema/outputs.v1.schema.json, $defs/report; docs/outputs.md).
 
 Stages, in the order a resource goes through them:
   requested                ACM has the request but has not published its DNS validation records yet
@@ -32,6 +33,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+# The --json document follows schema/outputs.v1.schema.json ($defs/report; docs/outputs.md).
+SCHEMA_VERSION = 1
 STAGES = ("requested", "pending validation", "issued", "waiting for certificate", "bound", "deploying", "deployed",
           "failed")
 # ACM statuses after which a certificate can never be issued (components/aws/acm.py's DEAD_STATUSES; this
@@ -117,7 +120,7 @@ def report(outputs: dict[str, Any]) -> dict[str, Any]:
     """The report as data (what --json prints)."""
     aws = outputs.get("aws") or {}
     rows = aws_rows(aws)
-    document: dict[str, Any] = {"resources": rows, "totals": totals(rows),
+    document: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION, "resources": rows, "totals": totals(rows),
                                 "validation_records": aws.get("validationRecords") or []}
     for cloud in ("huaweicloud", "alicloud"):
         if outputs.get(cloud):
@@ -235,7 +238,9 @@ def render_alicloud(alicloud: dict[str, Any]) -> list[str]:
         return []
     lines = [f"Alibaba Cloud CAS orders ({len(orders)})"]
     for name, order in sorted(orders.items()):
-        lines.append(f"  {name}: {order.get('state')}  order {order.get('order_id')} ({order.get('product_code')})")
+        # An entry with `instance:` applies through a V2.0 instance (components/alicloud/instance.py): no order id.
+        placed = f"instance {order['instance_id']}" if order.get("instance_id") else f"order {order.get('order_id')}"
+        lines.append(f"  {name}: {order.get('state')}  {placed} ({order.get('product_code')})")
         lines.append(f"    names: {', '.join(order.get('domains') or [])}")
         if order.get("adopted_by_id"):
             lines.append("    adopted by id (config `adopt`): kept by destroy unless the entry says revokeOnDelete")

@@ -1,0 +1,68 @@
+"""The certfleet policy pack: checks.RULES as pulumi-policy resource policies, plus the paid-orders ceiling as a
+stack policy. `serve()` starts the analyzer (PolicyPack blocks, serving the engine over gRPC).
+
+Never write to stdout before PolicyPack has printed its port: the engine reads the first stdout line as the
+port (reference pulumi-pipelines.md §1.3). Nothing here prints at all.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, ReportViolation,
+                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
+                           StackValidationPolicy)
+
+from .checks import RULES, STACK_RULE, Rule, with_defaults
+from .resources import StackResource, plain, stack_of
+from .state import PriorState, read_prior_state
+
+PACK_NAME = "certfleet-policies"
+# The engine starts the pack when the update (or preview) starts, before any step: a purchase journalled at or
+# after this moment is one of this update's (checks.new_in_this_update).
+STARTED_AT = time.time()
+
+
+def _schema(rule: Rule) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties=dict(rule.schema), required=[])
+
+
+def resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in rule.types:
+            return
+        config = with_defaults(rule, args.get_config())
+        for message in rule.check(args.resource_type, plain(args.props), config, stack_of(args.urn)):
+            report_violation(message)
+
+    return ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate,
+                                    config_schema=_schema(rule))
+
+
+def stack_policy(rule: Rule) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [StackResource(r.resource_type, r.urn, plain(r.props), tuple(r.opts.aliases or ()))
+                     for r in args.resources if r.resource_type in rule.types]
+        stack = stack_of(resources[0].urn) if resources else ""
+        prior: list[PriorState | None] = []
+
+        def read_once() -> PriorState | None:
+            if not prior:
+                prior.append(read_prior_state(stack))
+            return prior[0]
+
+        for message in rule.check(resources, with_defaults(rule, args.get_config()), STARTED_AT, read_once):
+            report_violation(message)
+
+    return StackValidationPolicy(name=rule.name, description=rule.description, validate=validate,
+                                 config_schema=_schema(rule))
+
+
+def policies() -> list[Any]:
+    return [*(resource_policy(rule) for rule in RULES), stack_policy(STACK_RULE)]
+
+
+def serve() -> None:
+    """Every policy is mandatory unless the stack's policy config (`--policy-pack-config`) says otherwise."""
+    PolicyPack(name=PACK_NAME, policies=policies(), enforcement_level=EnforcementLevel.MANDATORY)

@@ -1,0 +1,113 @@
+"""The pipeline's expiry gate: which issued certificates in a stack's outputs expire within N days.
+
+    pulumi stack output --json | python -m scripts.pipeline_expiry --days 30 [--markdown FILE]
+
+Reads `pulumi stack output --json` (stdin, or --outputs FILE) and looks at every object that has a
+`not_after` (ACM certificates and imports, CAS orders and instances, SCM certificates: all certfleet outputs
+name a certificate's expiry so). Prints one line per certificate with its days left, then either
+`expiry: OK ...` (exit 0) or `expiry: FAILED ...` naming each certificate that expires within --days
+(exit 12, the pipeline's "expiring" code). Certificates not issued yet (`not_after` null) and values that
+are not dates (a `[secret]`) are skipped and counted, never guessed. The report's JSON
+(scripts/report.py --json) carries the same outputs, but not a threshold: hence this gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+EXIT_EXPIRING = 12
+EXIT_UNREADABLE = 2
+
+
+@dataclass(frozen=True)
+class Expiry:
+    path: str               # where in the outputs, e.g. "aws.certificates.shop"
+    not_after: datetime     # aware, UTC
+
+    def days_left(self, now: datetime) -> int:
+        return (self.not_after - now) // timedelta(days=1)
+
+
+def parse_instant(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, not_after) for every object in the outputs that has a `not_after` key, in sorted order."""
+    if isinstance(node, dict):
+        if "not_after" in node:
+            yield path, node["not_after"]
+        for key in sorted(node):
+            if isinstance(node[key], (dict, list)):
+                yield from walk(node[key], f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from walk(item, f"{path}[{index}]")
+
+
+def collect(outputs: dict) -> tuple[list[Expiry], list[str]]:
+    """The certificates with a readable expiry, and the paths of those without one (not issued, secret)."""
+    found, skipped = [], []
+    for path, value in walk(outputs):
+        instant = parse_instant(value) if isinstance(value, str) else None
+        if instant is None:
+            skipped.append(path)
+        else:
+            found.append(Expiry(path, instant.astimezone(timezone.utc)))
+    return found, skipped
+
+
+def expiring(found: list[Expiry], now: datetime, days: int) -> list[Expiry]:
+    return [e for e in found if e.not_after < now + timedelta(days=days)]
+
+
+def render(found: list[Expiry], skipped: list[str], now: datetime, days: int) -> list[str]:
+    lines = [f"  {e.path}: expires {e.not_after.isoformat()} ({e.days_left(now)} days left)" for e in found]
+    if skipped:
+        lines.append(f"  not checked (not issued yet or not a date): {', '.join(skipped)}")
+    soon = expiring(found, now, days)
+    if soon:
+        lines.append(f"expiry: FAILED - {len(soon)} certificate(s) expire within {days} days: "
+                     + ", ".join(f"{e.path} ({e.days_left(now)} days)" for e in soon))
+    else:
+        lines.append(f"expiry: OK - none of {len(found)} issued certificate(s) expires within {days} days")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="fail when a certificate in the stack outputs expires soon")
+    parser.add_argument("--days", type=int, required=True, help="fail when a certificate expires within DAYS")
+    parser.add_argument("--outputs", help="`pulumi stack output --json` saved to a file (default: stdin)")
+    parser.add_argument("--markdown", help="also append the result to this markdown file (a job summary)")
+    parser.add_argument("--now", help=argparse.SUPPRESS)  # tests: a fixed instant
+    args = parser.parse_args(argv)
+    try:
+        text = open(args.outputs).read() if args.outputs else sys.stdin.read()
+        outputs = json.loads(text)
+    except (OSError, ValueError) as error:
+        print(f"expiry: cannot read the stack outputs: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    if not isinstance(outputs, dict):
+        print("expiry: the stack outputs are not a JSON object", file=sys.stderr)
+        return EXIT_UNREADABLE
+    now = parse_instant(args.now) if args.now else datetime.now(timezone.utc)
+    found, skipped = collect(outputs)
+    lines = render(found, skipped, now, args.days)
+    print("\n".join(lines))
+    if args.markdown:
+        with open(args.markdown, "a") as summary:
+            summary.write("### Certificate expiry\n\n```\n" + "\n".join(lines) + "\n```\n")
+    return EXIT_EXPIRING if expiring(found, now, args.days) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The PR summary of previews the real CLI makes (scripts/pr_summary.py): a new stack buying on three clouds, the
+same stack with its entries in another order, a change that replaces (with a policy pack's violations from the
+event log), one that deletes, and a config error.
+
+CERTFLEET_CAPTURE_PREVIEWS=DIR also writes the previews there, stripped of source positions and timestamps
+(that is how tests/data/previews/ was made).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+from scripts import pr_summary
+from tests.e2e.test_cas_e2e import cas_emulator, cas_project  # noqa: F401 - fixtures
+from tests.e2e.test_cloudfront_e2e import make_template
+from tests.e2e.test_scm_e2e import scm_project  # noqa: F401 - fixture
+
+APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.com"}
+CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
+PACK = '''
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def no_ov(args, report_violation):
+    if args.resource_type.endswith("CasOrder") and "-ov-" in str(args.props.get("product_code")):
+        report_violation("OV plans need the security team's approval: " + str(args.props.get("product_code")))
+
+def scm_budget(args, report_violation):
+    if args.resource_type.endswith("ScmCertificate"):
+        report_violation("an SCM purchase needs a budget tag")
+
+PolicyPack("review-pack", enforcement_level=EnforcementLevel.MANDATORY, policies=[
+    ResourceValidationPolicy(name="no-ov", description="OV plans need approval", validate=no_ov),
+    ResourceValidationPolicy(name="scm-budget", description="SCM purchases carry a budget tag", validate=scm_budget,
+                             enforcement_level=EnforcementLevel.ADVISORY),
+])
+'''
+
+
+def stack_config(template: str) -> dict:
+    return {
+        "aws": {"region": "us-east-1", "issuedTimeoutSeconds": 0, "deployedTimeoutSeconds": 30,
+                "certificates": {"shop": {"domain": "shop.example.com", "sans": ["www.shop.example.com"]},
+                                 "blog": {"domain": "blog.example.com"}},
+                "distributions": {"shop-cdn": {"template": template, "certificate": "shop"}}},
+        "alicloud": {"contact": CONTACT, "orders": {
+            "docs": {"productCode": "digicert-free-1-free", "domains": ["docs.example.cn"]},
+            "api": {"productCode": "geotrust-ov-1-personal", "domains": ["api.example.cn"],
+                    "companyName": "Example Ltd", "revokeOnDelete": True}}},
+        "huaweicloud": {"certificates": {
+            "portal": {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN",
+                       "domains": ["portal.example.cn"], "applicant": APPLICANT, "onDestroy": "delete"}}},
+    }
+
+
+def reordered(value):
+    """The same config with every map's entries, and the order of `sans`, reversed."""
+    if isinstance(value, dict):
+        return {k: (list(reversed(v)) if k == "sans" else reordered(v)) for k, v in reversed(list(value.items()))}
+    return value
+
+
+def write_unsorted(project, config: dict) -> None:
+    """Like PulumiProject.write_stack, but keeping the config's own key order (safe_dump sorts by default)."""
+    path = project.workdir / "stacks" / "Pulumi.e2e.yaml"
+    existing = yaml.safe_load(path.read_text()) or {}
+    existing["config"] = {f"certfleet:{k}": v for k, v in config.items()}
+    path.write_text(yaml.safe_dump(existing, sort_keys=False))
+
+
+def strip(value):
+    """What tests/data/previews keeps: no source positions, stack traces or timestamps."""
+    if isinstance(value, dict):
+        return {k: strip(v) for k, v in value.items()
+                if k not in ("sourcePosition", "stackTrace", "created", "modified", "timestamp", "duration")}
+    if isinstance(value, list):
+        return [strip(v) for v in value]
+    return value
+
+
+class Previews:
+    def __init__(self, project, tmp_path: Path):
+        self.project, self.dir = project, tmp_path / "previews"
+        self.dir.mkdir()
+        self.capture = os.environ.get("CERTFLEET_CAPTURE_PREVIEWS")
+
+    def preview(self, name: str, *extra: str, events: bool = False) -> tuple[Path, Path | None]:
+        """`pulumi preview --json` (and its event log) into files; the preview may fail (policy, config)."""
+        digest, log = self.dir / f"{name}.json", (self.dir / f"{name}.events.jsonl" if events else None)
+        args = ("preview", "--json", *extra) + (("--event-log", str(log)) if log else ())
+        result = self.project.run(*args, check=False)
+        digest.write_text(result.stdout)
+        if self.capture:
+            Path(self.capture, digest.name).write_text(json.dumps(strip(json.loads(result.stdout)), indent=1) + "\n")
+            if log:
+                events = [json.loads(line) for line in log.read_text().splitlines()]
+                kept = [strip(e) for e in events if "policyEvent" in e
+                        or e.get("diagnosticEvent", {}).get("severity") in ("error", "warning")]
+                Path(self.capture, log.name).write_text("".join(json.dumps(e) + "\n" for e in kept))
+        return digest, log
+
+    def summary(self, digest: Path, log: Path | None = None, as_json: bool = False) -> str:
+        out = digest.with_suffix(".json.out" if as_json else ".md")
+        argv = [str(digest), "--output", str(out)] + (["--events", str(log)] if log else []) + (
+            ["--json"] if as_json else [])
+        assert pr_summary.main(argv) == 0
+        return out.read_text()
+
+
+def test_summaries_of_real_previews_new_reordered_replace_with_policy_delete_and_config_error(
+        cas_project, scm_project, tmp_path):
+    project = scm_project
+    project.env["PULUMI_DEBUG_COMMANDS"] = "true"  # unhides `preview --event-log`
+    previews = Previews(project, tmp_path)
+    project.init()
+    config = stack_config(make_template())
+
+    # A new stack: what is bought where, what is free, what waits on DNS.
+    project.write_stack("e2e", config)
+    new, _ = previews.preview("new")
+    text = previews.summary(new)
+    assert "**No errors, no mandatory policy violations**." in text
+    assert "- **2 new paid orders**: alicloud: 1 x GeoTrust OV single-domain, 1 year; huaweicloud: 1 x GeoTrust DV " \
+           "single-domain, 1 year" in text
+    assert "buys 1 GeoTrust OV certificate, 1 year, 1 name (single-domain plan `geotrust-ov-1-personal`" in text
+    assert "buys 1 GeoTrust DV certificate, 1 year, 1 name (DV_SSL_CERT, single-domain)" in text
+    assert "orders 1 free DigiCert DV certificate, 1 year, 1 name (single-domain plan" in text
+    assert "requests 1 ACM certificate (free) for shop.example.com, www.shop.example.com (RSA_2048)" in text
+    assert "waits on DNS validation: publish these records, one CNAME per name; they are known only after " \
+           "`pulumi up`: see `pulumi stack output aws` (`validationRecords`)" in text
+    assert "from now on, destroy (or removing the entry) revokes the issued certificate (revokeOnDelete: true)" in text
+    assert "[secret]" not in text and str(tmp_path) not in text
+
+    # The same stack with every entry in another order: the same bytes, markdown and JSON.
+    write_unsorted(project, reordered(config))
+    again, _ = previews.preview("new-reordered")
+    assert previews.summary(again) == text
+    assert previews.summary(again, as_json=True) == previews.summary(new, as_json=True)
+
+    # Bought (all pending validation), then changed.
+    project.write_stack("e2e", config)
+    project.run("up", "--yes", "--skip-preview")
+
+    # A change that replaces all three kinds, checked by a policy pack: violations at the top.
+    replaced = copy.deepcopy(config)
+    replaced["aws"]["certificates"]["shop"]["sans"].append("api.shop.example.com")
+    replaced["aws"]["distributions"]["shop-cdn"]["aliases"] = ["shop.example.com", "www.shop.example.com",
+                                                               "api.shop.example.com"]
+    replaced["huaweicloud"]["certificates"]["portal"]["type"] = "DV_SSL_CERT_BASIC"
+    replaced["alicloud"]["orders"]["api"]["csr"] = "generate"
+    project.write_stack("e2e", replaced)
+    pack = project.workdir / "review-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: ../.venv\n"
+                                            "version: 1.0.0\n")
+    (pack / "__main__.py").write_text(PACK)
+    replace, log = previews.preview("replace", "--policy-pack", str(pack), events=True)
+    text = previews.summary(replace, log)
+    assert text.index("### Policy violations") < text.index("### Totals") < text.index("### Changes")
+    assert "**Blocked**: 1 mandatory policy violation." in text
+    assert "- **mandatory** `no-ov` (review-pack@1.0.0) on `alicloud.orders.api`: OV plans need the security " \
+           "team's approval: geotrust-ov-1-personal" in text
+    assert "- **advisory** `scm-budget` (review-pack@1.0.0) on `huaweicloud.certificates.portal`" in text
+    assert "- `aws.certificates.shop` (ACM certificate): **replace** (create-before-delete), because `sans` changed" \
+           in text
+    assert "replaces the certificate serving shop-cdn (create-before-delete)" in text
+    assert "(new names: api.shop.example.com)" in text
+    assert "- `alicloud.orders.api` (CAS order): **replace** (delete-before-replace), because `csr` changed" in text
+    assert "the old pending order is cancelled (its plan unit comes back)" in text
+    assert "- `huaweicloud.certificates.portal` (SCM certificate): **replace** (create-before-delete), because " \
+           "`type` changed" in text
+    assert "buys 1 GeoTrust DV basic certificate, 1 year, 1 name (DV_SSL_CERT_BASIC, single-domain)" in text
+    assert "- **3 replacements**, **0 deletes**" in text
+    without_events = previews.summary(replace)
+    assert "Policy violations" not in without_events and "**Blocked**: 1 error." in without_events
+    assert "the preview failed without a reason in the --json digest" in without_events
+    document = json.loads(previews.summary(replace, log, as_json=True))
+    assert document["schemaVersion"] == 1 and document["status"] == "blocked"
+    assert [(v["policy"], v["enforcementLevel"]) for v in document["policyViolations"]] == [
+        ("no-ov", "mandatory"), ("scm-budget", "advisory")]
+    shop = next(c for c in document["changes"] if c["resource"] == "aws.certificates.shop")
+    assert shop["why"]["replacedBy"] == ["aws.certificates.shop.sans"] and shop["replaceMode"] == "create-before-delete"
+
+    # A change that deletes: the pending CAS order is cancelled (revoked if issued by then), the SCM one withdrawn.
+    deleted = copy.deepcopy(config)
+    del deleted["aws"]["certificates"]["blog"], deleted["alicloud"]["orders"]["api"], deleted["huaweicloud"]
+    project.write_stack("e2e", deleted)
+    delete, _ = previews.preview("delete")
+    text = previews.summary(delete)
+    assert "cancels the pending CAS order" in text
+    assert "if it is issued by then, revokes it on destroy (revokeOnDelete: true)" in text
+    assert "withdraws the CHECKING SCM certificate scs" in text
+    assert "deletes a PENDING_VALIDATION ACM certificate (blog.example.com)" in text
+    assert "- **0 replacements**, **3 deletes**" in text
+
+    # A config error: at the top, with its config path.
+    broken = copy.deepcopy(config)
+    broken["aws"]["certificates"]["blog"]["domain"] = "a..b.com"
+    project.write_stack("e2e", broken)
+    failed, log = previews.preview("config-error", events=True)
+    text = previews.summary(failed, log)
+    assert "**Blocked**: 1 error." in text
+    assert "### Config errors\n\n- `certfleet:aws.certificates.blog.domain`: 'a..b.com' has an empty label" in text
+    assert "program exited with non-zero exit code" not in text
