@@ -417,6 +417,7 @@ def test_sdk_retries_converge_under_throttling(aws, control):
 
 # --- 11. crash-test faults --------------------------------------------------------------------------------
 
+@pytest.mark.serial  # measures time
 def test_delay_after_performs_the_call_then_holds_the_answer(control, cloudfront):
     control.fault("CreateDistributionWithTags", delay_after=1.0)
     started = time.monotonic()

@@ -62,6 +62,7 @@ def test_a_hard_acm_quota_is_sent_once(acm):
     assert (counts("RequestCertificate").calls, counts("RequestCertificate").attempts) == (1, 1)
 
 
+@pytest.mark.serial  # pacing is measured against the server's clock: no other test's load beside it
 def test_the_client_keeps_under_aws_quotas_from_several_threads(aws, acm):
     """At AWS's published rates on the server, 4 threads calling as fast as they can are never throttled:
     ListCertificates (1/s) x 3 takes over 2 s, DescribeCertificate (10/s) x 20 about 2 s (the client paces at
