@@ -16,7 +16,8 @@
 #   CERTFLEET_POLICY_PACK        the policy pack directory (policy); its config is <pack>/config/<stack>.json
 #   CERTFLEET_SECRETS_PROVIDER   used only when preview/up creates the stack, e.g. awskms://alias/certfleet-state
 #   CERTFLEET_LOCK_RETRIES       up: how often to retry when another update holds the stack's lock (0), waiting
-#   CERTFLEET_LOCK_WAIT_SECONDS  this long before each retry (60)
+#   CERTFLEET_LOCK_WAIT_SECONDS  this long plus up to half as long again (jitter) before each retry (60); each
+#                                retry runs the preview step (summary, policy check) again before its up
 #   CERTFLEET_PIPELINE_OUT       where the step files go (.local/pipeline/<stack>): preview.json, events.jsonl,
 #                                summary.md, up.log, drift.log, outputs.json
 #   PULUMI_CONFIG_PASSPHRASE     for stacks under the passphrase secrets provider
@@ -24,6 +25,7 @@
 #
 # Exit codes: 0 ok, 1 failed (preview/config error, mandatory policy violation, up failed), 2 usage,
 # 7 drift (pulumi's own code for --expect-no-changes), 12 a certificate expires within EXPIRY_DAYS,
+# 13 a certificate's expiry could not be read (not a date, or hidden as [secret]),
 # 75 the stack is locked by another update: nothing was changed, retry later.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +54,12 @@ EXPIRY_DAYS="${CERTFLEET_EXPIRY_DAYS:-30}"
 PACK="${CERTFLEET_POLICY_PACK:-policy}"
 LOCK_RETRIES="${CERTFLEET_LOCK_RETRIES:-0}"
 LOCK_WAIT="${CERTFLEET_LOCK_WAIT_SECONDS:-60}"
+for number in "$LOCK_RETRIES" "$LOCK_WAIT"; do
+    case "$number" in ''|*[!0-9]*)
+        echo "pipeline: CERTFLEET_LOCK_RETRIES and CERTFLEET_LOCK_WAIT_SECONDS take whole numbers ('$number')" >&2
+        exit 2 ;;
+    esac
+done
 OUT="${CERTFLEET_PIPELINE_OUT:-$ROOT/.local/pipeline/$STACK}"
 mkdir -p "$OUT"
 
@@ -140,8 +148,15 @@ step_up() {
             break
         fi
         attempt=$((attempt + 1))
-        say "up: the stack is locked by another update; retry $attempt of $LOCK_RETRIES in ${LOCK_WAIT}s"
-        sleep "$LOCK_WAIT"
+        # Jitter: runners refused by one lock must not come back in step (and collide on the lock again).
+        local pause=$(( LOCK_WAIT + RANDOM % (LOCK_WAIT / 2 + 1) ))
+        say "up: the stack is locked by another update; retry $attempt of $LOCK_RETRIES in ${pause}s," \
+            "after a new preview and policy check"
+        sleep "$pause"
+        # The other update changed the stack: preview again, so that the summary and the policy check are of
+        # what this up will now do (set -e: a failing preview ends the run with exit 1, nothing applied).
+        step_preview
+        banner "up (retry $attempt)"
     done
     if [ "$rc" -ne 0 ] && grep -q 'the stack is currently locked' "$OUT/up.log"; then
         say "up: REFUSED - another update of stack '$STACK' holds its lock (the lines above say who, where and" \

@@ -6,9 +6,11 @@ Reads `pulumi stack output --json` (stdin, or --outputs FILE) and looks at every
 `not_after` (ACM certificates and imports, CAS orders and instances, SCM certificates: all certfleet outputs
 name a certificate's expiry so). Prints one line per certificate with its days left, then either
 `expiry: OK ...` (exit 0) or `expiry: FAILED ...` naming each certificate that expires within --days
-(exit 12, the pipeline's "expiring" code). Certificates not issued yet (`not_after` null) and values that
-are not dates (a `[secret]`) are skipped and counted, never guessed. The report's JSON
-(scripts/report.py --json) carries the same outputs, but not a threshold: hence this gate.
+(exit 12, the pipeline's "expiring" code). Only certificates not issued yet (`not_after` null) are skipped;
+a `not_after` that is not a date (`[secret]`, epoch milliseconds, anything else) and an output hidden whole
+as `[secret]` fail the gate with exit 13, naming each, since a gate that read nothing must not pass (12 wins
+when both apply). The report's JSON (scripts/report.py --json) carries the same outputs, but not a
+threshold: hence this gate.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 EXIT_EXPIRING = 12
-EXIT_UNREADABLE = 2
+EXIT_UNREADABLE_EXPIRY = 13  # a certificate's not_after (or a whole output) is not a date: nothing was checked
+EXIT_UNREADABLE = 2          # the outputs file itself
+SECRET = "[secret]"          # how `pulumi stack output --json` prints a secret value
+SECRET_FIELDS = {"private_key"}  # the outputs' secret leaves (docs/outputs.md, "Secrets"): never a certificate
 
 
 @dataclass(frozen=True)
@@ -42,45 +47,63 @@ def parse_instant(value: str) -> datetime | None:
 
 
 def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """(path, not_after) for every object in the outputs that has a `not_after` key, in sorted order."""
-    if isinstance(node, dict):
+    """(path, not_after) for every object in the outputs that has a `not_after` key, in sorted order, and
+    (path, "[secret]") for every value hidden as a secret: it may hold certificates."""
+    if node == SECRET:
+        yield path, node
+    elif isinstance(node, dict):
         if "not_after" in node:
             yield path, node["not_after"]
         for key in sorted(node):
-            if isinstance(node[key], (dict, list)):
+            hidden = node[key] == SECRET and key not in SECRET_FIELDS and key != "not_after"
+            if isinstance(node[key], (dict, list)) or hidden:
                 yield from walk(node[key], f"{path}.{key}" if path else str(key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield from walk(item, f"{path}[{index}]")
 
 
-def collect(outputs: dict) -> tuple[list[Expiry], list[str]]:
-    """The certificates with a readable expiry, and the paths of those without one (not issued, secret)."""
-    found, skipped = [], []
+def collect(outputs: dict) -> tuple[list[Expiry], list[str], list[tuple[str, Any]]]:
+    """The certificates with a readable expiry, the paths of those not issued yet (not_after null), and
+    (path, value) of every not_after that is not a date and every output hidden as a secret."""
+    found, skipped, unreadable = [], [], []
     for path, value in walk(outputs):
-        instant = parse_instant(value) if isinstance(value, str) else None
-        if instant is None:
+        instant = parse_instant(value) if isinstance(value, str) and value != SECRET else None
+        if value is None:
             skipped.append(path)
+        elif instant is None:
+            unreadable.append((path, value))
         else:
             found.append(Expiry(path, instant.astimezone(timezone.utc)))
-    return found, skipped
+    return found, skipped, unreadable
 
 
 def expiring(found: list[Expiry], now: datetime, days: int) -> list[Expiry]:
     return [e for e in found if e.not_after < now + timedelta(days=days)]
 
 
-def render(found: list[Expiry], skipped: list[str], now: datetime, days: int) -> list[str]:
+def render(found: list[Expiry], skipped: list[str], unreadable: list[tuple[str, Any]], now: datetime,
+           days: int) -> list[str]:
     lines = [f"  {e.path}: expires {e.not_after.isoformat()} ({e.days_left(now)} days left)" for e in found]
     if skipped:
-        lines.append(f"  not checked (not issued yet or not a date): {', '.join(skipped)}")
+        lines.append(f"  not checked (not issued yet): {', '.join(skipped)}")
     soon = expiring(found, now, days)
     if soon:
         lines.append(f"expiry: FAILED - {len(soon)} certificate(s) expire within {days} days: "
                      + ", ".join(f"{e.path} ({e.days_left(now)} days)" for e in soon))
-    else:
+    if unreadable:
+        lines.append(f"expiry: FAILED - cannot read the expiry of {len(unreadable)} certificate(s): "
+                     + ", ".join(f"{path or '(outputs)'} ({json.dumps(value)})" for path, value in unreadable)
+                     + "; a secret output hides its certificates, and a not_after must be an ISO 8601 date")
+    if not soon and not unreadable:
         lines.append(f"expiry: OK - none of {len(found)} issued certificate(s) expires within {days} days")
     return lines
+
+
+def exit_code(found: list[Expiry], unreadable: list[tuple[str, Any]], now: datetime, days: int) -> int:
+    if expiring(found, now, days):
+        return EXIT_EXPIRING
+    return EXIT_UNREADABLE_EXPIRY if unreadable else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,13 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         print("expiry: the stack outputs are not a JSON object", file=sys.stderr)
         return EXIT_UNREADABLE
     now = parse_instant(args.now) if args.now else datetime.now(timezone.utc)
-    found, skipped = collect(outputs)
-    lines = render(found, skipped, now, args.days)
+    found, skipped, unreadable = collect(outputs)
+    lines = render(found, skipped, unreadable, now, args.days)
     print("\n".join(lines))
     if args.markdown:
         with open(args.markdown, "a") as summary:
             summary.write("### Certificate expiry\n\n```\n" + "\n".join(lines) + "\n```\n")
-    return EXIT_EXPIRING if expiring(found, now, args.days) else 0
+    return exit_code(found, unreadable, now, args.days)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ What a CI runner with a shared S3 backend does, here on loopback and in a fresh 
    `pulumi login 's3://certfleet-state?endpoint=127.0.0.1:PORT&disableSSL=true&s3ForcePathStyle=true&...'`,
    secrets under a passphrase;
 3. `scripts/pipeline.sh all --stack pipeline`: preview -> summary -> policy check -> up -> drift check;
-4. two concurrent `up` of the stack after a config change that buys one ACM and one SCM certificate: the first
-   proceeds, the second is refused by the S3 lock (exit 75) and buys nothing: counted at the servers.
+4. after a config change that buys one ACM and one SCM certificate, an `up`, and once its lock object is in the
+   bucket a second `up`: the first proceeds, the second is refused by the S3 lock (exit 75) and buys nothing,
+   counted at the servers. Not exercised: two updates starting at the same instant (docs/pipelines.md,
+   "The lock", says what this does and does not prove).
 Exit 0 only when all of that held; the servers and the temp dir go at the end (--keep keeps the dir).
 """
 
@@ -224,8 +226,9 @@ class LocalPipeline:
         return [o["Key"] for o in listed.get("Contents", [])]
 
     def concurrent_up(self) -> dict:
-        """Two `up` of one stack at once after a change that buys 1 ACM + 1 SCM certificate: one proceeds, the
-        other is refused by the lock and buys nothing. Returns what happened, counted at the servers."""
+        """Two `up` of one stack after a change that buys 1 ACM + 1 SCM certificate, the second started once the
+        first holds the lock: the first proceeds, the second is refused by the lock and buys nothing. Returns
+        what happened, counted at the servers. (Not a same-instant race: see docs/pipelines.md, "The lock".)"""
         before = self.held()
         self.write_config(config_buying_docs())
         # The first up holds the lock for its whole run; SCM taking a few polls to show the new order as PAID

@@ -12,7 +12,8 @@ Exit 0 when it could summarise, violations and errors included; 2 when an input 
 Deterministic: the same preview gives the same bytes, whatever order the engine or the config listed entries
 in (everything is sorted; no timestamps, durations, source positions or local paths are read). Secrets stay
 "[secret]"; values known only after `up` are said to be so. The rules per resource are in
-scripts/pr_summary_rules.py, the resource types and config keys in scripts/pr_summary_kinds.py, the reading in
+scripts/pr_summary_rules.py, the resource types and config keys in scripts/pr_summary_kinds.py, what is
+bookkeeping and what a composition program's other resources are in scripts/pr_summary_other.py, the reading in
 scripts/pr_summary_digest.py, the markdown in scripts/pr_summary_markdown.py.
 """
 
@@ -28,6 +29,7 @@ from typing import Any
 
 from scripts.pr_summary_digest import Preview, Unreadable, read_events, read_preview, significant_diagnostics
 from scripts.pr_summary_kinds import KINDS, bookkeeping_noun, label
+from scripts.pr_summary_other import COUNTED_OPS, is_bookkeeping, other_resource
 from scripts.pr_summary_rules import context_of, findings_of, why
 
 SCHEMA_VERSION = 1
@@ -81,12 +83,15 @@ def _violations(preview: Preview) -> list[dict]:
 def summarise(preview: Preview) -> dict[str, Any]:
     """The summary as one JSON-able document (what --json prints, and what the markdown is made from)."""
     ctx = context_of(preview)
-    changes, bookkeeping, buckets = [], [], Counter()
+    changes, bookkeeping, others, buckets = [], [], [], Counter()
     for change in preview.changes:
         if change.op in ("same", "refresh"):  # nothing happens to it (a refresh alone changes no cloud object)
             continue
-        if change.type not in KINDS:
+        if is_bookkeeping(change):
             bookkeeping.append({"resource": change.name, "what": bookkeeping_noun(change), "op": change.op})
+            continue
+        if change.type not in KINDS:  # a composition program's own resource
+            others.append(other_resource(change))
             continue
         entry = {"resource": label(change), "cloud": KINDS[change.type].cloud, "kind": KINDS[change.type].noun,
                  "type": change.type, "name": change.name, "op": change.op, "replaceMode": change.mode,
@@ -98,9 +103,10 @@ def summarise(preview: Preview) -> dict[str, Any]:
         changes.append(entry)
     changes.sort(key=lambda c: (c["resource"], c["op"]))
     bookkeeping = sorted(_unique(bookkeeping), key=lambda b: (b["resource"], b["what"], b["op"]))
+    others.sort(key=lambda o: (o["resource"], o["type"], o["op"], o["urn"]))
     errors, warnings = _errors(preview)
     violations = _violations(preview)
-    ops = Counter(c["op"] for c in changes)
+    ops = Counter(c["op"] for c in changes + others if c["op"] in COUNTED_OPS)
     blocked = bool(errors) or any(v["enforcementLevel"] == "mandatory" for v in violations)
     return {
         "schemaVersion": SCHEMA_VERSION,
@@ -111,10 +117,12 @@ def summarise(preview: Preview) -> dict[str, Any]:
             "orders": [{"bucket": b, "cloud": c, "kind": k, "count": n} for (b, c, k), n in sorted(buckets.items())],
             "creates": ops["create"], "updates": ops["update"], "replacements": ops["replace"],
             "deletes": ops["delete"], "waits": sum(1 for c in changes if c["waits"]),
-            "risks": sum(len(c["risks"]) for c in changes),
+            "risks": sum(len(c["risks"]) for c in changes + others),
+            "otherResources": len(others),
             "errors": len(errors), "policyViolations": len(violations),
         },
         "changes": changes,
+        "otherResources": others,
         "bookkeeping": bookkeeping,
         "changeSummary": dict(preview.change_summary),
     }

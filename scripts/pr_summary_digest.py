@@ -44,6 +44,7 @@ class Change:
     old_outputs: Mapping[str, Any]
     replace_keys: tuple[str, ...]
     diff_keys: tuple[str, ...]  # top-level input keys that change (diffReasons, detailedDiff, or compared)
+    component: bool = False  # a component resource (state `custom: false`): it holds no cloud object
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _change(step: Mapping[str, Any], mode: str | None = None) -> Change:
     return Change(urn=urn, name=name, type=short, op=step.get("op") or "", mode=mode, old=old, new=new,
                   old_outputs=old_state.get("outputs") or {},
                   replace_keys=tuple(sorted({top_key(k) for k in step.get("replaceReasons") or []})),
-                  diff_keys=diff_keys)
+                  diff_keys=diff_keys, component=(new_state or old_state).get("custom") is False)
 
 
 def _fold_replacement_steps(steps: list[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], str | None]]:

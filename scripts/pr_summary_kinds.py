@@ -62,10 +62,11 @@ KINDS: dict[str, Kind] = {
 CERTIFICATE_TYPES = ("aws:AcmCertificate", "aws:AcmImport", "alicloud:CasOrder", "alicloud:CasInstanceCertificate",
                      "huaweicloud:ScmCertificate")
 PAID_TYPES = ("alicloud:CasOrder", "alicloud:CasInstanceCertificate", "huaweicloud:ScmCertificate")
-# What the summary calls the resources that are no config entry (component groups, journals, snapshots).
+# What the summary calls the bookkeeping steps (no cloud object; scripts/pr_summary_other.py decides which are).
 BOOKKEEPING = {"certfleet:PurchaseJournal": "purchase journal (state only, no cloud object)",
                "aws:DistributionTemplate": "template snapshot (state only)",
-               "pulumi:pulumi:Stack": "the stack", "pulumi:providers:pulumi-python": "dynamic provider"}
+               "pulumi:pulumi:Stack": "the stack", "pulumi:providers:pulumi-python": "dynamic provider",
+               "pulumi:providers:": "provider"}
 
 BRANDS = {"digicert": "DigiCert", "symantec": "Symantec", "geotrust": "GeoTrust", "globalsign": "GlobalSign",
           "cfca": "CFCA", "trustasia": "TrustAsia", "vtrus": "vTrus"}
@@ -88,11 +89,11 @@ def label(change: Change) -> str:
 
 
 def bookkeeping_noun(change: Change) -> str:
-    if change.type.startswith("certfleet:") and change.type.count(":") == 2:
-        return "component"
     for prefix, noun in BOOKKEEPING.items():
         if change.type.startswith(prefix):
             return noun
+    if change.component or (change.type.startswith("certfleet:") and change.type.count(":") == 2):
+        return "component"
     return change.type
 
 

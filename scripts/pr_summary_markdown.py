@@ -1,8 +1,9 @@
 """The PR summary as GitHub-flavoured markdown, from the document scripts/pr_summary.summarise makes.
 
 Order: a headline (blocked or not), config errors, errors and policy violations, then the totals (money,
-changes, waits), the risks, and every change with what it costs, risks and waits on; bookkeeping steps
-(journals, template snapshots, components) folded away at the end.
+changes, waits), the risks, every change with what it costs, risks and waits on, the program's other resources
+(a composition's own distributions, records, ...) with their operation; bookkeeping steps (journals, template
+snapshots, components, providers) folded away at the end.
 """
 
 from __future__ import annotations
@@ -92,18 +93,30 @@ def _totals(summary: dict) -> list[str]:
         orders = [o for o in totals["orders"] if o["bucket"] == bucket]
         if orders or bucket == "paid":
             count = sum(o["count"] for o in orders)
-            detail = "; ".join(f"{o['cloud']}: {o['count']} x {text(o['kind'])}" for o in orders)
-            lines.append(f"- **{count} {BUCKETS[bucket][count != 1]}**" + (f": {detail}" if detail else ""))
-    lines.append(f"- **{plural(totals['replacements'], 'replacement')}**, "
-                 f"**{plural(totals['deletes'], 'delete')}**, {totals['creates']} to create, "
-                 f"{totals['updates']} to update")
+            lines.append(f"- **{count} {BUCKETS[bucket][count != 1]}**" + _detail(orders))
+        maybe = [o for o in totals["orders"] if o["bucket"] == "maybePaid"]
+        if bucket == "paid" and maybe:  # adopting with replaceAdopted buys only if the certificate differs
+            count, more = sum(o["count"] for o in orders), sum(o["count"] for o in maybe)
+            lines[-1] = (f"- **{count} {BUCKETS[bucket][count != 1]}, up to {more} more**" + _detail(orders)
+                         + ("; and" if orders else "") + " if an adopted certificate differs from its entry "
+                         "(`replaceAdopted`)" + _detail(maybe))
+    changed = f"{totals['creates']} to create, {totals['updates']} to update"
+    others = totals.get("otherResources")
+    lines.append(f"- **{plural(totals['replacements'], 'replacement')}**, **{plural(totals['deletes'], 'delete')}**, "
+                 f"{changed}" + (f" (with {plural(others, 'other resource')})" if others else ""))
     waits = totals["waits"]
     lines.append(f"- {waits} {'entry waits' if waits == 1 else 'entries wait'} on validation or a certificate")
     return lines + [""]
 
 
+def _detail(orders: list[dict]) -> str:
+    return (": " + "; ".join(f"{o['cloud']}: {o['count']} x {text(o['kind'])}" for o in orders)) if orders else ""
+
+
 def _risks(summary: dict) -> list[str]:
     risks = [f"- {code(c['resource'])}: {text(r)}" for c in summary["changes"] for r in c["risks"]]
+    risks += [f"- {code(o['resource'])} ({text(o['type'])}): {text(r)}" for o in summary["otherResources"]
+              for r in o["risks"]]
     return (["### Risks", ""] + risks + [""]) if risks else []
 
 
@@ -135,17 +148,29 @@ def _changes(summary: dict) -> list[str]:
     return lines + [""]
 
 
+def _other_resources(summary: dict) -> list[str]:
+    if not summary["otherResources"]:
+        return []
+    lines = ["### Other resources", "", "Not certfleet's (the program's own): what a delete or replacement does in the "
+             "cloud is their provider's.", ""]
+    for other in summary["otherResources"]:
+        mode = f" ({other['replaceMode']})" if other["replaceMode"] else ""
+        why = f", because {', '.join(code(k) for k in other['replacedBy'])} changed" if other["replacedBy"] else ""
+        lines.append(f"- {code(other['resource'])} ({text(other['type'])}): **{text(other['op'])}**{mode}{why}")
+    return lines + [""]
+
+
 def _bookkeeping(summary: dict) -> list[str]:
     steps = summary["bookkeeping"]
     if not steps:
         return []
     lines = ["<details><summary>" + plural(len(steps), "bookkeeping step") + " (components, purchase journals, "
-             "template snapshots: no cloud object bought or deleted)</summary>", ""]
+             "template snapshots, providers: no cloud object bought or deleted)</summary>", ""]
     lines += [f"- {code(b['resource'])} ({text(b['what'])}): {b['op']}" for b in steps]
     return lines + ["", "</details>", ""]
 
 
 def render(summary: dict) -> str:
     lines = (_headline(summary) + _problems(summary) + _totals(summary) + _risks(summary) + _changes(summary)
-             + _bookkeeping(summary))
+             + _other_resources(summary) + _bookkeeping(summary))
     return "\n".join(lines).rstrip() + "\n"

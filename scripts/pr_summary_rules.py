@@ -2,7 +2,8 @@
 
 Every check takes one change and the preview's context and returns its findings (often none); all checks run,
 in order, on every change (MONEY_CHECKS, RISK_CHECKS, WAIT_CHECKS). A finding that counts towards the totals
-carries its bucket: ("paid" | "free" | "instance", cloud, estimated kind).
+carries its bucket: ("paid" | "maybePaid" | "free" | "instance", cloud, estimated kind); "maybePaid" is an entry
+that adopts with `replaceAdopted`, which buys only if the adopted certificate differs from the entry.
 
 What destroy does to each kind of certificate follows the providers' delete (components/aws/adopt.py
 kept_on_destroy; components/alicloud/cas.py and instance.py; components/huaweicloud/scm.py and scm_destroy.py):
@@ -18,6 +19,7 @@ from typing import Any, Callable
 from scripts.pr_summary_digest import Change, Preview, is_unknown
 from scripts.pr_summary_kinds import (BRANDS, KINDS, PAID_TYPES, SCM_DOMAIN_TYPES, SCM_TYPES, cas_plan,
                                       names_of, plural, reasons, shown)
+from scripts.pr_summary_other import arn_users
 
 CAS_PENDING = ("domain_verify", "process", "verify_fail", "payed")  # components/alicloud/status.py: cancelled
 SCM_WITHDRAWN_OR_REFUNDED = ("PAID", "UNPASSED", "CHECKING", "CHECKING_ORG")  # components/huaweicloud/scm.py
@@ -34,20 +36,21 @@ WHERE_RECORDS_SHOW = {
 class Finding:
     category: str  # money, risk, wait, note
     text: str
-    bucket: tuple[str, str, str] | None = None  # ("paid" | "free" | "instance", cloud, kind) for the totals
+    bucket: tuple[str, str, str] | None = None  # ("paid" | "maybePaid" | "free" | "instance", cloud, kind)
 
 
 @dataclass
 class Context:
     """Facts across changes: which distributions serve which certificate, and who holds which alias."""
 
+    # certificate name -> certfleet distributions, and other resources whose inputs carry its ARN (arn_users)
     served_by: dict[str, set[str]] = field(default_factory=dict)
     old_aliases: dict[str, set[str]] = field(default_factory=dict)
     new_aliases: dict[str, set[str]] = field(default_factory=dict)
 
 
 def context_of(preview: Preview) -> Context:
-    ctx = Context()
+    ctx = Context(served_by=arn_users(preview))
     aws = preview.stack_outputs.get("aws")
     distributions = aws.get("distributions") if isinstance(aws, dict) else None
     for name, out in (distributions if isinstance(distributions, dict) else {}).items():
@@ -87,20 +90,22 @@ def _names_text(names: list[str]) -> str:
 # --- money ---------------------------------------------------------------------------------------------------
 
 def cas_order_purchase(change: Change, ctx: Context) -> list[Finding]:
-    if not _new_certificate(change, "alicloud:CasOrder"):
-        return []
+    return [_cas_order_buys(change)] if _new_certificate(change, "alicloud:CasOrder") else []
+
+
+def _cas_order_buys(change: Change) -> Finding:
     code, names = shown(change.new.get("product_code")), names_of(change.new)
     plan = cas_plan(code)
     if plan is None:
-        return [Finding("money", f"buys 1 CAS certificate on plan `{code}`, {_names_text(names)}",
-                        ("paid", "alicloud", f"CAS plan {code}"))]
+        return Finding("money", f"buys 1 CAS certificate on plan `{code}`, {_names_text(names)}",
+                       ("paid", "alicloud", f"CAS plan {code}"))
     if plan.free:
-        return [Finding("money", f"orders 1 free {plan.brand} DV certificate, 1 year, {_names_text(names)} "
-                                 f"({plan.scope} plan `{code}`: one free plan unit)",
-                        ("free", "alicloud", f"{plan.brand} DV {plan.scope} (free plan)"))]
-    return [Finding("money", f"buys 1 {plan.brand} {plan.level} certificate, 1 year, {_names_text(names)} "
-                             f"({plan.scope} plan `{code}`: one plan unit)",
-                    ("paid", "alicloud", f"{plan.brand} {plan.level} {plan.scope}, 1 year"))]
+        return Finding("money", f"orders 1 free {plan.brand} DV certificate, 1 year, {_names_text(names)} "
+                                f"({plan.scope} plan `{code}`: one free plan unit)",
+                       ("free", "alicloud", f"{plan.brand} DV {plan.scope} (free plan)"))
+    return Finding("money", f"buys 1 {plan.brand} {plan.level} certificate, 1 year, {_names_text(names)} "
+                            f"({plan.scope} plan `{code}`: one plan unit)",
+                   ("paid", "alicloud", f"{plan.brand} {plan.level} {plan.scope}, 1 year"))
 
 
 def cas_instance_application(change: Change, ctx: Context) -> list[Finding]:
@@ -113,8 +118,10 @@ def cas_instance_application(change: Change, ctx: Context) -> list[Finding]:
 
 
 def scm_purchase(change: Change, ctx: Context) -> list[Finding]:
-    if not _new_certificate(change, "huaweicloud:ScmCertificate"):
-        return []
+    return [_scm_buys(change)] if _new_certificate(change, "huaweicloud:ScmCertificate") else []
+
+
+def _scm_buys(change: Change) -> Finding:
     new = change.new
     brand = BRANDS.get(str(new.get("brand", "")).lower(), shown(new.get("brand")))
     kind = SCM_TYPES.get(str(new.get("type")), shown(new.get("type")))
@@ -127,9 +134,9 @@ def scm_purchase(change: Change, ctx: Context) -> list[Finding]:
                                                ("wildcard_domain_number", "extra wildcard"))
              if new.get("domain_type") == "MULTI_DOMAIN" and isinstance(new.get(k), (int, float))]
     paid_for = ", ".join([names] + extra)
-    return [Finding("money", f"buys 1 {brand} {kind} certificate, {plural(int(years), 'year')}, {paid_for} "
-                             f"({shown(new.get('type'))}, {scope})",
-                    ("paid", "huaweicloud", f"{brand} {kind} {scope}, {plural(int(years), 'year')}"))]
+    return Finding("money", f"buys 1 {brand} {kind} certificate, {plural(int(years), 'year')}, {paid_for} "
+                            f"({shown(new.get('type'))}, {scope})",
+                   ("paid", "huaweicloud", f"{brand} {kind} {scope}, {plural(int(years), 'year')}"))
 
 
 def acm_request(change: Change, ctx: Context) -> list[Finding]:
@@ -153,9 +160,14 @@ def adoption(change: Change, ctx: Context) -> list[Finding]:
     if change.op != "create" or not change.new.get("adopt_id") or change.type not in KINDS:
         return []
     text = f"adopts `{shown(change.new['adopt_id'])}`: nothing bought, requested or created"
-    if change.new.get("replace_adopted"):
-        text += " (unless it differs from the entry: `replaceAdopted` then makes a new one)"
-    return [Finding("money", text)]
+    if not change.new.get("replace_adopted"):
+        return [Finding("money", text)]
+    buys = {"alicloud:CasOrder": _cas_order_buys, "huaweicloud:ScmCertificate": _scm_buys}.get(change.type)
+    purchase = buys(change) if buys else None
+    if purchase and purchase.bucket and purchase.bucket[0] == "paid":  # counted apart: it may buy, or not
+        return [Finding("money", f"{text}, unless it differs from the entry: `replaceAdopted` then "
+                                 f"{purchase.text}", ("maybePaid",) + purchase.bucket[1:])]
+    return [Finding("money", text + " (unless it differs from the entry: `replaceAdopted` then makes a new one)")]
 
 
 MONEY_CHECKS: tuple[Callable[[Change, Context], list[Finding]], ...] = (

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .resources import (ACM_IMPORT, CAS_INSTANCE_CERTIFICATE, CAS_ORDER, CERTIFICATES, DISTRIBUTION,
                         PURCHASE_JOURNAL, SCM_CERTIFICATE, UNKNOWN, StackResource, config_path, entry_name,
                         imported_validity_days, key_of, known, names_of)
-from .state import PriorState
+from .state import PriorState, id_text
 
 # A resource rule's check: (resource type, props, config, stack name) -> messages; the stack rule's:
 # (resources, config, update start) -> messages.
@@ -182,6 +182,12 @@ def cloudfront_min_tls(resource_type: str, props: Mapping[str, Any], config: Map
 
 # Paid kinds: the output that holds the cloud's id, and the purchase journal's section (components/fleet.py).
 _PAID = {CAS_ORDER: ("order_id", "alicloud.orders"), SCM_CERTIFICATE: ("certificate_id", "huaweicloud.certificates")}
+# Statuses the provider's diff replaces with a new purchase even when the config did not change. Copies of
+# components/alicloud/status.DEAD_STATES and components/huaweicloud/scm_model.DEAD (the pack does not import
+# components/: a copy of the pack runs with its own venv); tests/unit/test_policy_ceiling.py keeps them equal.
+CAS_DEAD_STATES = ("verify_fail", "payed")
+SCM_DEAD_STATUSES = ("EXPIRED", "REVOKING", "REVOKED")
+_DEAD = {CAS_ORDER: CAS_DEAD_STATES, SCM_CERTIFICATE: SCM_DEAD_STATUSES}
 
 
 def buys(resource_type: str, props: Mapping[str, Any]) -> bool:
@@ -201,25 +207,37 @@ def planned_journals(resources: Sequence[StackResource]) -> dict[str, Mapping[st
     return {str(r.props.get("section")): r.props for r in resources if r.type == PURCHASE_JOURNAL}
 
 
-def new_in_this_update(resource: StackResource, journal: Mapping[str, Any], update_started_at: float,
-                       prior: Callable[[], PriorState | None]) -> bool:
-    """Is this paid resource's purchase one this update makes?
+def _prior_of(resource: StackResource, values: Mapping[str, str]) -> str | None:
+    """The value the resource had before this update, under its URN or a previous one (an alias)."""
+    return next((values[u] for u in (resource.urn, *resource.aliases) if u in values), None)
 
-    Its id (order_id / certificate_id) is visible after `up`'s steps and, in preview, for unchanged resources:
-    then it is new when the purchase journal stamped it (components/journal.py: a new stamp per new purchase)
-    after this update started. In preview a resource that is created, replaced or updated shows no id; the
-    state before the update tells them apart: not in it (under its URN or an alias) = created; there, with the
-    journal's purchase fingerprint changed = replaced (a new purchase); same fingerprint = updated in place.
-    State unreadable or fingerprint unknown: counted (the ceiling errs on the side of money)."""
-    id_key, section = _PAID[resource.type]
+
+def _bought_by_id(resource: StackResource, journal: Mapping[str, Any], update_started_at: float,
+                  state: PriorState | None) -> bool:
+    """A paid resource showing its id (after `up`'s steps; in preview, an unchanged one): new when its id is not
+    the one it had before the update (created, or replaced for any reason: config, dead status, `--replace`).
+    Without the prior state: when the purchase journal stamped it after the update started (a fallback: a
+    replacement whose purchase fingerprint did not change keeps its old stamp)."""
+    if state is not None:
+        return _prior_of(resource, state.ids) != id_text(resource.props[_PAID[resource.type][0]])
     name = entry_name(resource.type, resource.props)
-    if known(resource.props.get(id_key)):
-        stamp = (journal.get("stamps") or {}).get(name) or resource.props.get("journal")
-        at = stamp.get("at") if isinstance(stamp, Mapping) else None
-        return known(at) and float(at) >= update_started_at
-    state = prior()
+    stamp = (journal.get("stamps") or {}).get(name) or resource.props.get("journal")
+    at = stamp.get("at") if isinstance(stamp, Mapping) else None
+    return known(at) and float(at) >= update_started_at
+
+
+def _bought_in_preview(resource: StackResource, journal: Mapping[str, Any], state: PriorState | None) -> bool:
+    """A paid resource without its id in preview: created, replaced or updated in place (the engine does not say
+    which). Not in the prior state (by URN or alias) = created; a `--replace` target, or dead in the prior state
+    (the provider's diff replaces it: a new purchase), or a changed purchase fingerprint = replaced; else
+    updated in place. State unreadable or fingerprint unknown: counted (the ceiling errs on the side of money)."""
     if state is None or not ({resource.urn, *resource.aliases} & state.urns):
         return True
+    if {resource.urn, *resource.aliases} & state.replacing:
+        return True
+    if _prior_of(resource, state.statuses) in _DEAD[resource.type]:
+        return True
+    section, name = _PAID[resource.type][1], entry_name(resource.type, resource.props)
     fingerprint = (journal.get("entries") or {}).get(name)
     if not known(fingerprint):
         return True
@@ -227,10 +245,19 @@ def new_in_this_update(resource: StackResource, journal: Mapping[str, Any], upda
     return not any((state.stamps.get((section, n)) or {}).get("fingerprint") == fingerprint for n in names)
 
 
+def new_in_this_update(resource: StackResource, journal: Mapping[str, Any], update_started_at: float,
+                       prior: Callable[[], PriorState | None]) -> bool:
+    """Is this paid resource's purchase one this update makes? `prior`: the state before the update's first
+    step (pack.py reads it then), with the CLI's `--replace` targets."""
+    if known(resource.props.get(_PAID[resource.type][0])):
+        return _bought_by_id(resource, journal, update_started_at, prior())
+    return _bought_in_preview(resource, journal, prior())
+
+
 def paid_orders_ceiling(resources: Sequence[StackResource], config: Mapping[str, Any], update_started_at: float,
                         prior: Callable[[], PriorState | None]) -> list[str]:
     """resources: the stack's resources as the update leaves them (preview: as planned). `prior`: the state
-    before the update (state.read_prior_state), asked for only when a paid resource shows no id."""
+    before the update (state.read_prior_state), asked for only when a paid resource is there."""
     journals = planned_journals(resources)
     new = sorted(config_path(r.type, r.props) for r in resources
                  if buys(r.type, r.props)

@@ -1,12 +1,18 @@
 """The certfleet policy pack: checks.RULES as pulumi-policy resource policies, plus the paid-orders ceiling as a
 stack policy. `serve()` starts the analyzer (PolicyPack blocks, serving the engine over gRPC).
 
+The ceiling compares the stack with its state before the update. The engine analyses each resource's inputs
+before that resource's step, so the first Analyze call comes before any paid resource's step: the pack reads
+the state then (PriorStateAtStart), once, and every Analyze waits for it; after `up`'s steps (when the stack
+policy runs) the state holds the new ids already.
+
 Never write to stdout before PolicyPack has printed its port: the engine reads the first stdout line as the
 port (reference pulumi-pipelines.md §1.3). Nothing here prints at all.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -24,12 +30,33 @@ PACK_NAME = "certfleet-policies"
 STARTED_AT = time.time()
 
 
+class PriorStateAtStart:
+    """The stack's prior state (state.read_prior_state), read once by whichever policy asks first."""
+
+    def __init__(self, read: Any = None) -> None:
+        self._read = read
+        self._lock = threading.Lock()
+        self._done = False
+        self._state: PriorState | None = None
+
+    def get(self, stack: str) -> PriorState | None:
+        with self._lock:  # the engine may analyse resources concurrently: the others wait for the one read
+            if not self._done:
+                self._state = (self._read or read_prior_state)(stack)
+                self._done = True
+        return self._state
+
+
+PRIOR_STATE = PriorStateAtStart()
+
+
 def _schema(rule: Rule) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=dict(rule.schema), required=[])
 
 
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        PRIOR_STATE.get(stack_of(args.urn))  # before this resource's step (the ceiling compares with it)
         if args.resource_type not in rule.types:
             return
         config = with_defaults(rule, args.get_config())
@@ -45,14 +72,9 @@ def stack_policy(rule: Rule) -> StackValidationPolicy:
         resources = [StackResource(r.resource_type, r.urn, plain(r.props), tuple(r.opts.aliases or ()))
                      for r in args.resources if r.resource_type in rule.types]
         stack = stack_of(resources[0].urn) if resources else ""
-        prior: list[PriorState | None] = []
-
-        def read_once() -> PriorState | None:
-            if not prior:
-                prior.append(read_prior_state(stack))
-            return prior[0]
-
-        for message in rule.check(resources, with_defaults(rule, args.get_config()), STARTED_AT, read_once):
+        # Read already by the first Analyze; here only when every resource policy is disabled.
+        for message in rule.check(resources, with_defaults(rule, args.get_config()), STARTED_AT,
+                                  lambda: PRIOR_STATE.get(stack)):
             report_violation(message)
 
     return StackValidationPolicy(name=rule.name, description=rule.description, validate=validate,

@@ -123,3 +123,11 @@ def test_policy_pack_with_the_cli(cas_project, scm_project):
     assert "+- pulumi-python:dynamic/huaweicloud:ScmCertificate api replace" in text
     assert CEILING.format(2, 0) + " (paid-orders-ceiling: maximum): certfleet:huaweicloud.certificates.api, " \
                                   "certfleet:huaweicloud.certificates.extra." in text
+
+    # `--replace` of a paid resource whose config did not change buys a new one: the pack reads the target from
+    # the CLI's command line (the policy protocol carries no step kind) and counts it.
+    project.write_stack("e2e", clean(template))
+    portal = next(r["urn"] for r in project.resources() if r["urn"].endswith("ScmCertificate::portal"))
+    result, text = run_with_pack(project, ("preview", "--replace", portal), no_new_orders)
+    assert result.returncode == 1, text
+    assert CEILING.format(1, 0) + " (paid-orders-ceiling: maximum): certfleet:huaweicloud.certificates.portal." in text

@@ -431,7 +431,7 @@ def test_withdrawal_waits_share_one_window_per_run(provider, scm_control):
         with pytest.raises(CloudError, match="still under review"):
             provider.delete(created.id, created.outs)
         waited.append(FakeClock.t - started)
-    assert waited[0] >= 300 and waited[1] < 10
+    assert waited[0] >= 300 - 1e-6 and waited[1] < 10  # FakeClock.t is a float: sums of sleeps round
     assert [c["status"] for c in emulated(scm_control)["certificates"]] == ["CANCELCHECKING"] * 2
 
 

@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from scripts import pipeline_expiry, pipeline_local, pipeline_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,10 +32,44 @@ def run_expiry(tmp_path, days: int, outputs=OUTPUTS) -> tuple[int, str]:
     return proc.returncode, proc.stdout
 
 
-def test_expiry_finds_every_not_after_and_skips_the_unissued_and_secret_ones():
-    found, skipped = pipeline_expiry.collect(OUTPUTS)
+def test_expiry_finds_every_not_after_and_skips_only_the_unissued_ones():
+    found, skipped, unreadable = pipeline_expiry.collect(OUTPUTS)
     assert [e.path for e in found] == ["alicloud.orders.blog", "aws.certificates.shop", "aws.imports.static"]
-    assert skipped == ["aws.certificates.blog", "huaweicloud.certificates.portal"]
+    assert skipped == ["aws.certificates.blog"]
+    assert unreadable == [("huaweicloud.certificates.portal", "[secret]")]
+
+
+READABLE = {k: v for k, v in OUTPUTS.items() if k != "huaweicloud"}
+
+
+@pytest.mark.parametrize("value", ["[secret]", 1827900000000, "", "next year", True])
+def test_expiry_fails_on_a_not_after_it_cannot_read(tmp_path, value):
+    # Nothing checked is no pass: a not_after that is there but no date (a secret, epoch ms) fails the gate.
+    outputs = {**READABLE, "huaweicloud": {"certificates": {"portal": {"status": "ISSUED", "not_after": value}}}}
+    code, out = run_expiry(tmp_path, 5, outputs)
+    assert code == pipeline_expiry.EXIT_UNREADABLE_EXPIRY == 13
+    assert f"expiry: FAILED - cannot read the expiry of 1 certificate(s): huaweicloud.certificates.portal " \
+           f"({json.dumps(value)})" in out
+
+
+def test_expiry_fails_on_an_output_hidden_as_a_secret(tmp_path):
+    # `pulumi stack output --json` prints a secret output as "[secret]": the certificates in it are not seen.
+    code, out = run_expiry(tmp_path, 5, {**READABLE, "huaweicloud": "[secret]"})
+    assert code == 13
+    assert 'cannot read the expiry of 1 certificate(s): huaweicloud ("[secret]")' in out
+
+
+def test_expiry_passes_over_the_secret_private_keys_of_cas_orders(tmp_path):
+    order = {"state": "certificate", "not_after": "2027-12-10T00:00:00Z", "private_key": "[secret]"}
+    code, out = run_expiry(tmp_path, 30, {"alicloud": {"orders": {"blog": order, "wiki": {**order, "not_after": None}}}})
+    assert code == 0, out
+    assert "expiry: OK - none of 1 issued certificate(s)" in out and "not checked (not issued yet): " in out
+
+
+def test_expiry_reads_the_scm_date_format(tmp_path):
+    outputs = {"huaweicloud": {"certificates": {"portal": {"not_after": "2026-12-05 13:15:49.0"}}}}
+    code, out = run_expiry(tmp_path, 30, outputs)
+    assert code == 12 and "huaweicloud.certificates.portal (5 days)" in out
 
 
 def test_expiry_fails_naming_the_certificates_within_the_window(tmp_path):
@@ -46,7 +82,7 @@ def test_expiry_fails_naming_the_certificates_within_the_window(tmp_path):
 
 
 def test_expiry_passes_when_nothing_expires_within_the_window(tmp_path):
-    code, out = run_expiry(tmp_path, 5)
+    code, out = run_expiry(tmp_path, 5, READABLE)
     assert code == 0
     assert "expiry: OK - none of 3 issued certificate(s) expires within 5 days" in out
 
@@ -118,3 +154,83 @@ def test_pipeline_sh_usage_errors_are_exit_2():
         assert proc.returncode == 2, (args, proc.stderr)
     proc = subprocess.run(["bash", str(ROOT / "scripts/pipeline.sh")], capture_output=True, text=True)
     assert "preview  pulumi preview" in proc.stderr and "all      preview -> summary" in proc.stderr
+
+
+# --- scripts/pipeline.sh's lock retry, with a stand-in `pulumi` (and `sleep`) that record their calls ---
+
+FAKE_PULUMI = '''#!PYTHON
+import json, os, sys
+args = sys.argv[1:]
+log = os.environ["FAKE_LOG"]
+with open(log, "a") as calls:
+    calls.write(json.dumps(["pulumi", *args]) + "\\n")
+if args[0] == "preview":
+    previews = sum(1 for line in open(log) if line.startswith('["pulumi", "preview"'))
+    events = [{"policyLoadEvent": {}}, {"summaryEvent": {"PolicyPacks": {"certfleet-policies|local|p": "1.0.0"}}}]
+    if previews >= int(os.environ.get("FAKE_VIOLATION_FROM_PREVIEW", "999")):
+        events.insert(1, {"policyEvent": {"enforcementLevel": "mandatory", "policyName": "paid-orders-ceiling",
+                                          "policyPackName": "certfleet-policies", "resourceUrn": "",
+                                          "message": "2 new paid orders, at most 1"}})
+    with open(args[args.index("--event-log") + 1], "w") as out:
+        out.write("".join(json.dumps(e) + "\\n" for e in events))
+    print(json.dumps({"steps": [], "changeSummary": {}}))
+elif args[0] == "up":
+    print("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end")
+    sys.exit(255)
+'''
+FAKE_SLEEP = '''#!/bin/sh
+echo "[\\"sleep\\", \\"$1\\"]" >> "$FAKE_LOG"
+'''
+
+
+def run_pipeline_sh(tmp_path, step: str, **env: str) -> tuple[int, str, list[list[str]]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "pulumi").write_text(FAKE_PULUMI.replace("PYTHON", str(ROOT / ".venv/bin/python"), 1))
+    (bin_dir / "sleep").write_text(FAKE_SLEEP)
+    for name in ("pulumi", "sleep"):
+        (bin_dir / name).chmod(0o755)
+    pack = tmp_path / "pack"
+    pack.mkdir(exist_ok=True)
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    proc = subprocess.run(["bash", str(ROOT / "scripts/pipeline.sh"), step, "--stack", "s"], cwd=tmp_path,
+                          capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "CERTFLEET_PULUMI_BIN": str(bin_dir),
+                               "CERTFLEET_POLICY_PACK": str(pack), "CERTFLEET_PIPELINE_OUT": str(tmp_path / "out"),
+                               "FAKE_LOG": str(tmp_path / "calls"), **env})
+    log = tmp_path / "calls"
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return proc.returncode, proc.stdout + proc.stderr, [c[:2] for c in calls if c[:2] != ["pulumi", "stack"]]
+
+
+def test_a_lock_retry_previews_and_checks_the_policies_again_before_each_up(tmp_path):
+    # The other update changed the stack: what this up does now is not what the first preview showed.
+    code, out, calls = run_pipeline_sh(tmp_path, "up", CERTFLEET_LOCK_RETRIES="2", CERTFLEET_LOCK_WAIT_SECONDS="0")
+    assert code == 75, out
+    assert calls == [["pulumi", "up"], ["sleep", "0"], ["pulumi", "preview"], ["pulumi", "up"],
+                     ["sleep", "0"], ["pulumi", "preview"], ["pulumi", "up"]]
+    assert out.count("policy: OK - certfleet-policies@1.0.0") == 2
+    assert "up: REFUSED - another update of stack 's' holds its lock" in out
+
+
+def test_a_lock_retry_stops_when_the_new_preview_fails_its_policy_check(tmp_path):
+    code, out, calls = run_pipeline_sh(tmp_path, "up", CERTFLEET_LOCK_RETRIES="3", CERTFLEET_LOCK_WAIT_SECONDS="0",
+                                       FAKE_VIOLATION_FROM_PREVIEW="1")
+    assert code == 1, out
+    assert calls == [["pulumi", "up"], ["sleep", "0"], ["pulumi", "preview"]]
+    assert "policy: FAILED - 1 mandatory violation(s)" in out and "preview: FAILED" in out
+
+
+def test_the_lock_retry_wait_has_jitter(tmp_path):
+    # Runners refused by one lock must not all come back at the same second (and collide again).
+    code, out, calls = run_pipeline_sh(tmp_path, "up", CERTFLEET_LOCK_RETRIES="5", CERTFLEET_LOCK_WAIT_SECONDS="20")
+    assert code == 75, out
+    waits = [int(c[1]) for c in calls if c[0] == "sleep"]
+    assert len(waits) == 5 and all(20 <= w <= 30 for w in waits), waits
+    assert len(set(waits)) > 1, waits  # all five equal: chance 11**-4
+    assert f"retry 1 of 5 in {waits[0]}s" in out
+
+
+def test_a_lock_wait_that_is_not_a_number_is_a_usage_error(tmp_path):
+    code, out, calls = run_pipeline_sh(tmp_path, "up", CERTFLEET_LOCK_WAIT_SECONDS="1m")
+    assert code == 2 and "CERTFLEET_LOCK_WAIT_SECONDS" in out and calls == []

@@ -30,6 +30,10 @@ def journal(section: str, **props) -> StackResource:
     return StackResource(PURCHASE_JOURNAL, f"{PREFIX}x${PURCHASE_JOURNAL}::{section}", {"section": section, **props})
 
 
+def entry(resource: StackResource) -> str:
+    return resource.props.get("cert_name") or resource.props["order_name"]
+
+
 def stamp(fingerprint: str, at: float) -> dict:
     return {"fingerprint": fingerprint, "run": "r", "at": at}
 
@@ -83,11 +87,68 @@ def test_preview_counts_when_the_state_cannot_be_read_or_the_fingerprint_is_unkn
     assert ceiling([scm("portal"), journal(SCM_SECTION, entries={"portal": UNKNOWN})], 0.0, prior)
 
 
-def test_unchanged_resources_with_ids_are_not_counted_and_the_state_is_not_read():
+def test_unchanged_resources_with_ids_are_not_counted():
     resources = [scm("portal", certificate_id="scs1"), cas("shop", order_id="9", journal=stamp("c1", 5.0)),
                  journal(SCM_SECTION, entries={"portal": "f1"}, stamps={"portal": stamp("f1", 5.0)})]
-    assert ceiling(resources, 0.0, None) == []
-    assert ceiling.asked is False
+    assert ceiling(resources, 0.0, None) == []   # state unreadable: the journal stamps are old
+    prior = PriorState(frozenset({scm("portal").urn, cas("shop").urn}), {},
+                       {scm("portal").urn: "scs1", cas("shop").urn: "9"})
+    resources[1] = cas("shop", order_id=9.0, journal=stamp("c1", 5.0))   # integers reach a policy as floats
+    assert ceiling(resources, 0.0, prior) == []  # the ids they had before the update
+
+
+def test_preview_counts_the_replacement_of_a_dead_certificate_or_order_whose_config_did_not_change():
+    # A refresh stored these statuses; the providers' diff replaces each with a new purchase (replaces=["status"]
+    # / ["state"]) while the purchase fingerprint stays the same.
+    statuses = {"expired": "EXPIRED", "revoked": "REVOKED", "revoking": "REVOKING", "issued": "ISSUED",
+                "rejected": "verify_fail", "cancelled": "payed", "pending": "domain_verify"}
+    resources = [scm(n, journal=UNKNOWN) if s.isupper() else cas(n, journal=UNKNOWN) for n, s in statuses.items()]
+    prior = PriorState(frozenset(r.urn for r in resources),
+                       {(SCM_SECTION if r.type == SCM_CERTIFICATE else CAS_SECTION, entry(r)): stamp("f", 1.0)
+                        for r in resources},
+                       statuses={r.urn: statuses[entry(r)] for r in resources})
+    planned = resources + [journal(SCM_SECTION, entries={entry(r): "f" for r in resources[:4]}),
+                           journal(CAS_SECTION, entries={entry(r): "f" for r in resources[4:]})]
+    [message] = ceiling(planned, 0.0, prior)
+    assert message.startswith("this update places 5 new paid orders")
+    assert ("certfleet:alicloud.orders.cancelled, certfleet:alicloud.orders.rejected, "
+            "certfleet:huaweicloud.certificates.expired, certfleet:huaweicloud.certificates.revoked, "
+            "certfleet:huaweicloud.certificates.revoking.") in message
+
+
+def test_preview_counts_a_paid_resource_the_cli_is_told_to_replace():
+    prior = PriorState(frozenset({scm("portal").urn, scm("api").urn}),
+                       {(SCM_SECTION, "portal"): stamp("f1", 1.0), (SCM_SECTION, "api"): stamp("f2", 1.0)},
+                       statuses={scm("portal").urn: "ISSUED", scm("api").urn: "ISSUED"},
+                       replacing=frozenset({scm("portal").urn}))   # pulumi up --replace <portal's URN>
+    resources = [scm("portal", journal=UNKNOWN), scm("api", journal=UNKNOWN),
+                 journal(SCM_SECTION, entries={"portal": "f1", "api": "f2"})]
+    [message] = ceiling(resources, 0.0, prior)
+    assert "places 1 new paid orders" in message and message.count("certfleet:") == 1
+    assert "certfleet:huaweicloud.certificates.portal." in message
+
+
+def test_after_up_a_new_id_is_a_purchase_even_when_the_journal_stamp_is_old():
+    # Replaced for a dead status or by --replace: new ids, the journal keeps the old stamps (same fingerprint).
+    old = stamp("f", 1.0)
+    renamed = scm("portal-eu", certificate_id="scs-portal", journal=old)._replace(aliases=(scm("portal").urn,))
+    resources = [scm("expired", certificate_id="scs-new", journal=old), cas("shop", order_id=10.0, journal=old),
+                 scm("kept", certificate_id="scs-kept", journal=old), renamed,
+                 scm("created", certificate_id="scs-created", journal=old)]
+    prior = PriorState(frozenset({scm("expired").urn, cas("shop").urn, scm("kept").urn, scm("portal").urn}), {},
+                       {scm("expired").urn: "scs-old", cas("shop").urn: "9", scm("kept").urn: "scs-kept",
+                        scm("portal").urn: "scs-portal"})
+    [message] = ceiling(resources, 0.0, prior)
+    assert message.startswith("this update places 3 new paid orders")
+    assert ("certfleet:alicloud.orders.shop, certfleet:huaweicloud.certificates.created, "
+            "certfleet:huaweicloud.certificates.expired.") in message
+
+
+def test_the_dead_statuses_are_the_providers_own():
+    from components.alicloud.status import DEAD_STATES
+    from components.huaweicloud.scm_model import DEAD
+    from policy.certfleet_policy.checks import CAS_DEAD_STATES, SCM_DEAD_STATUSES
+    assert CAS_DEAD_STATES == DEAD_STATES and SCM_DEAD_STATUSES == DEAD
 
 
 def test_after_up_the_journal_stamps_of_this_update_mark_the_new_purchases():
@@ -115,15 +176,18 @@ def test_only_purchases_count():
 
 EXPORT = {"version": 3, "deployment": {"resources": [
     {"urn": f"{PREFIX}pulumi:pulumi:Stack::certfleet-dev", "type": "pulumi:pulumi:Stack"},
-    {"urn": scm("portal").urn, "type": SCM_CERTIFICATE, "outputs": {"certificate_id": "scs1"}},
+    {"urn": scm("portal").urn, "type": SCM_CERTIFICATE, "outputs": {"certificate_id": "scs1", "status": "EXPIRED"}},
+    {"urn": cas("shop").urn, "type": CAS_ORDER, "outputs": {"order_id": 9.0, "state": "verify_fail"}},
     {"urn": journal(SCM_SECTION).urn, "type": PURCHASE_JOURNAL,
      "outputs": {"section": SCM_SECTION, "stamps": {"portal": stamp("f1", 1.0)}}}]}}
 
 
 def test_prior_state_from_a_stack_export():
     prior = prior_state_of(EXPORT)
-    assert scm("portal").urn in prior.urns and len(prior.urns) == 3
+    assert scm("portal").urn in prior.urns and len(prior.urns) == 4
     assert prior.stamps == {(SCM_SECTION, "portal"): stamp("f1", 1.0)}
+    assert prior.ids == {scm("portal").urn: "scs1", cas("shop").urn: "9"}
+    assert prior.statuses == {scm("portal").urn: "EXPIRED", cas("shop").urn: "verify_fail"}
     assert prior_state_of({"version": 3, "deployment": {}}) == PriorState()
 
 
@@ -137,10 +201,34 @@ def test_read_prior_state_runs_pulumi_stack_export_and_gives_none_on_failure(mon
 
     monkeypatch.setattr(state.shutil, "which", lambda name: "/bin/pulumi")
     monkeypatch.setattr(state.subprocess, "run", fake_run)
+    monkeypatch.setattr(state, "replace_targets", lambda: frozenset({"urn:x"}))
     assert state.read_prior_state("dev").stamps == {(SCM_SECTION, "portal"): stamp("f1", 1.0)}
     assert calls[0] == ["/bin/pulumi", "stack", "export", "--stack", "dev", "--non-interactive"]
+    assert state.read_prior_state("dev").replacing == {"urn:x"}
     assert state.read_prior_state("nosuch") is None
     assert state.read_prior_state("") is None
+
+
+def _process(proc, pid: int, parent: int, *argv: str) -> None:
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    (proc / str(pid) / "stat").write_text(f"{pid} ({argv[0][-15:]}) S {parent} {pid} 0 0\n")
+
+
+def test_replace_targets_come_from_the_pulumi_command_that_started_the_pack(tmp_path):
+    portal, api = scm("portal").urn, scm("api").urn
+    _process(tmp_path, 10, 1, "/opt/bin/pulumi", "up", "--replace", portal, f"--target-replace={api}", "-s", "dev")
+    _process(tmp_path, 20, 10, "/opt/bin/pulumi-language-python", "-root", "/work")
+    _process(tmp_path, 30, 20, "/work/.venv/bin/python", "/work/policy", "127.0.0.1:4000")
+    assert state.replace_targets(str(tmp_path), pid=20) == {portal, api}
+    _process(tmp_path, 40, 1, "/opt/bin/pulumi", "preview")
+    _process(tmp_path, 50, 40, "/opt/bin/pulumi-language-python")
+    assert state.replace_targets(str(tmp_path), pid=50) == frozenset()
+    assert state.replace_targets(str(tmp_path), pid=30) == {portal, api}   # from the pack: python, host, CLI
+    _process(tmp_path, 60, 1, "/usr/bin/python3", "policy")
+    assert state.replace_targets(str(tmp_path), pid=60) == frozenset()   # no pulumi above it: nothing known
+    assert state.replace_targets(str(tmp_path / "none"), pid=20) == frozenset()
+    assert state.replace_targets_in(["pulumi", "up", "--replace"]) == frozenset()
 
 
 # --- the pack ------------------------------------------------------------------------------------------------------
@@ -165,8 +253,36 @@ def test_the_pack_serves_every_rule_and_the_stack_policy_reads_the_state_once(mo
     policies = pack.policies()
     assert [p.name for p in policies][-1] == STACK_RULE.name and len(policies) == 7
     reads = []
+    monkeypatch.setattr(pack, "PRIOR_STATE", pack.PriorStateAtStart())
     monkeypatch.setattr(pack, "read_prior_state", lambda stack: reads.append(stack) or PriorState())
     violations = []
     resources = [Resource(scm("portal")), Resource(scm("api")), Resource(journal(SCM_SECTION, entries={}))]
     policies[-1].validate(Args(resources, {"maximum": 1.0}), lambda message, urn=None: violations.append(message))
     assert reads == ["dev"] and len(violations) == 1 and "places 2 new paid orders" in violations[0]
+
+
+class Analyzed:
+    """What pulumi-policy hands a resource policy (ResourceValidationArgs)."""
+
+    def __init__(self, resource: StackResource):
+        self.resource_type, self.urn, self.props = resource.type, resource.urn, resource.props
+
+    def get_config(self):
+        return {}
+
+
+def test_the_pack_reads_the_state_at_the_first_analyzed_resource_and_the_ceiling_after_up_compares_with_it(
+        monkeypatch):
+    """After `up`'s steps the state holds the new ids: the ids to compare with are those read before the first
+    step, at the first Analyze call (the engine analyses a resource before its step)."""
+    before = PriorState(frozenset({scm("portal").urn}), {}, {scm("portal").urn: "scs-old"})
+    after = PriorState(frozenset({scm("portal").urn}), {}, {scm("portal").urn: "scs-new"})
+    states = [before, after]
+    monkeypatch.setattr(pack, "PRIOR_STATE", pack.PriorStateAtStart())
+    monkeypatch.setattr(pack, "read_prior_state", lambda stack: states.pop(0))
+    policies = pack.policies()
+    policies[0].validate(Analyzed(scm("portal")), lambda message, urn=None: None)   # before portal's step
+    violations = []
+    replaced = Resource(scm("portal", certificate_id="scs-new", journal=stamp("f1", 1.0)))   # after the steps
+    policies[-1].validate(Args([replaced], {"maximum": 0.0}), lambda message, urn=None: violations.append(message))
+    assert states == [after] and len(violations) == 1 and "places 1 new paid orders" in violations[0]

@@ -465,3 +465,82 @@ def test_command_line_exit_codes(tmp_path, capsys):
     assert pr_summary.main([str(good), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["schemaVersion"] == 1 and document["changes"][0]["money"][0].startswith("buys 1 GeoTrust OV")
+
+
+# --- composition programs: resources that are not certfleet's ------------------------------------------------
+
+CDN_URN = "urn:pulumi:pr::shop::aws:cloudfront/distribution:Distribution::shop-cdn"
+OLD_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0ld"
+
+
+def own_step(op: str, urn_: str, old: dict | None = None, new: dict | None = None, custom: bool = True,
+             replace: tuple = ()) -> dict:
+    raw = {"op": op, "urn": urn_}
+    if old is not None:
+        raw["oldState"] = {"custom": custom, "inputs": old, "outputs": {}, "delete": op == "replace"}
+    if new is not None:
+        raw["newState"] = {"custom": custom, "inputs": new}
+    if replace:
+        raw["replaceReasons"] = list(replace)
+    return raw
+
+
+def test_other_resources_are_listed_and_their_deletes_and_replaces_counted():
+    steps = (own_step("delete", CDN_URN, {"aliases": ["shop.example.com"]}),
+             own_step("replace", "urn:pulumi:pr::shop::aws:route53/record:Record::shop-alias", {"name": "a"},
+                      {"name": "b"}, replace=("name",)),
+             own_step("create", "urn:pulumi:pr::shop::shop:web:Site::site", new={}, custom=False),
+             own_step("update", "urn:pulumi:pr::shop::certfleet:aws:Certificates::certfleet-aws", {}, {}, False),
+             step("update", "certfleet:PurchaseJournal", "alicloud-journal", {"a": 1}, {"a": 2}))
+    summary = pr_summary.summarise(read_preview(digest(*steps)))
+    assert [(b["resource"], b["op"]) for b in summary["bookkeeping"]] == [
+        ("alicloud-journal", "update"), ("certfleet-aws", "update"), ("site", "create")]
+    assert [(o["resource"], o["type"], o["op"]) for o in summary["otherResources"]] == [
+        ("shop-alias", "aws:route53/record:Record", "replace"),
+        ("shop-cdn", "aws:cloudfront/distribution:Distribution", "delete")]
+    assert summary["otherResources"][0]["replacedBy"] == ["name"]
+    totals = summary["totals"]
+    assert (totals["deletes"], totals["replacements"], totals["creates"], totals["updates"]) == (1, 1, 0, 0)
+    markdown = render(summary)
+    assert "**1 replacement**, **1 delete**, 0 to create, 0 to update" in markdown
+    assert "- `shop-cdn` (aws:cloudfront/distribution:Distribution): deletes it" in markdown
+    assert "### Other resources" in markdown and "- `shop-alias` (aws:route53/record:Record): **replace**" in markdown
+    captured = summary_of((PREVIEWS / "new.json").read_text())
+    assert captured["otherResources"] == [] and ("certfleet-e2e", "the stack") in [
+        (b["resource"], b["what"]) for b in captured["bookkeeping"]]
+
+
+def test_a_certificate_serves_whatever_has_its_old_arn_in_its_inputs():
+    acm = step("replace", "aws:AcmCertificate", "shop", ACM, {**ACM, "sans": ["x.example.com"]},
+               outputs={"status": "ISSUED", "arn": OLD_ARN}, replace=("sans",))
+    cdn = own_step("update", CDN_URN.replace("shop-cdn", "site"),
+                   {"viewerCertificate": {"acmCertificateArn": OLD_ARN, "sslSupportMethod": "sni-only"}},
+                   {"viewerCertificate": {"acmCertificateArn": UNKNOWN}})
+    [found] = texts(rules.replaces_aws_certificate, acm, cdn, name="shop")
+    assert found.startswith("replaces the certificate serving site (aws:cloudfront/distribution:Distribution) "
+                            "(create-before-delete)")
+    deleted = step("delete", "aws:AcmCertificate", "shop", ACM, outputs={"status": "ISSUED", "arn": OLD_ARN})
+    [gone] = texts(rules.deletes_aws_certificate, deleted, cdn, name="shop")
+    assert gone.endswith("that serves site (aws:cloudfront/distribution:Distribution) (delete retries while it "
+                         "is in use)")
+    assert texts(rules.replaces_aws_certificate, acm, name="shop") == [
+        "replaces the certificate (create-before-delete); the old one is deleted once nothing uses it"]
+
+
+@pytest.mark.parametrize("type_,new,kind", [
+    ("huaweicloud:ScmCertificate", SCM_DV, ("maybePaid", "huaweicloud", "GeoTrust DV single-domain, 1 year")),
+    ("alicloud:CasOrder", CAS_OV, ("maybePaid", "alicloud", "GeoTrust OV single-domain, 1 year")),
+])
+def test_an_adopting_entry_with_replace_adopted_may_buy(type_, new, kind):
+    adopting = step("create", type_, "x", new={**new, "adopt_id": "id-1", "replace_adopted": True})
+    _, ctx, by_name = changes(adopting)
+    [finding] = rules.adoption(by_name["x"], ctx)
+    assert finding.bucket == kind
+    assert finding.text.startswith("adopts `id-1`: nothing bought, requested or created, unless it differs from the "
+                                   "entry: `replaceAdopted` then buys 1 GeoTrust")
+    summary = pr_summary.summarise(read_preview(digest(adopting)))
+    assert summary["totals"]["orders"] == [{"bucket": kind[0], "cloud": kind[1], "kind": kind[2], "count": 1}]
+    assert f"- **0 new paid orders, up to 1 more** if an adopted certificate differs from its entry " \
+           f"(`replaceAdopted`): {kind[1]}: 1 x {kind[2]}\n" in render(summary)
+    plain = step("create", type_, "x", new={**new, "adopt_id": "id-1"})
+    assert [f.bucket for f in rules.adoption(changes(plain)[2]["x"], ctx)] == [None]

@@ -22,8 +22,15 @@ PIPELINE = ROOT / "scripts" / "pipeline.sh"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 SECRET_WORDS = {"PASSPHRASE", "SECRET", "TOKEN", "KEY", "AK", "SK", "PASSWORD"}  # parts of a variable's name
 PINNED = re.compile(r"^\s*(-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40}\s+#\s+v\d+\.\d+\.\d+\s*$")
-# The only write permission any job may have, and where: the preview job comments on the pull request.
-ALLOWED_WRITES = {("certfleet-preview.yml", "preview"): {"pull-requests"}}
+# The only write permission any job may have, and where: the comment job, which runs no code of the pull
+# request, comments on it. It needs nothing else (no checkout).
+ALLOWED_WRITES = {("certfleet-preview.yml", "comment"): {"pull-requests"}}
+NO_CONTENTS = {("certfleet-preview.yml", "comment")}
+# The environment whose protection rules release each job's secrets (none at repository level: a pull request
+# can edit a workflow, and a workflow run from its branch reads every repository secret).
+ENVIRONMENTS = {("certfleet-preview.yml", "preview"): "certfleet-preview",
+                ("certfleet-drift.yml", "drift"): "certfleet-drift",
+                ("certfleet-deploy.yml", "up"): "${{ matrix.stack }}"}
 
 
 def load(path: Path) -> dict:
@@ -88,7 +95,7 @@ def test_permissions_are_least_privilege(path):
     for job_name, job in document["jobs"].items():
         permissions = job.get("permissions")
         assert isinstance(permissions, dict), f"{job_name}: explicit permissions"
-        assert permissions.get("contents") == "read"
+        assert permissions.get("contents") == (None if (path.name, job_name) in NO_CONTENTS else "read")
         writes = {scope for scope, level in permissions.items() if level == "write"}
         assert writes == ALLOWED_WRITES.get((path.name, job_name), set()), f"{job_name}: {permissions}"
         assert set(permissions.values()) <= {"read", "write", "none"}
@@ -97,6 +104,8 @@ def test_permissions_are_least_privilege(path):
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_one_concurrency_group_per_stack(path):
     for job_name, job in load(path)["jobs"].items():
+        if (path.name, job_name) in NO_CONTENTS:
+            continue  # the comment job runs no pulumi: one per pull request (test below)
         assert job["strategy"]["matrix"]["stack"], job_name
         group = job["concurrency"]["group"]
         assert "${{ matrix.stack }}" in group, f"{job_name}: {group}"
@@ -131,16 +140,52 @@ def test_no_expression_inside_a_run_script(path):
             assert not EXPRESSION.search(step["run"]), f"{job_name}: {step.get('name')}"
 
 
-def test_preview_runs_on_pull_requests_and_posts_the_summary():
+def secrets_used(job: dict) -> set[str]:
+    text = yaml.safe_dump(job)
+    return {name for expression in EXPRESSION.findall(text) for name in re.findall(r"secrets\.(\w+)", expression)}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_secret_but_the_job_token_comes_from_a_protected_environment(path):
+    # Each job that runs the repository's code with secrets names its environment: the environment's rules
+    # (required reviewers, deployment branches) decide whether the code of a branch gets them.
+    for job_name, job in load(path)["jobs"].items():
+        if secrets_used(job) - {"GITHUB_TOKEN"}:
+            assert job.get("environment") == ENVIRONMENTS[(path.name, job_name)], job_name
+        else:
+            assert (path.name, job_name) not in ENVIRONMENTS, job_name
+
+
+def test_preview_runs_pr_code_without_write_access_and_a_separate_job_comments():
     document = by_name("certfleet-preview.yml")
     assert set(document["on"]) == {"pull_request"}  # never pull_request_target: untrusted code with secrets
-    job_steps = document["jobs"]["preview"]["steps"]
-    runs = [s["run"] for s in job_steps if "run" in s]
+    preview = document["jobs"]["preview"]
+    assert preview["environment"] == "certfleet-preview"  # required reviewers approve each run
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in preview["if"]  # no forks
+    assert "GITHUB_TOKEN" not in secrets_used(preview)
+    runs = [s["run"] for s in preview["steps"] if "run" in s]
     assert any(r.startswith("bash scripts/pipeline.sh preview") for r in runs)
-    comment = job_steps[-1]
-    assert comment["if"] == "${{ !cancelled() }}"  # also after a failed preview: the violations are the point
-    assert "summary.md" in comment["run"] and "gh api" in comment["run"]
-    assert comment["env"]["GH_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    [upload] = [s for s in preview["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["if"] == "${{ !cancelled() }}"  # also after a failed preview: the violations are the point
+    assert upload["with"]["name"] == "certfleet-summary-${{ matrix.stack }}"
+    assert upload["with"]["path"].endswith("/summary.md")
+    [out] = {s["env"]["CERTFLEET_PIPELINE_OUT"] for s in preview["steps"] if "pipeline.sh" in s.get("run", "")}
+    assert upload["with"]["path"] == out + "/summary.md"
+
+    comment = document["jobs"]["comment"]
+    assert comment["needs"] == "preview" and "!cancelled()" in comment["if"]
+    assert "environment" not in comment and secrets_used(comment) == {"GITHUB_TOKEN"}
+    uses = [s["uses"].split("@")[0] for s in comment["steps"] if "uses" in s]
+    assert uses == ["actions/download-artifact"]  # no checkout: none of the pull request's code runs here
+    runs = [s["run"] for s in comment["steps"] if "run" in s]
+    assert len(runs) == 1 and "gh api" in runs[0] and "bash " not in runs[0] and "python" not in runs[0]
+    assert comment["concurrency"]["group"] == "certfleet-preview-comment-${{ github.event.pull_request.number }}"
+
+
+def test_drift_gets_its_secrets_on_main_only():
+    job = by_name("certfleet-drift.yml")["jobs"]["drift"]
+    assert job["environment"] == "certfleet-drift"  # deployment branches: main (a dispatch on a branch: none)
+    assert "refs/heads/main" in job["if"]
 
 
 def test_deploy_runs_on_main_in_the_stacks_protected_environment():
@@ -184,15 +229,16 @@ if "--jq" in args:  # the comment listing: print the ids whose body starts with 
 
 def run_comment_step(tmp_path, comments: list[dict], summary: str | None) -> list[list[str]]:
     """The preview workflow's comment script, run with a stand-in `gh` that records its calls."""
-    [step] = [s for s in by_name("certfleet-preview.yml")["jobs"]["preview"]["steps"]
-              if s.get("name") == "Post the summary on the pull request"]
+    [step] = [s for s in by_name("certfleet-preview.yml")["jobs"]["comment"]["steps"] if "run" in s]
+    [download] = [s for s in by_name("certfleet-preview.yml")["jobs"]["comment"]["steps"] if "uses" in s]
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "gh").write_text(FAKE_GH)
     (tmp_path / "bin" / "gh").chmod(0o755)
-    if summary is not None:
-        (tmp_path / ".local" / "pipeline" / "production").mkdir(parents=True)
-        (tmp_path / ".local" / "pipeline" / "production" / "summary.md").write_text(summary)
-    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "STACK": "production", "PR_NUMBER": "42",
+    if summary is not None:  # as download-artifact lays them out: <path>/<artifact name>/summary.md
+        folder = tmp_path / download["with"]["path"] / "certfleet-summary-production"
+        folder.mkdir(parents=True)
+        (folder / "summary.md").write_text(summary)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "PR_NUMBER": "42",
            "GITHUB_REPOSITORY": "acme/certs", "GH_TOKEN": "x", "FAKE_GH_LOG": str(tmp_path / "calls"),
            "FAKE_GH_COMMENTS": json.dumps(comments)}
     result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True)
