@@ -1,9 +1,10 @@
-"""Run the AWS (ACM + CloudFront) emulator until interrupted; prints its URL first.
+"""Run the AWS (ACM + CloudFront + Route 53) emulator until interrupted; prints its URL first.
 
     python -m emulators.aws --port N [--host 127.0.0.1] [--deploy-seconds S] [--acm-validation-wait S]
+                            [--route53-sync-seconds S] [--dns-feed URL]
 
-Flags fall back to EMU_AWS_PORT, EMU_AWS_DEPLOY_SECONDS and EMU_AWS_ACM_VALIDATION_WAIT (then moto's own
-MOTO_ACM_VALIDATION_WAIT).
+Flags fall back to EMU_AWS_PORT, EMU_AWS_DEPLOY_SECONDS, EMU_AWS_ACM_VALIDATION_WAIT (then moto's own
+MOTO_ACM_VALIDATION_WAIT), EMU_AWS_ROUTE53_SYNC_SECONDS and EMU_AWS_DNS_FEED.
 """
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         default=float(_env(f"{ENV_PREFIX}_ACM_VALIDATION_WAIT", "MOTO_ACM_VALIDATION_WAIT",
                                            default="60")),
                         help="seconds a requested certificate stays PENDING_VALIDATION (default 60)")
+    parser.add_argument("--route53-sync-seconds", type=float,
+                        default=float(_env(f"{ENV_PREFIX}_ROUTE53_SYNC_SECONDS", default="0")),
+                        help="seconds a Route 53 change stays PENDING before GetChange says INSYNC (default 0)")
+    parser.add_argument("--dns-feed", default=_env(f"{ENV_PREFIX}_DNS_FEED", default="") or None,
+                        help="URL of a DNS emulator (python -m emulators.dns) that Route 53 zones and record "
+                             "changes are pushed to (env EMU_AWS_DNS_FEED)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     args = parser.parse_args(argv)
-    if args.deploy_seconds < 0 or args.acm_validation_wait < 0:
-        parser.error("--deploy-seconds and --acm-validation-wait must be >= 0")
+    if args.deploy_seconds < 0 or args.acm_validation_wait < 0 or args.route53_sync_seconds < 0:
+        parser.error("--deploy-seconds, --acm-validation-wait and --route53-sync-seconds must be >= 0")
     return args
 
 
@@ -48,8 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     from emulators.aws.server import AwsEmulator
 
     emulator = AwsEmulator(args.host, args.port, Settings(deploy_seconds=args.deploy_seconds,
-                                                         acm_validation_wait=args.acm_validation_wait),
-                           log_requests=not args.quiet)
+                                                         acm_validation_wait=args.acm_validation_wait,
+                                                         route53_sync_seconds=args.route53_sync_seconds),
+                           log_requests=not args.quiet, dns_feed=args.dns_feed)
     print(emulator.url, flush=True)
     try:
         emulator.serve_forever()

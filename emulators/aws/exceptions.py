@@ -92,21 +92,25 @@ class ValidationException(AWSError):
 
 # --- throttling, answered by the middleware before moto runs ---------------------------------------
 
-THROTTLE_MESSAGE = "Rate exceeded"  # AWS wording (all three services)
+THROTTLE_MESSAGE = "Rate exceeded"  # AWS wording (all four services)
 # service signing name -> (error code, body format)
 THROTTLE_CODES = {
     "cloudfront": "Throttling",
     "acm": "ThrottlingException",
     "tagging": "ThrottledException",
+    "route53": "Throttling",
 }
+# REST-XML error namespaces
+XML_NAMESPACES = {"cloudfront": "http://cloudfront.amazonaws.com/doc/2020-05-31/",
+                  "route53": "https://route53.amazonaws.com/doc/2013-04-01/"}
 
 
 def throttling_response(service: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """(status line, headers, body) of a throttled call to `service`, as that service answers it."""
     request_id = str(uuid.uuid4())
     code = THROTTLE_CODES.get(service, "ThrottlingException")
-    if service == "cloudfront":
-        body = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">'
+    if service in XML_NAMESPACES:
+        body = (f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{XML_NAMESPACES[service]}">'
                 f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{THROTTLE_MESSAGE}</Message></Error>"
                 f"<RequestId>{request_id}</RequestId></ErrorResponse>").encode()
         content_type = "text/xml"

@@ -23,6 +23,7 @@ class Settings:
 
     deploy_seconds: float = 5.0        # a created or updated distribution is InProgress this long
     acm_validation_wait: float = 60.0  # a requested certificate is PENDING_VALIDATION this long (moto's knob)
+    route53_sync_seconds: float = 0.0  # a Route 53 change is PENDING this long, then INSYNC (route53.py)
 
     def apply(self) -> None:
         # moto reads it on every status check (CertBundle.check), so a runtime change takes effect at once.
@@ -112,6 +113,7 @@ class EmulatorState:
         self.throttles = Throttler()
         self.faults = FaultInjector()
         self.calls = CallCounts()
+        self.reset_hooks: list = []  # called by reset(), e.g. Route 53's feed takes its zones off the DNS server
 
     def update_settings(self, changes: dict) -> Settings:
         self.settings = self.settings.updated(changes)
@@ -125,3 +127,5 @@ class EmulatorState:
         self.throttles.clear()
         self.faults.clear()
         self.calls.clear()
+        for hook in self.reset_hooks:
+            hook()

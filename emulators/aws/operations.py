@@ -1,9 +1,9 @@
 """Which AWS service and operation a raw request is, before moto sees it (for throttling and faults).
 
 The service is the signing name in the SigV4 credential scope ("cloudfront", "acm", "tagging"). JSON
-services name the operation in `X-Amz-Target` ("CertificateManager.DescribeCertificate"); CloudFront is
-REST-XML, so its operation is found from method + path + query against the request URIs of botocore's
-own CloudFront model (e.g. PUT /2020-05-31/distribution/{Id}/config = UpdateDistribution).
+services name the operation in `X-Amz-Target` ("CertificateManager.DescribeCertificate"); CloudFront and
+Route 53 are REST-XML, so their operation is found from method + path + query against the request URIs of
+botocore's own model (e.g. PUT /2020-05-31/distribution/{Id}/config = UpdateDistribution).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import botocore.session
 
 # X-Amz-Target prefixes of the JSON services, for unsigned requests.
 TARGET_PREFIXES = {"CertificateManager": "acm", "ResourceGroupsTaggingAPI_20170126": "tagging"}
+# REST-XML services: signing name -> the path prefix of their API version.
+REST_XML_SERVICES = {"cloudfront": "/2020-05-31/", "route53": "/2013-04-01/"}
 
 
 def identify(environ: dict) -> tuple[str, str]:
@@ -27,10 +29,11 @@ def identify(environ: dict) -> tuple[str, str]:
     if target:
         prefix, _, operation = target.rpartition(".")
         return service or TARGET_PREFIXES.get(prefix, "unknown"), operation
-    if service == "cloudfront" or path.startswith("/2020-05-31/"):
-        operation = cloudfront_operation(method, path, environ.get("QUERY_STRING", ""))
-        if operation:
-            return "cloudfront", operation
+    for rest_service, prefix in REST_XML_SERVICES.items():
+        if service == rest_service or (service is None and path.startswith(prefix)):
+            operation = rest_operation(rest_service, method, path, environ.get("QUERY_STRING", ""))
+            if operation:
+                return rest_service, operation
     return service or "unknown", f"{method} {path}"
 
 
@@ -43,18 +46,18 @@ def signing_service(authorization: str) -> str | None:
     return scope[3] if len(scope) == 5 else None
 
 
-def cloudfront_operation(method: str, path: str, query: str) -> str | None:
+def rest_operation(service: str, method: str, path: str, query: str) -> str | None:
     params = parse_qs(query, keep_blank_values=True)
-    for route_method, pattern, required, name in _cloudfront_routes():
+    for route_method, pattern, required, name in _rest_routes(service):
         if route_method == method and pattern.fullmatch(path) and all(
                 key in params and (value is None or value in params[key]) for key, value in required):
             return name
     return None
 
 
-@functools.lru_cache(maxsize=1)
-def _cloudfront_routes() -> list[tuple[str, re.Pattern, tuple, str]]:
-    model = botocore.session.get_session().get_service_model("cloudfront")
+@functools.lru_cache(maxsize=None)
+def _rest_routes(service: str) -> list[tuple[str, re.Pattern, tuple, str]]:
+    model = botocore.session.get_session().get_service_model(service)
     routes = []
     for name in model.operation_names:
         http = model.operation_model(name).http
@@ -77,5 +80,6 @@ def _uri_pattern(uri: str) -> re.Pattern:
 
 
 def warm_up() -> None:
-    """Load the CloudFront model now rather than on the first request."""
-    _cloudfront_routes()
+    """Load the REST-XML models now rather than on the first request."""
+    for service in REST_XML_SERVICES:
+        _rest_routes(service)

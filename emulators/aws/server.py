@@ -15,23 +15,26 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from emulators.aws import acm, cloudfront, operations
+from emulators.aws import acm, cloudfront, operations, route53
 from emulators.aws.models import EmulatorState, Settings
 from emulators.aws.responses import CertfleetMiddleware
 
 DEFAULT_HOST = "127.0.0.1"
 # moto backends certfleet calls, created at start-up rather than on the first request (~0.1 s each).
-WARM_SERVICES = ("acm", "cloudfront", "resourcegroupstaggingapi")
+WARM_SERVICES = ("acm", "cloudfront", "resourcegroupstaggingapi", "route53")
 
 
 class AwsEmulator:
-    """`AwsEmulator(port=0).start()`; `.url`; `.stop()`. Or `serve_forever()` to block."""
+    """`AwsEmulator(port=0).start()`; `.url`; `.stop()`. Or `serve_forever()` to block.
+
+    `dns_feed`: the DNS emulator's URL (or a ZoneStore in-process) that Route 53 changes are pushed to."""
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, settings: Settings | None = None,
-                 log_requests: bool = False):
+                 log_requests: bool = False, dns_feed=None):
         self.state = EmulatorState(settings or Settings())
         acm.install(self.state)
         cloudfront.install(self.state)
+        route53.install(self.state, dns_feed)
         dispatcher = DomainDispatcherApplication(create_backend_app)
         warm_up(dispatcher)
         self.app = CertfleetMiddleware(self.state, dispatcher)

@@ -1,6 +1,6 @@
 """Throttling on demand: token-bucket rates or a probability, per service and operation.
 
-A rule matches a service signing name ("cloudfront", "acm", "tagging" or "*") and an operation ("*" =
+A rule matches a service signing name ("cloudfront", "acm", "tagging", "route53" or "*") and an operation ("*" =
 any). A rate rule keeps one token bucket per operation it matches (AWS meters each API on its own): a
 call takes a token or is throttled; tokens refill at `rate` per second up to `burst`. A probability rule
 throttles each matching call with that chance. Every matching rule applies; the first that refuses
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from emulators.core.faults import FaultInjector
 
 ANY = "*"
-SERVICES = ("cloudfront", "acm", "tagging", ANY)
+SERVICES = ("cloudfront", "acm", "tagging", "route53", ANY)
 
 # AWS's per-API request rates (requests per second), AWS account and region.
 # ACM: the "API rate quotas" table of the ACM user guide (acm-limits.html, "Requests-per-second quota for
