@@ -330,8 +330,8 @@ def placed_by_an_interrupted_run(p: Purchase, c: Candidate) -> Verdict | None:
 CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
     bought_before_every_stamp,
     kept_by_a_replacement,
+    pending_from_an_earlier_purchase,   # before the name checks: an earlier purchase's order stops the buy
     listed_for_other_names,
-    pending_from_an_earlier_purchase,
     journalled_in_this_run,
     bought_not_applied_for,
     pending_with_a_lost_generated_key,

@@ -36,13 +36,13 @@ Lifecycle:
   match goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order; the first check with an
   opinion decides (skip, adopt, refuse):
   (a) bought before every stamp of the entry, or kept or cancelled by this run's replacement: skipped.
-  (a2) pending and listed for other names than the entry's (several listed names not its set, or a
+  (a2) bought under an earlier stamp (other settings, or before the entry was removed and added back) and
+  not possibly this purchase's: pending -> refuse (most likely an interrupted run's order, recorded nowhere:
+  the user cancels it if it is theirs); issued -> skipped (a replacement keeps those).
+  (b) pending and listed for other names than the entry's (several listed names not its set, or a
   `DomainCount` other than its number of names: it may be the plan's capacity or count a free name):
   bought since the stamp after an interrupted run -> refuse ("uncertain", naming the order: if it is yours
   ...); otherwise skipped. An issued one is judged by its certificate, below.
-  (b) bought under an earlier stamp (other settings, or before the entry was removed and added back) and
-  not possibly this purchase's: pending -> refuse (most likely an interrupted run's order, recorded nowhere:
-  the user cancels it if it is theirs); issued -> skipped (a replacement keeps those).
   (c) journalled in this run: no earlier run can have placed it, so it is someone else's (the console,
   another stack, another CSR): never adopted, never touched; the user is told, and create buys.
   (c2) PAYED, bought since the stamp, after an interrupted run: it may be that run's order, but certfleet can

@@ -349,3 +349,17 @@ def test_an_order_shown_payed_right_after_its_purchase_is_waited_for(provider, c
     created = provider.create(inputs())
     assert created.outs["state"] == "domain_verify" and created.outs["challenge"]["value"]
     assert package_state(sdk, PLAN).used_count == 1
+
+
+def test_an_earlier_purchases_pending_order_stops_the_purchase_whatever_its_domain_count():
+    """An interrupted run bought under an earlier stamp (the settings changed since): its pending order stops the
+    purchase also when CAS lists another DomainCount (the plan's capacity, or a free name), never skipped."""
+    from components.alicloud.candidates import REFUSE, Candidate, judge, purchase_of
+    now = time.time()
+    earlier = {"fingerprint": "1" * 32, "run": "an-interrupted-run", "at": now - 3600}
+    purchase = purchase_of(inputs(journal={**this_run(at=now), "earlier": [earlier]}))
+    bought = int((now - 1800) * 1000)  # by the interrupted run, under the earlier stamp
+    for count in (1, None, 2):
+        verdict, why = judge(purchase, Candidate(7, bought, "CHECKING", "blog.example.cn", count,
+                                                 describe=lambda: None))
+        assert verdict == REFUSE and "bought while this entry had other settings" in why, (count, why)
