@@ -139,11 +139,14 @@ step_up() {
     select_stack create
     policy_args
     local rc attempt=0
+    # This run's own log, moved to up.log at the end: another run on the same checkout (the one holding the
+    # lock, say) writes its own, and must not be read as this one's.
+    local log="$OUT/up.$$.log"
     while :; do
         rc=0
         pulumi_ up --yes --skip-preview --suppress-outputs "${POLICY_ARGS[@]}" 2>&1 \
-            | grep --line-buffered -v 'Response has no supported checksum' | tee "$OUT/up.log" || rc=${PIPESTATUS[0]}
-        if [ "$rc" -eq 0 ] || ! grep -q 'the stack is currently locked' "$OUT/up.log" \
+            | grep --line-buffered -v 'Response has no supported checksum' | tee "$log" || rc=${PIPESTATUS[0]}
+        if [ "$rc" -eq 0 ] || ! grep -q 'the stack is currently locked' "$log" \
            || [ "$attempt" -ge "$LOCK_RETRIES" ]; then
             break
         fi
@@ -158,6 +161,7 @@ step_up() {
         step_preview
         banner "up (retry $attempt)"
     done
+    mv -f "$log" "$OUT/up.log"
     if [ "$rc" -ne 0 ] && grep -q 'the stack is currently locked' "$OUT/up.log"; then
         say "up: REFUSED - another update of stack '$STACK' holds its lock (the lines above say who, where and" \
             "since when). Nothing was changed and nothing bought. Retry when it has ended; if its runner died," \

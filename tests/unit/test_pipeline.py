@@ -176,6 +176,11 @@ if args[0] == "preview":
     print(json.dumps({"steps": [], "changeSummary": {}}))
 elif args[0] == "up":
     print("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end")
+    if os.environ.get("FAKE_OTHER_RUN_LOG"):  # the run holding the lock, on this checkout, writes its own log
+        sys.stdout.flush()
+        import time; time.sleep(0.3)  # this run's message has reached its log before the other run writes
+        with open(os.environ["FAKE_OTHER_RUN_LOG"], "w") as other:
+            other.write("Updating (s):\\n")
     sys.exit(255)
 '''
 FAKE_SLEEP = '''#!/bin/sh
@@ -234,3 +239,11 @@ def test_the_lock_retry_wait_has_jitter(tmp_path):
 def test_a_lock_wait_that_is_not_a_number_is_a_usage_error(tmp_path):
     code, out, calls = run_pipeline_sh(tmp_path, "up", CERTFLEET_LOCK_WAIT_SECONDS="1m")
     assert code == 2 and "CERTFLEET_LOCK_WAIT_SECONDS" in out and calls == []
+
+
+def test_a_run_refused_by_the_lock_is_not_confused_by_the_other_runs_log(tmp_path):
+    # Two runs on one checkout share CERTFLEET_PIPELINE_OUT: the one holding the lock keeps writing up.log.
+    code, out, calls = run_pipeline_sh(tmp_path, "up", FAKE_OTHER_RUN_LOG=str(tmp_path / "out" / "up.log"))
+    assert code == 75, out
+    assert "up: REFUSED - another update of stack 's' holds its lock" in out
+    assert "the stack is currently locked" in (tmp_path / "out" / "up.log").read_text()  # this run's, at the end
