@@ -22,7 +22,8 @@ Lifecycle:
   instance is applied for: UpdateInstance records the names, CSR or key algorithm, validation method,
   contacts, company and tags together with certfleet's claim (the entry, the purchase journal stamp's run,
   and a digest of the application), then ApplyCertificate; if the instance then still shows unused (the
-  application failed), the claim tags are removed again (UntagResources) before the error is raised. An
+  application failed, not a transient error whose application CAS may still carry out), the claim tags are
+  removed again (UntagResources) before the error is raised. An
   instance being reissued (pending with a certificate) is refused. What the instance holds already is this
   entry's only when the claim names this entry (or one of its previousNames), a journal stamp the entry carries, and
   the application the instance shows still matches the claim's digest (else it was withdrawn and made again
@@ -37,10 +38,13 @@ Lifecycle:
 - read: GetInstanceDetail, and GetUserCertificateDetail for the issued certificate (its key, when CAS made it,
   is a secret output). What the instance holds is recorded only while it is what certfleet applied for (the
   digest the state records, under the claim the state records it wrote: a rename's dropped previousNames do
-  not matter) and, once a certificate is recorded, that certificate: another application, or another
-  CertificateId (reissued, or applied for outside certfleet), gives state `foreign`, keeps the certificate
-  certfleet recorded, and is never withdrawn or revoked. Pending with a certificate is a reissue under review
-  (state `reissuing`): the serving certificate stays in the outputs. An instance that shows no certificate
+  not matter). Another application, or another CertificateId while the instance no longer shows certfleet's
+  application, gives state `foreign`, keeps the certificate certfleet recorded, is never withdrawn or revoked,
+  and its status message names the way out (`pulumi up --replace` where create would take it, else another
+  instance). Pending with a certificate is a reissue under review (state `reissuing`): the serving certificate
+  stays in the outputs. Once issued, the reissued certificate (a new CertificateId, certfleet's application
+  unchanged) is recorded over the old one when it carries the key of the configured CSR or the generated key
+  (with CAS's key: CAS's new key), else `foreign`. An instance that shows no certificate
   keeps the recorded one in the state. A vanished instance (same owner) leaves the state.
 - diff: instance, names, CSR and key replace; validation replaces a pending application only; tags, contacts,
   company, revokeOnDelete and the wait are stored in place. Replacement order, by path:
@@ -55,9 +59,11 @@ Lifecycle:
   touching it; the old resource's delete then finds the instance taken by this run's create and leaves it.
 - delete: the old half of a replacement whose instance a create of this run took does nothing. A pending
   application certfleet made (recorded, claim and digest still this entry's) is withdrawn
-  (CancelPendingCertificate); an OperationDenied answer is done only when the instance then shows inactive
-  (a retry after a lost answer) or issued (issued meanwhile: kept and reported); still pending, the delete
-  fails with CAS's code (Pulumi keeps the state and a generated key). After a withdrawal certfleet's claim
+  (CancelPendingCertificate); an accepted withdrawal is waited for briefly (CAS may apply it
+  asynchronously): still pending, the delete fails (Pulumi keeps the state). An OperationDenied answer is
+  done only when the instance then shows inactive (a retry after a lost answer) or issued (issued meanwhile:
+  kept and reported); still pending, the delete fails with CAS's code (Pulumi keeps the state and a
+  generated key). After a withdrawal certfleet's claim
   tags are removed (UntagResources) so the instance can be used again. A reissue under review is never
   withdrawn, and its serving certificate never revoked while it runs. An issued certificate is kept, revoked
   (RevokeCertificate) only on a real destroy (the entry declared under neither kind), with revokeOnDelete,
@@ -79,12 +85,12 @@ from components.alicloud.client import models as _models
 from components.alicloud.inputs import check_inputs
 from components.alicloud.cas import KIND as CAS_ORDER_KIND
 from components.alicloud.instance_checks import (
-    APPLY, CLAIM_APPLICATION_TAG, CLAIM_ENTRY_TAG, CLAIM_STAMP_TAG, CLAIM_TAGS, FOREIGN, HOLDING, INPUT_KEYS,
+    APPLY, CLAIM_APPLICATION_TAG, CLAIM_ENTRY_TAG, CLAIM_STAMP_TAG, CLAIM_TAGS, FOREIGN, INPUT_KEYS,
     INSTANCE_CHECKS, ISSUED, KEY_MISMATCH, OUTPUT_KEYS, PENDING, PENDING_REPLACE_KEYS, REISSUING, REPLACE_KEYS,
     STORED_INPUT_KEYS, WITHDRAW_THEN_APPLY, application_digest, application_of_detail, application_of_entry,
     capacity_failures, challenges_of, claim_of, claims_of, foreign_message, holds_certificate, instance_inputs,
-    is_certfleets, label, one_certificate, region_of, replace_keys, replacement_failures, state_of, status_message,
-    tags_of, wire_key_algorithm, wire_validation)
+    is_certfleets, is_foreign, label, one_certificate, region_of, replace_keys, replacement_failures,
+    shows_another_certificate, state_of, status_message, tags_of, wire_key_algorithm, wire_validation)
 from components.alicloud.instance_config import CasInstanceSpec
 from components.alicloud.status import owner_text
 from components.dynamic import (ISSUANCE, RECORDS, REFUSE, CertfleetResource, Clock, RunSet, changed_keys,
@@ -96,6 +102,7 @@ from components.journal import journalled_at, not_journalled
 KIND = "alicloud:CasInstanceCertificate"
 CHALLENGE_TIMEOUT_SECONDS = 60
 POLL_SECONDS = 5
+WITHDRAWAL_WAIT_SECONDS = 10   # an accepted CancelPendingCertificate: a few looks until the instance shows it
 KEPT = "instance {} itself is kept: certfleet never deletes or refunds an instance (you bought it)"
 # What the state records of certfleet's own application; carried by update, compared by read and delete.
 RECORD_KEYS = ("private_key", "csr", "applied_by_certfleet", "application", "claim_written", "cert_id",
@@ -163,6 +170,7 @@ class CasInstanceProvider(ResourceProvider):
         if verdict == WITHDRAW_THEN_APPLY:
             self._call("CancelPendingCertificate", resource, lambda: cas.cancel_pending_certificate(
                 _models().CancelPendingCertificateRequest(instance_id=instance)))
+            self._wait_withdrawn(cas, instance, resource)
         if verdict in (APPLY, WITHDRAW_THEN_APPLY):
             if props["csr_mode"] == "generate":
                 private_key, csr = keys.generate_key_and_csr(list(props["domains"]), props["key_algorithm"])
@@ -255,15 +263,17 @@ class CasInstanceProvider(ResourceProvider):
         try:
             self._call("ApplyCertificate", resource, lambda: cas.apply_certificate(
                 models.ApplyCertificateRequest(instance_id=instance)))
-        except CloudError:
+        except CloudError as err:
             # A lost answer: the application may have gone through (the claim we just wrote proves it ours).
             detail = self._detail(cas, instance, resource)
             ours = detail is not None and claim_of(detail) == props["claim"] \
                 and tags_of(detail).get(CLAIM_APPLICATION_TAG) == application
             if ours and detail.status == "pending":
                 return application
-            if ours and detail.status == "inactive":
-                self._clear_claim(cas, instance, resource)  # nothing applied: leave no claim behind
+            if ours and detail.status == "inactive" and not cas_api.is_transient(err.__cause__):
+                # Refused: nothing applied, leave no claim behind. A transient error (a server error, a lost
+                # answer) may still be carried out: the claim stays, so the application stays provably ours.
+                self._clear_claim(cas, instance, resource)
             raise
         return application
 
@@ -280,7 +290,7 @@ class CasInstanceProvider(ResourceProvider):
             if not err.code.startswith("OperationDenied"):
                 raise
             denied = err
-        after = self._detail(cas, instance, resource)
+        after = self._detail(cas, instance, resource) if denied else self._wait_withdrawn(cas, instance, resource)
         if denied is not None and after is not None and after.status == "pending" and not holds_certificate(after):
             raise CloudError("alicloud", "cas.CancelPendingCertificate", resource, denied.code,
                              f"CAS denied withdrawing the pending application on instance {instance}, which still "
@@ -297,6 +307,22 @@ class CasInstanceProvider(ResourceProvider):
         else:
             tell_user(f"{resource}: the application was not withdrawn: instance {instance} is "
                       f"{after.status if after is not None else 'gone'}; look at it in the CAS console")
+
+    def _wait_withdrawn(self, cas: Any, instance: str, resource: str) -> Any | None:
+        """After CancelPendingCertificate was accepted: a few looks until the instance no longer shows pending
+        (CAS may withdraw asynchronously). Returns its detail (None: gone); still pending, a CloudError, so
+        Pulumi keeps the state (a delete) or nothing is applied (a create)."""
+        def settled() -> tuple[Any] | None:
+            detail = self._detail(cas, instance, resource)
+            return (detail,) if detail is None or detail.status != "pending" else None
+        try:
+            return wait_for(f"{resource} withdrawal", settled, WITHDRAWAL_WAIT_SECONDS, 4, self.clock,
+                            first_interval_seconds=1)[0]
+        except WaitTimeout:
+            raise CloudError("alicloud", "cas.CancelPendingCertificate", resource, "StillPending",
+                             f"instance {instance} is still pending after the withdrawal was accepted "
+                             f"({WITHDRAWAL_WAIT_SECONDS}s): the resource stays in the state; run `pulumi destroy` "
+                             f"(or `pulumi up`) again later, or look at the instance in the CAS console") from None
 
     def _clear_claim(self, cas: Any, instance: str, resource: str) -> None:
         """UntagResources of certfleet's claim tags, so that the instance can carry another entry's certificate.
@@ -343,21 +369,21 @@ class CasInstanceProvider(ResourceProvider):
                                       f"`pulumi up --refresh`"}
 
     def _outputs(self, cas: Any, detail: Any, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
-        if self._foreign(detail, props):
-            return {**{k: props.get(k) for k in STORED_INPUT_KEYS + OUTPUT_KEYS}, "state": FOREIGN,
-                    "challenge": None, "challenges": [], "status_message": foreign_message(detail, props),
-                    "owner": cas_api.current_owner(), "applied_by_certfleet": bool(props.get("applied_by_certfleet"))}
+        if is_foreign(detail, props):
+            return self._foreign_outputs(detail, props)
         state = state_of(detail)
         challenges = challenges_of(detail) if state == PENDING else []
         certificate = cas_key = None
         if detail.certificate_id and state in (ISSUED, REISSUING, "revoked", "expired"):
-            # The recorded certificate (or, none recorded yet, the first one of certfleet's application):
-            # _foreign has ruled out another id.
+            # The recorded certificate, or (none recorded yet, or a reissue) certfleet's application's:
+            # is_foreign has ruled out an id of another application.
             body = self._call("GetUserCertificateDetail", resource, lambda: cas.get_user_certificate_detail(
                 _models().GetUserCertificateDetailRequest(cert_id=int(detail.certificate_id)))).body
             certificate, cas_key = body.cert or None, body.key or None
         own_csr = props.get("csr_pem") or (props.get("csr") if props.get("csr_mode") == "generate" else None)
         if certificate and own_csr and not keys.certificate_matches_key(certificate, own_csr):
+            if shows_another_certificate(detail, props):  # reissued without certfleet's key: the recorded one stays
+                return self._foreign_outputs(detail, props)
             state, certificate, cas_key = KEY_MISMATCH, None, None  # not the key certfleet configured or made
         not_after = keys.certificate_not_after(certificate) if certificate else None
         cert_id = str(detail.certificate_id) if certificate else None
@@ -369,7 +395,8 @@ class CasInstanceProvider(ResourceProvider):
             "order_id": None, "state": state, "challenge": challenges[0] if challenges else None,
             "challenges": challenges, "status_message": status_message(state, props, challenges, not_after),
             "certificate_pem": certificate, "not_after": not_after, "cert_id": cert_id,
-            "private_key": props.get("private_key") or (cas_key if certificate else None),
+            # CAS's key comes with its certificate (a reissue brings a new one); certfleet's own key stays.
+            "private_key": props.get("private_key") if own_csr or not cas_key else cas_key,
             "csr": props.get("csr") or props.get("csr_pem"), "adopted": False, "adopted_by_id": False,
             "owner": cas_api.current_owner(), "product_code": detail.spec,
             "applied_by_certfleet": bool(props.get("applied_by_certfleet")),
@@ -377,13 +404,11 @@ class CasInstanceProvider(ResourceProvider):
         }
 
     @staticmethod
-    def _foreign(detail: Any, props: Mapping[str, Any]) -> bool:
-        """The instance holds an application or certificate other than the one the state records: never
-        recorded over certfleet's (read keeps the certificate id it first recorded), never withdrawn or revoked."""
-        if detail.status in HOLDING and props.get("application") and not is_certfleets(detail, props):
-            return True
-        recorded = props.get("cert_id")
-        return bool(recorded and detail.certificate_id and str(detail.certificate_id) != str(recorded))
+    def _foreign_outputs(detail: Any, props: Mapping[str, Any]) -> dict[str, Any]:
+        """State FOREIGN: the recorded outputs stay as they are (certificate, key, id)."""
+        return {**{k: props.get(k) for k in STORED_INPUT_KEYS + OUTPUT_KEYS}, "state": FOREIGN,
+                "challenge": None, "challenges": [], "status_message": foreign_message(detail, props),
+                "owner": cas_api.current_owner(), "applied_by_certfleet": bool(props.get("applied_by_certfleet"))}
 
     def _detail_owned(self, cas: Any, instance: str, props: Mapping[str, Any], resource: str) -> Any | None:
         """GetInstanceDetail; None (gone) only for the owner the state records, else a CloudError."""

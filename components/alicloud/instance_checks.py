@@ -19,7 +19,9 @@ entry's. With an uploaded CSR the names are read from the CSR the instance shows
 A pending instance that holds a certificate is being reissued (the console or AutoReissue: "the latest
 certificate is committed for review"): state REISSUING. Its certificate still serves; certfleet never
 withdraws the reissue, never takes the instance for a new application, and refuses a same-instance
-replacement while it holds a certificate.
+replacement while it holds a certificate. Once CAS issues the reissue (a new CertificateId, the claim and the
+application unchanged) it is certfleet's application's certificate: recorded when it carries the key certfleet
+configured or generated (with CAS's key, CAS's new key), else `foreign`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pulumi.dynamic import CheckFailure
 
 from components import keys
 from components.alicloud.instance_config import INSTANCE_KEY_ALGORITHMS, CasInstanceSpec
-from components.dynamic import REFUSE, Verdict, changed_keys
+from components.dynamic import REFUSE, Verdict, changed_keys, first_opinion
 from components.journal import earlier_stamps
 
 CLAIM_ENTRY_TAG = "certfleet-entry"
@@ -156,6 +158,21 @@ def is_certfleets(detail: Any, props: Mapping[str, Any]) -> bool:
     recorded = props.get("application")
     return bool(recorded) and claim_of(detail) in claims_of(props) and shows_certfleets_application(detail) \
         and tags_of(detail).get(CLAIM_APPLICATION_TAG) == recorded
+
+
+def is_foreign(detail: Any, props: Mapping[str, Any]) -> bool:
+    """The instance holds an application or certificate other than the one the state `props` records: never
+    recorded over certfleet's, never withdrawn or revoked. A new CertificateId is a reissue of certfleet's
+    application only while the instance still shows that application (read then checks the key)."""
+    if detail.status in HOLDING and props.get("application") and not is_certfleets(detail, props):
+        return True
+    return shows_another_certificate(detail, props) and not is_certfleets(detail, props)
+
+
+def shows_another_certificate(detail: Any, props: Mapping[str, Any]) -> bool:
+    """A CertificateId other than the one the state records (reissued, or applied for again)."""
+    recorded = props.get("cert_id")
+    return bool(recorded and detail.certificate_id and str(detail.certificate_id) != str(recorded))
 
 
 def holds_certificate(detail: Any) -> bool:
@@ -327,8 +344,8 @@ def _resume(detail: Any, props: Mapping[str, Any]) -> Verdict:
     return RESUME, "this entry's own application (an interrupted run): no second application"
 
 
-INSTANCE_CHECKS = (_unusable, _reissuing, _claimed_by_another_entry, _claimed_before_the_stamp, _changed_outside_certfleet,
-                   _free, _pending_otherwise, _issued_otherwise, _resume)
+INSTANCE_CHECKS = (_unusable, _reissuing, _claimed_by_another_entry, _claimed_before_the_stamp,
+                   _changed_outside_certfleet, _free, _pending_otherwise, _issued_otherwise, _resume)
 
 
 # --- outputs -------------------------------------------------------------------------------------------------
@@ -398,10 +415,29 @@ def foreign_message(detail: Any, props: Mapping[str, Any]) -> str:
     """State FOREIGN: what the instance holds now is not what certfleet applied for and recorded."""
     instance, recorded = props["instance_id"], props.get("cert_id")
     if detail.status == "pending":
-        holds = f"an application for {detail.domain or 'no names'} that certfleet did not make"
+        holds = (f"an application for {detail.domain or 'no names'} that certfleet did not make (applied for "
+                 f"outside certfleet)")
+    elif is_certfleets(detail, props):
+        holds = (f"certificate {detail.certificate_id} for {detail.domain or 'no names'}, reissued from certfleet's "
+                 f"application but without the key of the configured CSR (or of the key certfleet generated)")
     else:
-        holds = f"certificate {detail.certificate_id} for {detail.domain or 'no names'}, which certfleet did not make"
+        holds = (f"certificate {detail.certificate_id} for {detail.domain or 'no names'}, which certfleet did not "
+                 f"make (applied for, or reissued, outside certfleet)")
     record = (f"the state keeps certificate {recorded}, the one certfleet recorded" if recorded
               else "certfleet records nothing of it")
-    return (f"instance {instance} now holds {holds} (applied for, or reissued, outside certfleet): {record}; "
-            f"destroy never withdraws or revokes it; look at the instance in the CAS console")
+    return (f"instance {instance} now holds {holds}: {record}; destroy never withdraws or revokes it; "
+            f"{foreign_way_out(detail, props)}")
+
+
+def foreign_way_out(detail: Any, props: Mapping[str, Any]) -> str:
+    """What the user can do about FOREIGN. With CAS's key a new resource may take this entry's application
+    (create's checks say whether); with a configured CSR or a generated key no new resource can prove the
+    certificate carries its key, so only another instance gives a new certificate."""
+    own_key = bool(props.get("csr_pem")) or props.get("csr_mode") == "generate"
+    if not own_key and first_opinion(INSTANCE_CHECKS, detail, props)[0] != REFUSE:
+        return ("to record what the instance holds, run `pulumi up --replace <this resource's URN>`: the new "
+                "resource takes this entry's application or certificate on the instance, withdrawing and revoking "
+                "nothing")
+    return (f"certfleet cannot take it over: for a certificate certfleet records, buy another instance in the CAS "
+            f"console and name it in the entry (`instance: <its id>` instead of {props['instance_id']}); `pulumi "
+            f"up` applies there first, and this resource's certificate is kept, never revoked")

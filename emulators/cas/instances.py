@@ -18,7 +18,9 @@ issued by the emulator's CA and is readable with GetUserCertificateDetail (Certi
 the control API (`POST /_emulator/cas/instances/<id>/reissue`): the instance is pending again while its issued
 certificate stays (CertificateId) until the reissued one replaces it. With a Csr, GetInstanceDetail's `Domain`
 shows the CSR's CN only (UpdateInstance doc: "the CN is used as the domain name"); the setting
-`csr_domain_shows: all` shows every name of the CSR instead (the shape is not verified).
+`csr_domain_shows: all` shows every name of the CSR instead (the shape is not verified). The setting
+`withdrawal_lag` (seconds, default 0) makes CancelPendingCertificate asynchronous: accepted, the instance
+still shows pending until the lag has passed (invented: whether CAS withdraws at once is not documented).
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class Instance:
     challenge_published_ms: int | None = None
     cert_id: int | None = None
     pending_result: str = ""
+    withdrawn_ms: int | None = None   # CancelPendingCertificate accepted, applied after `withdrawal_lag`
 
     @property
     def domains(self) -> list[str]:
@@ -106,7 +109,8 @@ class InstanceBook:
 
     def __init__(self, backend: "CasBackend") -> None:
         self.backend = backend
-        self.settings = {"account_plan": "both", "challenge_lag": 0.0, "csr_domain_shows": "cn"}
+        self.settings = {"account_plan": "both", "challenge_lag": 0.0, "csr_domain_shows": "cn",
+                         "withdrawal_lag": 0.0}
         self.instances: dict[str, Instance] = {}
 
     # ----- persistence (CasBackend.reset / to_state / load_state) -----
@@ -128,9 +132,10 @@ class InstanceBook:
             raise ValueError(f"account_plan must be one of {', '.join(ACCOUNT_PLANS)}")
         if changes.get("csr_domain_shows", "cn") not in CSR_DOMAIN_SHAPES:
             raise ValueError(f"csr_domain_shows must be one of {', '.join(CSR_DOMAIN_SHAPES)}")
-        lag = changes.get("challenge_lag", 0)
-        if not isinstance(lag, (int, float)) or lag < 0:
-            raise ValueError("challenge_lag must be a number >= 0")
+        for name in ("challenge_lag", "withdrawal_lag"):
+            lag = changes.get(name, 0)
+            if not isinstance(lag, (int, float)) or lag < 0:
+                raise ValueError(f"{name} must be a number >= 0")
         self.settings.update(changes)
 
     # ----- the account plan -----
@@ -246,15 +251,23 @@ class InstanceBook:
 
     def cancel_pending(self, instance_id: str, account: str) -> Instance:
         """CancelPendingCertificate: withdraws a pending application; the instance can be used again. A
-        withdrawn reissue leaves the issued certificate serving (invented)."""
+        withdrawn reissue leaves the issued certificate serving (invented). With `withdrawal_lag` the answer
+        comes at once and the instance shows pending until the lag has passed (invented)."""
         instance = self.get(instance_id, account)
         if instance.status != "pending":
             raise OperationDeniedStatusNotSupport(
                 f"The instance in status {instance.status} has no pending application.")
+        if self.settings["withdrawal_lag"] > 0:
+            instance.withdrawn_ms = instance.withdrawn_ms or self._now_ms()
+            return instance
+        self._withdraw(instance)
+        return instance
+
+    def _withdraw(self, instance: Instance) -> None:
         instance.status = "inactive" if instance.cert_id is None else "normal"
+        instance.withdrawn_ms = None
         instance.applied_ms = instance.challenge_published_ms = None
         instance.challenge_token = ""
-        return instance
 
     def revoke(self, instance_id: str, certificate_id: int | None, account: str) -> Instance:
         """RevokeCertificate: the instance's issued certificate (CertificateId, when given, must be it)."""
@@ -343,6 +356,11 @@ class InstanceBook:
     # ----- internals -----
 
     def _advance_lazily(self, instance: Instance) -> None:
+        if instance.status == "pending" and instance.withdrawn_ms is not None:
+            # An accepted withdrawal: applied once the lag has passed; the application is never issued.
+            if self._now_ms() >= instance.withdrawn_ms + int(self.settings["withdrawal_lag"] * 1000):
+                self._withdraw(instance)
+            return
         if instance.status != "pending" or instance.challenge_published_ms is None:
             return
         waits = int((self.backend.settings["validation_wait"] + self.backend.settings["review_wait"]) * 1000)

@@ -187,6 +187,24 @@ def test_challenge_lag_keeps_the_validation_list_empty(cas_client, cas_control, 
     assert len(detail(cas_client, instance_id).domain_validation_list) == 1
 
 
+def test_withdrawal_lag_keeps_a_withdrawn_application_pending_until_it_has_passed(cas_client, cas_control,
+                                                                                  cas_server):
+    cas_control.call("POST", "cas/instance-settings", {"withdrawal_lag": 20})
+    instance_id = buy(cas_control)
+    update(cas_client, instance_id, domain="x.example.cn")
+    apply(cas_client, instance_id)
+    withdraw = cas_models.CancelPendingCertificateRequest(instance_id=instance_id)
+    cas_client.cancel_pending_certificate(withdraw)  # accepted
+    cas_control.call("POST", f"cas/instances/{instance_id}/publish")  # would issue it at once, but withdrawn
+    assert detail(cas_client, instance_id).status == "pending"
+    cas_client.cancel_pending_certificate(withdraw)  # accepted again while it has not taken effect
+    cas_server.api.clock.advance(21)
+    body = detail(cas_client, instance_id)
+    assert body.status == "inactive" and body.certificate_id is None  # withdrawn, never issued
+    with pytest.raises(ControlAPIError):
+        cas_control.call("POST", "cas/instance-settings", {"withdrawal_lag": -1})
+
+
 def test_instances_belong_to_the_account_that_bought_them():
     with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET, OTHER_KEY: OTHER_SECRET})) as server:
         control = ControlClient(server.url)

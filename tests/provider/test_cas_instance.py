@@ -572,10 +572,14 @@ def test_refresh_keeps_the_certificate_certfleet_recorded_and_destroy_never_revo
     elsewhere = buy(control)
     issue(provider, control, {**props(elsewhere), "order_name": "blog", "claim": "certfleet/test/blog"})
     book = server.api.backend.instances
-    book.instances[instance_id].cert_id = book.instances[elsewhere].cert_id  # a certificate certfleet did not apply for
+    # Applied for again outside certfleet (another key algorithm: not certfleet's application) and issued.
+    book.instances[instance_id].cert_id = book.instances[elsewhere].cert_id
+    book.instances[instance_id].key_algorithm = "ECC_256"
     read = provider.read(instance_id, outs).outs
     assert read["cert_id"] == outs["cert_id"] and read["certificate_pem"] == outs["certificate_pem"]
     assert read["state"] == "foreign" and str(book.instances[elsewhere].cert_id) in read["status_message"]
+    assert "name it in the entry (`instance: <its id>`" in read["status_message"]  # create would refuse it
+    assert "--replace" not in read["status_message"]
     provider.delete(instance_id, read)
     assert detail(server, instance_id).certificate_status == "issued"  # the other certificate is not revoked
     assert detail(server, elsewhere).certificate_status == "issued"
@@ -660,7 +664,7 @@ def reissue(control, instance_id):
     control.call("POST", f"cas/instances/{instance_id}/reissue")
 
 
-def test_a_refresh_during_a_reissue_keeps_the_serving_certificate_and_never_revokes_the_reissued(
+def test_a_refresh_during_a_reissue_keeps_the_serving_certificate_then_records_the_reissued_one(
         provider, server, control, told):
     instance_id = buy(control)
     outs = issue(provider, control, props(instance_id, revokeOnDelete=True))
@@ -673,11 +677,13 @@ def test_a_refresh_during_a_reissue_keeps_the_serving_certificate_and_never_revo
     assert during["private_key"] == outs["private_key"] and during["challenge"] is None
     control.call("POST", f"cas/instances/{instance_id}/publish")  # CAS issues the reissued certificate
     after = provider.read(instance_id, during).outs
-    assert after["state"] == "foreign" and after["cert_id"] == first
-    assert after["certificate_pem"] == outs["certificate_pem"]
-    provider.delete(instance_id, after)  # a real destroy with revokeOnDelete
-    reissued = detail(server, instance_id)
-    assert str(reissued.certificate_id) != first and reissued.certificate_status == "issued"  # not certfleet's
+    reissued = str(detail(server, instance_id).certificate_id)
+    assert after["state"] == "issued" and after["cert_id"] == reissued != first  # certfleet's application's
+    assert after["certificate_pem"] != outs["certificate_pem"] and after["private_key"] != outs["private_key"]
+    assert keys.certificate_matches_key(after["certificate_pem"], after["private_key"])  # CAS's new key
+    provider.delete(instance_id, after)  # a real destroy with revokeOnDelete: the recorded (reissued) one
+    certificates = server.api.backend.certificates
+    assert certificates[int(reissued)].revoked and not certificates[int(first)].revoked
 
 
 def test_a_reissue_is_never_withdrawn_and_refuses_a_replacement_on_the_same_instance(provider, server, control,
@@ -815,3 +821,79 @@ def test_a_certificate_without_the_generated_key_is_never_recorded(provider, ser
     assert read["state"] == "key_mismatch" and read["cert_id"] is None and read["certificate_pem"] is None
     provider.delete(instance_id, read)
     assert detail(server, elsewhere).certificate_status == "issued"  # never revoked
+
+
+# --- third review: completed reissues, asynchronous withdrawals, transient application errors ------------------
+
+def test_a_completed_reissue_with_the_generated_key_is_recorded_and_only_it_revoked(provider, server, control):
+    instance_id = buy(control)
+    outs = issue(provider, control, props(instance_id, csr="generate", revokeOnDelete=True))
+    first = outs["cert_id"]
+    reissue(control, instance_id)
+    control.call("POST", f"cas/instances/{instance_id}/publish")  # reissued from the same CSR: the same key
+    after = provider.read(instance_id, outs).outs
+    assert after["state"] == "issued" and after["cert_id"] != first and after["private_key"] == outs["private_key"]
+    assert keys.certificate_matches_key(after["certificate_pem"], outs["private_key"])
+    assert after["not_after"] and after["certificate_pem"] != outs["certificate_pem"]
+    provider.delete(instance_id, after)
+    certificates = server.api.backend.certificates
+    assert certificates[int(after["cert_id"])].revoked and not certificates[int(first)].revoked
+
+
+def test_a_reissue_without_the_generated_key_stays_foreign_and_says_to_name_another_instance(
+        provider, server, control):
+    instance_id = buy(control)
+    outs = issue(provider, control, props(instance_id, csr="generate", revokeOnDelete=True))
+    elsewhere = buy(control)
+    other = issue(provider, control, {**props(elsewhere), "order_name": "blog", "claim": "certfleet/test/blog"})
+    reissue(control, instance_id)
+    control.call("POST", f"cas/instances/{instance_id}/publish")
+    certificates = server.api.backend.certificates
+    reissued = detail(server, instance_id).certificate_id
+    certificates[reissued].certificate_pem = other["certificate_pem"]  # reissued with another key
+    after = provider.read(instance_id, outs).outs
+    assert after["state"] == "foreign" and after["cert_id"] == outs["cert_id"]
+    assert (after["certificate_pem"], after["private_key"]) == (outs["certificate_pem"], outs["private_key"])
+    message = after["status_message"]
+    assert "without the key" in message and "buy another instance" in message and "`instance: <its id>`" in message
+    assert "--replace" not in message
+    provider.delete(instance_id, after)  # a real destroy with revokeOnDelete: the reissued one is not recorded
+    assert not certificates[reissued].revoked
+
+
+def test_foreign_way_out_is_replace_only_where_create_would_take_the_instance():
+    ours = fake_detail("normal", "web.example.cn", claim=CLAIM, stamp=dynamic.RUN_ID)
+    cas_key = entry_props(application="0" * 32, cert_id="12000000")  # the state recorded another application
+    assert "`pulumi up --replace" in checks.foreign_message(ours, cas_key)
+    assert "buy another instance" in checks.foreign_message(ours, {**cas_key, "csr_mode": "generate"})
+    changed = fake_detail("normal", "web.example.cn", claim=CLAIM, stamp=dynamic.RUN_ID, digest="f" * 32)
+    assert "buy another instance" in checks.foreign_message(changed, cas_key)
+
+
+def test_an_asynchronous_withdrawal_is_waited_for_and_still_pending_keeps_the_state(provider, server, control,
+                                                                                   told):
+    instance_id = buy(control)
+    outs = provider.create(props(instance_id)).outs
+    control.call("POST", "cas/instance-settings", {"withdrawal_lag": 1000})
+    with pytest.raises(CloudError) as caught:
+        provider.delete(instance_id, outs)  # accepted, but CAS still shows it pending: Pulumi keeps the state
+    assert caught.value.call == "cas.CancelPendingCertificate" and instance_id in str(caught.value)
+    assert "still pending after the withdrawal was accepted" in str(caught.value)
+    assert CLAIM_ENTRY_TAG in claim_tags(server, instance_id)
+    other = buy(control)
+    outs = provider.create({**props(other), "order_name": "blog", "claim": "certfleet/test/blog"}).outs
+    control.call("POST", "cas/instance-settings", {"withdrawal_lag": 3})
+    provider.delete(other, outs)  # applied within the wait
+    assert detail(server, other).status == "inactive" and claim_tags(server, other) == {}
+    assert "withdrawn" in told[-1]
+
+
+def test_a_transient_application_error_keeps_the_claim(provider, server, control):
+    instance_id = buy(control)
+    control.add_fault("ApplyCertificate", status=503, times=None)  # a server error: CAS may still carry it out
+    with pytest.raises(CloudError):
+        provider.create(props(instance_id))
+    control.clear_faults()
+    assert detail(server, instance_id).status == "inactive"
+    assert claim_tags(server, instance_id)[CLAIM_ENTRY_TAG] == CLAIM  # the claim stays: the application is ours
+    assert provider.create(props(instance_id)).outs["state"] == "pending"  # the next run applies
