@@ -14,29 +14,27 @@ import os
 import signal
 import sys
 
+from emulators.core.cli import env_value
+
 ENV_PREFIX = "EMU_AWS"
-
-
-def _env(*names: str, default: str) -> str:
-    return next((os.environ[name] for name in names if os.environ.get(name)), default)
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m emulators.aws", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(_env(f"{ENV_PREFIX}_PORT", default="0")),
+    parser.add_argument("--port", type=int, default=int(env_value(f"{ENV_PREFIX}_PORT", default="0")),
                         help="port to listen on, 0 = any free port (env EMU_AWS_PORT)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--deploy-seconds", type=float,
-                        default=float(_env(f"{ENV_PREFIX}_DEPLOY_SECONDS", default="5")),
+                        default=float(env_value(f"{ENV_PREFIX}_DEPLOY_SECONDS", default="5")),
                         help="seconds a created or updated distribution stays InProgress (default 5)")
     parser.add_argument("--acm-validation-wait", type=float,
-                        default=float(_env(f"{ENV_PREFIX}_ACM_VALIDATION_WAIT", "MOTO_ACM_VALIDATION_WAIT",
+                        default=float(env_value(f"{ENV_PREFIX}_ACM_VALIDATION_WAIT", "MOTO_ACM_VALIDATION_WAIT",
                                            default="60")),
                         help="seconds a requested certificate stays PENDING_VALIDATION (default 60)")
     parser.add_argument("--route53-sync-seconds", type=float,
-                        default=float(_env(f"{ENV_PREFIX}_ROUTE53_SYNC_SECONDS", default="0")),
+                        default=float(env_value(f"{ENV_PREFIX}_ROUTE53_SYNC_SECONDS", default="0")),
                         help="seconds a Route 53 change stays PENDING before GetChange says INSYNC (default 0)")
-    parser.add_argument("--dns-feed", default=_env(f"{ENV_PREFIX}_DNS_FEED", default="") or None,
+    parser.add_argument("--dns-feed", default=env_value(f"{ENV_PREFIX}_DNS_FEED", default="") or None,
                         help="URL of a DNS emulator (python -m emulators.dns) that Route 53 zones and record "
                              "changes are pushed to (env EMU_AWS_DNS_FEED)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")

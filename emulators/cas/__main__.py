@@ -3,53 +3,45 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from emulators.cas.responses import CasApi
-from emulators.core.cli import add_server_arguments, serve
+from emulators.core.cli import add_server_arguments, env_value, serve
 
 ENV_PREFIX = "EMU_CAS"
-
-
-def _env(*names: str, default=None):
-    for name in names:
-        if os.environ.get(name):
-            return os.environ[name]
-    return default
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m emulators.cas", description=__doc__)
     add_server_arguments(parser, ENV_PREFIX)
     parser.add_argument("--access-key-id",
-                        default=_env(f"{ENV_PREFIX}_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
+                        default=env_value(f"{ENV_PREFIX}_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
                         help=f"accepted AccessKey ID (env {ENV_PREFIX}_ACCESS_KEY_ID, then ALIBABA_CLOUD_ACCESS_KEY_ID)")
     parser.add_argument("--access-key-secret",
-                        default=_env(f"{ENV_PREFIX}_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+                        default=env_value(f"{ENV_PREFIX}_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
                         help=f"its secret (env {ENV_PREFIX}_ACCESS_KEY_SECRET, then ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
-    parser.add_argument("--package-total", type=int, default=int(_env(f"{ENV_PREFIX}_PACKAGE_TOTAL", default=20)),
+    parser.add_argument("--package-total", type=int, default=int(env_value(f"{ENV_PREFIX}_PACKAGE_TOTAL", default=20)),
                         help="units pre-bought for every ProductCode after a reset (default 20)")
     parser.add_argument("--validation-wait", type=float,
-                        default=float(_env(f"{ENV_PREFIX}_VALIDATION_WAIT", default=0)),
+                        default=float(env_value(f"{ENV_PREFIX}_VALIDATION_WAIT", default=0)),
                         help="seconds from publishing the challenge to review (default 0)")
-    parser.add_argument("--review-wait", type=float, default=float(_env(f"{ENV_PREFIX}_REVIEW_WAIT", default=0)),
+    parser.add_argument("--review-wait", type=float, default=float(env_value(f"{ENV_PREFIX}_REVIEW_WAIT", default=0)),
                         help="seconds of CA review before issuance (default 0)")
     parser.add_argument("--record-domain-style", choices=("relative", "fqdn"),
-                        default=_env(f"{ENV_PREFIX}_RECORD_DOMAIN_STYLE", default="relative"),
+                        default=env_value(f"{ENV_PREFIX}_RECORD_DOMAIN_STYLE", default="relative"),
                         help="RecordDomain as _dnsauth (default) or _dnsauth.<domain>")
     parser.add_argument("--order-domain-style", choices=("primary", "all"),
-                        default=_env(f"{ENV_PREFIX}_ORDER_DOMAIN_STYLE", default="primary"),
+                        default=env_value(f"{ENV_PREFIX}_ORDER_DOMAIN_STYLE", default="primary"),
                         help="ListUserCertificateOrder's Domain: the primary name only (default, as every "
                              "published sample) or every name comma-joined, CN first")
     parser.add_argument("--challenge-lag-reads", type=int,
-                        default=int(_env(f"{ENV_PREFIX}_CHALLENGE_LAG_READS", default=0)),
+                        default=int(env_value(f"{ENV_PREFIX}_CHALLENGE_LAG_READS", default=0)),
                         help="DescribeCertificateState reads of a new order that show empty record fields "
                              "before its challenge (default 0)")
     parser.add_argument("--account-plan", choices=("v1", "v2", "both"),
-                        default=_env(f"{ENV_PREFIX}_ACCOUNT_PLAN", default="both"),
+                        default=env_value(f"{ENV_PREFIX}_ACCOUNT_PLAN", default="both"),
                         help="what the account holds: V1.0 resource plans, V2.0 instances or both (default both)")
-    parser.add_argument("--seed-instances", type=int, default=int(_env(f"{ENV_PREFIX}_SEED_INSTANCES", default=0)),
+    parser.add_argument("--seed-instances", type=int, default=int(env_value(f"{ENV_PREFIX}_SEED_INSTANCES", default=0)),
                         help="V2.0 instances bought for every ProductCode at start (fixed ids; default 0)")
     parser.add_argument("--max-clock-skew", type=float, default=None,
                         help="reject signatures dated further than this many seconds from now (default off)")

@@ -12,6 +12,11 @@ from emulators.core.api import ApiEmulator
 from emulators.core.server import EmulatorServer
 
 
+def env_value(*names: str, default=None):
+    """The first of these environment variables that is set and not empty, else `default` (flags' defaults)."""
+    return next((os.environ[name] for name in names if os.environ.get(name)), default)
+
+
 def add_server_arguments(parser: argparse.ArgumentParser, env_prefix: str) -> None:
     """--port, --state, --url-file and --quiet, each falling back to `<env_prefix>_*` env vars."""
     parser.add_argument("--port", type=int, default=int(os.environ.get(f"{env_prefix}_PORT", "0")),

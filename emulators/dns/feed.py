@@ -69,3 +69,8 @@ class DnsFeed:
             raise DnsFeedError(f"DNS feed {method} {path}: HTTP {error.code} {message}", error.code) from None
         except OSError as error:
             raise DnsFeedError(f"DNS feed {method} {path}: {error}") from None
+
+
+def feed_for(url: str | None) -> DnsFeed | None:
+    """The feed a DNS-API emulator's `--dns-feed URL` asks for (None: no feed)."""
+    return DnsFeed(url) if url else None

@@ -9,7 +9,6 @@ import datetime
 import math
 import re
 import uuid
-from collections.abc import Mapping
 from urllib.parse import unquote
 
 from emulators.core.api import ApiEmulator, Route
@@ -18,7 +17,7 @@ from emulators.core.http import ControlError, EmulatorError, Request, Response, 
 from emulators.huaweidns import urls
 from emulators.huaweidns.exceptions import ApiNotFound, BadRequest, DnsError, InjectedError, InvalidQuery
 from emulators.huaweidns.models import DEFAULT_DOMAIN_ID, DEFAULT_PROJECT_ID, HuaweiDnsBackend
-from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, access_key_of
+from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, LiveSecretKeys, access_key_of
 
 HOST = "https://dns.myhuaweicloud.com"
 MAX_LIMIT = 500
@@ -40,7 +39,8 @@ class HuaweiDnsApi(ApiEmulator):
         self.backend = HuaweiDnsBackend(self.clock, credentials, domain_id, project_id, feed=feed,
                                         seed_zones=seed_zones, pending_reads=pending_reads)
         # The gateway checks X-Sdk-Date against real time, not the emulator clock that tests move.
-        self.authenticator = AkSkAuthenticator(credentials=_SecretKeys(self.backend), max_clock_skew=max_clock_skew,
+        self.authenticator = AkSkAuthenticator(credentials=LiveSecretKeys(self.backend, "sk"),
+                                               max_clock_skew=max_clock_skew,
                                                now=lambda: datetime.datetime.now(datetime.timezone.utc))
 
     # --- plug-in hooks ----------------------------------------------------------------------------
@@ -177,22 +177,6 @@ class HuaweiDnsApi(ApiEmulator):
 
     def control_update_settings(self, request: Request, match: re.Match) -> dict:
         return self.backend.update_settings(request.json())
-
-
-class _SecretKeys(Mapping):
-    """access key -> secret key for the gateway, read live from the backend."""
-
-    def __init__(self, backend: HuaweiDnsBackend):
-        self._backend = backend
-
-    def __getitem__(self, access_key: str) -> str:
-        return self._backend.access_keys[access_key]["sk"]
-
-    def __iter__(self):
-        return iter(self._backend.access_keys)
-
-    def __len__(self) -> int:
-        return len(self._backend.access_keys)
 
 
 def _ak(request: Request) -> str:

@@ -7,10 +7,9 @@ HUAWEICLOUD_SDK_* names, so one set of variables configures both the emulator an
 """
 
 import argparse
-import os
 import sys
 
-from emulators.core.cli import add_server_arguments, serve
+from emulators.core.cli import add_server_arguments, env_value, serve
 from emulators.scm.models import ScmSettings
 from emulators.scm.responses import ScmApi
 
@@ -19,34 +18,27 @@ DEFAULT_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 DEFAULT_DOMAIN_ID = "d0m41n1d"
 
 
-def _env(*names: str, default: str | None = None) -> str | None:
-    for name in names:
-        if os.environ.get(name):
-            return os.environ[name]
-    return default
-
-
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m emulators.scm", description=__doc__.splitlines()[0])
     add_server_arguments(parser, ENV_PREFIX)
-    parser.add_argument("--ak", default=_env(f"{ENV_PREFIX}_AK", "HUAWEICLOUD_SDK_AK"),
+    parser.add_argument("--ak", default=env_value(f"{ENV_PREFIX}_AK", "HUAWEICLOUD_SDK_AK"),
                         help="access key the SDK signs with (env EMU_SCM_AK, HUAWEICLOUD_SDK_AK)")
-    parser.add_argument("--sk", default=_env(f"{ENV_PREFIX}_SK", "HUAWEICLOUD_SDK_SK"),
+    parser.add_argument("--sk", default=env_value(f"{ENV_PREFIX}_SK", "HUAWEICLOUD_SDK_SK"),
                         help="secret key (env EMU_SCM_SK, HUAWEICLOUD_SDK_SK)")
-    parser.add_argument("--project-id", default=_env(f"{ENV_PREFIX}_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID",
+    parser.add_argument("--project-id", default=env_value(f"{ENV_PREFIX}_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID",
                                                      default=DEFAULT_PROJECT_ID),
                         help="the project of v2 paths /v2/{project_id}/scm/... (env EMU_SCM_PROJECT_ID)")
-    parser.add_argument("--domain-id", default=_env(f"{ENV_PREFIX}_DOMAIN_ID", "HUAWEICLOUD_SDK_DOMAIN_ID",
+    parser.add_argument("--domain-id", default=env_value(f"{ENV_PREFIX}_DOMAIN_ID", "HUAWEICLOUD_SDK_DOMAIN_ID",
                                                     default=DEFAULT_DOMAIN_ID),
                         help="account id served at GET /v3/auth/domains (env EMU_SCM_DOMAIN_ID)")
     parser.add_argument("--auth-token", action="append", default=None,
                         help="an accepted X-Auth-Token value; repeatable (env EMU_SCM_AUTH_TOKEN)")
     parser.add_argument("--validation-wait", type=float,
-                        default=float(_env(f"{ENV_PREFIX}_VALIDATION_WAIT", default="0")),
+                        default=float(env_value(f"{ENV_PREFIX}_VALIDATION_WAIT", default="0")),
                         help="seconds from a published challenge to issuance (env EMU_SCM_VALIDATION_WAIT)")
     args = parser.parse_args(argv)
     if args.auth_token is None:
-        args.auth_token = [_env(f"{ENV_PREFIX}_AUTH_TOKEN")] if _env(f"{ENV_PREFIX}_AUTH_TOKEN") else []
+        args.auth_token = [env_value(f"{ENV_PREFIX}_AUTH_TOKEN")] if env_value(f"{ENV_PREFIX}_AUTH_TOKEN") else []
     if not args.ak or not args.sk:
         parser.error("--ak and --sk are required (or EMU_SCM_AK/SK, HUAWEICLOUD_SDK_AK/SK)")
     return args

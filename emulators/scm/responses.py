@@ -8,7 +8,6 @@ import datetime
 import math
 import re
 import uuid
-from collections.abc import Mapping
 from urllib.parse import unquote
 
 from emulators.core.api import ApiEmulator, Route
@@ -16,7 +15,7 @@ from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock
 from emulators.core.http import EmulatorError, Request, Response, json_response
 from emulators.scm import urls, validation
-from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, access_key_of
+from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, LiveSecretKeys, access_key_of
 from emulators.scm.exceptions import ApiNotFound, InjectedError, InternalError, InvalidParameter, \
     NoPrivilege, ScmError, Throttled, error_body
 from emulators.scm.models import ScmBackend, ScmSettings
@@ -40,8 +39,8 @@ class ScmApi(ApiEmulator):
                                   settings=settings, credentials=dict(credentials))
         # The gateway checks X-Sdk-Date against real time, not the emulator clock that tests move.
         self.authenticator = AkSkAuthenticator(
-            credentials=_SecretKeys(self.backend), auth_tokens=set(auth_tokens), max_clock_skew=max_clock_skew,
-            now=lambda: datetime.datetime.now(datetime.timezone.utc))
+            credentials=LiveSecretKeys(self.backend, "secret_key"), auth_tokens=set(auth_tokens),
+            max_clock_skew=max_clock_skew, now=lambda: datetime.datetime.now(datetime.timezone.utc))
 
     # --- plug-in hooks ----------------------------------------------------------------------------
 
@@ -216,23 +215,6 @@ class ScmApi(ApiEmulator):
 
     def control_update_settings(self, request: Request, match: re.Match) -> dict:
         return vars(self.backend.update_settings(request.json()))
-
-
-class _SecretKeys(Mapping):
-    """access key -> secret key for the gateway, read live from the backend (keys added by the control API,
-    reset and persisted with the rest of the state)."""
-
-    def __init__(self, backend: ScmBackend):
-        self._backend = backend
-
-    def __getitem__(self, access_key: str) -> str:
-        return self._backend.access_keys[access_key]["secret_key"]
-
-    def __iter__(self):
-        return iter(self._backend.access_keys)
-
-    def __len__(self) -> int:
-        return len(self._backend.access_keys)
 
 
 def _operation_name(handler: str) -> str:
