@@ -3,6 +3,7 @@
 V2.0 accounts buy certificate instances (`cas-cn-...`) in the console; the V1.0 resource-plan calls
 (CreateCertificateForPackageRequest ...) answer `InsufficientQuota` there. An `orders` entry with `instance:`
 orders through that instance (docs/cas-instances.md). Environment and SDK plumbing: components/alicloud/client.py.
+The withdrawal and claim-clearing steps of delete (and of a refused apply) are in instance_release.py.
 RAM actions: yundun-cert:GetInstanceDetail, yundun-cert:UpdateInstance, yundun-cert:ApplyCertificate,
 yundun-cert:CancelPendingCertificate, yundun-cert:UntagResources, yundun-cert:GetUserCertificateDetail and, only
 with revokeOnDelete, yundun-cert:RevokeCertificate.
@@ -85,13 +86,14 @@ from components.alicloud.client import models as _models
 from components.alicloud.inputs import check_inputs
 from components.alicloud.cas import KIND as CAS_ORDER_KIND
 from components.alicloud.instance_checks import (
-    APPLY, CLAIM_APPLICATION_TAG, CLAIM_ENTRY_TAG, CLAIM_STAMP_TAG, CLAIM_TAGS, FOREIGN, INPUT_KEYS,
+    APPLY, CLAIM_APPLICATION_TAG, CLAIM_ENTRY_TAG, CLAIM_STAMP_TAG, FOREIGN, INPUT_KEYS,
     INSTANCE_CHECKS, ISSUED, KEY_MISMATCH, OUTPUT_KEYS, PENDING, PENDING_REPLACE_KEYS, REISSUING, REPLACE_KEYS,
     STORED_INPUT_KEYS, WITHDRAW_THEN_APPLY, application_digest, application_of_detail, application_of_entry,
     capacity_failures, challenges_of, claim_of, claims_of, foreign_message, holds_certificate, instance_inputs,
-    is_certfleets, is_foreign, label, one_certificate, region_of, replace_keys, replacement_failures,
+    is_certfleets, is_foreign, label, one_certificate, replace_keys, replacement_failures,
     shows_another_certificate, state_of, status_message, tags_of, wire_key_algorithm, wire_validation)
 from components.alicloud.instance_config import CasInstanceSpec
+from components.alicloud.instance_release import KEPT, WithdrawOrKeep
 from components.alicloud.status import owner_text
 from components.dynamic import (ISSUANCE, RECORDS, REFUSE, CertfleetResource, Clock, RunSet, changed_keys,
                                 declared_in_this_run, first_opinion, note_declared, resource_identity, tell_user,
@@ -102,8 +104,6 @@ from components.journal import journalled_at, not_journalled
 KIND = "alicloud:CasInstanceCertificate"
 CHALLENGE_TIMEOUT_SECONDS = 60
 POLL_SECONDS = 5
-WITHDRAWAL_WAIT_SECONDS = 10   # an accepted CancelPendingCertificate: a few looks until the instance shows it
-KEPT = "instance {} itself is kept: certfleet never deletes or refunds an instance (you bought it)"
 # What the state records of certfleet's own application; carried by update, compared by read and delete.
 RECORD_KEYS = ("private_key", "csr", "applied_by_certfleet", "application", "claim_written", "cert_id",
                "certificate_pem", "not_after")
@@ -112,7 +112,7 @@ TAKEN_IN_THIS_RUN = RunSet()   # instances a create of this run applied through 
 REPLACED_IN_PLACE = RunSet()   # instances whose entry check saw replaced on the same instance
 
 
-class CasInstanceProvider(ResourceProvider):
+class CasInstanceProvider(WithdrawOrKeep, ResourceProvider):
     """Dynamic provider for one certificate applied for through a CAS instance. Holds no state."""
 
     clock = Clock
@@ -276,65 +276,6 @@ class CasInstanceProvider(ResourceProvider):
                 self._clear_claim(cas, instance, resource)
             raise
         return application
-
-    def _withdraw(self, cas: Any, instance: str, props: Mapping[str, Any], resource: str) -> None:
-        """CancelPendingCertificate on certfleet's own pending application, then its claim is cleared. An
-        OperationDenied answer counts as done only when the instance then shows inactive (a retry after a lost
-        answer) or issued (issued meanwhile: reported as kept); still pending, the delete fails with CAS's
-        code, so Pulumi keeps the state (and a generated key)."""
-        denied = None
-        try:
-            self._call("CancelPendingCertificate", resource, lambda: cas.cancel_pending_certificate(
-                _models().CancelPendingCertificateRequest(instance_id=instance)))
-        except CloudError as err:
-            if not err.code.startswith("OperationDenied"):
-                raise
-            denied = err
-        after = self._detail(cas, instance, resource) if denied else self._wait_withdrawn(cas, instance, resource)
-        if denied is not None and after is not None and after.status == "pending" and not holds_certificate(after):
-            raise CloudError("alicloud", "cas.CancelPendingCertificate", resource, denied.code,
-                             f"CAS denied withdrawing the pending application on instance {instance}, which still "
-                             f"shows pending: nothing was changed and the resource stays in the state; withdraw it "
-                             f"in the CAS console, or run `pulumi destroy` again later")
-        if after is not None and after.status == "inactive":
-            self._clear_claim(cas, instance, resource)
-            tell_user(f"{resource}: the pending application was withdrawn (CancelPendingCertificate); "
-                      f"{KEPT.format(instance)}")
-        elif after is not None and holds_certificate(after):
-            tell_user(f"{resource}: the application was not withdrawn: CAS issued certificate "
-                      f"{after.certificate_id} meanwhile; it is kept (revoke it in the CAS console if nothing uses "
-                      f"it); {KEPT.format(instance)}")
-        else:
-            tell_user(f"{resource}: the application was not withdrawn: instance {instance} is "
-                      f"{after.status if after is not None else 'gone'}; look at it in the CAS console")
-
-    def _wait_withdrawn(self, cas: Any, instance: str, resource: str) -> Any | None:
-        """After CancelPendingCertificate was accepted: a few looks until the instance no longer shows pending
-        (CAS may withdraw asynchronously). Returns its detail (None: gone); still pending, a CloudError, so
-        Pulumi keeps the state (a delete) or nothing is applied (a create)."""
-        def settled() -> tuple[Any] | None:
-            detail = self._detail(cas, instance, resource)
-            return (detail,) if detail is None or detail.status != "pending" else None
-        try:
-            return wait_for(f"{resource} withdrawal", settled, WITHDRAWAL_WAIT_SECONDS, 4, self.clock,
-                            first_interval_seconds=1)[0]
-        except WaitTimeout:
-            raise CloudError("alicloud", "cas.CancelPendingCertificate", resource, "StillPending",
-                             f"instance {instance} is still pending after the withdrawal was accepted "
-                             f"({WITHDRAWAL_WAIT_SECONDS}s): the resource stays in the state; run `pulumi destroy` "
-                             f"(or `pulumi up`) again later, or look at the instance in the CAS console") from None
-
-    def _clear_claim(self, cas: Any, instance: str, resource: str) -> None:
-        """UntagResources of certfleet's claim tags, so that the instance can carry another entry's certificate.
-        A failure is told, never raised: the withdrawal it follows is done."""
-        request = _models().UntagResourcesRequest(
-            region_id=region_of(cas_api.Config.from_env().endpoint), resource_type="instance",
-            resource_id=[instance], tag_key=list(CLAIM_TAGS))
-        try:
-            self._call("UntagResources", resource, lambda: cas.untag_resources(request))
-        except CloudError as err:
-            tell_user(f"{resource}: certfleet's claim tags ({', '.join(CLAIM_TAGS)}) stay on instance {instance} "
-                      f"(UntagResources: {err.code}): remove them in the CAS console before another entry uses it")
 
     def _settle(self, cas: Any, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
         """Bounded waits for the validation records, then (optionally) issuance. Never fails once applied."""

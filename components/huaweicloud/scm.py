@@ -9,7 +9,8 @@ API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:c
   BatchCreateOrDeleteTags).
 Modules: this one holds the provider (its lifecycle below) and the resource; the look before a purchase and
 adopt by id (their checks, and the steps that run them, mixed into the provider) are in scm_candidates.py; the
-sweep of the listing that pairs the tag look when the tag index may lag, in scm_sweep.py; delete's withdraw, refund and
+sweep of the listing that pairs the tag look when the tag index may lag, in scm_sweep.py; the purchase, the apply
+and the bounded waits after them (and the outputs they record), in scm_purchase.py; delete's withdraw, refund and
 delete steps (SCM's rule for each), in scm_destroy.py; tags, statuses, input keys, the request hash, the inputs
 and the request bodies are in scm_model.py.
 
@@ -97,34 +98,31 @@ Lifecycle:
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from components.dynamic import (ISSUANCE, ORDER_PROCESSING, RECORDS, CertfleetResource, Clock, changed_keys,
-                                note_declared, resource_identity, tell_user, wait_for)
-from components.errors import CertfleetError, CloudError, WaitTimeout
+from components.dynamic import CertfleetResource, Clock, changed_keys, note_declared, resource_identity, tell_user
+from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.config import HuaweiSpec, ScmCertificateSpec
 from components.huaweicloud.scm_candidates import ScmCandidateSteps, note_replaced
 from components.huaweicloud.scm_destroy import ScmDestroySteps
-from components.huaweicloud.scm_sweep import ScmSweepSteps, note_bought
+from components.huaweicloud.scm_purchase import ScmPurchaseSteps
+from components.huaweicloud.scm_sweep import ScmSweepSteps
 # HASH_KEYS (fleet.py), RESOURCE_TAG and request_hash (tests, scripts/candidates.py) are imported from here too.
 from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, GONE,  # noqa: F401
-                                              HASH_KEYS, INPUT_KEYS, KNOWN_STATUSES, LOOKUP_TIMEOUT_SECONDS,
-                                              ON_DESTROY_DECIDES, ORDER_TIMEOUT_SECONDS, POLL_SECONDS,
-                                              REPLACE_KEYS, REQUEST_TAG, RESOURCE_TAG, SECRET_OUTPUTS, UNDER_REVIEW,
-                                              UNKNOWN, WITHDRAWABLE, apply_body, certificate_inputs, declared_keys,
-                                              names_in_scm, purchase_body, request_hash, status_message, user_tags,
-                                              validation_records)
+                                              HASH_KEYS, INPUT_KEYS, KNOWN_STATUSES, ON_DESTROY_DECIDES,
+                                              REPLACE_KEYS, REQUEST_TAG, RESOURCE_TAG, SECRET_OUTPUTS, WITHDRAWABLE,
+                                              certificate_inputs, declared_keys, names_in_scm, request_hash,
+                                              user_tags)
 from components.journal import not_journalled
-from components.keys import generate_key_and_csr
 
 
-class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, ResourceProvider):
+class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, ScmPurchaseSteps,
+                             ResourceProvider):
     """Dynamic provider for one SCM certificate. Holds no state: everything it needs is in the props."""
 
     clock = Clock
@@ -262,170 +260,6 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
 
     def _call(self, operation: str, resource: str, send: Any, may_repeat: bool = True) -> Any:
         return scm_api.call(operation, resource, send, may_repeat=may_repeat, clock=self.clock)
-
-    def _buy(self, client: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
-        from huaweicloudsdkscm.v3 import SubscribeCertificateRequest
-
-        body = purchase_body(props, generation)
-        started = time.time()
-        try:
-            bought = self._call("SubscribeCertificate", resource, lambda: client.subscribe_certificate(
-                SubscribeCertificateRequest(body=body)), may_repeat=False)
-        except CloudError as err:
-            # A lost answer or a server error leaves it open whether the order went through: look again
-            # (the tags are stored with the order) instead of buying a second time. The tag index may lag,
-            # so keep looking for a while, sweeping the PAID listing too (scm_sweep.py); a 4xx answer
-            # (refused, or throttled at the gateway) bought nothing: one tag look.
-            status = getattr(err.__cause__, "status_code", None) or 0
-            lost = not 400 <= status < 500
-            try:
-                found = self._look_and_sweep(client, props, resource, started,
-                                             LOOKUP_TIMEOUT_SECONDS if lost else 0, "the order after a lost answer",
-                                             sweep=lost)
-            except CertfleetError as refusal:  # keep the failed call and SCM's code in the text
-                raise CertfleetError(f"{refusal}. (certfleet looked because the purchase failed or its answer "
-                                     f"was lost: {err})") from err
-            if found is None:
-                raise err from None
-            note_bought(props["resource_tag"], found)
-            return found
-        if not bought.cert:
-            raise CloudError("huaweicloud", "scm.SubscribeCertificate", resource, "NoCertificate",
-                             f"order {bought.order_id} returned no certificate id")
-        note_bought(props["resource_tag"], bought.cert[0].cert_id)  # claimed: other entries' sweeps skip it
-        return bought.cert[0].cert_id
-
-    def _apply(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> str:
-        """Apply for a PAID/UNPASSED certificate. Returns a note ("" when it went through)."""
-        from huaweicloudsdkscm.v3 import ApplyCertificateRequest
-
-        csr = props["csr"]
-        if csr == "generate":
-            props["private_key_pem"], props["csr_pem"] = generate_key_and_csr(list(props["domains"]),
-                                                                              props["key_algorithm"])
-            csr = props["csr_pem"]
-        body = apply_body(props, csr)
-        try:
-            self._call("ApplyCertificate", resource, lambda: client.apply_certificate(
-                ApplyCertificateRequest(certificate_id=cert_id, body=body)), may_repeat=False)
-        except CloudError as err:
-            return str(err)  # money is spent: record it, the next `up` applies again
-        return ""
-
-    def _apply_and_settle(self, client: Any, cert_id: str, props: dict[str, Any], resource: str,
-                          looked: Any = None) -> dict[str, Any]:
-        """Apply if needed, wait (bounded), return the outputs. Never raises: money is spent and `props` may
-        hold the only copy of a generated key, so an error is recorded in status_message instead.
-
-        `looked`: update's one look. Without it (create, right after a purchase or adoption) certfleet waits,
-        bounded, for a known status; with it, a status certfleet does not know is recorded as it is."""
-        shown, status = None, UNKNOWN  # `status`: the last status known to be current
-        try:
-            if looked is None:
-                # A new order is processed before it is PAID (status undocumented; it may even be 404 at first).
-                shown = wait_for(f"{resource} order", lambda: self._settled_order(client, cert_id, resource),
-                                 ORDER_TIMEOUT_SECONDS, POLL_SECONDS, self.clock, shared=ORDER_PROCESSING)
-            else:
-                shown = looked
-                if shown.status not in KNOWN_STATUSES:
-                    return self._unsettled_outputs(
-                        cert_id, shown, shown.status or UNKNOWN, props,
-                        "SCM reports a status certfleet does not know (an order still being processed?); the next "
-                        "`pulumi up` looks once again, `pulumi up --refresh` follows it", final=True)
-            status = shown.status
-            note = ""
-            if shown.status in APPLICABLE:
-                status = UNKNOWN  # the apply may have gone through even if it reports an error
-                note = self._apply(client, cert_id, props, resource)
-                shown = self._must_show(client, cert_id, resource)
-                status = shown.status
-            elif shown.status in UNDER_REVIEW and props["csr"] == "generate" and not props.get("private_key_pem"):
-                # An interrupted run applied with a key it never saved (its certificate could never be used):
-                # withdraw that application (certfleet's own, proven by the purchase's tags; nothing is
-                # refunded) and apply again with a new key.
-                status = UNKNOWN
-                shown = self._withdraw_application(client, cert_id, shown.status, props, resource) \
-                    or self._must_show(client, cert_id, resource)
-                status = shown.status
-                if shown.status in APPLICABLE:
-                    status = UNKNOWN  # the apply may have gone through even if it reports an error
-                    note = self._apply(client, cert_id, props, resource)
-                    shown = self._must_show(client, cert_id, resource)
-                    status = shown.status
-                else:
-                    note = (f"applied for by an interrupted run whose generated key was lost; withdrawing that "
-                            f"application: {shown.status}; the next `pulumi up` applies again with a new key")
-            waits = [(lambda s: s.status not in UNDER_REVIEW or bool(s.authentification)
-                      or props["validation"] != "DNS", props.get("validation_record_timeout_seconds", 300), RECORDS)]
-            if props.get("issued_timeout_seconds", 0):
-                waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"], ISSUANCE))
-            if not note:
-                for done, timeout, kind in waits:
-                    try:
-                        shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
-                                                            else None), timeout, POLL_SECONDS, self.clock,
-                                         shared=kind)
-                        status = shown.status
-                    except WaitTimeout:
-                        break  # recorded as it is; `pulumi up --refresh` continues
-            if status == "ISSUED":
-                status = UNKNOWN  # if the export fails, the next `up` looks again and exports
-            return self._outputs(client, cert_id, shown, props, resource, note)
-        except CertfleetError as err:
-            return self._unsettled_outputs(cert_id, shown, status, props, str(err))
-
-    def _settled_order(self, client: Any, cert_id: str, resource: str) -> Any | None:
-        shown = self._show(client, cert_id, resource)
-        return shown if shown is not None and shown.status in KNOWN_STATUSES else None
-
-    def _unsettled_outputs(self, cert_id: str, shown: Any, status: str, props: Mapping[str, Any],
-                           error: str, final: bool = False) -> dict[str, Any]:
-        """Outputs after an error: what is known, the key kept, the error in status_message. The status is the
-        last one seen, or UNKNOWN; diff then lets the next `pulumi up` look again (update)."""
-        records = validation_records(shown) if shown is not None else []
-        return {
-            **self._recorded(cert_id, props),
-            "order_id": shown.order_id if shown is not None else None,
-            "status": status,
-            "status_message": f"{status}: {error}" if final else f"{status}: {error}; the next `pulumi up` continues",
-            "validation_records": records,
-            "not_after": None,
-            "fingerprint": None,
-            "certificate_pem": None,
-            "certificate_chain_pem": None,
-            "private_key_pem": props.get("private_key_pem"),
-        }
-
-    def _outputs(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any], resource: str,
-                 note: str = "") -> dict[str, Any]:
-        from huaweicloudsdkscm.v3 import ExportCertificateRequest
-
-        records = validation_records(shown)
-        issued = {"certificate_pem": None, "certificate_chain_pem": None,
-                  "private_key_pem": props.get("private_key_pem")}
-        if shown.status == "ISSUED":
-            exported = self._call("ExportCertificate", resource, lambda: client.export_certificate(
-                ExportCertificateRequest(certificate_id=cert_id)))
-            issued = {"certificate_pem": exported.certificate, "certificate_chain_pem": exported.certificate_chain,
-                      # SCM holds the key only when it made it (csr: scm); never log `exported`.
-                      "private_key_pem": exported.private_key or props.get("private_key_pem")}
-        return {
-            **self._recorded(cert_id, props),
-            "order_id": shown.order_id,
-            "status": shown.status,
-            "status_message": status_message(shown.status, props, records, note),
-            "validation_records": records,
-            "not_after": shown.not_after or None,
-            "fingerprint": shown.fingerprint or None,
-            **issued,
-        }
-
-    @staticmethod
-    def _recorded(cert_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
-        """What every output set carries: the inputs, the generation, the CSR, the id and the owner."""
-        return {**{k: props.get(k) for k in INPUT_KEYS}, "generation": props.get("generation"),
-                "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"]),
-                "adopted": bool(props.get("adopted"))}
 
     def _show_owned(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str,
                     region: str | None = None) -> Any | None:

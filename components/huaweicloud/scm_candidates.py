@@ -6,7 +6,8 @@ listing shows (create's look before a purchase); ADOPT_COMPARISONS list what dif
 named by `adopt` and the entry. ScmCandidateSteps holds the provider's steps that run them (the tag look, adopt
 by id, and `_release` of a kept adopted certificate); the look that also sweeps the certificate listing, for
 when the tag index may lag, is scm_sweep.py's. ScmCertificateProvider (scm.py) inherits them and supplies the
-SCM calls they use (_client, _call, _show, _tags, _set_tags, _batch_tags, _apply_and_settle). Apart from
+SCM calls they use (_client, _call, _show, _tags, _set_tags, _batch_tags; _apply_and_settle comes from
+scm_purchase.ScmPurchaseSteps). Apart from
 scm.py so the provider's lifecycle reads on its own; the rules in words: scm.py's docstring, "create" and
 "adopt by id".
 """

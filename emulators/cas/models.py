@@ -6,7 +6,9 @@ visible only to the access key that placed or uploaded them (another key gets No
 would); the control API sees them all, and resource plans (packages) are shared by every key. What is
 not: purchases (BUY orders), OV company checks against "Information Management", CNAME validation, SM
 certificates. V2.0 certificate instances live in emulators/cas/instances.py (InstanceBook, held here as
-`self.instances` and saved with this backend's state).
+`self.instances` and saved with this backend's state). Here: CasBackend with the order state machine,
+packages and persistence; the records it keeps are in records.py, the certificate store (status, list,
+upload, delete) in certificates.py and the request checks in checks.py (both mixins of CasBackend).
 
 Order states (`DescribeCertificateState.Type`): payed -> domain_verify -> process -> certificate, or
 verify_fail; plus "revoked" after CancelCertificateForPackageRequest (reported as Type "unknow").
@@ -20,75 +22,32 @@ CasBackend.__init__.
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import asdict
+from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
+from emulators.cas.certificates import CertificateStore
+from emulators.cas.checks import RequestChecks
 from emulators.cas.exceptions import (
     InvalidParameter, MissingParameter, NotFound, NotFoundPackage, NotRemainCount,
     OperationDeniedStatusNotSupport,
 )
-from emulators.core.ca import (
-    EmulatorCA, csr_names, describe_certificate, generate_key_and_csr, key_algorithm_name, load_csr,
-    private_key_matches,
+from emulators.cas.records import (
+    DEFAULT_PRODUCT_CODE, DV_PRODUCT_CODES, PRODUCTS, Certificate, Order, Package, _check_product_code,
+    _keyword_matches, _visible, is_wildcard_product, ms_to_datetime, now_ms,
 )
+from emulators.core.ca import EmulatorCA, generate_key_and_csr
 from emulators.core.clock import Clock
 
 
-@dataclass(frozen=True)
-class Product:
-    name: str
-    cert_type: str  # DV / OV / EV / FREE, as ListUserCertificateOrder reports it
-    brand: str
-    validity_days: int
-
-
-# ProductCode values from the SDK 3.9.4 doc comments; "-w-" codes are wildcard plans.
-PRODUCTS = {
-    "digicert-free-1-free": Product("DigiCert DV single domain (free, 3 months)", "FREE", "DigiCert", 90),
-    "symantec-free-1-free": Product("DigiCert DV single domain (free, 1 year)", "FREE", "DigiCert", 365),
-    "symantec-dv-1-starter": Product("DigiCert DV single domain", "DV", "DigiCert", 365),
-    "symantec-ov-1-personal": Product("DigiCert OV single domain", "OV", "DigiCert", 365),
-    "symantec-ov-w-personal": Product("DigiCert OV wildcard", "OV", "DigiCert", 365),
-    "geotrust-dv-1-starter": Product("GeoTrust DV single domain", "DV", "GeoTrust", 365),
-    "geotrust-dv-w-starter": Product("GeoTrust DV wildcard", "DV", "GeoTrust", 365),
-    "geotrust-ov-1-personal": Product("GeoTrust OV single domain", "OV", "GeoTrust", 365),
-    "geotrust-ov-w-personal": Product("GeoTrust OV wildcard", "OV", "GeoTrust", 365),
-    "globalsign-dv-1-personal": Product("GlobalSign DV single domain", "DV", "GlobalSign", 365),
-    "globalsign-dv-w-advanced": Product("GlobalSign DV wildcard", "DV", "GlobalSign", 365),
-    "globalsign-ov-1-personal": Product("GlobalSign OV single domain", "OV", "GlobalSign", 365),
-    "globalsign-ov-w-advanced": Product("GlobalSign OV wildcard", "OV", "GlobalSign", 365),
-    "cfca-ov-1-personal": Product("CFCA OV single domain", "OV", "CFCA", 365),
-    "cfca-ev-w-advanced": Product("CFCA EV wildcard", "EV", "CFCA", 365),
-}
-# CreateCertificateRequest and CreateCertificateWithCsrRequest accept DV plans only.
-DV_PRODUCT_CODES = (
-    "digicert-free-1-free", "symantec-free-1-free", "symantec-dv-1-starter", "geotrust-dv-1-starter",
-    "geotrust-dv-w-starter", "globalsign-dv-1-personal", "globalsign-dv-w-advanced",
-)
-DEFAULT_PRODUCT_CODE = "digicert-free-1-free"
-MAX_DOMAINS = 5
-MIN_RSA_BITS = 2048
-MAX_TAGS = 20
-MAX_TAG_KEY_LENGTH = 128
-MAX_UPLOAD_NAME_LENGTH = 63
 # Revoking an issued certificate gives the plan unit back only this soon after issuance.
 QUOTA_REFUND_WINDOW = timedelta(days=30)
-# ListUserCertificateOrder reports WILLEXPIRED this long before expiry (inferred, not documented).
-WILL_EXPIRE_WINDOW = timedelta(days=30)
 DNS_RECORD_HOST = "_dnsauth"
 FILE_VALIDATION_URI = "/.well-known/pki-validation/fileauth.txt"
 # Order IDs above 2**53 (as in Alibaba's docs) so a client that routes them through floats breaks.
 FIRST_ORDER_ID = 98987582437920968
 FIRST_CERT_ID = 12000001
-CERT_IDENTIFIER_REGION = "cn-hangzhou"
-
-_DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DOMAIN_RE = re.compile(rf"(\*\.)?({_DOMAIN_LABEL}\.)+[a-z][a-z0-9-]{{0,62}}")
 
 # ListUserCertificateOrder Status for each order state (mapping inferred, see the reference).
 ORDER_STATUS = {
@@ -104,79 +63,7 @@ SETTINGS = ("package_total", "validation_wait", "review_wait", "record_domain_st
             "order_domain_style", "challenge_lag_reads", "free_extra_name")
 
 
-def is_wildcard_product(product_code: str) -> bool:
-    return "-w-" in product_code
-
-
-def now_ms(clock: Clock) -> int:
-    return int(clock.now().timestamp() * 1000)
-
-
-def ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-
-
-def datetime_to_ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
-
-
-@dataclass
-class Package:
-    product_code: str
-    total_count: int
-    used_count: int = 0
-    issued_count: int = 0
-
-    @property
-    def remaining(self) -> int:
-        return self.total_count - self.used_count
-
-
-@dataclass
-class Order:
-    order_id: int
-    instance_id: str
-    product_code: str
-    domains: list[str]
-    validate_type: str  # DNS | FILE
-    state: str
-    buy_date_ms: int
-    csr: str = ""  # empty: CAS generates the key at issuance
-    contact: dict = field(default_factory=dict)
-    company_name: str = ""
-    tags: list[dict] = field(default_factory=list)  # [{"Key": ..., "Value": ...}]
-    challenge_token: str = ""
-    challenge_published_ms: int | None = None
-    process_started_ms: int | None = None
-    cert_id: int | None = None
-    renewed_from_order_id: int | None = None
-    owner: str = ""  # the access key that placed it ("": every key, as in state files from before accounts)
-    challenge_reads: int = 0  # DescribeCertificateState reads in domain_verify (challenge_lag_reads)
-
-    @property
-    def validation_domain(self) -> str:
-        return self.domains[0].removeprefix("*.")
-
-
-@dataclass
-class Certificate:
-    cert_id: int
-    name: str
-    certificate_pem: str  # leaf first, then the chain
-    private_key_pem: str  # empty when the key stayed with the customer
-    upload: bool
-    created_ms: int
-    order_id: int | None = None
-    instance_id: str = ""
-    resource_group_id: str = ""
-    tags: list[dict] = field(default_factory=list)
-    client_token: str = ""
-    issued_ms: int | None = None
-    revoked: bool = False
-    owner: str = ""  # the access key that uploaded it or placed its order ("": every key)
-
-
-class CasBackend:
+class CasBackend(RequestChecks, CertificateStore):
     def __init__(self, clock: Clock, ca: EmulatorCA, package_total: int = 20, validation_wait: float = 0,
                  review_wait: float = 0, record_domain_style: str = "relative", list_lag: float = 0,
                  order_domain_style: str = "primary", challenge_lag_reads: int = 0, free_extra_name: bool = False):
@@ -443,94 +330,6 @@ class CasBackend:
 
     # ----- certificates -----
 
-    def get_certificate(self, cert_id: int, account: str | None = None) -> Certificate:
-        certificate = self.certificates.get(cert_id)
-        if certificate is None or not _visible(certificate.owner, account):
-            raise NotFound(f"The certificate {cert_id} does not exist.")
-        return certificate
-
-    def certificate_status(self, certificate: Certificate) -> str:
-        if certificate.revoked:
-            return "REVOKED"
-        not_after = describe_certificate(certificate.certificate_pem).not_after
-        now = self.clock.now()
-        if now >= not_after:
-            return "EXPIRED"
-        if now >= not_after - WILL_EXPIRE_WINDOW:
-            return "WILLEXPIRED"
-        return "ISSUED"
-
-    def list_certificates(self, uploaded_only: bool, keyword: str, status: str,
-                          resource_group_id: str, account: str | None = None) -> list[Certificate]:
-        """OrderType CERT (issued and uploaded) or UPLOAD, of `account` (None: all); without `status` only
-        valid ones."""
-        wanted = {status} if status else {"ISSUED", "WILLEXPIRED"}
-        result = []
-        for certificate in sorted(self.certificates.values(), key=lambda c: c.cert_id, reverse=True):
-            if not _visible(certificate.owner, account):
-                continue
-            if uploaded_only and not certificate.upload:
-                continue
-            if self.certificate_status(certificate) not in wanted:
-                continue
-            if resource_group_id and certificate.resource_group_id != resource_group_id:
-                continue
-            info = describe_certificate(certificate.certificate_pem)
-            names = [info.common_name, *info.dns_names, certificate.instance_id, certificate.name]
-            if keyword and not _keyword_matches(keyword, names):
-                continue
-            result.append(certificate)
-        return result
-
-    def upload_certificate(self, name: str, certificate_pem: str, private_key_pem: str, client_token: str,
-                           resource_group_id: str, tags: list[dict], account: str | None = None) -> Certificate:
-        """UploadUserCertificate: Name unique in the account (<= 63 chars); key must match the certificate;
-        a repeated ClientToken returns the certificate created with it."""
-        own = [c for c in self.certificates.values() if _visible(c.owner, account)]
-        if client_token:
-            for certificate in own:
-                if certificate.upload and certificate.client_token == client_token:
-                    return certificate
-        if not name:
-            raise MissingParameter("Name")
-        if len(name) > MAX_UPLOAD_NAME_LENGTH:
-            raise InvalidParameter("Name", f"The certificate name must be at most {MAX_UPLOAD_NAME_LENGTH} characters.")
-        if any(c.name == name for c in own):
-            raise InvalidParameter("NameExists", "The certificate name already exists.")
-        if not certificate_pem:
-            raise MissingParameter("Cert")
-        if not private_key_pem:
-            raise MissingParameter("Key")
-        try:
-            describe_certificate(certificate_pem)
-        except ValueError:
-            raise InvalidParameter("Cert", "The certificate is not a valid PEM X.509 certificate.") from None
-        try:
-            matches = private_key_matches(private_key_pem, certificate_pem)
-        except (ValueError, TypeError):
-            raise InvalidParameter("Key", "The private key is not a valid unencrypted PEM key.") from None
-        if not matches:
-            raise InvalidParameter("Key", "The private key does not match the certificate.")
-        self._check_tags(tags)
-        cert_id = self._new_cert_id()
-        certificate = Certificate(
-            cert_id=cert_id, name=name, certificate_pem=certificate_pem.strip() + "\n",
-            private_key_pem=private_key_pem.strip() + "\n", upload=True, created_ms=now_ms(self.clock),
-            instance_id=f"cas-upload-{secrets.token_hex(4)}", resource_group_id=resource_group_id,
-            tags=tags, client_token=client_token, owner=account or "",
-        )
-        self.certificates[cert_id] = certificate
-        return certificate
-
-    def delete_certificate(self, cert_id: int, account: str | None = None) -> None:
-        """DeleteUserCertificate: uploaded, expired or revoked certificates only."""
-        certificate = self.get_certificate(cert_id, account)
-        if not certificate.upload and self.certificate_status(certificate) not in ("EXPIRED", "REVOKED"):
-            raise OperationDeniedStatusNotSupport(
-                "Only uploaded or expired certificates can be deleted; revoke an issued one instead."
-            )
-        del self.certificates[cert_id]
-
     # ----- internals -----
 
     def _submit_order(self, product_code: str, domains: list[str], csr: str, validate_type: str,
@@ -619,90 +418,9 @@ class CasBackend:
             raise NotFound(f"The order {order_id} does not exist.")
         return order
 
-    def _check_dv_product(self, product_code: str) -> str:
-        product_code = product_code or DEFAULT_PRODUCT_CODE
-        if product_code not in DV_PRODUCT_CODES:
-            raise InvalidParameter(
-                "ProductCode", f"ProductCode {product_code} is not a DV specification; this API issues DV only."
-            )
-        return product_code
-
-    @staticmethod
-    def _require_contact(contact: dict) -> None:
-        for name in ("Username", "Phone", "Email"):
-            if not contact.get(name):
-                raise MissingParameter(name)
-
-    @staticmethod
-    def _check_domains(domains: list[str]) -> list[str]:
-        domains = [d.lower() for d in domains if d]
-        if not domains:
-            raise MissingParameter("Domain")
-        if len(domains) > MAX_DOMAINS:
-            raise InvalidParameter("Domain", f"At most {MAX_DOMAINS} domain names are allowed.")
-        if len(set(domains)) != len(domains):
-            raise InvalidParameter("Domain", "Domain names must not repeat.")
-        for domain in domains:
-            if len(domain) > 253 or not _DOMAIN_RE.fullmatch(domain):
-                raise InvalidParameter("Domain", f"The domain name {domain} is not valid.")
-        wildcards = [d.startswith("*.") for d in domains]
-        if any(wildcards) and not all(wildcards):
-            raise InvalidParameter(
-                "Domain", "Domain names must be all single domain names or all wildcard domain names."
-            )
-        return domains
-
-    def _names_from_csr(self, csr_pem: str) -> list[str]:
-        """The CSR's CN first, then its DNS SANs; checked like Domain."""
-        try:
-            csr = load_csr(csr_pem)
-        except ValueError:
-            raise InvalidParameter("Csr", "The CSR is not a valid PEM certificate signing request.") from None
-        public_key = csr.public_key()
-        if isinstance(public_key, rsa.RSAPublicKey):
-            if public_key.key_size < MIN_RSA_BITS:
-                raise InvalidParameter("Csr", f"An RSA key in the CSR must be at least {MIN_RSA_BITS} bits.")
-        elif not isinstance(public_key, ec.EllipticCurvePublicKey):
-            raise InvalidParameter(
-                "Csr", f"The CSR key algorithm must be RSA or ECC, not {key_algorithm_name(public_key)}."
-            )
-        common_name, dns_names = csr_names(csr)
-        if not common_name:
-            raise InvalidParameter("Csr", "The CSR has no CN (common name).")
-        names = [common_name.lower()] + [n.lower() for n in dns_names if n.lower() != common_name.lower()]
-        return self._check_domains(names)
-
-    @staticmethod
-    def _check_tags(tags: list[dict]) -> None:
-        if len(tags) > MAX_TAGS:
-            raise InvalidParameter("Tags", f"At most {MAX_TAGS} tags are allowed.")
-        for tag in tags:
-            key = tag.get("Key") or ""
-            if not key:
-                raise InvalidParameter("Tags", "A tag key must not be empty.")
-            if len(key) > MAX_TAG_KEY_LENGTH:
-                raise InvalidParameter("Tags", f"A tag key must be at most {MAX_TAG_KEY_LENGTH} characters.")
-            if key.lower().startswith(("aliyun", "acs:")):
-                raise InvalidParameter("Tags", f"The tag key {key} must not start with aliyun or acs:.")
-
-
-def _check_product_code(product_code: str) -> str:
-    if product_code not in PRODUCTS:
-        raise InvalidParameter("ProductCode", f"ProductCode {product_code} is not a valid specification.")
-    return product_code
-
 
 def _challenge_token(now: datetime) -> str:
     # Same shape as Alibaba's example: a date stamp, then lower-case alphanumerics (64 chars).
     alphabet = string.ascii_lowercase + string.digits
     return now.strftime("%Y%m%d") + "000000" + "".join(secrets.choice(alphabet) for _ in range(50))
 
-
-def _visible(owner: str, account: str | None) -> bool:
-    """Does `account` (an access key; None: the control API) see an object placed by `owner`?"""
-    return account is None or owner in ("", account)
-
-
-def _keyword_matches(keyword: str, values: list[str]) -> bool:
-    keyword = keyword.lower()
-    return any(keyword in (value or "").lower() for value in values)

@@ -16,11 +16,9 @@ from emulators.cas.auth import SignatureVerifier, access_key_id_of
 from emulators.cas.exceptions import (
     InvalidActionNotFound, InvalidParameter, InvalidVersion, MissingParameter,
 )
-from emulators.cas.instances import INSTANCE_ACTIONS, InstanceActions
-from emulators.cas.models import (
-    CERT_IDENTIFIER_REGION, DNS_RECORD_HOST, FILE_VALIDATION_URI, PRODUCTS, CasBackend, Certificate, Order,
-    datetime_to_ms,
-)
+from emulators.cas.instance_actions import INSTANCE_ACTIONS, InstanceActions
+from emulators.cas.models import DNS_RECORD_HOST, FILE_VALIDATION_URI, CasBackend
+from emulators.cas.records import CERT_IDENTIFIER_REGION, PRODUCTS, Certificate, Order, datetime_to_ms
 from emulators.core.api import ApiEmulator, Route
 from emulators.core.ca import EmulatorCA, describe_certificate, split_pem_bundle
 from emulators.core.clock import Clock
@@ -114,7 +112,7 @@ class CasApi(ApiEmulator):
     def dispatch(self, request: Request, match: re.Match) -> Response:
         action = _action_of(request)
         version = request.header("x-acs-version") or request.params.get("Version")
-        if action in INSTANCE_ACTIONS:  # V2.0 instances: emulators/cas/instances.py
+        if action in INSTANCE_ACTIONS:  # V2.0 instances: emulators/cas/instance_actions.py
             if version != API_VERSION:
                 raise InvalidVersion(version or "")
             body = getattr(self.instance_actions, INSTANCE_ACTIONS[action])(

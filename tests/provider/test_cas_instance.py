@@ -359,9 +359,10 @@ def test_check_resume_decides_the_rest():
 @pytest.fixture
 def told(monkeypatch):
     """What the instance provider tells the user (pulumi.log.warn in a real run)."""
-    from components.alicloud import instance as instance_module
+    from components.alicloud import instance as instance_module, instance_release
     messages: list[str] = []
-    monkeypatch.setattr(instance_module, "tell_user", messages.append)
+    for module in (instance_module, instance_release):  # the provider's steps live in these modules
+        monkeypatch.setattr(module, "tell_user", messages.append)
     return messages
 
 
