@@ -6,18 +6,17 @@ RecordId is a string, TTL/TotalCount/PageNumber/PageSize numbers, Locked a boole
 
 from __future__ import annotations
 
-import math
 import re
-import uuid
 from collections.abc import Mapping
 
 from emulators.alidns import urls
 from emulators.alidns.exceptions import InvalidActionNotFound, InvalidParameter, InvalidVersion, MissingParameter
 from emulators.alidns.models import DEFAULT_ACCOUNT_ID, DNS_SERVERS, AlidnsBackend, Change, Denial, normalise_domain
 from emulators.cas.auth import SignatureVerifier, access_key_id_of
+from emulators.cas.rpc import AlibabaRpcHooks, action_of, request_id
 from emulators.core.api import ApiEmulator, Route
 from emulators.core.clock import Clock
-from emulators.core.http import ControlError, EmulatorError, Request, Response, json_response
+from emulators.core.http import ControlError, Request, Response, json_response
 
 API_VERSION = "2015-01-09"
 HOST_ID = "alidns.aliyuncs.com"
@@ -28,17 +27,12 @@ ACTIONS = {
     "DescribeDomainRecords": "describe_domain_records",
     "DescribeDomains": "describe_domains",
 }
-FAULT_CODES = {
-    400: ("Throttling.User", "Request was denied due to user flow control."),
-    429: ("Throttling.User", "Request was denied due to user flow control."),
-    500: ("InternalError", "The request processing has failed due to some unknown error, exception or failure."),
-    503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
-}
 MAX_RECORD_PAGE_SIZE, MAX_DOMAIN_PAGE_SIZE = 500, 100
 
 
-class AlidnsApi(ApiEmulator):
+class AlidnsApi(AlibabaRpcHooks, ApiEmulator):
     name = "alidns"
+    host_id, product, action_not_found = HOST_ID, "Alidns", InvalidActionNotFound  # AlibabaRpcHooks
 
     def __init__(self, credentials: dict[str, str], clock: Clock | None = None, feed=None,
                  seed_domains: tuple[str, ...] = (), check_nonce: bool = True,
@@ -58,36 +52,10 @@ class AlidnsApi(ApiEmulator):
         return [Route(method, pattern, getattr(self, handler), handler)
                 for method, pattern, handler in urls.CONTROL_PATHS]
 
-    def authenticate(self, request: Request, route: Route, match: re.Match) -> None:
-        self.verifier.verify(request)
-
-    def operation_name(self, request: Request, route: Route, match: re.Match) -> str:
-        return _action_of(request)
-
-    def route_not_found(self, request: Request) -> EmulatorError:
-        return InvalidActionNotFound(_action_of(request) or request.path)
-
-    def fault_error(self, status, code, message, retry_after) -> EmulatorError:
-        default_code, default_message = FAULT_CODES.get(
-            status, ("InternalError" if status >= 500 else "InvalidParameter", "Injected fault."))
-        headers = {}
-        if retry_after is not None:
-            headers["x-acs-retry-after"] = str(max(1, math.ceil(retry_after * 1000)))  # milliseconds
-        return EmulatorError(status, code or default_code, message or default_message, headers)
-
-    def render_error(self, error: EmulatorError, request: Request) -> Response:
-        request_id = _request_id()
-        body = {
-            "RequestId": request_id, "HostId": HOST_ID, "Code": error.code, "Message": error.message,
-            "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=Alidns&requestId={request_id}",
-            **getattr(error, "extra", {}),
-        }
-        return json_response(error.status, body, {"x-acs-request-id": request_id, **error.headers})
-
     # ----- dispatch -----
 
     def dispatch(self, request: Request, match: re.Match) -> Response:
-        action = _action_of(request)
+        action = action_of(request)
         if action not in ACTIONS:
             raise InvalidActionNotFound(action)
         version = request.header("x-acs-version") or request.params.get("Version")
@@ -96,8 +64,8 @@ class AlidnsApi(ApiEmulator):
         access_key_id = access_key_id_of(request)
         params = _Params(request, access_key_id, self.backend.account_of(access_key_id), action)
         body = getattr(self, ACTIONS[action])(params)
-        request_id = _request_id()
-        return json_response(200, {"RequestId": request_id, **body}, {"x-acs-request-id": request_id})
+        rid = request_id()
+        return json_response(200, {"RequestId": rid, **body}, {"x-acs-request-id": rid})
 
     # ----- operations -----
 
@@ -283,9 +251,3 @@ class _Secrets(Mapping):
         return len(self._backend.access_keys)
 
 
-def _action_of(request: Request) -> str:
-    return request.header("x-acs-action") or request.params.get("Action") or ""
-
-
-def _request_id() -> str:
-    return str(uuid.uuid4()).upper()

@@ -7,9 +7,7 @@ UploadUserCertificate.
 
 from __future__ import annotations
 
-import math
 import re
-import uuid
 
 from emulators.cas import urls
 from emulators.cas.auth import SignatureVerifier, access_key_id_of
@@ -19,10 +17,11 @@ from emulators.cas.exceptions import (
 from emulators.cas.instance_actions import INSTANCE_ACTIONS, InstanceActions
 from emulators.cas.models import DNS_RECORD_HOST, FILE_VALIDATION_URI, CasBackend
 from emulators.cas.records import CERT_IDENTIFIER_REGION, PRODUCTS, Certificate, Order, datetime_to_ms
+from emulators.cas.rpc import AlibabaRpcHooks, action_of, request_id
 from emulators.core.api import ApiEmulator, Route
 from emulators.core.ca import EmulatorCA, describe_certificate, split_pem_bundle
 from emulators.core.clock import Clock
-from emulators.core.http import ControlError, EmulatorError, Request, Response, json_response
+from emulators.core.http import ControlError, Request, Response, json_response
 
 API_VERSION = "2020-04-07"
 HOST_ID = "cas.aliyuncs.com"
@@ -44,17 +43,11 @@ ACTIONS = {
     "DeleteUserCertificate": "delete_user_certificate",
 }
 
-# Default codes and messages for injected faults, from Alibaba's common error list.
-FAULT_CODES = {
-    400: ("Throttling.User", "Request was denied due to user flow control."),
-    429: ("Throttling.User", "Request was denied due to user flow control."),
-    500: ("InternalError", "The request processing has failed due to some unknown error, exception or failure."),
-    503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
-}
 
 
-class CasApi(ApiEmulator):
+class CasApi(AlibabaRpcHooks, ApiEmulator):
     name = "cas"
+    host_id, product, action_not_found = HOST_ID, "cas", InvalidActionNotFound  # AlibabaRpcHooks
 
     def __init__(self, credentials: dict[str, str], clock: Clock | None = None, ca: EmulatorCA | None = None,
                  check_nonce: bool = True, max_clock_skew: float | None = None, account_plan: str = "both",
@@ -77,48 +70,18 @@ class CasApi(ApiEmulator):
         return ([Route(method, pattern, getattr(self, handler)) for method, pattern, handler in urls.CONTROL_PATHS]
                 + self.instance_actions.control_routes())
 
-    def authenticate(self, request: Request, route: Route, match: re.Match) -> None:
-        self.verifier.verify(request)
-
-    def operation_name(self, request: Request, route: Route, match: re.Match) -> str:
-        return _action_of(request)
-
-    def route_not_found(self, request: Request) -> EmulatorError:
-        return InvalidActionNotFound(_action_of(request) or request.path)
-
-    def fault_error(self, status, code, message, retry_after) -> EmulatorError:
-        default_code, default_message = FAULT_CODES.get(
-            status, ("InternalError" if status >= 500 else "InvalidParameter", "Injected fault.")
-        )
-        headers = {}
-        if retry_after is not None:
-            # The SDK reads x-acs-retry-after as a positive integer number of milliseconds.
-            headers["x-acs-retry-after"] = str(max(1, math.ceil(retry_after * 1000)))
-        return EmulatorError(status, code or default_code, message or default_message, headers)
-
-    def render_error(self, error: EmulatorError, request: Request) -> Response:
-        request_id = _request_id()
-        body = {
-            "RequestId": request_id,
-            "HostId": HOST_ID,
-            "Code": error.code,
-            "Message": error.message,
-            "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=cas&requestId={request_id}",
-        }
-        return json_response(error.status, body, {"x-acs-request-id": request_id, **error.headers})
-
     # ----- dispatch -----
 
     def dispatch(self, request: Request, match: re.Match) -> Response:
-        action = _action_of(request)
+        action = action_of(request)
         version = request.header("x-acs-version") or request.params.get("Version")
         if action in INSTANCE_ACTIONS:  # V2.0 instances: emulators/cas/instance_actions.py
             if version != API_VERSION:
                 raise InvalidVersion(version or "")
             body = getattr(self.instance_actions, INSTANCE_ACTIONS[action])(
                 _Params(request, access_key_id_of(request)))
-            request_id = _request_id()
-            return json_response(200, {"RequestId": request_id, **body}, {"x-acs-request-id": request_id})
+            rid = request_id()
+            return json_response(200, {"RequestId": rid, **body}, {"x-acs-request-id": rid})
         self.backend.instances.check_v1_call(action)  # a V2.0-only account: InsufficientQuota
         if action not in ACTIONS:
             raise InvalidActionNotFound(action)
@@ -126,8 +89,8 @@ class CasApi(ApiEmulator):
             raise InvalidVersion(version or "")
         # Every access key is an account of its own: it sees only what it placed (models.py).
         body = getattr(self, ACTIONS[action])(_Params(request, access_key_id_of(request)))
-        request_id = _request_id()
-        return json_response(200, {"RequestId": request_id, **body}, {"x-acs-request-id": request_id})
+        rid = request_id()
+        return json_response(200, {"RequestId": rid, **body}, {"x-acs-request-id": rid})
 
     # ----- operations -----
 
@@ -403,12 +366,6 @@ class _Params:
         return [{"Key": tag.get("Key", ""), "Value": tag.get("Value", "")} for _, tag in sorted(by_index.items())]
 
 
-def _action_of(request: Request) -> str:
-    return request.header("x-acs-action") or request.params.get("Action", "")
-
-
-def _request_id() -> str:
-    return str(uuid.uuid4()).upper()
 
 
 def _alibaba_algorithm(key_algorithm: str) -> str:
