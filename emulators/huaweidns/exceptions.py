@@ -25,11 +25,6 @@ class InjectedError(DnsError):
         EmulatorError.__init__(self, status, code, message, headers)
 
 
-class ApiNotFound(EmulatorError):
-    def __init__(self):
-        super().__init__(404, "APIGW.0101", "The API does not exist or has not been published in the environment")
-
-
 class BadRequest(DnsError):
     code = "DNS.0303"  # emulator choice for a body that is not a JSON object
 

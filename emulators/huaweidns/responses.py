@@ -15,9 +15,11 @@ from emulators.core.api import ApiEmulator, Route
 from emulators.core.clock import Clock
 from emulators.core.http import ControlError, EmulatorError, Request, Response, json_response
 from emulators.huaweidns import urls
-from emulators.huaweidns.exceptions import ApiNotFound, BadRequest, DnsError, InjectedError, InvalidQuery
+from emulators.huaweidns.exceptions import BadRequest, DnsError, InjectedError, InvalidQuery
 from emulators.huaweidns.models import DEFAULT_DOMAIN_ID, DEFAULT_PROJECT_ID, HuaweiDnsBackend
 from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, LiveSecretKeys, access_key_of
+from emulators.scm.exceptions import error_body
+from emulators.scm.gateway import HuaweiGatewayRoutes
 
 HOST = "https://dns.myhuaweicloud.com"
 MAX_LIMIT = 500
@@ -26,10 +28,11 @@ _FAULT_CODES = {400: "DNS.0001", 401: "APIGW.0301", 403: "DNS.0013", 404: "DNS.0
 _PRIVATE_FIELDS = ("pending_reads_left", "domain_id")
 
 
-class HuaweiDnsApi(ApiEmulator):
+class HuaweiDnsApi(HuaweiGatewayRoutes, ApiEmulator):
     """Huawei Cloud DNS v2 public zones and record sets for `EmulatorServer`."""
 
     name = "huaweidns"
+    paths = urls  # HuaweiGatewayRoutes
 
     def __init__(self, credentials: dict[str, str], domain_id: str = DEFAULT_DOMAIN_ID,
                  project_id: str = DEFAULT_PROJECT_ID, feed=None, seed_zones: tuple[str, ...] = (),
@@ -45,14 +48,6 @@ class HuaweiDnsApi(ApiEmulator):
 
     # --- plug-in hooks ----------------------------------------------------------------------------
 
-    def routes(self) -> list[Route]:
-        return [Route(method, pattern, getattr(self, handler), _operation_name(handler))
-                for method, pattern, handler in urls.url_paths]
-
-    def control_routes(self) -> list[Route]:
-        return [Route(method, pattern, getattr(self, handler), handler)
-                for method, pattern, handler in urls.control_paths]
-
     def authenticate(self, request: Request, route: Route, match: re.Match) -> None:
         caller = self.authenticator.authenticate(request.method, request.path, request.raw_query, request.headers,
                                                  request.body)
@@ -63,15 +58,12 @@ class HuaweiDnsApi(ApiEmulator):
     def render_error(self, error: EmulatorError, request: Request) -> Response:
         request_id = uuid.uuid4().hex
         if error.code.startswith("APIGW."):  # the API gateway's envelope
-            body = {"error_code": error.code, "error_msg": error.message, "request_id": request_id}
+            body = error_body(error, request_id)
         else:
             if not isinstance(error, DnsError) and error.status >= 500:
                 error = InjectedError(500, "DNS.0500", f"Internal error: {error.message}")
             body = {"code": error.code, "message": error.message}
         return json_response(error.status, body, {"X-Request-Id": request_id, **error.headers})
-
-    def route_not_found(self, request: Request) -> EmulatorError:
-        return ApiNotFound()
 
     def fault_error(self, status, code, message, retry_after) -> EmulatorError:
         headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else {}
@@ -182,9 +174,6 @@ class HuaweiDnsApi(ApiEmulator):
 def _ak(request: Request) -> str:
     return access_key_of(request.headers)
 
-
-def _operation_name(handler: str) -> str:
-    return "".join(part.capitalize() for part in handler.split("_"))
 
 
 def _json_body(request: Request) -> dict:

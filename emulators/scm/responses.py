@@ -18,6 +18,7 @@ from emulators.scm import urls, validation
 from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, LiveSecretKeys, access_key_of
 from emulators.scm.exceptions import ApiNotFound, InjectedError, InternalError, InvalidParameter, \
     NoPrivilege, ScmError, Throttled, error_body
+from emulators.scm.gateway import HuaweiGatewayRoutes
 from emulators.scm.models import ScmBackend, ScmSettings
 
 # Fault defaults: an injected error with only a status answers with the code SCM uses for it. 500 is
@@ -25,10 +26,11 @@ from emulators.scm.models import ScmBackend, ScmSettings
 _FAULT_CODES = {400: "SCM.0005", 401: "APIGW.0301", 403: "SCM.0003", 404: "SCM.0020", 500: "SCM.0016"}
 
 
-class ScmApi(ApiEmulator):
+class ScmApi(HuaweiGatewayRoutes, ApiEmulator):
     """Huawei Cloud SCM (v3 certificates and tags, v2 purchase) for ``EmulatorServer``."""
 
     name = "scm"
+    paths = urls  # HuaweiGatewayRoutes
 
     def __init__(self, credentials: dict[str, str], project_id: str, domain_id: str,
                  auth_tokens: tuple[str, ...] = (), settings: ScmSettings | None = None,
@@ -44,14 +46,6 @@ class ScmApi(ApiEmulator):
 
     # --- plug-in hooks ----------------------------------------------------------------------------
 
-    def routes(self) -> list[Route]:
-        return [Route(method, pattern, getattr(self, handler), _operation_name(handler))
-                for method, pattern, handler in urls.url_paths]
-
-    def control_routes(self) -> list[Route]:
-        return [Route(method, pattern, getattr(self, handler), handler)
-                for method, pattern, handler in urls.control_paths]
-
     def authenticate(self, request: Request, route: Route, match: re.Match) -> None:
         self.authenticator.authenticate(request.method, request.path, request.raw_query, request.headers,
                                         request.body)
@@ -63,9 +57,6 @@ class ScmApi(ApiEmulator):
         request_id = _new_request_id()
         return json_response(error.status, error_body(error, request_id),
                              {"X-Request-Id": request_id, **error.headers})
-
-    def route_not_found(self, request: Request) -> EmulatorError:
-        return ApiNotFound()
 
     def fault_error(self, status: int, code: str | None, message: str | None,
                     retry_after: float | None) -> EmulatorError:
@@ -216,9 +207,6 @@ class ScmApi(ApiEmulator):
     def control_update_settings(self, request: Request, match: re.Match) -> dict:
         return vars(self.backend.update_settings(request.json()))
 
-
-def _operation_name(handler: str) -> str:
-    return "".join(part.capitalize() for part in handler.split("_"))
 
 
 def _json_body(request: Request) -> dict:
