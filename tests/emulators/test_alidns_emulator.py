@@ -20,31 +20,13 @@ from emulators.alidns import AlidnsApi
 from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
 from emulators.dns import DnsApi, DnsServer, ZoneStore
+from tests.emulators.dns_scaffolding import FeedRecorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY_ID, KEY_SECRET = "LTAI5tALIDNSEMULATOR1", "alidns-emulator-secret"
 SAME_ACCOUNT_KEY_ID, SAME_ACCOUNT_SECRET = "LTAI5tALIDNSRAMUSER02", "ram-user-secret"
 OTHER_KEY_ID, OTHER_KEY_SECRET = "LTAI5tALIDNSOTHER0003", "other-account-secret"
 DOMAIN = "example.com"
-
-
-class FeedRecorder:
-    """Stands in for the DNS server: keeps every call the emulator pushes."""
-
-    def __init__(self):
-        self.calls = []
-
-    def put_zone(self, zone):
-        self.calls.append(("put_zone", zone))
-
-    def put_rrset(self, zone, name, rdtype, ttl, values):
-        self.calls.append(("put_rrset", zone, name, rdtype, ttl, list(values)))
-
-    def delete_zone(self, zone):
-        self.calls.append(("delete_zone", zone))
-
-    def last_rrset(self, name, rdtype):
-        return [c for c in self.calls if c[0] == "put_rrset" and c[2:4] == (name, rdtype)][-1]
 
 
 def make_client(endpoint: str, key_id: str = KEY_ID, secret: str = KEY_SECRET, **config) -> Client:

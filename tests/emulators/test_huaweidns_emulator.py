@@ -26,28 +26,13 @@ from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
 from emulators.dns import DnsApi, DnsServer, ZoneStore
 from emulators.huaweidns import HuaweiDnsApi
+from tests.emulators.dns_scaffolding import FeedRecorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AK, SK, PROJECT_ID, DOMAIN_ID = "HWDNSEMULATORAK00001", "hw-dns-emulator-secret", "p0j3ct1d", "d0m41n1dd45"
 SECOND_AK, SECOND_SK = "HWDNSEMULATORAK00002", "same-account-secret"
 OTHER_AK, OTHER_SK = "HWDNSEMULATORAK00003", "other-account-secret"
 ZONE = "example.com."
-
-
-class FeedRecorder:
-    """Stands in for the DNS server: keeps every call the emulator pushes."""
-
-    def __init__(self):
-        self.calls = []
-
-    def put_zone(self, zone):
-        self.calls.append(("put_zone", zone))
-
-    def put_rrset(self, zone, name, rdtype, ttl, values):
-        self.calls.append(("put_rrset", zone, name, rdtype, ttl, list(values)))
-
-    def delete_zone(self, zone):
-        self.calls.append(("delete_zone", zone))
 
 
 def make_client(url: str, ak: str = AK, sk: str = SK) -> DnsClient:
