@@ -111,10 +111,13 @@ DECLARED = RunSet()   # (kind, name) of what the program declares in this run (s
 REPLACED = RunSet()
 
 
-def note_declared(kind: str, name: str) -> None:
-    """Called from `check`: the program declares this resource in this run (`check` runs for every resource
-    the program registers, also under `pulumi up --replace`, and never under `pulumi destroy`)."""
-    DECLARED.add((kind, name))
+def note_declared(kind: str, *names: Any) -> None:
+    """Called from `check`: the program declares this resource in this run, under each of these names (its own
+    and its former ones; anything but a string, e.g. an unset name, is skipped). `check` runs for every
+    resource the program registers, also under `pulumi up --replace`, and never under `pulumi destroy`."""
+    for name in names:
+        if isinstance(name, str):
+            DECLARED.add((kind, name))
 
 
 def declared_in_this_run(kind: str, name: str) -> bool:

@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from components import names
+
 MIN_RSA_BITS = 2048
 # name -> (kind, size or curve): what `keyAlgorithm` accepts where certfleet generates the key.
 KEY_ALGORITHMS = {"RSA_2048": ("RSA", 2048), "RSA_3072": ("RSA", 3072), "RSA_4096": ("RSA", 4096),
@@ -83,10 +85,10 @@ def certificate_matches_key(certificate_pem: str, public_key_source_pem: str) ->
 def dns_names_of(certificate: x509.Certificate) -> tuple[str | None, list[str]]:
     """(lower-case CN or None, lower-case DNS SANs in certificate order) of a parsed certificate."""
     cns = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    common_name = str(cns[0].value).strip(" ").lower() if cns else None
+    common_name = names.normalise(str(cns[0].value)) if cns else None
     try:
         sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        dns = [n.strip(" ").lower() for n in sans.get_values_for_type(x509.DNSName)]
+        dns = [names.normalise(n) for n in sans.get_values_for_type(x509.DNSName)]
     except x509.ExtensionNotFound:
         dns = []
     return common_name or None, dns

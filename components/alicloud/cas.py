@@ -165,9 +165,8 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
     wall_clock = staticmethod(time.time)  # epoch seconds, compared with CAS's BuyDate; swappable in tests
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        for name in [news.get("order_name"), *(news.get("previous_names") or [])]:
-            if isinstance(name, str):
-                note_declared(KIND, name)  # a delete of this order in this run is a replacement's (see delete)
+        # A delete of this order in this run is a replacement's (see delete).
+        note_declared(KIND, news.get("order_name"), *(news.get("previous_names") or []))
         failures = check_inputs(news)
         buys = not olds or bool(replace_keys(olds, news))
         if not olds and news.get("adopt_id") and not failures and cas_api.Config.available():

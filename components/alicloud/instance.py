@@ -118,12 +118,11 @@ class CasInstanceProvider(WithdrawOrKeep, ResourceProvider):
     clock = Clock
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        for name in [news.get("order_name"), *(news.get("previous_names") or [])]:
-            if isinstance(name, str):
-                # A delete in this run, of this kind or of a CasOrder (the entry switched from productCode to
-                # `instance:`), is the old half of a replacement.
-                note_declared(KIND, name)
-                note_declared(CAS_ORDER_KIND, name)
+        # A delete in this run, of this kind or of a CasOrder (the entry switched from productCode to
+        # `instance:`), is the old half of a replacement.
+        names = [news.get("order_name"), *(news.get("previous_names") or [])]
+        note_declared(KIND, *names)
+        note_declared(CAS_ORDER_KIND, *names)
         failures = check_inputs(news)  # the config's name-count and wildcard rules again
         moving = not olds or olds.get("instance_id") != news.get("instance_id")
         in_place = not moving and changed_keys(olds, news, REPLACE_KEYS + PENDING_REPLACE_KEYS)

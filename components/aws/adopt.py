@@ -99,7 +99,5 @@ def note_declared_names(kind: str, news: Mapping[str, Any], name_key: str) -> No
     """From `check`: the entry's name and its former names (`previousNames`, as the identities in
     previous_resource_tags) are declared in this run, so a delete under any of them is a replacement's old half,
     never a real destroy (a rename and a replacement in one `up` hand delete the old name's state)."""
-    identities = [news.get("resource_tag"), *(news.get("previous_resource_tags") or [])]
-    for name in [news.get(name_key), *(i.rsplit("/", 1)[-1] for i in identities[1:] if isinstance(i, str))]:
-        if isinstance(name, str):
-            note_declared(kind, name)
+    former = [i.rsplit("/", 1)[-1] for i in news.get("previous_resource_tags") or [] if isinstance(i, str)]
+    note_declared(kind, news.get(name_key), *former)
