@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from .resources import (ACM_IMPORT, CAS_INSTANCE_CERTIFICATE, CAS_ORDER, CERTIFICATES, DISTRIBUTION,
+from .resources import (ACM_IMPORT, CAS_INSTANCE_CERTIFICATE, CAS_ORDER, CERTIFICATES, DISTRIBUTION, PAID,
                         PURCHASE_JOURNAL, SCM_CERTIFICATE, UNKNOWN, StackResource, config_path, entry_name,
                         imported_validity_days, key_of, known, names_of)
 from .state import PriorState, id_text
@@ -180,8 +180,6 @@ def cloudfront_min_tls(resource_type: str, props: Mapping[str, Any], config: Map
 
 # --- paid-orders-ceiling (a stack policy) ----------------------------------------------------------------------
 
-# Paid kinds: the output that holds the cloud's id, and the purchase journal's section (components/fleet.py).
-_PAID = {CAS_ORDER: ("order_id", "alicloud.orders"), SCM_CERTIFICATE: ("certificate_id", "huaweicloud.certificates")}
 # Statuses the provider's diff replaces with a new purchase even when the config did not change. Copies of
 # components/alicloud/status.DEAD_STATES and components/huaweicloud/scm_model.DEAD (the pack does not import
 # components/: a copy of the pack runs with its own venv); tests/unit/test_policy_ceiling.py keeps them equal.
@@ -194,7 +192,7 @@ def buys(resource_type: str, props: Mapping[str, Any]) -> bool:
     """Does this entry spend money when it is created? CAS orders with a plan and SCM purchases, unless they
     adopt an existing object (without replaceAdopted, which may buy). Instance certificates use a plan bought
     already, ACM is free."""
-    if resource_type not in _PAID or props.get("adopted") is True:
+    if resource_type not in PAID or props.get("adopted") is True:
         return False
     if resource_type == CAS_ORDER and not props.get("product_code"):
         return False
@@ -219,7 +217,7 @@ def _bought_by_id(resource: StackResource, journal: Mapping[str, Any], update_st
     Without the prior state: when the purchase journal stamped it after the update started (a fallback: a
     replacement whose purchase fingerprint did not change keeps its old stamp)."""
     if state is not None:
-        return _prior_of(resource, state.ids) != id_text(resource.props[_PAID[resource.type][0]])
+        return _prior_of(resource, state.ids) != id_text(resource.props[PAID[resource.type].id_output])
     name = entry_name(resource.type, resource.props)
     stamp = (journal.get("stamps") or {}).get(name) or resource.props.get("journal")
     at = stamp.get("at") if isinstance(stamp, Mapping) else None
@@ -237,7 +235,7 @@ def _bought_in_preview(resource: StackResource, journal: Mapping[str, Any], stat
         return True
     if _prior_of(resource, state.statuses) in _DEAD[resource.type]:
         return True
-    section, name = _PAID[resource.type][1], entry_name(resource.type, resource.props)
+    section, name = PAID[resource.type].journal_section, entry_name(resource.type, resource.props)
     fingerprint = (journal.get("entries") or {}).get(name)
     if not known(fingerprint):
         return True
@@ -247,9 +245,9 @@ def _bought_in_preview(resource: StackResource, journal: Mapping[str, Any], stat
 
 def new_in_this_update(resource: StackResource, journal: Mapping[str, Any], update_started_at: float,
                        prior: Callable[[], PriorState | None]) -> bool:
-    """Is this paid resource's purchase one this update makes? `prior`: the state before the update's first
-    step (pack.py reads it then), with the CLI's `--replace` targets."""
-    if known(resource.props.get(_PAID[resource.type][0])):
+    """Is this paid resource's purchase one this update makes? `prior`: the state before the update's first paid
+    step (pack.py reads it at the first paid resource's Analyze), with the CLI's `--replace` targets."""
+    if known(resource.props.get(PAID[resource.type].id_output)):
         return _bought_by_id(resource, journal, update_started_at, prior())
     return _bought_in_preview(resource, journal, prior())
 
@@ -257,11 +255,13 @@ def new_in_this_update(resource: StackResource, journal: Mapping[str, Any], upda
 def paid_orders_ceiling(resources: Sequence[StackResource], config: Mapping[str, Any], update_started_at: float,
                         prior: Callable[[], PriorState | None]) -> list[str]:
     """resources: the stack's resources as the update leaves them (preview: as planned). `prior`: the state
-    before the update (state.read_prior_state), asked for only when a paid resource is there."""
+    before the update's first paid step (state.read_prior_state; pack.py reads it at the first paid resource's
+    Analyze), asked for only when a paid resource that buys is there."""
     journals = planned_journals(resources)
     new = sorted(config_path(r.type, r.props) for r in resources
                  if buys(r.type, r.props)
-                 and new_in_this_update(r, journals.get(_PAID[r.type][1]) or {}, update_started_at, prior))
+                 and new_in_this_update(r, journals.get(PAID[r.type].journal_section) or {}, update_started_at,
+                                        prior))
     maximum = config["maximum"]
     if len(new) <= float(maximum):
         return []
@@ -302,6 +302,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 STACK_RULE = Rule("paid-orders-ceiling", "One update places at most the maximum number of new paid orders.",
-                  (*_PAID, PURCHASE_JOURNAL), paid_orders_ceiling, {"maximum": 2},
+                  (*PAID, PURCHASE_JOURNAL), paid_orders_ceiling, {"maximum": 2},
                   {"maximum": {"type": "integer", "minimum": 0}})
 

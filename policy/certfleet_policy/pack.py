@@ -1,10 +1,11 @@
 """The certfleet policy pack: checks.RULES as pulumi-policy resource policies, plus the paid-orders ceiling as a
 stack policy. `serve()` starts the analyzer (PolicyPack blocks, serving the engine over gRPC).
 
-The ceiling compares the stack with its state before the update. The engine analyses each resource's inputs
-before that resource's step, so the first Analyze call comes before any paid resource's step: the pack reads
-the state then (PriorStateAtStart), once, and every Analyze waits for it; after `up`'s steps (when the stack
-policy runs) the state holds the new ids already.
+The ceiling compares the stack's paid resources with their state before the update. The engine analyses each
+resource's inputs before that resource's step, so the first Analyze call of a paid resource (resources.PAID)
+comes before any paid step: the pack reads the state then (PriorStateAtStart), once, and every later paid
+Analyze waits for it; after `up`'s steps (when the stack policy runs) the state holds the new ids already. A
+stack without paid resources is never exported (the ceiling has nothing to compare).
 
 Never write to stdout before PolicyPack has printed its port: the engine reads the first stdout line as the
 port (reference pulumi-pipelines.md §1.3). Nothing here prints at all.
@@ -21,7 +22,7 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, Rep
                            StackValidationPolicy)
 
 from .checks import RULES, STACK_RULE, Rule, with_defaults
-from .resources import StackResource, plain, stack_of
+from .resources import PAID, StackResource, plain, stack_of
 from .state import PriorState, read_prior_state
 
 PACK_NAME = "certfleet-policies"
@@ -56,7 +57,8 @@ def _schema(rule: Rule) -> PolicyConfigSchema:
 
 def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        PRIOR_STATE.get(stack_of(args.urn))  # before this resource's step (the ceiling compares with it)
+        if args.resource_type in PAID:  # before the first paid step (the ceiling compares with it)
+            PRIOR_STATE.get(stack_of(args.urn))
         if args.resource_type not in rule.types:
             return
         config = with_defaults(rule, args.get_config())
@@ -72,7 +74,8 @@ def stack_policy(rule: Rule) -> StackValidationPolicy:
         resources = [StackResource(r.resource_type, r.urn, plain(r.props), tuple(r.opts.aliases or ()))
                      for r in args.resources if r.resource_type in rule.types]
         stack = stack_of(resources[0].urn) if resources else ""
-        # Read already by the first Analyze; here only when every resource policy is disabled.
+        # Read already by the first paid resource's Analyze; here only when every resource policy is disabled
+        # (the ceiling asks only when the stack has a paid resource).
         for message in rule.check(resources, with_defaults(rule, args.get_config()), STARTED_AT,
                                   lambda: PRIOR_STATE.get(stack)):
             report_violation(message)

@@ -24,6 +24,19 @@ SCM_CERTIFICATE = "pulumi-python:dynamic/huaweicloud:ScmCertificate"
 PURCHASE_JOURNAL = "pulumi-python:dynamic/certfleet:PurchaseJournal"  # components/journal.py
 CERTIFICATES = (ACM_CERTIFICATE, ACM_IMPORT, CAS_ORDER, CAS_INSTANCE_CERTIFICATE, SCM_CERTIFICATE)
 
+
+class PaidKind(NamedTuple):
+    """What the paid-orders ceiling reads of a paid kind: the outputs with its cloud id and its status, and the
+    section of its purchase journal (components/fleet.py)."""
+    id_output: str
+    status_output: str
+    journal_section: str
+
+
+# The kinds that spend money (CAS orders with a plan, SCM purchases): the ones the paid-orders ceiling counts.
+PAID = {CAS_ORDER: PaidKind("order_id", "state", "alicloud.orders"),
+        SCM_CERTIFICATE: PaidKind("certificate_id", "status", "huaweicloud.certificates")}
+
 # Where each kind lives in the stack config (the config path a reviewer fixes), and its entry-name input.
 _CONFIG_PATHS = {
     ACM_CERTIFICATE: ("aws.certificates", "cert_name"),

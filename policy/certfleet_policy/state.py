@@ -21,11 +21,9 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from .resources import CAS_ORDER, PURCHASE_JOURNAL, SCM_CERTIFICATE
+from .resources import PAID, PURCHASE_JOURNAL
 
 EXPORT_TIMEOUT_SECONDS = 120
-# What the ceiling reads of a paid resource's outputs: its cloud id and its status.
-PAID_OUTPUTS = {CAS_ORDER: ("order_id", "state"), SCM_CERTIFICATE: ("certificate_id", "status")}
 
 
 def id_text(value: Any) -> str:
@@ -52,12 +50,12 @@ def prior_state_of(deployment: Mapping[str, Any]) -> PriorState:
         if resource.get("type") == PURCHASE_JOURNAL:
             for entry, stamp in (outputs.get("stamps") or {}).items():
                 stamps[(str(outputs.get("section")), entry)] = stamp
-        if resource.get("type") in PAID_OUTPUTS and "urn" in resource:
-            id_key, status_key = PAID_OUTPUTS[resource["type"]]
-            if outputs.get(id_key) is not None:
-                ids[resource["urn"]] = id_text(outputs[id_key])
-            if isinstance(outputs.get(status_key), str):
-                statuses[resource["urn"]] = outputs[status_key]
+        if resource.get("type") in PAID and "urn" in resource:
+            paid = PAID[resource["type"]]
+            if outputs.get(paid.id_output) is not None:
+                ids[resource["urn"]] = id_text(outputs[paid.id_output])
+            if isinstance(outputs.get(paid.status_output), str):
+                statuses[resource["urn"]] = outputs[paid.status_output]
     return PriorState(frozenset(r["urn"] for r in resources if "urn" in r), stamps, ids, statuses)
 
 

@@ -9,7 +9,8 @@ import subprocess
 
 from policy.certfleet_policy import pack, state
 from policy.certfleet_policy.checks import STACK_RULE, buys, paid_orders_ceiling
-from policy.certfleet_policy.resources import CAS_ORDER, PURCHASE_JOURNAL, SCM_CERTIFICATE, UNKNOWN, StackResource
+from policy.certfleet_policy.resources import (ACM_CERTIFICATE, CAS_INSTANCE_CERTIFICATE, CAS_ORDER, DISTRIBUTION,
+                                               PURCHASE_JOURNAL, SCM_CERTIFICATE, UNKNOWN, StackResource)
 from policy.certfleet_policy.state import PriorState, prior_state_of
 
 STARTED = 1_000_000.0
@@ -271,10 +272,10 @@ class Analyzed:
         return {}
 
 
-def test_the_pack_reads_the_state_at_the_first_analyzed_resource_and_the_ceiling_after_up_compares_with_it(
+def test_the_pack_reads_the_state_at_the_first_analyzed_paid_resource_and_the_ceiling_after_up_compares_with_it(
         monkeypatch):
     """After `up`'s steps the state holds the new ids: the ids to compare with are those read before the first
-    step, at the first Analyze call (the engine analyses a resource before its step)."""
+    paid step, at the first paid resource's Analyze call (the engine analyses a resource before its step)."""
     before = PriorState(frozenset({scm("portal").urn}), {}, {scm("portal").urn: "scs-old"})
     after = PriorState(frozenset({scm("portal").urn}), {}, {scm("portal").urn: "scs-new"})
     states = [before, after]
@@ -286,3 +287,44 @@ def test_the_pack_reads_the_state_at_the_first_analyzed_resource_and_the_ceiling
     replaced = Resource(scm("portal", certificate_id="scs-new", journal=stamp("f1", 1.0)))   # after the steps
     policies[-1].validate(Args([replaced], {"maximum": 0.0}), lambda message, urn=None: violations.append(message))
     assert states == [after] and len(violations) == 1 and "places 1 new paid orders" in violations[0]
+
+
+def free(resource_type: str, name: str, **props) -> StackResource:
+    return StackResource(resource_type, f"{PREFIX}x${resource_type}::{name}", props)
+
+
+def test_the_pack_exports_no_state_for_a_stack_without_paid_resources(monkeypatch):
+    """ACM, CloudFront and CAS instance certificates (their plan is bought already) buy nothing: no
+    `pulumi stack export` in Analyze nor in the ceiling."""
+    exports = []
+    monkeypatch.setattr(pack, "PRIOR_STATE", pack.PriorStateAtStart())
+    monkeypatch.setattr(pack, "read_prior_state", lambda stack: exports.append(stack) or PriorState())
+    policies = pack.policies()
+    resources = [free(ACM_CERTIFICATE, "shop", cert_name="shop", domain="shop.example.com", key_algorithm="RSA_2048"),
+                 free(DISTRIBUTION, "site", dist_name="site", minimum_protocol_version="TLSv1.2_2021"),
+                 free(CAS_INSTANCE_CERTIFICATE, "inst", order_name="inst", domains=["inst.example.cn"],
+                      key_algorithm="RSA_2048")]
+    violations = []
+    for resource in resources:
+        for policy in policies[:-1]:
+            policy.validate(Analyzed(resource), lambda message, urn=None: violations.append(message))
+    policies[-1].validate(Args([Resource(r) for r in resources], {"maximum": 0.0}),
+                          lambda message, urn=None: violations.append(message))
+    assert exports == [] and violations == []
+
+
+def test_the_pack_exports_the_state_once_at_the_start_of_the_first_paid_resources_analysis(monkeypatch):
+    """Not at a free resource analysed earlier; at the first paid one before its checks run (so before its
+    step); later paid resources reuse it."""
+    events = []
+    monkeypatch.setattr(pack, "PRIOR_STATE", pack.PriorStateAtStart())
+    monkeypatch.setattr(pack, "read_prior_state", lambda stack: events.append(f"export {stack}") or PriorState())
+    policies = pack.policies()
+    small_key = {"key_algorithm": "RSA_1024"}   # one key-algorithm violation per resource, to see the order
+    for resource in (free(ACM_CERTIFICATE, "shop", cert_name="shop", domain="shop.example.com", **small_key),
+                     cas("blog", domains=["blog.example.cn"], **small_key),
+                     scm("portal", domains=["portal.example.com"], **small_key)):
+        for policy in policies[:-1]:
+            policy.validate(Analyzed(resource), lambda message, urn=None: events.append(message.split(": ")[0]))
+    assert events == ["certfleet:aws.certificates.shop", "export dev", "certfleet:alicloud.orders.blog",
+                      "certfleet:huaweicloud.certificates.portal"]
