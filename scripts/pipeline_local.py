@@ -22,15 +22,16 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import yaml
+
+from scripts.campaign.processes import http_json, wait_until_healthy
+from scripts.campaign.servers import Servers
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -64,13 +65,6 @@ ACM_VALIDATION_WAIT = "2"
 
 def log(message: str) -> None:
     print(f"[pipeline-local] {message}", flush=True)
-
-
-def http_json(method: str, url: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
 
 
 class LocalPipeline:
@@ -129,15 +123,10 @@ class LocalPipeline:
         process.stdout.close()
         if not url.startswith("http://127.0.0.1:"):
             raise RuntimeError(f"the {name} server did not start; see {self.logs / (name + '.log')}")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + health, timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the {name} server is not healthy; see {self.logs / (name + '.log')}")
-                time.sleep(0.1)
+        try:
+            wait_until_healthy(url + health, process, seconds=30)
+        except RuntimeError as err:
+            raise RuntimeError(f"the {name} server is not healthy ({err}); see {self.logs / (name + '.log')}") from None
         self.urls[name] = url
 
     def pulumi_env(self) -> dict[str, str]:
@@ -213,10 +202,11 @@ class LocalPipeline:
     def held(self) -> dict[str, int]:
         """What the servers hold: ACM certificates, CAS orders, SCM certificates (asked directly)."""
         import boto3
+
+        from components.aws.acm import ALL_KEY_TYPES  # loads Pulumi: only when asked
         acm = boto3.client("acm", endpoint_url=self.urls["aws"], region_name="us-east-1",
                            aws_access_key_id=AWS_KEY, aws_secret_access_key=AWS_SECRET)
-        key_types = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
-        certificates = acm.list_certificates(Includes={"keyTypes": key_types})["CertificateSummaryList"]
+        certificates = acm.list_certificates(Includes={"keyTypes": ALL_KEY_TYPES})["CertificateSummaryList"]
         return {"acm_certificates": len(certificates),
                 "cas_orders": len(http_json("GET", self.urls["cas"] + "/_emulator/state")["orders"]),
                 "scm_certificates": len(http_json("GET", self.urls["scm"] + "/_emulator/scm/certificates")["certificates"])}
@@ -258,16 +248,8 @@ class LocalPipeline:
                 "locks_left": self.locks()}
 
     def stop(self, keep: bool = False) -> None:
-        for process in self.servers.values():
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process in self.servers.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        # The campaign's stop: SIGTERM to each server's process group, SIGKILL what is left after 10 s.
+        Servers(campaign_id="pipeline-local", logs=self.logs, seed=0, processes=self.servers).stop()
         if not keep:
             shutil.rmtree(self.base, ignore_errors=True)
 

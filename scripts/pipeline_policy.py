@@ -4,52 +4,47 @@
 
 EVENTS.jsonl is the file of `pulumi preview --event-log FILE` (a debug flag on our CLI build: it exists
 only with PULUMI_DEBUG_COMMANDS=true; scripts/pipeline.sh sets it). The `--json` digest of a preview does
-not carry policy results, so the gate reads the events: one line per violation (level, policy, resource,
-message), then `policy: OK ...` (exit 0: no mandatory violation) or `policy: FAILED ...` (exit 1). Exit 2
-when the file cannot be read. Advisory violations are shown and do not fail the gate, as in Pulumi.
+not carry policy results, so the gate reads the events (with scripts/pr_summary_digest.read_events): one
+line per violation (level, policy, resource, the violation's own message), then `policy: OK ...` (exit 0:
+no mandatory violation) or `policy: FAILED ...` (exit 1). Exit 2 when the file cannot be read.
+Advisory violations are shown and do not fail the gate, as in Pulumi.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.pr_summary_digest import PolicyViolation, Preview, Unreadable, read_events
 
 BLOCKING_LEVELS = ("mandatory",)
+DEFAULT_LEVEL = "advisory"  # a policy event without an enforcement level
 
 
-@dataclass(frozen=True)
-class Violation:
-    level: str      # advisory | mandatory | remediate
-    pack: str
-    policy: str
-    resource: str   # the resource's name (last URN part), or "stack" for stack policies
-    message: str
-
-    def line(self) -> str:
-        first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return f"  [{self.level}] {self.pack}/{self.policy} ({self.resource}): {first_line}"
+def _resource(violation: PolicyViolation) -> str:
+    """The resource's name (last URN part), or "stack" for stack policies."""
+    return violation.urn.rsplit("::", 1)[-1] if violation.urn else "stack"
 
 
-def read_events(path: str) -> list[dict]:
-    events = []
-    with open(path) as lines:
-        for line in lines:
-            if line.strip():
-                events.append(json.loads(line))
-    return events
+def line(violation: PolicyViolation) -> str:
+    """One line: the violation's own message (not the policy's description), its first line if it has several."""
+    message = (violation.message.splitlines() or [""])[0]
+    level = violation.level or DEFAULT_LEVEL
+    return f"  [{level}] {violation.pack}/{violation.policy} ({_resource(violation)}): {message}"
 
 
-def violations(events: list[dict]) -> list[Violation]:
-    found = set()
-    for event in events:
-        policy = event.get("policyEvent")
-        if policy:
-            urn = policy.get("resourceUrn") or ""
-            found.add(Violation(policy.get("enforcementLevel", "advisory"), policy.get("policyPackName", ""),
-                                policy.get("policyName", ""), urn.rsplit("::", 1)[-1] if urn else "stack",
-                                policy.get("message", "")))
-    return sorted(found, key=lambda v: (v.level != "mandatory", v.pack, v.policy, v.resource, v.message))
+def violations(text: str) -> list[PolicyViolation]:
+    """The event log's policy violations, each once, mandatory first. Raises Unreadable."""
+    preview = Preview()
+    read_events(text, preview)
+    return sorted(set(preview.violations), key=lambda v: ((v.level or DEFAULT_LEVEL) != "mandatory", v.pack,
+                                                         v.policy, _resource(v), v.message))
+
+
+def read_lines(text: str) -> list[dict]:
+    """The events of a log read_events has accepted (every line a JSON object)."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def packs_run(events: list[dict]) -> list[str]:
@@ -68,13 +63,14 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        events = read_events(argv[1])
-    except (OSError, ValueError) as error:
+        text = Path(argv[1]).read_text(encoding="utf-8")
+        found, events = violations(text), read_lines(text)
+    except (OSError, UnicodeDecodeError, Unreadable) as error:
         print(f"policy: cannot read the event log {argv[1]}: {error}", file=sys.stderr)
         return 2
-    packs, found = packs_run(events), violations(events)
+    packs = packs_run(events)
     for violation in found:
-        print(violation.line())
+        print(line(violation))
     blocking = [v for v in found if v.level in BLOCKING_LEVELS]
     if not packs:
         print("policy: no policy pack ran in this preview")

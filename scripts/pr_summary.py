@@ -41,20 +41,25 @@ BARE_FAILURE = ("preview failed", "the preview failed without a reason in the --
 CATEGORY_KEYS = {"money": "money", "risk": "risks", "wait": "waits", "note": "notes"}
 
 
-def _resource_label(urn: str | None, preview: Preview) -> str | None:
+def _labels(preview: Preview) -> dict[str, str]:
+    """urn -> the label of its change (the first change with that urn, as the preview lists them)."""
+    labels: dict[str, str] = {}
+    for change in preview.changes:
+        labels.setdefault(change.urn, label(change))
+    return labels
+
+
+def _resource_label(urn: str | None, labels: dict[str, str]) -> str | None:
     if not urn:
         return None
-    for change in preview.changes:
-        if change.urn == urn:
-            return label(change)
-    return urn.split("::")[-1]
+    return labels.get(urn, urn.split("::")[-1])
 
 
-def _errors(preview: Preview) -> tuple[list[dict], list[dict]]:
+def _errors(preview: Preview, labels: dict[str, str]) -> tuple[list[dict], list[dict]]:
     """(errors, warnings): a certfleet config error message becomes one error per problem."""
     errors, warnings = [], []
     for diagnostic in significant_diagnostics(preview):
-        resource = _resource_label(diagnostic.urn, preview)
+        resource = _resource_label(diagnostic.urn, labels)
         if diagnostic.severity == "warning":
             warnings.append({"resource": resource, "message": diagnostic.message})
         elif CONFIG_ERROR.match(diagnostic.message):
@@ -72,9 +77,9 @@ def _unique(items: list[dict]) -> list[dict]:
     return list({json.dumps(i, sort_keys=True): i for i in items}.values())
 
 
-def _violations(preview: Preview) -> list[dict]:
+def _violations(preview: Preview, labels: dict[str, str]) -> list[dict]:
     found = [{"policyPack": v.pack, "policyPackVersion": v.version, "policy": v.policy, "enforcementLevel": v.level,
-              "resource": _resource_label(v.urn, preview), "description": v.description, "message": v.message}
+              "resource": _resource_label(v.urn, labels), "description": v.description, "message": v.message}
              for v in preview.violations]
     return sorted(_unique(found), key=lambda v: (LEVEL_ORDER.get(v["enforcementLevel"], 9), v["resource"] or "",
                                                  v["policyPack"], v["policy"], v["message"]))
@@ -104,8 +109,9 @@ def summarise(preview: Preview) -> dict[str, Any]:
     changes.sort(key=lambda c: (c["resource"], c["op"]))
     bookkeeping = sorted(_unique(bookkeeping), key=lambda b: (b["resource"], b["what"], b["op"]))
     others.sort(key=lambda o: (o["resource"], o["type"], o["op"], o["urn"]))
-    errors, warnings = _errors(preview)
-    violations = _violations(preview)
+    labels = _labels(preview)
+    errors, warnings = _errors(preview, labels)
+    violations = _violations(preview, labels)
     ops = Counter(c["op"] for c in changes + others if c["op"] in COUNTED_OPS)
     blocked = bool(errors) or any(v["enforcementLevel"] == "mandatory" for v in violations)
     return {

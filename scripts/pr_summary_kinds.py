@@ -59,8 +59,6 @@ KINDS: dict[str, Kind] = {
     "huaweicloud:ScmCertificate": Kind("huaweicloud", "huaweicloud.certificates", "SCM certificate", SCM_SECTION,
                                        _ADOPT, _ENTRY_IDENTITY),
 }
-CERTIFICATE_TYPES = ("aws:AcmCertificate", "aws:AcmImport", "alicloud:CasOrder", "alicloud:CasInstanceCertificate",
-                     "huaweicloud:ScmCertificate")
 PAID_TYPES = ("alicloud:CasOrder", "alicloud:CasInstanceCertificate", "huaweicloud:ScmCertificate")
 # What the summary calls the bookkeeping steps (no cloud object; scripts/pr_summary_other.py decides which are).
 BOOKKEEPING = {"certfleet:PurchaseJournal": "purchase journal (state only, no cloud object)",
@@ -88,11 +86,16 @@ def label(change: Change) -> str:
     return f"{change.name} ({bookkeeping_noun(change)})"
 
 
+def is_certfleet_component(change: Change) -> bool:
+    """One of certfleet's own component groups (`certfleet:aws:Certificates`: two colons)."""
+    return change.type.startswith("certfleet:") and change.type.count(":") == 2
+
+
 def bookkeeping_noun(change: Change) -> str:
     for prefix, noun in BOOKKEEPING.items():
         if change.type.startswith(prefix):
             return noun
-    if change.component or (change.type.startswith("certfleet:") and change.type.count(":") == 2):
+    if change.component or is_certfleet_component(change):
         return "component"
     return change.type
 
@@ -114,12 +117,6 @@ def reasons(change: Change, keys: tuple[str, ...]) -> tuple[list[str], list[str]
     paths = sorted({p for k in keys if (p := config_key(change, k))})
     words = sorted({kind.state_reasons[k] for k in keys if kind and k in kind.state_reasons})
     return paths, words
-
-
-def short_path(change: Change, path: str) -> str:
-    """A config path relative to the entry when it is the entry's own key (`sans`), else whole (`aws.region`)."""
-    prefix = label(change) + "."
-    return path[len(prefix):] if path.startswith(prefix) else path
 
 
 @dataclass(frozen=True)

@@ -89,17 +89,17 @@ def _config_error(value: str) -> str:
 def _totals(summary: dict) -> list[str]:
     totals = summary["totals"]
     lines = ["### Totals", ""]
+    maybe = [o for o in totals["orders"] if o["bucket"] == "maybePaid"]
     for bucket in ("paid", "free", "instance"):
         orders = [o for o in totals["orders"] if o["bucket"] == bucket]
-        if orders or bucket == "paid":
-            count = sum(o["count"] for o in orders)
-            lines.append(f"- **{count} {BUCKETS[bucket][count != 1]}**" + _detail(orders))
-        maybe = [o for o in totals["orders"] if o["bucket"] == "maybePaid"]
+        count = sum(o["count"] for o in orders)
         if bucket == "paid" and maybe:  # adopting with replaceAdopted buys only if the certificate differs
-            count, more = sum(o["count"] for o in orders), sum(o["count"] for o in maybe)
-            lines[-1] = (f"- **{count} {BUCKETS[bucket][count != 1]}, up to {more} more**" + _detail(orders)
+            more = sum(o["count"] for o in maybe)
+            lines.append(f"- **{count} {BUCKETS[bucket][count != 1]}, up to {more} more**" + _detail(orders)
                          + ("; and" if orders else "") + " if an adopted certificate differs from its entry "
                          "(`replaceAdopted`)" + _detail(maybe))
+        elif orders or bucket == "paid":
+            lines.append(f"- **{count} {BUCKETS[bucket][count != 1]}**" + _detail(orders))
     changed = f"{totals['creates']} to create, {totals['updates']} to update"
     others = totals.get("otherResources")
     lines.append(f"- **{plural(totals['replacements'], 'replacement')}**, **{plural(totals['deletes'], 'delete')}**, "
@@ -120,12 +120,17 @@ def _risks(summary: dict) -> list[str]:
     return (["### Risks", ""] + risks + [""]) if risks else []
 
 
+def short_path(entry: str, path: str) -> str:
+    """A config path relative to the entry when it is the entry's own key (`sans`), else whole (`aws.region`)."""
+    prefix = entry + "."
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
 def _why(change: dict) -> str:
     why = change["why"]
     if change["op"] in ("create", "delete"):
         return ""
-    prefix = change["resource"] + "."
-    short = lambda paths: ", ".join(code(p[len(prefix):] if p.startswith(prefix) else p) for p in paths)  # noqa
+    short = lambda paths: ", ".join(code(short_path(change["resource"], p)) for p in paths)  # noqa: E731
     replaced_by = [p for p in why["replacedBy"] if p in why["config"]]
     if change["op"] == "replace" and (replaced_by or why["replacedBy"]):
         words = [text(w) for w in why["replacedBy"] if w not in why["config"]]

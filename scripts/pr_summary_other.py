@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from scripts.pr_summary_digest import Change, Preview
-from scripts.pr_summary_kinds import BOOKKEEPING, KINDS
+from scripts.pr_summary_kinds import BOOKKEEPING, KINDS, is_certfleet_component
 
 AWS_CERTIFICATES = ("aws:AcmCertificate", "aws:AcmImport")
 COUNTED_OPS = ("create", "update", "replace", "delete")
@@ -23,8 +23,7 @@ COUNTED_OPS = ("create", "update", "replace", "delete")
 def is_bookkeeping(change: Change) -> bool:
     if change.type in KINDS:
         return False
-    certfleet_component = change.type.startswith("certfleet:") and change.type.count(":") == 2
-    return change.component or certfleet_component or any(change.type.startswith(t) for t in BOOKKEEPING)
+    return change.component or is_certfleet_component(change) or any(change.type.startswith(t) for t in BOOKKEEPING)
 
 
 def other_resource(change: Change) -> dict[str, Any]:

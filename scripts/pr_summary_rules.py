@@ -14,16 +14,22 @@ or deletes (SCM/AWS `onDestroy: delete`) only what the entry says, and cancels o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from scripts.pr_summary_digest import Change, Preview, is_unknown
 from scripts.pr_summary_kinds import (BRANDS, KINDS, PAID_TYPES, SCM_DOMAIN_TYPES, SCM_TYPES, cas_plan,
                                       names_of, plural, reasons, shown)
 from scripts.pr_summary_other import arn_users
 
-CAS_PENDING = ("domain_verify", "process", "verify_fail", "payed")  # components/alicloud/status.py: cancelled
-SCM_WITHDRAWN_OR_REFUNDED = ("PAID", "UNPASSED", "CHECKING", "CHECKING_ORG")  # components/huaweicloud/scm.py
+# Copies of the providers' constants (importing those modules would load Pulumi); tests/unit/test_pr_summary.py
+# checks that they still equal the providers'.
+CAS_PENDING = ("domain_verify", "process", "verify_fail", "payed")  # status.PENDING_STATES + DEAD_STATES: cancelled
+SCM_WITHDRAWABLE = ("CHECKING", "CHECKING_ORG")  # scm_model.WITHDRAWABLE: withdrawn, then refunded if SCM still may
+SCM_REFUNDABLE = ("PAID", "REVOKED")  # scm_model.REFUNDABLE: refunded within 7 days of payment (REVOKED: onDestroy)
 SCM_ISSUED = ("ISSUED", "EXPIRED", "REVOKED", "UPLOAD")  # scm_model.ON_DESTROY_DECIDES: onDestroy decides
+SCM_DELETABLE = ("ISSUED", "EXPIRED", "UPLOAD")  # scm_model.DELETABLE: what onDestroy: delete deletes
+SCM_WITHDRAWING = "CANCELCHECKING"  # a withdrawal under review: destroy waits for it, then refunds if SCM still may
+SCM_REFUND_TERMS = "if SCM still refunds it (7 days after payment; otherwise it is kept)"
 WHERE_RECORDS_SHOW = {
     "aws:AcmCertificate": "`pulumi stack output aws` (`validationRecords`)",
     "huaweicloud:ScmCertificate": "`pulumi stack output huaweicloud` (`certificates.{name}.validation_records`)",
@@ -79,6 +85,17 @@ def _new_certificate(change: Change, *types: str) -> bool:
     """A certificate made in this update: created (not adopted) or replaced."""
     adopting = change.op == "create" and change.new.get("adopt_id")
     return change.type in types and change.op in ("create", "replace") and not adopting
+
+
+def _acm_names(inputs: Mapping[str, Any]) -> list[str]:
+    """An ACM certificate's names: its domain, then its SANs, each once."""
+    return list(dict.fromkeys([shown(inputs.get("domain"))] + names_of(inputs, "sans")))
+
+
+def _kept_on_destroy(change: Change) -> bool:
+    """AWS: kept with onDestroy: keep, or adopted without onDestroy: delete (components/aws/adopt.py)."""
+    on_destroy = change.old.get("on_destroy")
+    return on_destroy == "keep" or bool(change.old_outputs.get("adopted") and on_destroy != "delete")
 
 
 def _names_text(names: list[str]) -> str:
@@ -142,7 +159,7 @@ def _scm_buys(change: Change) -> Finding:
 def acm_request(change: Change, ctx: Context) -> list[Finding]:
     if not _new_certificate(change, "aws:AcmCertificate"):
         return []
-    names = list(dict.fromkeys([shown(change.new.get("domain"))] + names_of(change.new, "sans")))
+    names = _acm_names(change.new)
     return [Finding("money", f"requests 1 ACM certificate (free) for {', '.join(names)} "
                              f"({shown(change.new.get('key_algorithm'))})", ("free", "aws", "ACM certificate"))]
 
@@ -200,16 +217,26 @@ def replaces_paid_certificate(change: Change, ctx: Context) -> list[Finding]:
         fate = ("the old pending application is withdrawn" if state == "pending"
                 else "the old, issued certificate is kept, not revoked")
     else:
-        fate = ("the old order is withdrawn and refunded if SCM still refunds it (7 days after payment)"
-                if state in SCM_WITHDRAWN_OR_REFUNDED else "the old, issued certificate is kept in SCM, not deleted")
+        fate = _scm_replaced_fate(state)
     return [Finding("risk", f"replaces the certificate ({change.mode}): a new one is bought or applied for; {fate}")]
+
+
+def _scm_replaced_fate(status: Any) -> str:
+    """scm.delete on the old half of a replacement: withdraws/refunds what is under review or paid, keeps the rest."""
+    if status in SCM_WITHDRAWABLE + (SCM_WITHDRAWING,):
+        return "the old order is withdrawn and refunded if SCM still refunds it (7 days after payment)"
+    if status == "PAID":
+        return "the old order is refunded if SCM still refunds it (7 days after payment)"
+    if status == "UNPASSED":
+        return "the old, rejected order is kept in SCM (SCM refunds no rejected certificate)"
+    return "the old, issued certificate is kept in SCM, not deleted"
 
 
 def deletes_aws_certificate(change: Change, ctx: Context) -> list[Finding]:
     if change.op != "delete" or change.type not in ("aws:AcmCertificate", "aws:AcmImport"):
         return []
     old, status = change.old, shown(change.old_outputs.get("status"))
-    if old.get("on_destroy") == "keep" or (change.old_outputs.get("adopted") and old.get("on_destroy") != "delete"):
+    if _kept_on_destroy(change):
         why = "onDestroy: keep" if old.get("on_destroy") == "keep" else "it was adopted"
         return [Finding("note", f"leaves the stack; the certificate stays in ACM ({why})")]
     serving = sorted(ctx.served_by.get(change.name, ()))
@@ -262,20 +289,31 @@ def deletes_scm_certificate(change: Change, ctx: Context) -> list[Finding]:
     if out.get("adopted") and old.get("on_destroy") != "delete":
         return [Finding("note", f"leaves the stack; SCM certificate {cert} is kept (it was adopted)")]
     if status in SCM_ISSUED:
-        if old.get("on_destroy") == "delete":
+        if old.get("on_destroy") != "delete":
+            return [Finding("note", f"leaves the stack; the {status} SCM certificate {cert} is kept (onDestroy: keep)")]
+        if status in SCM_DELETABLE:
             return [Finding("risk", f"deletes the {status} SCM certificate {cert} on destroy (onDestroy: delete)")]
-        return [Finding("note", f"leaves the stack; the {status} SCM certificate {cert} is kept (onDestroy: keep)")]
-    if status in SCM_WITHDRAWN_OR_REFUNDED:
-        return [Finding("risk", f"withdraws the {status} SCM certificate {cert} and refunds it if SCM still "
-                                f"refunds it (7 days after payment; otherwise it is kept)")]
+        # SCM deletes no revoked certificate; destroy refunds it instead (unsubscribe: SCM then deletes it).
+        return [Finding("risk", f"refunds the {status} SCM certificate {cert} on destroy (onDestroy: delete) "
+                                f"{SCM_REFUND_TERMS}")]
+    if status in SCM_WITHDRAWABLE:
+        return [Finding("risk", f"withdraws the {status} SCM certificate {cert} and refunds it {SCM_REFUND_TERMS}")]
+    if status == SCM_WITHDRAWING:
+        return [Finding("risk", f"waits for the withdrawal of the {status} SCM certificate {cert} under review, "
+                                f"then refunds it {SCM_REFUND_TERMS}")]
+    if status in SCM_REFUNDABLE:
+        return [Finding("risk", f"refunds the {status} SCM certificate {cert} {SCM_REFUND_TERMS}")]
+    if status == "UNPASSED":
+        return [Finding("note", f"leaves the stack; the {status} SCM certificate {cert} is kept, paid for (it was "
+                                f"rejected, and SCM refunds no rejected certificate)")]
     return [Finding("note", f"leaves the stack; the {shown(status)} SCM certificate {cert} is kept")]
 
 
 def deletes_distribution(change: Change, ctx: Context) -> list[Finding]:
     if change.op != "delete" or change.type != "aws:Distribution":
         return []
-    out, old = change.old_outputs, change.old
-    if old.get("on_destroy") == "keep" or (out.get("adopted") and old.get("on_destroy") != "delete"):
+    out = change.old_outputs
+    if _kept_on_destroy(change):
         return [Finding("note", "leaves the stack; the distribution stays in CloudFront")]
     aliases = sorted(ctx.old_aliases.get(change.name, set()) - _held_elsewhere(change.name, ctx))
     stops = f": stops serving {', '.join(aliases)}" if aliases else ""
@@ -360,7 +398,7 @@ def dns_validation(change: Change, ctx: Context) -> list[Finding]:
         return []
     validation = change.new.get("validation", "DNS")
     if change.type == "aws:AcmCertificate":
-        names = list(dict.fromkeys([shown(change.new.get("domain"))] + names_of(change.new, "sans")))
+        names = _acm_names(change.new)
         fresh = sorted(set(names) - {shown(change.old.get("domain"))} - set(names_of(change.old, "sans")))
         scope = f" (new names: {', '.join(fresh)})" if change.old and fresh else ""
         return [Finding("wait", f"waits on DNS validation: publish these records, one CNAME per name{scope}; "

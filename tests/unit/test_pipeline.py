@@ -109,7 +109,8 @@ URN = "urn:pulumi:pipeline::certfleet::pulumi-python:dynamic/huaweicloud:ScmCert
 
 def test_policy_check_fails_on_a_mandatory_violation_and_names_it(tmp_path, capsys):
     events = [{"policyLoadEvent": {}}, policy_event("advisory", "wildcard-approval", URN, "no approver tag"),
-              policy_event("mandatory", "paid-orders-ceiling", "", "5 new paid orders, at most 4\nmore"), SUMMARY]
+              policy_event("mandatory", "paid-orders-ceiling", "",
+                           "At most so many new paid orders per update.\n5 new paid orders, at most 4"), SUMMARY]
     assert pipeline_policy.main(["x", write_events(tmp_path, events)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == ["  [mandatory] certfleet-policies/paid-orders-ceiling (stack): 5 new paid orders, at most 4",
@@ -128,6 +129,13 @@ def test_policy_check_says_when_no_pack_ran(tmp_path, capsys):
     assert pipeline_policy.main(["x", write_events(tmp_path, [{"summaryEvent": {}}])]) == 0
     assert "policy: no policy pack ran" in capsys.readouterr().out
     assert pipeline_policy.main(["x", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_policy_check_cannot_read_an_event_log_that_is_not_json(tmp_path, capsys):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"policyLoadEvent": {}}\nnot json\n')
+    assert pipeline_policy.main(["x", str(path)]) == 2
+    assert "line 2 of the event log is not JSON" in capsys.readouterr().err
 
 
 def outcome(**changes) -> dict:

@@ -186,6 +186,10 @@ def test_replacing_a_certificate_names_the_distributions_it_serves():
     ("alicloud:CasInstanceCertificate", {"state": "pending"}, "the old pending application is withdrawn"),
     ("huaweicloud:ScmCertificate", {"status": "CHECKING"}, "the old order is withdrawn and refunded if SCM"),
     ("huaweicloud:ScmCertificate", {"status": "ISSUED"}, "the old, issued certificate is kept in SCM, not deleted"),
+    ("huaweicloud:ScmCertificate", {"status": "PAID"},
+     "the old order is refunded if SCM still refunds it (7 days after payment)"),
+    ("huaweicloud:ScmCertificate", {"status": "UNPASSED"},
+     "the old, rejected order is kept in SCM (SCM refunds no rejected certificate)"),
 ])
 def test_replacing_a_paid_certificate_says_what_happens_to_the_old_one(type_, state, fate):
     [found] = texts(rules.replaces_paid_certificate, step("replace", type_, "x", {"a": 1}, {"a": 2}, outputs=state,
@@ -217,9 +221,26 @@ def test_deleting_a_cas_order_revokes_only_what_the_entry_says(old, outputs, exp
      ("risk", "deletes the ISSUED SCM certificate scs1 on destroy (onDestroy: delete)")),
     (SCM_DV, {"status": "ISSUED", "certificate_id": "scs1"},
      ("note", "leaves the stack; the ISSUED SCM certificate scs1 is kept (onDestroy: keep)")),
+    # PAID: nothing to withdraw; destroy refunds it (unsubscribe) within SCM's 7 days.
     (SCM_DV, {"status": "PAID", "certificate_id": "scs1"},
-     ("risk", "withdraws the PAID SCM certificate scs1 and refunds it if SCM still refunds it (7 days after "
+     ("risk", "refunds the PAID SCM certificate scs1 if SCM still refunds it (7 days after "
               "payment; otherwise it is kept)")),
+    (SCM_DV, {"status": "CHECKING_ORG", "certificate_id": "scs1"},
+     ("risk", "withdraws the CHECKING_ORG SCM certificate scs1 and refunds it if SCM still refunds it (7 days after "
+              "payment; otherwise it is kept)")),
+    (SCM_DV, {"status": "CANCELCHECKING", "certificate_id": "scs1"},
+     ("risk", "waits for the withdrawal of the CANCELCHECKING SCM certificate scs1 under review, then refunds it if "
+              "SCM still refunds it (7 days after payment; otherwise it is kept)")),
+    # UNPASSED: SCM refunds no rejected certificate (scm_model.refund_problem): kept.
+    (SCM_DV, {"status": "UNPASSED", "certificate_id": "scs1"},
+     ("note", "leaves the stack; the UNPASSED SCM certificate scs1 is kept, paid for (it was rejected, and SCM "
+              "refunds no rejected certificate)")),
+    # REVOKED with onDestroy: delete: SCM deletes no revoked certificate; destroy refunds it (scm_destroy).
+    ({**SCM_DV, "on_destroy": "delete"}, {"status": "REVOKED", "certificate_id": "scs1"},
+     ("risk", "refunds the REVOKED SCM certificate scs1 on destroy (onDestroy: delete) if SCM still refunds it "
+              "(7 days after payment; otherwise it is kept)")),
+    (SCM_DV, {"status": "REVOKED", "certificate_id": "scs1"},
+     ("note", "leaves the stack; the REVOKED SCM certificate scs1 is kept (onDestroy: keep)")),
     (SCM_DV, {"status": "CHECKING", "certificate_id": "scs1", "adopted": True},
      ("note", "leaves the stack; SCM certificate scs1 is kept (it was adopted)")),
 ])
@@ -544,3 +565,16 @@ def test_an_adopting_entry_with_replace_adopted_may_buy(type_, new, kind):
            f"(`replaceAdopted`): {kind[1]}: 1 x {kind[2]}\n" in render(summary)
     plain = step("create", type_, "x", new={**new, "adopt_id": "id-1"})
     assert [f.bucket for f in rules.adoption(changes(plain)[2]["x"], ctx)] == [None]
+
+
+def test_copied_provider_states_equal_the_providers():
+    """pr_summary_rules keeps copies (the provider modules load Pulumi): they must not drift."""
+    from components.alicloud import status
+    from components.huaweicloud import scm_model
+
+    assert rules.CAS_PENDING == status.PENDING_STATES + status.DEAD_STATES
+    assert rules.SCM_WITHDRAWABLE == scm_model.WITHDRAWABLE
+    assert rules.SCM_REFUNDABLE == scm_model.REFUNDABLE
+    assert rules.SCM_ISSUED == scm_model.ON_DESTROY_DECIDES
+    assert rules.SCM_DELETABLE == scm_model.DELETABLE
+    assert rules.SCM_WITHDRAWING in scm_model.KNOWN_STATUSES
