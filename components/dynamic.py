@@ -41,6 +41,14 @@ def resource_identity(name: str) -> str:
     return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
 
+def foreign_owner(owner: str | None, props: Mapping[str, Any]) -> str | None:
+    """The other certfleet identity a cloud object is tagged with, or None (untagged, or this resource's: its
+    `resource_tag` or one of its `previous_resource_tags`)."""
+    if not owner or owner in (props.get("resource_tag"), *(props.get("previous_resource_tags") or [])):
+        return None
+    return owner
+
+
 def renamed_from(previous_names: Iterable[str], opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
     """An entry's former names as Pulumi aliases: the resource keeps its identity, nothing is replaced."""
     aliases = [pulumi.Alias(name=old) for old in previous_names]

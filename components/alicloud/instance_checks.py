@@ -33,6 +33,7 @@ from typing import Any, Mapping
 from pulumi.dynamic import CheckFailure
 
 from components import keys
+from components.alicloud.candidates import listed_names
 from components.alicloud.instance_config import INSTANCE_KEY_ALGORITHMS, CasInstanceSpec
 from components.dynamic import REFUSE, Verdict, changed_keys, first_opinion
 from components.journal import earlier_stamps
@@ -90,7 +91,7 @@ def names_of(detail: Any) -> list[str]:
             return list(keys.read_csr(csr).names)
         except ValueError:
             pass  # not a CSR certfleet can read: the Domain list is all there is
-    return [d.strip().lower() for d in (detail.domain or "").split(",") if d.strip()]
+    return listed_names(detail.domain)
 
 
 def uploaded_csr(detail: Any) -> str | None:

@@ -17,6 +17,7 @@ from pulumi.dynamic import CheckFailure
 
 from components.aws.cname_check import no_account_access  # noqa: F401 (re-exported for the providers)
 from components.dynamic import declared_in_this_run, note_declared, tell_user
+from components.dynamic import foreign_owner  # noqa: F401 (re-exported for the providers)
 
 ADOPT_INPUTS = ("adopt_id", "replace_adopted", "on_destroy")
 
@@ -44,13 +45,6 @@ def look_failures(found: Any) -> list[CheckFailure] | None:
     if found is None:
         return []
     return [CheckFailure("adopt_id", found)] if isinstance(found, str) else None
-
-
-def foreign_owner(owner: str | None, props: Mapping[str, Any]) -> str | None:
-    """The other certfleet identity the object is tagged with, or None (untagged, or this resource's)."""
-    if not owner or owner in (props.get("resource_tag"), *(props.get("previous_resource_tags") or [])):
-        return None
-    return owner
 
 
 def owned_elsewhere(what: str, object_id: str, owner: str) -> str:

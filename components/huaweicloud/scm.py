@@ -222,13 +222,16 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client, resource = self._client(props)
         shown = self._show_owned(client, id_, props, resource)
-        if shown is None or self._adopted_by_newer_create(client, id_, props, resource):
-            return  # gone already, or a replacement adopted this very certificate
+        if shown is None:
+            return  # gone already
+        tags = self._tags(client, id_, resource)  # read once: for the check below and a kept adopted one's release
+        if self._adopted_by_newer_create(tags, props):
+            return  # a replacement adopted this very certificate
         if props.get("adopted") and not self._may_destroy_adopted(props):
             tell_user(f"{resource}: the {shown.status} certificate {id_} (order {shown.order_id}) is kept in SCM: "
                       f"certfleet adopted it (it was bought outside certfleet), so destroy never withdraws, "
                       f"refunds or deletes it unless the entry says onDestroy: delete (and a replacement always "
-                      f"keeps it); {self._release(client, id_, props, resource)}")
+                      f"keeps it); {self._release(client, id_, props, resource, tags)}")
             return
         status = shown.status
         if status in ON_DESTROY_DECIDES:
@@ -326,8 +329,10 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
         if tags:
             self._batch_tags(client, cert_id, "create", tags, resource)
 
-    def _adopted_by_newer_create(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str) -> bool:
-        stamped = self._tags(client, cert_id, resource).get(GENERATION_TAG)
+    @staticmethod
+    def _adopted_by_newer_create(tags: Mapping[str, str], props: Mapping[str, Any]) -> bool:
+        """The certificate's generation tag (`tags`, as read) is a newer create's: it adopted it back."""
+        stamped = tags.get(GENERATION_TAG)
         return bool(stamped and props.get("generation") and stamped != props["generation"])
 
 

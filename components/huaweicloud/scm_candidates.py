@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from pulumi.dynamic import CheckFailure, CreateResult
 
 from components.dynamic import (ADOPT, REFUSE, REPLACED, SKIP, Verdict, declared_in_this_run, first_opinion,
-                                tell_user)
+                                foreign_owner, tell_user)
 from components.errors import CertfleetError
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.scm_model import (APPLICABLE, CLOCK_SLACK_SECONDS, DEAD, GENERATION_TAG, ISSUED_LIKE,
@@ -239,9 +239,8 @@ def adopt_differences(shown: Any, props: Mapping[str, Any], tags: Mapping[str, s
 
 def adopt_owner_problem(cert_id: str, tags: Mapping[str, str], props: Mapping[str, Any]) -> str | None:
     """The certificate carries another certfleet resource's tag: it is that resource's, never adopted."""
-    owner = tags.get(RESOURCE_TAG)
-    mine = [props.get("resource_tag"), *(props.get("previous_resource_tags") or [])]
-    if owner and owner not in mine:
+    owner = foreign_owner(tags.get(RESOURCE_TAG), props)
+    if owner:
         return (f"SCM certificate {cert_id} belongs to certfleet resource '{owner}' ({RESOURCE_TAG} tag): certfleet "
                 f"never adopts another resource's certificate; remove `adopt` from this entry, or remove the "
                 f"certificate from '{owner}' first")
@@ -338,14 +337,16 @@ class ScmCandidateSteps:
                                       resource)
         return CreateResult(cert_id, outs)
 
-    def _release(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str) -> str:
+    def _release(self, client: Any, cert_id: str, props: Mapping[str, Any], resource: str,
+                 tags: Mapping[str, str] | None = None) -> str:
         """A delete keeps an adopted certificate: take certfleet's own tags (resource, request hash, generation)
         off it, so a later entry never finds it by them and takes it for its own purchase (which a destroy would
         refund), and another entry or stack may adopt it without being refused as owned. Only while its
         resource tag is still this resource's identity: a newer owner's tags are never touched; the user's tags
         stay. (Not called when a newer create of this resource adopted it back: it is still serving.)
-        Returns what was done, for the message."""
-        tags = self._tags(client, cert_id, resource)
+        `tags`: as delete just read them, with no call in between (None: read them now). Returns what was done,
+        for the message."""
+        tags = self._tags(client, cert_id, resource) if tags is None else tags
         if RESOURCE_TAG not in tags:
             return "it carries no certfleet resource tag (removed already), its other tags are as they were"
         if tags[RESOURCE_TAG] != props.get("resource_tag"):

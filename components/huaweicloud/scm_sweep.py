@@ -27,10 +27,10 @@ from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
-from components.dynamic import ADOPT, REFUSE, SKIP, RunSet, Verdict, first_opinion, wait_for
+from components.dynamic import ADOPT, REFUSE, SKIP, RunSet, Verdict, first_opinion, foreign_owner, wait_for
 from components.errors import CertfleetError, WaitTimeout
 from components.huaweicloud.scm_candidates import Candidate, Purchase, judge, purchase_of
-from components.huaweicloud.scm_model import (CLOCK_SLACK_SECONDS, DEAD, LISTING_LAG_SECONDS,  # noqa: F401
+from components.huaweicloud.scm_model import (CLOCK_SLACK_SECONDS, DEAD, LISTING_LAG_SECONDS,
                                               POLL_SECONDS, REQUEST_TAG, RESOURCE_TAG, order_time, undo_advice)
 from components.journal import (RECENT_SECONDS, earlier_stamps, follows_interrupted_run, journalled_at,
                                 may_follow_interrupted_run)
@@ -125,9 +125,8 @@ def bought_by_this_run_for_another_entry(s: Sweep, c: Swept) -> Verdict | None:
 
 
 def tagged_for_another_resource(s: Sweep, c: Swept) -> Verdict | None:
-    owner = c.tags.get(RESOURCE_TAG)
-    mine = [s.purchase.props["resource_tag"], *(s.purchase.props.get("previous_resource_tags") or [])]
-    return (SKIP, f"certfleet resource '{owner}''s") if owner and owner not in mine else None
+    owner = foreign_owner(c.tags.get(RESOURCE_TAG), s.purchase.props)
+    return (SKIP, f"certfleet resource '{owner}''s") if owner else None
 
 
 def tagged_for_this_resource(s: Sweep, c: Swept) -> Verdict | None:
@@ -198,12 +197,13 @@ class ScmSweepSteps:
         id) or `timeout` runs out (None). A refusal raises at once; a certificate still unclaimed when the look
         ends raises then, naming it (its tags may appear meanwhile and prove it this entry's)."""
         unclaimed_left: list[str] = []
+        order_ids: dict[str, str] = {}  # certificate id -> its order id: fixed once known, so read once per look
 
         def look() -> str | None:
             found = self._find_existing(client, props, resource)
             if found or not sweep:
                 return found
-            adopt, unclaimed_left[:] = self._sweep(client, purchase_of(props), since, resource)
+            adopt, unclaimed_left[:] = self._sweep(client, purchase_of(props), since, resource, order_ids)
             return adopt
 
         try:
@@ -215,13 +215,14 @@ class ScmSweepSteps:
             raise CertfleetError(unclaimed_left[0] + more)
         return None
 
-    def _sweep(self, client: Any, purchase: Purchase, since: float, resource: str) -> tuple[str | None, list[str]]:
+    def _sweep(self, client: Any, purchase: Purchase, since: float, resource: str,
+               order_ids: dict[str, str]) -> tuple[str | None, list[str]]:
         """(the certificate to adopt, or None; why each unclaimed certificate stops the purchase). Raises
         CertfleetError when a certificate's own tags prove it this resource's and the candidate checks
-        refuse it."""
+        refuse it. `order_ids`: the look's order ids known so far (see _listed)."""
         sweep = Sweep(purchase, since, BOUGHT_IN_THIS_RUN.snapshot())
         adopt, unclaimed_found = None, []
-        for swept in self._listed(client, purchase.props, resource):
+        for swept in self._listed(client, purchase.props, resource, order_ids):
             verdict, why = judge_swept(sweep, swept)
             if verdict == REFUSE:
                 raise CertfleetError(why)
@@ -231,12 +232,20 @@ class ScmSweepSteps:
                 unclaimed_found.append(why)
         return adopt, unclaimed_found
 
-    def _listed(self, client: Any, props: Mapping[str, Any], resource: str) -> list[Swept]:
+    def _listed(self, client: Any, props: Mapping[str, Any], resource: str,
+                order_ids: dict[str, str]) -> list[Swept]:
+        """Every certificate the listing shows. An order id, once read, is kept in `order_ids` (one dict per
+        look, so each poll does not show every certificate again); tags are read afresh each poll (they may
+        appear)."""
         from huaweicloudsdkscm.v3 import ListCertificatesRequest
 
         def order_id(cert_id: str) -> str | None:
-            shown = self._show(client, cert_id, resource)
-            return shown.order_id if shown is not None else None
+            if cert_id not in order_ids:
+                shown = self._show(client, cert_id, resource)
+                if shown is None or not shown.order_id:
+                    return None  # not shown (yet): asked again next poll
+                order_ids[cert_id] = shown.order_id
+            return order_ids[cert_id]
 
         # Every status (ALL): a lost order may still be in its undocumented pre-PAID status, which no status
         # filter names, or an interrupted run may have left it under review (CHECKING_ORG, ISSUING, UNPASSED).

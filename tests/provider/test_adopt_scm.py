@@ -14,7 +14,8 @@ from components import dynamic
 from components.errors import CertfleetError
 from components.huaweicloud.scm import GENERATION_TAG, REQUEST_TAG, RESOURCE_TAG
 from tests.emulators.conftest_scm import make_scm_client
-from tests.provider.test_scm_provider import APPLICANT, FakeClock, emulated, inputs, provider  # noqa: F401
+from tests.provider.test_scm_provider import (APPLICANT, FakeClock, count_calls, emulated, inputs,  # noqa: F401
+                                             provider)
 
 ADOPT_ENTRY = {"csr": "scm"}
 
@@ -234,6 +235,16 @@ def test_the_old_half_of_a_replace_adopted_replacement_is_released(provider, scm
     assert certificate(scm_control, cert_id)["status"] == "CHECKING"
     assert certificate(scm_control, cert_id)["tags"] == {"team": "web"}
     assert certfleet_tags(scm_control, replacement.id) == [GENERATION_TAG, REQUEST_TAG, RESOURCE_TAG]
+
+
+def test_destroy_reads_a_kept_adopted_certificates_tags_once(provider, scm_emulator, scm_control):
+    """The generation check and the release use one read of the tags: nothing happens between them."""
+    cert_id = buy_out_of_band(scm_emulator, apply_for="api.example.com", tags={"team": "web"})
+    created = provider.create(adopt_inputs(cert_id, tags={"team": "web"}))
+    tag_reads = count_calls(scm_control, "ListTagsByCertificate")
+    provider.delete(cert_id, created.outs)
+    assert tag_reads() == 1
+    assert certificate(scm_control, cert_id)["tags"] == {"team": "web"}  # released all the same
 
 
 def test_a_certificate_adopted_back_by_a_newer_create_keeps_its_tags(provider, scm_emulator, scm_control):

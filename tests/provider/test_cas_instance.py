@@ -352,6 +352,10 @@ def test_check_issued_otherwise():
 
 def test_check_resume_decides_the_rest():
     assert checks._resume(fake_detail("normal", "web.example.cn"), entry_props())[0] == checks.RESUME
+    # the whole chain: this entry's own issued certificate (its claim, this run's stamp, the digest of what the
+    # instance shows) passes every other check and is resumed
+    own = fake_detail("normal", "web.example.cn", claim=CLAIM, stamp=dynamic.RUN_ID)
+    assert dynamic.first_opinion(checks.INSTANCE_CHECKS, own, entry_props())[0] == checks.RESUME
 
 
 # --- replacements, switches and applications changed outside certfleet (review findings) -------------------------

@@ -201,6 +201,16 @@ def faults_left(control, action):
     return [f for f in control.faults() if f["action"] == action]
 
 
+def count_calls(control, action):
+    """Counts the provider's `action` calls at the emulator from here on: a fault rule that only delays each
+    call a millisecond, and counts its hits."""
+    rule = control.add_fault(action, delay=0.001, times=None)
+
+    def count() -> int:
+        return next(f["hits"] for f in control.faults() if f["id"] == rule["id"])
+    return count
+
+
 def test_show_errors_after_the_purchase_are_recorded_not_raised(provider, scm_control):
     scm_control.add_fault("ShowCertificate", status=500, times=None)
     created = provider.create(inputs())

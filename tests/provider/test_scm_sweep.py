@@ -28,7 +28,8 @@ from components.huaweicloud.scm_sweep import (CLOCK_SLACK_SECONDS, UNCLAIMED, Sw
                                               replaced_by_this_run, sweep_since, tagged_for_another_resource,
                                               tagged_for_this_resource, unclaimed)
 from tests.emulators.conftest_scm import make_scm_client
-from tests.provider.test_scm_provider import FakeClock, emulated, faults_left, inputs, provider  # noqa: F401
+from tests.provider.test_scm_provider import (FakeClock, count_calls, emulated, faults_left, inputs,  # noqa: F401
+                                             provider)
 
 NOW = time.time()
 OLD_ORDER = "CS2001010000ABCDE"  # placed 2020-01-01 00:00 (UTC reading)
@@ -230,6 +231,18 @@ def test_killed_create_whose_tags_never_show_is_refused_not_bought_again(provide
     assert "unsubscribe it" in text and "wait for SCM to show its tags" in text
     assert FakeClock.t - started >= 30 - 1e-6  # it looked for the whole listing lag before refusing
     assert [c["id"] for c in emulated(scm_control)["certificates"]] == [earlier]
+
+
+def test_a_look_reads_each_order_id_once_and_the_tags_every_poll(provider, scm_control):
+    """A certificate's order id never changes: one ShowCertificate per look, not one per 2 s poll. Its tags may
+    appear, so they are read at every poll."""
+    scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 10_000, "purchase_tags_lag_reads": 10_000})
+    earlier = bought_by_an_interrupted_run(provider, inputs())
+    new_run()
+    shows, tag_reads = count_calls(scm_control, "ShowCertificate"), count_calls(scm_control, "ListTagsByCertificate")
+    with pytest.raises(CertfleetError, match=earlier):
+        provider.create(inputs(**AFTER_A_CRASH))  # looks for the whole listing lag (30 s), then refuses
+    assert shows() == 1 and tag_reads() >= 15
 
 
 def test_refused_then_adopted_once_the_tags_show(provider, scm_control):
