@@ -7,7 +7,6 @@ RecordId is a string, TTL/TotalCount/PageNumber/PageSize numbers, Locked a boole
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from emulators.alidns import urls
 from emulators.alidns.exceptions import InvalidActionNotFound, InvalidParameter, InvalidVersion, MissingParameter
@@ -15,6 +14,7 @@ from emulators.alidns.models import DEFAULT_ACCOUNT_ID, DNS_SERVERS, AlidnsBacke
 from emulators.cas.auth import SignatureVerifier, access_key_id_of
 from emulators.cas.rpc import AlibabaRpcHooks, action_of, request_id
 from emulators.core.api import ApiEmulator, Route
+from emulators.core.auth import LiveSecretKeys
 from emulators.core.clock import Clock
 from emulators.core.http import ControlError, Request, Response, json_response
 
@@ -41,7 +41,8 @@ class AlidnsApi(AlibabaRpcHooks, ApiEmulator):
         super().__init__(clock)
         self.backend = AlidnsBackend(self.clock, credentials, feed=feed, seed_domains=seed_domains)
         self.verifier = SignatureVerifier({}, self.clock, check_nonce, max_clock_skew)
-        self.verifier.credentials = _Secrets(self.backend)  # keys added by the control API count at once
+        # keys added by the control API count at once
+        self.verifier.credentials = LiveSecretKeys(self.backend, "secret")
 
     # ----- plug-in hooks -----
 
@@ -233,21 +234,3 @@ class _Params:
         return Change(rr=self.required("RR").lower(), type=record_type, value=self.required("Value"),
                       ttl=self.integer("TTL", 600), line=self.get("Line") or "default",
                       priority=self.integer("Priority", 10 if record_type == "MX" else None))
-
-
-class _Secrets(Mapping):
-    """access key id -> secret, read live from the backend (control-API keys, reset, persistence)."""
-
-    def __init__(self, backend: AlidnsBackend):
-        self._backend = backend
-
-    def __getitem__(self, key: str) -> str:
-        return self._backend.access_keys[key]["secret"]
-
-    def __iter__(self):
-        return iter(self._backend.access_keys)
-
-    def __len__(self) -> int:
-        return len(self._backend.access_keys)
-
-

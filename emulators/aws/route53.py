@@ -36,7 +36,8 @@ from moto.route53.responses import Route53
 from moto.route53.utils import validate_domain_name
 
 from emulators.dns.exceptions import DnsFeedError
-from emulators.dns.feed import DnsFeed, ZoneSink
+from emulators.dns.feed import ZoneSink, feed_for
+from emulators.dns.records import ONE_QUOTED, QUOTED_STRINGS
 
 if TYPE_CHECKING:
     from emulators.aws.models import EmulatorState
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 Route53Backend = route53_models.Route53Backend
 CHANGE_ID_CHARACTERS = string.ascii_uppercase + string.digits
 SERVER_OWNED_TYPES = ("SOA", "NS")  # at the apex only
-_QUOTED_TXT = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"\s*)+')
-_ONE_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 MAX_TXT_STRING = 255
 
 
@@ -62,7 +61,7 @@ class NoSuchChange(Route53ClientError):
 class Route53Extras:
     """What the emulator keeps beside moto's Route 53: change ids and their sync times, and the feed."""
 
-    def __init__(self, state: "EmulatorState", feed: ZoneSink):
+    def __init__(self, state: "EmulatorState", feed: ZoneSink | None):
         self.state = state
         self.feed = feed
         self._changes: dict[str, float] = {}  # change id -> time.monotonic() of submission
@@ -134,7 +133,7 @@ _active: dict[str, Route53Extras] = {}
 
 def install(state: "EmulatorState", feed: ZoneSink | str | None = None) -> Route53Extras:
     """Wrap moto's Route 53 (once per process) and make `state`'s extras the active ones."""
-    extras = Route53Extras(state, DnsFeed(feed) if feed is None or isinstance(feed, str) else feed)
+    extras = Route53Extras(state, feed_for(feed) if feed is None or isinstance(feed, str) else feed)
     _active["extras"] = extras
     state.reset_hooks.append(extras.reset)
     if getattr(Route53Backend, "_certfleet_installed", False):
@@ -235,7 +234,7 @@ def delete_finds_the_set(working: dict, change: Change) -> None:
 
 
 def delete_repeats_the_values(working: dict, change: Change) -> None:
-    if change.action == "DELETE" and not same_content(working[change.key], change.record_set):
+    if change.action == "DELETE" and not same_content(_as_dict(working[change.key]), change.record_set):
         raise ChangeInvalid(f"Tried to delete resource record set {change.described} but the values provided "
                             "do not match the current values")
 
@@ -249,10 +248,10 @@ def txt_values_are_quoted_strings(working: dict, change: Change) -> None:
     if change.action == "DELETE" or change.record_set["Type"] != "TXT":
         return
     for value in change.record_set["ResourceRecords"]:
-        if not _QUOTED_TXT.fullmatch(value):
+        if not QUOTED_STRINGS.fullmatch(value):
             raise ChangeInvalid(f"Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be "
                                 f"enclosed in quotation marks) encountered with '{value}''")
-        if any(len(re.sub(r"\\(\d{3}|.)", "x", text)) > MAX_TXT_STRING for text in _ONE_STRING.findall(value)):
+        if any(len(re.sub(r"\\(\d{3}|.)", "x", text)) > MAX_TXT_STRING for text in ONE_QUOTED.findall(value)):
             raise ChangeInvalid(f"Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too "
                                 f"long) encountered with '{value}''")
 
@@ -284,7 +283,8 @@ def apply_batch(zone, change_list: list[dict]) -> set[tuple[str, str]]:
     """Check every change (CHANGE_CHECKS), then apply all, or raise before anything changed. Returns the
     (name, type) pairs the batch touched."""
     origin = zone.name.lower().rstrip(".") + "."
-    working = {record_key(rs.name, rs.type, rs.set_identifier): _as_dict(rs) for rs in zone.rrsets}
+    # moto's RecordSet objects as they are; a dict (moto's request shape) for each set the batch writes
+    working = {record_key(rs.name, rs.type, rs.set_identifier): rs for rs in zone.rrsets}
     touched = set()
     for raw in change_list:
         record_set = dict(raw["ResourceRecordSet"])
@@ -299,7 +299,7 @@ def apply_batch(zone, change_list: list[dict]) -> set[tuple[str, str]]:
         else:
             working[change.key] = record_set  # UPSERT replaces the whole set
         touched.add(change.key[:2])
-    zone.rrsets = [route53_models.RecordSet(record_set) for record_set in working.values()]
+    zone.rrsets = [route53_models.RecordSet(rs) if isinstance(rs, dict) else rs for rs in working.values()]
     for raw in change_list:
         zone.rr_changes.append(raw)  # moto's journal, kept for its other readers
     return touched
@@ -317,6 +317,8 @@ def same_content(current: dict, given: dict) -> bool:
 
 
 def _as_dict(record_set) -> dict[str, Any]:
+    if isinstance(record_set, dict):
+        return record_set
     fields = {"Name": record_set.name, "Type": record_set.type, "TTL": record_set.ttl,
               "ResourceRecords": list(record_set.records or []), "SetIdentifier": record_set.set_identifier,
               "Weight": record_set.weight, "Region": record_set.region, "HealthCheckId": record_set.health_check_id,

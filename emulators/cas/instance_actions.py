@@ -11,6 +11,9 @@ import re
 
 from emulators.cas.exceptions import InvalidParameter, MissingParameter
 from emulators.cas.instances import DEFAULT_LIST_SIZE, MAX_LIST_SIZE, Instance, InstanceBook
+from emulators.cas.records import CERT_IDENTIFIER_REGION, PRODUCTS
+from emulators.core.api import Route
+from emulators.core.ca import describe_certificate
 
 INSTANCE_ACTIONS = {
     "ListInstances": "list_instances",
@@ -92,8 +95,6 @@ class InstanceActions:
         return {}
 
     def _summary(self, instance: Instance) -> dict:
-        from emulators.cas.records import CERT_IDENTIFIER_REGION, PRODUCTS
-        from emulators.core.ca import describe_certificate
         product = PRODUCTS[instance.product_code]
         body = {
             "InstanceId": instance.instance_id, "InstanceType": "BUY", "Status": instance.status,
@@ -118,7 +119,6 @@ class InstanceActions:
     # ----- control hooks (/_emulator/cas/instances...) -----
 
     def control_routes(self) -> list:
-        from emulators.core.api import Route
         return [Route("POST", r"instances", self.control_buy),
                 Route("GET", r"instance-settings", lambda request, match: dict(self.book.settings)),
                 Route("POST", r"instance-settings", self.control_update_settings),

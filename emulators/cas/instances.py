@@ -33,8 +33,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from emulators.cas.checks import MAX_TAGS
 from emulators.cas.exceptions import CasError, InvalidParameter, MissingParameter, NotFound, \
     OperationDeniedStatusNotSupport
+from emulators.cas.records import PRODUCTS, Certificate, _check_product_code, _keyword_matches, _visible, \
+    is_wildcard_product, now_ms
 from emulators.core.ca import generate_key_and_csr
 
 if TYPE_CHECKING:
@@ -52,7 +55,6 @@ DNS_VALIDATION_KEY = "_dnsauth"
 HTTP_VALIDATION_PATH = "/.well-known/pki-validation/fileauth.txt"
 INSTANCE_TERM = timedelta(days=365)
 DEFAULT_LIST_SIZE, MAX_LIST_SIZE = 10, 100   # ListInstances ShowSize (SDK doc comment)
-MAX_TAGS = 20
 _INSTANCE_ID = re.compile(r"cas(_[a-z0-9]+)?-[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -150,7 +152,6 @@ class InstanceBook:
     def buy(self, product_code: str, account: str | None = None, instance_id: str | None = None,
             full_domain_count: int | None = None, wildcard_domain_count: int | None = None) -> Instance:
         """An instance the account bought in the console. An existing `instance_id` is returned as it is."""
-        from emulators.cas.records import _check_product_code, is_wildcard_product
         _check_product_code(product_code)
         if instance_id and instance_id in self.instances:
             return self.instances[instance_id]
@@ -168,7 +169,6 @@ class InstanceBook:
 
     def seed(self, per_product: int) -> list[Instance]:
         """`per_product` instances of every product, with ids that are the same on every start."""
-        from emulators.cas.records import PRODUCTS
         return [self.buy(code, instance_id=f"cas-cn-{hashlib.sha256(f'{code}/{n}'.encode()).hexdigest()[:12]}")
                 for code in PRODUCTS for n in range(per_product)]
 
@@ -178,8 +178,7 @@ class InstanceBook:
         if not instance_id:
             raise MissingParameter("InstanceId")
         instance = self.instances.get(instance_id)
-        if instance is None or self.settings["account_plan"] == "v1" or \
-                not (account is None or instance.owner in ("", account)):
+        if instance is None or self.settings["account_plan"] == "v1" or not _visible(instance.owner, account):
             raise NotFound(f"The instance {instance_id} does not exist.")
         self._advance_lazily(instance)
         return instance
@@ -189,7 +188,7 @@ class InstanceBook:
             return []
         result = []
         for instance in sorted(self.instances.values(), key=lambda i: (-i.order_start, i.instance_id)):
-            if account is not None and instance.owner not in ("", account):
+            if not _visible(instance.owner, account):
                 continue
             self._advance_lazily(instance)
             if status and instance.status != status:
@@ -197,7 +196,7 @@ class InstanceBook:
             if certificate_status and self.certificate_status(instance) != certificate_status:
                 continue
             haystack = [*instance.domains, instance.instance_id, instance.certificate_name]
-            if keyword and not any(keyword.lower() in v.lower() for v in haystack):
+            if keyword and not _keyword_matches(keyword, haystack):
                 continue
             result.append(instance)
         return result
@@ -240,7 +239,6 @@ class InstanceBook:
             raise InvalidParameter("Domain", f"The instance carries {instance.full_domain_count} exact and "
                                              f"{instance.wildcard_domain_count} wildcard names; got "
                                              f"{instance.domain}.")
-        from emulators.cas.records import PRODUCTS
         if PRODUCTS[instance.product_code].cert_type in ("OV", "EV") and not instance.company_id:
             raise MissingParameter("CompanyId")
         instance.status = "pending"
@@ -369,7 +367,6 @@ class InstanceBook:
             self._issue(instance)
 
     def _issue(self, instance: Instance) -> None:
-        from emulators.cas.records import PRODUCTS, Certificate
         private_key_pem, csr = "", instance.csr
         if instance.generate_csr_method != "upload" or not csr:
             private_key_pem, csr = generate_key_and_csr(instance.domains)
@@ -388,7 +385,7 @@ class InstanceBook:
         instance.challenge_token = ""
 
     def _now_ms(self) -> int:
-        return int(self.backend.clock.now().timestamp() * 1000)
+        return now_ms(self.backend.clock)
 
     def _token(self) -> str:
         return self.backend.clock.now().strftime("%Y%m%d") + "000000" + secrets.token_hex(25)

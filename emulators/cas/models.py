@@ -33,6 +33,7 @@ from emulators.cas.exceptions import (
     InvalidParameter, MissingParameter, NotFound, NotFoundPackage, NotRemainCount,
     OperationDeniedStatusNotSupport,
 )
+from emulators.cas.instances import InstanceBook
 from emulators.cas.records import (
     DEFAULT_PRODUCT_CODE, DV_PRODUCT_CODES, PRODUCTS, Certificate, Order, Package, _check_product_code,
     _keyword_matches, _visible, is_wildcard_product, ms_to_datetime, now_ms,
@@ -90,7 +91,6 @@ class CasBackend(RequestChecks, CertificateStore):
             "challenge_lag_reads": challenge_lag_reads,
             "free_extra_name": free_extra_name,
         })
-        from emulators.cas.instances import InstanceBook  # V2.0 instances (late import: it imports this module)
         self.instances = InstanceBook(self)
         self.reset()
 

@@ -44,7 +44,6 @@ ACTIONS = {
 }
 
 
-
 class CasApi(AlibabaRpcHooks, ApiEmulator):
     name = "cas"
     host_id, product, action_not_found = HOST_ID, "cas", InvalidActionNotFound  # AlibabaRpcHooks
@@ -364,8 +363,6 @@ class _Params:
             if found:
                 by_index.setdefault(int(found[1]), {})[found[2]] = value
         return [{"Key": tag.get("Key", ""), "Value": tag.get("Value", "")} for _, tag in sorted(by_index.items())]
-
-
 
 
 def _alibaba_algorithm(key_algorithm: str) -> str:

@@ -3,12 +3,14 @@
 `DnsFeed(url)` talks to a separate `python -m emulators.dns` over its control API; `DnsFeed(None)` does
 nothing (no feed configured). A ZoneStore has the same three methods, so an emulator that runs the DNS
 server in-process (tests) can be given the store itself wherever it takes a feed.
-Errors raise DnsFeedError; deleting a zone the server does not have is not an error.
+Errors raise DnsFeedError; deleting a zone the server does not have is not an error. `push` is how the
+DNS-API emulators call a feed: a failure is written to stderr, not raised.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import urllib.error
 import urllib.request
 from typing import Protocol
@@ -69,6 +71,17 @@ class DnsFeed:
             raise DnsFeedError(f"DNS feed {method} {path}: HTTP {error.code} {message}", error.code) from None
         except OSError as error:
             raise DnsFeedError(f"DNS feed {method} {path}: {error}") from None
+
+
+def push(feed: ZoneSink | None, emulator: str, method: str, *args) -> None:
+    """`feed.<method>(*args)`, a failure written to stderr: the API call was accepted, and a DNS server
+    that is down must not fail it."""
+    if feed is None:
+        return
+    try:
+        getattr(feed, method)(*args)
+    except Exception as error:
+        sys.stderr.write(f"{emulator} emulator: DNS feed {method}{args[:2]} failed: {error}\n")
 
 
 def feed_for(url: str | None) -> DnsFeed | None:

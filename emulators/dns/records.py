@@ -24,8 +24,8 @@ from emulators.dns.exceptions import InvalidRecord
 
 MAX_STRING = 255
 MAX_TTL = 2147483647
-_QUOTED_STRINGS = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"\s*)+')
-_ONE_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+QUOTED_STRINGS = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"\s*)+')
+ONE_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _ESCAPE = re.compile(rb"\\(\d{3}|.)", re.DOTALL)
 
 
@@ -65,8 +65,8 @@ def build_rrset(name: dns.name.Name, rdtype: int, ttl, values: list) -> dns.rrse
 
 def txt_strings(value: str) -> list[bytes]:
     """The character-strings of one TXT value (see the module docstring), each at most 255 bytes."""
-    if _QUOTED_STRINGS.fullmatch(value):
-        strings = [_unescape(match.group(1)) for match in _ONE_QUOTED.finditer(value)]
+    if QUOTED_STRINGS.fullmatch(value):
+        strings = [_unescape(match.group(1)) for match in ONE_QUOTED.finditer(value)]
     else:
         strings = [value.encode("utf-8")]
     chunks = []

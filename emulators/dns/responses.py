@@ -62,8 +62,9 @@ class DnsApi(ApiEmulator):
         missing = [key for key in ("name", "type", "values") if key not in body]
         if missing:
             raise ControlError(400, f"missing {', '.join(missing)}")
-        return self._zone_call(self.backend.put_rrset, match, body["name"], body["type"], body.get("ttl", 300),
+        zone = self._zone_call(self.backend.put_rrset, match, body["name"], body["type"], body.get("ttl", 300),
                                body["values"])
+        return zone.describe()
 
     def _zone_call(self, operation, match, *args):
         try:

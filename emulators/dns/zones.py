@@ -94,8 +94,10 @@ class ZoneStore:
                 raise NoSuchZone(origin.to_text())
             self._zones = {name: zone for name, zone in self._zones.items() if name != origin}
 
-    def put_rrset(self, zone: str, name: str, rdtype: str, ttl: int, values: list[str]) -> dict:
-        """Replace the rrset `name`/`rdtype` of `zone` by `values` (empty = delete it); returns the zone."""
+    def put_rrset(self, zone: str, name: str, rdtype: str, ttl: int, values: list[str]) -> Zone:
+        """Replace the rrset `name`/`rdtype` of `zone` by `values` (empty = delete it); returns the new Zone.
+
+        Only the changed rrset and the SOA are rebuilt: the other rrsets are immutable and shared."""
         origin = parse_name(zone)
         owner = parse_name(name)
         type_code = parse_type(rdtype)
@@ -103,21 +105,23 @@ class ZoneStore:
             raise InvalidRecord(f"{owner} is not in zone {origin}")
         if owner == origin and type_code == dns.rdatatype.NS:
             raise InvalidRecord("the apex NS rrset is the server's own")
-        if values:
-            build_rrset(owner, type_code, ttl, values)  # validate before taking the lock
+        rrset = build_rrset(owner, type_code, ttl, values) if values else None  # validate before the lock
         with self._lock:
             current = self._zones.get(origin)
             if current is None:
                 raise NoSuchZone(origin.to_text())
             key = (owner, type_code)
-            values_by_key = dict(current.values)
-            ttls = {k: current.rrsets[k].ttl for k in current.values}
-            if values:
-                values_by_key[key], ttls[key] = list(values), ttl
+            rrsets, values_by_key = dict(current.rrsets), dict(current.values)
+            if rrset is not None:
+                rrsets[key], values_by_key[key] = rrset, list(values)
+                names = current.names | _with_ancestors(origin, [owner])
             else:
-                values_by_key.pop(key, None)
-            self._publish(origin, current.serial + 1, values_by_key, ttls)
-            return self._zones[origin].describe()
+                if key in values_by_key:
+                    del values_by_key[key], rrsets[key]
+                names = _with_ancestors(origin, [owner for owner, _ in rrsets])
+            serial = current.serial + 1
+            rrsets[(origin, dns.rdatatype.SOA)] = _soa(origin, serial)
+            return self._set(Zone(origin, serial, rrsets, values_by_key, names))
 
     def get_zone(self, zone: str) -> dict:
         origin = parse_name(zone)
@@ -175,25 +179,37 @@ class ZoneStore:
 
     def _publish(self, origin: dns.name.Name, serial: int, values: dict[RRsetKey, list[str]],
                  ttls: dict[RRsetKey, int]) -> None:
-        """Build and publish a new Zone; the caller holds the lock. Replacing the dict keeps readers safe."""
-        name_server = _name_server(origin)
+        """Build a whole new Zone from its values and publish it; the caller holds the lock."""
         rrsets = {key: build_rrset(key[0], key[1], ttls[key], value) for key, value in values.items()}
-        soa = dns.rrset.from_text(origin, SOA_TTL, dns.rdataclass.IN, dns.rdatatype.SOA,
-                                  f"{name_server} hostmaster.{origin} {serial} {SOA_TIMERS}")
-        rrsets[(origin, dns.rdatatype.SOA)] = soa
+        rrsets[(origin, dns.rdatatype.SOA)] = _soa(origin, serial)
         rrsets[(origin, dns.rdatatype.NS)] = dns.rrset.from_text(origin, NS_TTL, dns.rdataclass.IN,
-                                                                 dns.rdatatype.NS, name_server.to_text())
-        names = set()
-        for owner, _ in rrsets:
-            while owner.is_subdomain(origin) and owner not in names:
-                names.add(owner)
-                if owner == origin:
-                    break
-                owner = owner.parent()
-        zone = Zone(origin, serial, rrsets, values, frozenset(names))
+                                                                 dns.rdatatype.NS, _name_server(origin).to_text())
+        names = _with_ancestors(origin, [owner for owner, _ in rrsets])
+        self._set(Zone(origin, serial, rrsets, values, names))
+
+    def _set(self, zone: Zone) -> Zone:
+        """Publish `zone`; the caller holds the lock. Replacing the dict keeps readers safe."""
         zones = dict(self._zones)
-        zones[origin] = zone
+        zones[zone.origin] = zone
         self._zones = zones
+        return zone
+
+
+def _soa(origin: dns.name.Name, serial: int) -> dns.rrset.RRset:
+    return dns.rrset.from_text(origin, SOA_TTL, dns.rdataclass.IN, dns.rdatatype.SOA,
+                               f"{_name_server(origin)} hostmaster.{origin} {serial} {SOA_TIMERS}")
+
+
+def _with_ancestors(origin: dns.name.Name, owners) -> frozenset:
+    """The owner names and every name between them and the zone apex (the empty non-terminals)."""
+    names = set()
+    for owner in owners:
+        while owner.is_subdomain(origin) and owner not in names:
+            names.add(owner)
+            if owner == origin:
+                break
+            owner = owner.parent()
+    return frozenset(names)
 
 
 def _name_server(origin: dns.name.Name) -> dns.name.Name:

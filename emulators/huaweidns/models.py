@@ -13,10 +13,10 @@ Not emulated: private zones, lines and weights (/v2.1), tags, batch and status A
 from __future__ import annotations
 
 import copy
-import sys
 import uuid
 
 from emulators.core.clock import Clock
+from emulators.dns.feed import push
 from emulators.huaweidns.exceptions import (
     DefaultRecordSetDelete, DefaultRecordSetUpdate, InvalidRecordSetType, PermissionDenied, RecordSetNotFound,
     RecordSetNotSteady, ZoneNotFound,
@@ -226,12 +226,7 @@ class HuaweiDnsBackend:
         self._feed("put_rrset", zone["name"], name, record_type, ttl, values)
 
     def _feed(self, method: str, *args) -> None:
-        if self.feed is None:
-            return
-        try:
-            getattr(self.feed, method)(*args)
-        except Exception as error:  # the API still answers: a DNS server that is down must not fail writes
-            sys.stderr.write(f"huaweidns emulator: DNS feed {method}{args[:2]} failed: {error}\n")
+        push(self.feed, "huaweidns", method, *args)
 
     def _store(self, zone, name, record_type, records, ttl, description, default, status) -> dict:
         now = self._now()

@@ -12,12 +12,13 @@ import uuid
 from urllib.parse import unquote
 
 from emulators.core.api import ApiEmulator, Route
+from emulators.core.auth import LiveSecretKeys
 from emulators.core.clock import Clock
 from emulators.core.http import ControlError, EmulatorError, Request, Response, json_response
 from emulators.huaweidns import urls
 from emulators.huaweidns.exceptions import BadRequest, DnsError, InjectedError, InvalidQuery
 from emulators.huaweidns.models import DEFAULT_DOMAIN_ID, DEFAULT_PROJECT_ID, HuaweiDnsBackend
-from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, LiveSecretKeys, access_key_of
+from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, access_key_of
 from emulators.scm.exceptions import error_body
 from emulators.scm.gateway import HuaweiGatewayRoutes
 
@@ -173,7 +174,6 @@ class HuaweiDnsApi(HuaweiGatewayRoutes, ApiEmulator):
 
 def _ak(request: Request) -> str:
     return access_key_of(request.headers)
-
 
 
 def _json_body(request: Request) -> dict:

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from emulators.dns.records import ONE_QUOTED, QUOTED_STRINGS
 from emulators.huaweidns.exceptions import (
     InvalidRecordSetName, InvalidRecordSetType, InvalidRecordSetValue, InvalidTtl, RecordSetConflict,
 )
@@ -20,8 +21,6 @@ RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA")
 MAX_VALUES = 50
 MAX_TTL = 2147483647
 _LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$")
-_QUOTED_STRINGS = re.compile(r'^\s*("(?:[^"\\]|\\.)*"\s*)+$')
-_ONE_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 @dataclass
@@ -88,7 +87,7 @@ def _check_value(record_type: str, value: str) -> None:
     except ValueError:
         raise InvalidRecordSetValue(f"Invalid record value {value!r} for type {record_type}.") from None
     if record_type == "TXT":
-        if not _QUOTED_STRINGS.match(value):
+        if not QUOTED_STRINGS.fullmatch(value):
             raise InvalidRecordSetValue(f"Invalid TXT record value {value!r}: it must be wrapped in double quotes.")
-        if any(len(s) > 255 for s in _ONE_QUOTED.findall(value)):
+        if any(len(s) > 255 for s in ONE_QUOTED.findall(value)):
             raise InvalidRecordSetValue("Invalid TXT record value: a quoted string is longer than 255 characters.")

@@ -107,23 +107,6 @@ class AkSkAuthenticator:
         return access_key
 
 
-class LiveSecretKeys(Mapping):
-    """access key -> secret key for the authenticator, read live from a backend's `access_keys` ({ak: {field:
-    secret, ...}}): keys added by the control API count at once, and reset and persistence keep them."""
-
-    def __init__(self, backend, field: str):
-        self._backend, self._field = backend, field
-
-    def __getitem__(self, access_key: str) -> str:
-        return self._backend.access_keys[access_key][self._field]
-
-    def __iter__(self):
-        return iter(self._backend.access_keys)
-
-    def __len__(self) -> int:
-        return len(self._backend.access_keys)
-
-
 def access_key_of(headers: Mapping[str, str]) -> str | None:
     """The access key a request was signed with (call after ``authenticate``); None for a bare token."""
     authorization = {name.lower(): value for name, value in headers.items()}.get("authorization")

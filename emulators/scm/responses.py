@@ -11,11 +11,12 @@ import uuid
 from urllib.parse import unquote
 
 from emulators.core.api import ApiEmulator, Route
+from emulators.core.auth import LiveSecretKeys
 from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock
 from emulators.core.http import EmulatorError, Request, Response, json_response
 from emulators.scm import urls, validation
-from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, LiveSecretKeys, access_key_of
+from emulators.scm.auth import DEFAULT_MAX_CLOCK_SKEW, AkSkAuthenticator, access_key_of
 from emulators.scm.exceptions import ApiNotFound, InjectedError, InternalError, InvalidParameter, \
     NoPrivilege, ScmError, Throttled, error_body
 from emulators.scm.gateway import HuaweiGatewayRoutes
@@ -206,7 +207,6 @@ class ScmApi(HuaweiGatewayRoutes, ApiEmulator):
 
     def control_update_settings(self, request: Request, match: re.Match) -> dict:
         return vars(self.backend.update_settings(request.json()))
-
 
 
 def _json_body(request: Request) -> dict:
