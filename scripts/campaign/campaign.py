@@ -28,7 +28,10 @@ PENDING_PATTERN = "pending operation"
 # buy again), an order adopted after an interrupted run, which destroy never cancels, and a PAYED order (bought,
 # not applied for) since a killed run's stamp, which stops the purchase until it is deleted.
 OPERATOR_PATTERNS = (
-    (re.compile(r"cancel and delete order (\d+)"), "csr: generate, its key lost with a killed run; create refused"),
+    # The refusals of a pending order a killed run placed (candidates.py: a lost generated key, an earlier
+    # purchase, listed for other names): every order on the campaign's CAS server is the campaign's own.
+    (re.compile(r"Check order (\d+) in the CAS console: if it is yours, cancel and delete it"),
+     "pending, placed by a killed run (csr: generate key lost, or uncertain); create refused"),
     (re.compile(r"CAS order (\d+) \([^)]*\) is kept: certfleet adopted it"),
      "adopted after a killed run, so destroy kept it"),
     (re.compile(r"If nobody needs it, delete order (\d+) in the CAS console"),

@@ -363,3 +363,23 @@ def test_an_earlier_purchases_pending_order_stops_the_purchase_whatever_its_doma
         verdict, why = judge(purchase, Candidate(7, bought, "CHECKING", "blog.example.cn", count,
                                                  describe=lambda: None))
         assert verdict == REFUSE and "bought while this entry had other settings" in why, (count, why)
+
+
+def test_the_campaign_operator_recognises_every_refusal_that_asks_to_cancel_an_order():
+    """The crash campaign plays the operator on the refusals that ask to cancel and delete a pending order
+    (scripts/campaign OPERATOR_PATTERNS): if their wording drifts, the campaign never converges."""
+    from components.alicloud.candidates import (REFUSE, Candidate, listed_for_other_names,
+                                                pending_from_an_earlier_purchase, pending_with_a_lost_generated_key,
+                                                purchase_of)
+    from scripts.campaign.campaign import OPERATOR_PATTERNS
+    now = time.time()
+    bought = int((now - 1800) * 1000)
+    pending = Candidate(7, bought, "CHECKING", "blog.example.cn", 2, describe=lambda: None)
+    earlier = {"fingerprint": "1" * 32, "run": "an-interrupted-run", "at": now - 3600}
+    cases = [(pending_with_a_lost_generated_key, inputs(csr="generate", journal=interrupted_run(at=now - 3600))),
+             (pending_from_an_earlier_purchase, inputs(journal={**this_run(at=now), "earlier": [earlier]})),
+             (listed_for_other_names, inputs(journal=interrupted_run(at=now - 3600)))]
+    for check, props in cases:
+        verdict, why = check(purchase_of(props), pending)
+        assert verdict == REFUSE, (check.__name__, why)
+        assert OPERATOR_PATTERNS[0][0].findall(why) == ["7"], (check.__name__, why)
