@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -15,7 +16,9 @@ from components.aws.fleet import AwsCertificates  # noqa: F401 (the program impo
 from components.huaweicloud import scm
 from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
+from components.dns.fleet import Challenge, validate_through_dns, validated
 from components.dynamic import renamed_from
+from components.huaweicloud.scm_model import ISSUED_LIKE
 from components.journal import PurchaseJournal, fingerprint
 
 
@@ -53,13 +56,24 @@ class HuaweiCertificates(pulumi.ComponentResource):
             {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates},
             {s.name: s.previous_names for s in huawei.certificates}, self,
             [s.name for s in huawei.certificates if not buys(s)])
-        self.certificates = {spec.name: ScmCertificate(spec.name, spec, huawei, journal.stamp_of(spec.name),
+        # An entry whose records certfleet writes does not wait for issuance in its create (the records come
+        # after it): its CertificateValidation does (components/dns/validation.py).
+        self.certificates = {spec.name: ScmCertificate(spec.name, spec, without_issuance_wait(huawei, spec),
+                                                       journal.stamp_of(spec.name),
                                                        renamed_from(spec.previous_names, child))
                              for spec in huawei.certificates}
+        self.validations = validate_through_dns([
+            Challenge(spec.name, "scm", spec.dns, spec.domains, cert.certificate_id,
+                      cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
+                                                                for r in rs or []]),
+                      cert.status.apply(lambda status: status not in ISSUED_LIKE), huawei.region)
+            for spec in huawei.certificates if spec.dns and (cert := self.certificates[spec.name])], self)
         self.register_outputs({"certificates": self.summary()})
 
     def summary(self) -> dict[str, Any]:
-        return {name: {key: getattr(cert, key) for key in SCM_OUTPUTS} for name, cert in self.certificates.items()}
+        return {name: {**{key: getattr(cert, key) for key in SCM_OUTPUTS},
+                       **validated(self.validations.get(name), "status", cert.status, cert.status_message)}
+                for name, cert in self.certificates.items()}
 
 
 # What the stack exports per CAS order (also what scripts/report.py prints). private_key is a secret.
@@ -85,16 +99,38 @@ class AlicloudOrders(pulumi.ComponentResource):
                 for s in instances}},
             {s.name: s.previous_names for s in (*alicloud.orders, *instances)}, self,
             [s.name for s in alicloud.orders if not buys(s)])
-        self.orders = {spec.name: CasOrder(spec.name, spec, alicloud, journal.stamp_of(spec.name),
-                                           renamed_from(spec.previous_names, child))
+        self.orders = {spec.name: CasOrder(spec.name, spec, without_issuance_wait(alicloud, spec),
+                                           journal.stamp_of(spec.name), renamed_from(spec.previous_names, child))
                        for spec in alicloud.orders}
-        self.orders.update({spec.name: CasInstanceCertificate(spec.name, spec, alicloud.issued_timeout_seconds,
+        self.orders.update({spec.name: CasInstanceCertificate(spec.name, spec,
+                                                              0 if spec.dns else alicloud.issued_timeout_seconds,
                                                               journal.stamp_of(spec.name),
                                                               renamed_from(spec.previous_names, child))
                             for spec in instances})
+        self.validations = validate_through_dns([
+            Challenge(spec.name, "cas-instance" if spec in instances else "cas", spec.dns, spec.domains,
+                      order.instance_id if spec in instances else order.order_id,
+                      pulumi.Output.all(order.challenge, getattr(order, "challenges", None)).apply(dns_challenges),
+                      order.state.apply(lambda state: state in ("domain_verify", "process", "pending")))
+            for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self)
         self.register_outputs({"orders": self.summary()})
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(order, key) for key in CAS_OUTPUTS},
-                       **({"instance_id": order.instance_id} if isinstance(order, CasInstanceCertificate) else {})}
+                       **({"instance_id": order.instance_id} if isinstance(order, CasInstanceCertificate) else {}),
+                       **validated(self.validations.get(name), "state", order.state, order.status_message)}
                 for name, order in self.orders.items()}
+
+
+def without_issuance_wait(section: Any, spec: Any) -> Any:
+    """The section as an entry with `dns` sees it: its create does not wait for issuance (the records come
+    after it; the entry's CertificateValidation waits)."""
+    return replace(section, issued_timeout_seconds=0) if spec.dns else section
+
+
+def dns_challenges(found: list[Any]) -> list[dict[str, Any]]:
+    """A CAS order's `challenge` (or an instance's `challenges`) as {name, type, value}: the DNS ones only."""
+    challenge, challenges = found
+    return [{"name": c["name"], "type": c.get("record_type") or "TXT", "value": c["value"]}
+            for c in (challenges if challenges is not None else [challenge] if challenge else [])
+            if c and c.get("type") == "DNS"]

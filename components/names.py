@@ -86,6 +86,17 @@ def covers(certificate_name: str, host: str) -> bool:
     return False
 
 
+def base_name(name: str) -> str:
+    """The name a DNS challenge is published under: a wildcard's is its parent's (`*.x.com` -> `x.com`)."""
+    return name.removeprefix("*.")
+
+
+def within_zone(name: str, zone: str) -> bool:
+    """Is `name` (or the record name for it) at or below the zone apex `zone`?"""
+    name, zone = base_name(name).rstrip(".").lower(), zone.rstrip(".").lower()
+    return name == zone or name.endswith("." + zone)
+
+
 def aws_tag_problem(key: Any, value: Any) -> str | None:
     """ACM/CloudFront tag rules: key 1-128, value 0-256, letters/digits/spaces and _.:/=+-@, no reserved prefix.
 

@@ -5,7 +5,8 @@
 #   scripts/local.sh [up]        set up, start the servers, `pulumi up`, print the certificate report
 #   scripts/local.sh up --refresh    ... any extra arguments go to pulumi
 #   scripts/local.sh preview | refresh | destroy
-#   scripts/local.sh publish     play the DNS operator: publish every pending challenge on the emulators
+#   scripts/local.sh publish     publish the FILE challenges (and SCM e-mail approvals) on the emulators; DNS
+#                               challenges are written and validated automatically (dns blocks)
 #   scripts/local.sh report      print the report of the last run
 #   scripts/local.sh status      are the local servers running?
 #   scripts/local.sh stop        stop the servers and forget the local state with them

@@ -2,12 +2,19 @@
 
     python scripts/local_servers.py start    # idempotent; prints `export ...` lines for the shell
     python scripts/local_servers.py status
-    python scripts/local_servers.py publish  # stack outputs on stdin: publish pending challenges
+    python scripts/local_servers.py publish  # stack outputs on stdin: publish challenges DNS cannot show
     python scripts/local_servers.py stop     # stops them and forgets the local stack state with them
 
 The servers and the local stack's state are one unit: moto keeps its objects in memory only, so when the
 servers are (re)started from nothing, the local state folder is wiped too, and `pulumi up` starts afresh.
 While they run, consecutive `pulumi up` runs see consistent state. Everything lives in `.local/`.
+
+The DNS stack (issue 12): the DNS emulator (`emulators.dns`, an authoritative server on loopback) starts
+first; Route 53 (the AWS emulator), Alibaba Cloud DNS (`emulators.alidns`, zone example.cn) and Huawei Cloud
+DNS (`emulators.huaweidns`, the delegated sub-zones api.example.cn and portal.example.cn) feed it what they
+accept, and the CAS and SCM emulators validate a DNS challenge by resolving it there (`--dns-resolver`), so
+an order issues once the stack's validation record is served. The Pulumi run's propagation check asks it too
+(CERTFLEET_DNS_RESOLVERS, CERTFLEET_DNS_NAMESERVER_PORT: its zones' NS glue is 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,54 +52,109 @@ LOCAL_ALIBABA_KEY_SECRET = "certfleet-local-alibaba-secret"
 # key went with a wiped state could never be adopted again).
 CAS_STATE = LOCAL / "cas.json"
 LOCAL_DEPLOY_SECONDS = "5"          # a local distribution is InProgress this long after each change
+# The Huawei DNS emulator's default project, given to it explicitly: the DNS SDK's BasicCredentials need one.
+LOCAL_HUAWEI_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+LOCAL_ALIDNS_DOMAIN = "example.cn"                               # Alibaba serves example.cn ...
+LOCAL_HUAWEI_ZONES = ("api.example.cn", "portal.example.cn")     # ... and delegates these to Huawei
+LOCAL_ROUTE53_ZONES = ("example.com", "example.org")             # hosted zones seeded in the AWS emulator
+
+
+@dataclass(frozen=True)
+class LocalDns:
+    """The DNS emulator that the other servers feed (control `url`) and resolve with (`port`, UDP and TCP)."""
+
+    url: str
+    port: int
+
+    @property
+    def resolver(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
 
 @dataclass(frozen=True)
 class Server:
     name: str
-    command: Callable[[int], list[str]]     # port -> argv
+    # (port, the DNS emulator) -> argv; the DNS emulator itself starts first and gets None
+    command: Callable[[int, LocalDns | None], list[str]]
     health_path: str
-    env: Callable[[str], dict[str, str]]    # url -> variables the Pulumi run needs
+    env: Callable[[str, LocalDns], dict[str, str]]    # (url, the DNS emulator) -> variables the Pulumi run needs
     server_env: dict[str, str]
 
 
+DNS = Server(
+    name="dns",
+    command=lambda port, dns: [PYTHON, "-m", "emulators.dns", "--port", str(port), "--dns-port", "0"],
+    health_path="/_emulator/health",
+    env=lambda url, dns: {"CERTFLEET_DNS_RESOLVERS": dns.resolver, "CERTFLEET_DNS_NAMESERVER_PORT": str(dns.port)},
+    server_env={},
+)
+
 SERVERS = (
+    DNS,
     Server(
         # The AWS emulator (emulators/aws: moto in-process plus what AWS does and moto lacks). Certificates
         # stay PENDING_VALIDATION for the validation wait, then ISSUED: long enough to see the pending state
         # and its DNS records, short enough that `up --refresh` a little later shows them issued.
         # Distributions stay InProgress for LOCAL_DEPLOY_SECONDS after each change, then Deployed.
         name="moto",
-        command=lambda port: [PYTHON, "-m", "emulators.aws", "--port", str(port),
-                              "--deploy-seconds", LOCAL_DEPLOY_SECONDS,
-                              "--acm-validation-wait", os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")],
+        command=lambda port, dns: [PYTHON, "-m", "emulators.aws", "--port", str(port),
+                                   "--deploy-seconds", LOCAL_DEPLOY_SECONDS, "--dns-feed", dns.url,
+                                   "--acm-validation-wait",
+                                   os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")],
         health_path="/moto-api/",
-        env=lambda url: {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
-                         "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"},
+        env=lambda url, dns: {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
+                              "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"},
         server_env={},
     ),
     Server(
         name="scm",
-        command=lambda port: [PYTHON, "-m", "emulators.scm", "--port", str(port), "--ak", LOCAL_HUAWEI_AK,
-                              "--sk", LOCAL_HUAWEI_SK, "--domain-id", LOCAL_HUAWEI_DOMAIN_ID,
-                              "--state", str(SCM_STATE)],
+        command=lambda port, dns: [PYTHON, "-m", "emulators.scm", "--port", str(port), "--ak", LOCAL_HUAWEI_AK,
+                                   "--sk", LOCAL_HUAWEI_SK, "--domain-id", LOCAL_HUAWEI_DOMAIN_ID,
+                                   "--state", str(SCM_STATE), "--dns-resolver", dns.resolver],
         health_path="/_emulator/health",
-        env=lambda url: {"CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT": url, "HUAWEICLOUD_SDK_AK": LOCAL_HUAWEI_AK,
-                         "HUAWEICLOUD_SDK_SK": LOCAL_HUAWEI_SK, "HUAWEICLOUD_SDK_DOMAIN_ID": LOCAL_HUAWEI_DOMAIN_ID},
-        # Certificates stay CHECKING until their challenge is published through the control API
-        # (README, "Operations"), so the local stack shows a pending certificate with its DNS records.
+        env=lambda url, dns: {"CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT": url, "HUAWEICLOUD_SDK_AK": LOCAL_HUAWEI_AK,
+                              "HUAWEICLOUD_SDK_SK": LOCAL_HUAWEI_SK,
+                              "HUAWEICLOUD_SDK_DOMAIN_ID": LOCAL_HUAWEI_DOMAIN_ID},
+        # Certificates stay CHECKING until the DNS emulator serves their challenge records (or the control API
+        # publishes them: README, "Operations"), so the local stack shows a pending certificate first.
         server_env={},
     ),
     Server(
         name="cas",
-        command=lambda port: [PYTHON, "-m", "emulators.cas", "--port", str(port), "--state", str(CAS_STATE),
-                              "--access-key-id", LOCAL_ALIBABA_KEY_ID, "--access-key-secret", LOCAL_ALIBABA_KEY_SECRET],
+        command=lambda port, dns: [PYTHON, "-m", "emulators.cas", "--port", str(port), "--state", str(CAS_STATE),
+                                   "--access-key-id", LOCAL_ALIBABA_KEY_ID,
+                                   "--access-key-secret", LOCAL_ALIBABA_KEY_SECRET, "--dns-resolver", dns.resolver],
         health_path="/_emulator/health",
-        env=lambda url: {"CERTFLEET_ALICLOUD_CAS_ENDPOINT": url.removeprefix("http://"),
-                         "CERTFLEET_ALICLOUD_CAS_PROTOCOL": "http", "ALIBABA_CLOUD_ACCESS_KEY_ID": LOCAL_ALIBABA_KEY_ID,
-                         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": LOCAL_ALIBABA_KEY_SECRET},
-        # Orders stay in domain_verify until their challenge is published through the control API (README,
-        # "Operations"), so the local stack shows a pending order with its challenge.
+        env=lambda url, dns: {"CERTFLEET_ALICLOUD_CAS_ENDPOINT": url.removeprefix("http://"),
+                              "CERTFLEET_ALICLOUD_CAS_PROTOCOL": "http",
+                              "ALIBABA_CLOUD_ACCESS_KEY_ID": LOCAL_ALIBABA_KEY_ID,
+                              "ALIBABA_CLOUD_ACCESS_KEY_SECRET": LOCAL_ALIBABA_KEY_SECRET},
+        # Orders stay in domain_verify until the DNS emulator serves their challenge (FILE: until the control API
+        # publishes it; README, "Operations"), so the local stack shows a pending order with its challenge.
+        server_env={},
+    ),
+    Server(
+        # Alibaba Cloud DNS, one account with CAS (the same access key).
+        name="alidns",
+        command=lambda port, dns: [PYTHON, "-m", "emulators.alidns", "--port", str(port),
+                                   "--access-key-id", LOCAL_ALIBABA_KEY_ID,
+                                   "--access-key-secret", LOCAL_ALIBABA_KEY_SECRET,
+                                   "--domain", LOCAL_ALIDNS_DOMAIN, "--dns-feed", dns.url],
+        health_path="/_emulator/health",
+        env=lambda url, dns: {"CERTFLEET_ALIDNS_ENDPOINT": url.removeprefix("http://"),
+                              "CERTFLEET_ALIDNS_PROTOCOL": "http"},
+        server_env={},
+    ),
+    Server(
+        # Huawei Cloud DNS, one account with SCM (the same AK/SK and domain id).
+        name="huaweidns",
+        command=lambda port, dns: [PYTHON, "-m", "emulators.huaweidns", "--port", str(port), "--ak", LOCAL_HUAWEI_AK,
+                                   "--sk", LOCAL_HUAWEI_SK, "--domain-id", LOCAL_HUAWEI_DOMAIN_ID,
+                                   "--project-id", LOCAL_HUAWEI_PROJECT_ID, "--dns-feed", dns.url,
+                                   *[arg for zone in LOCAL_HUAWEI_ZONES for arg in ("--zone", zone)]],
+        health_path="/_emulator/health",
+        env=lambda url, dns: {"CERTFLEET_HUAWEICLOUD_DNS_ENDPOINT": url,
+                              "HUAWEICLOUD_SDK_PROJECT_ID": LOCAL_HUAWEI_PROJECT_ID},
         server_env={},
     ),
 )
@@ -128,14 +191,25 @@ def load_registry() -> dict[str, dict]:
 
 def all_running(registry: dict[str, dict]) -> bool:
     return all(s.name in registry and alive(registry[s.name]["pid"])
-               and healthy(registry[s.name]["url"], s.health_path) for s in SERVERS)
+               and healthy(registry[s.name]["url"], s.health_path) for s in SERVERS) \
+        and "dns_port" in registry[DNS.name]
 
 
-def start_server(server: Server) -> dict:
+def local_dns(registry: dict[str, dict]) -> LocalDns:
+    return LocalDns(registry[DNS.name]["url"], registry[DNS.name]["dns_port"])
+
+
+def dns_port(url: str) -> int:
+    """The port the DNS emulator answers DNS on (it picked a free one)."""
+    with urllib.request.urlopen(f"{url}/_emulator/dns/address", timeout=10) as response:
+        return int(json.load(response)["port"])
+
+
+def start_server(server: Server, dns: LocalDns | None) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(LOCAL / f"{server.name}.log", "ab")
-    process = subprocess.Popen(server.command(port), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+    process = subprocess.Popen(server.command(port, dns), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                env={**os.environ, **server.server_env}, start_new_session=True)
     deadline = time.monotonic() + 30
     while not healthy(url, server.health_path):
@@ -169,9 +243,14 @@ def start() -> dict[str, dict]:
         CAS_STATE.unlink(missing_ok=True)
     registry = {}
     try:
-        for server in SERVERS:
-            registry[server.name] = start_server(server)
+        dns = None
+        for server in SERVERS:  # the DNS emulator first: the others are given its address
+            registry[server.name] = start_server(server, dns)
+            if server is DNS:
+                registry[DNS.name]["dns_port"] = dns_port(registry[DNS.name]["url"])
+                dns = local_dns(registry)
         seed_template(registry["moto"]["url"])
+        seed_route53_zones(registry["moto"]["url"])
         seed_cas_instance(registry["cas"]["url"])
     except BaseException:
         stop_all(registry)  # none left running unrecorded
@@ -196,6 +275,17 @@ def seed_template(url: str) -> None:
                  aws_secret_access_key=LOCAL_AWS_SECRET).create_distribution(DistributionConfig=config)
 
 
+def seed_route53_zones(url: str) -> None:
+    """The public hosted zones the local stack's AWS validation records go into (the AWS emulator feeds them to
+    the DNS emulator), created whenever the AWS emulator starts from nothing."""
+    import boto3
+
+    route53 = boto3.client("route53", region_name="us-east-1", endpoint_url=url, aws_access_key_id=LOCAL_AWS_KEY,
+                           aws_secret_access_key=LOCAL_AWS_SECRET)
+    for zone in LOCAL_ROUTE53_ZONES:
+        route53.create_hosted_zone(Name=zone, CallerReference=f"certfleet-local-{zone}")
+
+
 # The V2.0 certificate instance the local stack orders through (stacks/Pulumi.local.yaml, `instance:`), as if
 # bought in the console: seeded whenever the CAS emulator starts from nothing.
 LOCAL_CAS_INSTANCE = "cas-cn-certfleetlocal1"
@@ -211,16 +301,20 @@ def seed_cas_instance(url: str) -> None:
 
 def exports(registry: dict[str, dict]) -> list[str]:
     lines = []
+    dns = local_dns(registry)
     for server in SERVERS:
-        for key, value in server.env(registry[server.name]["url"]).items():
+        for key, value in server.env(registry[server.name]["url"], dns).items():
             lines.append(f"export {key}='{value}'")
     return lines
 
 
 def publish_challenges(outputs: dict, registry: dict[str, dict]) -> list[str]:
-    """Play the DNS operator for the local emulators: publish every challenge a pending order shows.
+    """Play the customer for the local emulators: publish every challenge a pending order shows.
 
-    (moto needs nothing: it issues ACM certificates by itself after its validation wait.)
+    Needed only for the challenges DNS cannot show: CAS FILE (HTTP) validation and SCM e-mail validation. DNS
+    challenges are validated by the CAS and SCM emulators themselves once the DNS emulator serves the stack's
+    records; publishing one forces it. An order that moved on meanwhile is skipped. (moto needs nothing: it
+    issues ACM certificates by itself after its validation wait.)
     """
     published = []
     pending = [("cas", f"orders/{order['order_id']}", f"CAS order {name}")
@@ -235,8 +329,13 @@ def publish_challenges(outputs: dict, registry: dict[str, dict]) -> list[str]:
     for server, path, label in pending:
         request = urllib.request.Request(f"{registry[server]['url']}/_emulator/{server}/{path}/publish",
                                          data=b"{}", method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10):
-            published.append(label)
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                published.append(label)
+        except urllib.error.HTTPError as error:
+            if error.code >= 500:
+                raise
+            # 4xx: no open challenge any more (validated through DNS since the outputs were read)
     return published
 
 
@@ -252,14 +351,15 @@ def main(argv: list[str]) -> int:
         print("[local] servers stopped; local stack state removed", file=sys.stderr)
     elif command == "publish":  # stack outputs (JSON) on stdin
         published = publish_challenges(json.load(sys.stdin), load_registry())
-        print(f"[local] published the challenges of: {', '.join(published) or 'nothing pending'}",
-              file=sys.stderr)
+        print(f"[local] published the challenges of: {', '.join(published) or 'nothing pending'} (DNS challenges "
+              f"validate by themselves once their records are served; this is for FILE challenges)", file=sys.stderr)
     elif command == "status":
         registry = load_registry()
         for server in SERVERS:
             entry = registry.get(server.name)
             up = entry is not None and alive(entry["pid"]) and healthy(entry["url"], server.health_path)
-            print(f"{server.name:8} {'running at ' + entry['url'] if up else 'stopped'}")
+            dns = f" (DNS on 127.0.0.1:{entry['dns_port']})" if up and "dns_port" in entry else ""
+            print(f"{server.name:9} {'running at ' + entry['url'] + dns if up else 'stopped'}")
     else:
         print(__doc__, file=sys.stderr)
         return 2

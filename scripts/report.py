@@ -94,7 +94,7 @@ def aws_rows(aws: dict[str, Any]) -> list[dict[str, Any]]:
                          "arn": cert.get("arn"), "domain": cert.get("domain"), "sans": cert.get("sans") or [],
                          "not_after": cert.get("not_after"), "status_message": cert.get("status_message"),
                          "served_by": served_by, "reused_by": cert.get("reused_by") or [],
-                         "adopted": bool(cert.get("adopted")),
+                         "adopted": bool(cert.get("adopted")), "dns": bool(cert.get("validation")),
                          "validation_records": records if stage == "pending validation" else []})
     stage_of = {row["name"]: row["stage"] for row in rows if row["kind"] == "certificate"}
     for name, wildcard in sorted((aws.get("aggregated") or {}).items()):
@@ -144,6 +144,8 @@ def _stage_detail(row: dict[str, Any]) -> str:
         if stage == "waiting for certificate":
             return f"{where}: waiting for certificate {row.get('certificate')}"
         return f"{where}: {row.get('status_message')}" if stage == "failed" else where
+    if stage == "pending validation" and row.get("dns"):
+        return f"{len(row['validation_records'])} DNS record(s) written by certfleet; waiting for the CA"
     if stage == "pending validation":
         return f"{len(row['validation_records'])} DNS record(s) to publish"
     if stage == "bound":
@@ -180,6 +182,24 @@ def _certificate_section(title: str, section: dict[str, Any]) -> list[str]:
             lines.append(f"    expires: {cert['not_after']}")
         if cert.get("status") != "ISSUED":
             lines.append(f"    {cert.get('status_message')}")
+        lines += validation_lines(cert)
+    return lines
+
+
+def validation_lines(entry: dict[str, Any]) -> list[str]:
+    """Zero-touch validation (an entry with `dns`): where certfleet wrote its records and what the CA did."""
+    validation = entry.get("validation")
+    if not validation:
+        return []
+    said = validation.get("status_message")
+    lines = [] if said == entry.get("status_message") else [f"    dns: {said}"]
+    for record in validation.get("records") or []:
+        state = ("nothing to publish" if not record.get("name") or "nothing to publish" in (
+            record.get("status_message") or "") else "served" if record.get("served") else "not served yet")
+        mine = "" if record.get("owned") in (True, None) or state == "nothing to publish" else \
+            ", found there (not certfleet's)"
+        lines.append(f"      {record.get('name') or '(not asked yet)'} {record.get('type') or ''} in "
+                     f"{record.get('zone')}: {state}{mine}")
     return lines
 
 
@@ -200,7 +220,9 @@ def render_aws_details(aws: dict[str, Any]) -> list[str]:
                          f"{f'version {version}' if version else '(live, unpinned)'}")
             if dist.get("status_message"):
                 lines.append(f"    {dist['status_message']}")
-    records = aws.get("validationRecords") or []
+    # Records of certificates with `dns` are certfleet's to write: listed under their certificate instead.
+    written = {name for name, cert in (aws.get("certificates") or {}).items() if cert.get("validation")}
+    records = [r for r in aws.get("validationRecords") or [] if not set(r.get("certificates") or []) <= written]
     if records:
         lines.append(f"DNS validation records to publish ({len(records)}, de-duplicated)")
         for record in records:
@@ -228,7 +250,8 @@ def render_huaweicloud(huaweicloud: dict[str, Any]) -> list[str]:
         if cert.get("not_after") and cert.get("status") == "ISSUED":
             lines.append(f"    expires: {cert['not_after']}")
         lines.append(f"    {cert.get('status_message')}")
-        for record in cert.get("validation_records") or []:
+        lines += validation_lines(cert)
+        for record in [] if cert.get("validation") else cert.get("validation_records") or []:
             lines.append(f"    publish: {record['name']} {record['type']} {record['value']}")
     return lines
 
@@ -247,8 +270,9 @@ def render_alicloud(alicloud: dict[str, Any]) -> list[str]:
         elif order.get("adopted"):
             lines.append("    adopted: an issued order found by name and plan (never revoked by destroy)")
         lines.append(f"    {order.get('status_message')}")
+        lines += validation_lines(order)
         challenge = order.get("challenge") or {}
-        if challenge.get("type") == "DNS":
+        if challenge.get("type") == "DNS" and not order.get("validation"):
             lines.append(f"    publish: {challenge['name']} {challenge['record_type']} {challenge['value']}")
         elif challenge.get("type") == "FILE":
             lines.append(f"    publish: {challenge['url']} containing {challenge['content']}")

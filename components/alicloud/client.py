@@ -1,5 +1,6 @@
 """Alibaba Cloud CAS SDK plumbing (`alibabacloud-cas20200407`): credentials and endpoint from the
 environment, one lazily built client per process, bounded retries, SDK exceptions turned into CloudError.
+components/dns/alidns.py reuses the credentials, retries and errors for Alibaba Cloud DNS (its own endpoint).
 
 Environment (read in the provider process, never stored in state):
   ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET   access key pair (required)
@@ -65,17 +66,19 @@ class Config:
     protocol: str
 
     @classmethod
-    def from_env(cls) -> "Config":
+    def from_env(cls, endpoint_env: str = ENV_ENDPOINT, protocol_env: str = ENV_PROTOCOL,
+                 default_endpoint: str = DEFAULT_ENDPOINT, product: str = "CAS") -> "Config":
+        """The access key and the endpoint of one product (CAS by default; Alidns has its own endpoint variables)."""
         key_id, secret = os.environ.get(ENV_ACCESS_KEY_ID, ""), os.environ.get(ENV_ACCESS_KEY_SECRET, "")
         if not key_id or not secret:
             raise CertfleetError(f"alicloud: set {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET} "
-                                 f"(CAS needs an access key pair)")
-        protocol = os.environ.get(ENV_PROTOCOL, "https").lower()
+                                 f"({product} needs an access key pair)")
+        protocol = os.environ.get(protocol_env, "https").lower()
         if protocol not in ("http", "https"):
-            raise CertfleetError(f"alicloud: {ENV_PROTOCOL} must be http or https, got {protocol!r}")
+            raise CertfleetError(f"alicloud: {protocol_env} must be http or https, got {protocol!r}")
         return cls(access_key_id=key_id, access_key_secret=secret,
                    security_token=os.environ.get(ENV_SECURITY_TOKEN) or None,
-                   endpoint=os.environ.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT, protocol=protocol)
+                   endpoint=os.environ.get(endpoint_env) or default_endpoint, protocol=protocol)
 
     def owner(self) -> dict[str, str]:
         """Who places and sees orders with this config: {"endpoint": host[:port], "key": key fingerprint}."""
@@ -155,25 +158,40 @@ def is_transient(err: Exception) -> bool:
 
 
 def call(action: str, resource: str, send: Callable[[], T], *, spends_money: bool = False,
-         clock: type[Clock] = Clock) -> T:
-    """Run one SDK call (`send`) with retries; raise CloudError("alicloud", "cas.<action>", resource, ...)."""
+         clock: type[Clock] = Clock, service: str = "cas", also_retried: tuple[str, ...] = (),
+         to_error: Callable[[Exception], Exception] | None = None) -> T:
+    """Run one SDK call (`send`) with retries; raise CloudError("alicloud", "<service>.<action>", resource, ...).
+
+    `also_retried`: the product's own "try again" codes (Alidns: LastOperationNotFinished); `to_error` replaces
+    `to_cloud_error` for products that say more about a failure (Alidns names the missing permission).
+    """
     from Tea.exceptions import TeaException
 
+    def retryable(err: Exception) -> bool:
+        if spends_money:
+            return is_certainly_throttled(err)
+        return is_throttled(err) or is_transient(err) or error_code(err) in also_retried
+
     return with_retries(
-        send, errors=(TeaException, ConnectionError, TimeoutError),
-        retryable=(is_certainly_throttled if spends_money else lambda err: is_throttled(err) or is_transient(err)),
+        send, errors=(TeaException, ConnectionError, TimeoutError), retryable=retryable,
         wait_at_least=lambda err: (getattr(err, "retry_after", None) or 0) / 1000,  # x-acs-retry-after, ms
-        to_error=lambda err: to_cloud_error(action, resource, err), clock=clock)
+        to_error=to_error or (lambda err: to_cloud_error(action, resource, err, service)), clock=clock)
 
 
-def to_cloud_error(action: str, resource: str, err: Exception) -> CloudError:
+def error_message(err: Exception) -> str:
+    """The SDK error's message, with the transport failure behind it when there is no API error code."""
     message = getattr(err, "message", None) or str(err)
     inner = getattr(err, "inner_exception", None)
     if inner is not None and not getattr(err, "code", None):
         message = f"{message} ({inner})"
-    if error_code(err) == INSUFFICIENT_QUOTA:
+    return str(message)
+
+
+def to_cloud_error(action: str, resource: str, err: Exception, service: str = "cas") -> CloudError:
+    message = error_message(err)
+    if service == "cas" and error_code(err) == INSUFFICIENT_QUOTA:
         message = f"{message}. {V2_ACCOUNT_HINT}"
-    return CloudError("alicloud", f"cas.{action}", resource, error_code(err), str(message))
+    return CloudError("alicloud", f"{service}.{action}", resource, error_code(err), message)
 
 
 # A V1.0 Create* on an account that holds only V2.0 certificate instances (reference/alibaba-cas.md, addendum).

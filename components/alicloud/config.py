@@ -9,10 +9,11 @@ come from components/rules.py, which imports no cloud, so the imports run one wa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from components import keys, names
+from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.alicloud.instance_config import ENTRY_KEYS, CasInstanceSpec, claim_instance, instance_entry
 from components.rules import (_check_keys, _choice, _claim_names, _dns_names, _named_object, _object,
                               _previous_names, _Problems, _seconds, _string, _tags, _text_field)
@@ -36,9 +37,9 @@ CAS_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CAS_PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 CAS_ORDER_ID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")  # OrderId: a positive int64, written as text
 
-_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders")
+_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders", "dns")
 _CAS_ORDER_KEYS = ("productCode", "api", "domains", "validation", "csr", "keyAlgorithm", "contact", "companyName",
-                   "tags", "revokeOnDelete", "previousNames", "adopt", "replaceAdopted")
+                   "tags", "revokeOnDelete", "previousNames", "adopt", "replaceAdopted", "dns")
 _CAS_CONTACT_KEYS = ("name", "email", "phone")
 
 
@@ -71,6 +72,7 @@ class CasOrderSpec:
     # revokeOnDelete as the ENTRY says it (not the section default): the only thing that lets destroy touch an
     # order adopted by id, also after the `adopt` line is gone
     entry_revoke_on_delete: bool = False
+    dns: DnsSpec | None = None     # where certfleet writes the DNS challenge (None: the user publishes it)
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,11 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
     adopted: dict[str, str] = {}  # order id -> the entry adopting it: one order, one entry
     instance_orders: list[CasInstanceSpec] = []
     named_instances: dict[str, str] = {}  # instance id -> the entry naming it: one instance, one entry
+    dns = section_dns(p, path, obj)
+
+    def with_dns(order_path: str, spec: Any) -> Any:
+        return replace(spec, dns=entry_dns(p, order_path, order_map[spec.name], dns, spec.validation == "DNS",
+                                           spec.domains))
     for name in sorted(order_map):
         order_path = f"{path}.orders.{name}"
         if isinstance(order_map[name], Mapping) and "instance" in order_map[name]:  # a V2.0 instance
@@ -272,6 +279,7 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
             instance_spec = entry is not None and instance_entry(p, order_path, name, entry, default_tags,
                                                                  default_revoke, renames.get(name, ()))
             if instance_spec:
+                instance_spec = with_dns(order_path, instance_spec)
                 _claim_names(p, claimed, order_path, instance_spec.domains, "order")
                 claim_instance(p, named_instances, order_path, instance_spec)
                 instance_orders.append(instance_spec)
@@ -280,6 +288,7 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
                           renames.get(name, ()))
         if spec is None:
             continue
+        spec = with_dns(order_path, spec)
         _claim_names(p, claimed, order_path, spec.domains, "order")
         if spec.adopt and spec.adopt in adopted:
             p.error(f"{order_path}.adopt", f"CAS order {spec.adopt} is adopted by '{adopted[spec.adopt]}' "

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from components.dns.config import DnsSpec
 from components.rules import _choice, _dns_names, _flag, _Problems, _text_field
 
 # Instance ids in Alibaba's pages: cas-cn-68n1mm16****, cas_dv-cn-rp643r82d0i1, cas-ivauto-hqito6. Uploaded
@@ -25,7 +26,7 @@ INSTANCE_KEY_ALGORITHMS = {"RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_
 CLAIM_TAG_COUNT = 3   # certfleet-entry, certfleet-stamp, certfleet-application
 MAX_INSTANCE_TAGS = 20 - CLAIM_TAG_COUNT
 INSTANCE_KEYS = ("instance", "domains", "validation", "csr", "keyAlgorithm", "tags", "revokeOnDelete",
-                 "previousNames", "contactIds", "companyId")
+                 "previousNames", "contactIds", "companyId", "dns")
 # Order keys an instance entry refuses, and why (the instance API has no such input, or the instance has it).
 REFUSED_KEYS = {
     "productCode": "not allowed with `instance`: the instance carries the product it was bought as",
@@ -56,6 +57,7 @@ class CasInstanceSpec:
     previous_names: tuple[str, ...] = ()
     contact_ids: tuple[int, ...] = ()
     company_id: int | None = None
+    dns: DnsSpec | None = None     # where certfleet writes the DNS challenge (alicloud/config.py reads it)
 
 
 def instance_tag_problem(key: str, value: Any) -> str | None:

@@ -50,6 +50,11 @@ CLOUDFRONT_RATES_SOURCE = "https://docs.aws.amazon.com/AmazonCloudFront/latest/D
 #   support quoting 0.5/s for CreateInvalidation (github.com/aws/aws-sdk-js/issues/3983).
 TAGGING_RATES_SOURCE = "https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html"
 # ^ documents ThrottledException but no rate: certfleet's choice.
+ROUTE53_RATES_SOURCE = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html"
+# ^ "Quotas on API requests": the older page (and AWS's knowledge-center article on Route 53 throttling) says 5
+#   requests per second per account, all operations together; the current one a per-account bucket refilling at
+#   10/s (reference/dns-apis.md §1.4): the lower wins. The buckets here are per operation, so the five operations
+#   components/dns/route53.py calls share the 5/s, 1/s each.
 REQUESTS_PER_SECOND: dict[tuple[str, str], float] = {
     # ACM: published (ACM_RATES_SOURCE)
     ("acm", "AddTagsToCertificate"): 5, ("acm", "DeleteCertificate"): 10, ("acm", "DescribeCertificate"): 10,
@@ -65,6 +70,9 @@ REQUESTS_PER_SECOND: dict[tuple[str, str], float] = {
     ("cloudfront", "ListTagsForResource"): 5, ("cloudfront", "CreateInvalidation"): 0.5,
     # Resource Groups Tagging API: not published, certfleet's choice (TAGGING_RATES_SOURCE)
     ("resourcegroupstaggingapi", "GetResources"): 2,
+    # Route 53: 5/s per account shared by the operations certfleet calls (ROUTE53_RATES_SOURCE)
+    ("route53", "ChangeResourceRecordSets"): 1, ("route53", "GetChange"): 1, ("route53", "GetHostedZone"): 1,
+    ("route53", "ListHostedZonesByName"): 1, ("route53", "ListResourceRecordSets"): 1,
 }
 DEFAULT_REQUESTS_PER_SECOND = 1.0  # certfleet's choice for any operation not above (e.g. DynamoDB, S3 reads)
 # The client paces at 90% of the rate: requests spaced exactly 1/rate apart on leaving can arrive closer than

@@ -25,13 +25,14 @@ from components.aws.config_imports import AcmImportSpec, _acm_import
 from components.aws.limits import (ACM_CERTFLEET_TAGS, ACM_DEFAULT_NAME_QUOTA, ACM_KEY_ALGORITHMS,  # noqa: F401
                                    ACM_MAX_NAMES, ACM_MAX_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN,
                                    CLOUDFRONT_CERTIFICATE_REGION, CLOUDFRONT_KEY_ALGORITHMS)
+from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag, _merged_tags, _named_object, _object,
                               _Problems, _required_string, _seconds, _string, _tags)
 
 _AWS_KEYS = ("region", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
              "deleteInUseTimeoutSeconds", "deployedTimeoutSeconds", "cnameCheck", "aggregate", "versionStore",
-             "certificates", "imports", "distributions")
-_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames", *ADOPT_KEYS)
+             "certificates", "imports", "distributions", "dns")
+_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames", "dns", *ADOPT_KEYS)
 _TAG_LIMIT = f"aws.tags included; ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
 
 
@@ -48,6 +49,7 @@ class AcmCertificateSpec:
     adopt: str | None = None           # an existing object's ARN/id (config_adopt.py); None: certfleet makes it
     replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
     on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one certfleet made
+    dns: DnsSpec | None = None         # where certfleet writes its validation CNAMEs (None: the user publishes)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def _aws_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
 
 
 def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapping[str, str],
-                     previous_names: tuple[str, ...]) -> AcmCertificateSpec | None:
+                     previous_names: tuple[str, ...], dns: DnsSpec | None = None) -> AcmCertificateSpec | None:
     obj = _named_object(p, path, "certificate", name, raw, _ACM_CERT_KEYS)
     if obj is None:
         return None
@@ -91,6 +93,7 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
     tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "certificate",
                         _TAG_LIMIT)
     adoption = _adoption(p, path, obj, "certificate")
+    entry_dns_spec = entry_dns(p, path, obj, dns, True, [domain or "", *sans])
 
     if len(p.errors) > errors_before or domain is None:
         return None
@@ -106,11 +109,11 @@ def _acm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
     return AcmCertificateSpec(name=name, domain=domain, sans=all_names, key_algorithm=key_algorithm,
                               tags=tuple(sorted(tags.items())), previous_names=previous_names,
                               adopt=adoption.adopt, replace_adopted=adoption.replace_adopted,
-                              on_destroy=adoption.on_destroy)
+                              on_destroy=adoption.on_destroy, dns=entry_dns_spec)
 
 
 def _certificate_entries(p: _Problems, path: str, obj: Mapping[str, Any], default_tags: Mapping[str, str],
-                         secret_paths: Collection[str] | None, now: datetime,
+                         secret_paths: Collection[str] | None, now: datetime, dns: DnsSpec | None = None,
                          ) -> tuple[list[AcmCertificateSpec], list[AcmImportSpec], dict[str, CertificateEntry | None]]:
     """The certificates and imports entries, and every entry by name (None for a broken one) for distributions.
 
@@ -120,7 +123,7 @@ def _certificate_entries(p: _Problems, path: str, obj: Mapping[str, Any], defaul
     claimed: dict[str, str] = {}  # DNS name -> config path of the entry that claims it
     certificates = _entries(
         p, f"{path}.certificates", "certificate", obj.get("certificates", {}),
-        lambda entry_path, name, raw, previous: _acm_certificate(p, entry_path, name, raw, default_tags, previous),
+        lambda entry_path, name, raw, previous: _acm_certificate(p, entry_path, name, raw, default_tags, previous, dns),
         lambda spec: spec.sans, claimed, "certificate")
     cert_names = obj["certificates"] if isinstance(obj.get("certificates"), dict) else {}
 
@@ -165,7 +168,7 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
         p.error(f"{path}.region", f"must be an AWS region name such as us-east-1, got {region!r}")
     default_tags = _aws_tags(p, f"{path}.tags", obj["tags"]) if "tags" in obj else {}
     certificates, imports, entries = _certificate_entries(p, path, obj, default_tags, secret_paths,
-                                                          now or datetime.now(timezone.utc))
+                                                          now or datetime.now(timezone.utc), section_dns(p, path, obj))
 
     aggregate_on = _flag(p, path, obj, "aggregate", False)
     reuses: tuple[aggregate.Reuse, ...] = ()

@@ -10,11 +10,13 @@ certificate and deletes the certificate only after every distribution that used 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pulumi
 
 from components.aws.acm import AcmCertificate
+from components.dns.fleet import Challenge, issued_status, validate_through_dns, validated
 from components.aws.acm_import import AcmImport
 from components.aws.cloudfront import Distribution
 from components.aws.config import AwsSpec
@@ -43,8 +45,18 @@ class AwsCertificates(pulumi.ComponentResource):
         self.aws = aws
         child = pulumi.ResourceOptions(parent=self)
         self.reuses = dict(aws.reuses)  # aggregate: entry -> the wildcard certificate that serves it
-        self.certificates = {spec.name: AcmCertificate(spec.name, spec, aws, renamed_from(spec.previous_names, child))
+        # A certificate whose records certfleet writes (`dns`) does not wait for ISSUED in its own create: the
+        # records come after it; its CertificateValidation waits instead (components/dns/validation.py).
+        self.certificates = {spec.name: AcmCertificate(spec.name, spec,
+                                                       replace(aws, issued_timeout_seconds=0) if spec.dns else aws,
+                                                       renamed_from(spec.previous_names, child))
                              for spec in aws.certificates if spec.name not in self.reuses}
+        self.validations = validate_through_dns([
+            Challenge(spec.name, "acm", spec.dns, spec.sans, cert.arn,
+                      cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
+                                                                for r in rs or []]),
+                      pulumi.Output.from_input(True), aws.region)
+            for spec in aws.certificates if spec.dns and (cert := self.certificates.get(spec.name))], self)
         self.imports = {spec.name: AcmImport(spec.name, spec, aws, renamed_from(spec.previous_names, child))
                         for spec in aws.imports}
         store = ({"table": aws.version_store.table, "region": aws.version_store.region}
@@ -59,11 +71,13 @@ class AwsCertificates(pulumi.ComponentResource):
             serving = (self.imports if spec.serving_kind == "import" else self.certificates)[spec.serving_certificate]
             self.distributions[spec.name] = Distribution(
                 spec.name, spec, aws, self.templates[template_resource_name(spec.template, spec.template_version)],
-                serving.arn, serving.status, renamed_from(spec.previous_names, child))
+                serving.arn, issued_status(self.validations.get(spec.serving_certificate), serving.status),
+                renamed_from(spec.previous_names, child))
         self.register_outputs({"certificates": self.summary(), "distributions": self.distributions_summary()})
 
     def summary(self) -> dict[str, Any]:
-        return {name: {**{key: getattr(cert, key) for key in ACM_OUTPUTS}, **self._reused_by(name)}
+        return {name: {**{key: getattr(cert, key) for key in ACM_OUTPUTS}, **self._reused_by(name),
+                       **validated(self.validations.get(name), "status", cert.status, cert.status_message)}
                 for name, cert in self.certificates.items()}
 
     def _reused_by(self, serving: str) -> dict[str, list[str]]:

@@ -1,5 +1,6 @@
 """Huawei Cloud SCM SDK plumbing: credentials and endpoint from the environment, one lazily built client per
-process, bounded retries, and SDK exceptions turned into CloudError.
+process, bounded retries, and SDK exceptions turned into CloudError. components/dns/huaweidns.py reuses the
+HTTP settings, retries and errors for Huawei Cloud DNS (its own credentials type and endpoint).
 
 Environment (read in the provider process, never stored in state):
   HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK    access key pair (required; SCM needs GlobalCredentials)
@@ -81,17 +82,23 @@ def scm_client(region: str) -> Any:
 
 def _build(config: Config) -> Any:
     from huaweicloudsdkcore.auth.credentials import GlobalCredentials
-    from huaweicloudsdkcore.http.http_config import HttpConfig
     from huaweicloudsdkscm.v3 import ScmClient
 
     credentials = GlobalCredentials(config.ak, config.sk, config.domain_id)
     if config.security_token:
         credentials = credentials.with_security_token(config.security_token)
-    http_config = HttpConfig.get_default_config()
-    http_config.retry_times = 0  # retries happen in `call`, where every attempt is counted and bounded
-    http_config.timeout = (10, 60)
-    return ScmClient.new_builder().with_http_config(http_config).with_credentials(credentials) \
+    return ScmClient.new_builder().with_http_config(http_config()).with_credentials(credentials) \
         .with_endpoint(config.endpoint).build()
+
+
+def http_config() -> Any:
+    """The SDK's HTTP settings for certfleet's clients: no SDK retries, bounded timeouts."""
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+
+    config = HttpConfig.get_default_config()
+    config.retry_times = 0  # retries happen in `call`, where every attempt is counted and bounded
+    config.timeout = (10, 60)
+    return config
 
 
 # --- calls ----------------------------------------------------------------------------------------------
@@ -104,31 +111,39 @@ def is_throttled(err: Exception) -> bool:
     return getattr(err, "status_code", None) == 429 or error_code(err) in THROTTLED_CODES
 
 
-def is_transient(err: Exception) -> bool:
+def is_transient(err: Exception, transient_codes: tuple[str, ...] = TRANSIENT_CODES) -> bool:
     from huaweicloudsdkcore.exceptions.exceptions import ConnectionException, RequestTimeoutException
 
     status = getattr(err, "status_code", None) or 0
-    return (is_throttled(err) or error_code(err) in TRANSIENT_CODES or status >= 500
+    return (is_throttled(err) or error_code(err) in transient_codes or status >= 500
             or isinstance(err, (ConnectionException, RequestTimeoutException)))
 
 
-def to_cloud_error(operation: str, resource: str, err: Exception) -> CloudError:
-    """Names the call, the resource and SCM's own code; keeps the request id for support tickets."""
+def error_message(err: Exception) -> str:
+    """The SDK error's message, with the request id for support tickets."""
     message = str(getattr(err, "error_msg", None) or err)
     request_id = getattr(err, "request_id", None)
-    if request_id:
-        message = f"{message} (request id {request_id})"
-    return CloudError("huaweicloud", f"scm.{operation}", resource, error_code(err), message)
+    return f"{message} (request id {request_id})" if request_id else message
+
+
+def to_cloud_error(operation: str, resource: str, err: Exception, service: str = "scm") -> CloudError:
+    """Names the call, the resource and the service's own code; keeps the request id for support tickets."""
+    return CloudError("huaweicloud", f"{service}.{operation}", resource, error_code(err), error_message(err))
 
 
 def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bool = True,
-         clock: type[Clock] = Clock) -> T:
+         clock: type[Clock] = Clock, service: str = "scm", transient_codes: tuple[str, ...] = TRANSIENT_CODES,
+         to_error: Callable[[Exception], Exception] | None = None) -> T:
     """Run one SDK call. Retries what is worth retrying (see the module docstring); raises CloudError.
 
     `may_repeat=False` for calls that must not run twice: those are retried only when throttled.
+    `transient_codes`: the service's own "try again" codes (SCM: SCM.0016); `to_error` replaces
+    `to_cloud_error` for services that say more about a failure (DNS names the missing permission).
     """
     # Not only SdkException: the SDK also raises ApiValueError (a ValueError) and lets other client-side
     # errors (TypeError, requests/urllib3 errors) through; each becomes a CloudError naming the call.
     return with_retries(send, errors=(Exception,),
-                        retryable=is_throttled if not may_repeat else is_transient,
-                        to_error=lambda err: to_cloud_error(operation, resource, err), clock=clock)
+                        retryable=(is_throttled if not may_repeat
+                                   else lambda err: is_transient(err, transient_codes)),
+                        to_error=to_error or (lambda err: to_cloud_error(operation, resource, err, service)),
+                        clock=clock)

@@ -9,10 +9,11 @@ run one way (config.py -> huaweicloud/config.py -> rules.py) and never in a circ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from components import keys
+from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.rules import (_check_keys, _choice, _dns_names, _named_object, _object, _previous_names, _Problems,
                               _seconds, _string, _tags, _text_field)
 
@@ -46,11 +47,11 @@ SCM_COMPANY_FIELD_MAX = 63
 SCM_CERTIFICATE_ID_PATTERN = re.compile(r"scs[0-9]{13}")
 
 _HUAWEI_KEYS = ("region", "enterpriseProjectId", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
-                "deleteTimeoutSeconds", "listingLagSeconds", "certificates")
+                "deleteTimeoutSeconds", "listingLagSeconds", "certificates", "dns")
 _SCM_CERT_KEYS = ("brand", "type", "domainType", "years", "domains", "domainNumbers", "singleDomainNumber",
                   "wildcardDomainNumber", "validation", "csr",
                   "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy", "previousNames", "adopt",
-                  "replaceAdopted")
+                  "replaceAdopted", "dns")
 _SCM_APPLICANT_KEYS = ("name", "phone", "email", "contactName", "contactPhone", "contactEmail")
 _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
 
@@ -97,6 +98,7 @@ class ScmCertificateSpec:
     previous_names: tuple[str, ...] = ()  # earlier keys of this certificate (Pulumi aliases)
     adopt: str | None = None       # the SCM certificate id this entry stands for (bought outside certfleet)
     replace_adopted: bool = False  # a replace-level difference from the adopted certificate buys a new one
+    dns: DnsSpec | None = None     # where certfleet writes the validation records (None: the user publishes)
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,10 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
     certificates = [spec for name in sorted(cert_map)
                     if (spec := _scm_certificate(p, f"{path}.certificates.{name}", name, cert_map[name],
                                                  default_tags, renames.get(name, ()))) is not None]
+    dns = section_dns(p, path, obj, region)
+    certificates = [replace(spec, dns=entry_dns(p, f"{path}.certificates.{spec.name}", cert_map[spec.name], dns,
+                                                spec.validation == "DNS", spec.domains, region))
+                    for spec in certificates]
     adopted: dict[str, str] = {}  # certificate id -> the entry adopting it: one certificate, one entry
     for spec in certificates:
         if spec.adopt and spec.adopt in adopted:

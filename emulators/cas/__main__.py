@@ -7,6 +7,7 @@ import sys
 
 from emulators.cas.responses import CasApi
 from emulators.core.cli import add_server_arguments, env_value, serve
+from emulators.core.dns_check import parse_resolver
 
 ENV_PREFIX = "EMU_CAS"
 
@@ -38,6 +39,10 @@ def main(argv: list[str] | None = None) -> None:
                         default=int(env_value(f"{ENV_PREFIX}_CHALLENGE_LAG_READS", default=0)),
                         help="DescribeCertificateState reads of a new order that show empty record fields "
                              "before its challenge (default 0)")
+    parser.add_argument("--dns-resolver", default=env_value(f"{ENV_PREFIX}_DNS_RESOLVER", default=""),
+                        help="HOST:PORT of a DNS server (e.g. python -m emulators.dns): a DNS challenge counts as "
+                             "published once it serves the TXT record (env EMU_CAS_DNS_RESOLVER; default: only "
+                             "the control call publish)")
     parser.add_argument("--account-plan", choices=("v1", "v2", "both"),
                         default=env_value(f"{ENV_PREFIX}_ACCOUNT_PLAN", default="both"),
                         help="what the account holds: V1.0 resource plans, V2.0 instances or both (default both)")
@@ -49,13 +54,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.access_key_id or not args.access_key_secret:
         parser.error("an access key id and secret are required (flags or environment)")
+    try:
+        parse_resolver(args.dns_resolver)
+    except ValueError as error:
+        parser.error(str(error))
     api = CasApi(
         {args.access_key_id: args.access_key_secret},
         check_nonce=not args.no_nonce_check, max_clock_skew=args.max_clock_skew,
         account_plan=args.account_plan, seed_instances=args.seed_instances,
         package_total=args.package_total, validation_wait=args.validation_wait, review_wait=args.review_wait,
         record_domain_style=args.record_domain_style, order_domain_style=args.order_domain_style,
-        challenge_lag_reads=args.challenge_lag_reads,
+        challenge_lag_reads=args.challenge_lag_reads, dns_resolver=args.dns_resolver,
     )
     serve(api, args)
 

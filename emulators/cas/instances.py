@@ -21,6 +21,8 @@ shows the CSR's CN only (UpdateInstance doc: "the CN is used as the domain name"
 `csr_domain_shows: all` shows every name of the CSR instead (the shape is not verified). The setting
 `withdrawal_lag` (seconds, default 0) makes CancelPendingCertificate asynchronous: accepted, the instance
 still shows pending until the lag has passed (invented: whether CAS withdraws at once is not documented).
+With the CAS setting `dns_resolver` (`--dns-resolver`), a DNS challenge also counts as published from the first
+read at which that DNS server serves every TXT record of DomainValidationList.
 The API actions on instances (parameters, answers, control routes) are in emulators/cas/instance_actions.py.
 """
 
@@ -39,6 +41,7 @@ from emulators.cas.exceptions import CasError, InvalidParameter, MissingParamete
 from emulators.cas.records import PRODUCTS, Certificate, _check_product_code, _keyword_matches, _visible, \
     is_wildcard_product, now_ms
 from emulators.core.ca import generate_key_and_csr
+from emulators.core.dns_check import txt_records_served
 
 if TYPE_CHECKING:
     from emulators.cas.models import CasBackend
@@ -360,11 +363,22 @@ class InstanceBook:
             if self._now_ms() >= instance.withdrawn_ms + int(self.settings["withdrawal_lag"] * 1000):
                 self._withdraw(instance)
             return
+        if instance.status == "pending" and instance.challenge_published_ms is None \
+                and self._dns_challenge_served(instance):
+            instance.challenge_published_ms = self._now_ms()  # the CA saw every record: published from now
         if instance.status != "pending" or instance.challenge_published_ms is None:
             return
         waits = int((self.backend.settings["validation_wait"] + self.backend.settings["review_wait"]) * 1000)
         if self._now_ms() >= instance.challenge_published_ms + waits:
             self._issue(instance)
+
+    def _dns_challenge_served(self, instance: Instance) -> bool:
+        """The TXT records the instance hands out (DomainValidationList) are all served by the CAS emulator's
+        `dns_resolver`; none before the challenge is shown, and HTTP validation needs the control call."""
+        if instance.validation_method != "DNS":
+            return False
+        records = [(r["ValidationKey"], r["ValidationValue"]) for r in self.validation_list(instance)]
+        return txt_records_served(self.backend.settings["dns_resolver"], records)
 
     def _issue(self, instance: Instance) -> None:
         private_key_pem, csr = "", instance.csr

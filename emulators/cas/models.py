@@ -17,7 +17,9 @@ Transitions after submission happen lazily when an order is read: once the chall
 seconds later it is issued. The control API can also force or fail a transition. ListUserCertificateOrder
 shows an order's primary name only by default (`order_domain_style`), and a new order's challenge may lag it
 (`challenge_lag_reads`), and the CA may add a free name to a DV certificate (`free_extra_name`): see
-CasBackend.__init__.
+CasBackend.__init__. With the setting `dns_resolver` (`--dns-resolver HOST:PORT`) a DNS challenge also
+counts as published from the first read at which that DNS server serves its TXT record
+(emulators/core/dns_check.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from emulators.cas.records import (
 )
 from emulators.core.ca import EmulatorCA, generate_key_and_csr
 from emulators.core.clock import Clock
+from emulators.core.dns_check import parse_resolver, txt_records_served
 
 
 # Revoking an issued certificate gives the plan unit back only this soon after issuance.
@@ -61,13 +64,14 @@ ORDER_STATUS = {
 # every published sample shows one name (reference A1), or every name comma-joined, CN first.
 ORDER_DOMAIN_STYLES = ("primary", "all")
 SETTINGS = ("package_total", "validation_wait", "review_wait", "record_domain_style", "list_lag",
-            "order_domain_style", "challenge_lag_reads", "free_extra_name")
+            "order_domain_style", "challenge_lag_reads", "free_extra_name", "dns_resolver")
 
 
 class CasBackend(RequestChecks, CertificateStore):
     def __init__(self, clock: Clock, ca: EmulatorCA, package_total: int = 20, validation_wait: float = 0,
                  review_wait: float = 0, record_domain_style: str = "relative", list_lag: float = 0,
-                 order_domain_style: str = "primary", challenge_lag_reads: int = 0, free_extra_name: bool = False):
+                 order_domain_style: str = "primary", challenge_lag_reads: int = 0, free_extra_name: bool = False,
+                 dns_resolver: str = ""):
         """`package_total` units are pre-bought for every ProductCode after a reset; waits are in
         seconds of the emulator clock; `record_domain_style` is "relative" (`_dnsauth`, as Alibaba's
         examples show) or "fqdn" (`_dnsauth.example.com`); `list_lag` seconds pass before ListUserCertificateOrder
@@ -77,7 +81,8 @@ class CasBackend(RequestChecks, CertificateStore):
         `challenge_lag_reads`: DescribeCertificateState reads of a new order in domain_verify that show empty
         record fields before the challenge (other tools see it lag the order); `free_extra_name`: the CA adds a
         free name to the certificate of a one-name DV order (`www.` + the name, or the bare name of a `www.` or
-        wildcard name), as CAS reportedly does; the order itself (list, DomainCount) keeps its own names."""
+        wildcard name), as CAS reportedly does; the order itself (list, DomainCount) keeps its own names;
+        `dns_resolver` "HOST:PORT" of a DNS server that DNS challenges are looked up on ("": publish only)."""
         self.clock = clock
         self.ca = ca
         self.settings: dict = {}
@@ -90,6 +95,7 @@ class CasBackend(RequestChecks, CertificateStore):
             "order_domain_style": order_domain_style,
             "challenge_lag_reads": challenge_lag_reads,
             "free_extra_name": free_extra_name,
+            "dns_resolver": dns_resolver,
         })
         self.instances = InstanceBook(self)
         self.reset()
@@ -111,6 +117,9 @@ class CasBackend(RequestChecks, CertificateStore):
             raise ValueError("free_extra_name must be true or false")
         if changes.get("order_domain_style", "primary") not in ORDER_DOMAIN_STYLES:
             raise ValueError("order_domain_style must be primary or all")
+        if not isinstance(changes.get("dns_resolver", ""), str):
+            raise ValueError("dns_resolver must be a string, HOST:PORT or empty")
+        parse_resolver(changes.get("dns_resolver", ""))  # ValueError for a bad one
         self.settings.update(changes)
 
     # ----- persistence -----
@@ -372,6 +381,10 @@ class CasBackend(RequestChecks, CertificateStore):
 
     def _advance_lazily(self, order: Order) -> None:
         now = now_ms(self.clock)
+        record = (f"{DNS_RECORD_HOST}.{order.validation_domain}", order.challenge_token)
+        if order.state == "domain_verify" and order.challenge_published_ms is None and order.validate_type == "DNS" \
+                and txt_records_served(self.settings["dns_resolver"], [record]):
+            order.challenge_published_ms = now  # the CA saw the record: published from now
         if order.state == "domain_verify" and order.challenge_published_ms is not None:
             validated_at = order.challenge_published_ms + int(self.settings["validation_wait"] * 1000)
             if now >= validated_at:

@@ -1,6 +1,6 @@
 """Run the Huawei Cloud SCM emulator until interrupted; prints its URL (127.0.0.1 only) first.
 
-    python -m emulators.scm --port N --ak AK --sk SK [--project-id ID] [--state FILE]
+    python -m emulators.scm --port N --ak AK --sk SK [--project-id ID] [--state FILE] [--dns-resolver HOST:PORT]
 
 Every flag falls back to an environment variable: EMU_SCM_* first, then the SDK's own
 HUAWEICLOUD_SDK_* names, so one set of variables configures both the emulator and its client.
@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from emulators.core.cli import add_server_arguments, env_value, serve
+from emulators.core.dns_check import parse_resolver
 from emulators.scm.models import ScmSettings
 from emulators.scm.responses import ScmApi
 
@@ -36,7 +37,15 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--validation-wait", type=float,
                         default=float(env_value(f"{ENV_PREFIX}_VALIDATION_WAIT", default="0")),
                         help="seconds from a published challenge to issuance (env EMU_SCM_VALIDATION_WAIT)")
+    parser.add_argument("--dns-resolver", default=env_value(f"{ENV_PREFIX}_DNS_RESOLVER", default=""),
+                        help="HOST:PORT of a DNS server (e.g. python -m emulators.dns): a DNS challenge counts as "
+                             "published once it serves every TXT record (env EMU_SCM_DNS_RESOLVER; default: only "
+                             "the control call publish)")
     args = parser.parse_args(argv)
+    try:
+        parse_resolver(args.dns_resolver)
+    except ValueError as error:
+        parser.error(str(error))
     if args.auth_token is None:
         args.auth_token = [env_value(f"{ENV_PREFIX}_AUTH_TOKEN")] if env_value(f"{ENV_PREFIX}_AUTH_TOKEN") else []
     if not args.ak or not args.sk:
@@ -48,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
     api = ScmApi(credentials={args.ak: args.sk}, project_id=args.project_id, domain_id=args.domain_id,
                  auth_tokens=tuple(args.auth_token),
-                 settings=ScmSettings(validation_wait_seconds=args.validation_wait))
+                 settings=ScmSettings(validation_wait_seconds=args.validation_wait, dns_resolver=args.dns_resolver))
     serve(api, args)
 
 

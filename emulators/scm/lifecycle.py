@@ -3,8 +3,9 @@ ISSUED (or UNPASSED, or back to PAID after a withdrawal), the rules an applicati
 hooks with which tests play the CA.
 
 Transitions that the real CA makes on its own happen lazily, on the next read (moto's pattern), using the
-injected clock: `_advance`. CertificateLifecycle is mixed into ScmBackend (models.py), which supplies
-`clock`, `ca`, `settings` and `get`.
+injected clock: `_advance`. With the setting `dns_resolver` (`--dns-resolver HOST:PORT`) that read also asks
+the DNS server for a DNS challenge's records (emulators/core/dns_check.py), so publishing them publishes it.
+CertificateLifecycle is mixed into ScmBackend (models.py), which supplies `clock`, `ca`, `settings` and `get`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cryptography import x509
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from emulators.core.ca import csr_names, describe_certificate, generate_key_and_csr, load_csr
+from emulators.core.dns_check import txt_records_served
 from emulators.scm import validation
 from emulators.scm.exceptions import DomainsDoNotMatchPurchase, InvalidParameter, OperationNotAllowed
 
@@ -98,6 +100,9 @@ class CertificateLifecycle:
     def _advance(self, certificate: Certificate) -> None:
         """Apply the transitions the CA would have made by now."""
         now = self.clock.now()
+        if certificate.status == "CHECKING" and not certificate.challenge_published \
+                and self._dns_challenge_served(certificate):
+            certificate.challenge_published = True  # the CA saw every record, as after the control call publish
         if certificate.status == "CHECKING" and certificate.challenge_published and \
                 now >= _parse(certificate.checking_since) + _seconds(self.settings.validation_wait_seconds):
             self._issue(certificate)
@@ -113,6 +118,13 @@ class CertificateLifecycle:
         if certificate.status in ("ISSUED", "UPLOAD") and certificate.not_after \
                 and now > _parse(certificate.not_after):
             self._set_status(certificate, "EXPIRED")
+
+    def _dns_challenge_served(self, certificate: Certificate) -> bool:
+        """With the setting `dns_resolver`: every TXT record of a DNS application is served there (records of one
+        name, e.g. of `*.example.com` and `example.com`, together). EMAIL still needs the control call."""
+        records = [(r["record_name"], r["record_value"]) for r in certificate.authentification
+                   if r.get("record_type") == "TXT"]
+        return certificate.validation_method == "DNS" and txt_records_served(self.settings.dns_resolver, records)
 
     def _issue(self, certificate: Certificate) -> None:
         names = certificate.names()

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 
 from emulators.core.ca import EmulatorCA, describe_certificate, private_key_matches
 from emulators.core.clock import Clock
+from emulators.core.dns_check import parse_resolver
 from emulators.scm import validation
 from emulators.scm.exceptions import CertificateNotFound, CertificateParseFailed, ChainParseFailed, \
     InvalidCertificateName, InvalidParameter, KeyMismatch, NoPrivilege, NotPemCertificate, OperationNotAllowed, \
@@ -64,6 +65,9 @@ class ScmSettings:
     # A new order's tags are missing from this many ListTagsByCertificate answers (tags sent with the buy not
     # visible anywhere yet; Terraform tags only after PAID, so nothing says when they appear).
     purchase_tags_lag_reads: float = 0.0
+    # "HOST:PORT" of a DNS server (`--dns-resolver`): a DNS challenge counts as published once it serves every
+    # TXT record of the application ("": only the control call publish). Configuration: a restart applies the flag.
+    dns_resolver: str = ""
 
 
 @dataclass
@@ -150,7 +154,9 @@ class ScmBackend(CertificateLifecycle, CertificateListings):
                 "access_keys": self.access_keys}
 
     def load_state(self, state: dict) -> None:
-        self.settings = ScmSettings(**state.get("settings", {}))
+        # The DNS server's address is the flag's, not the saved one: it may listen elsewhere after a restart.
+        self.settings = ScmSettings(**{**state.get("settings", {}),
+                                       "dns_resolver": self._default_settings.dns_resolver})
         self.access_keys.clear()
         self.access_keys.update({**{ak: dict(key) for ak, key in self._configured_keys.items()},
                                  **state.get("access_keys", {})})
@@ -356,6 +362,8 @@ class ScmBackend(CertificateLifecycle, CertificateListings):
             if isinstance(getattr(ScmSettings(), name), str):
                 if not isinstance(value, str):
                     raise ValueError(f"{name} must be a string")
+                if name == "dns_resolver":
+                    parse_resolver(value)  # ValueError for a bad one
                 setattr(self.settings, name, value)
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:

@@ -172,11 +172,11 @@ def test_each_resource_definition_lists_exactly_what_the_components_export():
     from components.fleet import CAS_OUTPUTS, SCM_OUTPUTS
     defs = load_schema()["$defs"]
     expected = {
-        "acmCertificate": (ACM_OUTPUTS, {"reused_by"}),
+        "acmCertificate": (ACM_OUTPUTS, {"reused_by", "validation"}),
         "acmImport": (IMPORT_OUTPUTS, {"reused_by"}),
         "distribution": (DISTRIBUTION_OUTPUTS, {"certificate", "template", "template_version"}),
-        "scmCertificate": (SCM_OUTPUTS, set()),
-        "casOrder": (CAS_OUTPUTS, {"instance_id"}),
+        "scmCertificate": (SCM_OUTPUTS, {"validation"}),
+        "casOrder": (CAS_OUTPUTS, {"instance_id", "validation"}),
     }
     for name, (always, sometimes) in expected.items():
         assert set(defs[name]["properties"]) == set(always) | sometimes, name

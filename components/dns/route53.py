@@ -1,0 +1,210 @@
+"""AWS Route 53 as a DnsApi (components/dns/api.py), through boto3.
+
+The client is components/aws/clients.client("route53", "us-east-1"): Route 53 is global and signs in
+us-east-1; the client honours the normal AWS environment (AWS_ENDPOINT_URL included), paces itself at the
+rates in REQUESTS_PER_SECOND and retries throttling and PriorRequestNotComplete (a change to the zone still
+being applied) with botocore's standard retries.
+
+Route 53 keeps one record set per name and type and changes it in batches that apply all or none
+(reference/dns-apis.md §1.2): a write is ONE batch of two UPSERTs (the record set with all its values, and
+its owner record); a delete must repeat the current TTL and values exactly, so it first tries with what the
+caller read and, when Route 53 says the set is not like that, reads it again and deletes exactly what is
+there (values someone else added stay, as an UPSERT of the rest). TXT values are sent as quoted strings of
+at most 255 characters; list output spells special characters of names and TXT values as \\NNN octal.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import botocore.exceptions
+
+from components.aws.clients import TransportErrors, client, error_code
+from components.dns.api import (
+    RecordSet, Zone, canonical_value, canonical_values, explained, in_zone, no_zone_for_name, normalise_name,
+    owner_name, owner_of, owner_value, record_set, require_in_zone, suffixes, txt_presentation, txt_text,
+    zone_mismatch,
+)
+from components.dynamic import Clock, wait_for
+from components.errors import CloudError, WaitTimeout
+
+REGION = "us-east-1"
+ZONE_PAGE_SIZE = "100"          # ListHostedZonesByName's maximum
+DENIED_CODES = ("AccessDenied", "AccessDeniedException")
+CHANGE_REJECTED = ("InvalidChangeBatch", "InvalidInput")  # the batch does not fit the zone as it is now
+CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+COMMENT_MAX = 256
+
+
+class Route53Api:
+    provider = "route53"
+
+    def __init__(self, sync_timeout_seconds: float = 120, clock: type[Clock] = Clock) -> None:
+        self.sync_timeout_seconds = sync_timeout_seconds  # how long a write waits for INSYNC
+        self.clock = clock
+
+    # --- zones ---
+
+    def find_zone(self, zone_ref: str | None, record_name: str, resource: str) -> Zone:
+        name = normalise_name(record_name)
+        if zone_ref:
+            zone_id = zone_ref.rsplit("/", 1)[-1]
+            got = self._call("GetHostedZone", resource, lambda r53: r53.get_hosted_zone(Id=zone_id))
+            zone = Zone(self.provider, zone_id, route53_name(got["HostedZone"]["Name"]))
+            if not in_zone(zone.name, name):
+                raise zone_mismatch(self.provider, "route53.GetHostedZone", resource, zone, name)
+            return zone
+        for candidate in suffixes(name):
+            zones = self._public_zones_named(candidate, resource)
+            if len(zones) > 1:
+                raise CloudError("aws", "route53.ListHostedZonesByName", resource, "AmbiguousZone",
+                                 f"{len(zones)} public hosted zones are named {candidate} "
+                                 f"({', '.join(z.zone_id for z in zones)}); name the zone to use")
+            if zones:
+                return zones[0]
+        raise no_zone_for_name(self.provider, "route53.ListHostedZonesByName", resource, name)
+
+    def _public_zones_named(self, dns_name: str, resource: str) -> list[Zone]:
+        """Every public hosted zone named exactly `dns_name`. DNSName is where the listing starts (zones in
+        reversed-label order), not a filter: read on while the names match."""
+        found, params = [], {"DNSName": dns_name, "MaxItems": ZONE_PAGE_SIZE}
+        while True:
+            page = self._call("ListHostedZonesByName", resource,
+                              lambda r53: r53.list_hosted_zones_by_name(**params))
+            for hosted in page.get("HostedZones", []):
+                if route53_name(hosted["Name"]) != dns_name:
+                    return found
+                if not hosted.get("Config", {}).get("PrivateZone"):
+                    found.append(Zone(self.provider, hosted["Id"].rsplit("/", 1)[-1], dns_name))
+            if not page.get("IsTruncated"):
+                return found
+            params = {"DNSName": page["NextDNSName"], "HostedZoneId": page["NextHostedZoneId"],
+                      "MaxItems": ZONE_PAGE_SIZE}
+
+    def check_access(self, zone: Zone, resource: str) -> None:
+        self._call("ListResourceRecordSets", resource,
+                   lambda r53: r53.list_resource_record_sets(HostedZoneId=zone.zone_id, MaxItems="1"))
+
+    # --- records ---
+
+    def read(self, zone: Zone, name: str, rtype: str, resource: str) -> RecordSet | None:
+        name = require_in_zone(zone, name, "route53.ListResourceRecordSets", resource)
+        found = self._rrset(zone, name, rtype, resource)
+        if found is None:
+            return None
+        owner_set = self._rrset(zone, owner_name(name), "TXT", resource)
+        return record_set(name, rtype, found.get("TTL", 0), _texts(found), _owner(owner_set))
+
+    def write(self, zone: Zone, record: RecordSet, owner: str, resource: str,
+              current: RecordSet | None) -> None:
+        name = require_in_zone(zone, record.name, "route53.ChangeResourceRecordSets", resource)
+        changes = [_change("UPSERT", name, record.type, record.ttl, canonical_values(record.type, record.values)),
+                   _change("UPSERT", owner_name(name), "TXT", record.ttl, [owner_value(owner)])]
+        info = self._change_batch(zone, changes, resource)
+        self._wait_in_sync(info, resource)
+
+    def delete(self, zone: Zone, current: RecordSet, resource: str) -> None:
+        name = require_in_zone(zone, current.name, "route53.ChangeResourceRecordSets", resource)
+        changes = [_change("DELETE", name, current.type, current.ttl, current.values)]
+        if current.owner:  # written with the record's TTL (write above)
+            changes.append(_change("DELETE", owner_name(name), "TXT", current.ttl, [owner_value(current.owner)]))
+        try:
+            self._change_batch(zone, changes, resource)
+            return
+        except CloudError as err:
+            if err.code not in CHANGE_REJECTED:
+                raise
+        # Not as the caller read it (changed since, or gone): delete exactly what is there now.
+        changes = []
+        found = self._rrset(zone, name, current.type, resource)
+        if found is not None:
+            left = [record for record in found.get("ResourceRecords", [])
+                    if _canonical(current.type, record["Value"]) not in current.values]
+            changes.append({"Action": "UPSERT" if left else "DELETE",
+                            "ResourceRecordSet": {**found, "ResourceRecords": left} if left else found})
+        owner_set = self._rrset(zone, owner_name(name), "TXT", resource)
+        if owner_set is not None:
+            changes.append({"Action": "DELETE", "ResourceRecordSet": owner_set})
+        if changes:
+            self._change_batch(zone, changes, resource)
+
+    def delete_owner(self, zone: Zone, name: str, resource: str) -> None:
+        name = require_in_zone(zone, name, "route53.ChangeResourceRecordSets", resource)
+        owner_set = self._rrset(zone, owner_name(name), "TXT", resource)
+        if owner_set is None:
+            return
+        try:
+            self._change_batch(zone, [{"Action": "DELETE", "ResourceRecordSet": owner_set}], resource)
+        except CloudError as err:
+            if err.code not in CHANGE_REJECTED or self._rrset(zone, owner_name(name), "TXT", resource) is not None:
+                raise
+
+    # --- calls ---
+
+    def _rrset(self, zone: Zone, name: str, rtype: str, resource: str) -> dict | None:
+        """The record set `name`/`rtype` as Route 53 lists it (the listing starts there), or None."""
+        page = self._call("ListResourceRecordSets", resource, lambda r53: r53.list_resource_record_sets(
+            HostedZoneId=zone.zone_id, StartRecordName=name, StartRecordType=rtype, MaxItems="1"))
+        for found in page.get("ResourceRecordSets", []):
+            if route53_name(found["Name"]) == name and found["Type"] == rtype and not found.get("SetIdentifier"):
+                return found
+        return None
+
+    def _change_batch(self, zone: Zone, changes: list[dict], resource: str) -> dict:
+        batch = {"Comment": f"certfleet: {resource}"[:COMMENT_MAX], "Changes": changes}
+        return self._call("ChangeResourceRecordSets", resource, lambda r53: r53.change_resource_record_sets(
+            HostedZoneId=zone.zone_id, ChangeBatch=batch))["ChangeInfo"]
+
+    def _wait_in_sync(self, info: dict, resource: str) -> None:
+        """Until Route 53's servers all have the change, for at most sync_timeout_seconds; then the caller's
+        propagation check decides."""
+        if info.get("Status") == "INSYNC":
+            return
+
+        def in_sync() -> bool | None:
+            status = self._call("GetChange", resource, lambda r53: r53.get_change(Id=info["Id"]))["ChangeInfo"]
+            return True if status["Status"] == "INSYNC" else None
+
+        try:
+            wait_for(f"Route 53 change {info['Id']}", in_sync, self.sync_timeout_seconds, interval_seconds=10,
+                     clock=self.clock, first_interval_seconds=1)
+        except WaitTimeout:
+            return
+
+    def _call(self, operation: str, resource: str, send: Callable[[Any], Any]) -> Any:
+        try:
+            with TransportErrors("route53", operation, resource):
+                return send(client("route53", REGION))
+        except botocore.exceptions.ClientError as err:
+            code = error_code(err)
+            message = explained(err.response.get("Error", {}).get("Message", str(err)),
+                                denied=code in DENIED_CODES, permission=f"route53:{operation}",
+                                secrets=[os.environ.get(v) for v in CREDENTIAL_VARIABLES])
+            raise CloudError("aws", f"route53.{operation}", resource, code, message) from err
+
+
+def route53_name(name: str) -> str:
+    """A name as Route 53 lists it (trailing dot, special characters as \\NNN octal), normalised."""
+    return normalise_name(txt_text(f'"{name}"', octal_escapes=True) if "\\" in name else name)
+
+
+def _change(action: str, name: str, rtype: str, ttl: int, values) -> dict:
+    wire = [txt_presentation(v) if rtype == "TXT" else (f"{v}." if rtype == "CNAME" else v) for v in values]
+    return {"Action": action, "ResourceRecordSet": {
+        "Name": name, "Type": rtype, "TTL": int(ttl), "ResourceRecords": [{"Value": v} for v in wire]}}
+
+
+def _canonical(rtype: str, wire_value: str) -> str:
+    return canonical_value(rtype, txt_text(wire_value, octal_escapes=True) if rtype == "TXT" else wire_value)
+
+
+def _texts(found: dict) -> list[str]:
+    return [_canonical(found["Type"], record["Value"]) for record in found.get("ResourceRecords", [])]
+
+
+def _owner(owner_set: dict | None) -> str | None:
+    for text in _texts(owner_set) if owner_set else []:
+        if owner_of(text):
+            return owner_of(text)
+    return None
