@@ -45,13 +45,33 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 30) -> No
 
 
 @pytest.fixture(scope="session")
-def moto_url():
+def dns_emulator():
+    """The authoritative DNS server on loopback (`python -m emulators.dns`) for the whole session:
+    {"url": control API, "host", "port": the DNS address}. The session's AWS emulator feeds it Route 53."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "emulators.dns", "--port", str(port), "--dns-port", "0",
+                                "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url + "/_emulator/health", process)
+        with urllib.request.urlopen(url + "/_emulator/dns/address", timeout=5) as response:
+            address = json.loads(response.read())
+        yield {"url": url, "host": address["host"], "port": address["port"]}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_url(dns_emulator):
     """The AWS emulator (`python -m emulators.aws`: moto in-process plus what AWS does and moto lacks) as a
-    real HTTP server on a free loopback port, for the whole session."""
+    real HTTP server on a free loopback port, for the whole session; its Route 53 feeds `dns_emulator`."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "emulators.aws", "--port", str(port), "--quiet",
                                 "--deploy-seconds", str(EMULATOR_DEPLOY_SECONDS),
-                                "--acm-validation-wait", str(MOTO_ACM_VALIDATION_WAIT)],
+                                "--acm-validation-wait", str(MOTO_ACM_VALIDATION_WAIT),
+                                "--dns-feed", dns_emulator["url"]],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"

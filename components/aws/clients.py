@@ -72,7 +72,7 @@ REQUESTS_PER_SECOND: dict[tuple[str, str], float] = {
     ("resourcegroupstaggingapi", "GetResources"): 2,
     # Route 53: 5/s per account shared by the operations certfleet calls (ROUTE53_RATES_SOURCE)
     ("route53", "ChangeResourceRecordSets"): 1, ("route53", "GetChange"): 1, ("route53", "GetHostedZone"): 1,
-    ("route53", "ListHostedZonesByName"): 1, ("route53", "ListResourceRecordSets"): 1,
+    ("route53", "ListHostedZones"): 1, ("route53", "ListResourceRecordSets"): 1,
 }
 DEFAULT_REQUESTS_PER_SECOND = 1.0  # certfleet's choice for any operation not above (e.g. DynamoDB, S3 reads)
 # The client paces at 90% of the rate: requests spaced exactly 1/rate apart on leaving can arrive closer than

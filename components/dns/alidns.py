@@ -27,8 +27,8 @@ from typing import Any, Callable
 
 from components.alicloud import client as alicloud
 from components.dns.api import (
-    RecordSet, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone, no_zone_for_name,
-    normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, zone_mismatch,
+    RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone,
+    no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, zone_mismatch,
 )
 from components.dynamic import Clock
 from components.errors import CloudError
@@ -50,6 +50,7 @@ class AlidnsApi:
     def __init__(self, region: str | None = None, clock: type[Clock] = Clock) -> None:
         self.region = region  # unused: one endpoint serves every domain (module docstring)
         self.clock = clock
+        self.zones = RunMemo()
 
     # --- zones ---
 
@@ -57,10 +58,17 @@ class AlidnsApi:
         name = normalise_name(record_name)
         if zone_ref:
             zone = Zone(self.provider, normalise_name(zone_ref), normalise_name(zone_ref))
-            self.check_access(zone, resource)  # InvalidDomainName.NoExist / IncorrectDomainUser if not the account's
+            # InvalidDomainName.NoExist / IncorrectDomainUser if not the account's
+            self.zones.get(("domain", zone.zone_id), lambda: self.check_access(zone, resource))
             if not in_zone(zone.name, name):
                 raise zone_mismatch(self.provider, "alidns.DescribeDomainRecords", resource, zone, name)
             return zone
+        zone = longest_zone(self.zones.get("all", lambda: self._all_zones(resource)), name)
+        if zone is None:
+            raise no_zone_for_name(self.provider, "alidns.DescribeDomains", resource, name)
+        return zone
+
+    def _all_zones(self, resource: str) -> list[Zone]:
         zones, page_number = [], 1
         while True:
             body = self._call("DescribeDomains", resource, lambda sdk, m: sdk.describe_domains(
@@ -71,10 +79,7 @@ class AlidnsApi:
             if not domains or len(zones) >= (body.total_count or 0):
                 break
             page_number += 1
-        zone = longest_zone(zones, name)
-        if zone is None:
-            raise no_zone_for_name(self.provider, "alidns.DescribeDomains", resource, name)
-        return zone
+        return zones
 
     def check_access(self, zone: Zone, resource: str) -> None:
         self._call("DescribeDomainRecords", resource, lambda sdk, m: sdk.describe_domain_records(

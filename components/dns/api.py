@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from components.errors import CertfleetError, CloudError
+
+T = TypeVar("T")
 
 OWNER_PREFIX = "_certfleet-owner"
 OWNER_TEXT_PREFIX = "certfleet-owner="
@@ -205,3 +207,20 @@ def require_in_zone(zone: Zone, name: str, call: str, resource: str) -> str:
     if not in_zone(zone.name, name):
         raise zone_mismatch(zone.provider, call, resource, zone, name)
     return name
+
+
+class RunMemo:
+    """What one run learns of the account's zones, kept for the run (the provider process): a thousand records
+    in one zone find it with one listing, not a thousand. Failures are not kept."""
+
+    def __init__(self) -> None:
+        self._found: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._found:
+                return self._found[key]
+        value = compute()
+        with self._lock:
+            return self._found.setdefault(key, value)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from components.dns.api import (
-    RecordSet, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone, no_zone_for_name,
-    normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, txt_presentation, txt_text,
+    RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone,
+    no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, txt_presentation, txt_text,
     zone_mismatch,
 )
 from components.dynamic import Clock, wait_for
@@ -56,20 +56,29 @@ class HuaweiDnsApi:
         self.region = region
         self.pending_timeout_seconds = pending_timeout_seconds  # how long a write waits for ACTIVE
         self.clock = clock
+        self.zones = RunMemo()
 
     # --- zones ---
 
     def find_zone(self, zone_ref: str | None, record_name: str, resource: str) -> Zone:
-        from huaweicloudsdkdns.v2 import ListPublicZonesRequest, ShowPublicZoneRequest
+        from huaweicloudsdkdns.v2 import ShowPublicZoneRequest
 
         name = normalise_name(record_name)
         if zone_ref:
-            got = self._call("show_public_zone", resource,
-                             lambda dns: dns.show_public_zone(ShowPublicZoneRequest(zone_id=zone_ref)))
+            got = self.zones.get(("id", zone_ref), lambda: self._call(
+                "show_public_zone", resource, lambda dns: dns.show_public_zone(ShowPublicZoneRequest(zone_id=zone_ref))))
             zone = Zone(self.provider, got.id, normalise_name(got.name))
             if not in_zone(zone.name, name):
                 raise zone_mismatch(self.provider, "dns.show_public_zone", resource, zone, name)
             return zone
+        zone = longest_zone(self.zones.get("all", lambda: self._all_zones(resource)), name)
+        if zone is None:
+            raise no_zone_for_name(self.provider, "dns.list_public_zones", resource, name)
+        return zone
+
+    def _all_zones(self, resource: str) -> list[Zone]:
+        from huaweicloudsdkdns.v2 import ListPublicZonesRequest
+
         zones: list[Zone] = []
         while True:
             page = self._call("list_public_zones", resource, lambda dns: dns.list_public_zones(
@@ -78,10 +87,7 @@ class HuaweiDnsApi:
             total = page.metadata.total_count if page.metadata else None
             if len(page.zones or []) < PAGE_SIZE or (total is not None and len(zones) >= total):
                 break
-        zone = longest_zone(zones, name)
-        if zone is None:
-            raise no_zone_for_name(self.provider, "dns.list_public_zones", resource, name)
-        return zone
+        return zones
 
     def check_access(self, zone: Zone, resource: str) -> None:
         from huaweicloudsdkdns.v2 import ListRecordSetsByZoneRequest

@@ -22,15 +22,15 @@ import botocore.exceptions
 
 from components.aws.clients import TransportErrors, client, error_code
 from components.dns.api import (
-    RecordSet, Zone, canonical_value, canonical_values, explained, in_zone, no_zone_for_name, normalise_name,
-    owner_name, owner_of, owner_value, record_set, require_in_zone, suffixes, txt_presentation, txt_text,
+    RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, no_zone_for_name,
+    normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, suffixes, txt_presentation, txt_text,
     zone_mismatch,
 )
 from components.dynamic import Clock, wait_for
 from components.errors import CloudError, WaitTimeout
 
 REGION = "us-east-1"
-ZONE_PAGE_SIZE = "100"          # ListHostedZonesByName's maximum
+ZONE_PAGE_SIZE = "100"          # ListHostedZones' maximum
 DENIED_CODES = ("AccessDenied", "AccessDeniedException")
 CHANGE_REJECTED = ("InvalidChangeBatch", "InvalidInput")  # the batch does not fit the zone as it is now
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -43,6 +43,7 @@ class Route53Api:
     def __init__(self, sync_timeout_seconds: float = 120, clock: type[Clock] = Clock) -> None:
         self.sync_timeout_seconds = sync_timeout_seconds  # how long a write waits for INSYNC
         self.clock = clock
+        self.zones = RunMemo()
 
     # --- zones ---
 
@@ -50,37 +51,35 @@ class Route53Api:
         name = normalise_name(record_name)
         if zone_ref:
             zone_id = zone_ref.rsplit("/", 1)[-1]
-            got = self._call("GetHostedZone", resource, lambda r53: r53.get_hosted_zone(Id=zone_id))
+            got = self.zones.get(("id", zone_id), lambda: self._call(
+                "GetHostedZone", resource, lambda r53: r53.get_hosted_zone(Id=zone_id)))
             zone = Zone(self.provider, zone_id, route53_name(got["HostedZone"]["Name"]))
             if not in_zone(zone.name, name):
                 raise zone_mismatch(self.provider, "route53.GetHostedZone", resource, zone, name)
             return zone
+        # One listing of the account's zones per run (RunMemo), whatever the number of records: with
+        # ListHostedZonesByName a lookup per parent name of each record would cost thousands of calls at 1/s.
+        public = self.zones.get("public", lambda: self._public_zones(resource))
         for candidate in suffixes(name):
-            zones = self._public_zones_named(candidate, resource)
+            zones = [zone for zone in public if zone.name == candidate]
             if len(zones) > 1:
-                raise CloudError("aws", "route53.ListHostedZonesByName", resource, "AmbiguousZone",
+                raise CloudError("aws", "route53.ListHostedZones", resource, "AmbiguousZone",
                                  f"{len(zones)} public hosted zones are named {candidate} "
                                  f"({', '.join(z.zone_id for z in zones)}); name the zone to use")
             if zones:
                 return zones[0]
-        raise no_zone_for_name(self.provider, "route53.ListHostedZonesByName", resource, name)
+        raise no_zone_for_name(self.provider, "route53.ListHostedZones", resource, name)
 
-    def _public_zones_named(self, dns_name: str, resource: str) -> list[Zone]:
-        """Every public hosted zone named exactly `dns_name`. DNSName is where the listing starts (zones in
-        reversed-label order), not a filter: read on while the names match."""
-        found, params = [], {"DNSName": dns_name, "MaxItems": ZONE_PAGE_SIZE}
+    def _public_zones(self, resource: str) -> list[Zone]:
+        """Every public hosted zone of the account (ListHostedZones, pages of 100)."""
+        found, params = [], {"MaxItems": ZONE_PAGE_SIZE}
         while True:
-            page = self._call("ListHostedZonesByName", resource,
-                              lambda r53: r53.list_hosted_zones_by_name(**params))
-            for hosted in page.get("HostedZones", []):
-                if route53_name(hosted["Name"]) != dns_name:
-                    return found
-                if not hosted.get("Config", {}).get("PrivateZone"):
-                    found.append(Zone(self.provider, hosted["Id"].rsplit("/", 1)[-1], dns_name))
+            page = self._call("ListHostedZones", resource, lambda r53: r53.list_hosted_zones(**params))
+            found += [Zone(self.provider, hosted["Id"].rsplit("/", 1)[-1], route53_name(hosted["Name"]))
+                      for hosted in page.get("HostedZones", []) if not hosted.get("Config", {}).get("PrivateZone")]
             if not page.get("IsTruncated"):
                 return found
-            params = {"DNSName": page["NextDNSName"], "HostedZoneId": page["NextHostedZoneId"],
-                      "MaxItems": ZONE_PAGE_SIZE}
+            params = {"MaxItems": ZONE_PAGE_SIZE, "Marker": page["NextMarker"]}
 
     def check_access(self, zone: Zone, resource: str) -> None:
         self._call("ListResourceRecordSets", resource,

@@ -79,3 +79,36 @@ def project(tmp_path, pulumi_bin, aws) -> PulumiProject:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     }
     return PulumiProject(workdir, env)
+
+
+# --- zero-touch validation: the DNS APIs of the local default, feeding the session's DNS server ------------
+
+@pytest.fixture
+def dns_clouds(aws, dns_emulator):
+    """Route 53 (the session's AWS emulator), Alibaba Cloud DNS and Huawei Cloud DNS with the local default's
+    zones (scripts/local_servers.py), all feeding the session's DNS server (tests/conftest.py dns_emulator).
+    Yields the environment a Pulumi run needs for them; the zones leave the DNS server afterwards."""
+    from emulators.alidns import AlidnsApi
+    from emulators.core import EmulatorServer
+    from emulators.core.testing import ControlClient
+    from emulators.dns import DnsFeed
+    from emulators.huaweidns import HuaweiDnsApi
+    from scripts import local_servers
+    from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET
+    from tests.emulators.conftest_scm import SCM_AK, SCM_SK
+
+    local_servers.seed_route53_zones(aws)
+    feed = DnsFeed(dns_emulator["url"])
+    alidns_zones, huawei_zones = (local_servers.LOCAL_ALIDNS_DOMAIN,), local_servers.LOCAL_HUAWEI_ZONES
+    with EmulatorServer(AlidnsApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET}, feed=feed, seed_domains=alidns_zones)) as alidns, \
+            EmulatorServer(HuaweiDnsApi({SCM_AK: SCM_SK}, project_id=local_servers.LOCAL_HUAWEI_PROJECT_ID, feed=feed,
+                                        seed_zones=tuple(f"{z}." for z in huawei_zones))) as huawei:
+        resolver = f"{dns_emulator['host']}:{dns_emulator['port']}"
+        yield {"env": {"CERTFLEET_DNS_RESOLVERS": resolver, "CERTFLEET_DNS_NAMESERVER_PORT": str(dns_emulator["port"]),
+                       "CERTFLEET_ALIDNS_ENDPOINT": alidns.endpoint, "CERTFLEET_ALIDNS_PROTOCOL": "http",
+                       "CERTFLEET_HUAWEICLOUD_DNS_ENDPOINT": huawei.url,
+                       "HUAWEICLOUD_SDK_PROJECT_ID": local_servers.LOCAL_HUAWEI_PROJECT_ID},
+               "resolver": resolver, "alidns": alidns, "huawei": huawei}
+    control = ControlClient(dns_emulator["url"])
+    for zone in (*alidns_zones, *huawei_zones):
+        control.call("DELETE", f"dns/zones/{zone}")

@@ -52,7 +52,14 @@ class DnsCloud:
 
 # --- Route 53 -------------------------------------------------------------------------------------------
 
+def fresh_apis(monkeypatch) -> None:
+    """dns_api's objects keep what a run learnt of the zones (RunMemo): each test is a run of its own."""
+    from components.dns import api
+    monkeypatch.setattr(api, "_apis", {})
+
+
 def _route53(aws, monkeypatch) -> DnsCloud:
+    fresh_apis(monkeypatch)
     # These tests are about answers, not pacing (tests/provider/test_throttling.py): at Route 53's 1 call/s per
     # operation each test would take seconds.
     monkeypatch.setattr(clients, "PACE", 100.0)
@@ -87,6 +94,7 @@ def _alidns_server():
 
 
 def _alidns(server, monkeypatch) -> DnsCloud:
+    fresh_apis(monkeypatch)
     from alibabacloud_alidns20150109 import models
     from alibabacloud_alidns20150109.client import Client
     from alibabacloud_tea_openapi.exceptions import ClientException
@@ -137,6 +145,7 @@ def _huaweidns_server():
 
 
 def _huaweidns(server, monkeypatch) -> DnsCloud:
+    fresh_apis(monkeypatch)
     from huaweicloudsdkcore.auth.credentials import BasicCredentials
     from huaweicloudsdkdns.v2 import (
         CreateRecordSetRequest, CreateRecordSetRequestBody, DnsClient, ListRecordSetsByZoneRequest,

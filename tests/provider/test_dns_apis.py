@@ -267,7 +267,8 @@ def test_route53_finds_public_zones_only_and_refuses_two_of_one_name(route53_clo
     api = api_of(route53_cloud)
     assert api.find_zone(None, "_x.internal.example.com", RESOURCE).name == "example.com"
     r53.create_hosted_zone(Name="sub.example.com", CallerReference=uuid.uuid4().hex)
-    error = error_of(api.find_zone, None, "_x.sub.example.com", RESOURCE)
+    from components.dns.route53 import Route53Api
+    error = error_of(Route53Api().find_zone, None, "_x.sub.example.com", RESOURCE)  # the next run
     assert error.code == "AmbiguousZone" and route53_cloud.zone_id("sub.example.com") in str(error)
 
 
@@ -283,7 +284,16 @@ def test_route53_zone_listing_pages(route53_cloud, monkeypatch):
     clients.reset_api_counts()
     assert api_of(route53_cloud).find_zone(None, "_x.sub.example.com", RESOURCE).zone_id == \
         route53_cloud.zone_id("sub.example.com")
-    assert clients.api_counts()[("route53", "ListHostedZonesByName")].calls >= 3
+    assert clients.api_counts()[("route53", "ListHostedZones")].calls >= 3  # 4 zones, pages of 1
+
+
+def test_one_run_lists_the_zones_once_for_many_records(route53_cloud):
+    api = api_of(route53_cloud)
+    clients.reset_api_counts()
+    found = {api.find_zone(None, f"_x.host{i}.sub.example.com", RESOURCE).zone_id for i in range(30)}
+    found |= {api.find_zone(None, f"_x.host{i}.example.com", RESOURCE).zone_id for i in range(30)}
+    assert found == {route53_cloud.zone_id("sub.example.com"), route53_cloud.zone_id("example.com")}
+    assert clients.api_counts()[("route53", "ListHostedZones")].calls == 1
 
 
 # --- Alidns and Huawei DNS only -----------------------------------------------------------------------
