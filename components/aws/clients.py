@@ -81,7 +81,10 @@ DEFAULT_REQUESTS_PER_SECOND = 1.0  # certfleet's choice for any operation not ab
 PACE = 0.9
 # AWS's "slow down" answers (botocore's throttling list without LimitExceededException, a quota at ACM).
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-                              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown"})
+                              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown",
+                              # Route 53: another change to the zone is still being applied; many records
+                              # written into one zone at once meet it, and it asks for patience like a throttle
+                              "PriorRequestNotComplete"})
 # Server errors and lost connections get the attempts they had before pacing (MAX_ATTEMPTS is for throttling:
 # the server is there and asks for patience; a 500 repeated five times is an answer).
 TRANSIENT_MAX_ATTEMPTS = 5

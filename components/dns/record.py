@@ -94,8 +94,8 @@ def static_problems(props: Mapping[str, Any]) -> list[CheckFailure]:
 
 class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
     clock: type[Clock] = Clock
-    # (provider, region, zone_ref, domain) -> None once the zone was found and could be read in this process
-    _zone_checked: dict[tuple, str | None] = {}
+    # (provider, region, zone id) of the zones this run could read (one check per zone, not per record)
+    _zone_checked: dict[tuple, None] = {}
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         if not news.get("name") and olds.get("name") and not is_unknown(news.get("name")):
@@ -109,16 +109,19 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
         return CheckResult(news, failures)
 
     def _zone_problem(self, props: Mapping[str, Any]) -> str | None:
-        """At preview: the zone exists, holds the name and this run may read it (its permission named if not)."""
-        key = (props["provider"], props.get("region"), props.get("zone_ref"), props["domain"])
-        if key not in self._zone_checked:
-            try:
-                api = dns_apis.dns_api(props["provider"], props.get("region"))
-                api.check_access(api.find_zone(props.get("zone_ref"), props["domain"], _label(props)), _label(props))
+        """At preview: the zone exists, holds the name and this run may read it (its permission named if not).
+        The zone listing is read once per run (api.RunMemo) and each zone's records once: a thousand records
+        in one zone cost two calls, not two thousand."""
+        try:
+            api = dns_apis.dns_api(props["provider"], props.get("region"))
+            zone = api.find_zone(props.get("zone_ref"), props["domain"], _label(props))
+            key = (props["provider"], props.get("region"), zone.zone_id)
+            if key not in self._zone_checked:
+                api.check_access(zone, _label(props))
                 self._zone_checked[key] = None
-            except CloudError as err:
-                return str(err)
-        return self._zone_checked[key]
+        except CloudError as err:
+            return str(err)
+        return None
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in REPLACE_KEYS if is_unknown(news.get(k)) or olds.get(k) != news.get(k)]

@@ -206,3 +206,34 @@ def test_summaries_of_real_previews_new_reordered_replace_with_policy_delete_and
     assert "**Blocked**: 1 error." in text
     assert "### Config errors\n\n- `certfleet:aws.certificates.blog.domain`: 'a..b.com' has an empty label" in text
     assert "program exited with non-zero exit code" not in text
+
+
+# --- zero-touch DNS validation: the records certfleet writes, as a reviewer sees them ---------------------------
+
+from tests.e2e.test_dns_e2e import CONFIG as DNS_CONFIG  # noqa: E402
+from tests.e2e.test_dns_e2e import cas_server, dns_project, records  # noqa: E402,F401 - fixtures
+
+
+def test_summaries_of_dns_validation_previews_new_change_and_delete(dns_project, tmp_path):
+    project = dns_project
+    previews = Previews(project, tmp_path)
+
+    new, _ = previews.preview("dns-new")
+    text = previews.summary(new)
+    print(text)
+
+    project.run("up", "--yes", "--skip-preview")
+    written = records(project.outputs())
+    changed = copy.deepcopy(DNS_CONFIG)
+    changed["aws"]["certificates"]["shop"]["dns"] = {"ttl": 120}
+    blog_zone = written["_d930b28be6c5927595552b219965053e.blog.example.org"]["zone_id"]
+    changed["aws"]["certificates"]["blog"]["dns"] = {"zone": blog_zone.rsplit("/", 1)[-1]}
+    project.write_stack("e2e", changed)
+    change, _ = previews.preview("dns-change", "--refresh")
+    print(previews.summary(change))
+
+    deleted = copy.deepcopy(DNS_CONFIG)
+    del deleted["aws"]["certificates"]["blog"], deleted["huaweicloud"]
+    project.write_stack("e2e", deleted)
+    delete, _ = previews.preview("dns-delete")
+    print(previews.summary(delete))

@@ -222,3 +222,16 @@ def test_route53_writes_owns_and_deletes_a_cname(route53_cloud, dns_server, monk
                                           values=[target])).changes is True  # not served: the next up waits again
     destroy(provider, outs)
     assert current(route53_cloud, "_d930b28b.docs.example.com", "CNAME") is None
+
+
+def test_preview_reads_each_zone_once_however_many_records(route53_cloud):  # noqa: F811
+    from components.aws import clients
+    clients.reset_api_counts()
+    provider = DnsRecordProvider()
+    for i in range(30):
+        inputs = {**props(route53_cloud, domain=f"host{i}.example.com"), "name": None, "values": None}
+        result = provider.check({}, inputs)  # a new stack's preview: the CA has not said what yet
+        assert result.failures == []
+    counts = clients.api_counts()
+    assert counts[("route53", "ListHostedZones")].calls == 1
+    assert counts[("route53", "ListResourceRecordSets")].calls == 1
