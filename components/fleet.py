@@ -18,7 +18,12 @@ from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
 from components.dns.fleet import Challenge, validate_through_dns, validated
 from components.dynamic import renamed_from
-from components.huaweicloud.scm_model import ISSUED_LIKE
+from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
+
+# CAS states (orders: alicloud/status.py; instance entries: alicloud/instance_checks.py) for DNS validation:
+# once issued the TXT record goes; while pending, the validation's view of the CA is the news.
+CAS_ISSUED = ("certificate", "issued")
+CAS_PENDING = ("domain_verify", "process", "pending")
 from components.journal import PurchaseJournal, fingerprint
 
 
@@ -66,7 +71,8 @@ class HuaweiCertificates(pulumi.ComponentResource):
             Challenge(spec.name, "scm", spec.dns, spec.domains, cert.certificate_id,
                       cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
                                                                 for r in rs or []]),
-                      cert.status.apply(lambda status: status not in ISSUED_LIKE), huawei.region)
+                      cert.status.apply(lambda status: status not in ISSUED_LIKE),
+                      cert.status.apply(lambda status: status in UNDER_REVIEW), huawei.region)
             for spec in huawei.certificates if spec.dns and (cert := self.certificates[spec.name])], self)
         self.register_outputs({"certificates": self.summary()})
 
@@ -110,8 +116,9 @@ class AlicloudOrders(pulumi.ComponentResource):
         self.validations = validate_through_dns([
             Challenge(spec.name, "cas-instance" if spec in instances else "cas", spec.dns, spec.domains,
                       order.instance_id if spec in instances else order.order_id,
-                      pulumi.Output.all(order.challenge, getattr(order, "challenges", None)).apply(dns_challenges),
-                      order.state.apply(lambda state: state in ("domain_verify", "process", "pending")))
+                      order.challenges.apply(dns_challenges),
+                      order.state.apply(lambda state: state not in CAS_ISSUED),
+                      order.state.apply(lambda state: state in CAS_PENDING))
             for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self)
         self.register_outputs({"orders": self.summary()})
 
@@ -128,9 +135,7 @@ def without_issuance_wait(section: Any, spec: Any) -> Any:
     return replace(section, issued_timeout_seconds=0) if spec.dns else section
 
 
-def dns_challenges(found: list[Any]) -> list[dict[str, Any]]:
-    """A CAS order's `challenge` (or an instance's `challenges`) as {name, type, value}: the DNS ones only."""
-    challenge, challenges = found
+def dns_challenges(challenges: list[Any] | None) -> list[dict[str, Any]]:
+    """A CAS order's or instance entry's `challenges` as {name, type, value}: the DNS ones only."""
     return [{"name": c["name"], "type": c.get("record_type") or "TXT", "value": c["value"]}
-            for c in (challenges if challenges is not None else [challenge] if challenge else [])
-            if c and c.get("type") == "DNS"]
+            for c in challenges or [] if c and c.get("type") == "DNS"]

@@ -12,7 +12,8 @@ Exit 0 when it could summarise, violations and errors included; 2 when an input 
 Deterministic: the same preview gives the same bytes, whatever order the engine or the config listed entries
 in (everything is sorted; no timestamps, durations, source positions or local paths are read). Secrets stay
 "[secret]"; values known only after `up` are said to be so. The rules per resource are in
-scripts/pr_summary_rules.py, the resource types and config keys in scripts/pr_summary_kinds.py, what is
+scripts/pr_summary_rules.py (DNS validation records: scripts/pr_summary_dns.py; what they share across a preview:
+scripts/pr_summary_context.py), the resource types and config keys in scripts/pr_summary_kinds.py, what is
 bookkeeping and what a composition program's other resources are in scripts/pr_summary_other.py, the reading in
 scripts/pr_summary_digest.py, the markdown in scripts/pr_summary_markdown.py.
 """
@@ -27,10 +28,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from scripts.pr_summary_context import context_of
 from scripts.pr_summary_digest import Preview, Unreadable, read_events, read_preview, significant_diagnostics
-from scripts.pr_summary_kinds import KINDS, bookkeeping_noun, label
+from scripts.pr_summary_kinds import KINDS, bookkeeping_noun, cloud_of, label
 from scripts.pr_summary_other import COUNTED_OPS, is_bookkeeping, other_resource
-from scripts.pr_summary_rules import context_of, findings_of, why
+from scripts.pr_summary_rules import findings_of, why
 
 SCHEMA_VERSION = 1
 LEVEL_ORDER = {"mandatory": 0, "remediate": 1, "advisory": 2, "disabled": 3}
@@ -98,7 +100,7 @@ def summarise(preview: Preview) -> dict[str, Any]:
         if change.type not in KINDS:  # a composition program's own resource
             others.append(other_resource(change))
             continue
-        entry = {"resource": label(change), "cloud": KINDS[change.type].cloud, "kind": KINDS[change.type].noun,
+        entry = {"resource": label(change), "cloud": cloud_of(change), "kind": KINDS[change.type].noun,
                  "type": change.type, "name": change.name, "op": change.op, "replaceMode": change.mode,
                  "why": why(change), "money": [], "risks": [], "waits": [], "notes": []}
         for finding in findings_of(change, ctx):

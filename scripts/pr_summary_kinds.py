@@ -3,7 +3,8 @@ back to the config keys users write (camelCase), and plain names for CAS plans a
 
 The types, input names and rules are those of the providers (components/aws/acm.py, acm_import.py,
 cloudfront.py, templates.py; components/alicloud/inputs.py, instance_checks.py; components/huaweicloud/
-scm_model.py; components/journal.py) and of the config reference (README, docs/config-aws.md).
+scm_model.py; components/journal.py; components/dns/record.py, validation.py, fleet.py) and of the config
+reference (README, docs/config-aws.md, docs/dns-validation.md).
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from scripts.pr_summary_digest import Change, is_secret, is_unknown
 
 @dataclass(frozen=True)
 class Kind:
-    cloud: str
-    section: str  # where the entries live in the config, e.g. "aws.certificates"
+    cloud: str  # "": the cloud of its section
+    section: str  # where the entries live in the config, e.g. "aws.certificates"; "": its parent's section
     noun: str
     section_keys: Mapping[str, str] = field(default_factory=dict)  # input key -> key of the cloud's section
     renamed: Mapping[str, str] = field(default_factory=dict)  # input key -> entry key, when not just camelCase
     internal: tuple[str, ...] = ()  # inputs that are no config (identity, journal stamps)
     state_reasons: Mapping[str, str] = field(default_factory=dict)  # input key -> why it changes, in words
+    created: str = "new entry"  # why a create happens
+    deleted: str = "not in the config any more"  # why a delete happens
 
 
 _ENTRY_IDENTITY = ("cert_name", "order_name", "dist_name", "resource_tag", "journal", "claim", "previous_claims")
@@ -32,6 +35,17 @@ AWS_SECTION = {"region": "region", "validation_record_timeout_seconds": "validat
                "deleteInUseTimeoutSeconds", "deployed_timeout_seconds": "deployedTimeoutSeconds",
                "cname_check": "cnameCheck"}
 CAS_SECTION = {"issued_timeout_seconds": "issuedTimeoutSeconds", "listing_lag_seconds": "listingLagSeconds"}
+# A DNS validation record (components/dns/fleet.py): a child of its section's component, named
+# `<provider>-<base name>`, serving the entries in `used_by`; its keys come from the `dns` block of the section or
+# of the entry (docs/dns-validation.md), its name, type and values from the CA.
+DNS_RECORD, DNS_VALIDATION, DNS_OWNER = "dns:Record", "dns:Validation", "dns:Owner"
+SECTION_OF_PARENT = {"certfleet:aws:Certificates": "aws.certificates", "certfleet:alicloud:Orders": "alicloud.orders",
+                     "certfleet:huaweicloud:Certificates": "huaweicloud.certificates"}
+DNS_KEYS = {"provider": "provider", "zone_ref": "zone", "region": "region", "ttl": "ttl",
+            "propagation_timeout_seconds": "propagationTimeoutSeconds"}
+DNS_ZONE_KEYS = ("provider", "zone_ref", "region")
+DNS_PROVIDERS = {"route53": "Route 53", "alidns": "Alibaba Cloud DNS", "huaweicloud": "Huawei Cloud DNS"}
+_FROM_THE_CA = "the CA asks for another record, or its record is known only after `up`"
 SCM_SECTION = {"region": "region", "enterprise_project_id": "enterpriseProjectId",
                "validation_record_timeout_seconds": "validationRecordTimeoutSeconds",
                "issued_timeout_seconds": "issuedTimeoutSeconds", "delete_timeout_seconds": "deleteTimeoutSeconds",
@@ -58,10 +72,20 @@ KINDS: dict[str, Kind] = {
                                              "csr_pem": "csr"}, _ENTRY_IDENTITY),
     "huaweicloud:ScmCertificate": Kind("huaweicloud", "huaweicloud.certificates", "SCM certificate", SCM_SECTION,
                                        _ADOPT, _ENTRY_IDENTITY),
+    DNS_RECORD: Kind("", "", "DNS validation record", internal=("domain", "record_name", "used_by"),
+                     state_reasons={"name": _FROM_THE_CA, "type": _FROM_THE_CA,
+                                    "values": "the CA asks for other values (none once the certificate is issued)",
+                                    "owner": "the stack's identity in its owner records changes",
+                                    "keep_with_certificate": "whether destroy keeps the certificate (adopted, "
+                                                             "`onDestroy: keep`), and its CNAME with it, changed"},
+                     created="an entry validated through `dns` needs it",
+                     deleted="no entry's `dns` needs it any more"),
 }
 PAID_TYPES = ("alicloud:CasOrder", "alicloud:CasInstanceCertificate", "huaweicloud:ScmCertificate")
 # What the summary calls the bookkeeping steps (no cloud object; scripts/pr_summary_other.py decides which are).
 BOOKKEEPING = {"certfleet:PurchaseJournal": "purchase journal (state only, no cloud object)",
+               DNS_VALIDATION: "waits for the CA after the records are served; no cloud object",
+               DNS_OWNER: "the stack's identity in its DNS owner records (state only, no cloud object)",
                "aws:DistributionTemplate": "template snapshot (state only)",
                "pulumi:pulumi:Stack": "the stack", "pulumi:providers:pulumi-python": "dynamic provider",
                "pulumi:providers:": "provider"}
@@ -79,11 +103,31 @@ def camel(key: str) -> str:
 
 
 def label(change: Change) -> str:
-    """The entry's config path (`aws.certificates.shop`), or what the resource is for bookkeeping ones."""
+    """The entry's config path (`aws.certificates.shop`); a DNS record's section and name
+    (`aws.certificates/route53-shop.example.com`); what the resource is for bookkeeping ones."""
     kind = KINDS.get(change.type)
     if kind:
-        return f"{kind.section}.{change.name}"
+        return f"{kind.section}.{change.name}" if kind.section else f"{section_of(change)}/{change.name}"
     return f"{change.name} ({bookkeeping_noun(change)})"
+
+
+def section_of(change: Change) -> str:
+    """The config section of the change's entry; for a DNS resource the section whose component is its parent."""
+    kind = KINDS.get(change.type)
+    if kind and kind.section:
+        return kind.section
+    chain = change.urn.split("::")[2].split("$") if change.urn.count("::") >= 3 else []
+    return SECTION_OF_PARENT.get(chain[-2] if len(chain) > 1 else "", "?")
+
+
+def cloud_of(change: Change) -> str:
+    return KINDS[change.type].cloud or section_of(change).split(".")[0]
+
+
+def users_of(change: Change) -> list[str]:
+    """The entries a DNS record validates (`used_by`, as the change leaves it)."""
+    users = change.new.get("used_by") if change.new else change.old.get("used_by")
+    return sorted(str(u) for u in users) if isinstance(users, list) else []
 
 
 def is_certfleet_component(change: Change) -> bool:
@@ -100,21 +144,28 @@ def bookkeeping_noun(change: Change) -> str:
     return change.type
 
 
-def config_key(change: Change, key: str) -> str | None:
-    """The config path an input key comes from (`aws.certificates.shop.sans`, `aws.region`); None for inputs
-    that are no config (identity, journal stamp, state)."""
+def config_keys(change: Change, key: str) -> list[str]:
+    """The config path an input key comes from (`aws.certificates.shop.sans`, `aws.region`); none for inputs
+    that are no config (identity, journal stamp, state). A DNS record's key may be set in the section's `dns`
+    block or in the block of an entry it serves (`aws.dns.ttl`, `aws.certificates.shop.dns.ttl`): all of them."""
     kind = KINDS.get(change.type)
     if kind is None or key in kind.internal or key in kind.state_reasons or key == "__provider":
-        return None
+        return []
+    if change.type == DNS_RECORD:
+        if key not in DNS_KEYS:
+            return []
+        section = section_of(change)
+        return [f"{section.split('.')[0]}.dns.{DNS_KEYS[key]}",
+                *(f"{section}.{user}.dns.{DNS_KEYS[key]}" for user in users_of(change))]
     if key in kind.section_keys:
-        return f"{kind.cloud}.{kind.section_keys[key]}"
-    return f"{kind.section}.{change.name}.{kind.renamed.get(key, camel(key))}"
+        return [f"{kind.cloud}.{kind.section_keys[key]}"]
+    return [f"{kind.section}.{change.name}.{kind.renamed.get(key, camel(key))}"]
 
 
 def reasons(change: Change, keys: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(config paths, other reasons in words) of the input keys that change."""
     kind = KINDS.get(change.type)
-    paths = sorted({p for k in keys if (p := config_key(change, k))})
+    paths = sorted({p for k in keys for p in config_keys(change, k)})
     words = sorted({kind.state_reasons[k] for k in keys if kind and k in kind.state_reasons})
     return paths, words
 

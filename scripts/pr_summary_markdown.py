@@ -1,9 +1,10 @@
 """The PR summary as GitHub-flavoured markdown, from the document scripts/pr_summary.summarise makes.
 
 Order: a headline (blocked or not), config errors, errors and policy violations, then the totals (money,
-changes, waits), the risks, every change with what it costs, risks and waits on, the program's other resources
-(a composition's own distributions, records, ...) with their operation; bookkeeping steps (journals, template
-snapshots, components, providers) folded away at the end.
+changes, waits), the risks, every change (entries and certfleet's DNS validation records) with what it costs,
+risks and waits on, the program's other resources (a composition's own distributions, records, ...) with their
+operation; bookkeeping steps (journals, template snapshots, validation waits, components, providers) folded away
+at the end.
 """
 
 from __future__ import annotations
@@ -126,11 +127,21 @@ def short_path(entry: str, path: str) -> str:
     return path[len(prefix):] if path.startswith(prefix) else path
 
 
+def _alternatives(paths: list[str]) -> str:
+    """A DNS record's paths: each key may be set in the section's `dns` block or an entry's (`a` or `b`)."""
+    by_key: dict[str, list[str]] = {}
+    for path in paths:
+        by_key.setdefault(path.rsplit(".", 1)[-1], []).append(path)
+    return ", ".join(" or ".join(code(p) for p in group) for group in by_key.values())
+
+
 def _why(change: dict) -> str:
     why = change["why"]
     if change["op"] in ("create", "delete"):
         return ""
     short = lambda paths: ", ".join(code(short_path(change["resource"], p)) for p in paths)  # noqa: E731
+    if change["type"] == "dns:Record":
+        short = _alternatives
     replaced_by = [p for p in why["replacedBy"] if p in why["config"]]
     if change["op"] == "replace" and (replaced_by or why["replacedBy"]):
         words = [text(w) for w in why["replacedBy"] if w not in why["config"]]
@@ -143,7 +154,7 @@ def _why(change: dict) -> str:
 
 def _changes(summary: dict) -> list[str]:
     if not summary["changes"]:
-        return ["### Changes", "", "No certificate, order or distribution changes.", ""]
+        return ["### Changes", "", "No certificate, order, distribution or DNS record changes.", ""]
     lines = ["### Changes", ""]
     for change in summary["changes"]:
         what = f"**{change['op']}**" + (f" ({change['replaceMode']})" if change["replaceMode"] else "")
@@ -170,7 +181,7 @@ def _bookkeeping(summary: dict) -> list[str]:
     if not steps:
         return []
     lines = ["<details><summary>" + plural(len(steps), "bookkeeping step") + " (components, purchase journals, "
-             "template snapshots, providers: no cloud object bought or deleted)</summary>", ""]
+             "template snapshots, validation waits, providers: no cloud object bought or deleted)</summary>", ""]
     lines += [f"- {code(b['resource'])} ({text(b['what'])}): {b['op']}" for b in steps]
     return lines + ["", "</details>", ""]
 

@@ -3,7 +3,8 @@ docs/composition.md): bookkeeping is folded away, everything else is listed as a
 operation, and its deletes and replacements count in the totals.
 
 Bookkeeping is only what holds no cloud object: component resources (state `custom: false`: certfleet's groups
-and a program's own components), certfleet's purchase journals and template snapshots, the stack and providers.
+and a program's own components), certfleet's purchase journals, template snapshots, validation waits and DNS
+owner identity, the stack and providers.
 A resource of any other type (`aws:cloudfront/distribution:Distribution`, `aws:route53/record:Record`, ...) is a
 cloud object whose delete or replacement a reviewer must see; what it does in the cloud is its provider's, so the
 summary says only what the engine will do to it.

@@ -1,7 +1,8 @@
-"""What each change means for money, risk and waiting, in plain words: three ordered tuples of small named checks.
+"""What each change means for money, risk and waiting, in plain words: ordered tuples of small named checks.
 
-Every check takes one change and the preview's context and returns its findings (often none); all checks run,
-in order, on every change (MONEY_CHECKS, RISK_CHECKS, WAIT_CHECKS). A finding that counts towards the totals
+Every check takes one change and the preview's context (scripts/pr_summary_context.py) and returns its findings
+(often none); all checks run, in order, on every change (MONEY_CHECKS, RISK_CHECKS, WAIT_CHECKS, then the DNS
+validation records' DNS_CHECKS in scripts/pr_summary_dns.py). A finding that counts towards the totals
 carries its bucket: ("paid" | "maybePaid" | "free" | "instance", cloud, estimated kind); "maybePaid" is an entry
 that adopts with `replaceAdopted`, which buys only if the adopted certificate differs from the entry.
 
@@ -13,13 +14,13 @@ or deletes (SCM/AWS `onDestroy: delete`) only what the entry says, and cancels o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from scripts.pr_summary_digest import Change, Preview, is_unknown
-from scripts.pr_summary_kinds import (BRANDS, KINDS, PAID_TYPES, SCM_DOMAIN_TYPES, SCM_TYPES, cas_plan,
+from scripts.pr_summary_context import Context, Finding
+from scripts.pr_summary_digest import Change, is_unknown
+from scripts.pr_summary_dns import DNS_CHECKS, seconds
+from scripts.pr_summary_kinds import (BRANDS, KINDS, PAID_TYPES, SCM_DOMAIN_TYPES, SCM_TYPES, cas_plan, label,
                                       names_of, plural, reasons, shown)
-from scripts.pr_summary_other import arn_users
 
 # Copies of the providers' constants (importing those modules would load Pulumi); tests/unit/test_pr_summary.py
 # checks that they still equal the providers'.
@@ -36,49 +37,6 @@ WHERE_RECORDS_SHOW = {
     "alicloud:CasOrder": "`pulumi stack output alicloud` (`orders.{name}.challenge`)",
     "alicloud:CasInstanceCertificate": "`pulumi stack output alicloud` (`orders.{name}.challenge`)",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    category: str  # money, risk, wait, note
-    text: str
-    bucket: tuple[str, str, str] | None = None  # ("paid" | "maybePaid" | "free" | "instance", cloud, kind)
-
-
-@dataclass
-class Context:
-    """Facts across changes: which distributions serve which certificate, and who holds which alias."""
-
-    # certificate name -> certfleet distributions, and other resources whose inputs carry its ARN (arn_users)
-    served_by: dict[str, set[str]] = field(default_factory=dict)
-    old_aliases: dict[str, set[str]] = field(default_factory=dict)
-    new_aliases: dict[str, set[str]] = field(default_factory=dict)
-
-
-def context_of(preview: Preview) -> Context:
-    ctx = Context(served_by=arn_users(preview))
-    aws = preview.stack_outputs.get("aws")
-    distributions = aws.get("distributions") if isinstance(aws, dict) else None
-    for name, out in (distributions if isinstance(distributions, dict) else {}).items():
-        if isinstance(out, dict):
-            if isinstance(out.get("certificate"), str):
-                ctx.served_by.setdefault(out["certificate"], set()).add(name)
-            ctx.old_aliases[name] = set(names_of(out, "aliases"))
-    ctx.new_aliases = {k: set(v) for k, v in ctx.old_aliases.items()}
-    for change in preview.changes:
-        if change.type != "aws:Distribution":
-            continue
-        if change.old:
-            ctx.old_aliases[change.name] = set(names_of(change.old, "aliases"))
-            ctx.new_aliases.setdefault(change.name, set(names_of(change.old, "aliases")))
-        for inputs in (change.old, change.new):
-            if isinstance(inputs.get("certificate_name"), str):
-                ctx.served_by.setdefault(inputs["certificate_name"], set()).add(change.name)
-        if change.op == "delete":
-            ctx.new_aliases[change.name] = set()
-        elif change.new:
-            ctx.new_aliases[change.name] = set(names_of(change.new, "aliases"))
-    return ctx
 
 
 def _new_certificate(change: Change, *types: str) -> bool:
@@ -397,6 +355,13 @@ def dns_validation(change: Change, ctx: Context) -> list[Finding]:
     if not _new_certificate(change, *WHERE_RECORDS_SHOW):
         return []
     validation = change.new.get("validation", "DNS")
+    written = ctx.dns_records.get(label(change))
+    if written and validation == "DNS":  # zero-touch: the entry has a `dns` block (docs/dns-validation.md)
+        timeout = seconds(ctx.validation_timeouts.get(label(change)), "dns.validationTimeoutSeconds")
+        return [Finding("wait", f"waits on DNS validation, no manual step: certfleet writes its records "
+                                f"({', '.join(sorted(written))}), waits until the zone's name servers serve them, "
+                                f"then for the CA ({timeout}); if it has not issued by then, `pulumi up --refresh` "
+                                f"picks it up")]
     if change.type == "aws:AcmCertificate":
         names = _acm_names(change.new)
         fresh = sorted(set(names) - {shown(change.old.get("domain"))} - set(names_of(change.old, "sans")))
@@ -438,7 +403,7 @@ def distribution_waits_for_certificate(change: Change, ctx: Context) -> list[Fin
 
 WAIT_CHECKS: tuple[Callable[[Change, Context], list[Finding]], ...] = (
     dns_validation, organisation_validation, distribution_waits_for_certificate)
-ALL_CHECKS = MONEY_CHECKS + RISK_CHECKS + WAIT_CHECKS
+ALL_CHECKS = MONEY_CHECKS + RISK_CHECKS + WAIT_CHECKS + DNS_CHECKS
 
 
 def findings_of(change: Change, ctx: Context) -> list[Finding]:
@@ -448,9 +413,9 @@ def findings_of(change: Change, ctx: Context) -> list[Finding]:
 def why(change: Change) -> dict[str, Any]:
     """Why the change happens: the config keys (and other reasons) behind a replacement or update."""
     if change.op == "delete":
-        return {"config": [], "other": ["not in the config any more"], "replacedBy": []}
+        return {"config": [], "other": [KINDS[change.type].deleted], "replacedBy": []}
     if change.op == "create":
-        return {"config": [], "other": ["new entry"], "replacedBy": []}
+        return {"config": [], "other": [KINDS[change.type].created], "replacedBy": []}
     replace_paths, replace_words = reasons(change, change.replace_keys)
     paths, words = reasons(change, change.diff_keys)
     return {"config": paths, "other": words, "replacedBy": replace_paths + replace_words}

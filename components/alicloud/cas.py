@@ -363,6 +363,7 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
                                                 else "revoke_on_delete")),
                 not_after, bool(props.get("adopted")), bool(props.get("adopted_by_id"))),
             "challenge": challenge,
+            "challenges": [challenge] if challenge else [],
             "certificate_pem": certificate,
             "not_after": not_after,
             "cert_id": (state.cert_id or None) if certificate else None,
@@ -383,6 +384,7 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     state: pulumi.Output[str]
     status_message: pulumi.Output[str]
     challenge: pulumi.Output[dict]
+    challenges: pulumi.Output[list]
     certificate_pem: pulumi.Output[str]
     not_after: pulumi.Output[str]
     cert_id: pulumi.Output[str]

@@ -30,8 +30,10 @@ INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_O
 # to look) and tell delete a replacement from a destroy (former names); changing them buys or changes nothing.
 QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names")
 STORED_INPUT_KEYS = INPUT_KEYS + QUIET_INPUT_KEYS
-OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "certificate_pem", "not_after", "cert_id",
-               "private_key", "csr", "adopted", "owner", "adopted_by_id")
+# `challenges`: the challenge as a list, never null ([] once issued): a null output is dropped by the engine and
+# reads as unknown in every later preview, which would make the entry's DNS record show a change each time.
+OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "challenges", "certificate_pem", "not_after",
+               "cert_id", "private_key", "csr", "adopted", "owner", "adopted_by_id")
 
 
 def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:

@@ -55,7 +55,8 @@ class AwsCertificates(pulumi.ComponentResource):
             Challenge(spec.name, "acm", spec.dns, spec.sans, cert.arn,
                       cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
                                                                 for r in rs or []]),
-                      pulumi.Output.from_input(True), aws.region)
+                      pulumi.Output.from_input(True), cert.status.apply(lambda status: status == "PENDING_VALIDATION"),
+                      aws.region, keeps_certificate=spec.on_destroy == "keep" or (bool(spec.adopt) and spec.on_destroy != "delete"))
             for spec in aws.certificates if spec.dns and (cert := self.certificates.get(spec.name))], self)
         self.imports = {spec.name: AcmImport(spec.name, spec, aws, renamed_from(spec.previous_names, child))
                         for spec in aws.imports}

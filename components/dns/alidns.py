@@ -9,11 +9,13 @@ Environment (read in the provider process, never stored):
   CERTFLEET_ALIDNS_PROTOCOL    https (default) or http (the emulator)
 
 Alidns keeps one record per value (reference/dns-apis.md §2.3): a record set here is every record of one RR
-and type. RR is relative to the domain (`@` = apex), TXT values are raw text (no quotes). A write puts the owner
-record first, then updates records whose TTL is off, turns extra records into missing values (an update keeps
-the record count and never leaves the name empty), adds what is still missing and deletes what is left over.
-Record ids are needed for all of that, and RecordSet carries none: write and delete list the records again
-(one DescribeDomainRecords each for the set and the owner record), whatever `current` says.
+and type. RR is relative to the domain (`@` = apex), TXT values are raw text (no quotes). A write lists the
+set first and goes on only if it is still `current` (canonical values and TTL; else RecordChanged, nothing
+written: Alidns has no conditional write, so this narrows the race to the calls of one write). Then it puts
+the owner record, then updates records whose TTL is off, turns extra records into missing values (an update
+keeps the record count and never leaves the name empty), adds what is still missing and deletes what is left
+over. Record ids are needed for all of that, and RecordSet carries none: write and delete list the records
+(one DescribeDomainRecords each for the set and the owner record).
 
 Retries (components/alicloud/client.call): Throttling*, 5xx and transport errors, and LastOperationNotFinished.
 Rates (api-alidns-2015-01-09-quota, reference/dns-apis.md §2.4): Add/Update/DeleteDomainRecord 60/s,
@@ -22,13 +24,15 @@ DescribeDomainRecords 100/s per account: far above what one `pulumi up` sends, s
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any, Callable
 
 from components.alicloud import client as alicloud
 from components.dns.api import (
-    RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone,
-    no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, zone_mismatch,
+    RecordChanged, RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone,
+    no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, same_set,
+    zone_mismatch,
 )
 from components.dynamic import Clock
 from components.errors import CloudError
@@ -89,19 +93,21 @@ class AlidnsApi:
 
     def read(self, zone: Zone, name: str, rtype: str, resource: str) -> RecordSet | None:
         name = require_in_zone(zone, name, "alidns.DescribeDomainRecords", resource)
-        records = self._records(zone, name, rtype, resource)
-        if not records:
+        found = _as_record_set(name, rtype, self._records(zone, name, rtype, resource))
+        if found is None:
             return None
         owners = [owner_of(r.value) for r in self._records(zone, owner_name(name), "TXT", resource)]
-        return record_set(name, rtype, min(r.ttl for r in records), [r.value for r in records],
-                          next((o for o in owners if o), None))
+        return dataclasses.replace(found, owner=next((o for o in owners if o), None))
 
     def write(self, zone: Zone, record: RecordSet, owner: str, resource: str,
               current: RecordSet | None) -> None:
         name = require_in_zone(zone, record.name, "alidns.AddDomainRecord", resource)
+        found = self._records(zone, name, record.type, resource)
+        if not same_set(_as_record_set(name, record.type, found), current):
+            raise RecordChanged(resource, name, record.type, current, self.read(zone, name, record.type, resource))
         self._converge(zone, owner_name(name), "TXT", [owner_value(owner)], record.ttl, resource)
         self._converge(zone, name, record.type, list(canonical_values(record.type, record.values)), record.ttl,
-                       resource)
+                       resource, found)
 
     def delete(self, zone: Zone, current: RecordSet, resource: str) -> None:
         name = require_in_zone(zone, current.name, "alidns.DeleteDomainRecord", resource)
@@ -115,12 +121,13 @@ class AlidnsApi:
         for found in self._records(zone, owner_name(name), "TXT", resource):
             self._delete(found.record_id, resource)
 
-    def _converge(self, zone: Zone, name: str, rtype: str, values: list[str], ttl: int, resource: str) -> None:
-        """Make the records of `name`/`rtype` exactly `values`, each with `ttl`."""
+    def _converge(self, zone: Zone, name: str, rtype: str, values: list[str], ttl: int, resource: str,
+                  records: list[Any] | None = None) -> None:
+        """Make the records of `name`/`rtype` (`records`, listed if not given) exactly `values`, each with `ttl`."""
         rr = relative_name(zone, name)
         wanted = {canonical_value(rtype, v): v for v in values}
         kept, extra = {}, []
-        for found in self._records(zone, name, rtype, resource):
+        for found in self._records(zone, name, rtype, resource) if records is None else records:
             key = canonical_value(rtype, found.value)
             if key in wanted and key not in kept:
                 kept[key] = found
@@ -190,6 +197,13 @@ class AlidnsApi:
 
         return alicloud.call(action, resource, lambda: send(sdk, models).body, clock=self.clock, service="alidns",
                              also_retried=ALSO_RETRIED, to_error=to_error)
+
+
+def _as_record_set(name: str, rtype: str, records: list[Any]) -> RecordSet | None:
+    """The records of one RR and type as one set (its TTL the lowest), None if there are none."""
+    if not records:
+        return None
+    return record_set(name, rtype, min(r.ttl for r in records), [r.value for r in records], None)
 
 
 def relative_name(zone: Zone, name: str) -> str:

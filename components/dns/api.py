@@ -10,6 +10,11 @@ Who wrote a record: beside every record set certfleet writes a TXT record `_cert
 `certfleet-owner=<project>/<stack>`, so a later run (or another stack) can tell its own records from anyone
 else's; `read` returns it as RecordSet.owner.
 
+Writes are conditional: `write` changes the set only while it is still what the caller read (`current`), else
+RecordChanged and nothing is written; Route 53 checks that itself (one change batch), Alidns and Huawei DNS
+list the set just before changing it (they have no conditional write). Waits for a change to reach the
+name servers share the run's PROPAGATION window; ZONE_GONE_CODES are the answers for a deleted zone.
+
 The API objects hold no SDK clients and no credentials: each call takes the process's client for the current
 environment from the service's client module (components/aws/clients.py, components/alicloud/client.py,
 components/huaweicloud/client.py), which also retries throttling and transient errors. Every failure is a
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol, TypeVar
 
@@ -33,6 +39,15 @@ OWNER_TEXT_PREFIX = "certfleet-owner="
 PROVIDERS = ("route53", "alidns", "huaweicloud")
 CLOUDS = {"route53": "aws", "alidns": "alicloud", "huaweicloud": "huaweicloud"}  # CloudError's `cloud`
 TXT_STRING_MAX = 255  # characters in one TXT character-string (RFC 1035 3.3)
+# The kind of wait (components/dynamic.wait_for `shared`) for DNS changes to reach the name servers: Route 53's
+# INSYNC, Huawei's PENDING_*, and the caller's propagation check share one window per run.
+PROPAGATION = "dns propagation"
+# What each API answers for a zone that does not exist (any more), whatever the call.
+ZONE_GONE_CODES = (
+    "NoSuchHostedZone",                                  # Route 53
+    "InvalidDomainName.NoExist", "IncorrectDomainUser",  # Alidns: no such domain; another account's domain
+    "DNS.0302",                                          # Huawei DNS
+)
 
 
 def owner_name(name: str) -> str:
@@ -83,7 +98,8 @@ class DnsApi(Protocol):
 
     def write(self, zone: Zone, record: RecordSet, owner: str, resource: str,
               current: RecordSet | None) -> None:
-        """Make the set exactly `record` (values, TTL) and its owner record `owner_value(owner)`."""
+        """Make the set exactly `record` (values, TTL) and its owner record `owner_value(owner)`, only if the set
+        is still `current` (values and TTL, as `same_set`; None: absent), else RecordChanged and no change."""
 
     def delete(self, zone: Zone, current: RecordSet, resource: str) -> None:
         """Remove `current`'s values (others added since stay), then the owner record; absent is fine."""
@@ -154,6 +170,15 @@ def record_set(name: str, rtype: str, ttl: int, values: Iterable[str], owner: st
     return RecordSet(normalise_name(name), rtype, int(ttl), canonical_values(rtype, values), owner)
 
 
+def same_set(found: RecordSet | None, expected: RecordSet | None) -> bool:
+    """Is `found` the set `expected` describes: the same values (canonically) and TTL, or both absent? The owner
+    record is not part of the set."""
+    if found is None or expected is None:
+        return found is None and expected is None
+    return (found.type == expected.type and int(found.ttl) == int(expected.ttl)
+            and canonical_values(found.type, found.values) == canonical_values(expected.type, expected.values))
+
+
 def txt_presentation(text: str) -> str:
     """TXT text as Route 53 and Huawei DNS take it: double-quoted strings of at most 255 characters, `"` and
     `\\` escaped (CA tokens are printable ASCII, so characters and octets agree)."""
@@ -181,13 +206,35 @@ def txt_text(value: str, octal_escapes: bool = False) -> str:
 
 # --- errors -------------------------------------------------------------------------------------------------
 
+class RecordChanged(CertfleetError):
+    """A conditional write found the record set other than the caller read it: nothing was written. `now` is
+    the set as it is now (None: absent)."""
+
+    def __init__(self, resource: str, name: str, rtype: str, expected: RecordSet | None, now: RecordSet | None):
+        self.name, self.type, self.now = name, rtype, now
+        super().__init__(f"{resource}: {name} ({rtype}) changed since it was read (it was {_described(expected)}, "
+                         f"now {_described(now)}); certfleet wrote nothing")
+
+
+def _described(found: RecordSet | None) -> str:
+    if found is None:
+        return "absent"
+    owner = f", owner {found.owner}" if found.owner else ""
+    return f"{list(found.values)} TTL {found.ttl}{owner}"
+
+
 def explained(message: str, *, denied: bool, permission: str, secrets: Iterable[str | None]) -> str:
-    """An error message as certfleet shows it: a denial names the missing permission; no credential appears."""
+    """An error message as certfleet shows it: a denial names the missing permission; no credential appears,
+    neither as it is nor percent-encoded once or twice (Alibaba's string-to-sign carries an STS token so)."""
     if denied and permission not in message:
         message = f"{message} (missing permission {permission})"
+    forms = set()
     for secret in secrets:
         if secret:
-            message = message.replace(secret, "***")
+            once = urllib.parse.quote(secret, safe="")
+            forms |= {secret, once, urllib.parse.quote(once, safe="")}
+    for form in sorted(forms, key=len, reverse=True):  # longest first: no form is left half-masked
+        message = message.replace(form, "***")
     return message
 
 

@@ -28,10 +28,10 @@ from components.rules import _check_keys, _choice, _object, _Problems, _seconds,
 
 DNS_PROVIDERS = ("route53", "alidns", "huaweicloud")
 DNS_KEYS = ("provider", "zone", "ttl", "region", "propagationTimeoutSeconds", "validationTimeoutSeconds")
-# Route 53 hosted zone ids: Z + upper-case letters and digits (botocore strips a `/hostedzone/` prefix; we ask
-# for the id alone so that one zone is spelt one way in state). Huawei zone ids: 32 hex digits on the real
-# service; any id of letters, digits and '-' is accepted (the emulator's too).
-ROUTE53_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,32}")
+# Route 53 hosted zone ids: upper-case letters and digits, `Z...` on the real service (botocore strips a
+# `/hostedzone/` prefix; we ask for the id alone so that one zone is spelt one way in state; moto's ids do not
+# start with Z). Huawei zone ids: 32 hex digits on the real service; letters, digits and '-' are accepted.
+ROUTE53_ZONE_ID = re.compile(r"[A-Z0-9]{1,32}")
 HUAWEI_ZONE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 # TTLs each service accepts for a record (Alidns: the free edition's floor is 600, paid editions go lower, so
 # certfleet only checks the API's bounds; Route 53 and Huawei: 1 s up). The defaults are what a validation
@@ -121,8 +121,8 @@ def _dns_block(p: _Problems, path: str, raw: Any, inherited: DnsSpec | None, reg
 def _zone(p: _Problems, path: str, obj: Mapping[str, Any], provider: str) -> str | None:
     if provider == "route53":
         return _text_field(p, path, obj, "zone", required=False, pattern=ROUTE53_ZONE_ID,
-                           rule="must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (without "
-                                "/hostedzone/)")
+                           rule="must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (upper-case "
+                                "letters and digits, without /hostedzone/)")
     if provider == "huaweicloud":
         return _text_field(p, path, obj, "zone", required=False, pattern=HUAWEI_ZONE_ID,
                            rule="must be a Huawei Cloud DNS zone id (letters, digits and '-')")
@@ -151,3 +151,20 @@ def _region(p: _Problems, path: str, obj: Mapping[str, Any], provider: str, defa
         return default
     return _text_field(p, path, obj, "region", required=True, pattern=HUAWEI_REGION,
                        rule="must be a Huawei Cloud region such as cn-north-4")
+
+
+def check_shared_names(p: _Problems, entries: Iterable[tuple[str, Iterable[str], DnsSpec | None]]) -> None:
+    """Entries of a section whose names share a validation record (a wildcard and its apex, `*.x` and `x`) write
+    it as one record: they must name the same place for it (`entries`: (config path, names, dns) of each)."""
+    seen: dict[str, tuple[str, DnsSpec]] = {}
+    for path, entry_names, spec in entries:
+        if spec is None:
+            continue
+        for base in sorted({names.base_name(n) for n in entry_names}):
+            first = seen.setdefault(base, (path, spec))
+            where, what = (first[1].provider, first[1].zone, first[1].region, first[1].ttl), \
+                (spec.provider, spec.zone, spec.region, spec.ttl)
+            if first[0] != path and where != what:
+                p.error(f"{path}.dns", f"'{base}' shares its validation record with {first[0]}, which writes it with "
+                                       f"dns {first[1].describe()} (ttl {first[1].ttl}): entries sharing a record "
+                                       f"must give it the same provider, zone, region and ttl")

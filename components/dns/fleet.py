@@ -19,6 +19,7 @@ import pulumi
 
 from components import names
 from components.dns.config import DnsSpec
+from components.dns.owner import stack_owner
 from components.dns.record import DnsRecord
 from components.dns.validation import CertificateValidation
 
@@ -32,13 +33,16 @@ class Challenge:
     certificate_id: pulumi.Output       # ARN, CAS order id, CAS instance id, SCM certificate id
     records: pulumi.Output              # list of {name, type, value} the CA asks for
     asking: pulumi.Output               # bool: the CA still needs them (False: issued, the TXT records go)
+    pending: pulumi.Output              # bool: the certificate resource's own status is a pending one
     region: str | None = None           # the certificate's region (ACM, SCM)
+    keeps_certificate: bool = False     # destroy keeps the certificate (adopted, onDestroy: keep): ACM's CNAME stays
 
 
 @dataclass
 class EntryValidation:
     validation: CertificateValidation
     records: list[DnsRecord]
+    pending: pulumi.Output              # the certificate resource's own status is a pending one
 
     def summary(self) -> dict[str, Any]:
         return {"status": self.validation.status, "issued": self.validation.issued,
@@ -46,11 +50,6 @@ class EntryValidation:
                 "records": [{"name": r.name, "type": r.type, "zone": r.zone_name, "zone_id": r.zone_id,
                              "owned": r.owned, "served": r.served, "status_message": r.status_message}
                             for r in self.records]}
-
-
-def owner_identity() -> str:
-    """Who writes the records: the stack (project/stack); its entries share records of one name."""
-    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
 def record_base(record_name: str, bases: list[str]) -> str | None:
@@ -65,14 +64,15 @@ def records_of(base: str, bases: list[str], per_entry: list[tuple[list[dict], bo
     asking = any(wanted for _, wanted in per_entry)
     record_names = sorted({r["name"].rstrip(".").lower() for r in found})
     types = sorted({r["type"] for r in found})
+    # Asking, but no record shown (a challenge not published yet, a failed read): None keeps what was asked.
+    values = (sorted({r["value"] for r in found}) or None) if asking else []
     return {"name": record_names[0] if record_names else None, "type": types[0] if types else None,
-            "values": sorted({r["value"] for r in found}) if asking else [],
-            "names_asked": record_names}
+            "values": values, "names_asked": record_names}
 
 
 def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource) -> dict[str, EntryValidation]:
     """Declare the records and the waits of `challenges` as children of `parent`; entry -> its validation."""
-    owner = owner_identity()
+    owner = stack_owner()
     groups: dict[tuple, list[Challenge]] = {}
     entry_keys: dict[str, list[tuple]] = {}
     for challenge in challenges:
@@ -94,39 +94,41 @@ def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource) -
             "name": asked.apply(lambda a: a["name"]), "type": asked.apply(lambda a: a["type"]),
             "values": asked.apply(lambda a: a["values"]), "ttl": spec.ttl, "owner": owner,
             "propagation_timeout_seconds": spec.propagation_timeout_seconds,
+            "keep_with_certificate": any(c.keeps_certificate for c in contributors),
         }, pulumi.ResourceOptions(parent=parent))
     out: dict[str, EntryValidation] = {}
     for challenge in challenges:
         mine = [records[k] for k in entry_keys[challenge.entry]]
-        served = pulumi.Output.all(*[pulumi.Output.all(r.name, r.values, r.served, r.status_message)
-                                     for r in mine]).apply(
-            lambda rows: [{"name": n, "values": v or [], "served": bool(s), "status_message": m}
-                          for n, v, s, m in rows])
+        served = pulumi.Output.all(*[r.validation_view for r in mine])
         validation = CertificateValidation(f"{challenge.entry}-validation", {
             "entry": challenge.entry, "cloud": challenge.cloud, "certificate_id": challenge.certificate_id,
             "region": challenge.region, "records": served,
             "validation_timeout_seconds": challenge.dns.validation_timeout_seconds,
         }, pulumi.ResourceOptions(parent=parent))
-        out[challenge.entry] = EntryValidation(validation, mine)
+        out[challenge.entry] = EntryValidation(validation, mine, challenge.pending)
     return out
 
 
 def validated(validation: EntryValidation | None, key: str, status: pulumi.Output[str],
               message: pulumi.Output[str]) -> dict[str, Any]:
-    """An entry's `validation` summary, its status (`key`) as the CA's once the validation saw it issued (the
-    certificate resource itself learns it on the next `pulumi up --refresh`), and the validation's message while
-    the certificate resource still says "publish the records" (certfleet does that now)."""
+    """An entry's `validation` summary, and, while the certificate resource's own status is a pending one (it
+    learns of the issuance on the next `pulumi up --refresh`), its status (`key`) and message as the
+    validation's: the CA's status once issued, else what certfleet is waiting for (not "publish the records":
+    certfleet does that now). A status of its own that is not pending (issued, unusable, failed) is shown as it
+    is."""
     if validation is None:
         return {}
     wait = validation.validation
-    shown_message = pulumi.Output.all(message, status, wait.outcome, wait.status, wait.status_message).apply(
-        lambda m: m[4] if m[4] and (m[2] == "pending" or (m[2] == "issued" and m[1] != m[3])) else m[0])
+    shown_message = pulumi.Output.all(message, validation.pending, wait.status_message).apply(
+        lambda m: m[2] if m[1] and m[2] else m[0])
     return {key: issued_status(validation, status), "status_message": shown_message,
             "validation": validation.summary()}
 
 
 def issued_status(validation: EntryValidation | None, status: pulumi.Output[str]) -> pulumi.Output[str]:
+    """The certificate's status, or the CA's once the validation saw it issued while the certificate resource
+    still says pending (a distribution then binds in the same run)."""
     if validation is None:
         return status
-    return pulumi.Output.all(status, validation.validation.status, validation.validation.issued).apply(
-        lambda s: s[1] if s[2] else s[0])
+    return pulumi.Output.all(status, validation.pending, validation.validation.status,
+                             validation.validation.issued).apply(lambda s: s[2] if s[1] and s[3] else s[0])

@@ -7,25 +7,28 @@ Environment (read in the provider process, never stored):
   CERTFLEET_HUAWEICLOUD_DNS_ENDPOINT full URL override (the emulator); default https://dns.<region>.myhuaweicloud.com
 
 Huawei DNS keeps one record set per name and type (reference/dns-apis.md §3.2): names are FQDNs with the
-trailing dot, TXT values double-quoted strings of at most 255 characters. A write puts the owner set first,
-then creates or updates the record set (record set ids are needed, and RecordSet carries none: the sets are
-listed again, whatever `current` says). A written set is PENDING_* for a while and may not be changed until
-it is ACTIVE (DNS.0314): writes wait for that (bounded by pending_timeout_seconds) before and after changing a
-set, and DNS.0314 is retried like throttling (APIGW.0308, 429) and flow control (DNS.0014). Huawei publishes
-no request rates for DNS (reference/dns-apis.md §3.5): the client does not pace.
+trailing dot, TXT values double-quoted strings of at most 255 characters. A write lists the set first and goes
+on only if it is still `current` (canonical values and TTL; else RecordChanged, nothing written), puts the
+owner set, then creates the record set (DNS.0312, one created since: RecordChanged, and the owner set is put
+back as it was) or updates it (Huawei has no conditional update: the race is narrowed to the calls of one
+write). A written set is PENDING_* for a while and may not be changed until it is ACTIVE (DNS.0314): writes
+wait for that before and after changing a set, bounded by pending_timeout_seconds and by the run's PROPAGATION
+window, and DNS.0314 is retried like throttling (APIGW.0308, 429) and flow control (DNS.0014). Huawei
+publishes no request rates for DNS (reference/dns-apis.md §3.5): the client does not pace.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from components.dns.api import (
-    RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, longest_zone,
-    no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, txt_presentation, txt_text,
-    zone_mismatch,
+    PROPAGATION, RecordChanged, RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone,
+    longest_zone, no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone,
+    same_set, txt_presentation, txt_text, zone_mismatch,
 )
 from components.dynamic import Clock, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
@@ -104,29 +107,33 @@ class HuaweiDnsApi:
             return None
         owner_set = self._find(zone, owner_name(name), "TXT", resource)
         owners = [owner_of(text) for text in _texts(owner_set)] if owner_set else []
-        return record_set(name, rtype, found.ttl or 0, _texts(found), next((o for o in owners if o), None))
+        return dataclasses.replace(_as_record_set(name, found), owner=next((o for o in owners if o), None))
 
     def write(self, zone: Zone, record: RecordSet, owner: str, resource: str,
               current: RecordSet | None) -> None:
         name = require_in_zone(zone, record.name, "dns.create_record_set", resource)
-        written = [self._put(zone, owner_name(name), "TXT", [owner_value(owner)], record.ttl, resource),
-                   self._put(zone, name, record.type, list(canonical_values(record.type, record.values)), record.ttl,
-                             resource)]
+        found = self._find(zone, name, record.type, resource)
+        if not same_set(_as_record_set(name, found), current):
+            raise RecordChanged(resource, name, record.type, current, self.read(zone, name, record.type, resource))
+        owner_before = self._find(zone, owner_name(name), "TXT", resource)
+        written = [self._put(zone, owner_name(name), "TXT", [owner_value(owner)], record.ttl, resource, owner_before)]
+        try:
+            written.append(self._put(zone, name, record.type, list(canonical_values(record.type, record.values)),
+                                     record.ttl, resource, found))
+        except RecordChanged:
+            self._put_back(zone, owner_before, written[0], resource)
+            raise
         for recordset_id in written:
             if recordset_id:
                 self._wait_steady(zone, recordset_id, resource)
 
     def delete(self, zone: Zone, current: RecordSet, resource: str) -> None:
-        from huaweicloudsdkdns.v2 import UpdateRecordSetReq, UpdateRecordSetRequest
-
         name = require_in_zone(zone, current.name, "dns.delete_record_set", resource)
         found = self._find(zone, name, current.type, resource)
         if found is not None:
             left = [wire for wire in found.records or [] if _canonical(current.type, wire) not in current.values]
             if left:  # values someone else added stay
-                self._wait_steady(zone, found.id, resource)
-                self._call("update_record_set", resource, lambda dns: dns.update_record_set(UpdateRecordSetRequest(
-                    zone_id=zone.zone_id, recordset_id=found.id, body=UpdateRecordSetReq(records=left))))
+                self._update(zone, found.id, left, None, resource)
             else:
                 self._delete(zone, found.id, resource)
         self.delete_owner(zone, name, resource)
@@ -137,14 +144,13 @@ class HuaweiDnsApi:
         if owner_set is not None:
             self._delete(zone, owner_set.id, resource)
 
-    def _put(self, zone: Zone, name: str, rtype: str, values: list[str], ttl: int, resource: str) -> str | None:
-        """Create or update the set `name`/`rtype` to exactly `values` and `ttl`; the id of a set it changed."""
-        from huaweicloudsdkdns.v2 import (
-            CreateRecordSetRequest, CreateRecordSetRequestBody, UpdateRecordSetReq, UpdateRecordSetRequest,
-        )
+    def _put(self, zone: Zone, name: str, rtype: str, values: list[str], ttl: int, resource: str,
+             found: Any) -> str | None:
+        """Create (`found` None) or update the set `name`/`rtype` to exactly `values` and `ttl`; the id of a set it
+        changed. RecordChanged if a set was created since `found` was listed."""
+        from huaweicloudsdkdns.v2 import CreateRecordSetRequest, CreateRecordSetRequestBody
 
         wire = [_wire(rtype, v) for v in values]
-        found = self._find(zone, name, rtype, resource)
         if found is None:
             body = CreateRecordSetRequestBody(name=f"{name}.", type=rtype, records=wire, ttl=ttl,
                                               description=f"certfleet: {resource}"[:DESCRIPTION_MAX])
@@ -152,15 +158,32 @@ class HuaweiDnsApi:
                 return self._call("create_record_set", resource, lambda dns: dns.create_record_set(
                     CreateRecordSetRequest(zone_id=zone.zone_id, body=body))).id
             except CloudError as err:
-                found = self._find(zone, name, rtype, resource) if err.code == EXISTS_CODE else None
-                if found is None:  # not "there already" (a race, or a retry after a lost answer)
+                if err.code != EXISTS_CODE:
                     raise
-        if found.ttl == ttl and sorted(_texts(found)) == sorted(_texts_of(rtype, wire)):
+            now = self._find(zone, name, rtype, resource)
+            if now is not None and _holds(now, rtype, wire, ttl):
+                return now.id  # ours: a retry after the answer to the create was lost
+            raise RecordChanged(resource, name, rtype, None, _as_record_set(name, now))
+        if _holds(found, rtype, wire, ttl):
             return None
-        self._wait_steady(zone, found.id, resource)
-        self._call("update_record_set", resource, lambda dns: dns.update_record_set(UpdateRecordSetRequest(
-            zone_id=zone.zone_id, recordset_id=found.id, body=UpdateRecordSetReq(records=wire, ttl=ttl))))
+        self._update(zone, found.id, wire, ttl, resource)
         return found.id
+
+    def _put_back(self, zone: Zone, before: Any, written_id: str | None, resource: str) -> None:
+        """The owner set as it was `before` a write that was refused (so it names no one who wrote nothing)."""
+        if written_id is None:
+            return  # unchanged
+        if before is None:
+            self._delete(zone, written_id, resource)
+        else:
+            self._update(zone, written_id, list(before.records or []), before.ttl, resource)
+
+    def _update(self, zone: Zone, recordset_id: str, wire: list[str], ttl: int | None, resource: str) -> None:
+        from huaweicloudsdkdns.v2 import UpdateRecordSetReq, UpdateRecordSetRequest
+
+        self._wait_steady(zone, recordset_id, resource)
+        self._call("update_record_set", resource, lambda dns: dns.update_record_set(UpdateRecordSetRequest(
+            zone_id=zone.zone_id, recordset_id=recordset_id, body=UpdateRecordSetReq(records=wire, ttl=ttl))))
 
     # --- calls ---
 
@@ -174,7 +197,8 @@ class HuaweiDnsApi:
         return next((s for s in page.recordsets or [] if normalise_name(s.name) == name and s.type == rtype), None)
 
     def _wait_steady(self, zone: Zone, recordset_id: str, resource: str) -> None:
-        """Until the set is no longer PENDING_* (or gone), for at most pending_timeout_seconds."""
+        """Until the set is no longer PENDING_* (or gone), for at most pending_timeout_seconds and within the run's
+        PROPAGATION window (a thousand writes wait once, not a thousand times)."""
         from huaweicloudsdkdns.v2 import ShowRecordSetRequest
 
         def steady() -> bool | None:
@@ -189,7 +213,7 @@ class HuaweiDnsApi:
 
         try:
             wait_for(f"record set {recordset_id} to be ACTIVE", steady, self.pending_timeout_seconds,
-                     interval_seconds=5, clock=self.clock, first_interval_seconds=0.5)
+                     interval_seconds=5, clock=self.clock, shared=PROPAGATION, first_interval_seconds=0.5)
         except WaitTimeout:
             return  # a change now meets DNS.0314, which is retried; the caller's propagation check decides
 
@@ -273,6 +297,14 @@ def _wire(rtype: str, value: str) -> str:
 
 def _canonical(rtype: str, wire: str) -> str:
     return canonical_value(rtype, txt_text(wire) if rtype == "TXT" else wire)
+
+
+def _holds(found: Any, rtype: str, wire: list[str], ttl: int) -> bool:
+    return found.ttl == ttl and sorted(_texts(found)) == sorted(_texts_of(rtype, wire))
+
+
+def _as_record_set(name: str, found: Any) -> RecordSet | None:
+    return None if found is None else record_set(name, found.type, found.ttl or 0, _texts(found), None)
 
 
 def _texts_of(rtype: str, wires: list[str]) -> list[str]:

@@ -7,7 +7,8 @@ values now; resolver caches are ignored. One check (`check_served`):
 3. ask each address, at `nameserver_port`, with recursion not desired (UDP, TCP when truncated);
    every one must answer with the values (`[]`: the record must be absent, after a delete).
 `wait_until_served` repeats it for a bounded time. Neither raises on a DNS failure: they return the
-reason, naming the server and what it answered, for the caller's error or status message.
+reason (a NotServed), naming the server and what it answered, for the caller's error or status message, and
+saying whether any authoritative server could be asked at all (`unreachable`) or one answered other data.
 
 Locally the resolver and every name server are the DNS emulator (`python -m emulators.dns`): its zones'
 NS glue is 127.0.0.1, so `CERTFLEET_DNS_NAMESERVER_PORT` is the port it listens on.
@@ -38,6 +39,28 @@ DNS_PORT = 53
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size; longer answers come truncated and are asked again over TCP
 
 
+class NotServed(str):
+    """Why a record is not served (yet): the text names the server and what it answered.
+
+    `unreachable` is True when no authoritative server could be asked at all: no resolver configured or
+    answering, no name server with an (IPv4) address, or every name server timed out, refused the connection
+    or the question (REFUSED, SERVFAIL) or answered without authority; the check then says nothing about the
+    record. False when the DNS answered otherwise: a name server answered for the zone with other data
+    (NXDOMAIN, NODATA, other values), some name servers answered and others not, or the resolvers answered
+    but know no zone holding the name (not delegated: a CA finds nothing either).
+    """
+
+    unreachable: bool
+
+    def __new__(cls, text: str, unreachable: bool) -> "NotServed":
+        reason = super().__new__(cls, text)
+        reason.unreachable = unreachable
+        return reason
+
+    def __reduce__(self):  # pickled with its flag (str's own reduction would drop it)
+        return NotServed, (str(self), self.unreachable)
+
+
 @dataclass(frozen=True)
 class Resolvers:
     """Where to look: recursive resolvers (host, port) for the zone's SOA, NS and name server addresses,
@@ -63,48 +86,59 @@ class Resolvers:
 
 
 def check_served(name: str, rtype: str, values: Sequence[str], resolvers: Resolvers,
-                 query_timeout: float = 3.0) -> str | None:
+                 query_timeout: float = 3.0) -> NotServed | None:
     """None when every authoritative server of the zone serves exactly `values` at `name` (TXT: each
     record's strings concatenated; CNAME: the target, case-insensitive, no trailing dot; `[]`: no such
-    record, NXDOMAIN or NODATA). Otherwise a short reason naming the server and what it answered."""
+    record, NXDOMAIN or NODATA). Otherwise the reason: the first server that answered other data, else the
+    first that could not be asked (`unreachable` when none answered)."""
     qname = dns.name.from_text(name)  # a malformed name is the caller's bug: raised, not a reason
     rdtype = dns.rdatatype.from_text(rtype.upper())
     wanted = sorted({_normalized(rdtype, value) for value in values})
     asked = f"{qname.to_text(omit_final_dot=True)} {dns.rdatatype.to_text(rdtype)}"
     if not resolvers.addresses:
-        return f"no DNS resolver configured ({RESOLVERS_VARIABLE}) to check {asked}"
+        return NotServed(f"no DNS resolver configured ({RESOLVERS_VARIABLE}) to check {asked}", unreachable=True)
     try:
         zone = _zone_apex(qname, resolvers, query_timeout)
         if zone is None:
-            return f"no SOA found for {qname.to_text(omit_final_dot=True)} (resolvers {_listed(resolvers)})"
+            return NotServed(f"no SOA found for {qname.to_text(omit_final_dot=True)} (resolvers {_listed(resolvers)})",
+                             unreachable=False)
         servers = _name_servers(zone, resolvers, query_timeout)
     except _Unanswered as unanswered:
-        return str(unanswered)
+        return NotServed(str(unanswered), unreachable=True)
     if not servers:
-        return f"zone {zone} has no name server with an address (resolvers {_listed(resolvers)})"
+        return NotServed(f"zone {zone} has no name server with an address (resolvers {_listed(resolvers)})",
+                         unreachable=True)
+    not_asked, answered = [], 0
     for host, address in servers:
         server = f"{host} ({_joined(address, resolvers.nameserver_port)})"
         try:
             response = _ask((address, resolvers.nameserver_port), qname, rdtype, query_timeout, recursion=False)
         except (dns.exception.DNSException, OSError) as error:
-            return f"{server} did not answer for {asked}: {_why(error)}"
+            not_asked.append(f"{server} did not answer for {asked}: {_why(error)}")
+            continue
+        refusal = _not_authoritative(response)
+        if refusal:
+            not_asked.append(f"{server} {refusal} for {asked}")
+            continue
+        answered += 1
         reason = _mismatch(response, qname, rdtype, wanted)
         if reason:
-            return f"{server} {reason} for {asked}"
+            return NotServed(f"{server} {reason} for {asked}", unreachable=False)
+    if not_asked:
+        return NotServed(not_asked[0], unreachable=answered == 0)
     return None
 
 
 def wait_until_served(name: str, rtype: str, values: Sequence[str], resolvers: Resolvers,
                       timeout_seconds: float, clock: type[Clock] = Clock,
-                      interval_seconds: float = 2.0) -> str | None:
+                      interval_seconds: float = 2.0, query_timeout: float = 3.0) -> NotServed | None:
     """`check_served` until it passes (None) or `timeout_seconds` are up (the last reason). Checks at once,
     then every `interval_seconds`."""
-    reasons: list[str] = []
+    reasons: list[NotServed | None] = []
 
     def probe() -> bool | None:
-        reason = check_served(name, rtype, values, resolvers)
-        reasons.append(reason or "")
-        return True if reason is None else None
+        reasons.append(check_served(name, rtype, values, resolvers, query_timeout))
+        return True if reasons[-1] is None else None
 
     try:
         wait_for(f"{name} {rtype} to be served", probe, timeout_seconds, interval_seconds, clock)
@@ -151,13 +185,19 @@ def _name_servers(zone: dns.name.Name, resolvers: Resolvers, timeout: float) -> 
     return servers
 
 
-def _mismatch(response: dns.message.Message, qname: dns.name.Name, rdtype: int, wanted: list[str]) -> str | None:
-    """What is wrong with an authoritative answer, or None when it serves exactly `wanted`."""
+def _not_authoritative(response: dns.message.Message) -> str | None:
+    """Why an answer is not one from an authority for the zone (REFUSED, SERVFAIL, ..., or no AA), or None."""
     rcode = response.rcode()
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         return f"answers {dns.rcode.to_text(rcode)}"
     if not response.flags & dns.flags.AA:
         return f"answers {dns.rcode.to_text(rcode)} without authority (not AA)"
+    return None
+
+
+def _mismatch(response: dns.message.Message, qname: dns.name.Name, rdtype: int, wanted: list[str]) -> str | None:
+    """What is wrong with an authoritative answer, or None when it serves exactly `wanted`."""
+    rcode = response.rcode()
     served = sorted({_served_text(rdtype, rdata) for rrset in response.answer
                      if rrset.rdtype == rdtype and rrset.name == qname for rdata in rrset})
     if served == wanted:

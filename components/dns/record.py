@@ -6,74 +6,43 @@ CAS/SCM certificate is issued, which removes the TXT record; ACM's CNAME stays w
 ACM renews through it) and from the entry's `dns` block (provider, zone, ttl, timeouts).
 
 Ownership (never overwrite or delete a record certfleet did not write): certfleet writes, beside each record, an
-owner TXT record `_certfleet-owner.<name>` = `certfleet-owner=<project>/<stack>` (components/dns/api.py; in one
-atomic change batch on Route 53). Whether a create may take a name is decided by TAKE_CHECKS, in order. A record
-already there with exactly the wanted values and no owner is used as it is and never changed or deleted
-(`owned: false`): e.g. an ACM CNAME another tool wrote for the same account.
+owner TXT record `_certfleet-owner.<name>` = `certfleet-owner=<project>/<stack>/<random>` (components/dns/owner.py,
+api.py; in one atomic change batch on Route 53), and keeps in state the values it wrote (`written_values`): it
+removes only those, so values others added to the set stay. Whether it may write, and what a delete removes, are
+decided by ordered checks (components/dns/record_checks.py). Writes are conditional on the set read just before
+(api.RecordChanged: read and judged again once). A record already there with exactly the wanted values and no
+owner is used as it is and never changed or deleted (`owned: false`).
 
 After a write, the create waits (bounded, `propagationTimeoutSeconds`, sharing one window per run) until every
 authoritative name server of the zone serves the values (components/dns/propagation.py, as lego does); what is
-not served yet is recorded (`served: false`) and the next `pulumi up` waits again. Only then does the entry's
+not served yet is recorded (`served: false`) and the next `pulumi up` waits again; name servers that cannot be
+asked at all (a firewall) leave it unverified (`served: null`) without a write on every run. Only then does the entry's
 CertificateValidation (components/dns/validation.py) wait for the CA.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.dns import api as dns_apis
 from components.dns import propagation
-from components.dynamic import (RUN_WAITS, CertfleetResource, Clock, declared_in_this_run, first_opinion,
-                                is_unknown, note_declared, tell_user)
+from components.dns.record_checks import (KEEP, LET_GO, REFUSE, RELEASE_CHECKS, TAKE_CHECKS, USE, values_left,
+                                          values_to_write)
+from components.dynamic import RUN_WAITS, CertfleetResource, Clock, first_opinion, is_unknown, tell_user
 from components.errors import CertfleetError, CloudError
 
-PROPAGATION = "dns propagation"  # the kind of wait (components/dynamic.WaitWindow)
 POLL_SECONDS = 2.0
-RECORD_KIND = "dns-record"       # note_declared kind: (provider, zone id, name, type)
-REPLACE_KEYS = ("provider", "zone_ref", "region", "domain", "name", "type")
-UPDATE_KEYS = ("values", "ttl", "owner")
+# A change of provider, zone or region that still means the same record (the zone written out where it was
+# found) is an update; only a record of another name, type or zone is a new resource (created first, then the
+# old one's values are removed: never the same record twice).
+IDENTITY_KEYS = ("provider", "zone_ref", "region", "domain", "name", "type")
+UPDATE_KEYS = ("values", "ttl", "owner", "keep_with_certificate")
+ZONE_KEYS = ("provider", "zone_ref", "region")
 
-# --- may certfleet write this name? (the first opinion decides) -------------------------------------------
-WRITE, USE, REFUSE = "write", "use", "refuse"
-
-
-def name_is_free(current: dns_apis.RecordSet | None, wanted: dns_apis.RecordSet, owner: str) -> tuple | None:
-    return (WRITE, "no record at this name yet") if current is None else None
-
-
-def written_by_this_stack(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> tuple | None:
-    return (WRITE, "certfleet wrote it for this stack") if current.owner == owner else None
-
-
-def written_by_another_stack(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> tuple | None:
-    if current.owner:
-        return (REFUSE, f"certfleet stack {current.owner} wrote it (its owner record {dns_apis.owner_name(current.name)}"
-                        f" says so); one record, one stack: remove it from that stack first")
-    return None
-
-
-def already_there(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> tuple | None:
-    if current.type == wanted.type and set(current.values) == set(wanted.values):
-        return (USE, "it already holds exactly these values, written by someone else: certfleet uses it as it is "
-                     "and never changes or deletes it")
-    return None
-
-
-def someone_elses(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> tuple | None:
-    return (REFUSE, f"it holds {list(current.values)} ({current.type}), not certfleet's {list(wanted.values)}, and "
-                    f"certfleet did not write it (no owner record {dns_apis.owner_name(current.name)}): certfleet never "
-                    f"overwrites a record it did not write. Delete it, or publish this entry by hand (`dns: false`)")
-
-
-TAKE_CHECKS: tuple[Callable[..., tuple | None], ...] = (
-    name_is_free, written_by_this_stack, written_by_another_stack, already_there, someone_elses)
-
-
-# --- the provider ------------------------------------------------------------------------------------------
 
 def wanted_record(props: Mapping[str, Any]) -> dns_apis.RecordSet:
     return dns_apis.record_set(props["name"], props["type"], int(props["ttl"]), props.get("values") or [], None)
@@ -101,6 +70,9 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
         if not news.get("name") and olds.get("name") and not is_unknown(news.get("name")):
             # The CA asks for nothing any more (issued): still the same record, now to be removed.
             news = {**news, "name": olds["name"], "type": olds.get("type")}
+        if news.get("values") is None and olds.get("values"):
+            # The certificate's state is not known right now (a failed read): what was asked for still stands.
+            news = {**news, "values": olds["values"]}
         failures = static_problems(news)
         if not failures and not any(is_unknown(news.get(k)) for k in ("provider", "zone_ref", "domain")):
             problem = self._zone_problem(news)
@@ -124,101 +96,168 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
         return None
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in REPLACE_KEYS if is_unknown(news.get(k)) or olds.get(k) != news.get(k)]
-        changes = [k for k in UPDATE_KEYS if is_unknown(news.get(k)) or _comparable(olds.get(k), k) !=
-                   _comparable(news.get(k), k)]
+        moved = [k for k in IDENTITY_KEYS if is_unknown(news.get(k)) or olds.get(k) != news.get(k)]
+        # An unknown name (a preview while the certificate changes) is not yet a replacement: `up` diffs again
+        # with the name known, and replaces only if it really is another record.
+        replaces = [k for k in moved if not is_unknown(news.get(k))
+                    and (k not in ZONE_KEYS or not self._same_zone(olds, news))]
+        changes = moved + [k for k in UPDATE_KEYS if is_unknown(news.get(k)) or _comparable(olds.get(k), k) !=
+                           _comparable(news.get(k), k)]
         if olds.get("owned") and news.get("values") and not is_unknown(news.get("values")):
-            # Drift a refresh saw (changed or deleted out of band), or a write not yet served: write/wait again.
+            # Drift a refresh saw (changed or deleted out of band), or a write the name servers did not serve
+            # (not: could not be asked, `served` None): write and wait again.
             wanted = dns_apis.canonical_values(news.get("type") or "TXT", news["values"])
-            if tuple(sorted(olds.get("served_values") or [])) != wanted or not olds.get("served"):
+            if not set(wanted) <= set(olds.get("served_values") or []) or olds.get("served") is False:
                 changes.append("served_values")
-        return DiffResult(changes=bool(replaces or changes), replaces=replaces, stables=[],
-                          delete_before_replace=False)
+        return DiffResult(changes=bool(changes), replaces=replaces, stables=[], delete_before_replace=False)
+
+    @staticmethod
+    def _same_zone(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Another provider, zone reference or region that still finds the zone the record is in."""
+        if news.get("provider") != olds.get("provider") or any(is_unknown(news.get(k)) for k in ZONE_KEYS):
+            return False
+        try:
+            api = dns_apis.dns_api(news["provider"], news.get("region"))
+            return api.find_zone(news.get("zone_ref"), news["domain"], _label(news)).zone_id == olds.get("zone_id")
+        except CloudError:
+            return False
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = self._converge(props, owned=False)
+        outs = with_view(self._converge(props, {}))
         return CreateResult(f"{outs['zone_id']}/{props.get('name') or props['domain']}/{props.get('type')}", outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._converge(news, owned=bool(olds.get("owned"))))
+        return UpdateResult(with_view(self._converge(news, olds)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("zone_id") or not props.get("name"):
             return ReadResult(id_, props)
-        api = dns_apis.dns_api(props["provider"], props.get("region"))
-        zone = dns_apis.Zone(props["provider"], props["zone_id"], props["zone_name"])
-        current = api.read(zone, props["name"], props["type"], _label(props))
-        served_values = list(current.values) if current is not None else []
-        outs = {**props, "served_values": served_values}
+        current = self._current(props)
+        outs = {**props, "served_values": list(current.values) if current is not None else []}
         if props.get("owned") and current is not None and current.owner != props["owner"]:
             outs["owned"] = False  # someone took it over: from now on certfleet leaves it alone
-        if props.get("values"):
-            outs["served"] = propagation.check_served(props["name"], props["type"], props["values"],
-                                                      propagation.Resolvers.from_env()) is None
-        outs["status_message"] = _message(outs, None)
-        return ReadResult(id_, outs)
+        wanted = dns_apis.canonical_values(props["type"], props.get("values") or [])
+        if wanted and current is not None and set(wanted) <= set(current.values):
+            # The name servers must serve the set as the API holds it (certfleet's values and any others).
+            reason = propagation.check_served(props["name"], props["type"], list(current.values),
+                                              propagation.Resolvers.from_env())
+            outs["served"] = _served(reason)
+            outs["status_message"] = _message(outs, reason)
+        elif wanted:
+            outs["served"] = False
+            outs["status_message"] = _message(outs, "certfleet's values are missing from the record")
+        return ReadResult(id_, with_view(outs))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        if not props.get("owned") or not props.get("name"):
-            if props.get("served_values"):
-                tell_user(f"{_label(props)}: kept {props['name']} ({props['type']}): certfleet did not write it")
+        if not props.get("name") or not props.get("zone_id"):
             return
-        if declared_in_this_run(RECORD_KIND, _identity(props)):
-            return  # the old half of a replacement that writes the same record: the new resource has it now
+        self._release(props, self._current(props))
+
+    def _current(self, props: Mapping[str, Any]) -> dns_apis.RecordSet | None:
+        """The record as it is now; None when it, or its whole zone, is gone."""
         api = dns_apis.dns_api(props["provider"], props.get("region"))
-        zone = dns_apis.Zone(props["provider"], props["zone_id"], props["zone_name"])
-        current = api.read(zone, props["name"], props["type"], _label(props))
-        if current is None:
-            api.delete_owner(zone, props["name"], _label(props))
-        elif current.owner != props["owner"]:
-            tell_user(f"{_label(props)}: kept {props['name']}: its owner record no longer names this stack")
+        try:
+            return api.read(_zone(props), props["name"], props["type"], _label(props))
+        except CloudError as err:
+            if err.code in dns_apis.ZONE_GONE_CODES:
+                return None
+            raise
+
+    def _release(self, props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> None:
+        """Remove certfleet's values (RELEASE_CHECKS decide); others' values stay, and so does the owner record
+        while any value is left."""
+        verdict, why = first_opinion(RELEASE_CHECKS, props, current)
+        api, zone, resource = dns_apis.dns_api(props["provider"], props.get("region")), _zone(props), _label(props)
+        if verdict == KEEP:
+            if current is not None:
+                tell_user(f"{resource}: kept {props['name']} ({props['type']}): {why}")
+        elif verdict == LET_GO:
+            api.delete_owner(zone, props["name"], resource)
+            tell_user(f"{resource}: kept {props['name']} ({props['type']}) and stopped managing it: {why}")
+        elif current is None:
+            try:
+                api.delete_owner(zone, props["name"], resource)
+            except CloudError as err:
+                if err.code not in dns_apis.ZONE_GONE_CODES:
+                    raise
+        elif left := values_left(current, props.get("written_values") or []):
+            api.write(zone, dns_apis.record_set(current.name, current.type, current.ttl, left, None), props["owner"],
+                      resource, current)
         else:
-            api.delete(zone, current, _label(props))
+            api.delete(zone, current, resource)
 
     # --- create and update: write what the CA asks for, then wait until the zone's servers serve it --------
 
-    def _converge(self, props: Mapping[str, Any], owned: bool) -> dict[str, Any]:
+    def _converge(self, props: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
         resource = _label(props)
         api = dns_apis.dns_api(props["provider"], props.get("region"))
         zone = api.find_zone(props.get("zone_ref"), props["domain"], resource)
-        outs = {**props, "zone_id": zone.zone_id, "zone_name": zone.name, "owned": owned, "served": False,
-                "served_values": []}
+        written = list(olds.get("written_values") or []) if olds.get("zone_id") == zone.zone_id else []
+        outs = {**props, "zone_id": zone.zone_id, "zone_name": zone.name, "owned": bool(olds.get("owned")),
+                "written_values": written, "served": None, "served_values": []}
         if not props.get("name"):
             outs["status_message"] = "the CA has not given a record yet"
             return outs
-        note_declared(RECORD_KIND, _identity(outs))
-        current = api.read(zone, props["name"], props["type"], resource)
-        if not props.get("values"):  # the certificate is issued (CAS, SCM): the record goes
-            if current is not None and owned and current.owner == props["owner"]:
-                api.delete(zone, current, resource)
-                current = None
-            elif current is None and owned:
-                api.delete_owner(zone, props["name"], resource)
-            outs.update(owned=owned and current is not None, served=True,
+        if not props.get("values"):  # the certificate is issued (CAS, SCM): certfleet's values go
+            current = self._current(outs)
+            if outs["owned"] and written:
+                self._release(outs, current)
+                current = self._current(outs)
+            outs.update(owned=False, written_values=[], served=True,
                         served_values=list(current.values) if current else [])
             outs["status_message"] = _message(outs, None)
             return outs
         wanted = wanted_record(props)
-        verdict, why = first_opinion(TAKE_CHECKS, current, wanted, props["owner"])
-        if verdict == REFUSE:
-            raise CertfleetError(f"{resource}: certfleet will not write {wanted.name} ({wanted.type}) in "
-                                 f"{zone.provider} zone {zone.name} ({zone.zone_id}): {why}")
-        if verdict == WRITE:
-            if current != dataclasses.replace(wanted, owner=props["owner"]):
-                api.write(zone, wanted, props["owner"], resource, current)
-            outs["owned"] = True
-        outs["served_values"] = list(wanted.values)
-        deadline = RUN_WAITS.deadline(PROPAGATION, float(props.get("propagation_timeout_seconds", 120)), self.clock)
-        reason = propagation.wait_until_served(props["name"], props["type"], list(wanted.values),
+        for attempt in (1, 2):  # a set that changed between the read and the write is read and judged again
+            current = api.read(zone, wanted.name, wanted.type, resource)
+            verdict, why = first_opinion(TAKE_CHECKS, current, wanted, props["owner"])
+            if verdict == REFUSE:
+                raise CertfleetError(f"{resource}: certfleet will not write {wanted.name} ({wanted.type}) in "
+                                     f"{zone.provider} zone {zone.name} ({zone.zone_id}): {why}")
+            full = values_to_write(current, wanted, written)
+            if verdict == USE:
+                outs.update(owned=False, written_values=[])
+                break
+            try:
+                if current is None or current.owner != props["owner"] or set(current.values) != set(full) \
+                        or current.ttl != wanted.ttl:
+                    api.write(zone, dataclasses.replace(wanted, values=full), props["owner"], resource, current)
+            except dns_apis.RecordChanged:
+                if attempt == 2:
+                    raise
+                continue
+            outs.update(owned=True, written_values=list(wanted.values))
+            break
+        outs["served_values"] = list(full)  # the whole set: certfleet's values and any others it keeps
+        deadline = RUN_WAITS.deadline(dns_apis.PROPAGATION, float(props.get("propagation_timeout_seconds", 120)),
+                                      self.clock)
+        reason = propagation.wait_until_served(wanted.name, wanted.type, list(full),
                                                propagation.Resolvers.from_env(),
                                                max(0.0, deadline - self.clock.now()), self.clock, POLL_SECONDS)
-        outs["served"] = reason is None
+        outs["served"] = _served(reason)
         outs["status_message"] = _message(outs, reason)
         return outs
 
 
-def _identity(props: Mapping[str, Any]) -> str:
-    return f"{props['provider']}:{props.get('zone_id')}:{props.get('name')}:{props.get('type')}"
+def with_view(outs: dict[str, Any]) -> dict[str, Any]:
+    """`validation_view`: what the entry's CertificateValidation needs of this record, with no null anywhere
+    (the engine drops null outputs, and a dropped one reads as unknown in every later preview)."""
+    served = {True: "served", False: "not served", None: "unverified"}[outs.get("served")]
+    outs["validation_view"] = {"name": outs.get("name") or "", "asked": bool(outs.get("values")), "served": served,
+                               "status_message": outs.get("status_message") or ""}
+    return outs
+
+
+def _served(reason: Any) -> bool | None:
+    """True: every name server serves it; False: one answered otherwise; None: none could be asked (a firewall,
+    IPv6-only servers): unverified, the CA looks for itself, and certfleet does not write again for it."""
+    if reason is None:
+        return True
+    return None if getattr(reason, "unreachable", False) else False
+
+
+def _zone(props: Mapping[str, Any]) -> dns_apis.Zone:
+    return dns_apis.Zone(props["provider"], props["zone_id"], props["zone_name"])
 
 
 def _label(props: Mapping[str, Any]) -> str:
@@ -237,6 +276,9 @@ def _message(outs: Mapping[str, Any], reason: str | None) -> str:
         return f"{outs['name']} {outs['type']} already in {where}, written by someone else: used as it is"
     if outs.get("served"):
         return f"{outs['name']} {outs['type']} written in {where} and served by every name server of the zone"
+    if outs.get("served") is None:
+        return (f"{outs['name']} {outs['type']} written in {where}; its name servers could not be asked from here"
+                f"{' (' + reason + ')' if reason else ''}: unverified, the CA checks for itself")
     return (f"{outs['name']} {outs['type']} written in {where}, not yet served by every name server"
             f"{': ' + reason if reason else ''}; the next `pulumi up` waits again")
 
@@ -252,8 +294,10 @@ class DnsRecord(CertfleetResource, module="dns", name="Record"):
     owned: pulumi.Output[bool]
     served: pulumi.Output[bool]
     status_message: pulumi.Output[str]
+    validation_view: pulumi.Output[dict]
 
     def __init__(self, resource_name: str, inputs: Mapping[str, Any],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        outputs = dict.fromkeys(("zone_id", "zone_name", "owned", "served", "served_values", "status_message"))
+        outputs = dict.fromkeys(("zone_id", "zone_name", "owned", "written_values", "served", "served_values",
+                                 "status_message", "validation_view"))
         super().__init__(DnsRecordProvider(), resource_name, {**inputs, **outputs}, opts)

@@ -6,10 +6,14 @@ rates in REQUESTS_PER_SECOND and retries throttling and PriorRequestNotComplete 
 being applied) with botocore's standard retries.
 
 Route 53 keeps one record set per name and type and changes it in batches that apply all or none
-(reference/dns-apis.md §1.2): a write is ONE batch of two UPSERTs (the record set with all its values, and
-its owner record); a delete must repeat the current TTL and values exactly, so it first tries with what the
-caller read and, when Route 53 says the set is not like that, reads it again and deletes exactly what is
-there (values someone else added stay, as an UPSERT of the rest). TXT values are sent as quoted strings of
+(reference/dns-apis.md §1.2). A write is ONE batch that Route 53 itself makes conditional: CREATE of the set
+when the caller read none (rejected if one exists), else DELETE of exactly what the caller read (rejected if
+the set differs now) and CREATE; and an UPSERT of the owner record. A rejection is RecordChanged, after one
+more try when the set differs only in spelling (TXT quoting, CNAME dot or case: values are compared
+canonically), and none when the set is already exactly the one asked for with this owner (botocore's retry of
+a batch whose answer was lost). A delete must repeat the current TTL and values exactly, so it first tries with
+what the caller read and, when Route 53 says the set is not like that, reads it again and deletes exactly what
+is there (values someone else added stay, as an UPSERT of the rest). TXT values are sent as quoted strings of
 at most 255 characters; list output spells special characters of names and TXT values as \\NNN octal.
 """
 
@@ -22,9 +26,9 @@ import botocore.exceptions
 
 from components.aws.clients import TransportErrors, client, error_code
 from components.dns.api import (
-    RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone, no_zone_for_name,
-    normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, suffixes, txt_presentation, txt_text,
-    zone_mismatch,
+    PROPAGATION, RecordChanged, RecordSet, RunMemo, Zone, canonical_value, canonical_values, explained, in_zone,
+    no_zone_for_name, normalise_name, owner_name, owner_of, owner_value, record_set, require_in_zone, same_set,
+    suffixes, txt_presentation, txt_text, zone_mismatch,
 )
 from components.dynamic import Clock, wait_for
 from components.errors import CloudError, WaitTimeout
@@ -33,6 +37,8 @@ REGION = "us-east-1"
 ZONE_PAGE_SIZE = "100"          # ListHostedZones' maximum
 DENIED_CODES = ("AccessDenied", "AccessDeniedException")
 CHANGE_REJECTED = ("InvalidChangeBatch", "InvalidInput")  # the batch does not fit the zone as it is now
+# InvalidChangeBatch wording of a CREATE or DELETE that does not fit the set as it is now (reference §1.2)
+SET_CHANGED_WORDING = ("already exists", "not found", "values provided do not match")
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 COMMENT_MAX = 256
 
@@ -98,10 +104,35 @@ class Route53Api:
     def write(self, zone: Zone, record: RecordSet, owner: str, resource: str,
               current: RecordSet | None) -> None:
         name = require_in_zone(zone, record.name, "route53.ChangeResourceRecordSets", resource)
-        changes = [_change("UPSERT", name, record.type, record.ttl, canonical_values(record.type, record.values)),
-                   _change("UPSERT", owner_name(name), "TXT", record.ttl, [owner_value(owner)])]
-        info = self._change_batch(zone, changes, resource)
-        self._wait_in_sync(info, resource)
+        wanted = [_change("CREATE", name, record.type, record.ttl, canonical_values(record.type, record.values)),
+                  _change("UPSERT", owner_name(name), "TXT", record.ttl, [owner_value(owner)])]
+        deleted = [] if current is None else [_change("DELETE", name, current.type, current.ttl, current.values)]
+        try:
+            info = self._change_batch(zone, deleted + wanted, resource)
+        except CloudError as err:
+            if not _set_changed(err):
+                raise
+            info = self._write_again(zone, name, record, owner, current, wanted, resource)
+        if info is not None:
+            self._wait_in_sync(info, resource)
+
+    def _write_again(self, zone: Zone, name: str, record: RecordSet, owner: str, current: RecordSet | None,
+                     wanted: list[dict], resource: str) -> dict | None:
+        """After Route 53 rejected the conditional batch: once more when the set is `current` spelt otherwise
+        (DELETE must repeat the stored spelling); nothing to do when it is already `record` with this owner;
+        else RecordChanged."""
+        found = self._rrset(zone, name, record.type, resource)
+        if current is not None and found is not None and same_set(_as_record_set(name, found), current):
+            try:
+                return self._change_batch(zone, [{"Action": "DELETE", "ResourceRecordSet": found}, *wanted],
+                                          resource)
+            except CloudError as err:
+                if not _set_changed(err):
+                    raise
+        now = self.read(zone, name, record.type, resource)
+        if same_set(now, record) and now.owner == owner:
+            return None
+        raise RecordChanged(resource, name, record.type, current, now)
 
     def delete(self, zone: Zone, current: RecordSet, resource: str) -> None:
         name = require_in_zone(zone, current.name, "route53.ChangeResourceRecordSets", resource)
@@ -156,8 +187,9 @@ class Route53Api:
             HostedZoneId=zone.zone_id, ChangeBatch=batch))["ChangeInfo"]
 
     def _wait_in_sync(self, info: dict, resource: str) -> None:
-        """Until Route 53's servers all have the change, for at most sync_timeout_seconds; then the caller's
-        propagation check decides."""
+        """Until Route 53's servers all have the change, for at most sync_timeout_seconds and within the run's
+        PROPAGATION window (a thousand writes wait once, not a thousand times); then the caller's propagation
+        check decides."""
         if info.get("Status") == "INSYNC":
             return
 
@@ -167,7 +199,7 @@ class Route53Api:
 
         try:
             wait_for(f"Route 53 change {info['Id']}", in_sync, self.sync_timeout_seconds, interval_seconds=10,
-                     clock=self.clock, first_interval_seconds=1)
+                     clock=self.clock, shared=PROPAGATION, first_interval_seconds=1)
         except WaitTimeout:
             return
 
@@ -192,6 +224,19 @@ def _change(action: str, name: str, rtype: str, ttl: int, values) -> dict:
     wire = [txt_presentation(v) if rtype == "TXT" else (f"{v}." if rtype == "CNAME" else v) for v in values]
     return {"Action": action, "ResourceRecordSet": {
         "Name": name, "Type": rtype, "TTL": int(ttl), "ResourceRecords": [{"Value": v} for v in wire]}}
+
+
+def _set_changed(err: CloudError) -> bool:
+    """Did Route 53 reject a batch because a CREATE or DELETE does not fit the set as it is now? moto's own
+    check of a DELETE says InvalidInput "... in Change with [Action=DELETE ..." (reference §1.5)."""
+    message = str(err).split(f" failed: {err.code}: ", 1)[-1]  # not the resource's name
+    if err.code == "InvalidChangeBatch":
+        return any(wording in message for wording in SET_CHANGED_WORDING)
+    return err.code == "InvalidInput" and "Action=DELETE" in message
+
+
+def _as_record_set(name: str, found: dict) -> RecordSet:
+    return record_set(name, found["Type"], found.get("TTL", 0), _texts(found), None)
 
 
 def _canonical(rtype: str, wire_value: str) -> str:

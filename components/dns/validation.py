@@ -43,37 +43,36 @@ def acm_status(certificate_id: str, region: str | None, resource: str) -> tuple[
 
 def cas_order_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
     from components.alicloud import client as cas_api
-    from components.alicloud.status import DEAD_STATES
 
     request = cas_api.models().DescribeCertificateStateRequest(order_id=int(certificate_id))
     cas = cas_api.cas_client()
     state = cas_api.call("DescribeCertificateState", resource, lambda: cas.describe_certificate_state(request)).body.type
-    return state, ISSUED if state == "certificate" else FAILED if state in DEAD_STATES else PENDING
+    # `payed` (bought, not applied for) is no failure: the order's own update applies for it.
+    return state, ISSUED if state == "certificate" else FAILED if state == "verify_fail" else PENDING
 
 
 def cas_instance_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
     from components.alicloud import client as cas_api
     from components.alicloud.instance_checks import ISSUED as INSTANCE_ISSUED
-    from components.alicloud.instance_checks import PENDING as INSTANCE_PENDING
-    from components.alicloud.instance_checks import REISSUING, state_of
+    from components.alicloud.instance_checks import state_of
 
     request = cas_api.models().GetInstanceDetailRequest(instance_id=certificate_id)
     cas = cas_api.cas_client()
     state = state_of(cas_api.call("GetInstanceDetail", resource, lambda: cas.get_instance_detail(request)).body)
-    return state, (ISSUED if state == INSTANCE_ISSUED else PENDING if state in (INSTANCE_PENDING, REISSUING)
-                   else FAILED)
+    return state, ISSUED if state == INSTANCE_ISSUED else FAILED if state in ("revoked", "expired") else PENDING
 
 
 def scm_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
     from huaweicloudsdkscm.v3 import ShowCertificateRequest
 
     from components.huaweicloud import client as scm_api
-    from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
+    from components.huaweicloud.scm_model import DEAD, ISSUED_LIKE
 
     client = scm_api.scm_client(region or "cn-north-4")
     status = scm_api.call("ShowCertificate", resource, lambda: client.show_certificate(
         ShowCertificateRequest(certificate_id=certificate_id))).status
-    return status, ISSUED if status in ISSUED_LIKE else PENDING if status in UNDER_REVIEW else FAILED
+    # Only what can never be issued is a failure; anything else (PAID, an undocumented status) is waited for.
+    return status, ISSUED if status in ISSUED_LIKE else FAILED if status in DEAD + ("UNPASSED",) else PENDING
 
 
 STATUS_OF: dict[str, Callable[[str, str | None, str], tuple[str, str]]] = {
@@ -108,7 +107,9 @@ class ValidationProvider(pulumi.dynamic.ResourceProvider):
         resource = _label(props)
         if not props.get("certificate_id"):
             return {**props, **_outputs(props, "", PENDING, "the certificate has not been ordered yet")}
-        unserved = [r for r in props.get("records") or [] if r.get("values") and not r.get("served")]
+        # Not served: a name server answered otherwise. "unverified" (none could be asked) is no reason to hold
+        # back: the CA looks for itself. (Each record's DnsRecord.validation_view.)
+        unserved = [r for r in props.get("records") or [] if r.get("asked") and r.get("served") == "not served"]
         status, outcome = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), resource)
         if unserved or outcome != PENDING:
             why = None if not unserved else (

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,6 +26,35 @@ CONTROL_PREFIX = "/_emulator/"
 STATE_FORMAT = 1
 # How often serve_forever checks for shutdown; stop() waits up to this long.
 SHUTDOWN_POLL_SECONDS = 0.02
+NO_ROUTE = "(no route)"  # the operation a request that matched no API route is counted under
+
+
+class CallCounts:
+    """API calls per operation and how they ended ("ok", "error", "dropped"), counted at the server for
+    benchmarks (calls per resource by operation). The same JSON as the AWS emulator's /_certfleet/calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def record(self, operation: str, response: "Response | None") -> None:
+        outcome = "dropped" if response is None else "ok" if response.status < 400 else "error"
+        with self._lock:
+            self._counts[(operation, outcome)] += 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+    def to_json(self) -> dict:
+        with self._lock:
+            items = sorted(self._counts.items())
+        by_operation: dict[str, dict[str, int]] = {}
+        totals: Counter[str] = Counter()
+        for (operation, outcome), count in items:
+            by_operation.setdefault(operation, {})[outcome] = count
+            totals[outcome] += count
+        return {"operations": by_operation, "totals": dict(totals)}
 
 
 class EmulatorServer:
@@ -39,12 +69,16 @@ class EmulatorServer:
                  log_requests: bool = False):
         self.api = api
         self.faults = FaultInjector()
+        self.calls = CallCounts()
         self.log_requests = log_requests
         self.state_file = Path(state_file) if state_file else None
         # One lock around everything that touches emulator state keeps backends free of locking.
         self.lock = threading.RLock()
         self._api_routes = api.routes()
         self._control_routes = core_control_routes(self) + [
+            Route("GET", "calls", lambda request, match: self.calls.to_json()),
+            Route("DELETE", "calls", lambda request, match: self.calls.clear() or self.calls.to_json()),
+        ] + [
             Route(r.method, f"{api.name}/{r.pattern}", r.handler, r.name) for r in api.control_routes()
         ]
         self._last_saved_state: str | None = None
@@ -91,11 +125,12 @@ class EmulatorServer:
         self.stop()
 
     def reset(self) -> None:
-        """Empty the backend, clear faults and reset the clock; the CA root is kept."""
+        """Empty the backend, clear faults and call counts and reset the clock; the CA root is kept."""
         with self.lock:
             self.api.backend.reset()
             self.api.clock.reset()
             self.faults.clear()
+            self.calls.clear()
             self._save_state_if_changed()
 
     def state(self) -> dict:
@@ -114,7 +149,19 @@ class EmulatorServer:
             return self._handle_control(request)
         route, match = _find_route(self._api_routes, request.method, request.path)
         if route is None:
-            return self.api.render_error(self.api.route_not_found(request), request)
+            response = self.api.render_error(self.api.route_not_found(request), request)
+            self.calls.record(NO_ROUTE, response)
+            return response
+        response = self._handle_api(request, route, match)
+        try:
+            operation = self.api.operation_name(request, route, match) or route.name or NO_ROUTE
+        except Exception:  # noqa: BLE001 - a request too malformed to name is still counted
+            operation = route.name or NO_ROUTE
+        self.calls.record(operation, response)
+        return response
+
+    def _handle_api(self, request: Request, route: Route, match) -> Response | None:
+        """Authentication, faults, then the route's handler; None: drop the connection unanswered."""
         rule = None
         try:
             with self.lock:

@@ -8,6 +8,8 @@ destroy removes only certfleet's records; a zone without permission fails at pre
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import dns.message
 import dns.query
@@ -97,7 +99,8 @@ def test_nothing_to_issued_in_one_up_then_repair_cleanup_and_destroy(dns_project
     cname = "_d930b28be6c5927595552b219965053e.shop.example.com"
     target = ask(project, cname, "CNAME")
     assert target and target[0].endswith("acm-validations.aws")
-    assert ask(project, "_certfleet-owner." + cname, "TXT") == ["certfleet-owner=certfleet/e2e"]
+    owner = ask(project, "_certfleet-owner." + cname, "TXT")
+    assert len(owner) == 1 and re.fullmatch(r"certfleet-owner=certfleet/e2e/[0-9a-f]{12}", owner[0]), owner
 
     # Out of band, someone points the CNAME elsewhere (keeping certfleet's owner record): refresh sees it, up repairs it.
     route53 = boto3.client("route53", region_name="us-east-1")
@@ -115,6 +118,9 @@ def test_nothing_to_issued_in_one_up_then_repair_cleanup_and_destroy(dns_project
     assert ask(project, "_d930b28be6c5927595552b219965053e.blog.example.org", "CNAME")
     unchanged = project.run("up", "--yes", "--skip-preview").stdout
     assert "updated" not in unchanged and "created" not in unchanged, unchanged
+    # ... and a reviewer's preview of the issued stack shows nothing to do (no output reads as unknown).
+    quiet = project.run("preview", "--diff").stdout
+    assert "to update" not in quiet and "to replace" not in quiet and "to create" not in quiet, quiet
 
     # Destroy removes certfleet's records only.
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT",

@@ -1,6 +1,7 @@
 """The PR summary of previews the real CLI makes (scripts/pr_summary.py): a new stack buying on three clouds, the
 same stack with its entries in another order, a change that replaces (with a policy pack's violations from the
-event log), one that deletes, and a config error.
+event log), one that deletes, and a config error; then a stack whose validation records certfleet writes in
+Route 53, Alibaba Cloud DNS and Huawei Cloud DNS: new, changed (TTL, zone, drift, `dns` turned on) and deleted.
 
 CERTFLEET_CAPTURE_PREVIEWS=DIR also writes the previews there, stripped of source positions and timestamps
 (that is how tests/data/previews/ was made).
@@ -11,13 +12,18 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 from pathlib import Path
 
+import boto3
 import yaml
 
 from scripts import pr_summary
+from tests.conftest import ROOT
 from tests.e2e.test_cas_e2e import cas_emulator, cas_project  # noqa: F401 - fixtures
 from tests.e2e.test_cloudfront_e2e import make_template
+from tests.e2e.test_dns_e2e import CONFIG as DNS_CONFIG
+from tests.e2e.test_dns_e2e import cas_server, dns_project  # noqa: F401 - fixtures
 from tests.e2e.test_scm_e2e import scm_project  # noqa: F401 - fixture
 
 APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.com"}
@@ -208,32 +214,97 @@ def test_summaries_of_real_previews_new_reordered_replace_with_policy_delete_and
     assert "program exited with non-zero exit code" not in text
 
 
+
+
 # --- zero-touch DNS validation: the records certfleet writes, as a reviewer sees them ---------------------------
 
-from tests.e2e.test_dns_e2e import CONFIG as DNS_CONFIG  # noqa: E402
-from tests.e2e.test_dns_e2e import cas_server, dns_project, records  # noqa: E402,F401 - fixtures
-
-
 def test_summaries_of_dns_validation_previews_new_change_and_delete(dns_project, tmp_path):
-    project = dns_project
-    previews = Previews(project, tmp_path)
+    """The stack of tests/e2e/test_dns_e2e.py (Route 53, Alibaba Cloud DNS, Huawei Cloud DNS), `apps` published by
+    hand at first; after `up`: a TTL, a zone written out, `dns` turned on for `apps`, drift; then entries removed
+    and `dns: false`."""
+    project, previews = dns_project, Previews(dns_project, tmp_path)
+    config = copy.deepcopy(DNS_CONFIG)
+    config["aws"]["certificates"]["apps"]["dns"] = False
+    project.write_stack("e2e", config)
 
+    # A new stack: each record says where it goes and for which entry; its name and value are not known yet.
     new, _ = previews.preview("dns-new")
     text = previews.summary(new)
-    print(text)
+    assert "- `aws.certificates/route53-shop.example.com` (DNS validation record): **create**\n  - note: writes the " \
+           "validation record for shop.example.com in Route 53, zone found automatically (for " \
+           "aws.certificates.shop); name and value come from the CA once the certificate exists" in text
+    assert "writes the validation record for docs.example.cn in Alibaba Cloud DNS zone example.cn (for " \
+           "alicloud.orders.docs)" in text
+    assert "in Huawei Cloud DNS (cn-north-4), zone found automatically (for huaweicloud.certificates.portal)" in text
+    assert "waits on DNS validation, no manual step: certfleet writes its records (aws.certificates/route53-shop." \
+           "example.com, aws.certificates/route53-www.shop.example.com)" in text
+    assert "then for the CA (up to 60 s, `dns.validationTimeoutSeconds`)" in text
+    assert "- `aws.certificates.apps` (ACM certificate): **create**" in text  # by hand: publish these records
+    assert "waits on DNS validation: publish these records, one CNAME per name" in text
+    assert "- `shop-validation` (waits for the CA after the records are served; no cloud object): create" in text
+    assert "Other resources" not in text and "- **0 replacements**, **0 deletes**, 10 to create" in text
+    document = json.loads(previews.summary(new, as_json=True))
+    shop = next(c for c in document["changes"] if c["name"] == "route53-shop.example.com")
+    assert (shop["cloud"], shop["kind"], shop["type"]) == ("aws", "DNS validation record", "dns:Record")
 
+    # The policy pack with production's config (the wildcard's approval advisory): no policy is about the records
+    # or the validation waits.
+    shutil.copytree(ROOT / "policy", project.workdir / "policy", ignore=shutil.ignore_patterns("__pycache__"))
+    policy = {**json.loads((ROOT / "policy/config/prod.json").read_text()), "wildcard-approval": "advisory"}
+    (project.workdir / "policy-config.json").write_text(json.dumps(policy))
+    project.env["PULUMI_DEBUG_COMMANDS"] = "true"  # unhides `preview --event-log`
+    project.run("preview", "--policy-pack", "policy", "--policy-pack-config", "policy-config.json",
+                "--event-log", str(tmp_path / "policy.events.jsonl"))
+    events = [json.loads(line) for line in (tmp_path / "policy.events.jsonl").read_text().splitlines()]
+    assert [(e["policyEvent"]["policyName"], e["policyEvent"]["resourceUrn"].rsplit("::", 1)[-1])
+            for e in events if "policyEvent" in e] == [("wildcard-approval", "apps")]
+
+    # Issued in one `up`; then someone points blog's CNAME elsewhere, and a refresh reads it back.
     project.run("up", "--yes", "--skip-preview")
-    written = records(project.outputs())
+    outputs = project.outputs()
+    written = {r["name"]: r for section, key in (("aws", "certificates"), ("huaweicloud", "certificates"))
+               for entry in outputs[section][key].values() for r in entry.get("validation", {}).get("records", [])}
+    blog = "_d930b28be6c5927595552b219965053e.blog.example.org"
+    boto3.client("route53", region_name="us-east-1").change_resource_record_sets(
+        HostedZoneId=written[blog]["zone_id"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": blog, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "elsewhere.example.net"}]}}]})
+    project.run("refresh", "--yes", "--skip-preview")
+
+    # A TTL (config paths of the section's and the entry's block), a zone written out where it was found, `dns`
+    # turned on for an entry whose certificate exists (its record known), the drift repaired.
     changed = copy.deepcopy(DNS_CONFIG)
     changed["aws"]["certificates"]["shop"]["dns"] = {"ttl": 120}
-    blog_zone = written["_d930b28be6c5927595552b219965053e.blog.example.org"]["zone_id"]
-    changed["aws"]["certificates"]["blog"]["dns"] = {"zone": blog_zone.rsplit("/", 1)[-1]}
+    portal_zone = written["_dnsauth.portal.example.cn"]["zone_id"]
+    changed["huaweicloud"]["certificates"]["portal"]["dns"] = {"zone": portal_zone}
     project.write_stack("e2e", changed)
-    change, _ = previews.preview("dns-change", "--refresh")
-    print(previews.summary(change))
+    change, _ = previews.preview("dns-change")
+    text = previews.summary(change)
+    assert "- `aws.certificates/route53-shop.example.com` (DNS validation record): **update**, because " \
+           "`aws.certificates.shop.dns.ttl` or `aws.dns.ttl` changed\n  - note: rewrites " \
+           "\\_d930b28be6c5927595552b219965053e.shop.example.com (CNAME) with TTL 120 s (was 60 s)" in text
+    assert "repairs drift: the zone holds elsewhere.example.net at \\_d930b28be6c5927595552b219965053e.blog." \
+           "example.org, not what certfleet wrote" in text
+    assert "writes the validation record for apps.example.com in Route 53, zone found automatically (for " \
+           "aws.certificates.apps); \\_d930b28be6c5927595552b219965053e.apps.example.com (CNAME) = " in text
+    assert "- `huaweicloud.certificates/huaweicloud-portal.example.cn` (DNS validation record): **update**, because " \
+           "`huaweicloud.certificates.portal.dns.zone` or `huaweicloud.dns.zone` changed" in text
+    assert f"  - note: the zone is now named in the config ({portal_zone}): the one the record is in already " \
+           f"(portal.example.cn), nothing moves\n" in text
 
+    # Entries removed and `dns: false`: a record goes only if certfleet wrote it; ACM's CNAME of a certificate
+    # that stays is kept (ACM renews through it).
     deleted = copy.deepcopy(DNS_CONFIG)
     del deleted["aws"]["certificates"]["blog"], deleted["huaweicloud"]
+    deleted["aws"]["certificates"]["shop"]["dns"] = False
     project.write_stack("e2e", deleted)
     delete, _ = previews.preview("dns-delete")
-    print(previews.summary(delete))
+    text = previews.summary(delete)
+    assert "- `aws.certificates/route53-blog.example.org` (DNS validation record): **delete**\n  - note: removes " \
+           "\\_d930b28be6c5927595552b219965053e.blog.example.org (CNAME) from Route 53 zone example.org (" in text
+    assert "only if certfleet wrote it (its owner record names this stack): the values it wrote; values others " \
+           "added stay" in text
+    assert "- `aws.certificates/route53-shop.example.com` (DNS validation record): **delete**\n  - note: keeps " \
+           "\\_d930b28be6c5927595552b219965053e.shop.example.com (CNAME) in Route 53 zone example.com (" in text
+    assert "ACM renews through it and aws.certificates.shop stays; only its owner record goes" in text
+    assert "removes \\_dnsauth.portal.example.cn (TXT) from Huawei Cloud DNS (cn-north-4) zone portal.example.cn" \
+           in text

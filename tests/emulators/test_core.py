@@ -152,6 +152,26 @@ def test_health_and_reset(server, control):
     assert control.faults() == []
 
 
+def test_calls_are_counted_per_operation_and_outcome_until_cleared(server, control):
+    call(server)
+    call(server)
+    call(server, "GET", "/count")
+    call(server, token="bad")                      # refused by authentication: an error
+    call(server, "GET", "/nowhere")                # no such route
+    control.add_fault("Increment", drop_response=True)
+    with pytest.raises(http.client.RemoteDisconnected):
+        call(server)
+    control.health()                               # control calls are not API calls
+    assert control.call("GET", "calls") == {
+        "operations": {"(no route)": {"error": 1}, "GetCount": {"ok": 1},
+                       "Increment": {"dropped": 1, "error": 1, "ok": 2}},
+        "totals": {"dropped": 1, "error": 2, "ok": 3}}
+    assert control.call("DELETE", "calls") == {"operations": {}, "totals": {}}
+    call(server)
+    control.reset()
+    assert control.call("GET", "calls")["totals"] == {}
+
+
 def test_api_control_hooks_are_served_under_the_api_name(server, control):
     assert control.call("POST", "counter/set/41") == {"count": 41}
     assert call(server)[2]["count"] == 42

@@ -7,8 +7,8 @@
 
 Each has the zones example.com and sub.example.com, the environment components/dns reads pointed at it, and
 helpers that act as another tool would (`raw_put`, straight through the SDK) or as an administrator would
-(`deny_listing`). Use the `dns_cloud` fixture (parametrised over the three) or one of `route53_cloud`,
-`alidns_cloud`, `huaweidns_cloud`; import them into the test module.
+(`deny_listing`, `add_zone`, `remove_zone`). Use the `dns_cloud` fixture (parametrised over the three) or one
+of `route53_cloud`, `alidns_cloud`, `huaweidns_cloud`; import them into the test module.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class DnsCloud:
     list_permission: str                 # the permission check_access needs
     secrets: tuple[str, ...]             # credential texts that must never show
     raw_put: Callable[[str, str, list[str]], None]      # (name, type, values) as another tool writes it
+    add_zone: Callable[[str], str]                      # a new zone of this name -> its reference
+    remove_zone: Callable[[str], None]                  # delete the zone of this reference
     deny_listing: Callable[[], None] | None = None      # take away check_access's permission
     control: object = None
     extras: dict = field(default_factory=dict)
@@ -53,9 +55,12 @@ class DnsCloud:
 # --- Route 53 -------------------------------------------------------------------------------------------
 
 def fresh_apis(monkeypatch) -> None:
-    """dns_api's objects keep what a run learnt of the zones (RunMemo): each test is a run of its own."""
+    """dns_api's objects keep what a run learnt of the zones (RunMemo), and waits share the run's windows
+    (dynamic.RUN_WAITS): each test is a run of its own."""
+    from components import dynamic
     from components.dns import api
     monkeypatch.setattr(api, "_apis", {})
+    monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
 
 
 def _route53(aws, monkeypatch) -> DnsCloud:
@@ -75,9 +80,24 @@ def _route53(aws, monkeypatch) -> DnsCloud:
             "Action": "UPSERT", "ResourceRecordSet": {"Name": name, "Type": rtype, "TTL": 300,
                                                       "ResourceRecords": [{"Value": v} for v in wire]}}]})
 
+    def add_zone(name: str) -> str:
+        return r53.create_hosted_zone(Name=name, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"] \
+            .rsplit("/", 1)[-1]
+
+    def remove_zone(ref: str) -> None:
+        # Route 53 deletes only an empty zone (its own SOA and NS aside): the records go first.
+        zone_name = r53.get_hosted_zone(Id=ref)["HostedZone"]["Name"]
+        records = [{"Action": "DELETE", "ResourceRecordSet": found}
+                   for found in r53.list_resource_record_sets(HostedZoneId=ref)["ResourceRecordSets"]
+                   if not (found["Name"] == zone_name and found["Type"] in ("SOA", "NS"))]
+        if records:
+            r53.change_resource_record_sets(HostedZoneId=ref, ChangeBatch={"Changes": records})
+        r53.delete_hosted_zone(Id=ref)
+
     return DnsCloud("route53", None, refs, "Z0000000000NOSUCHZONE", "NoSuchHostedZone", "AccessDenied",
                     "route53:ListResourceRecordSets",
-                    (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]), raw_put)
+                    (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]), raw_put, add_zone,
+                    remove_zone)
 
 
 @pytest.fixture
@@ -126,9 +146,13 @@ def _alidns(server, monkeypatch) -> DnsCloud:
         for zone in ZONES:
             control.call("POST", f"alidns/domains/{zone}/deny", {"action": "DescribeDomainRecords"})
 
+    def add_zone(name: str) -> str:
+        return control.call("POST", "alidns/domains", {"domain_name": name})["domain_name"]
+
     return DnsCloud("alidns", None, {z: z for z in ZONES}, "nowhere.org", "InvalidDomainName.NoExist",
                     "Forbidden.RAM", "alidns:DescribeDomainRecords", (ALIDNS_KEY_ID, ALIDNS_SECRET), raw_put,
-                    deny_listing, control, {"sdk": sdk})
+                    add_zone, lambda ref: control.call("DELETE", f"alidns/domains/{ref}"), deny_listing, control,
+                    {"sdk": sdk})
 
 
 @pytest.fixture
@@ -181,8 +205,13 @@ def _huaweidns(server, monkeypatch) -> DnsCloud:
         for zone_id in refs.values():
             control.call("POST", f"huaweidns/zones/{zone_id}/deny", {"operation": "ListRecordSetsByZone"})
 
+    def add_zone(name: str) -> str:
+        return control.call("POST", "huaweidns/zones", {"name": f"{name}."})["id"]
+
     return DnsCloud("huaweicloud", HUAWEI_REGION, refs, "ff80800000000000000000000000dead", "DNS.0302", "DNS.0013",
-                    "dns:recordset:list", (HUAWEI_AK, HUAWEI_SK), raw_put, deny_listing, control, {"sdk": sdk})
+                    "dns:recordset:list", (HUAWEI_AK, HUAWEI_SK), raw_put, add_zone,
+                    lambda ref: control.call("DELETE", f"huaweidns/zones/{ref}"), deny_listing, control,
+                    {"sdk": sdk})
 
 
 @pytest.fixture

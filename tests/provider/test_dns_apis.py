@@ -11,6 +11,7 @@ from components.dns import api as dns
 from components.dns.alidns import AlidnsApi
 from components.dns.huaweidns import HuaweiDnsApi
 from components.dns.route53 import Route53Api
+from components import dynamic
 from components.dynamic import Clock
 from components.errors import CertfleetError, CloudError
 from emulators.aws.testing import AwsControl
@@ -160,6 +161,79 @@ def test_a_name_outside_the_zone_is_refused_before_any_call(dns_cloud):
     assert error.code == "ZoneMismatch"
 
 
+# --- conditional writes: only over the set the caller read ----------------------------------------------
+
+def test_a_write_over_a_set_changed_since_it_was_read_changes_nothing(dns_cloud):
+    api, zone = api_of(dns_cloud), zone_of(dns_cloud)
+    api.write(zone, txt("_dnsauth.example.com", "mine"), OWNER, RESOURCE, None)
+    current = api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE)
+    dns_cloud.raw_put("_dnsauth.example.com", "TXT", ["theirs"])  # another tool, between our read and write
+    changed = api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE)  # Alidns adds a record, the others replace
+    assert "theirs" in changed.values and changed.owner == OWNER
+    with pytest.raises(dns.RecordChanged) as raised:
+        api.write(zone, txt("_dnsauth.example.com", "new", ttl=60), "shop/staging", RESOURCE, current)
+    assert "_dnsauth.example.com (TXT)" in str(raised.value) and "theirs" in str(raised.value)
+    assert raised.value.now == changed
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE) == changed  # the owner record untouched too
+
+
+def test_a_create_over_a_set_written_since_it_was_read_changes_nothing(dns_cloud):
+    api, zone = api_of(dns_cloud), zone_of(dns_cloud)
+    dns_cloud.raw_put("_dnsauth.example.com", "TXT", ["by-hand"])
+    with pytest.raises(dns.RecordChanged, match="it was absent, now \\['by-hand'\\]"):
+        api.write(zone, txt("_dnsauth.example.com", "mine"), OWNER, RESOURCE, None)
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE) == txt("_dnsauth.example.com", "by-hand")
+    assert api.read(zone, dns.owner_name("_dnsauth.example.com"), "TXT", RESOURCE) is None
+
+
+def test_a_write_over_a_set_deleted_since_it_was_read_changes_nothing(dns_cloud):
+    api, zone = api_of(dns_cloud), zone_of(dns_cloud)
+    api.write(zone, txt("_dnsauth.example.com", "mine"), OWNER, RESOURCE, None)
+    current = api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE)
+    api.delete(zone, current, RESOURCE)
+    with pytest.raises(dns.RecordChanged, match="now absent"):
+        api.write(zone, txt("_dnsauth.example.com", "new"), OWNER, RESOURCE, current)
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE) is None
+    assert api.read(zone, dns.owner_name("_dnsauth.example.com"), "TXT", RESOURCE) is None
+
+
+def test_a_write_with_the_current_set_succeeds_over_another_tools_record(dns_cloud):
+    api, zone = api_of(dns_cloud), zone_of(dns_cloud)
+    dns_cloud.raw_put("_dnsauth.example.com", "TXT", ["by-hand", "second"])
+    current = api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE)
+    api.write(zone, txt("_dnsauth.example.com", "mine", ttl=60), OWNER, RESOURCE, current)
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE) == \
+        dns.RecordSet("_dnsauth.example.com", "TXT", 60, ("mine",), OWNER)
+
+
+def test_same_set_compares_values_canonically_and_the_ttl_but_not_the_owner():
+    cname = dns.RecordSet("_x.example.com", "CNAME", 300, ("Target.Example.NET.",))
+    assert dns.same_set(cname, dns.RecordSet("_x.example.com", "CNAME", 300, ("target.example.net",), OWNER))
+    assert not dns.same_set(cname, dns.RecordSet("_x.example.com", "CNAME", 60, ("target.example.net",)))
+    assert not dns.same_set(txt("_x.example.com", "a"), txt("_x.example.com", "a", "b"))
+    assert dns.same_set(None, None) and not dns.same_set(None, txt("_x.example.com", "a"))
+
+
+# --- a zone deleted under the records -----------------------------------------------------------------
+
+def test_every_call_on_a_deleted_zone_answers_a_zone_gone_code(dns_cloud):
+    api = api_of(dns_cloud)
+    ref = dns_cloud.add_zone("gone.example.net")
+    zone = api.find_zone(ref, "_dnsauth.gone.example.net", RESOURCE)
+    api.write(zone, txt("_dnsauth.gone.example.net", "token"), OWNER, RESOURCE, None)
+    current = api.read(zone, "_dnsauth.gone.example.net", "TXT", RESOURCE)
+    dns_cloud.remove_zone(ref)
+    errors = [error_of(api.read, zone, "_dnsauth.gone.example.net", "TXT", RESOURCE),
+              error_of(api.delete, zone, current, RESOURCE),
+              error_of(api.delete_owner, zone, "_dnsauth.gone.example.net", RESOURCE)]
+    assert {error.code for error in errors} == {dns_cloud.missing_code}
+    assert all(error.code in dns.ZONE_GONE_CODES and RESOURCE in str(error) for error in errors)
+
+
+def test_a_missing_zone_reference_is_a_zone_gone_code(dns_cloud):
+    assert dns_cloud.missing_code in dns.ZONE_GONE_CODES
+
+
 # --- delete -------------------------------------------------------------------------------------------
 
 def test_delete_removes_the_record_and_its_owner_and_nothing_else(dns_cloud):
@@ -226,6 +300,31 @@ def test_check_access_without_permission_names_it(dns_cloud):
     assert dns_cloud.list_permission in str(error) and RESOURCE in str(error) and dns_cloud.denied_code in str(error)
 
 
+def test_explained_masks_secrets_as_they_are_and_percent_encoded_once_and_twice():
+    token = "CAIS/sts+Token=="  # an STS token, as Alibaba percent-encodes it into its string-to-sign
+    message = ("server string to sign is:POST&%2F&SecurityToken%3DCAIS%252Fsts%252BToken%253D%253D "
+               "token CAIS%2Fsts%2BToken%3D%3D raw CAIS/sts+Token== key AKID0001")
+    shown = dns.explained(message, denied=False, permission="alidns:X", secrets=[token, "AKID0001", None, ""])
+    assert "CAIS" not in shown and "AKID0001" not in shown
+    assert shown == ("server string to sign is:POST&%2F&SecurityToken%3D*** token *** raw *** key ***")
+
+
+@pytest.mark.parametrize("cloud_fixture, token_variable", [
+    ("alidns_cloud", "ALIBABA_CLOUD_SECURITY_TOKEN"), ("huaweidns_cloud", "HUAWEICLOUD_SDK_SECURITY_TOKEN")])
+def test_no_error_shows_a_security_token_even_percent_encoded(request, monkeypatch, cloud_fixture, token_variable):
+    from urllib.parse import quote
+    cloud = request.getfixturevalue(cloud_fixture)
+    token = "STS.NUgYrLnoC/5eX+vT7q=="
+    monkeypatch.setenv(token_variable, token)
+    once = quote(token, safe="")
+    action = {"alidns": "DescribeDomainRecords", "huaweicloud": "ListRecordSetsByZone"}[cloud.provider]
+    cloud.control.add_fault(action, status=400, code="InvalidParameter",
+                            message=f"string to sign: SecurityToken%3D{quote(once, safe='')} ({once}; {token})")
+    error = error_of(api_of(cloud).check_access, zone_of(cloud), RESOURCE)
+    assert error.code == "InvalidParameter" and "SecurityToken%3D***" in str(error)
+    assert not any(form in str(error) for form in ("NUgYrLnoC", "vT7q", once)), str(error)
+
+
 def test_no_error_shows_a_credential(dns_cloud, monkeypatch):
     api, zone = api_of(dns_cloud), zone_of(dns_cloud)
     errors = [error_of(api.find_zone, dns_cloud.missing_ref, "_dnsauth.example.com", RESOURCE),
@@ -251,11 +350,60 @@ def test_route53_write_waits_until_the_change_is_in_sync(route53_cloud, aws):
     polls = clients.api_counts()[("route53", "GetChange")].calls
     assert polls >= 2  # PENDING first, then polled until INSYNC
     clients.reset_api_counts()
+    current = api_of(route53_cloud).read(zone_of(route53_cloud), "_dnsauth.example.com", "TXT", RESOURCE)
     Route53Api(sync_timeout_seconds=0).write(zone_of(route53_cloud), txt("_dnsauth.example.com", "u"), OWNER,
-                                             RESOURCE, None)
+                                             RESOURCE, current)
     assert clients.api_counts()[("route53", "GetChange")].calls == 1  # looked once, left it to the caller
     assert api_of(route53_cloud).read(zone_of(route53_cloud), "_dnsauth.example.com", "TXT", RESOURCE).values == \
         ("u",)
+
+
+class FakeClock(Clock):
+    """Time moves only when a wait sleeps."""
+
+    t = 0.0
+
+    @classmethod
+    def now(cls):
+        return cls.t
+
+    @classmethod
+    def sleep(cls, seconds):
+        cls.t += seconds
+
+
+def test_route53_writes_wait_for_insync_within_one_shared_window(route53_cloud, aws):
+    AwsControl(aws).settings(route53_sync_seconds=3600)  # PENDING for the whole test
+    FakeClock.t = 0.0
+    api, zone = Route53Api(sync_timeout_seconds=120, clock=FakeClock), zone_of(route53_cloud)
+    clients.reset_api_counts()
+    api.write(zone, txt("_dnsauth.example.com", "first"), OWNER, RESOURCE, None)
+    assert FakeClock.t == 120 and clients.api_counts()[("route53", "GetChange")].calls > 2
+    clients.reset_api_counts()
+    api.write(zone, txt("_dnsauth.www.example.com", "second"), OWNER, RESOURCE, None)
+    assert FakeClock.t == 120  # the window has closed: one look, no wait
+    assert clients.api_counts()[("route53", "GetChange")].calls == 1
+
+
+def test_route53_write_compares_the_current_values_canonically(route53_cloud):
+    api, zone = api_of(route53_cloud), zone_of(route53_cloud)
+    name = "_3639ac514e785e898d2646601fa951d5.www.example.com"
+    route53_cloud.raw_put(name, "CNAME", ["Target-98d2.ACM-Validations.aws"])  # no dot, upper case: not our spelling
+    current = api.read(zone, name, "CNAME", RESOURCE)
+    assert current.values == ("target-98d2.acm-validations.aws",)
+    api.write(zone, dns.RecordSet(name, "CNAME", 300, ("other.acm-validations.aws",)), OWNER, RESOURCE, current)
+    assert api.read(zone, name, "CNAME", RESOURCE) == \
+        dns.RecordSet(name, "CNAME", 300, ("other.acm-validations.aws",), OWNER)
+
+
+def test_route53_write_whose_answer_was_lost_is_not_a_change_by_someone_else(route53_cloud, aws):
+    AwsControl(aws).fault("ChangeResourceRecordSets", drop_response=True)  # applied, then no answer: retried
+    api, zone = api_of(route53_cloud), zone_of(route53_cloud)
+    clients.reset_api_counts()
+    api.write(zone, txt("_dnsauth.example.com", "token"), OWNER, RESOURCE, None)
+    assert clients.api_counts()[("route53", "ChangeResourceRecordSets")].attempts == 2
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE) == \
+        dns.RecordSet("_dnsauth.example.com", "TXT", 300, ("token",), OWNER)
 
 
 def test_route53_finds_public_zones_only_and_refuses_two_of_one_name(route53_cloud):
@@ -317,7 +465,8 @@ def test_alidns_keeps_one_record_per_value_and_updates_in_place(alidns_cloud):
     api.write(zone, txt("_dnsauth.example.com", "one", "two"), OWNER, RESOURCE, None)
     before = records()
     assert set(before) == {"one", "two"}  # raw values, one record each
-    api.write(zone, txt("_dnsauth.example.com", "two", "three", ttl=60), OWNER, RESOURCE, None)
+    api.write(zone, txt("_dnsauth.example.com", "two", "three", ttl=60), OWNER, RESOURCE,
+              api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE))
     after = records()
     assert set(after) == {"two", "three"} and {ttl for _, ttl in after.values()} == {60}
     assert {record_id for record_id, _ in after.values()} == {record_id for record_id, _ in before.values()}
@@ -327,8 +476,45 @@ def test_huawei_waits_for_a_pending_set_before_changing_it(huaweidns_cloud):
     huaweidns_cloud.control.call("POST", "huaweidns/settings", {"pending_reads": 2})
     api, zone = HuaweiDnsApi(HUAWEI_REGION, clock=NoSleep), zone_of(huaweidns_cloud)
     api.write(zone, txt("_dnsauth.example.com", "first"), OWNER, RESOURCE, None)
-    api.write(zone, txt("_dnsauth.example.com", "second"), OWNER, RESOURCE, None)  # DNS.0314 if not waited for
+    api.write(zone, txt("_dnsauth.example.com", "second"), OWNER, RESOURCE,  # DNS.0314 if not waited for
+              txt("_dnsauth.example.com", "first"))
     assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE).values == ("second",)
+
+
+def test_huawei_waits_for_active_within_the_shared_window(huaweidns_cloud):
+    huaweidns_cloud.control.call("POST", "huaweidns/settings", {"pending_reads": 3})
+    FakeClock.t = 0.0
+    dynamic.RUN_WAITS.deadline(dns.PROPAGATION, 120, FakeClock)  # the run's window opened at t=0 ...
+    FakeClock.t = 121.0                                           # ... and closed
+    api, zone = HuaweiDnsApi(HUAWEI_REGION, pending_timeout_seconds=60, clock=FakeClock), zone_of(huaweidns_cloud)
+    api.write(zone, txt("_dnsauth.example.com", "token"), OWNER, RESOURCE, None)
+    assert FakeClock.t == 121.0  # each set looked at once, none waited for
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE).owner == OWNER
+
+
+def test_huawei_create_refused_after_the_check_puts_the_owner_record_back(huaweidns_cloud):
+    class Racing(HuaweiDnsApi):
+        """Another tool creates the set after this write's check, before its create (the owner set comes first)."""
+
+        def _put(self, zone, name, rtype, values, ttl, resource, found):
+            if name == "_dnsauth.example.com":
+                huaweidns_cloud.raw_put(name, rtype, ["theirs"])
+            return super()._put(zone, name, rtype, values, ttl, resource, found)
+
+    api, zone = Racing(HUAWEI_REGION, clock=NoSleep), zone_of(huaweidns_cloud)
+    with pytest.raises(dns.RecordChanged, match="theirs"):
+        api.write(zone, txt("_dnsauth.example.com", "mine"), OWNER, RESOURCE, None)
+    assert api.read(zone, "_dnsauth.example.com", "TXT", RESOURCE) == txt("_dnsauth.example.com", "theirs")
+    assert api.read(zone, dns.owner_name("_dnsauth.example.com"), "TXT", RESOURCE) is None
+
+
+def test_alidns_domain_of_another_account_is_a_zone_gone_code(alidns_cloud):
+    api = api_of(alidns_cloud)
+    zone = api.find_zone(alidns_cloud.add_zone("moved.example.net"), "_dnsauth.moved.example.net", RESOURCE)
+    alidns_cloud.remove_zone("moved.example.net")
+    alidns_cloud.control.call("POST", "alidns/domains", {"domain_name": "moved.example.net", "account_id": "999"})
+    error = error_of(api.read, zone, "_dnsauth.moved.example.net", "TXT", RESOURCE)
+    assert error.code == "IncorrectDomainUser" and error.code in dns.ZONE_GONE_CODES
 
 
 def test_huawei_retries_a_set_not_in_a_steady_state(huaweidns_cloud):

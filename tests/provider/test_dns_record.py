@@ -12,7 +12,7 @@ import pytest
 from components.dns import api as dns_apis
 from components.dns import record as record_module
 from components.dns.record import DnsRecordProvider
-from components.dynamic import DECLARED
+from components.dynamic import DECLARED, note_declared
 from components.errors import CertfleetError
 from emulators.core import EmulatorServer
 from emulators.dns import DnsServer, ZoneStore
@@ -121,13 +121,14 @@ def test_drift_seen_by_refresh_is_repaired_by_the_next_update(fed_cloud, dns_ser
     api = dns_apis.dns_api(fed_cloud.provider, fed_cloud.region)
     zone = api.find_zone(None, "_dnsauth.docs.example.com", "test")
     api.write(zone, dns_apis.record_set("_dnsauth.docs.example.com", "TXT", 60, ["changed"], None), OWNER, "x",
-              None)  # out of band, keeping the owner record
+              current(fed_cloud))  # out of band, keeping the owner record
     refreshed = provider.read("id", outs).outs
     assert refreshed["served_values"] == ["changed"]
     diff = provider.diff("id", refreshed, props(fed_cloud))
     assert diff.changes is True
     repaired = provider.update("id", refreshed, props(fed_cloud)).outs
-    assert repaired["served"] is True and served(dns_server, "_dnsauth.docs.example.com") == ["token-1"]
+    # certfleet's value is back; the one found instead stays (certfleet cannot tell it is not someone else's)
+    assert repaired["served"] is True and served(dns_server, "_dnsauth.docs.example.com") == ["changed", "token-1"]
     assert provider.diff("id", provider.read("id", repaired).outs, props(fed_cloud)).changes is False
 
 
@@ -167,13 +168,80 @@ def test_destroy_removes_only_certfleets_records(fed_cloud, dns_server):
     assert current(fed_cloud, "_other.docs.example.com").values == ("keep-me",)
 
 
-def test_the_old_half_of_a_replacement_writing_the_same_record_leaves_it(fed_cloud):
+def test_the_zone_written_out_where_it_was_found_is_an_update_not_a_replacement(fed_cloud):
     provider = DnsRecordProvider()
+    outs = provider.create(props(fed_cloud)).outs
+    diff = provider.diff("id", outs, props(fed_cloud, zone_ref=fed_cloud.zone_id("example.com")))
+    assert diff.replaces == [] and diff.changes is True
+    moved = provider.diff("id", outs, props(fed_cloud, zone_ref=fed_cloud.zone_id("sub.example.com")))
+    assert moved.replaces == ["zone_ref"]  # another zone: a new record first, then this one's values go
+
+
+def test_values_someone_else_added_stay_through_repair_cleanup_and_destroy(fed_cloud):
+    provider = DnsRecordProvider()
+    outs = provider.create(props(fed_cloud)).outs
+    fed_cloud.raw_put("_dnsauth.docs.example.com", "TXT", ["token-1", "theirs"])  # e.g. a CAS order made by hand
+    repaired = provider.update("id", provider.read("id", outs).outs, props(fed_cloud, values=["token-2"])).outs
+    assert current(fed_cloud).values == ("theirs", "token-2") and repaired["written_values"] == ["token-2"]
+    issued = provider.update("id", repaired, {**props(fed_cloud, values=[])}).outs  # the CA asks for nothing more
+    assert current(fed_cloud).values == ("theirs",) and issued["owned"] is False
+    again = provider.update("id", issued, props(fed_cloud, values=["token-3"]))  # a renewal asks again
+    destroy(provider, again.outs)
+    assert current(fed_cloud).values == ("theirs",)
+
+
+def test_two_resources_of_the_stack_share_one_name(fed_cloud):
+    """A CAS order and an SCM certificate for one name, both published in the same zone."""
+    cas, scm = DnsRecordProvider(), DnsRecordProvider()
+    cas_outs = cas.create(props(fed_cloud, values=["cas-token"])).outs
+    scm_outs = scm.create(props(fed_cloud, values=["scm-token"])).outs
+    assert current(fed_cloud).values == ("cas-token", "scm-token")
+    cas.update("id", cas_outs, props(fed_cloud, values=[]))
+    assert current(fed_cloud).values == ("scm-token",) and current(fed_cloud).owner == OWNER
+    destroy(scm, scm_outs)
+    assert current(fed_cloud) is None
+    assert current(fed_cloud, "_certfleet-owner._dnsauth.docs.example.com") is None
+
+
+def test_an_acm_cname_stays_while_its_certificate_stays(fed_cloud, dns_server):
+    provider = DnsRecordProvider()
+    cname = props(fed_cloud, name="_x1.docs.example.com", rtype="CNAME", values=["y.acm-validations.example.net"],
+                  used_by=["shop"])
+    outs = provider.create(cname).outs
     DECLARED.clear()
-    old = provider.create(props(fed_cloud)).outs
-    provider.create(props(fed_cloud, zone_ref=fed_cloud.zone_id("example.com")))  # the replacement, same run
-    provider.delete("id", old)
-    assert current(fed_cloud).values == ("token-1",)
+    note_declared("aws:AcmCertificate", "shop")  # `dns: false` on the entry: the certificate is still declared
+    provider.delete("id", outs)
+    assert current(fed_cloud, "_x1.docs.example.com", "CNAME").values == ("y.acm-validations.example.net",)
+    assert current(fed_cloud, "_x1.docs.example.com", "CNAME").owner is None  # no longer certfleet's
+    kept = provider.create({**cname, "name": "_x2.docs.example.com", "keep_with_certificate": True}).outs
+    destroy(provider, kept)  # destroy, but the certificate is kept (adopted, onDestroy: keep)
+    assert current(fed_cloud, "_x2.docs.example.com", "CNAME") is not None
+    gone = provider.create({**cname, "name": "_x3.docs.example.com"}).outs
+    destroy(provider, gone)  # destroy with the certificate
+    assert current(fed_cloud, "_x3.docs.example.com", "CNAME") is None
+
+
+def test_name_servers_that_cannot_be_asked_leave_it_unverified_without_a_loop(fed_cloud, monkeypatch):
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("CERTFLEET_DNS_RESOLVERS", f"127.0.0.1:{port}")  # nothing listens there any more
+    provider = DnsRecordProvider()
+    outs = provider.create(props(fed_cloud, propagation_timeout_seconds=0)).outs
+    assert outs["served"] is None and "unverified" in outs["status_message"]
+    assert provider.diff("id", outs, props(fed_cloud, propagation_timeout_seconds=0)).changes is False
+
+
+def test_a_zone_deleted_out_of_band_reads_as_gone(fed_cloud):
+    provider = DnsRecordProvider()
+    outs = provider.create(props(fed_cloud)).outs
+    if fed_cloud.provider == "alidns":
+        fed_cloud.control.call("DELETE", "alidns/domains/example.com")
+    else:
+        fed_cloud.control.call("DELETE", f"huaweidns/zones/{fed_cloud.zone_id('example.com')}")
+    assert provider.read("id", outs).outs["served_values"] == []
+    destroy(provider, outs)  # nothing to delete: no error
 
 
 def test_destroy_keeps_a_record_another_stack_took_over(fed_cloud):
@@ -182,7 +250,7 @@ def test_destroy_keeps_a_record_another_stack_took_over(fed_cloud):
     api = dns_apis.dns_api(fed_cloud.provider, fed_cloud.region)
     zone = api.find_zone(None, "_dnsauth.docs.example.com", "test")
     api.write(zone, dns_apis.record_set("_dnsauth.docs.example.com", "TXT", 60, ["token-1"], None),
-              "certfleet/other", "x", None)
+              "certfleet/other", "x", current(fed_cloud))
     destroy(provider, outs)
     assert current(fed_cloud).owner == "certfleet/other"
 

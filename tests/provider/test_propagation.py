@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from components.dns.propagation import Resolvers, check_served, wait_until_served
+import pickle
+
+from components.dns.propagation import NotServed, Resolvers, check_served, wait_until_served
 from emulators.dns import DnsServer, ZoneStore
 
 ZONE = "example.cn"
@@ -56,18 +58,20 @@ def test_missing_record_names_the_server_and_nxdomain(store, resolvers):
     reason = check_served(NAME, "TXT", ["token-1"], resolvers)
     port = resolvers.nameserver_port
     assert reason == f"ns1.example.cn. (127.0.0.1:{port}) answers NXDOMAIN for {NAME} TXT"
+    assert isinstance(reason, NotServed) and reason.unreachable is False  # a server answered: not there yet
 
 
 def test_other_type_at_the_name_is_nodata(store, resolvers):
     store.put_rrset(ZONE, NAME, "CNAME", 60, ["elsewhere.example.net"])
     reason = check_served(NAME, "TXT", ["token-1"], resolvers)
-    assert reason is not None and reason.endswith(f"answers NODATA for {NAME} TXT")
+    assert reason is not None and reason.endswith(f"answers NODATA for {NAME} TXT") and not reason.unreachable
 
 
 def test_wrong_value_shows_what_is_served(store, resolvers):
     store.put_rrset(ZONE, NAME, "TXT", 60, ["old"])
     reason = check_served(NAME, "TXT", ["new"], resolvers)
     assert reason is not None and reason.endswith(f"serves ['old'] not ['new'] for {NAME} TXT")
+    assert not reason.unreachable
 
 
 def test_values_must_match_exactly_as_a_set(store, resolvers):
@@ -121,6 +125,13 @@ def test_cname_target_compared_without_case_or_final_dot(store, resolvers):
 def test_name_outside_every_zone_is_a_reason_not_an_exception(resolvers):
     reason = check_served("_dnsauth.www.example.org", "TXT", ["token"], resolvers)
     assert reason.startswith("no SOA found for _dnsauth.www.example.org")
+    assert not reason.unreachable  # the resolver answered: no zone holds the name (a CA would find nothing)
+
+
+def test_a_zone_whose_name_servers_have_no_address_is_unreachable(store, resolvers):
+    store.put_rrset(ZONE, "ns1.example.cn", "A", 3600, [])  # e.g. IPv6-only name servers: none to ask
+    reason = check_served(NAME, "TXT", ["token-1"], resolvers)
+    assert reason.startswith("zone example.cn. has no name server with an address") and reason.unreachable
 
 
 def test_every_address_of_the_name_server_must_answer(store, resolvers):
@@ -129,6 +140,22 @@ def test_every_address_of_the_name_server_must_answer(store, resolvers):
     store.put_rrset(ZONE, NAME, "TXT", 60, ["token-1"])
     reason = check_served(NAME, "TXT", ["token-1"], resolvers, query_timeout=0.3)
     assert reason == f"ns1.example.cn. (127.0.0.2:{resolvers.nameserver_port}) did not answer for {NAME} TXT: timed out"
+    assert not reason.unreachable  # 127.0.0.1 answered
+
+
+def test_no_name_server_answering_is_unreachable(store, resolvers):
+    store.put_rrset(ZONE, "ns1.example.cn", "A", 3600, ["127.0.0.2"])  # where nothing listens
+    store.put_rrset(ZONE, NAME, "TXT", 60, ["token-1"])
+    reason = check_served(NAME, "TXT", ["token-1"], resolvers, query_timeout=0.3)
+    assert reason.unreachable and reason.endswith(f"did not answer for {NAME} TXT: timed out")
+
+
+def test_a_server_with_other_data_wins_over_one_that_did_not_answer(store, resolvers):
+    store.put_rrset(ZONE, "ns1.example.cn", "A", 3600, ["127.0.0.1", "127.0.0.2"])
+    store.put_rrset(ZONE, NAME, "TXT", 60, ["old"])
+    reason = check_served(NAME, "TXT", ["new"], resolvers, query_timeout=0.3)
+    assert reason.startswith("ns1.example.cn. (127.0.0.1:") and "serves ['old']" in reason
+    assert not reason.unreachable
 
 
 def test_no_resolver_answering_is_a_reason(store):
@@ -136,11 +163,19 @@ def test_no_resolver_answering_is_a_reason(store):
         port = server.port
     reason = check_served(NAME, "TXT", ["token"], Resolvers((("127.0.0.1", port),), port), query_timeout=0.3)
     assert reason.startswith(f"no resolver answered {NAME} SOA (127.0.0.1:{port}: ")
+    assert isinstance(reason, NotServed) and reason.unreachable
 
 
 def test_no_resolver_configured_is_a_reason():
-    assert check_served(NAME, "TXT", ["t"], Resolvers((), 53)) == f"no DNS resolver configured " \
-                                                                  f"(CERTFLEET_DNS_RESOLVERS) to check {NAME} TXT"
+    reason = check_served(NAME, "TXT", ["t"], Resolvers((), 53))
+    assert reason == f"no DNS resolver configured (CERTFLEET_DNS_RESOLVERS) to check {NAME} TXT"
+    assert reason.unreachable
+
+
+def test_a_reason_keeps_its_flag_through_pickling():
+    for unreachable in (True, False):
+        copy = pickle.loads(pickle.dumps(NotServed("why", unreachable=unreachable)))
+        assert copy == "why" and copy.unreachable is unreachable
 
 
 # --- waiting ----------------------------------------------------------------------------------------------
@@ -161,7 +196,18 @@ def test_wait_times_out_with_the_last_reason(store, resolvers):
     reason = wait_until_served(NAME, "TXT", ["new"], resolvers, timeout_seconds=10, clock=FakeClock,
                                interval_seconds=2)
     assert reason is not None and reason.endswith(f"serves ['old'] not ['new'] for {NAME} TXT")
+    assert isinstance(reason, NotServed) and not reason.unreachable
     assert sum(FakeClock.sleeps) == 10 and len(FakeClock.sleeps) == 5
+
+
+def test_wait_returns_the_last_reason_with_its_flag(store):
+    with DnsServer(store) as server:  # closed once the server stops
+        port = server.port
+    FakeClock.t, FakeClock.sleeps = 0.0, []
+    reason = wait_until_served(NAME, "TXT", ["new"], Resolvers((("127.0.0.1", port),), port), timeout_seconds=4,
+                               clock=FakeClock, interval_seconds=2, query_timeout=0.3)
+    assert reason.startswith("no resolver answered") and reason.unreachable
+    assert len(FakeClock.sleeps) == 2  # three checks, each unreachable; the last one's reason
 
 
 # --- configuration ----------------------------------------------------------------------------------------

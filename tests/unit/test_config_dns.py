@@ -95,3 +95,15 @@ def test_cas_instance_entries_and_scm_certificates_take_the_block():
     scm = {c.name: c.dns for c in fleet.huaweicloud.certificates}
     assert scm["portal"].region == "cn-east-3"  # Huawei DNS in the section's own region by default
     assert scm["mail"] is None                  # e-mail validation: nothing to publish
+
+
+def test_entries_sharing_a_record_must_write_it_in_one_place():
+    found = problems({"aws": {"dns": {"provider": "route53"}, "certificates": {
+        "apex": {"domain": "shop.example.com"},
+        "wild": {"domain": "*.shop.example.com", "dns": {"zone": "Z0123456789ABC"}}}}})
+    assert found == ["certfleet:aws.certificates.wild.dns: 'shop.example.com' shares its validation record with "
+                     "certfleet:aws.certificates.apex, which writes it with dns route53 zone (found automatically) "
+                     "(ttl 60): entries sharing a record must give it the same provider, zone, region and ttl"]
+    fleet = load_fleet({"aws": {"dns": {"provider": "route53"}, "certificates": {
+        "apex": {"domain": "shop.example.com"}, "wild": {"domain": "*.shop.example.com"}}}})
+    assert len(fleet.aws.certificates) == 2

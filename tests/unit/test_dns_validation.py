@@ -50,7 +50,7 @@ def provider():
 def inputs(records=None, timeout=60):
     return {"entry": "docs", "cloud": "cas", "certificate_id": "42", "region": None,
             "records": records if records is not None else [
-                {"name": "_dnsauth.docs.example.cn", "values": ["t"], "served": True, "status_message": "ok"}],
+                {"name": "_dnsauth.docs.example.cn", "asked": True, "served": "served", "status_message": "ok"}],
             "validation_timeout_seconds": timeout}
 
 
@@ -65,10 +65,18 @@ def test_waits_for_the_ca_once_the_records_are_served(scripted):
 def test_does_not_wait_while_a_record_is_not_served(scripted):
     answers, reads = scripted
     answers.append(("domain_verify", "pending"))
-    outs = provider().create(inputs([{"name": "_dnsauth.docs.example.cn", "values": ["t"], "served": False,
+    outs = provider().create(inputs([{"name": "_dnsauth.docs.example.cn", "asked": True, "served": "not served",
                                       "status_message": "NXDOMAIN at ns1"}])).outs
     assert outs["outcome"] == "pending" and len(reads) == 1
     assert "waiting for DNS: _dnsauth.docs.example.cn not yet served (NXDOMAIN at ns1)" == outs["status_message"]
+
+
+def test_an_unverified_record_does_not_hold_the_wait_back(scripted):
+    answers, reads = scripted
+    answers += [("domain_verify", "pending"), ("certificate", "issued")]
+    outs = provider().create(inputs([{"name": "_dnsauth.docs.example.cn", "asked": True, "served": "unverified",
+                                      "status_message": "no name server could be asked"}])).outs
+    assert outs["issued"] is True and len(reads) == 2
 
 
 def test_a_slow_ca_is_recorded_pending_and_the_next_up_waits_again(scripted):

@@ -328,3 +328,39 @@ def test_the_pack_exports_the_state_once_at_the_start_of_the_first_paid_resource
             policy.validate(Analyzed(resource), lambda message, urn=None: events.append(message.split(": ")[0]))
     assert events == ["certfleet:aws.certificates.shop", "export dev", "certfleet:alicloud.orders.blog",
                       "certfleet:huaweicloud.certificates.portal"]
+
+
+class AnalyzedWith(Analyzed):
+    def __init__(self, resource: StackResource, config: dict):
+        super().__init__(resource)
+        self._config = config
+
+    def get_config(self):
+        return self._config
+
+
+def test_dns_validation_resources_pass_every_policy_and_export_no_state(monkeypatch):
+    """Zero-touch validation's `dns:Record`, `dns:Validation` and `dns:Owner` (docs/dns-validation.md) are no
+    certificate and buy nothing: no policy matches them, with production's config (protected, all mandatory) too.
+    Their inputs as a new stack's preview hands them over (tests/data/previews/dns-new.json: values unknown)."""
+    from scripts.pr_summary_digest import UNKNOWN as ENGINE_UNKNOWN
+    from tests.conftest import ROOT
+
+    steps = json.loads((ROOT / "tests/data/previews/dns-new.json").read_text())["steps"]
+    resources = [StackResource(s["newState"]["type"], s["urn"],
+                               {k: UNKNOWN if v == ENGINE_UNKNOWN else v for k, v in s["newState"]["inputs"].items()
+                                if k != "__provider"})
+                 for s in steps if "/dns:" in s["newState"]["type"]]
+    assert {r.type for r in resources} == {f"pulumi-python:dynamic/dns:{t}" for t in ("Record", "Validation", "Owner")}
+    exports = []
+    monkeypatch.setattr(pack, "PRIOR_STATE", pack.PriorStateAtStart())
+    monkeypatch.setattr(pack, "read_prior_state", lambda stack: exports.append(stack) or PriorState())
+    prod = json.loads((ROOT / "policy/config/prod.json").read_text())
+    policies, violations = pack.policies(), []
+    for resource in resources:
+        for policy in policies[:-1]:
+            policy.validate(AnalyzedWith(resource, prod.get(policy.name) or {}),
+                            lambda message, urn=None: violations.append(message))
+    policies[-1].validate(Args([Resource(r) for r in resources], prod["paid-orders-ceiling"]),
+                          lambda message, urn=None: violations.append(message))
+    assert len(resources) == 10 and violations == [] and exports == []

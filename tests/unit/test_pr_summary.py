@@ -11,6 +11,7 @@ import pytest
 
 from scripts import pr_summary
 from scripts import pr_summary_rules as rules
+from scripts.pr_summary_context import context_of
 from scripts.pr_summary_digest import UNKNOWN, Unreadable, read_events, read_preview, top_key, urn_parts
 from scripts.pr_summary_markdown import render, text
 
@@ -50,7 +51,7 @@ def digest(*steps: dict, diagnostics: tuple = (), stack_outputs: dict | None = N
 
 def changes(*steps: dict, stack_outputs: dict | None = None):
     preview = read_preview(digest(*steps, stack_outputs=stack_outputs))
-    return preview, rules.context_of(preview), {c.name: c for c in preview.changes}
+    return preview, context_of(preview), {c.name: c for c in preview.changes}
 
 
 def texts(check, *steps: dict, name: str, stack_outputs: dict | None = None) -> list[str]:
@@ -438,7 +439,8 @@ def shuffled(value, rng: random.Random):
     return value
 
 
-@pytest.mark.parametrize("name", ["new.json", "replace.json", "delete.json"])
+@pytest.mark.parametrize("name", ["new.json", "replace.json", "delete.json", "dns-new.json", "dns-change.json",
+                                  "dns-delete.json"])
 def test_same_preview_in_any_order_gives_the_same_bytes(name, tmp_path):
     original = (PREVIEWS / name).read_text()
     reordered = json.dumps(shuffled(json.loads(original), random.Random(7)))

@@ -1,0 +1,115 @@
+"""Whose record is it? The ordered checks of the DNS record provider (components/dns/record.py).
+
+Two decisions, each an ordered list of small checks; the first opinion decides (components/dynamic.first_opinion):
+
+- TAKE_CHECKS (create, update): may certfleet write its values at this name? WRITE, USE (the record already holds
+  exactly these values and certfleet did not write it: used as it is, never changed or deleted) or REFUSE.
+- RELEASE_CHECKS (delete, and a CAS/SCM record once issued): REMOVE certfleet's values, KEEP the record as it is,
+  or LET_GO (keep the record, remove only the owner record: certfleet stops managing it).
+
+Ownership is per value: certfleet removes only the values it wrote (`written_values` in state), so a value
+someone else added to the set (another tool, or another resource of the stack validating the same name in
+another cloud) stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from components.dns import api as dns_apis
+from components.dynamic import declared_in_this_run
+
+WRITE, USE, REFUSE = "write", "use", "refuse"
+REMOVE, KEEP, LET_GO = "remove", "keep", "let go"
+ACM_KIND = "aws:AcmCertificate"  # components/aws/acm.KIND: what its check() notes as declared in this run
+Verdict = tuple[str, str]
+
+
+# --- may certfleet write this name? ------------------------------------------------------------------------
+
+def name_is_free(current: dns_apis.RecordSet | None, wanted: dns_apis.RecordSet, owner: str) -> Verdict | None:
+    return (WRITE, "no record at this name yet") if current is None else None
+
+
+def written_by_this_stack(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> Verdict | None:
+    return (WRITE, "certfleet wrote it for this stack") if current.owner == owner else None
+
+
+def written_by_another_stack(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> Verdict | None:
+    if current.owner:
+        return (REFUSE, f"certfleet stack {current.owner} wrote it (its owner record "
+                        f"{dns_apis.owner_name(current.name)} says so); one record, one stack: remove it from that "
+                        f"stack first")
+    return None
+
+
+def already_there(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> Verdict | None:
+    if current.type == wanted.type and set(current.values) == set(wanted.values):
+        return (USE, "it already holds exactly these values, written by someone else: certfleet uses it as it is "
+                     "and never changes or deletes it")
+    return None
+
+
+def someone_elses(current: dns_apis.RecordSet, wanted: dns_apis.RecordSet, owner: str) -> Verdict | None:
+    return (REFUSE, f"it holds {list(current.values)} ({current.type}), not certfleet's {list(wanted.values)}, and "
+                    f"certfleet did not write it (no owner record {dns_apis.owner_name(current.name)}): certfleet "
+                    f"never overwrites a record it did not write. Delete it, or publish this entry by hand "
+                    f"(`dns: false`)")
+
+
+TAKE_CHECKS: tuple[Callable[..., Verdict | None], ...] = (
+    name_is_free, written_by_this_stack, written_by_another_stack, already_there, someone_elses)
+
+
+def values_to_write(current: dns_apis.RecordSet | None, wanted: dns_apis.RecordSet,
+                    written_before: list[str]) -> tuple[str, ...]:
+    """The whole set to write: certfleet's values now, and every value in the set that certfleet did not write
+    (values of certfleet's earlier write go). A CNAME holds one value: certfleet's."""
+    if current is None or wanted.type == "CNAME":
+        return wanted.values
+    others = set(current.values) - set(written_before)
+    return tuple(sorted(others | set(wanted.values)))
+
+
+# --- delete (or the CA asks for nothing any more): which of certfleet's values go? --------------------------
+
+def never_written(props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> Verdict | None:
+    if not props.get("owned") or not props.get("written_values"):
+        return (KEEP, "certfleet did not write it")
+    return None
+
+
+def already_gone(props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> Verdict | None:
+    return (REMOVE, "the record is gone already; its owner record goes too") if current is None else None
+
+
+def taken_over(props: Mapping[str, Any], current: dns_apis.RecordSet) -> Verdict | None:
+    if current.owner != props.get("owner"):
+        return (KEEP, f"its owner record no longer names this stack ({current.owner or 'none'}): someone took it "
+                      f"over")
+    return None
+
+
+def acm_renews_through_it(props: Mapping[str, Any], current: dns_apis.RecordSet) -> Verdict | None:
+    """An ACM CNAME whose certificate stays (its entry still declared in this run: `dns: false`, or the
+    certificate is kept on destroy: adopted, `onDestroy: keep`): ACM renews through it, so it stays."""
+    if props.get("type") != "CNAME":
+        return None
+    if props.get("keep_with_certificate"):
+        return (LET_GO, "the certificate is kept on destroy and ACM renews through this CNAME")
+    if any(declared_in_this_run(ACM_KIND, entry) for entry in props.get("used_by") or []):
+        return (LET_GO, "its certificate stays and ACM renews through this CNAME")
+    return None
+
+
+def certfleets_values(props: Mapping[str, Any], current: dns_apis.RecordSet) -> Verdict | None:
+    return (REMOVE, "certfleet wrote it")
+
+
+RELEASE_CHECKS: tuple[Callable[..., Verdict | None], ...] = (
+    never_written, already_gone, taken_over, acm_renews_through_it, certfleets_values)
+
+
+def values_left(current: dns_apis.RecordSet, written: list[str]) -> tuple[str, ...]:
+    """What stays in the set once certfleet's values are removed."""
+    return tuple(sorted(set(current.values) - set(written)))

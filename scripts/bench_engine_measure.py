@@ -1,0 +1,169 @@
+"""How scripts/bench_engine.py measures: one `pulumi` command's wall time and the peak memory of its process
+tree, a stack's exported state, the calls counted at the servers, provider modules' import time.
+
+Peak memory is each process's VmHWM (the kernel's high-water mark of its resident set) read from /proc every
+0.1 s while the command runs, for the whole `pulumi` process tree; the last reading of a process is its peak
+(a process that lives less than 0.1 s can be missed). Processes are told apart by their command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.1
+ROLES = (("program", "pulumi-language-python-exec"), ("provider", "pulumi.dynamic"),
+         ("language host", "pulumi-language-python"), ("engine", "pulumi"))
+
+
+@dataclass
+class Command:
+    argv: list[str]
+    seconds: float
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_mb: dict[str, float] = field(default_factory=dict)   # role -> max VmHWM in MB
+
+    def failure(self) -> str:
+        return f"pulumi {' '.join(self.argv)} exited {self.returncode}:\n{(self.stdout + self.stderr)[-3000:]}"
+
+
+def role_of(cmdline: list[str]) -> str | None:
+    text = " ".join(cmdline)
+    for role, marker in ROLES:
+        if role == "engine":
+            if cmdline and os.path.basename(cmdline[0]) == "pulumi":
+                return role
+        elif marker in text:
+            return role
+    return None
+
+
+def _process_table() -> dict[int, int]:
+    """pid -> parent pid, for every process."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return parents
+
+
+def _descendants(root: int) -> list[int]:
+    parents = _process_table()
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found.extend(frontier)
+    return found
+
+
+def _high_water_kb(pid: int) -> tuple[str | None, int]:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None, 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return role_of([part for part in cmdline if part]), int(match.group(1)) if match else 0
+
+
+class MemorySampler:
+    """Peak VmHWM per role in the process tree of `pid` until stopped."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peaks_kb: dict[int, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in _descendants(self.pid):
+                role, kb = _high_water_kb(pid)
+                if role and kb:
+                    self.peaks_kb[pid] = (role, max(kb, self.peaks_kb.get(pid, (role, 0))[1]))
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        peaks: dict[str, float] = {}
+        for role, kb in self.peaks_kb.values():
+            peaks[role] = max(peaks.get(role, 0.0), kb / 1024)
+        return peaks
+
+
+def run_pulumi(work: Path, env: dict[str, str], *argv: str, timeout: float = 7200) -> Command:
+    """`pulumi <argv> --non-interactive` in `work`: wall time, exit code, output and peak memory by role."""
+    full = ["pulumi", *argv, "--non-interactive"]
+    start = time.perf_counter()
+    process = subprocess.Popen(full, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = MemorySampler(process.pid)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    return Command(list(argv), seconds, process.returncode, stdout, stderr, sampler.stop())
+
+
+def exported_state(work: Path, env: dict[str, str]) -> tuple[int, int]:
+    """(bytes of `pulumi stack export`, dynamic resources in it)."""
+    result = subprocess.run(["pulumi", "stack", "export", "--non-interactive"], cwd=work, env=env,
+                            capture_output=True, text=True, check=True)
+    resources = json.loads(result.stdout)["deployment"].get("resources") or []
+    dynamic = sum(1 for r in resources if r["type"].startswith("pulumi-python:dynamic"))
+    return len(result.stdout.encode()), dynamic
+
+
+def calls_by_operation(counted: dict, resources: int) -> dict[str, float]:
+    """{operation: calls per resource} from the servers' counts (every outcome counts as a call)."""
+    return {operation: round(sum(outcomes.values()) / resources, 3)
+            for operation, outcomes in sorted(counted.get("operations", {}).items())}
+
+
+@dataclass
+class ImportTime:
+    module: str
+    seconds: float                 # the import alone (perf_counter around it)
+    process_seconds: float         # the whole fresh interpreter: start-up + import + exit
+    top: list[tuple[str, float]]   # -X importtime: (package, cumulative seconds), largest first
+
+
+def import_time(modules: tuple[str, ...], cwd: Path, env: dict[str, str], repeat: int = 3,
+                top: int = 8) -> ImportTime:
+    """Import `modules` in a fresh interpreter (the provider process's start-up cost): the best of `repeat`
+    plain runs, and the largest cumulative entries of one `-X importtime` run (which adds its own overhead)."""
+    module = ", ".join(modules)
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    subprocess.run([sys.executable, "-c", f"import {module}"], cwd=cwd, env=env, check=True,
+                   capture_output=True)   # warm: byte-compiled files on disk, as on a user's second run
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                                check=True)
+        runs.append((float(result.stdout.strip().splitlines()[-1]), time.perf_counter() - start))
+    traced = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=cwd, env=env,
+                            capture_output=True, text=True, check=True)
+    entries = []
+    for line in traced.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)", line)
+        if match:
+            entries.append((match.group(3), int(match.group(2)) / 1e6))
+    seconds, process_seconds = min(runs)
+    return ImportTime(module, seconds, process_seconds, sorted(entries, key=lambda e: -e[1])[:top])

@@ -1,0 +1,56 @@
+"""scripts/bench_engine.py --short: every kind and the floor at N = 20 with the real CLI and emulators; every
+figure and ratio is printed and saved. Nothing is judged against time (the targets are for N = 1,000)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+KINDS = ("acm", "cas", "scm", "distributions")
+STEP_ROWS = ("preview, new stack (s)", "up --skip-preview (s)", "preview, no changes (s)",
+             "refresh --skip-preview (s)", "state bytes per resource", "peak RSS program in up (MB)",
+             "peak RSS provider in up (MB)", "peak RSS engine in up (MB)")
+NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+
+
+@pytest.mark.serial  # heavy (about 25 pulumi runs on servers of its own), though it asserts no time
+def test_short_run_prints_every_figure_and_ratio(tmp_path, pulumi_bin):
+    saved = tmp_path / "bench.json"
+    result = subprocess.run([sys.executable, "scripts/bench_engine.py", "--short", "--json", str(saved)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+
+    # Every kind's table has every figure with certfleet's value, the floor's and their ratio.
+    for kind in KINDS:
+        table = out.split(f"== {kind} against the floor ==", 1)[1].split("\n== ", 1)[0]
+        assert "-- N = 20:" in table
+        for row in STEP_ROWS:
+            assert re.search(rf"^{re.escape(row)}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}x", table, re.M), (kind, row)
+        for step in ("preview_new", "up", "preview_same", "refresh"):
+            assert re.search(rf"^    {step}\s+{NUMBER}", table, re.M), (kind, step)
+        assert re.search(rf"refresh: read calls per resource {NUMBER}\s+<= 1 \(judged at N=1000\)", table)
+    startup = out.split("== provider start-up ==", 1)[1].split("\n\n", 1)[0]
+    for kind in (*KINDS, "floor"):
+        assert re.search(rf"^{kind}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}x", startup, re.M), kind
+        assert f"-X importtime, {kind} (" in startup
+
+    # The saved figures: each certfleet stack made calls at its servers and has a ratio for every figure.
+    figures = json.loads(saved.read_text())
+    runs = {(r["kind"], r["n"]): r for r in figures["runs"]}
+    assert set(runs) == {(k, 20) for k in KINDS} | {("floor", 20), ("floor", 40)}
+    assert runs[("floor", 40)]["resources"] == 40
+    for kind in KINDS:
+        run = runs[(kind, 20)]
+        assert run["resources"] >= 20 and run["creates"] > run["resources"]
+        assert sum(run["calls_per_resource"]["up"].values()) >= 1, run["calls_per_resource"]
+        assert all(value and value > 0 for value in run["ratios"].values()), run["ratios"]
+    assert {t["figure"] for t in figures["targets"]} == {"preview_same", "preview_new", "refresh",
+                                                        "state_bytes_per_resource", "refresh_calls_per_resource"}
+    assert not any(t["judged"] for t in figures["targets"])
