@@ -136,6 +136,8 @@ def without_issuance_wait(section: Any, spec: Any) -> Any:
 
 
 def dns_challenges(challenges: list[Any] | None) -> list[dict[str, Any]]:
-    """A CAS order's or instance entry's `challenges` as {name, type, value}: the DNS ones only."""
+    """A CAS order's or instance entry's `challenges` as {name, type, value}: the DNS ones only. Not `challenge`:
+    null once issued, it would read as unknown in every preview. (An order recorded before `challenges` existed
+    shows none until its next refresh: its record keeps what it had, or waits for that refresh.)"""
     return [{"name": c["name"], "type": c.get("record_type") or "TXT", "value": c["value"]}
             for c in challenges or [] if c and c.get("type") == "DNS"]

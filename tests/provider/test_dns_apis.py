@@ -15,6 +15,7 @@ from components import dynamic
 from components.dynamic import Clock
 from components.errors import CertfleetError, CloudError
 from emulators.aws.testing import AwsControl
+from tests.fakes import FakeClock
 from tests.provider.dns_fixtures import (  # noqa: F401 (fixtures)
     HUAWEI_REGION, alidns_cloud, dns_cloud, huaweidns_cloud, route53_cloud,
 )
@@ -357,19 +358,6 @@ def test_route53_write_waits_until_the_change_is_in_sync(route53_cloud, aws):
     assert api_of(route53_cloud).read(zone_of(route53_cloud), "_dnsauth.example.com", "TXT", RESOURCE).values == \
         ("u",)
 
-
-class FakeClock(Clock):
-    """Time moves only when a wait sleeps."""
-
-    t = 0.0
-
-    @classmethod
-    def now(cls):
-        return cls.t
-
-    @classmethod
-    def sleep(cls, seconds):
-        cls.t += seconds
 
 
 def test_route53_writes_wait_for_insync_within_one_shared_window(route53_cloud, aws):

@@ -11,6 +11,7 @@ import pickle
 
 from components.dns.propagation import NotServed, Resolvers, check_served, wait_until_served
 from emulators.dns import DnsServer, ZoneStore
+from tests.fakes import FakeClock
 
 ZONE = "example.cn"
 NAME = "_dnsauth.docs.example.cn"
@@ -30,21 +31,6 @@ def resolvers(store) -> Resolvers:
         host, port = server.address
         yield Resolvers(addresses=((host, port),), nameserver_port=port)
 
-
-class FakeClock:
-    """Time moves only when the wait sleeps."""
-
-    t = 0.0
-    sleeps: list[float] = []
-
-    @classmethod
-    def now(cls):
-        return cls.t
-
-    @classmethod
-    def sleep(cls, seconds):
-        cls.sleeps.append(seconds)
-        cls.t += seconds
 
 
 # --- one check --------------------------------------------------------------------------------------------

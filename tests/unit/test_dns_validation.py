@@ -11,18 +11,8 @@ import pytest
 from components.dns import fleet, validation
 from components.dns.validation import ValidationProvider
 from components.dynamic import RUN_WAITS
+from tests.fakes import FakeClock
 
-
-class FakeClock:
-    t = 0.0
-
-    @classmethod
-    def now(cls):
-        return cls.t
-
-    @classmethod
-    def sleep(cls, seconds):
-        cls.t += seconds
 
 
 @pytest.fixture
