@@ -31,6 +31,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 from components.alicloud.config import AlicloudSpec, _alicloud
 from components.aws.config import AwsSpec, _aws
+from components.dns.config import check_shared_names
 from components.errors import ConfigError
 from components.huaweicloud.config import HuaweiSpec, _huaweicloud
 from components.rules import _check_keys, _Problems
@@ -67,10 +68,22 @@ def load_fleet(raw: Mapping[str, Any], secret_paths: Collection[str] | None = No
     readers = {**_SECTIONS, "aws": functools.partial(_aws, secret_paths=secret_paths, now=now)}
     sections = {key: reader(p, f"{NAMESPACE}:{key}", raw[key])
                 for key, reader in readers.items() if key in raw}
+    check_shared_names(p, _dns_entries(sections))
     if p.errors:
         raise ConfigError(p.errors)
     return FleetSpec(aws=sections.get("aws"), warnings=tuple(p.warnings),
                      huaweicloud=sections.get("huaweicloud"), alicloud=sections.get("alicloud"))
+
+
+def _dns_entries(sections: Mapping[str, Any]) -> list[tuple[str, Iterable[str], Any]]:
+    """(config path, names, dns) of every entry, across sections: a CAS order and an SCM certificate for one name
+    share its `_dnsauth` record, so they must write it in one place too (components/dns/config.py)."""
+    aws, alicloud, huawei = sections.get("aws"), sections.get("alicloud"), sections.get("huaweicloud")
+    return [*((f"{NAMESPACE}:aws.certificates.{c.name}", c.sans, c.dns) for c in (aws.certificates if aws else ())),
+            *((f"{NAMESPACE}:alicloud.orders.{o.name}", o.domains, o.dns)
+              for o in ((*alicloud.orders, *alicloud.instance_orders) if alicloud else ())),
+            *((f"{NAMESPACE}:huaweicloud.certificates.{c.name}", c.domains, c.dns)
+              for c in (huawei.certificates if huawei else ()))]
 
 
 def decode_config_values(config: Mapping[str, str]) -> dict[str, Any]:

@@ -199,7 +199,9 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
         # default, which reaches the entry once its `adopt` line is gone, changes nothing for it.
         compared = [k for k in INPUT_KEYS if not (olds.get("adopted_by_id") and k == "revoke_on_delete")]
         if not changed_keys(olds, news, compared):
-            return DiffResult(changes=False)
+            # An order recorded before the `challenges` output existed: an in-place update (one read, no CAS
+            # write) records it, so a DNS record of the entry is written in the same `up`.
+            return DiffResult(changes="challenges" not in olds and bool(olds.get("order_id")))
         # A replacement never revokes the old certificate (delete keeps it), so revokeOnDelete may change too.
         return DiffResult(changes=None, replaces=replaces, delete_before_replace=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from components import keys, names
-from components.dns.config import DnsSpec, check_shared_names, entry_dns, section_dns
+from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.alicloud.instance_config import ENTRY_KEYS, CasInstanceSpec, claim_instance, instance_entry
 from components.rules import (_check_keys, _choice, _claim_names, _dns_names, _named_object, _object,
                               _previous_names, _Problems, _seconds, _string, _tags, _text_field)
@@ -296,7 +296,6 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
         elif spec.adopt:
             adopted[spec.adopt] = name
         orders.append(spec)
-    check_shared_names(p, [(f"{path}.orders.{o.name}", o.domains, o.dns) for o in (*orders, *instance_orders)])
     return AlicloudSpec(issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
                         orders=tuple(orders), instance_orders=tuple(instance_orders),
                         listing_lag_seconds=_seconds(p, path, obj, "listingLagSeconds", 60, 3600))

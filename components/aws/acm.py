@@ -37,7 +37,7 @@ from components import names
 from components.aws import adopt
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
 from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
-                                resource_identity, tell_user, wait_for)
+                                note_declared, resource_identity, tell_user, wait_for)
 from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
 from components.aws.clients import TransportErrors, cloud_error
 from components.errors import CloudError, WaitTimeout
@@ -48,6 +48,7 @@ REQUEST_TAG = "certfleet:request"     # hash of the request: tells a retry from 
 # is unchanged), it re-stamps this tag, so the delete of the resource it replaces leaves it alone.
 GENERATION_TAG = "certfleet:generation"
 KIND = "aws:AcmCertificate"  # for components.dynamic.REPLACED
+NAME_KIND = KIND + "/name"    # the names a certificate declared in this run covers (dns/record_checks.ACM_NAME_KIND)
 # Statuses after which the certificate can never be issued: the next `pulumi up` replaces it.
 DEAD_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region")
@@ -313,6 +314,9 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         adopt.note_declared_names(KIND, news, "cert_name")  # a delete in this run is a replacement's
+        # The names this certificate still covers: their validation CNAMEs stay (components/dns/record_checks.py).
+        names_covered = [news.get("domain"), *(news.get("sans") or [])]
+        note_declared(NAME_KIND, *(names.base_name(n) for n in names_covered if isinstance(n, str)))
         failures = check_inputs(news)
         if not failures and adopt.standing_for_adopted(olds, news, "arn"):
             failures = self._adoption_problems(news)

@@ -25,7 +25,7 @@ from components.aws.config_imports import AcmImportSpec, _acm_import
 from components.aws.limits import (ACM_CERTFLEET_TAGS, ACM_DEFAULT_NAME_QUOTA, ACM_KEY_ALGORITHMS,  # noqa: F401
                                    ACM_MAX_NAMES, ACM_MAX_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN,
                                    CLOUDFRONT_CERTIFICATE_REGION, CLOUDFRONT_KEY_ALGORITHMS)
-from components.dns.config import DnsSpec, check_shared_names, entry_dns, section_dns
+from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag, _merged_tags, _named_object, _object,
                               _Problems, _required_string, _seconds, _string, _tags)
 
@@ -170,7 +170,6 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
     certificates, imports, entries = _certificate_entries(p, path, obj, default_tags, secret_paths,
                                                           now or datetime.now(timezone.utc), section_dns(p, path, obj))
 
-    check_shared_names(p, [(f"{path}.certificates.{c.name}", c.sans, c.dns) for c in certificates])
     aggregate_on = _flag(p, path, obj, "aggregate", False)
     reuses: tuple[aggregate.Reuse, ...] = ()
     if aggregate_on:

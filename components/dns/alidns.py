@@ -116,10 +116,11 @@ class AlidnsApi:
                 self._delete(found.record_id, resource)
         self.delete_owner(zone, name, resource)
 
-    def delete_owner(self, zone: Zone, name: str, resource: str) -> None:
+    def delete_owner(self, zone: Zone, name: str, resource: str, owner: str | None = None) -> None:
         name = require_in_zone(zone, name, "alidns.DeleteDomainRecord", resource)
         for found in self._records(zone, owner_name(name), "TXT", resource):
-            self._delete(found.record_id, resource)
+            if owner is None or owner_of(found.value) == owner:
+                self._delete(found.record_id, resource)
 
     def _converge(self, zone: Zone, name: str, rtype: str, values: list[str], ttl: int, resource: str,
                   records: list[Any] | None = None) -> None:

@@ -104,8 +104,9 @@ class DnsApi(Protocol):
     def delete(self, zone: Zone, current: RecordSet, resource: str) -> None:
         """Remove `current`'s values (others added since stay), then the owner record; absent is fine."""
 
-    def delete_owner(self, zone: Zone, name: str, resource: str) -> None:
-        """Remove only the owner record of `name` (left by an interrupted write); absent is fine."""
+    def delete_owner(self, zone: Zone, name: str, resource: str, owner: str | None = None) -> None:
+        """Remove only the owner record of `name` (left by an interrupted write); absent is fine. With `owner`:
+        only if it names that owner (never another stack's)."""
 
 
 _apis: dict[tuple[str, str | None], DnsApi] = {}

@@ -72,6 +72,8 @@ def records_of(base: str, bases: list[str], per_entry: list[tuple[list[dict], bo
 
 def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource) -> dict[str, EntryValidation]:
     """Declare the records and the waits of `challenges` as children of `parent`; entry -> its validation."""
+    if not challenges:
+        return {}  # no `dns` in this section: no DNS identity either
     owner = stack_owner()
     groups: dict[tuple, list[Challenge]] = {}
     entry_keys: dict[str, list[tuple]] = {}

@@ -138,10 +138,10 @@ class HuaweiDnsApi:
                 self._delete(zone, found.id, resource)
         self.delete_owner(zone, name, resource)
 
-    def delete_owner(self, zone: Zone, name: str, resource: str) -> None:
+    def delete_owner(self, zone: Zone, name: str, resource: str, owner: str | None = None) -> None:
         name = require_in_zone(zone, name, "dns.delete_record_set", resource)
         owner_set = self._find(zone, owner_name(name), "TXT", resource)
-        if owner_set is not None:
+        if owner_set is not None and (owner is None or owner in [owner_of(t) for t in _texts(owner_set)]):
             self._delete(zone, owner_set.id, resource)
 
     def _put(self, zone: Zone, name: str, rtype: str, values: list[str], ttl: int, resource: str,
@@ -162,7 +162,9 @@ class HuaweiDnsApi:
                     raise
             now = self._find(zone, name, rtype, resource)
             if now is not None and _holds(now, rtype, wire, ttl):
-                return now.id  # ours: a retry after the answer to the create was lost
+                # Already so (a retry whose first answer was lost, or another resource of the stack writing the
+                # same owner record): nothing this call wrote, so nothing it may put back.
+                return None
             raise RecordChanged(resource, name, rtype, None, _as_record_set(name, now))
         if _holds(found, rtype, wire, ttl):
             return None

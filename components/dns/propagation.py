@@ -86,11 +86,12 @@ class Resolvers:
 
 
 def check_served(name: str, rtype: str, values: Sequence[str], resolvers: Resolvers,
-                 query_timeout: float = 3.0) -> NotServed | None:
+                 query_timeout: float = 3.0, at_least: bool = False) -> NotServed | None:
     """None when every authoritative server of the zone serves exactly `values` at `name` (TXT: each
     record's strings concatenated; CNAME: the target, case-insensitive, no trailing dot; `[]`: no such
-    record, NXDOMAIN or NODATA). Otherwise the reason: the first server that answered other data, else the
-    first that could not be asked (`unreachable` when none answered)."""
+    record, NXDOMAIN or NODATA); with `at_least`, `values` among others (a CA looks for its token in the set).
+    Otherwise the reason: the first server that answered other data, else the first that could not be asked
+    (`unreachable` when none answered)."""
     qname = dns.name.from_text(name)  # a malformed name is the caller's bug: raised, not a reason
     rdtype = dns.rdatatype.from_text(rtype.upper())
     wanted = sorted({_normalized(rdtype, value) for value in values})
@@ -121,7 +122,7 @@ def check_served(name: str, rtype: str, values: Sequence[str], resolvers: Resolv
             not_asked.append(f"{server} {refusal} for {asked}")
             continue
         answered += 1
-        reason = _mismatch(response, qname, rdtype, wanted)
+        reason = _mismatch(response, qname, rdtype, wanted, at_least)
         if reason:
             return NotServed(f"{server} {reason} for {asked}", unreachable=False)
     if not_asked:
@@ -131,13 +132,14 @@ def check_served(name: str, rtype: str, values: Sequence[str], resolvers: Resolv
 
 def wait_until_served(name: str, rtype: str, values: Sequence[str], resolvers: Resolvers,
                       timeout_seconds: float, clock: type[Clock] = Clock,
-                      interval_seconds: float = 2.0, query_timeout: float = 3.0) -> NotServed | None:
+                      interval_seconds: float = 2.0, query_timeout: float = 3.0,
+                      at_least: bool = False) -> NotServed | None:
     """`check_served` until it passes (None) or `timeout_seconds` are up (the last reason). Checks at once,
     then every `interval_seconds`."""
     reasons: list[NotServed | None] = []
 
     def probe() -> bool | None:
-        reasons.append(check_served(name, rtype, values, resolvers, query_timeout))
+        reasons.append(check_served(name, rtype, values, resolvers, query_timeout, at_least))
         return True if reasons[-1] is None else None
 
     try:
@@ -195,12 +197,14 @@ def _not_authoritative(response: dns.message.Message) -> str | None:
     return None
 
 
-def _mismatch(response: dns.message.Message, qname: dns.name.Name, rdtype: int, wanted: list[str]) -> str | None:
-    """What is wrong with an authoritative answer, or None when it serves exactly `wanted`."""
+def _mismatch(response: dns.message.Message, qname: dns.name.Name, rdtype: int, wanted: list[str],
+              at_least: bool = False) -> str | None:
+    """What is wrong with an authoritative answer, or None when it serves exactly `wanted` (or, `at_least`,
+    every one of `wanted` among others)."""
     rcode = response.rcode()
     served = sorted({_served_text(rdtype, rdata) for rrset in response.answer
                      if rrset.rdtype == rdtype and rrset.name == qname for rdata in rrset})
-    if served == wanted:
+    if served == wanted or (at_least and wanted and set(wanted) <= set(served)):
         return None
     if not served:
         return f"answers {'NXDOMAIN' if rcode == dns.rcode.NXDOMAIN else 'NODATA'}"

@@ -30,12 +30,14 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from components.dns import api as dns_apis
 from components.dns import propagation
-from components.dns.record_checks import (KEEP, LET_GO, REFUSE, RELEASE_CHECKS, TAKE_CHECKS, USE, values_left,
-                                          values_to_write)
-from components.dynamic import RUN_WAITS, CertfleetResource, Clock, first_opinion, is_unknown, tell_user
+from components.dns.record_checks import (CLEANUP_CHECKS, KEEP, LET_GO, RECORD_KIND, REFUSE, RELEASE_CHECKS,
+                                          TAKE_CHECKS, USE, record_identity, values_left, values_to_write)
+from components.dynamic import (RUN_WAITS, CertfleetResource, Clock, RunSet, first_opinion, is_unknown,
+                                note_declared, tell_user)
 from components.errors import CertfleetError, CloudError
 
 POLL_SECONDS = 2.0
+UNREACHABLE_ZONES = RunSet()  # zone ids whose name servers could not be asked in this run
 # A change of provider, zone or region that still means the same record (the zone written out where it was
 # found) is an update; only a record of another name, type or zone is a new resource (created first, then the
 # old one's values are removed: never the same record twice).
@@ -88,6 +90,9 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
             api = dns_apis.dns_api(props["provider"], props.get("region"))
             zone = api.find_zone(props.get("zone_ref"), props["domain"], _label(props))
             key = (props["provider"], props.get("region"), zone.zone_id)
+            if isinstance(props.get("name"), str) and props["name"]:
+                note_declared(RECORD_KIND, record_identity(props["provider"], zone.zone_id, props["name"],
+                                                           props.get("type")))
             if key not in self._zone_checked:
                 api.check_access(zone, _label(props))
                 self._zone_checked[key] = None
@@ -138,11 +143,10 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
             outs["owned"] = False  # someone took it over: from now on certfleet leaves it alone
         wanted = dns_apis.canonical_values(props["type"], props.get("values") or [])
         if wanted and current is not None and set(wanted) <= set(current.values):
-            # The name servers must serve the set as the API holds it (certfleet's values and any others).
-            reason = propagation.check_served(props["name"], props["type"], list(current.values),
-                                              propagation.Resolvers.from_env())
-            outs["served"] = _served(reason)
-            outs["status_message"] = _message(outs, reason)
+            if props.get("served") is not None:  # unverified stays so: no probe per record per refresh
+                reason = self._served_reason(props, list(wanted), 0.0)
+                outs["served"] = _served(reason)
+                outs["status_message"] = _message(outs, reason)
         elif wanted:
             outs["served"] = False
             outs["status_message"] = _message(outs, "certfleet's values are missing from the record")
@@ -151,7 +155,20 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if not props.get("name") or not props.get("zone_id"):
             return
-        self._release(props, self._current(props))
+        self._release(props, self._current(props), RELEASE_CHECKS)
+
+    def _served_reason(self, props: Mapping[str, Any], values: list[str], timeout: float) -> Any:
+        """Whether every name server of the zone serves certfleet's `values` (among others: a CA looks for its
+        own), waiting up to `timeout`. A zone whose servers could not be asked at all is not asked again in this
+        run: a firewall would otherwise cost seconds per record."""
+        if props["zone_id"] in UNREACHABLE_ZONES:
+            return propagation.NotServed(f"the name servers of {props['zone_name']} could not be asked earlier in "
+                                         f"this run", unreachable=True)
+        reason = propagation.wait_until_served(props["name"], props["type"], values, propagation.Resolvers.from_env(),
+                                               timeout, self.clock, POLL_SECONDS, at_least=True)
+        if reason is not None and reason.unreachable:
+            UNREACHABLE_ZONES.add(props["zone_id"])
+        return reason
 
     def _current(self, props: Mapping[str, Any]) -> dns_apis.RecordSet | None:
         """The record as it is now; None when it, or its whole zone, is gone."""
@@ -163,20 +180,21 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
                 return None
             raise
 
-    def _release(self, props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> None:
-        """Remove certfleet's values (RELEASE_CHECKS decide); others' values stay, and so does the owner record
-        while any value is left."""
-        verdict, why = first_opinion(RELEASE_CHECKS, props, current)
+    def _release(self, props: Mapping[str, Any], current: dns_apis.RecordSet | None,
+                 checks: tuple = CLEANUP_CHECKS) -> None:
+        """Remove certfleet's values (`checks` decide: RELEASE_CHECKS on delete, CLEANUP_CHECKS once issued);
+        others' values stay, and so does the owner record while any value is left."""
+        verdict, why = first_opinion(checks, props, current)
         api, zone, resource = dns_apis.dns_api(props["provider"], props.get("region")), _zone(props), _label(props)
         if verdict == KEEP:
             if current is not None:
                 tell_user(f"{resource}: kept {props['name']} ({props['type']}): {why}")
         elif verdict == LET_GO:
-            api.delete_owner(zone, props["name"], resource)
+            api.delete_owner(zone, props["name"], resource, props["owner"])
             tell_user(f"{resource}: kept {props['name']} ({props['type']}) and stopped managing it: {why}")
         elif current is None:
             try:
-                api.delete_owner(zone, props["name"], resource)
+                api.delete_owner(zone, props["name"], resource, props["owner"])
             except CloudError as err:
                 if err.code not in dns_apis.ZONE_GONE_CODES:
                     raise
@@ -192,6 +210,9 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
         resource = _label(props)
         api = dns_apis.dns_api(props["provider"], props.get("region"))
         zone = api.find_zone(props.get("zone_ref"), props["domain"], resource)
+        if olds.get("zone_id") and olds["zone_id"] != zone.zone_id and olds.get("owned"):
+            # The zone found moved (a longer zone now holds the name): certfleet's values leave the old one.
+            self._release(olds, self._current(olds))
         written = list(olds.get("written_values") or []) if olds.get("zone_id") == zone.zone_id else []
         outs = {**props, "zone_id": zone.zone_id, "zone_name": zone.name, "owned": bool(olds.get("owned")),
                 "written_values": written, "served": None, "served_values": []}
@@ -231,9 +252,7 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
         outs["served_values"] = list(full)  # the whole set: certfleet's values and any others it keeps
         deadline = RUN_WAITS.deadline(dns_apis.PROPAGATION, float(props.get("propagation_timeout_seconds", 120)),
                                       self.clock)
-        reason = propagation.wait_until_served(wanted.name, wanted.type, list(full),
-                                               propagation.Resolvers.from_env(),
-                                               max(0.0, deadline - self.clock.now()), self.clock, POLL_SECONDS)
+        reason = self._served_reason(outs, list(wanted.values), max(0.0, deadline - self.clock.now()))
         outs["served"] = _served(reason)
         outs["status_message"] = _message(outs, reason)
         return outs

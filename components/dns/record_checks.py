@@ -21,8 +21,17 @@ from components.dynamic import declared_in_this_run
 
 WRITE, USE, REFUSE = "write", "use", "refuse"
 REMOVE, KEEP, LET_GO = "remove", "keep", "let go"
-ACM_KIND = "aws:AcmCertificate"  # components/aws/acm.KIND: what its check() notes as declared in this run
+# What components/aws/acm.py's check() notes as declared in this run: each base name a declared ACM certificate
+# still covers (its CNAME is still needed: ACM renews through it).
+ACM_NAME_KIND = "aws:AcmCertificate/name"
+# What the record provider's check() notes: the records the program declares in this run (provider, zone, name,
+# type), so the old half of a forced replacement (`pulumi up --replace`) leaves the record to its new half.
+RECORD_KIND = "dns:Record"
 Verdict = tuple[str, str]
+
+
+def record_identity(provider: str, zone_id: str | None, name: str | None, rtype: str | None) -> str:
+    return f"{provider}:{zone_id}:{name}:{rtype}"
 
 
 # --- may certfleet write this name? ------------------------------------------------------------------------
@@ -79,6 +88,14 @@ def never_written(props: Mapping[str, Any], current: dns_apis.RecordSet | None) 
     return None
 
 
+def declared_again(props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> Verdict | None:
+    """Delete only: the program still declares this very record in this run (a forced replacement's old half)."""
+    identity = record_identity(props["provider"], props.get("zone_id"), props.get("name"), props.get("type"))
+    if declared_in_this_run(RECORD_KIND, identity):
+        return (KEEP, "the resource replacing it in this run writes the same record")
+    return None
+
+
 def already_gone(props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> Verdict | None:
     return (REMOVE, "the record is gone already; its owner record goes too") if current is None else None
 
@@ -91,14 +108,15 @@ def taken_over(props: Mapping[str, Any], current: dns_apis.RecordSet) -> Verdict
 
 
 def acm_renews_through_it(props: Mapping[str, Any], current: dns_apis.RecordSet) -> Verdict | None:
-    """An ACM CNAME whose certificate stays (its entry still declared in this run: `dns: false`, or the
-    certificate is kept on destroy: adopted, `onDestroy: keep`): ACM renews through it, so it stays."""
+    """An ACM CNAME of a name a certificate still covers (declared in this run, e.g. its entry says `dns: false`
+    now), or whose certificate is kept on destroy (adopted, `onDestroy: keep`): ACM renews through it, so it stays.
+    A name no certificate covers any more (a SAN removed) loses its CNAME."""
     if props.get("type") != "CNAME":
         return None
     if props.get("keep_with_certificate"):
         return (LET_GO, "the certificate is kept on destroy and ACM renews through this CNAME")
-    if any(declared_in_this_run(ACM_KIND, entry) for entry in props.get("used_by") or []):
-        return (LET_GO, "its certificate stays and ACM renews through this CNAME")
+    if declared_in_this_run(ACM_NAME_KIND, props.get("domain") or ""):
+        return (LET_GO, "a certificate of the stack still covers this name and ACM renews through this CNAME")
     return None
 
 
@@ -106,7 +124,12 @@ def certfleets_values(props: Mapping[str, Any], current: dns_apis.RecordSet) -> 
     return (REMOVE, "certfleet wrote it")
 
 
+# Delete (destroy, or a resource the program no longer declares, or a replacement's old half).
 RELEASE_CHECKS: tuple[Callable[..., Verdict | None], ...] = (
+    never_written, declared_again, already_gone, taken_over, acm_renews_through_it, certfleets_values)
+# The CA asks for nothing any more (a CAS/SCM certificate issued), or the zone found moved: the record itself
+# stays declared, so `declared_again` does not apply.
+CLEANUP_CHECKS: tuple[Callable[..., Verdict | None], ...] = (
     never_written, already_gone, taken_over, acm_renews_through_it, certfleets_values)
 
 

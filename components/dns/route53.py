@@ -159,10 +159,10 @@ class Route53Api:
         if changes:
             self._change_batch(zone, changes, resource)
 
-    def delete_owner(self, zone: Zone, name: str, resource: str) -> None:
+    def delete_owner(self, zone: Zone, name: str, resource: str, owner: str | None = None) -> None:
         name = require_in_zone(zone, name, "route53.ChangeResourceRecordSets", resource)
         owner_set = self._rrset(zone, owner_name(name), "TXT", resource)
-        if owner_set is None:
+        if owner_set is None or (owner is not None and owner not in [owner_of(t) for t in _texts(owner_set)]):
             return
         try:
             self._change_batch(zone, [{"Action": "DELETE", "ResourceRecordSet": owner_set}], resource)

@@ -109,8 +109,12 @@ class ValidationProvider(pulumi.dynamic.ResourceProvider):
             return {**props, **_outputs(props, "", PENDING, "the certificate has not been ordered yet")}
         # Not served: a name server answered otherwise. "unverified" (none could be asked) is no reason to hold
         # back: the CA looks for itself. (Each record's DnsRecord.validation_view.)
-        unserved = [r for r in props.get("records") or [] if r.get("asked") and r.get("served") == "not served"]
+        records = props.get("records") or []
+        unserved = [r for r in records if r.get("asked") and r.get("served") == "not served"]
         status, outcome = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), resource)
+        if outcome == PENDING and records and not any(r.get("asked") for r in records):
+            why = "the CA has not given a record to publish yet; `pulumi up --refresh` picks it up"
+            return {**props, **_outputs(props, status, outcome, why)}
         if unserved or outcome != PENDING:
             why = None if not unserved else (
                 "waiting for DNS: " + "; ".join(f"{r.get('name')} not yet served ({r.get('status_message')})"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from components import keys
-from components.dns.config import DnsSpec, check_shared_names, entry_dns, section_dns
+from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.rules import (_check_keys, _choice, _dns_names, _named_object, _object, _previous_names, _Problems,
                               _seconds, _string, _tags, _text_field)
 
@@ -329,7 +329,6 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
     certificates = [replace(spec, dns=entry_dns(p, f"{path}.certificates.{spec.name}", cert_map[spec.name], dns,
                                                 spec.validation == "DNS", spec.domains, region))
                     for spec in certificates]
-    check_shared_names(p, [(f"{path}.certificates.{c.name}", c.domains, c.dns) for c in certificates])
     adopted: dict[str, str] = {}  # certificate id -> the entry adopting it: one certificate, one entry
     for spec in certificates:
         if spec.adopt and spec.adopt in adopted:

@@ -1047,3 +1047,17 @@ def test_delete_finishes_when_an_answer_was_lost(provider, control, sdk, action)
     control.add_fault(action, drop_response=True)
     provider.delete(created.id, created.outs)
     assert package_state(sdk, PLAN).used_count == 0  # cancelled and deleted: the plan unit came back
+
+
+def test_an_order_recorded_before_challenges_existed_is_updated_in_place_to_record_them(provider, control):
+    """Stacks from before the `challenges` output: the next `up` reads the order once (no CAS write, no purchase)
+    and records it, so the entry's DNS record (components/dns) is written in the same run."""
+    created = provider.create(inputs())
+    legacy = {k: v for k, v in created.outs.items() if k != "challenges"}
+    diff = provider.diff(created.id, legacy, inputs())
+    assert diff.changes is True and not diff.replaces
+    used_before = control.call("GET", "state")["packages"]
+    updated = provider.update(created.id, legacy, inputs()).outs
+    assert updated["challenges"] == [updated["challenge"]] and updated["challenge"]["type"] == "DNS"
+    assert control.call("GET", "state")["packages"] == used_before  # nothing bought
+    assert provider.diff(created.id, updated, inputs()).changes is False

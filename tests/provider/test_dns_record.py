@@ -209,7 +209,7 @@ def test_an_acm_cname_stays_while_its_certificate_stays(fed_cloud, dns_server):
                   used_by=["shop"])
     outs = provider.create(cname).outs
     DECLARED.clear()
-    note_declared("aws:AcmCertificate", "shop")  # `dns: false` on the entry: the certificate is still declared
+    note_declared("aws:AcmCertificate/name", "docs.example.com")  # `dns: false`: a certificate still covers it
     provider.delete("id", outs)
     assert current(fed_cloud, "_x1.docs.example.com", "CNAME").values == ("y.acm-validations.example.net",)
     assert current(fed_cloud, "_x1.docs.example.com", "CNAME").owner is None  # no longer certfleet's

@@ -107,3 +107,12 @@ def test_entries_sharing_a_record_must_write_it_in_one_place():
     fleet = load_fleet({"aws": {"dns": {"provider": "route53"}, "certificates": {
         "apex": {"domain": "shop.example.com"}, "wild": {"domain": "*.shop.example.com"}}}})
     assert len(fleet.aws.certificates) == 2
+
+
+def test_a_name_validated_in_two_sections_is_written_in_one_place():
+    found = problems({
+        "alicloud": {"dns": {"provider": "alidns", "zone": "example.cn"}, "orders": {"docs": CAS_ORDER}},
+        "huaweicloud": {"dns": {"provider": "huaweicloud"}, "certificates": {
+            "docs": {**SCM_CERT, "domains": ["docs.example.cn"]}}}})
+    assert len(found) == 1 and found[0].startswith("certfleet:huaweicloud.certificates.docs.dns: 'docs.example.cn' "
+                                                   "shares its validation record with certfleet:alicloud.orders.docs")

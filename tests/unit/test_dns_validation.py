@@ -116,3 +116,11 @@ def test_a_wildcard_and_its_apex_share_one_record_with_both_values():
 def test_no_values_once_the_ca_no_longer_asks():
     per_entry = [([{"name": "_dnsauth.example.cn", "type": "TXT", "value": "apex"}], False)]
     assert fleet.records_of("example.cn", ["example.cn"], per_entry)["values"] == []
+
+
+def test_no_record_asked_for_yet_is_said_so_and_not_waited_for(scripted):
+    answers, reads = scripted
+    answers.append(("domain_verify", "pending"))
+    outs = provider().create(inputs([{"name": "", "asked": False, "served": "unverified", "status_message": ""}])).outs
+    assert outs["outcome"] == "pending" and len(reads) == 1
+    assert outs["status_message"].startswith("the CA has not given a record to publish yet")
