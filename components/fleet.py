@@ -73,7 +73,8 @@ class HuaweiCertificates(pulumi.ComponentResource):
                                                                 for r in rs or []]),
                       cert.status.apply(lambda status: status not in ISSUED_LIKE),
                       cert.status.apply(lambda status: status in UNDER_REVIEW), huawei.region)
-            for spec in huawei.certificates if spec.dns and (cert := self.certificates[spec.name])], self)
+            for spec in huawei.certificates if spec.dns and (cert := self.certificates[spec.name])], self,
+            "huaweicloud")
         self.register_outputs({"certificates": self.summary()})
 
     def summary(self) -> dict[str, Any]:
@@ -119,7 +120,8 @@ class AlicloudOrders(pulumi.ComponentResource):
                       order.challenges.apply(dns_challenges),
                       order.state.apply(lambda state: state not in CAS_ISSUED),
                       order.state.apply(lambda state: state in CAS_PENDING))
-            for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self)
+            for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self,
+            "alicloud")
         self.register_outputs({"orders": self.summary()})
 
     def summary(self) -> dict[str, Any]:

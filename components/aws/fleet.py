@@ -56,8 +56,8 @@ class AwsCertificates(pulumi.ComponentResource):
                       cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
                                                                 for r in rs or []]),
                       pulumi.Output.from_input(True), cert.status.apply(lambda status: status == "PENDING_VALIDATION"),
-                      aws.region, keeps_certificate=spec.on_destroy == "keep" or (bool(spec.adopt) and spec.on_destroy != "delete"))
-            for spec in aws.certificates if spec.dns and (cert := self.certificates.get(spec.name))], self)
+                      aws.region, keeps_certificate=keeps_on_destroy(spec))
+            for spec in aws.certificates if spec.dns and (cert := self.certificates.get(spec.name))], self, "aws")
         self.imports = {spec.name: AcmImport(spec.name, spec, aws, renamed_from(spec.previous_names, child))
                         for spec in aws.imports}
         store = ({"table": aws.version_store.table, "region": aws.version_store.region}
@@ -109,6 +109,12 @@ class AwsCertificates(pulumi.ComponentResource):
         return {"certificates": self.summary(), "imports": self.imports_summary(),
                 "distributions": self.distributions_summary(), "aggregated": dict(sorted(self.reuses.items())),
                 "validationRecords": self.dns_records()}
+
+
+def keeps_on_destroy(spec: Any) -> bool:
+    """Destroy keeps this certificate (onDestroy: keep, or adopted without onDestroy: delete): its validation
+    CNAME stays with it (components/dns/record_checks.py)."""
+    return spec.on_destroy == "keep" or (bool(spec.adopt) and spec.on_destroy != "delete")
 
 
 def merge_records(per_certificate: list[list[tuple[str, dict[str, Any]]]]) -> list[dict[str, Any]]:

@@ -70,7 +70,8 @@ def records_of(base: str, bases: list[str], per_entry: list[tuple[list[dict], bo
             "values": values, "names_asked": record_names}
 
 
-def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource) -> dict[str, EntryValidation]:
+def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource,
+                         section: str) -> dict[str, EntryValidation]:
     """Declare the records and the waits of `challenges` as children of `parent`; entry -> its validation."""
     if not challenges:
         return {}  # no `dns` in this section: no DNS identity either
@@ -91,7 +92,7 @@ def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource) -
             lambda pairs, b=base, cs=contributors: records_of(
                 b, sorted({names.base_name(d) for c in cs for d in c.domains}), [(r, a) for r, a in pairs]))
         records[key] = DnsRecord(f"{provider}-{base}", {
-            "provider": provider, "zone_ref": spec.zone, "region": region, "domain": base,
+            "section": section, "provider": provider, "zone_ref": spec.zone, "region": region, "domain": base,
             "record_name": base, "used_by": sorted({c.entry for c in contributors}),
             "name": asked.apply(lambda a: a["name"]), "type": asked.apply(lambda a: a["type"]),
             "values": asked.apply(lambda a: a["values"]), "ttl": spec.ttl, "owner": owner,

@@ -69,7 +69,8 @@ class HuaweiDnsApi:
         name = normalise_name(record_name)
         if zone_ref:
             got = self.zones.get(("id", zone_ref), lambda: self._call(
-                "show_public_zone", resource, lambda dns: dns.show_public_zone(ShowPublicZoneRequest(zone_id=zone_ref))))
+                "show_public_zone", resource,
+                lambda dns: dns.show_public_zone(ShowPublicZoneRequest(zone_id=zone_ref))))
             zone = Zone(self.provider, got.id, normalise_name(got.name))
             if not in_zone(zone.name, name):
                 raise zone_mismatch(self.provider, "dns.show_public_zone", resource, zone, name)

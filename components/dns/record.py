@@ -91,8 +91,7 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
             zone = api.find_zone(props.get("zone_ref"), props["domain"], _label(props))
             key = (props["provider"], props.get("region"), zone.zone_id)
             if isinstance(props.get("name"), str) and props["name"]:
-                note_declared(RECORD_KIND, record_identity(props["provider"], zone.zone_id, props["name"],
-                                                           props.get("type")))
+                note_declared(RECORD_KIND, record_identity(props, zone.zone_id))
             if key not in self._zone_checked:
                 api.check_access(zone, _label(props))
                 self._zone_checked[key] = None

@@ -30,8 +30,10 @@ RECORD_KIND = "dns:Record"
 Verdict = tuple[str, str]
 
 
-def record_identity(provider: str, zone_id: str | None, name: str | None, rtype: str | None) -> str:
-    return f"{provider}:{zone_id}:{name}:{rtype}"
+def record_identity(props: Mapping[str, Any], zone_id: str | None) -> str:
+    """One DnsRecord resource's record: its section too, since a CAS order's and an SCM certificate's resources
+    may write values into the same record set (each its own)."""
+    return f"{props.get('section')}:{props['provider']}:{zone_id}:{props.get('name')}:{props.get('type')}"
 
 
 # --- may certfleet write this name? ------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def never_written(props: Mapping[str, Any], current: dns_apis.RecordSet | None) 
 
 def declared_again(props: Mapping[str, Any], current: dns_apis.RecordSet | None) -> Verdict | None:
     """Delete only: the program still declares this very record in this run (a forced replacement's old half)."""
-    identity = record_identity(props["provider"], props.get("zone_id"), props.get("name"), props.get("type"))
+    identity = record_identity(props, props.get("zone_id"))
     if declared_in_this_run(RECORD_KIND, identity):
         return (KEEP, "the resource replacing it in this run writes the same record")
     return None

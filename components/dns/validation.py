@@ -46,7 +46,8 @@ def cas_order_status(certificate_id: str, region: str | None, resource: str) -> 
 
     request = cas_api.models().DescribeCertificateStateRequest(order_id=int(certificate_id))
     cas = cas_api.cas_client()
-    state = cas_api.call("DescribeCertificateState", resource, lambda: cas.describe_certificate_state(request)).body.type
+    state = cas_api.call("DescribeCertificateState", resource,
+                         lambda: cas.describe_certificate_state(request)).body.type
     # `payed` (bought, not applied for) is no failure: the order's own update applies for it.
     return state, ISSUED if state == "certificate" else FAILED if state == "verify_fail" else PENDING
 

@@ -303,3 +303,25 @@ def test_preview_reads_each_zone_once_however_many_records(route53_cloud):  # no
     counts = clients.api_counts()
     assert counts[("route53", "ListHostedZones")].calls == 1
     assert counts[("route53", "ListResourceRecordSets")].calls == 1
+
+
+def test_an_entry_removed_while_another_sections_record_shares_the_name_takes_its_value_only(fed_cloud):
+    """A CAS order's and an SCM certificate's records write one set; the CAS entry leaves the config while the SCM
+    one is still declared (its check ran in this run): only the CAS value goes."""
+    cas, scm = DnsRecordProvider(), DnsRecordProvider()
+    cas_outs = cas.create(props(fed_cloud, values=["cas-token"], section="alicloud")).outs
+    scm.create(props(fed_cloud, values=["scm-token"], section="huaweicloud"))
+    DECLARED.clear()
+    scm.check({}, props(fed_cloud, values=["scm-token"], section="huaweicloud"))  # the program still declares it
+    cas.delete("id", cas_outs)
+    assert current(fed_cloud).values == ("scm-token",)
+
+
+def test_a_forced_replacement_keeps_the_record_for_its_new_half(fed_cloud):
+    provider = DnsRecordProvider()
+    DECLARED.clear()
+    old = provider.create(props(fed_cloud)).outs
+    provider.check({}, props(fed_cloud))        # `pulumi up --replace`: the same record declared again ...
+    provider.create(props(fed_cloud))           # ... created again ...
+    provider.delete("id", old)                  # ... then the old half deleted
+    assert current(fed_cloud).values == ("token-1",) and current(fed_cloud).owner == OWNER
