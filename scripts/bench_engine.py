@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/bench_engine.py [--sizes 100,300,1000] [--kinds acm,cas,scm,distributions,floor]
                                             [--repeat R] [--json FILE] [--short]
-    .venv/bin/python scripts/bench_engine.py --profile [--kinds acm] [--sizes 300] [--profile-step preview]
+    .venv/bin/python scripts/bench_engine.py --from-json FILE     # the tables of a saved run, run nothing
+    .venv/bin/python scripts/bench_engine.py --profile [--kinds acm] [--sizes 300] [--profile-step preview_same]
 
 The floor is a throwaway Pulumi Python project of N no-op dynamic resources whose inputs are as many bytes of
 JSON as certfleet's ACM certificate inputs for the same names (scripts/bench_engine_stacks.py): what the engine
@@ -13,8 +14,9 @@ For each kind and N: wall time of `pulumi preview` of the new stack, `pulumi up 
 preview` with no changes (asserted: `--expect-no-changes` and a change summary of sames only) and `pulumi
 refresh --yes --skip-preview --expect-no-changes` (one refresh, no preview pass: each resource read once); state
 bytes per dynamic resource (`pulumi stack export`); cloud calls per resource by operation, counted at the
-servers; peak memory (VmHWM) of the program, dynamic-provider, language-host and engine processes; and, once
-per kind, the provider's start-up (its modules imported in a fresh interpreter; a 1-resource preview).
+servers, and the servers' CPU seconds; peak memory (VmHWM) of the program, dynamic-provider, language-host and
+engine processes; and, once per kind, the provider's start-up (its modules imported in a fresh interpreter; a
+1-resource preview).
 Previews and refresh run R times (`--repeat`, default 1): the median is reported. The floor runs at the same
 number of dynamic resources as the stack it is compared with (distributions: 2 per entry).
 `--short`: N = 20, every kind, one repetition (a CI check that every figure prints; no figure is judged).
@@ -88,13 +90,16 @@ def change_summary(command: Command) -> dict:
 
 
 def timed_step(servers: Servers, repeat: int, run) -> tuple[list[Command], dict]:
-    """`run()` `repeat` times; the commands and the calls counted at the servers per run."""
+    """`run()` `repeat` times; the commands and, per run, the calls counted at the servers and the servers'
+    CPU seconds (counted["server_cpu_seconds"])."""
     servers.clear()
+    cpu = servers.cpu_seconds()
     commands = [checked(run()) for _ in range(repeat)]
     counted = servers.calls()
     for outcomes in counted.get("operations", {}).values():
         for outcome in outcomes:
             outcomes[outcome] /= repeat
+    counted["server_cpu_seconds"] = round((servers.cpu_seconds() - cpu) / repeat, 2)
     return commands, counted
 
 
@@ -212,6 +217,12 @@ def verdict(n: int, value: float | None, limit: float) -> str:
     return f"<= {limit:g} {'PASS' if value is not None and value <= limit else 'FAIL'}"
 
 
+def error_line(error: str, width: int = 240) -> str:
+    """An error's first line, its middle cut if too long (the cause is often at the end)."""
+    line = error.strip().splitlines()[0] if error.strip() else "(no output)"
+    return line if len(line) <= width else f"{line[:width // 3]} ... {line[-(width * 2 // 3):]}"
+
+
 def calls_text(per_operation: dict[str, float]) -> str:
     total = sum(per_operation.values())
     parts = ", ".join(f"{op} {count:g}" for op, count in per_operation.items())
@@ -228,6 +239,9 @@ def add_ratios(results: dict) -> None:
     """Each certfleet run's ratios to its floor, and the issue's targets with their verdicts (at N = 1,000)."""
     results["targets"] = []
     for run in results["runs"]:
+        if "error" in run and run["n"] == TARGET_N:   # a stack that cannot run misses every target
+            results["targets"].append({"kind": run["kind"], "n": run["n"], "figure": "ran", "value": None,
+                                       "limit": None, "judged": True, "pass": False, "error": run["error"]})
         if run["kind"] == FLOOR or "error" in run:
             continue
         floor = floor_of(results, run)
@@ -249,7 +263,7 @@ def kind_table(kind: str, results: dict) -> list[str]:
     per = "resource (certificates and distributions)" if KINDS[kind].resources_per_entry == 2 else "resource"
     for run in (r for r in results["runs"] if r["kind"] == kind):
         if "error" in run:
-            lines.append(f"-- N = {run['n']}: FAILED: {run['error'].strip().splitlines()[0][:200]}")
+            lines.append(f"-- N = {run['n']}: FAILED: {error_line(run['error'])}")
             continue
         n, floor, ratios = run["n"], floor_of(results, run), run["ratios"]
         lines.append(f"-- N = {n}: {run['resources']} dynamic resources; floor: "
@@ -258,6 +272,8 @@ def kind_table(kind: str, results: dict) -> list[str]:
             target = verdict(n, ratios[step], TARGETS[step]) if step in TARGETS else ""
             lines.append(f"{STEP_LABELS[step]:<34} {fmt(run['seconds'][step]):>10} "
                          f"{fmt(floor['seconds'][step] if floor else None):>10} {fmt(ratios[step]):>6}x  {target}")
+        server_cpu = ", ".join(f"{step} {fmt(run['calls'][step].get('server_cpu_seconds'), 1)}" for step in STEPS)
+        lines.append(f"{'  of which servers CPU (s)':<34} {server_cpu}")
         lines.append(f"{'state bytes per resource':<34} {run['state_bytes_per_resource']:>10,} "
                      f"{fmt(floor['state_bytes_per_resource'] if floor else None, 0):>10} "
                      f"{fmt(ratios['state_bytes_per_resource']):>6}x  "
@@ -282,7 +298,7 @@ def startup_table(results: dict) -> list[str]:
              f"{'1-resource preview (s)':>22} {'floor':>7} {'ratio':>6}"]
     for kind, s in results["startup"].items():
         if "error" in s:
-            lines.append(f"{kind:<14} FAILED: {s['error'].strip().splitlines()[0][:200]}")
+            lines.append(f"{kind:<14} FAILED: {error_line(s['error'])}")
             continue
         lines.append(f"{kind:<14} {s['import_seconds']:>10.3f} {fmt(floor.get('import_seconds'), 3):>7} "
                      f"{fmt(ratio(s['import_seconds'], floor.get('import_seconds'))):>5}x  "
@@ -312,7 +328,8 @@ def report(results: dict) -> str:
     if judged:
         lines += ["", f"== issue 11's targets at N = {TARGET_N} =="]
         lines += [f"{t['kind']:<14} {t['figure']:<27} {fmt(t['value'])} (<= {t['limit']:g})  "
-                  f"{'PASS' if t['pass'] else 'FAIL'}" for t in judged]
+                  f"{'PASS' if t['pass'] else 'FAIL'}" if "error" not in t else
+                  f"{t['kind']:<14} {'ran':<27} FAIL: {error_line(t['error'])}" for t in judged]
     return "\n".join(lines)
 
 
@@ -344,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.short:
         sizes, kinds, args.repeat = [SHORT_N], [*CERTFLEET_KINDS, FLOOR], 1
+
     def save(results: dict) -> None:
         if args.json_file:
             Path(args.json_file).write_text(json.dumps(results, indent=1))

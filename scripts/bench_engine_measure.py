@@ -33,7 +33,14 @@ class Command:
     peak_mb: dict[str, float] = field(default_factory=dict)   # role -> max VmHWM in MB
 
     def failure(self) -> str:
-        return f"pulumi {' '.join(self.argv)} exited {self.returncode}:\n{(self.stdout + self.stderr)[-3000:]}"
+        """What went wrong: the error diagnostics of a `--json` run, else the output's last lines."""
+        try:
+            errors = [d["message"].strip() for d in json.loads(self.stdout).get("diagnostics") or []
+                      if d.get("severity") == "error"]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            errors = []
+        detail = "\n".join(errors)[-3000:] if errors else (self.stdout + self.stderr)[-3000:]
+        return f"pulumi {' '.join(self.argv)} exited {self.returncode}: {detail}"
 
 
 def role_of(cmdline: list[str]) -> str | None:

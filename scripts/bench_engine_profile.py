@@ -24,12 +24,18 @@ from scripts.bench_engine_measure import run_pulumi
 
 TOP = 15
 # Frames where a thread waits or is started: their cumulative time is a thread's lifetime, not work.
+# (The program's wait for the engine's answers, grpc/_channel.py _blocking, is kept: it is the engine's time.)
 IDLE = ("threading.py", "concurrent/futures/thread.py", "queue.py", "selectors.py", "_thread.lock",
-        "{built-in method time.sleep}", "{method 'poll' of 'select", "{method 'select' of 'select",
-        "{method 'control' of 'select", "grpc/_server.py", "<string>:1(<module>)", "bench_profile_run.py")
+        "_queue.SimpleQueue", "time.sleep", "of 'select.", "grpc/_server.py", "bench_profile_run.py")
+# Frames that wrap everything below them (the event loop, runpy, the import machinery but its entry point):
+# left out so that the top entries are the work itself.
+WRAPPERS = ("asyncio/base_events.py", "asyncio/events.py", "<frozen runpy>", "_contextvars.Context",
+            "builtins.exec", "pulumi-language-python-exec", "pulumi/dynamic/__main__.py:1(<module>)",
+            "pulumi/dynamic/__main__.py:246(main)", "builtins.__import__", "_call_with_frames_removed",
+            "_find_and_load_unlocked", "_load_unlocked", "exec_module", "_handle_fromlist")
 
-RUNNER = '''"""Run a Python command line under cProfile (all threads) if it is the Pulumi program or the dynamic provider;
-exec the real interpreter for anything else (scripts/bench_engine_profile.py)."""
+RUNNER = '''"""Run a Python command line under cProfile (all threads) if it is the Pulumi program or the dynamic
+provider; exec the real interpreter for anything else (scripts/bench_engine_profile.py)."""
 import cProfile, os, pstats, runpy, signal, sys, threading
 
 out_dir, args = sys.argv[1], sys.argv[2:]
@@ -70,10 +76,13 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 threading.setprofile(profile_this_thread)
 profiles[0].enable()
 try:
+    # sys.path[0] as the plain command line would have it (this runner's directory is not it).
     if role == "provider":
+        sys.path[0] = os.getcwd()   # `python -m`: the project's directory, where its provider modules are
         sys.argv = ["pulumi.dynamic", *args[2:]]
         runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
     else:
+        sys.path[0] = os.path.dirname(os.path.abspath(args[0]))
         sys.argv = list(args)
         runpy.run_path(args[0], run_name="__main__")
 finally:
@@ -105,9 +114,10 @@ def python_top(files: list[Path], title: str) -> list[str]:
     rows = []
     for (filename, line, function), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         where = f"{filename}:{line}({function})" if line else function
-        if not any(marker in where for marker in IDLE):
+        if not any(marker in where for marker in (*IDLE, *WRAPPERS)):
             rows.append((cumulative, own, calls, where))
-    lines = [f"{title}: top {TOP} by cumulative time (threads' waiting and start-up frames left out)",
+    lines = [f"{title}: top {TOP} by cumulative time (threads' waiting and start-up frames, the event loop and "
+             "the import machinery's inner frames left out)",
              f"{'cumulative s':>12} {'own s':>8} {'calls':>9}  function"]
     lines += [f"{c:>12.3f} {o:>8.3f} {n:>9}  {short(w)}" for c, o, n, w in sorted(rows, reverse=True)[:TOP]]
     lines += ["  ... by own time: " + ", ".join(f"{short(w)} {o:.2f} s"
@@ -131,7 +141,8 @@ def engine_top(prefix: Path) -> list[str]:
         return [f"engine: CPU profile in {files[0]} (no `go` to read it: go tool pprof -top -cum FILE)"]
     result = subprocess.run([go, "tool", "pprof", "-top", "-cum", f"-nodecount={TOP}", str(files[0])],
                             capture_output=True, text=True, env={**os.environ, "GOTOOLCHAIN": "local"})
-    body = [line for line in result.stdout.splitlines() if line.strip()]
+    body = [line for line in result.stdout.splitlines()
+            if line.strip() and not line.startswith(("File:", "Build ID:", "Type:", "Time:"))]
     return [f"engine: top {TOP} by cumulative CPU time (go tool pprof -top -cum {files[0].name})", *body]
 
 

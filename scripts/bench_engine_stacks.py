@@ -46,6 +46,18 @@ class Servers:
     clear: Callable[[], None] = lambda: None
     processes: list[subprocess.Popen] = field(default_factory=list)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the servers have used so far (user + system): how much of a step was the emulators' work."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self.processes:
+            try:
+                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks   # utime, stime
+            except (OSError, IndexError, ValueError):
+                continue
+        return total
+
     def stop(self) -> None:
         for process in self.processes:
             try:
@@ -256,7 +268,10 @@ def floor_project(tmp: str, n: int, pulumi_bin: str) -> tuple[Path, dict]:
 def pulumi_env(tmp: str, pulumi_bin: str) -> dict[str, str]:
     """As scripts/bench_fleet.py temp_project: a file backend in `tmp`, no cloud variables of the caller."""
     os.makedirs(f"{tmp}/state", exist_ok=True)
-    return {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_")) and k not in PROXY_VARIABLES},
+    # PULUMI_SKIP_CHECKPOINTS, an engine knob to compare with, passes (as there).
+    inherited = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES
+                 and (not k.startswith(("AWS_", "PULUMI_")) or k == "PULUMI_SKIP_CHECKPOINTS")}
+    return {**inherited,
             "PATH": f"{pulumi_bin}{os.pathsep}{os.environ['PATH']}", "PULUMI_HOME": f"{tmp}/home",
             "PULUMI_BACKEND_URL": f"file://{tmp}/state", "PULUMI_CONFIG_PASSPHRASE": "bench",
             "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
