@@ -8,13 +8,13 @@ reset together with moto (`EmulatorState.reset`), by `/_certfleet/reset` and by 
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import asdict, dataclass, fields, replace
 
 from moto import settings as moto_settings
 
 from emulators.aws.throttling import Throttler
 from emulators.core.faults import ANY_ACTION, FaultInjector
+from emulators.core.server import CallCounts
 
 
 @dataclass
@@ -74,32 +74,6 @@ class AwsFault:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-class CallCounts:
-    """Calls per "service:Operation" and how they ended (for benchmarks: calls per resource, retries)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str]] = Counter()
-
-    def record(self, operation: str, outcome: str) -> None:
-        with self._lock:
-            self._counts[(operation, outcome)] += 1
-
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
-
-    def to_json(self) -> dict:
-        with self._lock:
-            items = list(self._counts.items())
-        by_operation: dict[str, dict[str, int]] = {}
-        totals: Counter[str] = Counter()
-        for (operation, outcome), count in sorted(items):
-            by_operation.setdefault(operation, {})[outcome] = count
-            totals[outcome] += count
-        return {"operations": by_operation, "totals": dict(totals)}
 
 
 class EmulatorState:

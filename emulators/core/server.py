@@ -30,15 +30,15 @@ NO_ROUTE = "(no route)"  # the operation a request that matched no API route is 
 
 
 class CallCounts:
-    """API calls per operation and how they ended ("ok", "error", "dropped"), counted at the server for
-    benchmarks (calls per resource by operation). The same JSON as the AWS emulator's /_certfleet/calls."""
+    """API calls per operation and how they ended ("ok", "error", "dropped"; the AWS emulator also "throttled",
+    "delayed"), counted at the server for benchmarks (calls per resource by operation). Served at
+    /_emulator/calls here and at /_certfleet/calls by the AWS emulator, which uses this class too."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
 
-    def record(self, operation: str, response: "Response | None") -> None:
-        outcome = "dropped" if response is None else "ok" if response.status < 400 else "error"
+    def record(self, operation: str, outcome: str) -> None:
         with self._lock:
             self._counts[(operation, outcome)] += 1
 
@@ -55,6 +55,11 @@ class CallCounts:
             by_operation.setdefault(operation, {})[outcome] = count
             totals[outcome] += count
         return {"operations": by_operation, "totals": dict(totals)}
+
+
+def outcome_of(response: "Response | None") -> str:
+    """How a call ended, for CallCounts: no response (a fault dropped it), or the HTTP status's class."""
+    return "dropped" if response is None else "ok" if response.status < 400 else "error"
 
 
 class EmulatorServer:
@@ -150,14 +155,14 @@ class EmulatorServer:
         route, match = _find_route(self._api_routes, request.method, request.path)
         if route is None:
             response = self.api.render_error(self.api.route_not_found(request), request)
-            self.calls.record(NO_ROUTE, response)
+            self.calls.record(NO_ROUTE, outcome_of(response))
             return response
         response = self._handle_api(request, route, match)
         try:
             operation = self.api.operation_name(request, route, match) or route.name or NO_ROUTE
         except Exception:  # noqa: BLE001 - a request too malformed to name is still counted
             operation = route.name or NO_ROUTE
-        self.calls.record(operation, response)
+        self.calls.record(operation, outcome_of(response))
         return response
 
     def _handle_api(self, request: Request, route: Route, match) -> Response | None:
