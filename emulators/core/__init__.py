@@ -25,8 +25,8 @@ Route handlers get `(Request, re.Match)`; API routes return a `Response` (use `j
 authentication before faults, saves the state file after every request that changed the state, and
 serves the core control API: GET health, POST reset, GET|POST|DELETE faults, GET|POST clock, GET ca,
 GET state, GET|DELETE calls (API calls by operation, for benchmarks), all under /_emulator/.
-`emulators.core.cli` gives `python -m` entry points their common flags; `emulators.core.testing.ControlClient` drives the control API from tests;
-`emulators.core.auth.LiveSecretKeys` hands an authenticator the backend's access keys, read live.
+`emulators.core.cli` gives `python -m` entry points their common flags;
+`emulators.core.testing.ControlClient` drives the control API from tests; `emulators.core.auth.LiveSecretKeys` hands an authenticator the backend's access keys, read live.
 """
 
 from emulators.core.api import ApiEmulator, Backend, Route
