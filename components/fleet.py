@@ -16,7 +16,7 @@ from components.aws.fleet import AwsCertificates  # noqa: F401 (the program impo
 from components.huaweicloud import scm
 from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
-from components.dns.fleet import Challenge, validate_through_dns, validated
+from components.dns.fleet import Challenge, asked_records, validate_through_dns, validated
 from components.dynamic import renamed_from
 from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
 
@@ -69,8 +69,7 @@ class HuaweiCertificates(pulumi.ComponentResource):
                              for spec in huawei.certificates}
         self.validations = validate_through_dns([
             Challenge(spec.name, "scm", spec.dns, spec.domains, cert.certificate_id,
-                      cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
-                                                                for r in rs or []]),
+                      asked_records(cert.validation_records),
                       cert.status.apply(lambda status: status not in ISSUED_LIKE),
                       cert.status.apply(lambda status: status in UNDER_REVIEW), huawei.region)
             for spec in huawei.certificates if spec.dns and (cert := self.certificates[spec.name])], self,
@@ -109,11 +108,9 @@ class AlicloudOrders(pulumi.ComponentResource):
         self.orders = {spec.name: CasOrder(spec.name, spec, without_issuance_wait(alicloud, spec),
                                            journal.stamp_of(spec.name), renamed_from(spec.previous_names, child))
                        for spec in alicloud.orders}
-        self.orders.update({spec.name: CasInstanceCertificate(spec.name, spec,
-                                                              0 if spec.dns else alicloud.issued_timeout_seconds,
-                                                              journal.stamp_of(spec.name),
-                                                              renamed_from(spec.previous_names, child))
-                            for spec in instances})
+        self.orders.update({spec.name: CasInstanceCertificate(
+            spec.name, spec, without_issuance_wait(alicloud, spec).issued_timeout_seconds, journal.stamp_of(spec.name),
+            renamed_from(spec.previous_names, child)) for spec in instances})
         self.validations = validate_through_dns([
             Challenge(spec.name, "cas-instance" if spec in instances else "cas", spec.dns, spec.domains,
                       order.instance_id if spec in instances else order.order_id,

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 
 from components.aws.acm import AcmCertificate
-from components.dns.fleet import Challenge, issued_status, validate_through_dns, validated
+from components.dns.fleet import Challenge, asked_records, issued_status, validate_through_dns, validated
 from components.aws.acm_import import AcmImport
 from components.aws.cloudfront import Distribution
 from components.aws.config import AwsSpec
@@ -52,9 +52,7 @@ class AwsCertificates(pulumi.ComponentResource):
                                                        renamed_from(spec.previous_names, child))
                              for spec in aws.certificates if spec.name not in self.reuses}
         self.validations = validate_through_dns([
-            Challenge(spec.name, "acm", spec.dns, spec.sans, cert.arn,
-                      cert.validation_records.apply(lambda rs: [{k: r[k] for k in ("name", "type", "value")}
-                                                                for r in rs or []]),
+            Challenge(spec.name, "acm", spec.dns, spec.sans, cert.arn, asked_records(cert.validation_records),
                       pulumi.Output.from_input(True), cert.status.apply(lambda status: status == "PENDING_VALIDATION"),
                       aws.region, keeps_certificate=keeps_on_destroy(spec))
             for spec in aws.certificates if spec.dns and (cert := self.certificates.get(spec.name))], self, "aws")

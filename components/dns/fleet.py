@@ -52,6 +52,12 @@ class EntryValidation:
                             for r in self.records]}
 
 
+def asked_records(validation_records: pulumi.Output) -> pulumi.Output:
+    """A certificate's `validation_records` output (ACM, SCM) as the {name, type, value} a Challenge carries."""
+    return validation_records.apply(lambda records: [{k: r[k] for k in ("name", "type", "value")}
+                                                     for r in records or []])
+
+
 def record_base(record_name: str, bases: list[str]) -> str | None:
     """The entry name (wildcard stripped) a validation record belongs to: the longest that the name ends in."""
     fitting = [b for b in bases if names.within_zone(record_name, b)]

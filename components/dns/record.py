@@ -66,7 +66,7 @@ def static_problems(props: Mapping[str, Any]) -> list[CheckFailure]:
 class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
     clock: type[Clock] = Clock
     # (provider, region, zone id) of the zones this run could read (one check per zone, not per record)
-    _zone_checked: dict[tuple, None] = {}
+    _zone_checked = RunSet()
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         if not news.get("name") and olds.get("name") and not is_unknown(news.get("name")):
@@ -94,7 +94,7 @@ class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
                 note_declared(RECORD_KIND, record_identity(props, zone.zone_id))
             if key not in self._zone_checked:
                 api.check_access(zone, _label(props))
-                self._zone_checked[key] = None
+                self._zone_checked.add(key)
         except CloudError as err:
             return str(err)
         return None
