@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,6 +21,13 @@ from emulators.core.clock import Clock
 ROOT_VALIDITY = timedelta(days=3650)
 # Backdate so a certificate is valid on machines whose clock is slightly behind the emulator's.
 BACKDATE = timedelta(minutes=5)
+
+
+def valid_from(clock: Clock) -> datetime:
+    """A new certificate's notBefore: the earlier of the emulator's time and the real time, backdated. A clock
+    moved forward (tests, `scripts/local.sh clock`) must not make a certificate "not in effect yet" for whatever
+    checks validity in real time (moto's ImportCertificate, TLS clients); its notAfter follows the emulator's clock."""
+    return min(clock.now(), datetime.now(timezone.utc)) - BACKDATE
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class EmulatorCA:
             raise ValueError("a certificate needs at least one name")
         public_key = _public_key_of(subject)
         self._ensure_root()
-        not_before = not_before or (self._clock.now() - BACKDATE)
+        not_before = not_before or valid_from(self._clock)
         serial_number = x509.random_serial_number()
         builder = (
             x509.CertificateBuilder()
@@ -130,7 +137,7 @@ class EmulatorCA:
                 .issuer_name(name)
                 .public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(now - BACKDATE)
+                .not_valid_before(valid_from(self._clock))
                 .not_valid_after(now + ROOT_VALIDITY)
                 .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                 .add_extension(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulators.core import (
     ApiEmulator, EmulatorCA, EmulatorError, EmulatorServer, Route, describe_certificate, generate_key_and_csr,
@@ -388,3 +389,17 @@ def test_pem_helpers():
     assert not private_key_matches(other_key, issued.certificate_pem)
     der = x509.load_pem_x509_certificate(issued.certificate_pem.encode()).public_bytes(serialization.Encoding.DER)
     assert describe_certificate(bundle).sha1_fingerprint == hashlib.sha1(der).hexdigest().upper()
+
+
+def test_a_clock_moved_forward_issues_certificates_in_effect_now_and_expiring_on_its_own_time():
+    # moto's ImportCertificate and TLS clients check validity in real time; renewals run on a moved clock.
+    clock = Clock()
+    clock.advance(300 * 86400)
+    ca = EmulatorCA(clock)
+    key = ec.generate_private_key(ec.SECP256R1())
+    issued = ca.issue(key.public_key(), ["renewed.example.com"], clock.now() + timedelta(days=90))
+    real_now = datetime.now(timezone.utc)
+    leaf = x509.load_pem_x509_certificate(issued.certificate_pem.encode())
+    root = x509.load_pem_x509_certificate(ca.certificate_pem.encode())
+    assert leaf.not_valid_before_utc <= real_now and root.not_valid_before_utc <= real_now
+    assert leaf.not_valid_after_utc > real_now + timedelta(days=389)
