@@ -9,6 +9,8 @@ from components.errors import ConfigError
 from components.fleet import AwsCertificates
 from components.fleet import HuaweiCertificates
 from components.fleet import AlicloudOrders
+from components.renewal import previous_outputs_for
+from components.deploy.fleet import Deployments, sources, with_deployments
 
 try:
     fleet = load_from_pulumi()
@@ -29,14 +31,26 @@ if os.environ.get("PULUMI_SKIP_CHECKPOINTS", "").lower() in ("1", "true") and (f
 OUTPUTS_SCHEMA_VERSION = 1
 pulumi.export("schemaVersion", OUTPUTS_SCHEMA_VERSION)
 
+# The sections that can be deployed elsewhere come first: the deployment targets (components/deploy/) take their
+# certificates, and a distribution may be served by a deployed ACM copy. (The order of declaration changes no URN.)
+# Renewal before expiry decides from the stack's own previous outputs, read once (components/renewal.py).
+previous = previous_outputs_for({"alicloud": fleet.alicloud.orders if fleet.alicloud else (),
+                                 "huaweicloud": fleet.huaweicloud.certificates if fleet.huaweicloud else ()})
+huaweicloud = HuaweiCertificates("huaweicloud", fleet.huaweicloud, previous=previous) \
+    if fleet.huaweicloud is not None else None
+alicloud = AlicloudOrders("alicloud", fleet.alicloud, previous=previous) if fleet.alicloud is not None else None
+deploy_sources = sources(fleet, alicloud, huaweicloud)
+deploy = Deployments("deploy", fleet, deploy_sources) if deploy_sources else None
+
 if fleet.aws is not None:
-    aws = AwsCertificates("aws", fleet.aws)
-    pulumi.export("aws", aws.exports())
+    aws = AwsCertificates("aws", fleet.aws, deployed=deploy.acm() if deploy else None)
+    aws_exports = aws.exports()
+    aws_exports["imports"] = with_deployments(aws_exports["imports"], "aws.imports", deploy)
+    pulumi.export("aws", aws_exports)
 
-if fleet.huaweicloud is not None:
-    huaweicloud = HuaweiCertificates("huaweicloud", fleet.huaweicloud)
-    pulumi.export("huaweicloud", {"certificates": huaweicloud.summary()})
+if huaweicloud is not None:
+    pulumi.export("huaweicloud", {"certificates": with_deployments(huaweicloud.summary(), "huaweicloud.certificates",
+                                                                    deploy)})
 
-if fleet.alicloud is not None:
-    alicloud = AlicloudOrders("alicloud", fleet.alicloud)
-    pulumi.export("alicloud", {"orders": alicloud.summary()})
+if alicloud is not None:
+    pulumi.export("alicloud", {"orders": with_deployments(alicloud.summary(), "alicloud.orders", deploy)})

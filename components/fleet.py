@@ -25,6 +25,7 @@ from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
 CAS_ISSUED = ("certificate", "issued")
 CAS_PENDING = ("domain_verify", "process", "pending")
 from components.journal import PurchaseJournal, fingerprint
+from components.renewal import PreviousOutputs, SectionRenewal
 
 
 def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str, tuple[str, ...]],
@@ -53,19 +54,24 @@ class HuaweiCertificates(pulumi.ComponentResource):
 
     certificates: dict[str, ScmCertificate]
 
-    def __init__(self, name: str, huawei: HuaweiSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, huawei: HuaweiSpec, opts: pulumi.ResourceOptions | None = None,
+                 previous: PreviousOutputs | None = None) -> None:
+        """`previous`: the stack's previous outputs (components/renewal.py), when some entry declares renewBefore."""
         super().__init__("certfleet:huaweicloud:Certificates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.renewal = SectionRenewal("huaweicloud", "certificates", huawei.certificates, previous, "certificate_id")
         journal = purchase_journal(
             "huaweicloud.certificates",
-            {s.name: fingerprint(scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS) for s in huawei.certificates},
+            {s.name: self.renewal.fingerprint(s.name, scm.certificate_inputs(s, huawei, ""), scm.HASH_KEYS, fingerprint)
+             for s in huawei.certificates},
             {s.name: s.previous_names for s in huawei.certificates}, self,
             [s.name for s in huawei.certificates if not buys(s)])
         # An entry whose records certfleet writes does not wait for issuance in its create (the records come
         # after it): its CertificateValidation does (components/dns/validation.py).
         self.certificates = {spec.name: ScmCertificate(spec.name, spec, without_issuance_wait(huawei, spec),
                                                        journal.stamp_of(spec.name),
-                                                       renamed_from(spec.previous_names, child))
+                                                       renamed_from(spec.previous_names, child),
+                                                       renewal=self.renewal.inputs(spec.name))
                              for spec in huawei.certificates}
         self.validations = validate_through_dns([
             Challenge(spec.name, "scm", spec.dns, spec.domains, cert.certificate_id,
@@ -78,6 +84,8 @@ class HuaweiCertificates(pulumi.ComponentResource):
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(cert, key) for key in SCM_OUTPUTS},
+                       "renewal": self.renewal.output(name, cert, cert.status.apply(lambda s: s in ISSUED_LIKE),
+                                                      cert.certificate_pem),
                        **validated(self.validations.get(name), "status", cert.status, cert.status_message)}
                 for name, cert in self.certificates.items()}
 
@@ -92,21 +100,27 @@ class AlicloudOrders(pulumi.ComponentResource):
 
     orders: dict[str, CasOrder | CasInstanceCertificate]
 
-    def __init__(self, name: str, alicloud: AlicloudSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, alicloud: AlicloudSpec, opts: pulumi.ResourceOptions | None = None,
+                 previous: PreviousOutputs | None = None) -> None:
+        """`previous`: the stack's previous outputs (components/renewal.py), when some entry declares renewBefore.
+        Orders renew; instance entries do not (no renewBefore)."""
         super().__init__("certfleet:alicloud:Orders", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.renewal = SectionRenewal("alicloud", "orders", alicloud.orders, previous, "order_id")
         # Entries with `instance:` (applied for through a V2.0 instance) share the journal: an interrupted
         # application is recognised by its journal stamp (components/alicloud/instance_checks.py).
         instances = alicloud.instance_orders
         journal = purchase_journal(
             "alicloud.orders",
-            {**{s.name: fingerprint(cas.order_inputs(s, alicloud), cas.REPLACE_KEYS) for s in alicloud.orders},
+            {**{s.name: self.renewal.fingerprint(s.name, cas.order_inputs(s, alicloud), cas.REPLACE_KEYS, fingerprint)
+                for s in alicloud.orders},
              **{s.name: fingerprint(instance_checks.instance_inputs(s, 0, "", []), instance_checks.REPLACE_KEYS)
                 for s in instances}},
             {s.name: s.previous_names for s in (*alicloud.orders, *instances)}, self,
             [s.name for s in alicloud.orders if not buys(s)])
         self.orders = {spec.name: CasOrder(spec.name, spec, without_issuance_wait(alicloud, spec),
-                                           journal.stamp_of(spec.name), renamed_from(spec.previous_names, child))
+                                           journal.stamp_of(spec.name), renamed_from(spec.previous_names, child),
+                                           renewal=self.renewal.inputs(spec.name))
                        for spec in alicloud.orders}
         self.orders.update({spec.name: CasInstanceCertificate(
             spec.name, spec, without_issuance_wait(alicloud, spec).issued_timeout_seconds, journal.stamp_of(spec.name),
@@ -123,6 +137,8 @@ class AlicloudOrders(pulumi.ComponentResource):
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(order, key) for key in CAS_OUTPUTS},
+                       **({} if isinstance(order, CasInstanceCertificate) else {"renewal": self.renewal.output(
+                           name, order, order.state.apply(lambda s: s == "certificate"), order.certificate_pem)}),
                        **({"instance_id": order.instance_id} if isinstance(order, CasInstanceCertificate) else {}),
                        **validated(self.validations.get(name), "state", order.state, order.status_message)}
                 for name, order in self.orders.items()}

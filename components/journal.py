@@ -56,9 +56,16 @@ HISTORY_LENGTH = 10
 RECENT_SECONDS = 24 * 3600
 
 
+# Part of a purchase only once set (components/renewal.py): the first certificate's fingerprint stays what it
+# was before renewals existed, so no journal entry changes for it.
+RENEWAL_KEY = "renewal_generation"
+
+
 def fingerprint(inputs: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    """What a purchase buys (names, plan, key...): equal fingerprints buy the same certificate."""
-    return hashlib.sha256(json.dumps({k: inputs.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:32]
+    """What a purchase buys (names, plan, key..., the renewal generation): equal fingerprints buy the same
+    certificate."""
+    bought = {k: inputs.get(k) for k in keys if k != RENEWAL_KEY or inputs.get(k)}
+    return hashlib.sha256(json.dumps(bought, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def follows_interrupted_run(props: Mapping[str, Any]) -> bool:

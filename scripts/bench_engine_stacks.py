@@ -118,7 +118,7 @@ def start_aws(validation_wait: int, template: bool) -> Servers:
                      aws_secret_access_key=AWS_SECRET).create_distribution(
             DistributionConfig={**SAMPLE_TEMPLATE, "CallerReference": "bench-template"})
     return Servers(env={"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": AWS_KEY, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
-                        "AWS_DEFAULT_REGION": REGION},
+                        "AWS_DEFAULT_REGION": REGION, "CERTFLEET_EDGE_ENDPOINT": control.edge_endpoint()},
                    calls=control.calls, clear=lambda: control.call("DELETE", "calls"), processes=[process])
 
 

@@ -7,8 +7,11 @@
 #   scripts/local.sh preview | refresh | destroy
 #   scripts/local.sh publish     publish the FILE challenges (and SCM e-mail approvals) on the emulators; DNS
 #                               challenges are written and validated automatically (dns blocks)
-#   scripts/local.sh report      print the report of the last run
+#   scripts/local.sh report [--json] [--expiring-within DAYS]   print the report of the last run
 #   scripts/local.sh status      are the local servers running?
+#   scripts/local.sh clock advance DAYS   move every emulator's clock DAYS forward (into a renewal window); later
+#                               commands run certfleet with CERTFLEET_CLOCK_OFFSET_SECONDS to match
+#   scripts/local.sh clock show  the emulators' clocks and the offset certfleet runs with
 #   scripts/local.sh stop        stop the servers and forget the local state with them
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +20,7 @@ command="${1:-up}"; shift || true
 
 case "$command" in
     stop|status) exec python3 scripts/local_servers.py "$command" ;;
+    clock) exec python3 scripts/local_servers.py clock "$@" ;;
 esac
 
 PULUMI_BIN="$(bash scripts/setup.sh | tail -n 1)"
@@ -37,7 +41,7 @@ case "$command" in
     preview) pulumi preview --non-interactive --diff "$@" ;;
     refresh) pulumi refresh --yes --non-interactive "$@"; python scripts/report.py ;;
     destroy) pulumi destroy --yes --non-interactive "$@" ;;
-    report)  python scripts/report.py ;;
+    report)  python scripts/report.py "$@" ;;  # --json, --expiring-within DAYS (exits 12/13 for CI alerting)
     publish) pulumi stack output --json | python scripts/local_servers.py publish ;;
-    *) echo "unknown command '$command' (up, preview, refresh, destroy, publish, report, status, stop)" >&2; exit 2 ;;
+    *) echo "unknown command '$command' (up, preview, refresh, destroy, publish, report, status, clock, stop)" >&2; exit 2 ;;
 esac

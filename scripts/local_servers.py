@@ -3,11 +3,18 @@
     python scripts/local_servers.py start    # idempotent; prints `export ...` lines for the shell
     python scripts/local_servers.py status
     python scripts/local_servers.py publish  # stack outputs on stdin: publish challenges DNS cannot show
+    python scripts/local_servers.py clock advance DAYS | clock show   # move / show the emulators' clocks
     python scripts/local_servers.py stop     # stops them and forgets the local stack state with them
 
 The servers and the local stack's state are one unit: moto keeps its objects in memory only, so when the
 servers are (re)started from nothing, the local state folder is wiped too, and `pulumi up` starts afresh.
 While they run, consecutive `pulumi up` runs see consistent state. Everything lives in `.local/`.
+
+The emulators' clocks (`clock advance DAYS`): every running server's clock moves forward together (the core
+emulators' POST /_emulator/clock, the AWS emulator's POST /_certfleet/clock), and the total is recorded in
+`.local/clock.json`, so that `start` exports CERTFLEET_CLOCK_OFFSET_SECONDS and certfleet (components/clock.py)
+sees the same time as the emulators that issued its certificates: renewal windows and expiry come true without
+waiting. The clocks reset with the servers, so the record goes with them (`stop`, a fresh start).
 
 The DNS stack (issue 12): the DNS emulator (`emulators.dns`, an authoritative server on loopback) starts
 first; Route 53 (the AWS emulator), Alibaba Cloud DNS (`emulators.alidns`, zone example.cn) and Huawei Cloud
@@ -51,6 +58,10 @@ LOCAL_ALIBABA_KEY_SECRET = "certfleet-local-alibaba-secret"
 # The CAS emulator's orders; reset together with the local stack state (a pending order whose generated
 # key went with a wiped state could never be adopted again).
 CAS_STATE = LOCAL / "cas.json"
+CLOCK_FILE = LOCAL / "clock.json"   # {"offset_seconds": N}: how far `clock advance` moved the emulators' clocks
+CLOCK_VARIABLE = "CERTFLEET_CLOCK_OFFSET_SECONDS"  # components/clock.py reads it
+CLOCK_PATHS = {"moto": "/_certfleet/clock"}        # the AWS emulator's control API; the others: the core one
+CORE_CLOCK_PATH = "/_emulator/clock"
 LOCAL_DEPLOY_SECONDS = "5"          # a local distribution is InProgress this long after each change
 # The Huawei DNS emulator's default project, given to it explicitly: the DNS SDK's BasicCredentials need one.
 LOCAL_HUAWEI_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -101,9 +112,11 @@ SERVERS = (
                                    "--deploy-seconds", LOCAL_DEPLOY_SECONDS, "--dns-feed", dns.url,
                                    "--acm-validation-wait",
                                    os.environ.get("CERTFLEET_LOCAL_ACM_VALIDATION_WAIT", "20")],
-        health_path="/moto-api/",
+        health_path="/_certfleet/cloudfront/edge",  # answered once up; an emulator without an edge is restarted
+        # CERTFLEET_EDGE_ENDPOINT: the emulator's CloudFront edge, which the distributions' edge check connects to.
         env=lambda url, dns: {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
-                              "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"},
+                              "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1",
+                              "CERTFLEET_EDGE_ENDPOINT": edge_endpoint(url)},
         server_env={},
     ),
     Server(
@@ -158,6 +171,12 @@ SERVERS = (
         server_env={},
     ),
 )
+
+
+def edge_endpoint(url: str) -> str:
+    """host:port of the AWS emulator's CloudFront edge (a TLS listener choosing certificates by SNI)."""
+    with urllib.request.urlopen(f"{url}/_certfleet/cloudfront/edge", timeout=10) as response:
+        return json.load(response)["endpoint"]
 
 
 def free_port() -> int:
@@ -241,6 +260,7 @@ def start() -> dict[str, dict]:
               file=sys.stderr)
         shutil.rmtree(STATE_DIR)
         CAS_STATE.unlink(missing_ok=True)
+    CLOCK_FILE.unlink(missing_ok=True)  # fresh emulators start at the real time
     registry = {}
     try:
         dns = None
@@ -305,6 +325,65 @@ def exports(registry: dict[str, dict]) -> list[str]:
     for server in SERVERS:
         for key, value in server.env(registry[server.name]["url"], dns).items():
             lines.append(f"export {key}='{value}'")
+    offset = clock_offset()
+    if offset:
+        lines.append(f"export {CLOCK_VARIABLE}='{seconds_text(offset)}'")
+    return lines
+
+
+# --- the emulators' clocks ------------------------------------------------------------------------------
+
+def clock_offset() -> float:
+    """Seconds `clock advance` has moved the running emulators' clocks (0 when never)."""
+    try:
+        return float(json.loads(CLOCK_FILE.read_text())["offset_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def seconds_text(seconds: float) -> str:
+    return str(int(seconds)) if seconds == int(seconds) else str(seconds)
+
+
+def clock_call(server: Server, url: str, body: dict | None = None) -> str:
+    """The server's clock (ISO 8601), after moving it when `body` says so."""
+    request = urllib.request.Request(url + CLOCK_PATHS.get(server.name, CORE_CLOCK_PATH),
+                                     method="POST" if body else "GET", data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["now"]
+
+
+def running_registry() -> dict[str, dict]:
+    registry = load_registry()
+    if not all_running(registry):
+        raise SystemExit("[local] the local servers are not all running: `scripts/local.sh up` starts them (a "
+                         "clock moved on stopped servers would be lost with them)")
+    return registry
+
+
+def advance_clocks(days: float) -> list[str]:
+    """Move every local emulator's clock `days` forward and record the new total offset."""
+    if not days > 0:
+        raise SystemExit("[local] the clocks only move forward: DAYS must be a number > 0")
+    registry = running_registry()
+    base, seconds = clock_offset(), days * 86400
+    told = []
+    try:
+        for server in SERVERS:
+            now = clock_call(server, registry[server.name]["url"], {"advance_seconds": seconds})
+            told.append(f"{server.name:9} {now}")
+    finally:
+        if told:  # a clock moved: certfleet follows (a server that failed half-way shows in `clock show`)
+            CLOCK_FILE.write_text(json.dumps({"offset_seconds": base + seconds}))
+    return told
+
+
+def show_clocks() -> list[str]:
+    registry = running_registry()
+    offset = clock_offset()
+    lines = [f"offset   {offset / 86400:g} days ({CLOCK_VARIABLE}={seconds_text(offset)}; `scripts/local.sh stop` resets it)"]
+    lines += [f"{server.name:9} {clock_call(server, registry[server.name]['url'])}" for server in SERVERS]
     return lines
 
 
@@ -348,11 +427,27 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         SCM_STATE.unlink(missing_ok=True)
         CAS_STATE.unlink(missing_ok=True)
+        CLOCK_FILE.unlink(missing_ok=True)
         print("[local] servers stopped; local stack state removed", file=sys.stderr)
     elif command == "publish":  # stack outputs (JSON) on stdin
         published = publish_challenges(json.load(sys.stdin), load_registry())
         print(f"[local] published the challenges of: {', '.join(published) or 'nothing pending'} (DNS challenges "
               f"validate by themselves once their records are served; this is for FILE challenges)", file=sys.stderr)
+    elif command == "clock":
+        action = argv[2] if len(argv) > 2 else "show"
+        if action == "advance" and len(argv) == 4:
+            try:
+                days = float(argv[3])
+            except ValueError:
+                raise SystemExit(f"[local] clock advance DAYS: {argv[3]!r} is not a number") from None
+            print("\n".join(advance_clocks(days)))
+            print(f"[local] the emulators' clocks are {clock_offset() / 86400:g} days ahead; the next scripts/local.sh "
+                  f"command runs certfleet with {CLOCK_VARIABLE}={seconds_text(clock_offset())}", file=sys.stderr)
+        elif action == "show" and len(argv) == 3:
+            print("\n".join(show_clocks()))
+        else:
+            print("usage: clock advance DAYS | clock show", file=sys.stderr)
+            return 2
     elif command == "status":
         registry = load_registry()
         for server in SERVERS:

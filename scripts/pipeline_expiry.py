@@ -9,8 +9,10 @@ name a certificate's expiry so). Prints one line per certificate with its days l
 (exit 12, the pipeline's "expiring" code). Only certificates not issued yet (`not_after` null) are skipped;
 a `not_after` that is not a date (`[secret]`, epoch milliseconds, anything else) and an output hidden whole
 as `[secret]` fail the gate with exit 13, naming each, since a gate that read nothing must not pass (12 wins
-when both apply). The report's JSON (scripts/report.py --json) carries the same outputs, but not a
-threshold: hence this gate.
+when both apply). `edge` objects (what a CDN served at the last edge check, the edge check's to judge) and
+`renewal` objects (a copy of their entry's not_after) are not certificates: not read. "Now" is certfleet's (components/clock.py: the real time, moved by
+CERTFLEET_CLOCK_OFFSET_SECONDS for the local emulators). scripts/report.py shows the same days left beside each
+certificate's renewal state, and `report.py --expiring-within DAYS` applies this gate with these exit codes.
 """
 
 from __future__ import annotations
@@ -18,21 +20,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file too (scripts/report.py)
+from components import clock  # noqa: E402
 
 EXIT_EXPIRING = 12
 EXIT_UNREADABLE_EXPIRY = 13  # a certificate's not_after (or a whole output) is not a date: nothing was checked
 EXIT_UNREADABLE = 2          # the outputs file itself
 SECRET = "[secret]"          # how `pulumi stack output --json` prints a secret value
 SECRET_FIELDS = {"private_key"}  # the outputs' secret leaves (docs/outputs.md, "Secrets"): never a certificate
+# Objects with a not_after that are not certificates of their own: what a CDN served at the last edge check
+# (components/aws/edge_check.py), and an entry's `renewal` object (components/renewal.py: its entry's not_after).
+NOT_CERTIFICATES = {"edge", "renewal"}
 
 
 @dataclass(frozen=True)
 class Expiry:
     path: str               # where in the outputs, e.g. "aws.certificates.shop"
     not_after: datetime     # aware, UTC
+    entry: dict = field(default_factory=dict, compare=False, repr=False)  # the object whose not_after it is
 
     def days_left(self, now: datetime) -> int:
         return (self.not_after - now) // timedelta(days=1)
@@ -46,17 +56,17 @@ def parse_instant(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """(path, not_after) for every object in the outputs that has a `not_after` key, in sorted order, and
-    (path, "[secret]") for every value hidden as a secret: it may hold certificates."""
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any, dict]]:
+    """(path, not_after, the object) for every object in the outputs that has a `not_after` key, in sorted
+    order, and (path, "[secret]", {}) for every value hidden as a secret: it may hold certificates."""
     if node == SECRET:
-        yield path, node
+        yield path, node, {}
     elif isinstance(node, dict):
         if "not_after" in node:
-            yield path, node["not_after"]
+            yield path, node["not_after"], node
         for key in sorted(node):
             hidden = node[key] == SECRET and key not in SECRET_FIELDS and key != "not_after"
-            if isinstance(node[key], (dict, list)) or hidden:
+            if (isinstance(node[key], (dict, list)) or hidden) and key not in NOT_CERTIFICATES:
                 yield from walk(node[key], f"{path}.{key}" if path else str(key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
@@ -67,14 +77,14 @@ def collect(outputs: dict) -> tuple[list[Expiry], list[str], list[tuple[str, Any
     """The certificates with a readable expiry, the paths of those not issued yet (not_after null), and
     (path, value) of every not_after that is not a date and every output hidden as a secret."""
     found, skipped, unreadable = [], [], []
-    for path, value in walk(outputs):
+    for path, value, entry in walk(outputs):
         instant = parse_instant(value) if isinstance(value, str) and value != SECRET else None
         if value is None:
             skipped.append(path)
         elif instant is None:
             unreadable.append((path, value))
         else:
-            found.append(Expiry(path, instant.astimezone(timezone.utc)))
+            found.append(Expiry(path, instant.astimezone(timezone.utc), entry))
     return found, skipped, unreadable
 
 
@@ -87,6 +97,12 @@ def render(found: list[Expiry], skipped: list[str], unreadable: list[tuple[str, 
     lines = [f"  {e.path}: expires {e.not_after.isoformat()} ({e.days_left(now)} days left)" for e in found]
     if skipped:
         lines.append(f"  not checked (not issued yet): {', '.join(skipped)}")
+    return lines + verdict(found, unreadable, now, days)
+
+
+def verdict(found: list[Expiry], unreadable: list[tuple[str, Any]], now: datetime, days: int) -> list[str]:
+    """The gate's `expiry: OK ...` or `expiry: FAILED ...` lines."""
+    lines = []
     soon = expiring(found, now, days)
     if soon:
         lines.append(f"expiry: FAILED - {len(soon)} certificate(s) expire within {days} days: "
@@ -122,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(outputs, dict):
         print("expiry: the stack outputs are not a JSON object", file=sys.stderr)
         return EXIT_UNREADABLE
-    now = parse_instant(args.now) if args.now else datetime.now(timezone.utc)
+    now = parse_instant(args.now) if args.now else clock.now()
     found, skipped, unreadable = collect(outputs)
     lines = render(found, skipped, unreadable, now, args.days)
     print("\n".join(lines))

@@ -142,6 +142,7 @@ class LocalPipeline:
             "CERTFLEET_PIPELINE_OUT": str(self.base / "pipeline-out"),
             "AWS_ENDPOINT_URL": self.urls["aws"], "AWS_ACCESS_KEY_ID": AWS_KEY, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
             "AWS_DEFAULT_REGION": "us-east-1",
+            "CERTFLEET_EDGE_ENDPOINT": http_json("GET", self.urls["aws"] + "/_certfleet/cloudfront/edge")["endpoint"],
             "CERTFLEET_ALICLOUD_CAS_ENDPOINT": self.urls["cas"].removeprefix("http://"),
             "CERTFLEET_ALICLOUD_CAS_PROTOCOL": "http",
             "ALIBABA_CLOUD_ACCESS_KEY_ID": ALIBABA_KEY_ID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ALIBABA_SECRET,

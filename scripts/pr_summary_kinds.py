@@ -28,7 +28,10 @@ class Kind:
     deleted: str = "not in the config any more"  # why a delete happens
 
 
-_ENTRY_IDENTITY = ("cert_name", "order_name", "dist_name", "resource_tag", "journal", "claim", "previous_claims")
+_ENTRY_IDENTITY = ("cert_name", "order_name", "dist_name", "resource_tag", "journal", "claim", "previous_claims",
+                   "renews")
+# A replacement whose renewal generation changed is a renewal before expiry (docs/renewal.md): named as such.
+RENEWAL = {"renewal_generation": "renewal before expiry (renewBefore): the successor of the current certificate"}
 _ADOPT = {"adopt_id": "adopt", "previous_resource_tags": "previousNames"}
 AWS_SECTION = {"region": "region", "validation_record_timeout_seconds": "validationRecordTimeoutSeconds",
                "issued_timeout_seconds": "issuedTimeoutSeconds", "delete_in_use_timeout_seconds":
@@ -66,12 +69,12 @@ KINDS: dict[str, Kind] = {
                               "template_config": "the template's recorded config changed"}),
     "alicloud:CasOrder": Kind("alicloud", "alicloud.orders", "CAS order", CAS_SECTION,
                               {**_ADOPT, "csr_mode": "csr", "csr_pem": "csr", "entry_revoke_on_delete":
-                               "revokeOnDelete"}, _ENTRY_IDENTITY),
+                               "revokeOnDelete"}, _ENTRY_IDENTITY, RENEWAL),
     "alicloud:CasInstanceCertificate": Kind("alicloud", "alicloud.orders", "CAS instance certificate", CAS_SECTION,
                                             {**_ADOPT, "instance_id": "instance", "csr_mode": "csr",
                                              "csr_pem": "csr"}, _ENTRY_IDENTITY),
     "huaweicloud:ScmCertificate": Kind("huaweicloud", "huaweicloud.certificates", "SCM certificate", SCM_SECTION,
-                                       _ADOPT, _ENTRY_IDENTITY),
+                                       _ADOPT, _ENTRY_IDENTITY, RENEWAL),
     DNS_RECORD: Kind("", "", "DNS validation record", internal=("domain", "record_name", "used_by"),
                      state_reasons={"name": _FROM_THE_CA, "type": _FROM_THE_CA,
                                     "values": "the CA asks for other values (none once the certificate is issued)",
@@ -166,8 +169,23 @@ def reasons(change: Change, keys: tuple[str, ...]) -> tuple[list[str], list[str]
     """(config paths, other reasons in words) of the input keys that change."""
     kind = KINDS.get(change.type)
     paths = sorted({p for k in keys for p in config_keys(change, k)})
-    words = sorted({kind.state_reasons[k] for k in keys if kind and k in kind.state_reasons})
+    words = sorted({renewal_words(change) if k in RENEWAL else kind.state_reasons[k]
+                    for k in keys if kind and k in kind.state_reasons})
     return paths, words
+
+
+def renewal_words(change: Change) -> str:
+    """A renewal, with the days left of the certificate it renews when the old state shows its not_after."""
+    from datetime import datetime, timezone
+    new = change.new.get("renewal_generation")
+    text = f"renewal before expiry (renewBefore): generation {shown(new)} succeeds the current certificate"
+    try:
+        not_after = datetime.fromisoformat(str(change.old_outputs.get("not_after")).replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    not_after = not_after if not_after.tzinfo else not_after.replace(tzinfo=timezone.utc)
+    from components import clock
+    return f"{text}, which expires in {(not_after - clock.now()).days} days"
 
 
 @dataclass(frozen=True)

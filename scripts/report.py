@@ -1,6 +1,6 @@
 """Print the certificate report from the current stack's outputs (`pulumi stack output --json`).
 
-    python scripts/report.py [--json] [--stack NAME]
+    python scripts/report.py [--json] [--stack NAME] [--expiring-within DAYS]
 
 Like CloudFront Extensions' job record (reference/aws-cloudfront-extensions.md §6.1: stages and counters), but
 derived from the resources' real state as the last `pulumi up`/`refresh` saw it, never from a counter: per ACM
@@ -20,6 +20,10 @@ Stages, in the order a resource goes through them:
   deployed                 a bound distribution CloudFront reports Deployed
   failed                   can never complete as it is (the status message says why; the next `up` replaces it)
 
+Then the expiry of every certificate in every cloud: days left and who renews it, in what state
+(scripts/report_expiry.py); `--expiring-within DAYS` exits 12 when one expires within DAYS, 13 when an expiry
+cannot be read (scripts/pipeline_expiry.py's gate, for CI alerting).
+
 Secrets stay masked: `pulumi stack output` prints them as "[secret]" unless --show-secrets is given,
 and this script never passes it.
 """
@@ -31,7 +35,14 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+# The project on the path: certfleet's "now" (components/clock.py) and the expiry gate's days left.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from components import clock  # noqa: E402
+from scripts import report_expiry  # noqa: E402
 
 # The --json document follows schema/outputs.v1.schema.json ($defs/report; docs/outputs.md).
 SCHEMA_VERSION = 1
@@ -116,8 +127,9 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {stage: counted.get(stage, 0) for stage in STAGES}
 
 
-def report(outputs: dict[str, Any]) -> dict[str, Any]:
-    """The report as data (what --json prints)."""
+def report(outputs: dict[str, Any], now: datetime | None = None, within: int | None = None) -> dict[str, Any]:
+    """The report as data (what --json prints). `expiry`: every certificate's days left and renewal state
+    (scripts/report_expiry.py), `within`: the --expiring-within threshold."""
     aws = outputs.get("aws") or {}
     rows = aws_rows(aws)
     document: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION, "resources": rows, "totals": totals(rows),
@@ -125,6 +137,7 @@ def report(outputs: dict[str, Any]) -> dict[str, Any]:
     for cloud in ("huaweicloud", "alicloud"):
         if outputs.get(cloud):
             document[cloud] = outputs[cloud]
+    document["expiry"] = report_expiry.expiry(outputs, now or clock.now(), within)
     return document
 
 
@@ -180,6 +193,9 @@ def _certificate_section(title: str, section: dict[str, Any]) -> list[str]:
             lines.append(f"    reused by: {', '.join(cert['reused_by'])}")
         if cert.get("not_after") and cert.get("status") == "ISSUED":
             lines.append(f"    expires: {cert['not_after']}")
+        renewal = report_expiry.acm_managed(f"aws.certificates.{name}", cert) if "renewal_eligibility" in cert else None
+        if renewal and cert.get("status") == "ISSUED":
+            lines.append(f"    renewal: {renewal['message']}")
         if cert.get("status") != "ISSUED":
             lines.append(f"    {cert.get('status_message')}")
         lines += validation_lines(cert)
@@ -220,6 +236,7 @@ def render_aws_details(aws: dict[str, Any]) -> list[str]:
                          f"{f'version {version}' if version else '(live, unpinned)'}")
             if dist.get("status_message"):
                 lines.append(f"    {dist['status_message']}")
+            lines += edge_lines(dist)
     # Records of certificates with `dns` are certfleet's to write: listed under their certificate instead.
     written = {name for name, cert in (aws.get("certificates") or {}).items() if cert.get("validation")}
     records = [r for r in aws.get("validationRecords") or [] if not set(r.get("certificates") or []) <= written]
@@ -231,11 +248,24 @@ def render_aws_details(aws: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(outputs: dict[str, Any]) -> str:
+def edge_lines(dist: dict[str, Any]) -> list[str]:
+    """The post-deploy edge check (components/aws/edge_check.py): one line when every alias passed, else one per
+    failing alias with its problem. Nothing when it did not run (edgeCheck off, unbound, still deploying)."""
+    edge = dist.get("edge") or {}
+    failed = {alias: result for alias, result in sorted(edge.items()) if not result.get("ok")}
+    if not edge:
+        return []
+    if not failed:
+        return [f"    edge: serves the bound certificate ({len(edge)} of {len(edge)} aliases checked)"]
+    return [f"    edge FAILED for {alias}: {result.get('problem')}" for alias, result in failed.items()]
+
+
+def render(outputs: dict[str, Any], now: datetime | None = None, within: int | None = None) -> str:
     aws = outputs.get("aws") or {}
     lines = render_stages(aws_rows(aws)) + render_aws_details(aws)
     lines += render_huaweicloud(outputs.get("huaweicloud") or {})
     lines += render_alicloud(outputs.get("alicloud") or {})
+    lines += report_expiry.render(report_expiry.expiry(outputs, now or clock.now(), within))
     return "\n".join(lines) if lines else "no certfleet outputs in this stack"
 
 
@@ -283,12 +313,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="certfleet status report from the stack's outputs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--stack", help="the stack to report on (default: the selected stack)")
+    parser.add_argument("--expiring-within", type=int, metavar="DAYS",
+                        help="exit 12 when a certificate expires within DAYS, 13 when an expiry cannot be read "
+                             "(scripts/pipeline_expiry.py's gate)")
     args = parser.parse_args(argv)
     command = ["pulumi", "stack", "output", "--json"] + (["--stack", args.stack] if args.stack else [])
     text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     outputs = json.loads(text or "{}")
-    print(json.dumps(report(outputs), indent=2) if args.json else render(outputs))
-    return 0
+    now, within = clock.now(), args.expiring_within
+    print(json.dumps(report(outputs, now, within), indent=2) if args.json else render(outputs, now, within))
+    if within is None:
+        return 0
+    code, verdict = report_expiry.gate(outputs, now, within)
+    print("\n".join(verdict), file=sys.stderr if args.json else sys.stdout)  # stdout stays one JSON document
+    return code
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ credentials, and the Pulumi CLI built by scripts/bootstrap-pulumi.sh."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -85,7 +86,15 @@ def moto_url(dns_emulator):
 
 def aws_env(moto_url: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": TEST_AWS_KEY,
-            "AWS_SECRET_ACCESS_KEY": TEST_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
+            "AWS_SECRET_ACCESS_KEY": TEST_AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1",
+            "CERTFLEET_EDGE_ENDPOINT": edge_endpoint(moto_url)}
+
+
+@functools.cache
+def edge_endpoint(moto_url: str) -> str:
+    """The emulator's CloudFront edge (TLS, certificate by SNI): where certfleet's edge check connects."""
+    from emulators.aws.testing import AwsControl
+    return AwsControl(moto_url).edge_endpoint()
 
 
 @pytest.fixture

@@ -163,6 +163,14 @@ def _afresh(props: Mapping[str, Any]) -> str:
             f"purchase is then journalled anew, and orders bought earlier are not taken for an interrupted run's)")
 
 
+def renewed_by_this_purchase(p: Purchase, c: Candidate) -> Verdict | None:
+    """A renewal's predecessor (components/renewal.py), known by id: never the successor, never touched."""
+    renews = p.props.get("renews")
+    if p.props.get("renewal_generation") and isinstance(renews, Mapping) and str(renews.get("id")) == str(c.order_id):
+        return SKIP, "the order this purchase renews: it serves until its successor is issued"
+    return None
+
+
 def bought_before_every_stamp(p: Purchase, c: Candidate) -> Verdict | None:
     if c.buy_date_ms < p.earliest_ms:
         return SKIP, "bought before this entry's purchases were journalled"
@@ -247,6 +255,15 @@ def bought_not_applied_for(p: Purchase, c: Candidate) -> Verdict | None:
         f"`pulumi up` again")
 
 
+def renewal_not_applied_for(p: Purchase, c: Candidate) -> Verdict | None:
+    """A renewal's order is placed payed (applied for in the console): PAYED, bought since this renewal was
+    journalled after an interrupted run, it is that run's renewal (the checks before skipped the predecessor and
+    older orders). Not with csr: generate: that run's key is lost (bought_not_applied_for refuses)."""
+    if p.props.get("renewal_generation") and c.status == PAYED_STATUS and p.csr_mode != "generate":
+        return ADOPT, "a renewal order (CAS places it payed) bought since this renewal was journalled"
+    return None
+
+
 def pending_with_a_lost_generated_key(p: Purchase, c: Candidate) -> Verdict | None:
     if not (c.pending and p.csr_mode == "generate"):
         return None
@@ -328,11 +345,13 @@ def placed_by_an_interrupted_run(p: Purchase, c: Candidate) -> Verdict | None:
 
 
 CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
+    renewed_by_this_purchase,
     bought_before_every_stamp,
     kept_by_a_replacement,
     pending_from_an_earlier_purchase,   # before the name checks: an earlier purchase's order stops the buy
     listed_for_other_names,
     journalled_in_this_run,
+    renewal_not_applied_for,
     bought_not_applied_for,
     pending_with_a_lost_generated_key,
     pending_order,

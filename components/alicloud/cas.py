@@ -32,7 +32,8 @@ Lifecycle:
   be this resource's comes from the purchase journal (components/journal.py): its stamp tells which run
   journalled this purchase, and when, and carries the entry's earlier stamps. No Create* call is made
   without a stamp (purchase._buy: the journal left out by --target buys nothing, replaceAdopted included;
-  certfleet has no renewal path). Each live
+  a renewal too: with `renewal_generation` and `renews`, _buy calls RenewCertificateOrderForPackageRequest on
+  the predecessor, which every candidate check skips by id first; docs/renewal.md). Each live
   match goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order; the first check with an
   opinion decides (skip, adopt, refuse):
   (a) bought before every stamp of the entry, or kept or cancelled by this run's replacement: skipped.
@@ -138,8 +139,8 @@ from components.alicloud.client import models as _models
 from components.alicloud.config import AlicloudSpec, CasOrderSpec
 from components.alicloud.inputs import (INPUT_KEYS, OUTPUT_KEYS, REPLACE_KEYS, STORED_INPUT_KEYS, check_inputs,
                                         order_inputs, replace_keys)
-from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy
-from components.alicloud.release import KeepOrRelease
+from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy, renewed_order
+from components.alicloud.release import KeepOrRelease, note_renewed
 from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, status_message,
                                         unusable_certificate)
 from components.alicloud.status import owner_text as _owner_text
@@ -147,6 +148,7 @@ from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, cha
                                 note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import journalled_at, not_journalled
+from components.renewal import RENEWAL_KEY, RENEWS_KEY, keep_generation
 
 # Importable from here too (tests, components/fleet.py): the order's inputs and the look before buying.
 __all__ = ["CasOrder", "CasOrderProvider", "KEY_MISMATCH", "LOOK_AGAIN_SECONDS", "POLL_SECONDS", "REPLACE_KEYS",
@@ -167,6 +169,12 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # A delete of this order in this run is a replacement's (see delete).
         note_declared(KIND, news.get("order_name"), *(news.get("previous_names") or []))
+        news = keep_generation(olds, news)  # a renewal generation never goes back (components/renewal.py)
+        if cas_api.Config.available() and (deferred := self._renewal_deferred(news)):
+            # Renewing now would fail after the predecessor left the state: renew on a later run instead.
+            tell_user(f"{order_label(news)}: the renewal waits: {deferred}. certfleet renews it on a later "
+                      f"`pulumi up` (or lower renewBefore: CAS's window is about 30 days); nothing is bought now")
+            news = {**news, RENEWAL_KEY: olds.get(RENEWAL_KEY) if olds else None, RENEWS_KEY: None}
         failures = check_inputs(news)
         buys = not olds or bool(replace_keys(olds, news))
         if not olds and news.get("adopt_id") and not failures and cas_api.Config.available():
@@ -181,10 +189,14 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
             # The order may be alive: replacing it could buy a second one (status_message says what to do).
             return DiffResult(changes=False)
         replaces = replace_keys(olds, news)
+        if RENEWAL_KEY in replaces:
+            note_renewed(id_)  # its delete (the old half) only forgets it: named so in what delete says
         adopted_by_id_kept = olds.get("adopted_by_id") and news.get("adopt_id") and not news.get("replace_adopted")
         # Dead orders are replaced; not one adopted by id that is bought, not applied for (payed): the user
         # applies for it in the console (status_message) and refresh follows it.
-        dead = olds.get("state") in DEAD_STATES and not (adopted_by_id_kept and olds.get("state") == "payed")
+        # Nor a renewal's order: CAS places it payed, and the user applies for it in the console.
+        dead = olds.get("state") in DEAD_STATES and not ((adopted_by_id_kept or renewed_order(olds) is not None)
+                                                         and olds.get("state") == "payed")
         if dead:
             replaces = replaces or ["state"]
         if replaces and adopted_by_id_kept:
@@ -247,6 +259,7 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
         cas = cas_api.cas_client()
         self._describe_owned(cas, id_, olds, order_label(news))  # another account's order is not "gone"
         carried = {k: olds.get(k) for k in ("private_key", "csr", "adopted", "adopted_by_id")}
+        carried[RENEWS_KEY] = news.get(RENEWS_KEY) or olds.get(RENEWS_KEY)  # what this order renewed stays known
         return UpdateResult(self._settle(cas, int(id_), {**news, **carried}, order_label(news), wait=False))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -314,7 +327,7 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
 
         def has_challenge(s: Any) -> bool:
             kind = (s.type or "").lower()
-            if kind == "payed" and not props.get("adopted_by_id"):
+            if kind == "payed" and not props.get("adopted_by_id") and renewed_order(props) is None:
                 return False  # just bought: CAS may not have taken the application yet (reference A1)
             return kind != "domain_verify" or challenge_of(s, domains) is not None
 
@@ -356,14 +369,20 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
             kind, certificate, not_after = mismatch, None, None
         # Ours when certfleet generated it; CAS's when it made the key (returned once issued); else None.
         private_key = props.get("private_key") or (state.private_key if certificate and state.private_key else None)
+        message = status_message(
+            kind, challenge, bool(props.get("entry_revoke_on_delete" if props.get("adopted_by_id")
+                                            else "revoke_on_delete")),
+            not_after, bool(props.get("adopted")), bool(props.get("adopted_by_id")))
+        if kind == "payed" and (renews := renewed_order(props)) is not None:
+            message = (f"renewal of order {renews} placed (RenewCertificateOrderForPackageRequest), not applied "
+                       f"for yet (payed): CAS offers no API to apply for a renewed order, so apply for it in the "
+                       f"CAS console; `pulumi up --refresh` then follows it (validation, issuance). Order {renews} "
+                       f"keeps serving until then")
         return {
             **{k: props.get(k) for k in STORED_INPUT_KEYS},
             "order_id": order_id,
             "state": kind,
-            "status_message": status_message(
-                kind, challenge, bool(props.get("entry_revoke_on_delete" if props.get("adopted_by_id")
-                                                else "revoke_on_delete")),
-                not_after, bool(props.get("adopted")), bool(props.get("adopted_by_id"))),
+            "status_message": message,
             "challenge": challenge,
             "challenges": [challenge] if challenge else [],
             "certificate_pem": certificate,
@@ -397,12 +416,14 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     owner: pulumi.Output[dict]
 
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec, journal: Any = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:
         """`journal`: the purchase journal's stamp for this order (PurchaseJournal.stamp_of): the dependency
         on it makes the engine save the journal before this create runs."""
         # The private key is encrypted in state and masked in every preview, output and log.
         # Delete before replace always: `pulumi up --replace` skips diff (and its delete_before_replace), and
         # create-before-delete would let the new create adopt the old pending order that delete then cancels.
         own = pulumi.ResourceOptions(additional_secret_outputs=["private_key"], delete_before_replace=True)
-        props = {**order_inputs(spec, alicloud), "journal": journal, **dict.fromkeys(OUTPUT_KEYS)}
+        # `renewal`: the program's renewal_generation and renews (components/renewal.py SectionRenewal.inputs).
+        props = {**order_inputs(spec, alicloud), RENEWAL_KEY: None, RENEWS_KEY: None, **(renewal or {}),
+                 "journal": journal, **dict.fromkeys(OUTPUT_KEYS)}
         super().__init__(CasOrderProvider(), name, props, pulumi.ResourceOptions.merge(opts, own))

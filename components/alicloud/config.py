@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from components import keys, names
+from components.deploy.config import DeployTarget, cas_key_problem, deploy_targets
 from components.dns.config import DnsSpec, entry_dns, section_dns
 from components.alicloud.instance_config import ENTRY_KEYS, CasInstanceSpec, claim_instance, instance_entry
+from components.renewal import RenewBefore, entry_renew_before, section_renew_before
 from components.rules import (_check_keys, _choice, _claim_names, _dns_names, _named_object, _object,
                               _previous_names, _Problems, _seconds, _string, _tags, _text_field)
 
@@ -37,9 +39,11 @@ CAS_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CAS_PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 CAS_ORDER_ID_PATTERN = re.compile(r"[1-9][0-9]{0,18}")  # OrderId: a positive int64, written as text
 
-_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders", "dns")
+_ALICLOUD_KEYS = ("contact", "tags", "issuedTimeoutSeconds", "listingLagSeconds", "revokeOnDelete", "orders", "dns",
+                  "renewBefore")
 _CAS_ORDER_KEYS = ("productCode", "api", "domains", "validation", "csr", "keyAlgorithm", "contact", "companyName",
-                   "tags", "revokeOnDelete", "previousNames", "adopt", "replaceAdopted", "dns")
+                   "tags", "revokeOnDelete", "previousNames", "adopt", "replaceAdopted", "dns", "deployTo",
+                   "renewBefore")
 _CAS_CONTACT_KEYS = ("name", "email", "phone")
 
 
@@ -73,6 +77,8 @@ class CasOrderSpec:
     # order adopted by id, also after the `adopt` line is gone
     entry_revoke_on_delete: bool = False
     dns: DnsSpec | None = None     # where certfleet writes the DNS challenge (None: the user publishes it)
+    renew_before: RenewBefore | None = None  # order the successor this long before expiry (components/renewal.py)
+    deploy_to: tuple[DeployTarget, ...] = ()  # other clouds the certificate is copied to (components/deploy/)
 
 
 @dataclass(frozen=True)
@@ -268,6 +274,7 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
     instance_orders: list[CasInstanceSpec] = []
     named_instances: dict[str, str] = {}  # instance id -> the entry naming it: one instance, one entry
     dns = section_dns(p, path, obj)
+    renew_before = section_renew_before(p, path, obj)  # orders only: instance entries take no renewBefore
 
     def with_dns(order_path: str, spec: Any) -> Any:
         return replace(spec, dns=entry_dns(p, order_path, order_map[spec.name], dns, spec.validation == "DNS",
@@ -280,6 +287,8 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
                                                                  default_revoke, renames.get(name, ()))
             if instance_spec:
                 instance_spec = with_dns(order_path, instance_spec)
+                instance_spec = replace(instance_spec, deploy_to=deploy_targets(
+                    p, order_path, order_map[name], "alicloud", cas_key_problem(instance_spec)))
                 _claim_names(p, claimed, order_path, instance_spec.domains, "order")
                 claim_instance(p, named_instances, order_path, instance_spec)
                 instance_orders.append(instance_spec)
@@ -288,7 +297,10 @@ def _alicloud(p: _Problems, path: str, raw: Any) -> AlicloudSpec | None:
                           renames.get(name, ()))
         if spec is None:
             continue
-        spec = with_dns(order_path, spec)
+        spec = replace(with_dns(order_path, spec),
+                       renew_before=entry_renew_before(p, order_path, order_map[name], renew_before))
+        spec = replace(spec, deploy_to=deploy_targets(p, order_path, order_map[name], "alicloud",
+                                                      cas_key_problem(spec)))
         _claim_names(p, claimed, order_path, spec.domains, "order")
         if spec.adopt and spec.adopt in adopted:
             p.error(f"{order_path}.adopt", f"CAS order {spec.adopt} is adopted by '{adopted[spec.adopt]}' "

@@ -18,7 +18,9 @@ from components.alicloud.status import PENDING_STATES
 from components.dynamic import changed_keys
 
 # Inputs that shape the certificate: a change needs a new order.
-REPLACE_KEYS = ("product_code", "api", "domains", "csr_mode", "csr_pem", "key_algorithm")
+# `renewal_generation` (components/renewal.py): the program's decision to order the successor, via
+# RenewCertificateOrderForPackageRequest (absent for the first order, so older states show no change).
+REPLACE_KEYS = ("product_code", "api", "domains", "csr_mode", "csr_pem", "key_algorithm", "renewal_generation")
 # Replaces a pending order only (its challenge changes); once issued, a new order would spend a new unit.
 PENDING_REPLACE_KEYS = ("validation",)
 # Read by CAS only when the order is placed: stored in place, never a new order (a stack-wide contact or
@@ -28,7 +30,8 @@ INPUT_KEYS = (("order_name",) + REPLACE_KEYS + PENDING_REPLACE_KEYS + PURCHASE_O
               + ("revoke_on_delete", "issued_timeout_seconds", "entry_revoke_on_delete"))
 # Stored with the order but never diffed: they steer a create's look-before-buy (the journal stamp, how long
 # to look) and tell delete a replacement from a destroy (former names); changing them buys or changes nothing.
-QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names")
+# `renews`: the predecessor a renewal's create renews ({id, not_after}), never taken for the successor.
+QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names", "renews")
 STORED_INPUT_KEYS = INPUT_KEYS + QUIET_INPUT_KEYS
 # `challenges`: the challenge as a list, never null ([] once issued): a null output is dropped by the engine and
 # reads as unknown in every later preview, which would make the entry's DNS record show a change each time.

@@ -26,7 +26,7 @@ INSTANCE_KEY_ALGORITHMS = {"RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_
 CLAIM_TAG_COUNT = 3   # certfleet-entry, certfleet-stamp, certfleet-application
 MAX_INSTANCE_TAGS = 20 - CLAIM_TAG_COUNT
 INSTANCE_KEYS = ("instance", "domains", "validation", "csr", "keyAlgorithm", "tags", "revokeOnDelete",
-                 "previousNames", "contactIds", "companyId", "dns")
+                 "previousNames", "contactIds", "companyId", "dns", "deployTo")
 # Order keys an instance entry refuses, and why (the instance API has no such input, or the instance has it).
 REFUSED_KEYS = {
     "productCode": "not allowed with `instance`: the instance carries the product it was bought as",
@@ -58,6 +58,7 @@ class CasInstanceSpec:
     contact_ids: tuple[int, ...] = ()
     company_id: int | None = None
     dns: DnsSpec | None = None     # where certfleet writes the DNS challenge (alicloud/config.py reads it)
+    deploy_to: tuple = ()          # DeployTarget: other clouds the certificate is copied to (alicloud/config.py)
 
 
 def instance_tag_problem(key: str, value: Any) -> str | None:

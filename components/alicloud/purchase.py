@@ -50,6 +50,20 @@ def each_listed_order(cas: Any, keyword: str | None, resource: str, clock: Any) 
         page += 1
 
 
+# CAS's answers to a renewal of an order that is not expiring yet (the emulator: OperationDenied.StatusNotSupport).
+NOT_RENEWABLE_CODES = ("OperationDenied.StatusNotSupport", "OperationDenied", "InvalidStatus")
+# ListUserCertificateOrder's status of an order CAS renews (reference/lifecycle-apis.md §1.4: "expiring").
+RENEWABLE_STATUS = "WILLEXPIRED"
+
+
+def renewed_order(props: Mapping[str, Any]) -> int | None:
+    """The predecessor's order id when this create is a renewal (components/renewal.py), else None."""
+    renews = props.get("renews")
+    if props.get("renewal_generation") and isinstance(renews, Mapping) and renews.get("id"):
+        return int(renews["id"])
+    return None
+
+
 class LookThenBuy:
     """The provider's purchase steps (a mixin of cas.CasOrderProvider)."""
 
@@ -73,6 +87,26 @@ class LookThenBuy:
                                                  f"({body.used_count} of {body.total_count} used): "
                                                  f"buy more before ordering")]
         return []
+
+    def _renewal_deferred(self, news: Mapping[str, Any]) -> str | None:
+        """Why CAS would refuse this renewal now (its order is not expiring in CAS's sense), or None. Asked at
+        check, before the predecessor leaves the state (delete before replace); None when CAS cannot be asked."""
+        renews = renewed_order(news)
+        if renews is None:
+            return None
+        try:
+            cas = cas_api.cas_client()
+            listed = [item for item in each_listed_order(cas, news["domains"][0], order_label(news), self.clock)
+                      if item.order_id == renews]
+        except CertfleetError:
+            return None
+        if not listed:
+            return f"order {renews} is not in CAS's order list (ListUserCertificateOrder): there is nothing to renew"
+        if listed[0].status != RENEWABLE_STATUS:
+            return (f"CAS lists order {renews} as {listed[0].status}, not {RENEWABLE_STATUS}: "
+                    f"RenewCertificateOrderForPackageRequest renews an order only while it is about to expire in "
+                    f"CAS's sense (OperationDenied.StatusNotSupport otherwise)")
+        return None
 
     def _live_matches(self, cas: Any, props: Mapping[str, Any], bought_since_ms: int | None = None) -> list[Any]:
         """The ListUserCertificateOrder items of the live orders of this plan listed with the primary name first,
@@ -130,7 +164,17 @@ class LookThenBuy:
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
         common = dict(product_code=props["product_code"], validate_type=props["validation"],
                       username=contact.get("name"), email=contact.get("email"), phone=contact.get("phone"))
-        if props["api"] == "withCsr":
+        renews = renewed_order(props)
+        if renews is not None:
+            # A renewal (components/renewal.py): the plan's renewal operation on the predecessor, never a new
+            # Create* of another product. CAS answers a new order, in payed (applied for in the console).
+            action = "RenewCertificateOrderForPackageRequest"
+            request = models.RenewCertificateOrderForPackageRequestRequest(
+                order_id=renews, csr=csr, tags=[models.RenewCertificateOrderForPackageRequestRequestTags(
+                    key=t["Key"], value=t["Value"]) for t in tags] or None)
+            send = lambda: cas.renew_certificate_order_for_package_request_with_options(  # noqa: E731
+                request, cas_api.create_runtime())
+        elif props["api"] == "withCsr":
             action = "CreateCertificateWithCsrRequest"
             request = models.CreateCertificateWithCsrRequestRequest(
                 csr=csr, tags=[models.CreateCertificateWithCsrRequestRequestTags(key=t["Key"], value=t["Value"])
@@ -151,6 +195,12 @@ class LookThenBuy:
             order_id = cas_api.call(action, resource, send, spends_money=True, clock=self.clock).body.order_id
         except CloudError as err:
             answered = False
+            if renews is not None and err.code in NOT_RENEWABLE_CODES:
+                raise CloudError("alicloud", f"cas.{action}", resource, err.code,
+                                 f"CAS refused to renew order {renews}: it renews an order only while its certificate "
+                                 f"is about to expire, in CAS's sense (ListUserCertificateOrder status WILLEXPIRED). "
+                                 f"Nothing was bought. Lower renewBefore, or run `pulumi up` again closer to expiry "
+                                 f"({err})") from err
             if not cas_api.is_transient(err.__cause__):
                 raise
             # The order may have been placed and only the answer lost: look before buying again, for a while,

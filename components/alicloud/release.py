@@ -13,8 +13,16 @@ from components.alicloud import client as cas_api
 from components.alicloud.candidates import carries_key, certificate_for_names, keep_for_the_run, order_label
 from components.alicloud.client import models as _models
 from components.alicloud.status import PENDING_STATES
-from components.dynamic import tell_user
+from components.dynamic import RunSet, tell_user
 from components.errors import CloudError
+
+
+# Orders this run's diff replaces by their renewal (components/renewal.py): their delete only forgets them.
+RENEWED = RunSet()
+
+
+def note_renewed(order_id: str) -> None:
+    RENEWED.add(str(order_id))
 
 
 class KeepOrRelease:
@@ -69,7 +77,12 @@ class KeepOrRelease:
         resource = order_label(props)
         kept = f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept"
         csr_pem = props.get("csr_pem")
-        if replaced:
+        if replaced and str(id_) in RENEWED.snapshot():
+            keep_for_the_run(int(id_))  # never the renewal's own order
+            tell_user(f"{kept}: replaced by its renewal, it keeps serving until it expires; "
+                      f"certfleet never revokes, cancels or deletes a renewed order (revokeOnDelete applies to a "
+                      f"real destroy of the order the stack holds)")
+        elif replaced:
             keep_for_the_run(int(id_))  # the replacing create must not take it for its own
             tell_user(f"{kept} because the order is being replaced (the old certificate may still be serving); "
                       f"revokeOnDelete applies to a real destroy only: revoke it in the CAS console once "

@@ -110,6 +110,14 @@ def status_message(status: str, missing_records: list[str], failure_reason: str 
     return status
 
 
+def renewal_outputs(described: Mapping[str, Any]) -> dict[str, Any]:
+    """ACM's managed renewal: `renewal_status` (RenewalSummary.RenewalStatus: PENDING_AUTO_RENEWAL,
+    PENDING_VALIDATION, SUCCESS, FAILED; null before ACM's first attempt, 60 days before expiry) and
+    `renewal_eligibility` (ELIGIBLE while a service such as CloudFront uses it, else INELIGIBLE)."""
+    return {"renewal_status": (described.get("RenewalSummary") or {}).get("RenewalStatus"),
+            "renewal_eligibility": described.get("RenewalEligibility")}
+
+
 def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in tags.items() if not k.startswith("certfleet:")}
 
@@ -550,6 +558,9 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             "status_message": status_message(status, missing, failure),
             "validation_records": records,
             "not_after": not_after.isoformat() if hasattr(not_after, "isoformat") else not_after,
+            # ACM renews a requested certificate itself (same ARN, new NotAfter): certfleet reports how it goes.
+            # Outputs only, never inputs, so a renewal never shows as drift in a preview.
+            **renewal_outputs(described),
             "in_use_by": sorted(described.get("InUseBy", [])),
             "on_destroy": props.get("on_destroy"),
         }
@@ -567,6 +578,8 @@ class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
     sans: pulumi.Output[list]
     validation_records: pulumi.Output[list]
     not_after: pulumi.Output[str]
+    renewal_status: pulumi.Output[str]
+    renewal_eligibility: pulumi.Output[str]
     in_use_by: pulumi.Output[list]
     adopted: pulumi.Output[bool]
 
@@ -574,7 +587,7 @@ class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("arn", "status", "status_message", "validation_records", "not_after",
-                                 "in_use_by", "generation", "adopted"))
+                                 "renewal_status", "renewal_eligibility", "in_use_by", "generation", "adopted"))
         super().__init__(AcmCertificateProvider(), name, {**certificate_inputs(spec, aws, resource_tag), **outputs},
                          opts)
 

@@ -6,7 +6,8 @@ live in us-east-1. Throttling and transient errors are retried by the shared cli
 validation errors fail at once, naming the resource, the call and AWS's code.
 IAM actions used: cloudfront:CreateDistributionWithTags, cloudfront:GetDistribution, cloudfront:UpdateDistribution,
   cloudfront:DeleteDistribution, cloudfront:ListTagsForResource, cloudfront:TagResource, cloudfront:UntagResource,
-  cloudfront:ListDistributions (cnameCheck, naming an alias's holder), acm:DescribeCertificate, tag:GetResources.
+  cloudfront:ListDistributions (cnameCheck, naming an alias's holder), acm:DescribeCertificate, tag:GetResources,
+  acm:GetCertificate (the edge check).
 
 Lifecycle (docs/distributions.md):
 - create: look before create (a distribution tagged with this resource's identity is adopted), else
@@ -19,7 +20,8 @@ Lifecycle (docs/distributions.md):
 - update: read config and ETag fresh, send IfMatch, re-read on PreconditionFailed. An alias another
   distribution of the same stack still holds (it is being removed there in this run) is retried; one held
   outside the stack fails naming the holder. Nothing replaces a distribution.
-- after create/update: a bounded wait for Deployed that never fails the run ("deploying" is recorded).
+- after create/update: a bounded wait for Deployed that never fails the run ("deploying" is recorded); once
+  Deployed, the edge check (edge_check.py): a TLS handshake per bound alias, its result the `edge` output.
 - read: live aliases, certificate, enabled, comment, TLS, logging, tags and cloned config, as inputs: drift
   shows in the preview and the next `up` repairs it.
 - delete: only a distribution tagged as this resource's; disable, wait Deployed, delete with a fresh ETag.
@@ -37,7 +39,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.aws import adopt, cname_check, distribution_config as dc
+from components.aws import adopt, cname_check, distribution_config as dc, edge_check
 from components.aws.acm import DEAD_STATUSES, RESOURCE_TAG, user_tags
 from components.aws.clients import TransportErrors, client, cloud_error
 from components.aws.config import AwsSpec
@@ -51,10 +53,11 @@ from components.errors import CloudError, WaitTimeout
 INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
               "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check",
-              "on_destroy")  # adopt_id is no diff key: removing `adopt` changes nothing (components/aws/adopt.py)
+              "on_destroy", "edge_check")
+# adopt_id is no diff key: removing `adopt` changes nothing (components/aws/adopt.py).
 KIND = "aws:Distribution"  # for adopt.note_declared_names / declared_in_this_run
 OUTPUT_KEYS = ("distribution_id", "arn", "domain_name", "status", "bound", "bound_aliases", "bound_certificate_arn",
-               "stage", "status_message", "caller_reference", "adopted")
+               "stage", "status_message", "caller_reference", "adopted", "edge")
 # What adopting compares at preview: every one is changed in place (a distribution never replaces).
 ADOPT_COMPARED = ("aliases", "certificate_arn", "enabled", "comment", "minimum_protocol_version", "logging")
 
@@ -200,6 +203,7 @@ class DistributionProvider(ResourceProvider):
                       "tags": user_tags(self._tags(distribution["ARN"], resource))}
             outs = {**self._outputs(distribution, inputs, props.get("certificate_status") or ""),
                     **adopt.adoption_outputs(props, props.get("adopted"))}
+            outs["edge"] = edge_check.at_refresh(outs, props)  # a refresh re-checks: ACM may have renewed
             return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -489,7 +493,8 @@ class DistributionProvider(ResourceProvider):
             distribution = self._deployed(id_, props.get("deployed_timeout_seconds", 600), resource)
         except WaitTimeout:
             distribution = self._get(id_, resource)
-        return self._outputs(distribution, props, certificate_status)
+        outs = self._outputs(distribution, props, certificate_status)
+        return {**outs, "edge": edge_check.after_change(outs, props, resource, self.clock, self.poll_seconds)}
 
     def _tags(self, arn: str, resource: str) -> dict[str, str]:
         answer = self._call("ListTagsForResource", lambda: client("cloudfront", REGION).list_tags_for_resource(
@@ -560,6 +565,7 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
     aliases: pulumi.Output[list]
     certificate_arn: pulumi.Output[str]
     adopted: pulumi.Output[bool]
+    edge: pulumi.Output[dict]
 
     def __init__(self, name: str, spec: DistributionSpec, aws: AwsSpec, template: Any,
                  certificate_arn: pulumi.Input[str], certificate_status: pulumi.Input[str],
@@ -596,5 +602,6 @@ def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str,
         "tags": dict(spec.tags),
         "deployed_timeout_seconds": aws.deployed_timeout_seconds,
         "cname_check": aws.cname_check,
+        "edge_check": {"mode": spec.edge_check or aws.edge_check, "timeout_seconds": aws.edge_check_timeout_seconds},
         **adopt.adoption_inputs(spec),
     }

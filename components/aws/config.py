@@ -11,28 +11,29 @@ check against are in limits.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Collection, Mapping
 
 from components import names
 from components.aws import aggregate
 from components.aws.aggregate import CertificateEntry
-from components.aws.config_distributions import (DistributionSpec, LoggingSpec, VersionStoreSpec,  # noqa: F401
-                                                 _distributions, _version_store)
+from components.aws.config_distributions import (EDGE_CHECK_MODES, DistributionSpec, LoggingSpec,  # noqa: F401
+                                                 VersionStoreSpec, _distributions, _version_store)
 from components.aws.config_adopt import ADOPT_KEYS, _adoption, check_adopted_ids
 from components.aws.config_imports import AcmImportSpec, _acm_import
 from components.aws.limits import (ACM_CERTFLEET_TAGS, ACM_DEFAULT_NAME_QUOTA, ACM_KEY_ALGORITHMS,  # noqa: F401
                                    ACM_MAX_NAMES, ACM_MAX_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN,
                                    CLOUDFRONT_CERTIFICATE_REGION, CLOUDFRONT_KEY_ALGORITHMS)
 from components.dns.config import DnsSpec, entry_dns, section_dns
+from components.renewal import RenewBefore, entry_renew_before, section_renew_before
 from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag, _merged_tags, _named_object, _object,
                               _Problems, _required_string, _seconds, _string, _tags)
 
 _AWS_KEYS = ("region", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
              "deleteInUseTimeoutSeconds", "deployedTimeoutSeconds", "cnameCheck", "aggregate", "versionStore",
-             "certificates", "imports", "distributions", "dns")
-_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames", "dns", *ADOPT_KEYS)
+             "certificates", "imports", "distributions", "dns", "edgeCheck", "edgeCheckTimeoutSeconds", "renewBefore")
+_ACM_CERT_KEYS = ("domain", "sans", "keyAlgorithm", "tags", "previousNames", "dns", "renewBefore", *ADOPT_KEYS)
 _TAG_LIMIT = f"aws.tags included; ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
 
 
@@ -50,6 +51,7 @@ class AcmCertificateSpec:
     replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
     on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one certfleet made
     dns: DnsSpec | None = None         # where certfleet writes its validation CNAMEs (None: the user publishes)
+    renew_before: RenewBefore | None = None  # shown in the report only: ACM renews requested certificates itself
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class AwsSpec:
     deployed_timeout_seconds: int = 600       # bounded wait for Deployed after a distribution's create/update
     version_store: VersionStoreSpec | None = None
     reuses: tuple[tuple[str, str], ...] = ()  # (certificates entry not requested, the entry whose certificate it uses)
+    edge_check: str = "report"                # distributions' post-deploy edge check: report | require | off
+    edge_check_timeout_seconds: int = 120     # how long a failing edge check is retried after Deployed
+    renew_before: RenewBefore | None = None   # the section's renewBefore (report only: components/renewal.py)
 
 
 def _aws_tags(p: _Problems, path: str, value: Any) -> dict[str, str]:
@@ -195,10 +200,19 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
             p.error(f"{path}.region", f"must be {CLOUDFRONT_CERTIFICATE_REGION} when {path}.distributions has "
                                       f"entries: CloudFront uses ACM certificates from {CLOUDFRONT_CERTIFICATE_REGION} "
                                       f"only, got {region!r}")
+    # renewBefore: parsed and shown (the report), never an order: ACM renews what it issued itself.
+    renew_before = section_renew_before(p, path, obj)
+    certificates = [replace(c, renew_before=entry_renew_before(p, f"{path}.certificates.{c.name}",
+                                                               (obj.get("certificates") or {}).get(c.name),
+                                                               renew_before)) for c in certificates]
+    imports = [replace(i, renew_before=entry_renew_before(p, f"{path}.imports.{i.name}",
+                                                          (obj.get("imports") or {}).get(i.name), renew_before))
+               for i in imports]
     check_adopted_ids(p, path, region, [*(("certificates", c.name, c) for c in certificates),
                                         *(("imports", i.name, i) for i in imports),
                                         *(("distributions", d.name, d) for d in distributions)])
     return AwsSpec(
+        renew_before=renew_before,
         region=region,
         validation_record_timeout_seconds=_seconds(p, path, obj, "validationRecordTimeoutSeconds", 300, 3600),
         issued_timeout_seconds=_seconds(p, path, obj, "issuedTimeoutSeconds", 0, 3600),
@@ -211,4 +225,6 @@ def _aws(p: _Problems, path: str, raw: Any, secret_paths: Collection[str] | None
         deployed_timeout_seconds=_seconds(p, path, obj, "deployedTimeoutSeconds", 600, 3600),
         version_store=_version_store(p, f"{path}.versionStore", obj["versionStore"]) if "versionStore" in obj else None,
         reuses=tuple((r.entry, r.certificate) for r in reuses),
+        edge_check=_choice(p, f"{path}.edgeCheck", obj.get("edgeCheck", "report"), EDGE_CHECK_MODES) or "report",
+        edge_check_timeout_seconds=_seconds(p, path, obj, "edgeCheckTimeoutSeconds", 120, 3600),
     )

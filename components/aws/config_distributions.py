@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from components import names
 from components.aws.aggregate import CertificateEntry
+from components.deploy.config import DEPLOYED_REFERENCE
 from components.aws.config_adopt import ADOPT_KEYS, _adoption
 from components.aws.limits import (ACM_CERTFLEET_TAGS, AWS_MAX_USER_TAGS, AWS_REGION_PATTERN, CLOUDFRONT_MAX_ALIASES,
                                    CLOUDFRONT_MAX_COMMENT, CLOUDFRONT_MAX_TAGS, DEFAULT_MINIMUM_PROTOCOL_VERSION,
@@ -24,12 +25,15 @@ from components.rules import (_check_keys, _choice, _dns_names, _entries, _flag,
                               _Problems, _string, _text_field)
 
 _DISTRIBUTION_KEYS = ("template", "templateVersion", "certificate", "aliases", "enabled", "comment",
-                      "minimumProtocolVersion", "logging", "tags", "previousNames", *ADOPT_KEYS)
+                      "minimumProtocolVersion", "logging", "tags", "previousNames", "edgeCheck", *ADOPT_KEYS)
 _LOGGING_KEYS = ("bucket", "prefix", "includeCookies")
 _VERSION_STORE_KEYS = ("table", "region")
 # CloudFront Extensions' versionId: a DynamoDB number counted from 1, sent as text (reference §4.5). "" made
 # CFE crash on int('') after it had already created the distribution (§8 defect 15).
 TEMPLATE_VERSION_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
+DEPLOYED = "deployed"  # serving_kind of a distribution served by a copy deployed from CAS or SCM (deployTo)
+# The post-deploy edge check (components/aws/edge_check.py MODES; this module imports no provider).
+EDGE_CHECK_MODES = ("report", "require", "off")
 _TAG_LIMIT = f"aws.tags included; CloudFront allows {CLOUDFRONT_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
 
 
@@ -51,7 +55,7 @@ class DistributionSpec:
     template_version: str | None   # numeric text; None: follow the live template
     certificate: str               # the certificates/imports entry named in the config
     serving_certificate: str       # the entry whose certificate serves it (another one when aggregated)
-    serving_kind: str              # "certificate" (certificates entry) | "import" (imports entry)
+    serving_kind: str              # "certificate" (certificates entry) | "import" (imports entry) | "deployed"
     aliases: tuple[str, ...]       # sorted, lower-case
     enabled: bool
     comment: str | None            # None: the provider's default, "certfleet <project>/<stack>/<name>"
@@ -62,6 +66,7 @@ class DistributionSpec:
     adopt: str | None = None           # an existing object's ARN/id (config_adopt.py); None: certfleet makes it
     replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
     on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one made
+    edge_check: str | None = None      # report | require | off (edge_check.py); None: certfleet:aws.edgeCheck
 
 
 @dataclass(frozen=True)
@@ -118,10 +123,15 @@ def _certificate(p: _Problems, path: str, obj: Mapping[str, Any],
     name = _text_field(p, path, obj, "certificate", required=True)
     if name is None:
         return None, None
+    if DEPLOYED_REFERENCE.fullmatch(name):
+        # A copy deployed to ACM from another section: components/deploy/config.py checks it (target, aliases)
+        # once every section is read.
+        return name, CertificateEntry(name=name, kind=DEPLOYED, names=())
     if name not in entries:
         available = ", ".join(sorted(entries)) or "there are none"
         p.error(f"{path}.certificate", f"'{name}' is not an entry of certfleet:aws.certificates or "
-                                       f"certfleet:aws.imports (entries: {available})")
+                                       f"certfleet:aws.imports (entries: {available}), nor a deployed copy "
+                                       f"(alicloud.orders.<name> or huaweicloud.certificates.<name>)")
         return None, None
     return name, entries[name]
 
@@ -145,7 +155,7 @@ def _aliases(p: _Problems, path: str, obj: Mapping[str, Any], entry: Certificate
         well_formed = len(p.errors) == errors_before   # then aliases[i] is the config's item i
         # Against the entry as written, not the one serving after aggregation: then switching `aggregate`
         # never turns a valid config into an invalid one (the serving wildcard covers the entry's names).
-        for i, alias in enumerate(aliases if entry and well_formed else []):
+        for i, alias in enumerate(aliases if entry and well_formed and entry.kind != DEPLOYED else []):
             if not any(names.covers(name, alias) for name in entry.names):
                 p.error(f"{path}.aliases[{i}]", _uncovered_alias(alias, entry))
     if len(aliases) > CLOUDFRONT_MAX_ALIASES:
@@ -181,6 +191,7 @@ def _distribution(p: _Problems, path: str, name: str, raw: Any, entries: Mapping
     tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "distribution",
                         _TAG_LIMIT)
     adoption = _adoption(p, path, obj, "distribution")
+    edge = _choice(p, f"{path}.edgeCheck", obj["edgeCheck"], EDGE_CHECK_MODES) if "edgeCheck" in obj else None
     if len(p.errors) > errors_before or template is None or certificate is None or entry is None or protocol is None:
         return None
     serving = served_by.get(certificate, entry)
@@ -189,7 +200,7 @@ def _distribution(p: _Problems, path: str, name: str, raw: Any, entries: Mapping
                             enabled=enabled, comment=comment, minimum_protocol_version=protocol, logging=logging,
                             tags=tuple(sorted(tags.items())), previous_names=previous_names,
                             adopt=adoption.adopt, replace_adopted=adoption.replace_adopted,
-                            on_destroy=adoption.on_destroy)
+                            on_destroy=adoption.on_destroy, edge_check=edge)
 
 
 def _distributions(p: _Problems, path: str, raw: Any, entries: Mapping[str, CertificateEntry | None],

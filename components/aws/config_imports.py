@@ -18,11 +18,14 @@ from typing import Any, Collection, Mapping
 from components import names
 from components.aws import pem
 from components.aws.config_adopt import ADOPT_KEYS, _adoption
+from components.deploy.config import DeployTarget, deploy_targets
 from components.aws.limits import ACM_CERTFLEET_TAGS, ACM_MAX_TAGS, AWS_MAX_USER_TAGS
 from components.rules import (_merged_tags, _named_object, _Problems, _required_string, _string, _type_name,
                               _whole_number)
 
-_IMPORT_KEYS = ("certificate", "chain", "privateKey", "expiryMarginDays", "tags", "previousNames", *ADOPT_KEYS)
+_IMPORT_KEYS = ("certificate", "chain", "privateKey", "expiryMarginDays", "tags", "previousNames", "deployTo",
+                "renewBefore",
+                *ADOPT_KEYS)
 MAX_EXPIRY_MARGIN_DAYS = 365
 DEFAULT_EXPIRY_MARGIN_DAYS = 30
 _TAG_LIMIT = f"aws.tags included; ACM allows {ACM_MAX_TAGS} and certfleet uses {ACM_CERTFLEET_TAGS}"
@@ -49,6 +52,8 @@ class AcmImportSpec:
     adopt: str | None = None           # an existing object's ARN/id (config_adopt.py); None: certfleet makes it
     replace_adopted: bool = False      # a replace-level difference from the adopted object makes a new one
     on_destroy: str | None = None      # "keep" | "delete"; None: keep an adopted object, delete one certfleet made
+    deploy_to: tuple[DeployTarget, ...] = ()  # other clouds the certificate is copied to (components/deploy/)
+    renew_before: Any = None           # a renewal.RenewBefore, shown in the report (re-import is the source's job)
 
 
 def is_secret(path: str, secret_paths: Collection[str]) -> bool:
@@ -98,6 +103,7 @@ def _acm_import(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapp
     tags = _merged_tags(p, path, obj, default_tags, names.aws_tag_problem, AWS_MAX_USER_TAGS, "imported certificate",
                         _TAG_LIMIT)
     adoption = _adoption(p, path, obj, "import")
+    deploy_to = deploy_targets(p, path, obj, "aws")
     if certificate is None or chain is None:
         return None
     # The key's own checks run even on a plain-text key: its problems name no key material either.
@@ -111,4 +117,4 @@ def _acm_import(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapp
                          key_algorithm=facts.key_algorithm, expiry_margin_days=margin,
                          tags=tuple(sorted(tags.items())), previous_names=previous_names,
                          adopt=adoption.adopt, replace_adopted=adoption.replace_adopted,
-                         on_destroy=adoption.on_destroy)
+                         on_destroy=adoption.on_destroy, deploy_to=deploy_to)

@@ -11,7 +11,7 @@ certificate and deletes the certificate only after every distribution that used 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Mapping
 
 import pulumi
 
@@ -26,10 +26,11 @@ from components.dynamic import renamed_from
 
 # What the stack exports per resource (also what scripts/report.py prints).
 # `adopted`: the object was adopted by id (the entry's `adopt`), not made by certfleet; destroy keeps it.
-ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after", "adopted")
+ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after", "adopted",
+               "renewal_status", "renewal_eligibility")
 IMPORT_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "not_after", "adopted")
 DISTRIBUTION_OUTPUTS = ("distribution_id", "domain_name", "status", "stage", "status_message", "aliases",
-                        "certificate_arn", "bound", "adopted")
+                        "certificate_arn", "bound", "adopted", "edge")  # edge: components/aws/edge_check.py
 
 
 class AwsCertificates(pulumi.ComponentResource):
@@ -40,7 +41,10 @@ class AwsCertificates(pulumi.ComponentResource):
     templates: dict[str, DistributionTemplate]
     distributions: dict[str, Distribution]
 
-    def __init__(self, name: str, aws: AwsSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, aws: AwsSpec, opts: pulumi.ResourceOptions | None = None,
+                 deployed: Mapping[str, Any] | None = None) -> None:
+        """`deployed`: source path (e.g. alicloud.orders.docs) -> its ACM copy (components/deploy/), for the
+        distributions it serves."""
         super().__init__("certfleet:aws:Certificates", name, None, opts)
         self.aws = aws
         child = pulumi.ResourceOptions(parent=self)
@@ -67,7 +71,8 @@ class AwsCertificates(pulumi.ComponentResource):
                 self.templates[key] = DistributionTemplate(key, spec.template, spec.template_version, store, child)
         self.distributions = {}
         for spec in aws.distributions:
-            serving = (self.imports if spec.serving_kind == "import" else self.certificates)[spec.serving_certificate]
+            serving = {"import": self.imports, "deployed": deployed or {}}.get(
+                spec.serving_kind, self.certificates)[spec.serving_certificate]
             self.distributions[spec.name] = Distribution(
                 spec.name, spec, aws, self.templates[template_resource_name(spec.template, spec.template_version)],
                 serving.arn, issued_status(self.validations.get(spec.serving_certificate), serving.status),

@@ -91,6 +91,20 @@ def _build(config: Config) -> Any:
         .with_endpoint(config.endpoint).build()
 
 
+V2_PURCHASE_PATH = "/v2/{project_id}/scm/cert/purchase"
+
+
+def purchase_v2(client: Any, project_id: str, body: dict[str, Any]) -> Any:
+    """Seed 003's v2 purchase, which the SDK has no operation for, through the SDK's own signed transport (the
+    same signature, endpoint, HTTP settings and exceptions as every other call). Its answer has the v3 buy's
+    shape (`order_id`, `cert[].cert_id`), so it is read as a SubscribeCertificateResponse. X-Project-Id: the
+    v2 API is project-scoped (the project is in the path as well)."""
+    return client.do_http_request(
+        method="POST", resource_path=V2_PURCHASE_PATH, path_params={"project_id": project_id},
+        header_params={"Content-Type": "application/json", "X-Project-Id": project_id}, body=body,
+        response_type="SubscribeCertificateResponse", request_type="PurchaseCertificateV2Request")
+
+
 def http_config() -> Any:
     """The SDK's HTTP settings for certfleet's clients: no SDK retries, bounded timeouts."""
     from huaweicloudsdkcore.http.http_config import HttpConfig

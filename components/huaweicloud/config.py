@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from components import keys
+from components.deploy.config import DeployTarget, deploy_targets, scm_key_problem
 from components.dns.config import DnsSpec, entry_dns, section_dns
+from components.renewal import RenewBefore, entry_renew_before, section_renew_before
 from components.rules import (_check_keys, _choice, _dns_names, _named_object, _object, _previous_names, _Problems,
                               _seconds, _string, _tags, _text_field)
 
@@ -45,13 +47,21 @@ HUAWEI_REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 SCM_COMPANY_FIELD_MAX = 63
 # "scs" + 13 digits, 16 characters (reference/huawei-scm.md; the API's path ids are exactly 16 characters)
 SCM_CERTIFICATE_ID_PATTERN = re.compile(r"scs[0-9]{13}")
+# The purchase call (docs/scm-v2.md): v3 buy (seed 002), or the older API's v2 purchase (seed 003), which sells
+# OV and EV certificates for 1 or 2 years only and has no fields for extra names, enterprise project or tags.
+SCM_APIS = ("v3", "v2")
+SCM_V2_TYPES = ("OV_SSL_CERT", "EV_SSL_CERT")
+SCM_V2_MAX_YEARS = 2
+SCM_V2_ONLY_V3_KEYS = ("singleDomainNumber", "wildcardDomainNumber")
+HUAWEI_PROJECT_ID_PATTERN = re.compile(r"[0-9a-f]{32}")  # the v2 path's /v2/{project_id}/
 
 _HUAWEI_KEYS = ("region", "enterpriseProjectId", "tags", "validationRecordTimeoutSeconds", "issuedTimeoutSeconds",
-                "deleteTimeoutSeconds", "listingLagSeconds", "certificates", "dns")
+                "deleteTimeoutSeconds", "listingLagSeconds", "certificates", "dns", "api", "projectId",
+                "renewBefore")
 _SCM_CERT_KEYS = ("brand", "type", "domainType", "years", "domains", "domainNumbers", "singleDomainNumber",
                   "wildcardDomainNumber", "validation", "csr",
                   "keyAlgorithm", "caHashAlgorithm", "applicant", "company", "tags", "onDestroy", "previousNames", "adopt",
-                  "replaceAdopted", "dns")
+                  "replaceAdopted", "dns", "deployTo", "api", "renewBefore")
 _SCM_APPLICANT_KEYS = ("name", "phone", "email", "contactName", "contactPhone", "contactEmail")
 _SCM_COMPANY_KEYS = ("name", "unit", "province", "city", "country")
 
@@ -97,8 +107,11 @@ class ScmCertificateSpec:
     on_destroy: str                # "keep" or "delete" (an issued certificate; see README)
     previous_names: tuple[str, ...] = ()  # earlier keys of this certificate (Pulumi aliases)
     adopt: str | None = None       # the SCM certificate id this entry stands for (bought outside certfleet)
+    api: str = "v3"                # the purchase call: "v3" buy or "v2" purchase (SCM_APIS)
     replace_adopted: bool = False  # a replace-level difference from the adopted certificate buys a new one
     dns: DnsSpec | None = None     # where certfleet writes the validation records (None: the user publishes)
+    renew_before: RenewBefore | None = None  # buy the successor this long before expiry (components/renewal.py)
+    deploy_to: tuple[DeployTarget, ...] = ()  # other clouds the certificate is copied to (components/deploy/)
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,7 @@ class HuaweiSpec:
     delete_timeout_seconds: int
     certificates: tuple[ScmCertificateSpec, ...]
     listing_lag_seconds: int = 120  # how long a create after an interrupted run searches the listing before buying
+    project_id: str | None = None  # the project of v2 purchases (/v2/{project_id}/scm/cert/purchase)
 
 
 def _scm_tag_problem(key: str, value: Any) -> str | None:
@@ -205,7 +219,7 @@ def _scm_csr(p: _Problems, path: str, value: Any, primary: str | None) -> str | 
 
 
 def _scm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags: Mapping[str, str],
-                     previous_names: tuple[str, ...]) -> ScmCertificateSpec | None:
+                     previous_names: tuple[str, ...], default_api: str = "v3") -> ScmCertificateSpec | None:
     obj = _named_object(p, path, "certificate", name, raw, _SCM_CERT_KEYS)
     if obj is None:
         return None
@@ -233,6 +247,10 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
                                          f"got {domain_numbers}")
 
     single_number, wildcard_number = _scm_extra_name_numbers(p, path, obj, domain_type, domains, domain_numbers)
+    api = _choice(p, f"{path}.api", obj.get("api", default_api), SCM_APIS)
+    if api == "v2":
+        _scm_v2_rules(p, path, obj, cert_type, years)
+        single_number = wildcard_number = None  # v2 buys domain_numbers names, with no split
 
     validation = obj.get("validation", "DNS")
     if validation == "FILE":
@@ -274,7 +292,21 @@ def _scm_certificate(p: _Problems, path: str, name: str, raw: Any, default_tags:
         domain_numbers=domain_numbers, single_domain_number=single_number, wildcard_domain_number=wildcard_number,
         validation=validation, csr=csr, key_algorithm=key_algorithm,
         ca_hash_algorithm=ca_hash, applicant=applicant, tags=tuple(sorted(tags.items())), on_destroy=on_destroy,
-        previous_names=previous_names, adopt=adopt, replace_adopted=replace_adopted)
+        previous_names=previous_names, adopt=adopt, replace_adopted=replace_adopted, api=api)
+
+
+def _scm_v2_rules(p: _Problems, path: str, obj: Mapping[str, Any], cert_type: str | None, years: Any) -> None:
+    """What seed 003's v2 purchase cannot buy: only OV and EV, 1 or 2 years, no split of the extra names."""
+    where = "SCM's v2 purchase (api: v2)"
+    if cert_type is not None and cert_type not in SCM_V2_TYPES:
+        p.error(f"{path}.type", f"{where} sells {' and '.join(SCM_V2_TYPES)} only, got {cert_type!r}; "
+                                f"use api: v3 for it")
+    if isinstance(years, int) and not isinstance(years, bool) and years > SCM_V2_MAX_YEARS:
+        p.error(f"{path}.years", f"{where} buys 1 or {SCM_V2_MAX_YEARS} years (effective_time), got {years}")
+    for key in SCM_V2_ONLY_V3_KEYS:
+        if key in obj:
+            p.error(f"{path}.{key}", f"{where} has no such field (it buys domainNumbers names of any kind); "
+                                     f"remove it or use api: v3")
 
 
 def _scm_extra_name_numbers(p: _Problems, path: str, obj: Mapping[str, Any], domain_type: str | None,
@@ -320,15 +352,26 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
                                         pattern=SCM_ENTERPRISE_PROJECT_PATTERN,
                                         rule="must be '0' (the default project) or a UUID")
     default_tags = _scm_tags(p, f"{path}.tags", obj["tags"]) if "tags" in obj else {}
+    default_api = _choice(p, f"{path}.api", obj.get("api", "v3"), SCM_APIS) or "v3"
+    project_id = _text_field(p, path, obj, "projectId", required=False, pattern=HUAWEI_PROJECT_ID_PATTERN,
+                             rule="must be a Huawei Cloud project id (32 lower-case hex digits)")
     cert_map = _object(p, f"{path}.certificates", obj.get("certificates", {})) or {}
     renames = _previous_names(p, f"{path}.certificates", "certificate", cert_map)
     certificates = [spec for name in sorted(cert_map)
                     if (spec := _scm_certificate(p, f"{path}.certificates.{name}", name, cert_map[name],
-                                                 default_tags, renames.get(name, ()))) is not None]
+                                                 default_tags, renames.get(name, ()), default_api)) is not None]
     dns = section_dns(p, path, obj, region)
+    renew_before = section_renew_before(p, path, obj)
     certificates = [replace(spec, dns=entry_dns(p, f"{path}.certificates.{spec.name}", cert_map[spec.name], dns,
-                                                spec.validation == "DNS", spec.domains, region))
+                                                spec.validation == "DNS", spec.domains, region),
+                            renew_before=entry_renew_before(p, f"{path}.certificates.{spec.name}",
+                                                            cert_map[spec.name], renew_before))
                     for spec in certificates]
+    certificates = [replace(spec, deploy_to=deploy_targets(p, f"{path}.certificates.{spec.name}", cert_map[spec.name],
+                                                           "huaweicloud", scm_key_problem(spec)))
+                    for spec in certificates]
+    _scm_v2_section_rules(p, path, obj, [s.name for s in certificates if s.api == "v2"], project_id,
+                          enterprise_project_id)
     adopted: dict[str, str] = {}  # certificate id -> the entry adopting it: one certificate, one entry
     for spec in certificates:
         if spec.adopt and spec.adopt in adopted:
@@ -345,4 +388,21 @@ def _huaweicloud(p: _Problems, path: str, raw: Any) -> HuaweiSpec | None:
         delete_timeout_seconds=_seconds(p, path, obj, "deleteTimeoutSeconds", 300, 3600),
         certificates=tuple(certificates),
         listing_lag_seconds=_seconds(p, path, obj, "listingLagSeconds", 120, 3600),
+        project_id=project_id,
     )
+
+
+def _scm_v2_section_rules(p: _Problems, path: str, obj: Mapping[str, Any], v2_entries: list[str],
+                          project_id: str | None, enterprise_project_id: str | None) -> None:
+    """v2 purchases need the project of their path, and land in the default enterprise project: the look
+    before a purchase lists the section's enterprise project, so it would never see them there."""
+    if not v2_entries:
+        return
+    names = ", ".join(f"'{n}'" for n in v2_entries)
+    if project_id is None and "projectId" not in obj:
+        p.error(f"{path}.projectId", f"is required when a certificate buys through api: v2 "
+                                     f"(POST /v2/{{project_id}}/scm/cert/purchase): {names}")
+    if enterprise_project_id not in (None, "0"):
+        p.error(f"{path}.enterpriseProjectId", f"a v2 purchase (api: v2: {names}) cannot choose an enterprise "
+                                               f"project; remove it, or use api: v3")
+

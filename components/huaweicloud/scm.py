@@ -1,8 +1,10 @@
-"""Huawei Cloud SCM: certificates bought (seed 002, v3 buy) and applied for, with DNS or EMAIL validation.
+"""Huawei Cloud SCM: certificates bought (seed 002, v3 buy; or seed 003, v2 purchase, with `api: v2`) and applied
+for, with DNS or EMAIL validation.
 
 Environment: see components/huaweicloud/client.py (HUAWEICLOUD_SDK_AK/SK/DOMAIN_ID,
 CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT).
-API permissions used: scm:cert:buy (SubscribeCertificate), scm:cert:apply, scm:cert:get (ShowCertificate),
+API permissions used: scm:cert:buy (SubscribeCertificate, or the v2 purchase), scm:cert:apply,
+  scm:cert:get (ShowCertificate),
   scm:cert:list (ListCertificates: the sweep after an interrupted run or a lost buy answer),
   scm:cert:export, scm:cert:cancel (CancelCertificateRequest), scm:cert:unsubscribe, scm:cert:delete
   (only with onDestroy: delete), scm:tag:list / scm:tag:create (ListCertificatesByTag, ListTagsByCertificate,
@@ -51,6 +53,11 @@ Lifecycle:
   money is spent create and update never fail: any error or a wait that runs out is recorded in `status`
   (UNKNOWN if not known)/`status_message`, a generated key is kept, and the next `pulumi up` (diff: an unknown
   status is a change) or `up --refresh` continues.
+- v2 (`api: v2`, docs/scm-v2.md): the same create; only the purchase call differs (the v2 body, sent through
+  the SDK's transport, carries no tags: certfleet tags the certificate right after the answer). Its marker is the
+  journal stamp: after an interrupted run or a lost answer, the look's unclaimed certificates (of the entry's
+  product, untagged, ordered since the stamp) are never waited into a refusal: when the look ends, the entry
+  claims one (scm_sweep.py), tags it and records it `adopted` (destroy keeps it: not provably certfleet's).
 - adopt by id (`adopt: "scs..."`, config): check (a first create, with credentials) shows the certificate:
   missing -> a failure naming the id; tagged `certfleet-resource` by another resource -> refused naming it;
   showing no tags at all while ordered within the tag index's lag (`listing_lag_seconds` plus slack, by its
@@ -111,7 +118,7 @@ from components.huaweicloud.config import HuaweiSpec, ScmCertificateSpec
 from components.huaweicloud.scm_candidates import ScmCandidateSteps, note_replaced
 from components.huaweicloud.scm_destroy import ScmDestroySteps
 from components.huaweicloud.scm_purchase import ScmPurchaseSteps
-from components.huaweicloud.scm_sweep import ScmSweepSteps
+from components.huaweicloud.scm_sweep import ScmSweepSteps, claimed_without_proof
 # HASH_KEYS (fleet.py), RESOURCE_TAG and request_hash (tests, scripts/candidates.py) are imported from here too.
 from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, GONE,  # noqa: F401
                                               HASH_KEYS, INPUT_KEYS, KNOWN_STATUSES, ON_DESTROY_DECIDES,
@@ -119,6 +126,7 @@ from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, 
                                               certificate_inputs, declared_keys, names_in_scm, request_hash,
                                               user_tags)
 from components.journal import not_journalled
+from components.renewal import keep_generation
 
 
 class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, ScmPurchaseSteps,
@@ -131,6 +139,7 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
         for kind, name in declared_keys(news):
             note_declared(kind, name)  # a delete of it in this run is the old half of a replacement
         # components/config.py validated every rule before any call; adopting needs a look at the certificate.
+        news = keep_generation(olds, news)  # a renewal generation never goes back (components/renewal.py)
         return CheckResult(news, self._adopt_failures(olds, news))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -172,12 +181,17 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
             raise CertfleetError(not_journalled(resource, "huaweicloud-journal"))
         generation = uuid.uuid4().hex
         cert_id = self._find_before_buying(client, props, resource)
-        if cert_id:  # adopted: now ours, under the current identity (it may have been found under a former one)
+        if cert_id and not claimed_without_proof(cert_id):
+            # adopted: now ours, under the current identity (it may have been found under a former one)
             self._set_tags(client, cert_id, {GENERATION_TAG: generation, RESOURCE_TAG: props["resource_tag"]},
                            resource)
-        else:
+        elif not cert_id:
             cert_id = self._buy(client, props, generation, resource)
-        outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation}, resource)
+        claimed = claimed_without_proof(cert_id)  # a v2 purchase found untagged (scm_sweep.py): tag, adopted
+        if claimed:
+            self._tag_v2_purchase(client, cert_id, props, generation, resource)
+        outs = self._apply_and_settle(client, cert_id, {**props, "generation": generation,
+                                                        **({"adopted": True} if claimed else {})}, resource)
         return CreateResult(cert_id, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -217,6 +231,7 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
             # Renamed project/stack, or other names applied for in place: the look-up tags follow.
             self._set_tags(client, id_, {**new_tags, **ours}, resource)
         kept = {k: olds.get(k) for k in ("generation", "private_key_pem", "csr_pem", "adopted")}
+        kept["renews"] = news.get("renews") or olds.get("renews")  # what this certificate renewed stays known
         return UpdateResult(self._apply_and_settle(client, id_, {**news, **kept}, resource, shown))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -229,7 +244,8 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
             return  # a replacement adopted this very certificate
         if props.get("adopted") and not self._may_destroy_adopted(props):
             tell_user(f"{resource}: the {shown.status} certificate {id_} (order {shown.order_id}) is kept in SCM: "
-                      f"certfleet adopted it (it was bought outside certfleet), so destroy never withdraws, "
+                      f"certfleet adopted it (bought outside certfleet, or an untagged v2 purchase it took "
+                      f"after an interrupted run: certfleet cannot prove it placed it), so destroy never withdraws, "
                       f"refunds or deletes it unless the entry says onDestroy: delete (and a replacement always "
                       f"keeps it); {self._release(client, id_, props, resource, tags)}")
             return
@@ -355,7 +371,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
     adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec, journal: Any = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:
         """`journal`: the purchase journal's stamp for this entry (PurchaseJournal.stamp_of)."""
         resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
@@ -363,5 +379,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
                                  "private_key_pem", "csr_pem", "generation", "owner", "adopted"))
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         super().__init__(ScmCertificateProvider(), name,
-                         {**certificate_inputs(spec, huawei, resource_tag), "journal": journal, **outputs},
+                         # `renewal`: renewal_generation and renews (components/renewal.py SectionRenewal.inputs)
+                         {**certificate_inputs(spec, huawei, resource_tag), "renewal_generation": None, "renews": None,
+                          **(renewal or {}), "journal": journal, **outputs},
                          pulumi.ResourceOptions.merge(opts, secret))

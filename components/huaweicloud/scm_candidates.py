@@ -73,6 +73,14 @@ class Candidate:
         return getattr(self.detail, "order_status", None) if self.detail is not None else None
 
 
+def renewed_by_this_purchase(p: Purchase, c: Candidate) -> Verdict | None:
+    """The predecessor of a renewal (components/renewal.py): known by id, never the successor, never touched."""
+    renews = p.props.get("renews")
+    if isinstance(renews, Mapping) and renews.get("id") == c.cert_id:
+        return SKIP, "the certificate this purchase renews: it serves until its successor is issued"
+    return None
+
+
 def dead(p: Purchase, c: Candidate) -> Verdict | None:
     return (SKIP, f"{c.status}: can never be issued (again)") if c.status in DEAD else None
 
@@ -108,6 +116,7 @@ def unrecorded_earlier_purchase(p: Purchase, c: Candidate) -> Verdict | None:
 
 
 CANDIDATE_CHECKS: tuple[Callable[[Purchase, Candidate], Verdict | None], ...] = (
+    renewed_by_this_purchase,
     dead,
     replaced_by_this_run,
     bought_for_this_request,

@@ -21,6 +21,7 @@ from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, S
 RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
 REQUEST_TAG = "certfleet-request"     # hash of the purchase: tells a retry from an earlier purchase
 GENERATION_TAG = "certfleet-generation"  # re-stamped by a create that adopts (see components/aws/acm.py)
+RENEWAL_TAG = "certfleet-renewal"     # the renewal generation of a successor (components/renewal.py), when set
 KIND = "huaweicloud:ScmCertificate"   # for note_declared / declared_in_this_run, by entry name
 IDENTITY_KIND = KIND + "/resource_tag"  # ... and by resource identity (a renamed entry keeps its old one)
 APPLICABLE = ("PAID", "UNPASSED")     # bought, no application under review
@@ -47,7 +48,8 @@ GONE = "GONE"                         # recorded by update when SCM answers 404:
 # place, so neither is here; changing them must not buy again.
 PURCHASE_KEYS = ("brand", "type", "domain_type", "years", "domains", "domain_numbers", "single_domain_number",
                  "wildcard_domain_number", "enterprise_project_id")
-REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm")
+# `renewal_generation` (components/renewal.py): the successor a renewal buys; absent for the first purchase.
+REPLACE_KEYS = PURCHASE_KEYS + ("csr", "key_algorithm", "renewal_generation")
 # In the request hash too: only a certificate bought with this very request is ever adopted.
 HASH_KEYS = REPLACE_KEYS
 APPLY_KEYS = ("validation", "ca_hash_algorithm", "applicant")
@@ -63,6 +65,7 @@ LISTING_LAG_SECONDS = 120.0  # default `listing_lag_seconds`: after an interrupt
 CLOCK_SLACK_SECONDS = 10 * 60
 WITHDRAWAL = "withdrawal"  # destroy's wait for a withdrawal's review: one window per run (dynamic.WaitWindow)
 MAX_TAG_VALUES = 20  # values of one key in a ListCertificatesByTag filter
+V2 = "v2"  # `api` of an entry that buys through seed 003's POST /v2/{project_id}/scm/cert/purchase (docs/scm-v2.md)
 
 
 def _whole(number: Any) -> int | None:
@@ -126,7 +129,12 @@ def ordered_within(order_id: str | None, seconds: float, now: float | None = Non
 
 
 def request_hash(props: Mapping[str, Any]) -> str:
-    body = json.dumps({k: props.get(k) for k in HASH_KEYS}, sort_keys=True)
+    """The purchase's hash. The renewal generation is in it once set (a successor's hash is never its
+    predecessor's); absent, the hashes of certificates bought before renewals existed stay the same."""
+    bought = {k: props.get(k) for k in HASH_KEYS if k != "renewal_generation"}
+    if props.get("renewal_generation"):
+        bought["renewal_generation"] = int(props["renewal_generation"])  # the engine hands numbers as floats
+    body = json.dumps(bought, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
@@ -198,7 +206,8 @@ def purchase_body(props: Mapping[str, Any], generation: str) -> Any:
     from huaweicloudsdkscm.v3 import PurchaseCertificateRequestBody, ScsResourceTag
 
     tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
-            REQUEST_TAG: request_hash(props), GENERATION_TAG: generation}
+            REQUEST_TAG: request_hash(props), GENERATION_TAG: generation,
+            **({RENEWAL_TAG: str(int(props["renewal_generation"]))} if props.get("renewal_generation") else {})}
     multi = props["domain_type"] == "MULTI_DOMAIN"
     return PurchaseCertificateRequestBody(
         cert_brand=props["brand"], cert_type=props["type"], domain_type=props["domain_type"],
@@ -211,6 +220,15 @@ def purchase_body(props: Mapping[str, Any], generation: str) -> Any:
         wildcard_domain_number=_whole(props.get("wildcard_domain_number")),
         enterprise_project_id=props.get("enterprise_project_id"),
         tags=[ScsResourceTag(key=k, value=v) for k, v in sorted(tags.items())])
+
+
+def purchase_body_v2(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The v2 purchase body (seed 003), every field of it: one certificate of this entry's product. It carries
+    no tags, nor anything else certfleet chooses: the marker is the journal stamp (docs/scm-v2.md)."""
+    return {"cert_brand": props["brand"], "cert_type": props["type"], "domain_type": props["domain_type"],
+            "effective_time": int(props["years"]), "domain_numbers": int(props["domain_numbers"]),
+            "order_number": 1,  # one resource, one certificate
+            "agree_privacy_protection": True}  # SCM buys only when it is true
 
 
 def apply_body(props: Mapping[str, Any], csr: str) -> Any:
@@ -243,6 +261,9 @@ def certificate_inputs(spec: ScmCertificateSpec, huawei: HuaweiSpec, resource_ta
         "resource_tag": resource_tag,
         "previous_resource_tags": [resource_identity(n) for n in spec.previous_names],
         "listing_lag_seconds": huawei.listing_lag_seconds,
+        # Steer the purchase call only (not INPUT_KEYS): switching an existing certificate's api buys nothing.
+        "api": spec.api,
+        "project_id": huawei.project_id if spec.api == V2 else None,
         "region": huawei.region,
         "enterprise_project_id": huawei.enterprise_project_id,
         "brand": spec.brand,

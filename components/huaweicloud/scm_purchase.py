@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-from components.dynamic import ISSUANCE, ORDER_PROCESSING, RECORDS, wait_for
+from components.dynamic import ISSUANCE, ORDER_PROCESSING, RECORDS, tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.scm_model import (APPLICABLE, INPUT_KEYS, KNOWN_STATUSES, LOOKUP_TIMEOUT_SECONDS,
-                                              ORDER_TIMEOUT_SECONDS, POLL_SECONDS, UNDER_REVIEW, UNKNOWN,
-                                              apply_body, purchase_body, status_message, validation_records)
+from components.huaweicloud.scm_model import (APPLICABLE, GENERATION_TAG, INPUT_KEYS, KNOWN_STATUSES,
+                                              LOOKUP_TIMEOUT_SECONDS, ORDER_TIMEOUT_SECONDS, POLL_SECONDS,
+                                              REQUEST_TAG, RESOURCE_TAG, UNDER_REVIEW, UNKNOWN, V2, apply_body,
+                                              purchase_body, purchase_body_v2, request_hash, status_message,
+                                              validation_records)
 from components.huaweicloud.scm_sweep import note_bought
 from components.keys import generate_key_and_csr
 
@@ -26,13 +28,21 @@ class ScmPurchaseSteps:
     """Buy, apply, wait and record the outputs (a mixin of scm.ScmCertificateProvider)."""
 
     def _buy(self, client: Any, props: Mapping[str, Any], generation: str, resource: str) -> str:
+        """One purchase, v3 buy or v2 purchase (`api`); the certificate's id. A lost answer is never bought
+        again: certfleet looks (v2: its sweep claims the purchase, scm_sweep.py)."""
         from huaweicloudsdkscm.v3 import SubscribeCertificateRequest
 
-        body = purchase_body(props, generation)
+        v2 = props.get("api") == V2
+        operation = "PurchaseCertificateV2" if v2 else "SubscribeCertificate"
         started = time.time()
         try:
-            bought = self._call("SubscribeCertificate", resource, lambda: client.subscribe_certificate(
-                SubscribeCertificateRequest(body=body)), may_repeat=False)
+            if v2:
+                bought = self._call(operation, resource, lambda: scm_api.purchase_v2(
+                    client, props["project_id"], purchase_body_v2(props)), may_repeat=False)
+            else:
+                body = purchase_body(props, generation)
+                bought = self._call(operation, resource, lambda: client.subscribe_certificate(
+                    SubscribeCertificateRequest(body=body)), may_repeat=False)
         except CloudError as err:
             # A lost answer or a server error leaves it open whether the order went through: look again
             # (the tags are stored with the order) instead of buying a second time. The tag index may lag,
@@ -40,10 +50,11 @@ class ScmPurchaseSteps:
             # (refused, or throttled at the gateway) bought nothing: one tag look.
             status = getattr(err.__cause__, "status_code", None) or 0
             lost = not 400 <= status < 500
+            # v2: no tags will ever show the order; the look only lets other purchases' tags show (the lag).
+            timeout = (float(props.get("listing_lag_seconds") or 0) if v2 else LOOKUP_TIMEOUT_SECONDS) if lost else 0
             try:
-                found = self._look_and_sweep(client, props, resource, started,
-                                             LOOKUP_TIMEOUT_SECONDS if lost else 0, "the order after a lost answer",
-                                             sweep=lost)
+                found = self._look_and_sweep(client, props, resource, started, timeout,
+                                             "the order after a lost answer", sweep=lost)
             except CertfleetError as refusal:  # keep the failed call and SCM's code in the text
                 raise CertfleetError(f"{refusal}. (certfleet looked because the purchase failed or its answer "
                                      f"was lost: {err})") from err
@@ -52,10 +63,25 @@ class ScmPurchaseSteps:
             note_bought(props["resource_tag"], found)
             return found
         if not bought.cert:
-            raise CloudError("huaweicloud", "scm.SubscribeCertificate", resource, "NoCertificate",
+            raise CloudError("huaweicloud", f"scm.{operation}", resource, "NoCertificate",
                              f"order {bought.order_id} returned no certificate id")
         note_bought(props["resource_tag"], bought.cert[0].cert_id)  # claimed: other entries' sweeps skip it
+        if v2:
+            self._tag_v2_purchase(client, bought.cert[0].cert_id, props, generation, resource)
         return bought.cert[0].cert_id
+
+    def _tag_v2_purchase(self, client: Any, cert_id: str, props: Mapping[str, Any], generation: str,
+                         resource: str) -> None:
+        """Tag a v2 purchase (or a claimed one) as the v3 buy tags its order, so later looks find it by its tags
+        and other entries and stacks pass it over. After the purchase, so best effort: money is spent, and
+        nothing depends on it (a crash before it leaves an untagged certificate, which the sweep claims)."""
+        tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"], REQUEST_TAG: request_hash(props),
+                GENERATION_TAG: generation}
+        try:
+            self._set_tags(client, cert_id, tags, resource)
+        except CloudError as err:
+            tell_user(f"{resource}: certificate {cert_id} is bought (v2) but could not be tagged ({err}); it is "
+                      f"in the stack's state, and were that lost, the sweep would find it (docs/scm-v2.md)")
 
     def _apply(self, client: Any, cert_id: str, props: dict[str, Any], resource: str) -> str:
         """Apply for a PAID/UNPASSED certificate. Returns a note ("" when it went through)."""
@@ -186,5 +212,6 @@ class ScmPurchaseSteps:
     def _recorded(cert_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
         """What every output set carries: the inputs, the generation, the CSR, the id and the owner."""
         return {**{k: props.get(k) for k in INPUT_KEYS}, "generation": props.get("generation"),
+                "renews": props.get("renews"),  # the predecessor of a renewal (components/renewal.py)
                 "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"]),
                 "adopted": bool(props.get("adopted"))}

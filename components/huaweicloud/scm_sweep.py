@@ -17,21 +17,31 @@ unclaimed, create refuses, naming it and what the user can do.
 
 "Claimed" means: another certfleet resource's tag is on it, or this run bought it for another entry, or this
 run's replacement replaces it. Certificates in another stack's state carry their resource's tag.
+
+v2 (`api: v2`, docs/scm-v2.md): the v2 purchase carries no tags, so a v2 purchase whose answer was lost, or
+whose run died before it tagged it, is never shown by its tags: waiting cannot prove it. Its marker is the
+journal stamp: an unclaimed certificate of the entry's product, ordered since the stamp, showing no name or the
+entry's primary name, is what the interrupted purchase bought. When the look ends (the full lag, so that other
+purchases' tags can show) with such certificates left, a v2 entry claims the first (claim_v2_purchase: under a
+lock, so two entries of one run never claim one certificate) instead of refusing; create tags it and records
+it as `adopted` (certfleet cannot prove it placed it: destroy keeps it).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
-from components.dynamic import ADOPT, REFUSE, SKIP, RunSet, Verdict, first_opinion, foreign_owner, wait_for
+from components.dynamic import (ADOPT, REFUSE, SKIP, RunSet, Verdict, first_opinion, foreign_owner, tell_user,
+                                wait_for)
 from components.errors import CertfleetError, WaitTimeout
 from components.huaweicloud.scm_candidates import Candidate, Purchase, judge, purchase_of
 from components.huaweicloud.scm_model import (CLOCK_SLACK_SECONDS, DEAD, LISTING_LAG_SECONDS,
-                                              POLL_SECONDS, REQUEST_TAG, RESOURCE_TAG, order_time, undo_advice)
+                                              POLL_SECONDS, REQUEST_TAG, RESOURCE_TAG, V2, order_time, undo_advice)
 from components.journal import (RECENT_SECONDS, earlier_stamps, follows_interrupted_run, journalled_at,
                                 may_follow_interrupted_run)
 
@@ -44,8 +54,17 @@ PAGE = 50  # SCM's largest page
 BOUGHT_IN_THIS_RUN = RunSet()
 
 
+# Certificates this run claimed for a v2 entry without proof (see the module docstring): recorded `adopted`.
+CLAIMED_IN_THIS_RUN = RunSet()
+_CLAIM_LOCK = threading.Lock()  # one claim at a time: two entries of one product never take one certificate
+
+
 def note_bought(resource_tag: str, cert_id: str) -> None:
     BOUGHT_IN_THIS_RUN.add((resource_tag, cert_id))
+
+
+def claimed_without_proof(cert_id: str) -> bool:
+    return cert_id in CLAIMED_IN_THIS_RUN
 
 
 def sweep_since(props: Mapping[str, Any]) -> float:
@@ -92,6 +111,14 @@ class Swept:
         detail = SimpleNamespace(order_status=self.listed.status, domain=self.listed.domain, sans=self.listed.sans,
                                  partner_order_id=self.order_id)
         return Candidate(self.cert_id, self.tags.get(REQUEST_TAG), detail)
+
+
+def the_renewed_certificate(s: Sweep, c: Swept) -> Verdict | None:
+    """A renewal's predecessor, by id (components/renewal.py): never the successor, whatever its tags say."""
+    renews = s.purchase.props.get("renews")
+    if isinstance(renews, Mapping) and renews.get("id") == c.cert_id:
+        return SKIP, "the certificate this purchase renews: it serves until its successor is issued"
+    return None
 
 
 def past_any_purchase(s: Sweep, c: Swept) -> Verdict | None:
@@ -158,6 +185,7 @@ def unclaimed(s: Sweep, c: Swept) -> Verdict:
 
 
 SWEEP_CHECKS: tuple[Callable[[Sweep, Swept], Verdict | None], ...] = (
+    the_renewed_certificate,
     past_any_purchase,
     another_product,
     another_primary_name,
@@ -196,7 +224,7 @@ class ScmSweepSteps:
         """The tag look and (`sweep`) the sweep, again and again until one finds this entry's certificate (its
         id) or `timeout` runs out (None). A refusal raises at once; a certificate still unclaimed when the look
         ends raises then, naming it (its tags may appear meanwhile and prove it this entry's)."""
-        unclaimed_left: list[str] = []
+        unclaimed_left: list[tuple[str, str]] = []  # (certificate id, why it stops the purchase)
         order_ids: dict[str, str] = {}  # certificate id -> its order id: fixed once known, so read once per look
 
         def look() -> str | None:
@@ -210,14 +238,36 @@ class ScmSweepSteps:
             return wait_for(f"{resource}: {what}", look, timeout, POLL_SECONDS, self.clock)
         except WaitTimeout:
             pass
+        if unclaimed_left and props.get("api") == V2:
+            claimed = self._claim_v2_purchase(client, props, resource, [cert_id for cert_id, _ in unclaimed_left])
+            if claimed:
+                return claimed
         if unclaimed_left:
             more = f" ({len(unclaimed_left) - 1} more such certificate(s) found)" if len(unclaimed_left) > 1 else ""
-            raise CertfleetError(unclaimed_left[0] + more)
+            raise CertfleetError(unclaimed_left[0][1] + more)
+        return None
+
+    def _claim_v2_purchase(self, client: Any, props: Mapping[str, Any], resource: str,
+                           unclaimed_ids: list[str]) -> str | None:
+        """The first of the look's unclaimed certificates that is still unclaimed (no certfleet tag, not taken
+        by this run), noted as this entry's purchase; None if another entry took them all meanwhile."""
+        with _CLAIM_LOCK:
+            taken = {cert_id for _, cert_id in BOUGHT_IN_THIS_RUN.snapshot()}
+            for cert_id in unclaimed_ids:
+                if cert_id in taken or RESOURCE_TAG in self._tags(client, cert_id, resource):
+                    continue
+                note_bought(props["resource_tag"], cert_id)
+                CLAIMED_IN_THIS_RUN.add(cert_id)
+                tell_user(f"{resource}: SCM certificate {cert_id}, untagged, of this entry's product and ordered "
+                          f"since this v2 purchase was journalled, is taken as the purchase an interrupted run "
+                          f"(or a lost answer) made; certfleet tags it and records it as adopted (destroy keeps "
+                          f"it: certfleet cannot prove it placed it). docs/scm-v2.md")
+                return cert_id
         return None
 
     def _sweep(self, client: Any, purchase: Purchase, since: float, resource: str,
-               order_ids: dict[str, str]) -> tuple[str | None, list[str]]:
-        """(the certificate to adopt, or None; why each unclaimed certificate stops the purchase). Raises
+               order_ids: dict[str, str]) -> tuple[str | None, list[tuple[str, str]]]:
+        """(the certificate to adopt, or None; each unclaimed certificate and why it stops the purchase). Raises
         CertfleetError when a certificate's own tags prove it this resource's and the candidate checks
         refuse it. `order_ids`: the look's order ids known so far (see _listed)."""
         sweep = Sweep(purchase, since, BOUGHT_IN_THIS_RUN.snapshot())
@@ -229,7 +279,7 @@ class ScmSweepSteps:
             if verdict == ADOPT and adopt is None:
                 adopt = swept.cert_id
             elif verdict == UNCLAIMED:
-                unclaimed_found.append(why)
+                unclaimed_found.append((swept.cert_id, why))
         return adopt, unclaimed_found
 
     def _listed(self, client: Any, props: Mapping[str, Any], resource: str,

@@ -1,10 +1,11 @@
 """Run the AWS (ACM + CloudFront + Route 53) emulator until interrupted; prints its URL first.
 
     python -m emulators.aws --port N [--host 127.0.0.1] [--deploy-seconds S] [--acm-validation-wait S]
-                            [--route53-sync-seconds S] [--dns-feed URL]
+                            [--route53-sync-seconds S] [--dns-feed URL] [--edge-port N]
 
 Flags fall back to EMU_AWS_PORT, EMU_AWS_DEPLOY_SECONDS, EMU_AWS_ACM_VALIDATION_WAIT (then moto's own
-MOTO_ACM_VALIDATION_WAIT), EMU_AWS_ROUTE53_SYNC_SECONDS and EMU_AWS_DNS_FEED.
+MOTO_ACM_VALIDATION_WAIT), EMU_AWS_ROUTE53_SYNC_SECONDS, EMU_AWS_DNS_FEED and EMU_AWS_EDGE_PORT.
+The CloudFront edge's TLS address (host:port) is told by GET /_certfleet/cloudfront/edge.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dns-feed", default=env_value(f"{ENV_PREFIX}_DNS_FEED", default="") or None,
                         help="URL of a DNS emulator (python -m emulators.dns) that Route 53 zones and record "
                              "changes are pushed to (env EMU_AWS_DNS_FEED)")
+    parser.add_argument("--edge-port", type=int, default=int(env_value(f"{ENV_PREFIX}_EDGE_PORT", default="0")),
+                        help="port of the CloudFront edge, a TLS listener serving each distribution's certificate "
+                             "by SNI; 0 = any free port (env EMU_AWS_EDGE_PORT)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     args = parser.parse_args(argv)
     if args.deploy_seconds < 0 or args.acm_validation_wait < 0 or args.route53_sync_seconds < 0:
@@ -55,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     emulator = AwsEmulator(args.host, args.port, Settings(deploy_seconds=args.deploy_seconds,
                                                          acm_validation_wait=args.acm_validation_wait,
                                                          route53_sync_seconds=args.route53_sync_seconds),
-                           log_requests=not args.quiet, dns_feed=args.dns_feed)
-    print(emulator.url, flush=True)
+                           log_requests=not args.quiet, dns_feed=args.dns_feed, edge_port=args.edge_port)
+    print(emulator.url, flush=True)  # the only line: callers read it, then close the pipe
     try:
         emulator.serve_forever()
     except (KeyboardInterrupt, SystemExit):

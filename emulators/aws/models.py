@@ -2,7 +2,7 @@
 
 moto keeps the AWS objects (certificates, distributions); what the emulator adds to a distribution (its
 deployment deadline) lives on moto's objects, so a moto reset wipes it with them. Everything here is
-reset together with moto (`EmulatorState.reset`), by `/_certfleet/reset` and by `/moto-api/reset`.
+reset together with moto (`EmulatorState.reset`), the clock too, by `/_certfleet/reset` and by `/moto-api/reset`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from moto import settings as moto_settings
 
 from emulators.aws.throttling import Throttler
+from emulators.core.clock import Clock
 from emulators.core.faults import ANY_ACTION, FaultInjector
 from emulators.core.server import CallCounts
 
@@ -87,6 +88,8 @@ class EmulatorState:
         self.throttles = Throttler()
         self.faults = FaultInjector()
         self.calls = CallCounts()
+        # The core emulators' clock: ACM expiry and managed renewal follow it (acm_renewal.py).
+        self.clock = Clock()
         self.reset_hooks: list = []  # called by reset(), e.g. Route 53's feed takes its zones off the DNS server
 
     def update_settings(self, changes: dict) -> Settings:
@@ -101,5 +104,6 @@ class EmulatorState:
         self.throttles.clear()
         self.faults.clear()
         self.calls.clear()
+        self.clock.reset()
         for hook in self.reset_hooks:
             hook()

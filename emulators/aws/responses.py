@@ -191,6 +191,17 @@ class ControlApi:
         self.state.calls.clear()
         return self.state.calls.to_json()
 
+    # --- the clock (the core emulators' API: GET clock, POST clock {"advance_seconds": N}) ---
+
+    def get_clock(self, body):
+        return {"now": self.state.clock.now().isoformat()}
+
+    def advance_clock(self, body):
+        seconds = (body or {}).get("advance_seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ControlError(400, "advance_seconds must be a number")
+        return {"now": self.state.clock.advance(seconds).isoformat()}
+
     # --- CloudFront deployments ---
 
     def list_distributions(self, body):
@@ -208,6 +219,13 @@ class ControlApi:
             raise ControlError(400, "id must be 'E' and 12 or 13 upper-case letters or digits")
         cloudfront.set_next_id(distribution_id)
         return {"next": distribution_id}
+
+    def edge_address(self, body):
+        """Where the edge listener (edge.py) serves TLS: certfleet's CERTFLEET_EDGE_ENDPOINT for local runs."""
+        address = getattr(self.state, "edge_address", None)
+        if address is None:
+            raise ControlError(404, "this emulator runs no edge listener")
+        return {"host": address[0], "port": address[1], "endpoint": f"{address[0]}:{address[1]}"}
 
     def finish_deployment(self, body, distribution_id: str):
         with self.state.lock:

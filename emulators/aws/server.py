@@ -15,7 +15,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from emulators.aws import acm, cloudfront, operations, route53
+from emulators.aws import acm, acm_renewal, cloudfront, operations, route53
+from emulators.aws.edge import EdgeListener
 from emulators.aws.models import EmulatorState, Settings
 from emulators.aws.responses import CertfleetMiddleware
 
@@ -27,12 +28,15 @@ WARM_SERVICES = ("acm", "cloudfront", "resourcegroupstaggingapi", "route53")
 class AwsEmulator:
     """`AwsEmulator(port=0).start()`; `.url`; `.stop()`. Or `serve_forever()` to block.
 
-    `dns_feed`: the DNS emulator's URL (or a ZoneStore in-process) that Route 53 changes are pushed to."""
+    `dns_feed`: the DNS emulator's URL (or a ZoneStore in-process) that Route 53 changes are pushed to.
+    `edge_port`: CloudFront's edge, a TLS listener choosing each distribution's certificate by SNI (edge.py);
+    `.edge_address` is (host, port), also told by the control API (GET /_certfleet/cloudfront/edge)."""
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, settings: Settings | None = None,
-                 log_requests: bool = False, dns_feed=None):
+                 log_requests: bool = False, dns_feed=None, edge_port: int = 0):
         self.state = EmulatorState(settings or Settings())
         acm.install(self.state)
+        acm_renewal.install(self.state)
         cloudfront.install(self.state)
         route53.install(self.state, dns_feed)
         dispatcher = DomainDispatcherApplication(create_backend_app)
@@ -41,6 +45,12 @@ class AwsEmulator:
         self._server = make_server(host, port, self.app, threaded=True, request_handler=_RequestHandler)
         self._server.log_requests = log_requests
         self._thread: threading.Thread | None = None
+        self.edge = EdgeListener(self.state, host, edge_port).start()
+        self.state.edge_address = self.edge.address
+
+    @property
+    def edge_address(self) -> tuple[str, int]:
+        return self.edge.address
 
     @property
     def url(self) -> str:
@@ -61,6 +71,7 @@ class AwsEmulator:
             self._thread.join()
             self._thread = None
         self._server.server_close()
+        self.edge.stop()
 
     def __enter__(self) -> "AwsEmulator":
         return self.start()

@@ -79,12 +79,23 @@ class AwsControl:
         """{"operations": {"acm:DescribeCertificate": {"ok": 3, "throttled": 1}, ...}, "totals": {...}}"""
         return self.call("GET", "calls")
 
+    def now(self) -> str:
+        """The emulator's clock (ISO 8601): ACM expiry and managed renewal follow it."""
+        return self.call("GET", "clock")["now"]
+
+    def advance_clock(self, seconds: float) -> str:
+        return self.call("POST", "clock", {"advance_seconds": seconds})["now"]
+
     def distributions(self) -> list[dict]:
         return self.call("GET", "cloudfront/distributions")["distributions"]
 
     def next_distribution_id(self, distribution_id: str) -> None:
         """The next distribution created gets this id (scripts/local_servers.py's fixed template)."""
         self.call("POST", "cloudfront/next-id", {"id": distribution_id})
+
+    def edge_endpoint(self) -> str:
+        """"host:port" of the emulator's CloudFront edge (TLS, certificate by SNI): CERTFLEET_EDGE_ENDPOINT."""
+        return self.call("GET", "cloudfront/edge")["endpoint"]
 
     def finish_deployments(self, distribution_id: str | None = None) -> list[str]:
         path = f"cloudfront/distributions/{distribution_id}/deploy" if distribution_id else "cloudfront/deploy"

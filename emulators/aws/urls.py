@@ -23,8 +23,11 @@ CONTROL_PATHS = [
     ("DELETE", r"faults", "clear_faults"),
     ("GET", r"calls", "get_calls"),
     ("DELETE", r"calls", "clear_calls"),
+    ("GET", r"clock", "get_clock"),
+    ("POST", r"clock", "advance_clock"),
     ("GET", r"cloudfront/distributions", "list_distributions"),
     ("POST", r"cloudfront/deploy", "finish_deployments"),
     ("POST", r"cloudfront/next-id", "set_next_distribution_id"),
+    ("GET", r"cloudfront/edge", "edge_address"),
     ("POST", r"cloudfront/distributions/(?P<distribution_id>[^/]+)/deploy", "finish_deployment"),
 ]

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cas-listing", choices=("primary", "all"), default="primary",
                         help="the CAS emulator's ListUserCertificateOrder Domain: the primary name only (default, "
                              "as every published sample) or every name, CN first")
+    parser.add_argument("--v2-steps", action=argparse.BooleanOptionalAction, default=True,
+                        help="kill `pulumi up` at every step of an SCM v2 purchase first (default: on)")
     args = parser.parse_args(argv)
     if args.kills is None:
         args.kills = 4 if args.short else 20

@@ -12,12 +12,13 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from scripts.campaign.counts import Figures, ServerCount
 from scripts.campaign.forensics import Forensics
-from scripts.campaign.servers import ALIBABA_KEY_ID, ALIBABA_SECRET, Servers
+from scripts.campaign.servers import ALIBABA_KEY_ID, ALIBABA_SECRET, HUAWEI_AK, HUAWEI_DOMAIN_ID, HUAWEI_SK, Servers
 from scripts.campaign.stack import STACK, Project, Run, stack_config
+from scripts.campaign.v2_steps import v2_step_kills
 
 # What the CLI says when the stack is locked by another run (DIY backend) and when it is left with
 # operations a killed run never finished.
@@ -36,6 +37,14 @@ OPERATOR_PATTERNS = (
      "adopted after a killed run, so destroy kept it"),
     (re.compile(r"If nobody needs it, delete order (\d+) in the CAS console"),
      "PAYED (bought, not applied for) since a killed run's journal stamp; create refused"),
+)
+
+# SCM: destroy keeps a certificate certfleet adopted, also a v2 purchase it took untagged after a killed run
+# (docs/scm-v2.md: it cannot prove it placed it), and says so; every certificate on the campaign's SCM server is
+# the campaign's, so the operator withdraws its application and refunds it.
+SCM_OPERATOR_PATTERNS = (
+    (re.compile(r"certificate (scs\d+) \(order [^)]*\) is kept in SCM: certfleet adopted it"),
+     "adopted (a v2 purchase taken untagged after a killed run), so destroy kept it"),
 )
 
 
@@ -65,9 +74,10 @@ class Campaign:
 
     # --- running pulumi, with a trace of what each run bought and which faults hit it ---
 
-    def pulumi(self, label: str, *args: str, kill_after: float | None = None) -> Run:
+    def pulumi(self, label: str, *args: str, kill_after: float | None = None,
+               kill_when: Callable[[], bool] | None = None) -> Run:
         before = self.servers.fault_counters() if self.faults_active else None
-        run = self.project.run(label, *args, kill_after=kill_after)
+        run = self.project.run(label, *args, kill_after=kill_after, kill_when=kill_when)
         self.forensics.after_run(run, self.generation, before)
         return run
 
@@ -108,8 +118,8 @@ class Campaign:
             refresh = self.pulumi("refresh", "refresh", "--yes", "--skip-preview", "--clear-pending-creates")
             self.figures.recovery(f"pulumi refresh --clear-pending-creates (exit {refresh.returncode})")
 
-    def up(self, label: str, kill_after: float | None = None) -> Run:
-        run = self.pulumi(label, "up", "--yes", "--skip-preview", kill_after=kill_after)
+    def up(self, label: str, kill_after: float | None = None, kill_when: Callable[[], bool] | None = None) -> Run:
+        run = self.pulumi(label, "up", "--yes", "--skip-preview", kill_after=kill_after, kill_when=kill_when)
         if PENDING_PATTERN in run.output:
             self.figures.pending_operations_seen += 1
         return run
@@ -126,7 +136,43 @@ class Campaign:
                 self.cas_cancel_and_delete(order_id)
                 self.figures.operator_actions.append(
                     f"CAS order {order_id} ({why}) cancelled and deleted, as run {run.number} ({run.log.name}) asks")
+        for pattern, why in SCM_OPERATOR_PATTERNS:
+            for cert_id in pattern.findall(output):
+                if cert_id in done or ("scm", cert_id) not in self.servers.inventory():
+                    continue
+                done.add(cert_id)
+                self.scm_withdraw_and_refund(cert_id)
+                self.figures.operator_actions.append(
+                    f"SCM certificate {cert_id} ({why}) withdrawn and refunded, as run {run.number} "
+                    f"({run.log.name}) says")
         return bool(done)
+
+    def scm_withdraw_and_refund(self, cert_id: str) -> None:
+        home = os.environ.get("HOME")
+        os.environ["HOME"] = str(self.base / "home")  # the SDK's import writes ~/.huaweicloud: keep it in here
+        try:
+            from huaweicloudsdkcore.auth.credentials import GlobalCredentials
+            from huaweicloudsdkscm.v3 import (CancelCertificateRequestRequest, ScmClient, ShowCertificateRequest,
+                                              UnsubscribeCertificateRequest)
+        finally:
+            if home is not None:
+                os.environ["HOME"] = home
+        client = ScmClient.new_builder().with_credentials(GlobalCredentials(HUAWEI_AK, HUAWEI_SK, HUAWEI_DOMAIN_ID)) \
+            .with_endpoint(self.servers.urls["scm"]).build()
+        # In the kill phase the faults hit the operator's calls too: like a person in the console, try again.
+        for attempt in range(20):
+            try:
+                status = client.show_certificate(ShowCertificateRequest(certificate_id=cert_id)).status
+                if status in ("CHECKING", "CHECKING_ORG"):
+                    client.cancel_certificate_request(CancelCertificateRequestRequest(certificate_id=cert_id))
+                elif status == "PAID":
+                    client.unsubscribe_certificate(UnsubscribeCertificateRequest(cert_id=cert_id))
+            except Exception as err:  # noqa: BLE001 - a fault, or gone already (a lost answer)
+                if getattr(err, "error_code", None) == "SCM.0020" or getattr(err, "status_code", None) == 404:
+                    return
+                self.say(f"SCM certificate {cert_id} (attempt {attempt + 1}): {err}")
+            time.sleep(0.25)
+        raise RuntimeError(f"SCM certificate {cert_id}: could not withdraw and refund it")
 
     def cas_cancel_and_delete(self, order_id: str) -> None:
         from alibabacloud_cas20200407 import models
@@ -255,6 +301,8 @@ class Campaign:
         self.setup()
         self.say(f"seed {self.args.seed}; servers {self.servers.urls}; work dir {self.base}")
         self.concurrent_ups()
+        if self.args.v2_steps:
+            v2_step_kills(self)  # SCM v2: a kill at every step of its purchase (scripts/campaign/v2_steps.py)
         c = self.figures.concurrent
         self.say(f"concurrent ups: first exit {c['first_exit']} ({c['first_seconds']}s), second exit "
                  f"{c['second_exit']} (failed on the lock: {c['second_failed_on_lock']})")

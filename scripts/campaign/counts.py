@@ -53,6 +53,7 @@ class Figures:
     state_origins: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    v2_steps: list[dict] = field(default_factory=list)  # scripts/campaign/v2_steps.py: one kill per step
 
     def recovery(self, what: str) -> None:
         self.recoveries[what] = self.recoveries.get(what, 0) + 1
@@ -200,6 +201,10 @@ def violations(figures: Figures, max_runs: int) -> list[str]:
         found.append(f"plaintext {figures.plaintext} (bound 0)")
     if figures.lost_keys:
         found.append(f"lost keys {figures.lost_keys} (bound 0): paid objects whose generated key is gone")
+    for step in figures.v2_steps:
+        if not step["killed"] or step["at_server"] != 1 or step["up_exit"] != 0:
+            found.append(f"v2 step '{step['step']}': killed {step['killed']}, then up exit {step['up_exit']}, "
+                         f"{step['at_server']} at the server (bound: killed, exit 0, exactly 1)")
     c = figures.concurrent
     if not c.get("second_failed_on_lock"):
         found.append("the concurrent second up did not fail on the lock")
@@ -229,6 +234,9 @@ def report(figures: Figures, found: list[str]) -> str:
         "recovery: " + (", ".join(f"{k} x{v}" for k, v in sorted(figures.recoveries.items())) or "none")
         + f"; pending operations cleared: {figures.pending_operations_cleared}, left: {figures.pending_operations_left}",
         f"operator actions: {len(figures.operator_actions)}" + "".join(f"\n  {a}" for a in figures.operator_actions),
+        "v2 step kills: " + ("; ".join(f"{s['operation']}{'' if s['killed'] else ' (not killed)'} -> "
+                                       f"{s['at_server']} at the server{' (adopted)' if s['adopted'] else ''}"
+                                       for s in figures.v2_steps) or "none"),
         f"runs to converge: {figures.runs_to_converge} (bound 3; converged: {figures.converged})",
         "per entry at the servers: " + ", ".join(f"{k} {v}" for k, v in sorted(figures.per_entry.items())),
         f"plaintext: {figures.plaintext}" + "".join(f"\n  {d}" for d in figures.plaintext_details),

@@ -18,6 +18,7 @@ from scripts.campaign.processes import (MARKER, PYTHON, ROOT, clean_environ, fre
 AWS_KEY, AWS_SECRET = "CAMPAIGNAWSKEY0000001", "campaign-aws-secret-Qx7Rb2Lm"
 ALIBABA_KEY_ID, ALIBABA_SECRET = "LTAI5tCAMPAIGN000001", "campaign-alibaba-secret-Vd3Kp9Wn"
 HUAWEI_AK, HUAWEI_SK, HUAWEI_DOMAIN_ID = "CAMPAIGNHUAWEIAK0001", "campaign-huawei-secret-Tz5Hc8Jf", "campaigndomain01"
+HUAWEI_PROJECT_ID = "c0ffee00c0ffee00c0ffee00c0ffee01"  # the v2 purchase's /v2/{project_id}/ (the SCM emulator's)
 
 ACM_RESOURCE_TAG, SCM_RESOURCE_TAG = "certfleet:resource", "certfleet-resource"
 ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
@@ -59,7 +60,8 @@ class Servers:
                             "--order-domain-style", self.cas_listing],
                     {"EMU_CAS_ACCESS_KEY_ID": ALIBABA_KEY_ID, "EMU_CAS_ACCESS_KEY_SECRET": ALIBABA_SECRET},
                     "/_emulator/health")
-        self._start("scm", [PYTHON, "-m", "emulators.scm", "--port", "0", "--domain-id", HUAWEI_DOMAIN_ID],
+        self._start("scm", [PYTHON, "-m", "emulators.scm", "--port", "0", "--domain-id", HUAWEI_DOMAIN_ID,
+                            "--project-id", HUAWEI_PROJECT_ID],
                     {"EMU_SCM_AK": HUAWEI_AK, "EMU_SCM_SK": HUAWEI_SK}, "/_emulator/health")
         for process in self.processes.values():
             if process.stdout is not None:  # drain what follows the URL line into nothing

@@ -12,15 +12,16 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from scripts.campaign.processes import MARKER, ROOT, RUN_MARKER, clean_environ, kill_marked
-from scripts.campaign.servers import Servers
+from scripts.campaign.servers import HUAWEI_PROJECT_ID, Servers
 
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components")
 PROJECT, STACK = "certfleet", "campaign"
 PASSPHRASE = "campaign-passphrase-Gm4Ns6Yv"  # the state's; distinctive, so the plaintext scan can look for it
 UP_TIMEOUT_SECONDS = 900
+KILL_WHEN_POLL_SECONDS = 0.05
 # The line the CLI prints when it starts a step on a certfleet resource: the run's work has begun.
 WORK_STEP = re.compile(rb"pulumi-python:dynamic/\S+ \S+ (creating|updating|deleting|replacing|refreshing)")
 
@@ -69,12 +70,16 @@ def stack_config(generation: int, short: bool, listing_lag_seconds: int) -> dict
         "api": {"brand": "GLOBALSIGN", "type": "OV_SSL_CERT", "domainType": "MULTI_DOMAIN",
                 "domains": [f"api.{g}.campaign.example.cn", f"www.api.{g}.campaign.example.cn"], "csr": "generate",
                 "applicant": APPLICANT, "company": COMPANY},
+        # bought through the older API's v2 purchase (seed 003): no tags with the order (docs/scm-v2.md)
+        "legacy": {"api": "v2", "brand": "GLOBALSIGN", "type": "EV_SSL_CERT", "domainType": "MULTI_DOMAIN",
+                   "domains": [f"legacy.{g}.campaign.example.cn", f"www.legacy.{g}.campaign.example.cn"],
+                   "applicant": APPLICANT, "company": COMPANY},
         # the user's own CSR
         "shop": {"brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN",
                  "domains": [f"shop.{g}.campaign.example.cn"], "csr": _csr_for([f"shop.{g}.campaign.example.cn"]),
                  "applicant": APPLICANT},
     }
-    if short:  # CI: two of each, still one of every kind of key that can be lost in a crash
+    if short:  # CI: two of each (SCM: and the v2 purchase), still one of every kind of key a crash can lose
         acm.pop("blog")
         cas.pop("own")
         scm.pop("shop")
@@ -82,9 +87,18 @@ def stack_config(generation: int, short: bool, listing_lag_seconds: int) -> dict
         "aws": {"region": "us-east-1", "tags": {"team": "campaign"}, "certificates": acm},
         "alicloud": {"contact": {"name": "Tom Zhang", "email": "pki@campaign.example.cn", "phone": "13000000000"},
                      "listingLagSeconds": listing_lag_seconds, "orders": cas},
-        "huaweicloud": {"region": "cn-north-4", "tags": {"team": "campaign"},
+        "huaweicloud": {"region": "cn-north-4", "tags": {"team": "campaign"}, "projectId": HUAWEI_PROJECT_ID,
                         "listingLagSeconds": listing_lag_seconds, "certificates": scm},
     }
+
+
+def v2_only_config(generation: int, listing_lag_seconds: int) -> dict[str, Any]:
+    """The config of a v2 step kill (scripts/campaign/v2_steps.py): the v2 SCM entry alone, so that every SCM
+    call the kill waits for is that entry's."""
+    full = stack_config(generation, True, listing_lag_seconds)
+    full["aws"]["certificates"], full["alicloud"]["orders"] = {}, {}
+    full["huaweicloud"]["certificates"] = {"legacy": full["huaweicloud"]["certificates"]["legacy"]}
+    return full
 
 
 def generation_of(domain: str) -> int | None:
@@ -191,11 +205,13 @@ class Project:
         return process, run
 
     def finish(self, process: subprocess.Popen, run: Run, kill_after: float | None = None,
-               timeout: float = UP_TIMEOUT_SECONDS) -> Run:
+               timeout: float = UP_TIMEOUT_SECONDS, kill_when: Callable[[], bool] | None = None) -> Run:
         """Wait for the run; with `kill_after`, SIGKILL its whole process tree that many seconds after its
-        first resource step (the CLI prints a line per step as it starts) unless it has finished by then."""
+        first resource step (the CLI prints a line per step as it starts) unless it has finished by then;
+        with `kill_when`, as soon as it says so (asked every KILL_WHEN_POLL_SECONDS)."""
         kill_at = None
         read = 0
+        asked = 0.0
         with open(run.log, "rb") as follow:
             while process.poll() is None:
                 now = time.monotonic()
@@ -209,6 +225,10 @@ class Project:
                             if kill_after is not None:
                                 kill_at = now + kill_after
                         read += newline + 1
+                if kill_when is not None and now - asked >= KILL_WHEN_POLL_SECONDS:
+                    asked = now
+                    if kill_when():
+                        kill_at = now
                 if (kill_at is not None and now >= kill_at) or now - run.started > timeout:
                     run.killed = True
                     kill_marked(run.marker)
@@ -226,9 +246,10 @@ class Project:
             raise RuntimeError(f"pulumi {' '.join(run.args)} did not finish within {timeout}s (see {run.log})")
         return run
 
-    def run(self, label: str, *args: str, kill_after: float | None = None, stack: bool = True) -> Run:
+    def run(self, label: str, *args: str, kill_after: float | None = None, stack: bool = True,
+            kill_when: Callable[[], bool] | None = None) -> Run:
         process, run = self.start(label, *args, stack=stack)
-        return self.finish(process, run, kill_after)
+        return self.finish(process, run, kill_after, kill_when=kill_when)
 
     def export(self) -> dict[str, Any]:
         run = self.run("export", "stack", "export", "--show-secrets=false")

@@ -1,7 +1,8 @@
 """The crash-and-fault campaign at CI size: `python -m scripts.campaign --short` on its own local servers
 (docs/campaign.md), once per CAS listing shape (`--cas-listing`: ListUserCertificateOrder shows an order's primary
 name only, the emulator's default, or every name): a kill between the call and the state write never buys twice
-whatever the listing shows (about a minute each). A failure here is a money-safety defect: read the printed block (seed, the runs that
+whatever the listing shows (about a minute each; the first also kills `pulumi up` at every step of an SCM v2
+purchase, about a minute more). A failure here is a money-safety defect: read the printed block (seed, the runs that
 bought each duplicate or orphan, and the faults that hit them) and rerun with `--seed N --keep DIR`."""
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ CAMPAIGN_TIMEOUT_SECONDS = 600
 @pytest.mark.parametrize("cas_listing", ["primary", "all"])
 def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin, cas_listing):
     result_file = tmp_path / "campaign.json"
+    v2_steps = cas_listing == "primary"  # the SCM v2 step kills once: they do not depend on the CAS listing
     completed = subprocess.run(
         [sys.executable, "-m", "scripts.campaign", "--short", "--json", str(result_file),
-         "--pulumi-bin", pulumi_bin, "--cas-listing", cas_listing],
+         "--pulumi-bin", pulumi_bin, "--cas-listing", cas_listing, "--v2-steps" if v2_steps else "--no-v2-steps"],
         cwd=ROOT, capture_output=True, text=True, timeout=CAMPAIGN_TIMEOUT_SECONDS)
     output = f"{completed.stdout}\n{completed.stderr}"
     assert result_file.exists(), output
@@ -45,6 +47,14 @@ def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin
     # Money and secrets: one paid object per entry, nothing outside the state, no plaintext key or credential.
     assert set(result["per_entry"].values()) == {1}, output
     assert {"cas/gen", "cas/docs"} <= set(result["per_entry"]), output  # a CSR order and a multi-name one
+    assert "scm/legacy" in result["per_entry"], output  # bought through the SCM v2 purchase (no tags with it)
+    if v2_steps:  # killed at every step of a v2 purchase: each time exactly one certificate afterwards
+        steps = result["v2_steps"]
+        assert [s["operation"] for s in steps] == ["PurchaseCertificateV2", "BatchCreateOrDeleteTags",
+                                                   "ApplyCertificate", "ApplyCertificate"], output
+        assert all(s["killed"] and s["up_exit"] == 0 and s["at_server"] == 1 for s in steps), output
+        # untagged (the answer or the tag call lost): taken after the look, recorded adopted; tagged: proven
+        assert [s["adopted"] for s in steps] == [True, True, False, False], output
     assert result["duplicates"] == 0, output
     assert result["orphans"] == 0, output
     assert result["converged"] and result["runs_to_converge"] <= 3, output

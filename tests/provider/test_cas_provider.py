@@ -853,9 +853,9 @@ def test_candidate_that_vanished_before_it_was_described_is_skipped():
 
 def test_candidate_checks_run_in_the_documented_order():
     assert [check.__name__ for check in candidates.CANDIDATE_CHECKS] == [
-        "bought_before_every_stamp", "kept_by_a_replacement", "pending_from_an_earlier_purchase",
-        "listed_for_other_names",
-        "journalled_in_this_run", "bought_not_applied_for", "pending_with_a_lost_generated_key", "pending_order",
+        "renewed_by_this_purchase", "bought_before_every_stamp", "kept_by_a_replacement",
+        "pending_from_an_earlier_purchase", "listed_for_other_names",
+        "journalled_in_this_run", "renewal_not_applied_for", "bought_not_applied_for", "pending_with_a_lost_generated_key", "pending_order",
         "not_issued", "issued_for_other_names", "issued_for_another_csr_key",
         "issued_for_another_kind_of_key", "issued_with_a_lost_generated_key", "issued_without_a_key_from_cas",
         "placed_by_an_interrupted_run"]

@@ -139,10 +139,11 @@ def test_certificate_is_required_and_must_name_an_entry():
     assert only_problem(with_dists(web={"template": TEMPLATE})) == f"{D}.web.certificate: is required"
     assert only_problem(with_dists({"shop": SHOP, "blog": {"domain": "blog.example.com"}}, web=dist(
         certificate="shp"))) == (f"{D}.web.certificate: 'shp' is not an entry of certfleet:aws.certificates or "
-                                 f"certfleet:aws.imports (entries: blog, shop)")
+                                 f"certfleet:aws.imports (entries: blog, shop), nor a deployed copy "
+                                 f"(alicloud.orders.<name> or huaweicloud.certificates.<name>)")
     assert only_problem(with_dists({}, web=dist())) == (
         f"{D}.web.certificate: 'shop' is not an entry of certfleet:aws.certificates or certfleet:aws.imports "
-        f"(entries: there are none)")
+        f"(entries: there are none), nor a deployed copy (alicloud.orders.<name> or huaweicloud.certificates.<name>)")
 
 
 def test_a_broken_certificate_entry_is_reported_once_not_again_by_its_distribution():

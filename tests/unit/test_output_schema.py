@@ -63,6 +63,7 @@ STACK_OUTPUTS = {
         "certificates": {"shop": {"arn": ARN, "status": "PENDING_VALIDATION", "status_message": "waiting",
                                   "domain": "shop.example.com", "sans": ["shop.example.com"],
                                   "validation_records": [RECORD], "not_after": None, "adopted": False,
+                                  "renewal_status": None, "renewal_eligibility": "INELIGIBLE",
                                   "reused_by": ["api"]}},
         "imports": {"static": {"arn": ARN + "1", "status": "ISSUED", "status_message": "imported",
                                "domain": "static.example.net", "sans": ["static.example.net"],
@@ -71,7 +72,9 @@ STACK_OUTPUTS = {
                                    "status": "InProgress", "stage": "waiting for certificate",
                                    "status_message": "waiting", "aliases": [], "certificate_arn": None,
                                    "bound": False, "adopted": False, "certificate": "shop",
-                                   "template": "E1CERTFLEETTPL", "template_version": None}},
+                                   "template": "E1CERTFLEETTPL", "template_version": None,
+                                   "edge": {"shop.example.com": {"ok": False, "fingerprint": "", "not_after": "",
+                                                                 "problem": "TLS handshake failed"}}}},
         "aggregated": {"api": "shop"},
         "validationRecords": [{**{k: RECORD[k] for k in ("name", "type", "value")}, "certificates": ["shop"]}],
     },
@@ -173,10 +176,10 @@ def test_each_resource_definition_lists_exactly_what_the_components_export():
     defs = load_schema()["$defs"]
     expected = {
         "acmCertificate": (ACM_OUTPUTS, {"reused_by", "validation"}),
-        "acmImport": (IMPORT_OUTPUTS, {"reused_by"}),
+        "acmImport": (IMPORT_OUTPUTS, {"reused_by", "deployments"}),  # deployments: with deployTo (additive)
         "distribution": (DISTRIBUTION_OUTPUTS, {"certificate", "template", "template_version"}),
-        "scmCertificate": (SCM_OUTPUTS, {"validation"}),
-        "casOrder": (CAS_OUTPUTS, {"instance_id", "validation"}),
+        "scmCertificate": (SCM_OUTPUTS, {"validation", "renewal", "deployments"}),  # renewal: added in v1 (additive)
+        "casOrder": (CAS_OUTPUTS, {"instance_id", "validation", "renewal", "deployments"}),  # no renewal: instances
     }
     for name, (always, sometimes) in expected.items():
         assert set(defs[name]["properties"]) == set(always) | sometimes, name

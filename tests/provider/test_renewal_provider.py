@@ -1,0 +1,90 @@
+"""Renewal successors against the emulators (components/renewal.py): CAS through the plan's renewal call, SCM
+through a new purchase with the generation in its request hash; the predecessor skipped and never touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import dynamic
+from components.alicloud import release as cas_release
+from components.errors import CloudError
+from components.huaweicloud.scm import REQUEST_TAG, request_hash
+from components.huaweicloud.scm_model import RENEWAL_TAG
+from tests.provider.test_cas_provider import (clock, control, emulator, inputs, interrupted_run,  # noqa: F401
+                                              provider, publish, shift_clocks)
+from tests.provider import test_scm_provider as scm_tests
+from tests.provider.test_scm_provider import provider as scm_provider  # noqa: F401 - fixture
+
+DAY = 86400
+
+
+def issued_order(provider, control):
+    created = provider.create(inputs())
+    publish(control, created.id)
+    return created.id, provider.read(created.id, created.outs).outs
+
+
+def renewal_of(order_id, outs, **extra):
+    return {**inputs(), "renewal_generation": 1, "renews": {"id": order_id, "not_after": outs["not_after"]}, **extra}
+
+
+def test_cas_successor_is_the_plans_renewal_and_the_predecessor_is_kept(provider, control, monkeypatch):
+    old_id, old = issued_order(provider, control)
+    shift_clocks(provider, control, 75 * DAY)  # digicert-free: 90 days, WILLEXPIRED in the last 30
+    control.add_fault("CreateCertificateForPackageRequest", status=500, times=None)  # never a new Create
+    news = renewal_of(old_id, old)
+    assert provider.diff(old_id, old, news).replaces == ["renewal_generation"]
+    dynamic.note_declared("alicloud:CasOrder", "blog")  # check ran: the delete is the old half of a replacement
+    told = []
+    monkeypatch.setattr(cas_release, "tell_user", told.append)
+    provider.delete(old_id, {**old, "revoke_on_delete": True})  # delete before replace: forgets it only
+    created = provider.create(news)
+    state = {str(o["order_id"]): o for o in control.state()["orders"]}
+    assert state[old_id]["state"] == "certificate"  # not revoked, not cancelled
+    assert state[created.id]["renewed_from_order_id"] == int(old_id)
+    assert created.outs["state"] == "payed" and "apply for it in the CAS console" in created.outs["status_message"]
+    assert created.outs["renews"]["id"] == old_id
+    assert any("replaced by its renewal" in m for m in told), told  # the delete said what it kept
+    # payed is expected for a renewal: not dead, not replaced again.
+    assert provider.diff(created.id, created.outs, news).changes is False
+
+
+def test_cas_refuses_a_renewal_before_its_window_with_the_call_and_code(provider, control):
+    old_id, old = issued_order(provider, control)
+    with pytest.raises(CloudError) as err:
+        provider.create(renewal_of(old_id, old))
+    assert "RenewCertificateOrderForPackageRequest" in str(err.value) and "WILLEXPIRED" in str(err.value)
+    assert len(control.state()["orders"]) == 1
+    # At check (preview) the renewal waits instead: the generation stays, nothing is replaced.
+    checked = provider.check(old, renewal_of(old_id, old))
+    assert checked.inputs.get("renewal_generation") is None and not checked.failures
+
+
+def test_cas_interrupted_renewal_adopts_its_payed_order_and_skips_the_predecessor(provider, control):
+    old_id, old = issued_order(provider, control)
+    shift_clocks(provider, control, 75 * DAY)
+    first = provider.create(renewal_of(old_id, old, journal=interrupted_run()))
+    # The next run (its state lost): the same renewal finds the payed order, never the predecessor, buys nothing.
+    again = provider.create(renewal_of(old_id, old, journal=interrupted_run(), listing_lag_seconds=0))
+    assert again.id == first.id and again.outs["adopted"] is True
+    assert len(control.state()["orders"]) == 2
+
+
+def test_scm_successor_is_a_new_purchase_with_the_generation_in_its_hash(scm_provider, scm_control):
+    provider = scm_provider
+    old = provider.create(scm_tests.inputs())
+    scm_control.call("POST", f"scm/certificates/{old.id}/publish")
+    old_outs = provider.read(old.id, old.outs).outs
+    news = {**scm_tests.inputs(), "renewal_generation": 1.0, "renews": {"id": old.id, "not_after": "x"}}
+    assert provider.diff(old.id, old_outs, news).replaces == ["renewal_generation"]
+    assert request_hash(news) != request_hash(old_outs)
+    created = provider.create(news)
+    assert created.id != old.id
+    by_id = {c["id"]: c for c in scm_tests.emulated(scm_control)["certificates"]}
+    assert by_id[created.id]["tags"][REQUEST_TAG] == request_hash(news)
+    assert by_id[created.id]["tags"][RENEWAL_TAG] == "1"
+    assert by_id[old.id]["status"] == "ISSUED"
+    # An interrupted run's rerun adopts the successor, never the predecessor (skipped by id first).
+    rerun = provider.create({**news, "journal": {**news["journal"], "run": "an-interrupted-run"},
+                             "listing_lag_seconds": 0})
+    assert rerun.id == created.id and len(by_id) == 2
