@@ -9,6 +9,7 @@ see it enter its renewal window. Unset in real use.
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta, timezone
 
 OFFSET_VARIABLE = "CERTFLEET_CLOCK_OFFSET_SECONDS"
@@ -27,3 +28,9 @@ def offset() -> timedelta:
 def now() -> datetime:
     """The current time (UTC, timezone-aware) as expiry and renewal decisions see it."""
     return datetime.now(timezone.utc) + offset()
+
+
+def epoch() -> float:
+    """now() as epoch seconds: what journal stamps record and what is compared with the clouds' order times
+    (which the emulators give on their moved clocks)."""
+    return time.time() + offset().total_seconds()

@@ -31,7 +31,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 from components.alicloud.config import AlicloudSpec, _alicloud
 from components.aws.config import AwsSpec, _aws
-from components.deploy.config import check_deployed_distributions
+from components.deploy.config import check_deployed_distributions, check_deployed_key_types
 from components.dns.config import check_shared_names
 from components.errors import ConfigError
 from components.huaweicloud.config import HuaweiSpec, _huaweicloud
@@ -70,6 +70,7 @@ def load_fleet(raw: Mapping[str, Any], secret_paths: Collection[str] | None = No
     sections = {key: reader(p, f"{NAMESPACE}:{key}", raw[key])
                 for key, reader in readers.items() if key in raw}
     check_shared_names(p, _dns_entries(sections))
+    check_deployed_key_types(p, NAMESPACE, sections)  # an ACM copy's key type (components/deploy/config.py)
     if "aws" in sections:  # distributions served by a copy deployed from CAS or SCM (components/deploy/config.py)
         sections["aws"] = check_deployed_distributions(p, NAMESPACE, sections, raw.get("aws"))
     if p.errors:

@@ -16,7 +16,7 @@ from components.aws.fleet import AwsCertificates  # noqa: F401 (the program impo
 from components.huaweicloud import scm
 from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
-from components.dns.fleet import Challenge, asked_records, validate_through_dns, validated
+from components.dns.fleet import Challenge, asked_records, issued_status, issued_view, validate_through_dns, validated
 from components.dynamic import renamed_from
 from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
 
@@ -80,12 +80,22 @@ class HuaweiCertificates(pulumi.ComponentResource):
                       cert.status.apply(lambda status: status in UNDER_REVIEW), huawei.region)
             for spec in huawei.certificates if spec.dns and (cert := self.certificates[spec.name])], self,
             "huaweicloud")
+        # The certificate as issued (what the validation saw issued in this run, or its own): everything
+        # downstream takes it (components/dns/fleet.issued_view).
+        self.issued = {name: issued_view({"certificate_pem": cert.certificate_pem,
+                                          "certificate_chain_pem": cert.certificate_chain_pem,
+                                          "private_key": cert.private_key_pem, "not_after": cert.not_after},
+                                         self.validations.get(name))
+                       for name, cert in self.certificates.items()}
         self.register_outputs({"certificates": self.summary()})
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(cert, key) for key in SCM_OUTPUTS},
-                       "renewal": self.renewal.output(name, cert, cert.status.apply(lambda s: s in ISSUED_LIKE),
-                                                      cert.certificate_pem),
+                       "not_after": exported(self.issued[name]["not_after"]),
+                       "renewal": self.renewal.output(
+                           name, cert, issued_status(self.validations.get(name), cert.status).apply(
+                               lambda s: s in ISSUED_LIKE),
+                           self.issued[name]["certificate_pem"], self.issued[name]["not_after"]),
                        **validated(self.validations.get(name), "status", cert.status, cert.status_message)}
                 for name, cert in self.certificates.items()}
 
@@ -133,15 +143,28 @@ class AlicloudOrders(pulumi.ComponentResource):
                       order.state.apply(lambda state: state in CAS_PENDING))
             for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self,
             "alicloud")
+        # The certificate as issued (components/dns/fleet.issued_view); CAS keeps no chain apart.
+        self.issued = {name: issued_view({"certificate_pem": order.certificate_pem, "private_key": order.private_key,
+                                          "not_after": order.not_after}, self.validations.get(name))
+                       for name, order in self.orders.items()}
         self.register_outputs({"orders": self.summary()})
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(order, key) for key in CAS_OUTPUTS},
+                       **{key: exported(self.issued[name][key]) for key in ("certificate_pem", "private_key",
+                                                                            "not_after")},
                        **({} if isinstance(order, CasInstanceCertificate) else {"renewal": self.renewal.output(
-                           name, order, order.state.apply(lambda s: s == "certificate"), order.certificate_pem)}),
+                           name, order, issued_status(self.validations.get(name), order.state).apply(
+                               lambda s: s == "certificate"),
+                           self.issued[name]["certificate_pem"], self.issued[name]["not_after"])}),
                        **({"instance_id": order.instance_id} if isinstance(order, CasInstanceCertificate) else {}),
                        **validated(self.validations.get(name), "state", order.state, order.status_message)}
                 for name, order in self.orders.items()}
+
+
+def exported(value: pulumi.Output) -> pulumi.Output:
+    """An issued_view value as the stack exports it: null for none (schema/outputs.v1.schema.json)."""
+    return value.apply(lambda v: v or None)
 
 
 def without_issuance_wait(section: Any, spec: Any) -> Any:

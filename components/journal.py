@@ -18,6 +18,10 @@ journalled like the others (so that removing its `adopt` line later changes noth
 replacement, which may buy, finds its stamp), but it is listed in `adopting` and never counts as a purchase
 in the rename rule below.
 
+A create buys only under a stamp that journalled exactly its purchase (stamp_refusal: the fingerprint, the
+renewal generation included): under the previous run's stamp (the journal left out by --target) the next run
+would journal the purchase anew and take the order bought here for someone else's.
+
 The journal also sees renames at preview (`check` has the old and the new entries): an entry that
 disappears while a new one with the same purchase fingerprint appears, without `previousNames` naming the
 old one, would buy the same certificate again, so preview fails and says how to rename.
@@ -38,13 +42,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from typing import Any, Iterable, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, \
     UpdateResult
 
+from components import clock
 from components.dynamic import RUN_ID, CertfleetResource, is_unknown
 
 # How long, and how many, earlier stamps of an entry (and stamps of removed entries) are kept: an order an
@@ -61,10 +65,21 @@ RECENT_SECONDS = 24 * 3600
 RENEWAL_KEY = "renewal_generation"
 
 
+def _whole_numbers(value: Any) -> Any:
+    """The engine hands a provider numbers as floats (1.0); the program has ints: one fingerprint for both."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 def fingerprint(inputs: Mapping[str, Any], keys: tuple[str, ...]) -> str:
     """What a purchase buys (names, plan, key..., the renewal generation): equal fingerprints buy the same
-    certificate."""
-    bought = {k: inputs.get(k) for k in keys if k != RENEWAL_KEY or inputs.get(k)}
+    certificate. The same in the program (the journal's entries) and in a provider's create (stamp_refusal)."""
+    bought = {k: _whole_numbers(inputs.get(k)) for k in keys if k != RENEWAL_KEY or inputs.get(k)}
     return hashlib.sha256(json.dumps(bought, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -86,7 +101,7 @@ def journalled_at(props: Mapping[str, Any]) -> float | None:
 def may_follow_interrupted_run(props: Mapping[str, Any]) -> bool:
     """Should create wait out the listing lag? After an interrupted run of this purchase, or when an earlier
     purchase of the entry was journalled recently enough that its order may not be listed yet."""
-    recent = time.time() - RECENT_SECONDS
+    recent = clock.epoch() - RECENT_SECONDS
     return follows_interrupted_run(props) or any(float(h.get("at") or 0) >= recent for h in earlier_stamps(props))
 
 
@@ -96,6 +111,27 @@ def not_journalled(resource: str, journal: str) -> str:
             f"of this update, e.g. by --target), so certfleet cannot tell whether an interrupted run already "
             f"bought it, and buys nothing: run `pulumi up` without --target, or add the journal's URN to it "
             f"(`pulumi stack --show-urns`)")
+
+
+def stamp_refusal(props: Mapping[str, Any], keys: tuple[str, ...], resource: str, journal: str) -> str | None:
+    """Why a create may not buy under the stamp it carries, or None. The stamp must have journalled exactly this
+    purchase (its fingerprint): a stamp of another purchase (the journal left out of a `--target` run keeps the
+    previous run's stamps) would let this create buy under a stamp the next run replaces, and that run would take
+    the order bought here for someone else's (journalled in its run) and buy again. A create that keeps the
+    state's renewal generation (keep_generation: the program sent none) was journalled without it."""
+    stamp = props.get("journal")
+    if not isinstance(stamp, Mapping) or stamp.get("at") is None:
+        return not_journalled(resource, journal)
+    journalled = stamp.get("fingerprint")
+    if journalled == fingerprint(props, keys):
+        return None
+    if not props.get("renews") and journalled == fingerprint({**props, RENEWAL_KEY: None}, keys):
+        return None
+    return (f"{resource}: the purchase journal's stamp for this entry is of another purchase (other settings or "
+            f"another renewal generation): the resource '{journal}' was left out of this update (e.g. by "
+            f"--target), so this purchase was never journalled and an interrupted run could not be told from "
+            f"someone else's order. certfleet buys nothing: run `pulumi up` without --target, or add the journal's "
+            f"URN to it (`pulumi stack --show-urns`)")
 
 
 def adopt_takeover_problem(section: str, name: str, removed: list[str]) -> str:
@@ -157,7 +193,7 @@ def stamps(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[dict[str, 
     rename); a new purchase gets a new stamp that carries the earlier ones (`earlier`): an interrupted run
     may have bought under any of them, and the create must not buy again while such an order is pending.
     A removed entry's stamp stays as a tombstone, so an entry added back under its name inherits it."""
-    now = time.time()
+    now = clock.epoch()
     old_stamps: dict[str, dict[str, Any]] = olds.get("stamps") or {}
     old_tombstones: dict[str, dict[str, Any]] = olds.get("tombstones") or {}
     previous: dict[str, list[str]] = news.get("previous") or {}

@@ -5,7 +5,7 @@ certificate's lifetime, as cert-manager's renewBefore / renewBeforePercentage. N
 renewal: CAS and SCM successors are paid orders, so they are explicit.
 
 The decision is the PROGRAM's, made before any resource is registered, from the stack's own previous outputs
-(a self StackReference, read once per run and only if some entry declares renewBefore): each entry's
+(the builtin invoke pulumi:pulumi:readStackOutputs on its own stack, read once per run and only if some entry declares renewBefore): each entry's
 `renewal` object ({generation, not_before, not_after, state}) and its certificate's id. RENEWAL_CHECKS run in
 order on each entry; the first with an opinion decides KEEP or RENEW (cert-manager style). RENEW gives the
 entry the next renewal generation and the predecessor's ids (`renews`); the generation is a replace key of
@@ -19,6 +19,7 @@ A generation never goes back: the providers' check keeps the state's generation 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
@@ -287,6 +288,26 @@ def renewal_output(renew_before: RenewBefore | None, generation: int, issued: bo
             "days_left": round(days_between(expires, at), 1) if expires else None, "state": state}
 
 
+# The provider output of the renewal a resource holds: {generation, renews}, never null. Not RENEWAL_KEY: null
+# for generation 0, the engine drops it, and the SDK then shows the program's input (the plan) in its place.
+HELD_KEY = "renewal_held"
+
+
+def held_renewal(props: Mapping[str, Any]) -> dict[str, Any]:
+    """HELD_KEY's value for a resource whose (stored or checked) inputs are `props`."""
+    return {"generation": int(props.get(RENEWAL_KEY) or 0), "renews": props.get(RENEWS_KEY) or None}
+
+
+def held_of(resource: Any) -> Any:
+    """pulumi Output of the renewal the resource holds (the engine drops its null `renews`). A state from before
+    HELD_KEY (the SDK gives None: the input placeholder) falls back to its renewal_generation and renews outputs."""
+    import pulumi
+    return pulumi.Output.all(getattr(resource, HELD_KEY, None), getattr(resource, RENEWAL_KEY),
+                             getattr(resource, RENEWS_KEY, None)).apply(
+        lambda v: held_renewal({RENEWAL_KEY: v[0].get("generation"), RENEWS_KEY: v[0].get("renews")}
+                               if isinstance(v[0], Mapping) else {RENEWAL_KEY: v[1], RENEWS_KEY: v[2]}))
+
+
 def keep_generation(olds: Mapping[str, Any], news: dict[str, Any]) -> dict[str, Any]:
     """check's rule: a generation never goes back. Without one from the program (no renewBefore any more, or
     previous outputs not readable) the state's stays, so nothing is replaced or bought for it."""
@@ -310,18 +331,35 @@ class PreviousOutputs:
         return self.sections.get(section) or pulumi.Output.from_input(None)
 
 
-def read_previous_outputs(sections: list[str]) -> PreviousOutputs:
-    """A self StackReference (verified with the file backend: known at preview). Fails soft: a warning, and no
-    renewal this run (the providers keep every generation the state has)."""
+# The builtin invoke a StackReference uses, called directly: synchronous, so a failed read is an exception here
+# (a StackReference resource fails the whole run, and its read raced the file backend's checkpoint write at the
+# first `up`: "failed to load checkpoint: EOF"). Values come back plain (numbers as floats, secrets decrypted:
+# only dates, ids and generations are taken from them).
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+READ_ATTEMPTS = 3
+READ_RETRY_SECONDS = 1.0
+
+
+def read_previous_outputs(sections: list[str], invoke: Callable[..., Any] | None = None,
+                          sleep: Callable[[float], None] = time.sleep) -> PreviousOutputs:
+    """The stack's own last outputs. Fails soft: after READ_ATTEMPTS a warning, and no renewal this run (the
+    providers keep every generation the state has)."""
     import pulumi
-    try:
-        ref = pulumi.StackReference("certfleet-previous-outputs",
-                                    stack_name=f"organization/{pulumi.get_project()}/{pulumi.get_stack()}")
-        return PreviousOutputs({s: ref.get_output(s) for s in sections})
-    except Exception as err:  # noqa: BLE001 - renewal is skipped, never the run
-        pulumi.log.warn(f"renewal: the stack's previous outputs could not be read ({err}); nothing is renewed "
-                        f"in this run")
-        return PreviousOutputs()
+    from pulumi import runtime
+    invoke = invoke or runtime.invoke
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    problem: Exception | None = None
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            outputs = (invoke(READ_STACK_OUTPUTS, {"name": name}).value or {}).get("outputs") or {}
+            return PreviousOutputs({s: pulumi.Output.from_input(outputs.get(s)) for s in sections})
+        except Exception as err:  # noqa: BLE001 - renewal is skipped, never the run
+            problem = err
+            if attempt + 1 < READ_ATTEMPTS:
+                sleep(READ_RETRY_SECONDS)
+    pulumi.log.warn(f"renewal: the stack's previous outputs could not be read ({type(problem).__name__}: "
+                    f"{str(problem)[:200]}); nothing is renewed in this run")
+    return PreviousOutputs()
 
 
 def section_plans(label: str, renew_before: Mapping[str, RenewBefore | None], previous_section: Any,
@@ -377,11 +415,14 @@ class SectionRenewal:
             return fingerprint(inputs, keys)
         return self.plans.apply(lambda ps: fingerprint({**inputs, RENEWAL_KEY: ps[name].generation or None}, keys))
 
-    def output(self, name: str, resource: Any, issued: Any, certificate_pem: Any) -> Any:
-        """The entry's exported `renewal` object, from the resource's own outputs after this run."""
+    def output(self, name: str, resource: Any, issued: Any, certificate_pem: Any, not_after: Any = None) -> Any:
+        """The entry's exported `renewal` object, from the certificate as issued after this run (`not_after`:
+        the resource's own if not given; components/dns/fleet.issued_view gives the DNS validation's too)."""
         import pulumi
         renew_before = self.renew_before.get(name)
-        return pulumi.Output.all(getattr(resource, RENEWAL_KEY), issued, resource.not_after, certificate_pem,
-                                 getattr(resource, RENEWS_KEY, None)).apply(
-            lambda v: {**renewal_output(renew_before, int(v[0] or 0), bool(v[1]), v[2], v[3]),
-                       "renews": v[4] or None})
+        # The generation the resource holds (HELD_KEY), never the program's input: an untargeted resource
+        # (`--target`) or a deferred renewal keeps its state, and its plan must not show as done.
+        return pulumi.Output.all(held_of(resource), issued,
+                                 resource.not_after if not_after is None else not_after, certificate_pem).apply(
+            lambda v: {**renewal_output(renew_before, v[0]["generation"], bool(v[1]), v[2] or None, v[3] or None),
+                       "renews": v[0]["renews"]})

@@ -388,7 +388,8 @@ def show_clocks() -> list[str]:
 
 
 def publish_challenges(outputs: dict, registry: dict[str, dict]) -> list[str]:
-    """Play the customer for the local emulators: publish every challenge a pending order shows.
+    """Play the customer for the local emulators: publish every challenge a pending order shows, and apply for
+    every CAS renewal order (bought by certfleet's renewal, waiting for the console's "apply").
 
     Needed only for the challenges DNS cannot show: CAS FILE (HTTP) validation and SCM e-mail validation. DNS
     challenges are validated by the CAS and SCM emulators themselves once the DNS emulator serves the stack's
@@ -405,9 +406,17 @@ def publish_challenges(outputs: dict, registry: dict[str, dict]) -> list[str]:
     pending += [("scm", f"certificates/{cert['certificate_id']}", f"SCM certificate {name}")
                 for name, cert in ((outputs.get("huaweicloud") or {}).get("certificates") or {}).items()
                 if cert.get("status") == "CHECKING" and cert.get("certificate_id")]
-    for server, path, label in pending:
-        request = urllib.request.Request(f"{registry[server]['url']}/_emulator/{server}/{path}/publish",
-                                         data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    # A CAS renewal (RenewCertificateOrderForPackageRequest) places its order bought but not applied for; CAS has
+    # no API to apply for it (reference/alibaba-cas.md), so here the customer applies in the console (docs/renewal.md).
+    renewals = [(f"orders/{order['order_id']}/advance", f"CAS renewal {name} (applied for)")
+                for name, order in ((outputs.get("alicloud") or {}).get("orders") or {}).items()
+                if order.get("state") == "payed" and order.get("order_id")
+                and ((order.get("renewal") or {}).get("generation") or 0) > 0]
+    steps = [(server, f"{path}/publish", label, b"{}") for server, path, label in pending]
+    steps += [("cas", path, label, json.dumps({"to": "domain_verify"}).encode()) for path, label in renewals]
+    for server, path, label, body in steps:
+        request = urllib.request.Request(f"{registry[server]['url']}/_emulator/{server}/{path}",
+                                         data=body, method="POST", headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=10):
                 published.append(label)
@@ -432,7 +441,7 @@ def main(argv: list[str]) -> int:
     elif command == "publish":  # stack outputs (JSON) on stdin
         published = publish_challenges(json.load(sys.stdin), load_registry())
         print(f"[local] published the challenges of: {', '.join(published) or 'nothing pending'} (DNS challenges "
-              f"validate by themselves once their records are served; this is for FILE challenges)", file=sys.stderr)
+              f"validate by themselves once their records are served; this is for FILE challenges and CAS renewals)", file=sys.stderr)
     elif command == "clock":
         action = argv[2] if len(argv) > 2 else "show"
         if action == "advance" and len(argv) == 4:

@@ -248,16 +248,33 @@ def render_aws_details(aws: dict[str, Any]) -> list[str]:
     return lines
 
 
+def stale_edge(dist: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Aliases whose passed check saw another certificate than the one the distribution serves now
+    (`certificate_fingerprint`: what its ACM import or deployed copy holds, "" for a requested certificate): a
+    re-import since the check. Not judged while the wanted certificate is not bound (the old one serves by design)."""
+    current = dist.get("certificate_fingerprint") or ""
+    if not current or dist.get("stage") in ("waiting for certificate", "failed") or not dist.get("bound"):
+        return {}
+    return {alias: result for alias, result in sorted((dist.get("edge") or {}).items())
+            if result.get("ok") and result.get("fingerprint") != current}
+
+
 def edge_lines(dist: dict[str, Any]) -> list[str]:
-    """The post-deploy edge check (components/aws/edge_check.py): one line when every alias passed, else one per
-    failing alias with its problem. Nothing when it did not run (edgeCheck off, unbound, still deploying)."""
+    """The post-deploy edge check (components/aws/edge_check.py): one line when every alias passed against the
+    certificate served now, else one per failing alias with its problem and one per alias checked against an older
+    certificate. Nothing when it did not run (edgeCheck off, unbound, still deploying)."""
     edge = dist.get("edge") or {}
     failed = {alias: result for alias, result in sorted(edge.items()) if not result.get("ok")}
+    stale = stale_edge(dist)
     if not edge:
         return []
-    if not failed:
+    if not failed and not stale:
         return [f"    edge: serves the bound certificate ({len(edge)} of {len(edge)} aliases checked)"]
-    return [f"    edge FAILED for {alias}: {result.get('problem')}" for alias, result in failed.items()]
+    current = dist.get("certificate_fingerprint") or ""
+    return ([f"    edge FAILED for {alias}: {result.get('problem')}" for alias, result in failed.items()]
+            + [f"    edge NOT CHECKED for {alias}: the last check saw SHA-256 {str(result.get('fingerprint'))[:16]}"
+               f"…, but the certificate is {current[:16]}… now (re-imported since): `pulumi up --refresh` checks "
+               f"again" for alias, result in stale.items()])
 
 
 def render(outputs: dict[str, Any], now: datetime | None = None, within: int | None = None) -> str:

@@ -106,6 +106,6 @@ def render(section: dict[str, Any]) -> list[str]:
 
 def gate(outputs: dict[str, Any], now: datetime, days: int) -> tuple[int, list[str]]:
     """`--expiring-within DAYS`: the pipeline gate's exit code and verdict lines."""
-    found, _, unreadable = pipeline_expiry.collect(outputs)
-    return (pipeline_expiry.exit_code(found, unreadable, now, days),
-            pipeline_expiry.verdict(found, unreadable, now, days))
+    found, skipped, unreadable = pipeline_expiry.collect(outputs)
+    return (pipeline_expiry.exit_code(found, unreadable, now, days, skipped),
+            pipeline_expiry.verdict(found, unreadable, now, days, skipped))

@@ -31,7 +31,8 @@ Lifecycle:
   adds to a certificate) never lets certfleet buy past an order that may be an interrupted run's. What may
   be this resource's comes from the purchase journal (components/journal.py): its stamp tells which run
   journalled this purchase, and when, and carries the entry's earlier stamps. No Create* call is made
-  without a stamp (purchase._buy: the journal left out by --target buys nothing, replaceAdopted included;
+  without a stamp that journalled this very purchase's fingerprint (journal.stamp_refusal; purchase._buy: the
+  journal left out by --target, whose stamp is then the previous run's, buys nothing, replaceAdopted included;
   a renewal too: with `renewal_generation` and `renews`, _buy calls RenewCertificateOrderForPackageRequest on
   the predecessor, which every candidate check skips by id first; docs/renewal.md). Each live
   match goes through CANDIDATE_CHECKS (components/alicloud/candidates.py) in order; the first check with an
@@ -125,11 +126,10 @@ Lifecycle:
 
 from __future__ import annotations
 
-import time
 from typing import Any, Mapping
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from components import keys
 from components.alicloud import client as cas_api
@@ -141,14 +141,15 @@ from components.alicloud.inputs import (INPUT_KEYS, OUTPUT_KEYS, REPLACE_KEYS, S
                                         order_inputs, replace_keys)
 from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy, renewed_order
 from components.alicloud.release import KeepOrRelease, note_renewed
-from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, status_message,
-                                        unusable_certificate)
+from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, issued_of,
+                                        status_message, unusable_certificate)
 from components.alicloud.status import owner_text as _owner_text
 from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
-from components.journal import journalled_at, not_journalled
-from components.renewal import RENEWAL_KEY, RENEWS_KEY, keep_generation
+from components.journal import stamp_refusal
+from components import clock as certfleet_clock
+from components.renewal import HELD_KEY, RENEWAL_KEY, RENEWS_KEY, held_renewal, keep_generation
 
 # Importable from here too (tests, components/fleet.py): the order's inputs and the look before buying.
 __all__ = ["CasOrder", "CasOrderProvider", "KEY_MISMATCH", "LOOK_AGAIN_SECONDS", "POLL_SECONDS", "REPLACE_KEYS",
@@ -158,24 +159,42 @@ KIND = "alicloud:CasOrder"  # for components.dynamic.note_declared / declared_in
 CHALLENGE_TIMEOUT_SECONDS = 60
 
 
+def renewal_without_predecessor(news: Mapping[str, Any], deferred: str) -> CheckFailure:
+    """Why a renewal whose predecessor is no longer in the state cannot go ahead now (and buys nothing)."""
+    renews = renewed_order(news)
+    return CheckFailure(RENEWAL_KEY, (
+        f"certfleet:alicloud.orders.{news.get('order_name')}: renewal generation {news.get(RENEWAL_KEY)} of CAS "
+        f"order {renews} cannot be placed now ({deferred}), and order {renews} is no longer in the stack's state "
+        f"(an earlier run's renewal failed after it left the state; CAS still holds it). certfleet never turns a "
+        f"renewal into a new purchase, so nothing is bought. Run `pulumi up` again once CAS lists order {renews} "
+        f"as WILLEXPIRED (about 30 days before it expires; the renewal then goes ahead), or take order {renews} "
+        f"back into the stack with `adopt: \"{renews}\"` on the entry (and no renewBefore until it is due)"))
+
+
 # --- the provider -----------------------------------------------------------------------------------------
 
 class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
     """Dynamic provider for one CAS order. Holds no state: everything it needs is in the props."""
 
     clock = Clock
-    wall_clock = staticmethod(time.time)  # epoch seconds, compared with CAS's BuyDate; swappable in tests
+    wall_clock = staticmethod(certfleet_clock.epoch)  # epoch seconds, compared with CAS's BuyDate; swappable in tests
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # A delete of this order in this run is a replacement's (see delete).
         note_declared(KIND, news.get("order_name"), *(news.get("previous_names") or []))
         news = keep_generation(olds, news)  # a renewal generation never goes back (components/renewal.py)
+        failures = []
         if cas_api.Config.available() and (deferred := self._renewal_deferred(news)):
-            # Renewing now would fail after the predecessor left the state: renew on a later run instead.
-            tell_user(f"{order_label(news)}: the renewal waits: {deferred}. certfleet renews it on a later "
-                      f"`pulumi up` (or lower renewBefore: CAS's window is about 30 days); nothing is bought now")
-            news = {**news, RENEWAL_KEY: olds.get(RENEWAL_KEY) if olds else None, RENEWS_KEY: None}
-        failures = check_inputs(news)
+            if olds:
+                # Renewing now would fail after the predecessor left the state: renew on a later run instead.
+                tell_user(f"{order_label(news)}: the renewal waits: {deferred}. certfleet renews it on a later "
+                          f"`pulumi up` (or lower renewBefore: CAS's window is about 30 days); nothing is bought now")
+                news = {**news, RENEWAL_KEY: olds.get(RENEWAL_KEY), RENEWS_KEY: None}
+            else:
+                # The predecessor left the state already (an earlier run's renewal failed after delete before
+                # replace): a renewal never turns into a plain new purchase.
+                failures.append(renewal_without_predecessor(news, deferred))
+        failures += check_inputs(news)
         buys = not olds or bool(replace_keys(olds, news))
         if not olds and news.get("adopt_id") and not failures and cas_api.Config.available():
             adopt_failures, buys = self._adopt_preview(news)
@@ -224,8 +243,8 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
             adopted_by_id = self._adopt(cas, props, resource)
             if adopted_by_id is not None:
                 return adopted_by_id
-        if journalled_at(props) is None:
-            raise CertfleetError(not_journalled(resource, "alicloud-journal"))
+        if refusal := stamp_refusal(props, REPLACE_KEYS, resource, "alicloud-journal"):
+            raise CertfleetError(refusal)  # never buy under a stamp that did not journal this purchase
         order_id, seen = self._look_before_buy(cas, props, resource)
         adopted = order_id is not None
         private_key, csr = None, props.get("csr_pem")
@@ -361,14 +380,14 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
         domains = list(props["domains"])
         kind = (state.type or "").lower() if state is not None else "unknown"
         challenge = challenge_of(state, domains) if state is not None else None
-        certificate = (state.certificate or None) if state is not None and kind == "certificate" else None
+        certificate, cas_key = issued_of(state)
         not_after = keys.certificate_not_after(certificate) if certificate else None
         if certificate and (mismatch := unusable_certificate(certificate, props)):
             # Not the configured CSR's key, or an adopted order's certificate not for the entry's names (the
             # order was someone else's): record nothing.
             kind, certificate, not_after = mismatch, None, None
         # Ours when certfleet generated it; CAS's when it made the key (returned once issued); else None.
-        private_key = props.get("private_key") or (state.private_key if certificate and state.private_key else None)
+        private_key = props.get("private_key") or (cas_key if certificate else None)
         message = status_message(
             kind, challenge, bool(props.get("entry_revoke_on_delete" if props.get("adopted_by_id")
                                             else "revoke_on_delete")),
@@ -393,6 +412,7 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
             "adopted": bool(props.get("adopted")),
             "owner": cas_api.current_owner(),  # these credentials place or see the order (module docstring)
             "adopted_by_id": bool(props.get("adopted_by_id")),  # `adopt` in the config, not a listing
+            HELD_KEY: held_renewal(props),  # what the stack exports as its renewal (components/renewal.py)
         }
 
 
@@ -414,6 +434,7 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
     adopted: pulumi.Output[bool]
     adopted_by_id: pulumi.Output[bool]
     owner: pulumi.Output[dict]
+    renewal_held: pulumi.Output[dict]
 
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:

@@ -37,6 +37,7 @@ from typing import Any, Callable, TypeVar
 
 from components.dynamic import Clock, with_retries
 from components.errors import CertfleetError, CloudError
+from components.key_text import cut_url_queries
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -179,12 +180,14 @@ def call(action: str, resource: str, send: Callable[[], T], *, spends_money: boo
 
 
 def error_message(err: Exception) -> str:
-    """The SDK error's message, with the transport failure behind it when there is no API error code."""
+    """The SDK error's message, with the transport failure behind it when there is no API error code. Without any
+    URL query: CAS is RPC-style, every parameter travels in the query (UploadUserCertificate's Key among them, the
+    AccessKeyId and Signature always), and requests prints the URL in a transport error ("...with url: /?...")."""
     message = getattr(err, "message", None) or str(err)
     inner = getattr(err, "inner_exception", None)
     if inner is not None and not getattr(err, "code", None):
         message = f"{message} ({inner})"
-    return str(message)
+    return cut_url_queries(str(message))
 
 
 def to_cloud_error(action: str, resource: str, err: Exception, service: str = "cas") -> CloudError:

@@ -35,8 +35,9 @@ QUIET_INPUT_KEYS = ("journal", "listing_lag_seconds", "previous_names", "renews"
 STORED_INPUT_KEYS = INPUT_KEYS + QUIET_INPUT_KEYS
 # `challenges`: the challenge as a list, never null ([] once issued): a null output is dropped by the engine and
 # reads as unknown in every later preview, which would make the entry's DNS record show a change each time.
+# `renewal_held`: the renewal the order holds, never null (components/renewal.py HELD_KEY).
 OUTPUT_KEYS = ("order_id", "state", "status_message", "challenge", "challenges", "certificate_pem", "not_after",
-               "cert_id", "private_key", "csr", "adopted", "owner", "adopted_by_id")
+               "cert_id", "private_key", "csr", "adopted", "owner", "adopted_by_id", "renewal_held")
 
 
 def replace_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:

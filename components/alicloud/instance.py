@@ -317,9 +317,7 @@ class CasInstanceProvider(WithdrawOrKeep, ResourceProvider):
         if detail.certificate_id and state in (ISSUED, REISSUING, "revoked", "expired"):
             # The recorded certificate, or (none recorded yet, or a reissue) certfleet's application's:
             # is_foreign has ruled out an id of another application.
-            body = self._call("GetUserCertificateDetail", resource, lambda: cas.get_user_certificate_detail(
-                _models().GetUserCertificateDetailRequest(cert_id=int(detail.certificate_id)))).body
-            certificate, cas_key = body.cert or None, body.key or None
+            certificate, cas_key = user_certificate(cas, detail.certificate_id, resource, self.clock)
         own_csr = props.get("csr_pem") or (props.get("csr") if props.get("csr_mode") == "generate" else None)
         if certificate and own_csr and not keys.certificate_matches_key(certificate, own_csr):
             if shows_another_certificate(detail, props):  # reissued without certfleet's key: the recorded one stays
@@ -371,6 +369,15 @@ class CasInstanceProvider(WithdrawOrKeep, ResourceProvider):
 
     def _call(self, action: str, resource: str, send: Any) -> Any:
         return cas_api.call(action, resource, send, clock=self.clock)
+
+
+def user_certificate(cas: Any, cert_id: Any, resource: str,
+                     clock: type[Clock] = Clock) -> tuple[str | None, str | None]:
+    """(certificate, CAS's key or None) of an instance's certificate: GetUserCertificateDetail. Also what the
+    DNS validation (components/dns/validation.py) outputs once it sees the instance issued."""
+    body = cas_api.call("GetUserCertificateDetail", resource, lambda: cas.get_user_certificate_detail(
+        _models().GetUserCertificateDetailRequest(cert_id=int(cert_id))), clock=clock).body
+    return body.cert or None, body.key or None
 
 
 class CasInstanceCertificate(CertfleetResource, module="alicloud", name="CasInstanceCertificate"):

@@ -16,9 +16,10 @@ from components.alicloud import client as cas_api
 from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, judge, listed_first,
                                             may_be_these_names, order_label, purchase_of)
 from components.alicloud.client import models as _models
+from components.alicloud.inputs import REPLACE_KEYS
 from components.dynamic import tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
-from components.journal import journalled_at, may_follow_interrupted_run, not_journalled
+from components.journal import may_follow_interrupted_run, stamp_refusal
 
 # ListUserCertificateOrder statuses of orders that are no use any more; any other match is a candidate. Not
 # PAYED: "bought, not yet applied for" (or cancelled, not deleted) still holds a plan unit (reference A1).
@@ -90,7 +91,9 @@ class LookThenBuy:
 
     def _renewal_deferred(self, news: Mapping[str, Any]) -> str | None:
         """Why CAS would refuse this renewal now (its order is not expiring in CAS's sense), or None. Asked at
-        check, before the predecessor leaves the state (delete before replace); None when CAS cannot be asked."""
+        check, before the predecessor leaves the state (delete before replace). Fails closed: an order list that
+        cannot be read defers the renewal too (the predecessor must not leave the state for a renewal that may
+        be refused)."""
         renews = renewed_order(news)
         if renews is None:
             return None
@@ -98,8 +101,9 @@ class LookThenBuy:
             cas = cas_api.cas_client()
             listed = [item for item in each_listed_order(cas, news["domains"][0], order_label(news), self.clock)
                       if item.order_id == renews]
-        except CertfleetError:
-            return None
+        except CertfleetError as err:
+            return f"CAS's order list (ListUserCertificateOrder) could not be read to see whether order {renews} " \
+                   f"is renewable now ({err})"
         if not listed:
             return f"order {renews} is not in CAS's order list (ListUserCertificateOrder): there is nothing to renew"
         if listed[0].status != RENEWABLE_STATUS:
@@ -157,8 +161,8 @@ class LookThenBuy:
         """Place the order: (order id, whether Create answered it). `seen`: orders listed before, which a
         lost answer's order cannot be. The only Create* call: never without the purchase journal's stamp (the
         durable intent the next run looks for, components/journal.py)."""
-        if journalled_at(props) is None:
-            raise CertfleetError(not_journalled(resource, "alicloud-journal"))
+        if refusal := stamp_refusal(props, REPLACE_KEYS, resource, "alicloud-journal"):
+            raise CertfleetError(refusal)
         models = _models()
         contact = props.get("contact") or {}
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]

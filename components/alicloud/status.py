@@ -35,6 +35,15 @@ def unusable_certificate(certificate: str, props: Mapping[str, Any]) -> str | No
     return None
 
 
+def issued_of(state: Any | None) -> tuple[str | None, str | None]:
+    """(certificate, CAS's key) from a DescribeCertificateState body: both once issued (`certificate`: the leaf
+    followed by its chain; the key only when CAS made it), else (None, None). Also what the DNS validation
+    (components/dns/validation.py) outputs, from the same call."""
+    if state is None or (state.type or "").lower() != "certificate" or not state.certificate:
+        return None, None
+    return state.certificate, state.private_key or None
+
+
 def challenge_of(state: Any, domains: list[str]) -> dict[str, Any] | None:
     """The DNS record or file to publish, from a DescribeCertificateState body in domain_verify."""
     if (state.type or "").lower() != "domain_verify":

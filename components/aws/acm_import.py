@@ -23,13 +23,13 @@ Lifecycle:
 
 The private key is plain text inside this process only. It is registered as a secret output (the engine
 encrypts it in state), the provider object holds nothing (pickled by reference), and no error raised here
-can carry it: ACM's own messages may echo input, so every message is scrubbed of PEM and key text.
+can carry it: ACM's own messages may echo input, so every message is scrubbed of PEM and key text
+(components/key_text.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
@@ -47,6 +47,7 @@ from components.aws.clients import client, error_code
 from components.dynamic import (REPLACED, CertfleetResource, changed_keys, is_unknown,
                                 resource_identity, tell_user)
 from components.errors import CloudError
+from components.key_text import NoKeyText, holds_key_text, scrub  # noqa: F401 (re-exported)
 
 KIND = "aws:AcmImport"  # for components.dynamic.REPLACED
 MATERIAL_KEYS = ("certificate_pem", "chain_pem", "private_key_pem")
@@ -59,53 +60,7 @@ CALL = "ImportCertificate"
 
 # --- no key text, ever ----------------------------------------------------------------------------------------
 
-_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
-
-
-def scrub(text: str, private_key_pem: str | None = None) -> str:
-    """`text` without PEM blocks, long base64 runs or any line of the private key (ACM may echo its input)."""
-    text = _PEM_BLOCK.sub("[PEM removed]", text)
-    for line in (private_key_pem or "").splitlines():
-        if len(line.strip()) >= 16 and "-----" not in line:
-            text = text.replace(line.strip(), "[key text removed]")
-    return _BASE64_RUN.sub("[base64 removed]", text)
-
-
-def _error_chain_text(err: BaseException) -> str:
-    texts, seen = [], set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        texts.append(str(err))
-        err = err.__cause__ or err.__context__
-    return "\n".join(texts)
-
-
-def holds_key_text(text: str, private_key_pem: str | None) -> bool:
-    return "PRIVATE KEY" in text or scrub(text, private_key_pem) != scrub(text)
-
-
-class NoKeyText:
-    """Whatever leaves a provider method: if its text (or a chained exception's) could hold key material, it
-    leaves as a scrubbed CloudError with no chain (the engine prints chained exceptions too)."""
-
-    def __init__(self, step: str, resource: str, props: Mapping[str, Any]) -> None:
-        self.step, self.resource, self.key = step, resource, props.get("private_key_pem")
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, err: BaseException | None, _tb: Any) -> bool:
-        if err is None or not isinstance(err, Exception):
-            return False
-        chain = _error_chain_text(err)
-        if holds_key_text(chain, self.key if isinstance(self.key, str) else None) or _PEM_BLOCK.search(chain):
-            if isinstance(err, CloudError):
-                raise CloudError(err.cloud, err.call, err.resource, err.code,
-                                 scrub(str(err).split(f"{err.code}: ", 1)[-1], self.key)) from None
-            raise CloudError("aws", f"acm ({self.step})", self.resource, type(err).__name__,
-                             scrub(str(err), self.key)) from None
-        return False
+# scrub, holds_key_text and NoKeyText: components/key_text.py (the deployment targets use them too).
 
 
 def _import_error(err: Exception, resource: str, key: str) -> CloudError:

@@ -46,6 +46,7 @@ from components.aws.config import AwsSpec
 from components.aws.config_distributions import DistributionSpec
 from components.aws.distribution_config import REGION, arn_region
 from components.aws.limits import CLOUDFRONT_MAX_COMMENT
+from components.deploy.config import DEPLOYED_REFERENCE
 from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown,
                                 resource_identity, tell_user, wait_for)
 from components.errors import CloudError, WaitTimeout
@@ -53,7 +54,15 @@ from components.errors import CloudError, WaitTimeout
 INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
               "comment", "minimum_protocol_version", "logging", "tags", "deployed_timeout_seconds", "cname_check",
-              "on_destroy", "edge_check")
+              "on_destroy", "edge_check", "certificate_fingerprint")
+# certificate_fingerprint: SHA-256 of the leaf the serving ACM import or deployed copy holds ("" for a requested
+# certificate). A re-import keeps the ARN, so without it the distribution would not notice: a new value updates
+# it, which binds aliases the new certificate covers and re-runs the edge check. Unknown (a preview) or absent
+# from a state written before it existed: no change, so a quiet preview stays quiet.
+FINGERPRINT_KEY = "certificate_fingerprint"
+# certificate_status while the certificate of a distribution served by a deployed copy is ISSUED but does not
+# cover its aliases yet (the source's names changed; its successor is not deployed yet): it waits.
+NOT_COVERING = "ISSUED (not covering the aliases yet)"
 # adopt_id is no diff key: removing `adopt` changes nothing (components/aws/adopt.py).
 KIND = "aws:Distribution"  # for adopt.note_declared_names / declared_in_this_run
 OUTPUT_KEYS = ("distribution_id", "arn", "domain_name", "status", "bound", "bound_aliases", "bound_certificate_arn",
@@ -169,8 +178,12 @@ class DistributionProvider(ResourceProvider):
         return adopt.owned_elsewhere(what, distribution_id, owner) if owner else (distribution, tags)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if k != "template_config"
+        changed = [k for k in INPUT_KEYS if k not in ("template_config", FINGERPRINT_KEY)
                    and (is_unknown(news.get(k)) or olds.get(k) != news.get(k))]
+        fingerprint = news.get(FINGERPRINT_KEY)
+        if FINGERPRINT_KEY in olds and not is_unknown(fingerprint) and \
+                (olds[FINGERPRINT_KEY] or "") != (fingerprint or ""):
+            changed.append(FINGERPRINT_KEY)  # the serving certificate was re-imported: bind and check again
         old_template, new_template = olds.get("template_config") or {}, news.get("template_config")
         if is_unknown(new_template) or not dc.same_clone(old_template, new_template or {}):
             changed.append("template_config")
@@ -466,6 +479,10 @@ class DistributionProvider(ResourceProvider):
         if status == "ISSUED":
             held = [names.normalise(n) for n in described.get("SubjectAlternativeNames") or [described["DomainName"]]]
             uncovered = [a for a in props["aliases"] if not any(names.covers(n, names.normalise(a)) for n in held)]
+            if uncovered and DEPLOYED_REFERENCE.fullmatch(props.get("certificate_name") or ""):
+                # The copy still holds the certificate from before the source's names changed: never bind
+                # aliases it does not cover; the current binding keeps serving until the successor is deployed.
+                return NOT_COVERING
             if uncovered:
                 raise CloudError("aws", "cloudfront.UpdateDistribution", resource, "InvalidViewerCertificate",
                                  f"certificate '{props.get('certificate_name')}' ({arn}) does not cover "
@@ -566,13 +583,15 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
     certificate_arn: pulumi.Output[str]
     adopted: pulumi.Output[bool]
     edge: pulumi.Output[dict]
+    certificate_fingerprint: pulumi.Output[str]
 
     def __init__(self, name: str, spec: DistributionSpec, aws: AwsSpec, template: Any,
                  certificate_arn: pulumi.Input[str], certificate_status: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        """`template`: the DistributionTemplate (components/aws/templates.py) whose `config` is cloned."""
+                 opts: pulumi.ResourceOptions | None = None, certificate_fingerprint: pulumi.Input[str] = "") -> None:
+        """`template`: the DistributionTemplate (components/aws/templates.py) whose `config` is cloned;
+        `certificate_fingerprint`: the serving import's or deployed copy's `fingerprint` (never null)."""
         inputs = distribution_inputs(spec, aws, resource_identity(spec.name), template.config, certificate_arn,
-                                     certificate_status)
+                                     certificate_status, certificate_fingerprint)
         # The cloned config may hold origin secrets (CustomHeaders): a secret wherever it is stored or shown.
         secret = pulumi.ResourceOptions(additional_secret_outputs=["template_config"])
         super().__init__(DistributionProvider(), name, {**inputs, **dict.fromkeys(OUTPUT_KEYS)},
@@ -580,7 +599,8 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
 
 
 def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str, template_config: Any,
-                        certificate_arn: Any, certificate_status: Any) -> dict[str, Any]:
+                        certificate_arn: Any, certificate_status: Any,
+                        certificate_fingerprint: Any = "") -> dict[str, Any]:
     """The provider's inputs for one distribution of the config model."""
     logging = spec.logging
     return {
@@ -593,6 +613,7 @@ def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str,
         "certificate_name": spec.serving_certificate,  # the entry whose certificate serves it (aggregate)
         "certificate_arn": certificate_arn,
         "certificate_status": certificate_status,
+        FINGERPRINT_KEY: certificate_fingerprint,
         "aliases": sorted(spec.aliases),
         "enabled": spec.enabled,
         "comment": spec.comment if spec.comment is not None else f"certfleet {resource_tag}"[:CLOUDFRONT_MAX_COMMENT],

@@ -172,6 +172,10 @@ def stage_message(stage: str, certificate_name: str, certificate_status: str, do
     if stage == FAILED:
         return (f"{certificate} and can never be issued: the distribution {serving} until the certificate is "
                 f"replaced (the next `pulumi up` replaces it)")
+    if stage == WAITING and certificate_status.startswith("ISSUED"):  # cloudfront.NOT_COVERING
+        return (f"certificate '{certificate_name}' does not cover the distribution's aliases yet (its source's names "
+                f"changed and the certificate for the new names is not deployed yet): the distribution {serving}; "
+                f"the `pulumi up` that deploys that certificate binds them")
     if stage == WAITING:
         return f"{certificate}: the distribution {serving}; once it is ISSUED, `pulumi up --refresh` binds it"
     if stage == DEPLOYING:

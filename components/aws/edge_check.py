@@ -17,8 +17,10 @@ unknown in a preview): fingerprint and not_after of the served leaf ("" when non
 ok. It runs after a create or update once the distribution is Deployed (edges differ while it deploys), retrying
 failures with a bounded backoff (`edgeCheckTimeoutSeconds`; an endpoint that does not resolve or refuses the
 connection is reported at once), and again at every refresh (one look): a change of
-the served certificate without any change to the distribution (ACM's managed renewal) shows there. It is not an
-input, so it never makes a preview show a diff. Modes (`edgeCheck`): report (default: record the result),
+the served certificate without any change to the distribution (ACM's managed renewal) shows there. A re-import of
+the import or deployed copy that serves it changes the distribution's `certificate_fingerprint` input, so the
+distribution updates and checks again in that run (cloudfront.py); the report flags a result whose fingerprint is
+not that one (scripts/report.py, edge_lines). It is not an input, so it never makes a preview show a diff. Modes (`edgeCheck`): report (default: record the result),
 require (a failure after the wait fails the create or update, naming the aliases), off (no handshake).
 IAM: acm:GetCertificate.
 """

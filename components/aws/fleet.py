@@ -30,7 +30,8 @@ ACM_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "validation_
                "renewal_status", "renewal_eligibility")
 IMPORT_OUTPUTS = ("arn", "status", "status_message", "domain", "sans", "not_after", "adopted")
 DISTRIBUTION_OUTPUTS = ("distribution_id", "domain_name", "status", "stage", "status_message", "aliases",
-                        "certificate_arn", "bound", "adopted", "edge")  # edge: components/aws/edge_check.py
+                        "certificate_arn", "bound", "adopted", "edge",  # edge: components/aws/edge_check.py
+                        "certificate_fingerprint")  # what the edge must serve (scripts/report.py edge_lines)
 
 
 class AwsCertificates(pulumi.ComponentResource):
@@ -76,7 +77,7 @@ class AwsCertificates(pulumi.ComponentResource):
             self.distributions[spec.name] = Distribution(
                 spec.name, spec, aws, self.templates[template_resource_name(spec.template, spec.template_version)],
                 serving.arn, issued_status(self.validations.get(spec.serving_certificate), serving.status),
-                renamed_from(spec.previous_names, child))
+                renamed_from(spec.previous_names, child), serving_fingerprint(spec, serving))
         self.register_outputs({"certificates": self.summary(), "distributions": self.distributions_summary()})
 
     def summary(self) -> dict[str, Any]:
@@ -112,6 +113,15 @@ class AwsCertificates(pulumi.ComponentResource):
         return {"certificates": self.summary(), "imports": self.imports_summary(),
                 "distributions": self.distributions_summary(), "aggregated": dict(sorted(self.reuses.items())),
                 "validationRecords": self.dns_records()}
+
+
+def serving_fingerprint(spec: Any, serving: Any) -> Any:
+    """The fingerprint of what an import or a deployed copy holds now ("" while it holds nothing, never null): an
+    in-place re-import changes it, so the distribution binds and checks its edge again (cloudfront.py). "" for a
+    requested certificate: ACM renews it in place and a refresh re-checks the edge."""
+    if spec.serving_kind not in ("import", "deployed"):
+        return ""
+    return pulumi.Output.from_input(serving.fingerprint).apply(lambda fingerprint: fingerprint or "")
 
 
 def keeps_on_destroy(spec: Any) -> bool:

@@ -16,8 +16,11 @@ is `cert_id`. Lifecycle (material and pending sources: material.py):
   says so; later updates and the delete try again.
 - read: the copy gone from CAS -> the resource leaves the state, `pulumi up` uploads it again.
 - delete: only copies whose certfleet-resource tag is this resource's; not-found is success.
-The key travels in UploadUserCertificate only; it is a secret input and output, and no error text holds it
-(acm_import.NoKeyText).
+The key travels in UploadUserCertificate only, in the URL's query (CAS is RPC-style); it is a secret input and
+output, and no error text holds it: URL queries are cut from every CAS error (alicloud/client.py), the upload's
+error is scrubbed of the key in every encoding, and NoKeyText withholds any text that still shows it
+(components/key_text.py). Reads and deletes ask GetUserCertificateDetail with CertFilter=True (no certificate,
+no key); only the look for a copy a lost answer left compares the certificate itself.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from components.deploy import material
 from components.deploy.copies import CopyProvider
 from components.dynamic import CertfleetResource, tell_user
 from components.errors import CloudError
+from components.key_text import scrubbed_error
 
 RESOURCE_TAG = "certfleet-resource"
 INPUT_KEYS = ("source", "resource_tag", "name", *material.MATERIAL_KEYS, "source_pending")
@@ -58,8 +62,12 @@ class CasUploadProvider(CopyProvider):
     def _owner(self, props: Mapping[str, Any]) -> dict[str, str]:
         return cas_api.current_owner()
 
-    def _call(self, action: str, resource: str, send: Any) -> Any:
-        return cas_api.call(action, resource, send, clock=self.clock)
+    def _call(self, action: str, resource: str, send: Any, private_key_pem: str | None = None) -> Any:
+        """One CAS call. With `private_key_pem` (the upload, whose query carries the key): its error text is
+        scrubbed of the key in every encoding here already, not only by NoKeyText."""
+        to_error = None if private_key_pem is None else (
+            lambda err: scrubbed_error(cas_api.to_cloud_error(action, resource, err), private_key_pem))
+        return cas_api.call(action, resource, send, clock=self.clock, to_error=to_error)
 
     def _copy(self, props: Mapping[str, Any], resource: str) -> str:
         models = cas_api.models()
@@ -71,7 +79,8 @@ class CasUploadProvider(CopyProvider):
             tags=[models.UploadUserCertificateRequestTags(key=RESOURCE_TAG, value=props["resource_tag"])])
         try:
             answer = self._call("UploadUserCertificate", resource,
-                                lambda: cas_api.cas_client().upload_user_certificate(request))
+                                lambda: cas_api.cas_client().upload_user_certificate(request),
+                                private_key_pem=props["private_key_pem"])
             return str(answer.body.cert_id)
         except CloudError as err:
             if err.code != "InvalidParameter.NameExists":
@@ -93,7 +102,7 @@ class CasUploadProvider(CopyProvider):
         for item in listed.body.certificate_order_list or []:
             if item.name != name:
                 continue
-            detail = self._detail(int(item.certificate_id), resource)
+            detail = self._detail(int(item.certificate_id), resource, with_certificate=True)
             if detail is not None and self._is_own(detail, props) and \
                     material.fingerprint(detail.cert or "") == material.fingerprint(leaf):
                 return str(item.certificate_id)
@@ -104,12 +113,14 @@ class CasUploadProvider(CopyProvider):
         tags = {t.tag_key: t.tag_value for t in detail.tags or []}
         return tags.get(RESOURCE_TAG) == props["resource_tag"]
 
-    def _detail(self, cert_id: int, resource: str) -> Any | None:
+    def _detail(self, cert_id: int, resource: str, with_certificate: bool = False) -> Any | None:
+        """GetUserCertificateDetail. CertFilter=True (no Cert, no Key) unless the certificate itself is compared:
+        the key of a copy is never fetched back just to read its tags."""
         models = cas_api.models()
         try:
             return self._call("GetUserCertificateDetail", resource, lambda: cas_api.cas_client()
                               .get_user_certificate_detail(models.GetUserCertificateDetailRequest(
-                                  cert_id=int(cert_id), cert_filter=False))).body
+                                  cert_id=int(cert_id), cert_filter=not with_certificate))).body
         except CloudError as err:
             if err.code in NOT_FOUND:
                 return None

@@ -8,9 +8,11 @@ certificates, aws imports); the model is a tuple of DeployTarget on the entry's 
   neither the CA nor certfleet holds, so there is nothing to upload (`key_problem` says why, per section);
 - each cloud's own rules: ACM region and tags; CAS upload name; SCM import name and region.
 
-`check_deployed_distributions` runs once every section is read (components/config.py): a distribution of
-certfleet:aws may be served by a deployed copy (`certificate: alicloud.orders.docs`), which needs an `aws`
-target in us-east-1 on that entry and names covering the distribution's aliases.
+`check_deployed_key_types` and `check_deployed_distributions` run once every section is read
+(components/config.py): an `aws` target needs a key type certfleet imports into ACM (what CloudFront serves:
+RSA 2048/3072/4096 or ECDSA P-256; not EC_P384, not SM2), and a distribution of certfleet:aws may be served by
+a deployed copy (`certificate: alicloud.orders.docs`), which needs an `aws` target in us-east-1 on that entry,
+a key CloudFront serves, and names covering the distribution's aliases.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Mapping
 
 from components import names
 from components.aws.limits import AWS_MAX_USER_TAGS, AWS_REGION_PATTERN
+from components.aws.pem import ACM_IMPORT_KEY_ALGORITHMS, IMPORT_KEY_ALGORITHMS
 from components.rules import _check_keys, _object, _Problems, _string, _tags, _text_field
 
 CLOUDS = ("aws", "alicloud", "huaweicloud")
@@ -36,6 +39,11 @@ SCM_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{2,%d}" % MAX_COPY_NAME)
 HUAWEI_REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")  # as huaweicloud/config.py (which imports this one)
 # A distribution names a deployed copy by its source entry: `<section path>.<entry>`.
 DEPLOYED_REFERENCE = re.compile(r"(alicloud\.orders|huaweicloud\.certificates)\.([^.]+)")
+
+# A source's keyAlgorithm (components/keys.py's names; SCM's adds SM2) as ACM names the key type.
+ACM_KEY_NAMES = {"RSA_2048": "RSA_2048", "RSA_3072": "RSA_3072", "RSA_4096": "RSA_4096", "EC_P256": "EC_prime256v1",
+                 "EC_P384": "EC_secp384r1"}
+SERVED_KEYS = "RSA_2048, RSA_3072, RSA_4096 or EC_P256"
 
 _KEYS = {"aws": ("cloud", "region", "tags"), "alicloud": ("cloud", "name"), "huaweicloud": ("cloud", "name", "region")}
 
@@ -147,6 +155,31 @@ def target_of(spec: Any, cloud: str) -> DeployTarget | None:
     return next((t for t in getattr(spec, "deploy_to", ()) if t.cloud == cloud), None)
 
 
+# --- the key type of an ACM copy --------------------------------------------------------------------------------
+
+def acm_key_problem(spec: Any) -> str | None:
+    """Why the entry's certificate cannot be copied into ACM for CloudFront (None: it can). The ACM copy is imported
+    with the import rules (components/aws/pem.py: what ACM imports AND CloudFront serves)."""
+    algorithm = getattr(spec, "key_algorithm", None) or "RSA_2048"
+    acm_name = ACM_KEY_NAMES.get(algorithm, algorithm)
+    if acm_name in IMPORT_KEY_ALGORITHMS:
+        return None
+    if acm_name in ACM_IMPORT_KEY_ALGORITHMS:
+        return (f"its key is {algorithm} (keyAlgorithm), which ACM imports but CloudFront cannot "
+                f"serve; certfleet copies into ACM only keys CloudFront serves: {SERVED_KEYS}")
+    return (f"its key is {algorithm} (keyAlgorithm), which ACM cannot import; an ACM copy needs "
+            f"{SERVED_KEYS}")
+
+
+def check_deployed_key_types(p: _Problems, namespace: str, sections: Mapping[str, Any]) -> None:
+    """Each `aws` target of a CAS or SCM entry: a key type the ACM copy can hold, at the target's path."""
+    for source_path, spec in deployable_entries(sections).items():
+        for i, target in enumerate(getattr(spec, "deploy_to", ())):
+            problem = acm_key_problem(spec) if target.cloud == "aws" else None
+            if problem:
+                p.error(f"{namespace}:{source_path}.deployTo[{i}].cloud", problem)
+
+
 # --- distributions served by a deployed copy ------------------------------------------------------------------
 
 def deployable_entries(sections: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,6 +219,10 @@ def check_deployed_distributions(p: _Problems, namespace: str, sections: Mapping
             p.error(f"{path}.certificate", f"{source_path} is not deployed to ACM in {CLOUDFRONT_REGION}: add "
                                            f"`deployTo: [{{cloud: aws}}]` to it (CloudFront serves certificates "
                                            f"from ACM in {CLOUDFRONT_REGION} only)")
+            continue
+        key_problem = acm_key_problem(source)
+        if key_problem:
+            p.error(f"{path}.certificate", f"{source_path} cannot serve this distribution: {key_problem}")
             continue
         raw_dist = raw_distributions.get(dist.name)
         written = raw_dist.get("aliases") if isinstance(raw_dist, Mapping) else None

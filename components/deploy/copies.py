@@ -9,7 +9,7 @@ cloud holds now, made anew for each new certificate.
 - read: the copy gone -> the resource leaves the state (`pulumi up` makes it again);
 - delete: every copy this resource made (each target proves it by its tag), not-found is success.
 Each target provides the cloud calls: `_copy` (make or find the copy; its id), `_exists`, `_delete_own`
-(returns the ids the cloud refused to delete) and `_owner`. The key is in no error text (acm_import.NoKeyText).
+(returns the ids the cloud refused to delete) and `_owner`. The key is in no error text (components/key_text.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from components.aws.acm_import import NoKeyText
+from components.key_text import NoKeyText
 from components.deploy import material
 from components.dynamic import Clock, changed_keys, tell_user
 
@@ -44,13 +44,13 @@ class CopyProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         resource = self._what(props)
-        with NoKeyText("create", resource, props):
+        with self._no_key_text("create", resource, props):
             copy_id = self._copy(props, resource) if material.has_material(props) else None
             return CreateResult(props["resource_tag"], self._outputs(props, copy_id, []))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         resource = self._what(news)
-        with NoKeyText("update", resource, news):
+        with self._no_key_text("update", resource, news):
             previous = olds.get(self.copy_key)
             kept = [c for c in olds.get(self.kept_key) or [] if c != previous]
             new_copy = material.has_material(news) and (
@@ -64,14 +64,14 @@ class CopyProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         resource = self._what(props)
-        with NoKeyText("read", resource, props):
+        with self._no_key_text("read", resource, props):
             if props.get(self.copy_key) and not self._exists(props, props[self.copy_key], resource):
                 return ReadResult("", {})  # deleted out of band: `pulumi up` makes it again
             return ReadResult(id_, props, {k: props.get(k) for k in self.input_keys})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         resource = self._what(props)
-        with NoKeyText("delete", resource, props):
+        with self._no_key_text("delete", resource, props):
             copies = [c for c in [props.get(self.copy_key), *(props.get(self.kept_key) or [])] if c]
             kept = self._delete_own(copies, props, resource)
             if kept:
@@ -93,6 +93,10 @@ class CopyProvider(ResourceProvider):
         raise NotImplementedError
 
     # --- shared ---
+
+    def _no_key_text(self, step: str, resource: str, props: Mapping[str, Any]) -> NoKeyText:
+        cloud, service = {"CAS": ("alicloud", "cas"), "SCM": ("huaweicloud", "scm")}.get(self.cloud, ("aws", "acm"))
+        return NoKeyText(step, resource, props, cloud, service)
 
     def _what(self, props: Mapping[str, Any]) -> str:
         return f"{self.cloud} copy of {props.get('source')}"

@@ -1,9 +1,11 @@
 """Deployments as Pulumi resources: one per (source entry, target cloud), children of one component.
 
 Sources: CAS orders and instance entries (their `certificate_pem` is the leaf and its chain, their `private_key`
-a secret output), SCM certificates (`certificate_pem`, `certificate_chain_pem`, `private_key_pem`) and ACM imports
-(the config's PEMs). A source output is null while there is no certificate; it is fed as "" (never null: the
-engine drops null outputs and a preview would read them as unknown), and the target keeps what it deployed.
+a secret output), SCM certificates (`certificate_pem`, `certificate_chain_pem`, `private_key_pem`), each as its
+section's `issued` view (components/dns/fleet.issued_view: a DNS-validated entry's certificate as its validation
+saw it issued in this run), and ACM imports (the config's PEMs). A source without a certificate is fed as ""
+(never null: the engine drops null outputs and a preview would read them as unknown); the target keeps what it
+deployed.
 The key is wrapped in Output.secret again here, whatever the source did, so the engine encrypts it everywhere.
 
 Resource names are `<source>-to-<cloud>` (e.g. `alicloud.orders.docs-to-aws`); the identity tagged on each copy
@@ -39,24 +41,19 @@ class Source:
     private_key_pem: Any            # Input[str], secret
 
 
-def _text(value: Any) -> Any:
-    """A possibly-null output as "" (secret-ness is kept by apply)."""
-    return pulumi.Output.from_input(value).apply(lambda v: v or "")
-
-
 def sources(fleet: Any, alicloud: Any = None, huaweicloud: Any = None) -> list[Source]:
     """Every entry of the fleet (FleetSpec) with `deployTo`, from the section components that hold it."""
     out: list[Source] = []
     for spec in ((*fleet.alicloud.orders, *fleet.alicloud.instance_orders) if fleet.alicloud and alicloud else ()):
         if spec.deploy_to:
-            order = alicloud.orders[spec.name]
-            out.append(Source(f"alicloud.orders.{spec.name}", spec.deploy_to, _text(order.certificate_pem), "",
-                              pulumi.Output.secret(_text(order.private_key))))
+            issued = alicloud.issued[spec.name]
+            out.append(Source(f"alicloud.orders.{spec.name}", spec.deploy_to, issued["certificate_pem"], "",
+                              pulumi.Output.secret(issued["private_key"])))
     for spec in (fleet.huaweicloud.certificates if fleet.huaweicloud and huaweicloud else ()):
         if spec.deploy_to:
-            cert = huaweicloud.certificates[spec.name]
-            out.append(Source(f"huaweicloud.certificates.{spec.name}", spec.deploy_to, _text(cert.certificate_pem),
-                              _text(cert.certificate_chain_pem), pulumi.Output.secret(_text(cert.private_key_pem))))
+            issued = huaweicloud.issued[spec.name]
+            out.append(Source(f"huaweicloud.certificates.{spec.name}", spec.deploy_to, issued["certificate_pem"],
+                              issued["certificate_chain_pem"], pulumi.Output.secret(issued["private_key"])))
     for spec in (fleet.aws.imports if fleet.aws else ()):
         if spec.deploy_to:
             out.append(Source(f"aws.imports.{spec.name}", spec.deploy_to, spec.certificate_pem, spec.chain_pem or "",

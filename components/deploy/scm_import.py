@@ -8,8 +8,10 @@ list_tags_by_certificate, batch_create_or_delete_tags, delete_certificate.
 The resource's id is stable (its identity, `<project>/<stack>/deploy:<source>:huaweicloud`); the copy it holds
 now is `certificate_id`. Lifecycle (material and pending sources: material.py):
 - create: look first: a copy named `<name>-<8 hex of the leaf's fingerprint>` holding the same certificate and
-  tagged certfleet-resource=<identity>, or untagged (a run that died between the import and the tag), is this
-  resource's and is adopted (and tagged). Else import_certificate, then the tag.
+  tagged certfleet-resource=<identity> is this resource's. One with that name and certificate but no tag (a run
+  that died between the import and the tag, or someone else's import of the same PEMs: SCM's import carries no
+  tag nor token that could tell) is used as the copy but never tagged, so never deleted: certfleet deletes only
+  what it can prove it placed, and says so. Else import_certificate, then the tag.
 - update (the source renewed): import the new copy, then delete the previous one (proven by its tag). SCM
   refusing that deletion keeps it (`kept_certificate_ids`, status message); later updates and the delete retry.
 - read: the copy gone -> the resource leaves the state, `pulumi up` imports it again.
@@ -85,7 +87,7 @@ class ScmImportProvider(CopyProvider):
         return answer.certificate_id
 
     def _find_own(self, props: Mapping[str, Any], name: str, leaf: str, resource: str) -> str | None:
-        """A copy this resource imported already: same name and certificate, tagged as ours or not tagged yet."""
+        """A copy of this certificate under this name: tagged as ours, or untagged (used, never claimed)."""
         from huaweicloudsdkscm.v3 import ListCertificatesRequest
 
         client = self._client(props)
@@ -100,8 +102,12 @@ class ScmImportProvider(CopyProvider):
             owner = self._tags(props, item.id, resource).get(RESOURCE_TAG)
             if owner == props["resource_tag"]:
                 return item.id
-            if owner is None:  # the run that imported it died before tagging it
-                self._tag(props, item.id, resource)
+            if owner is None:
+                # A run that died between the import and the tag, or someone else's import of the same PEMs:
+                # nothing proves which, so it serves (no second copy) but is never tagged, taken over or deleted.
+                tell_user(f"{resource}: SCM certificate {item.id} ({name}) holds this certificate but has no "
+                          f"{RESOURCE_TAG} tag, so certfleet cannot prove it imported it: it is used as the copy, "
+                          f"and left in place when it is retired or the target deleted (delete it by hand then)")
                 return item.id
         return None
 
@@ -146,8 +152,9 @@ class ScmImportProvider(CopyProvider):
                 continue  # already gone
             owner = self._tags(props, certificate_id, resource).get(RESOURCE_TAG)
             if owner != props["resource_tag"]:
-                tell_user(f"{resource}: left SCM certificate {certificate_id}: it is tagged {RESOURCE_TAG}={owner!r}, "
-                          f"not {props['resource_tag']!r}, so it is not this resource's to delete")
+                tagged = f"is tagged {RESOURCE_TAG}={owner!r}" if owner else f"has no {RESOURCE_TAG} tag"
+                tell_user(f"{resource}: left SCM certificate {certificate_id}: it {tagged}, not "
+                          f"{props['resource_tag']!r}, so it is not this resource's to delete")
                 continue
             try:
                 self._call("DeleteCertificate", resource, lambda c=certificate_id: client.delete_certificate(

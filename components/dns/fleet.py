@@ -13,7 +13,7 @@ name that is the longest suffix of its name among the entry's names: `_x.www.sho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import pulumi
 
@@ -21,7 +21,7 @@ from components import names
 from components.dns.config import DnsSpec
 from components.dns.owner import stack_owner
 from components.dns.record import DnsRecord
-from components.dns.validation import CertificateValidation
+from components.dns.validation import MATERIAL_KEYS, CertificateValidation
 
 
 @dataclass(frozen=True)
@@ -141,3 +141,30 @@ def issued_status(validation: EntryValidation | None, status: pulumi.Output[str]
         return status
     return pulumi.Output.all(status, validation.pending, validation.validation.status,
                              validation.validation.issued).apply(lambda s: s[2] if s[1] and s[3] else s[0])
+
+
+def issued_view(cert_outputs: Mapping[str, Any], validation: EntryValidation | None) -> dict[str, pulumi.Output]:
+    """The certificate as issued, per MATERIAL_KEYS (certificate_pem, certificate_chain_pem, private_key,
+    not_after, not_before), "" for what there is none of: what the stack exports, the `renewal` object and the
+    deploy targets take, so a certificate the validation saw issued is deployed, bound and dated in the same
+    run. `cert_outputs`: the certificate resource's own outputs under those keys (absent: it has none, e.g. a
+    CAS order's chain; not_before defaults to its certificate's).
+
+    While the certificate resource's own status is a pending one, each value is the validation's, else the
+    certificate's (certfleet's generated key: the CA has none to give). Otherwise the certificate's own: the
+    same material once `up --refresh` has read it, and nothing where it deliberately records none (a key or
+    names mismatch, another application's certificate). `private_key` is a secret."""
+    from components.renewal import certificate_not_before
+
+    own = {key: pulumi.Output.from_input(cert_outputs.get(key)).apply(lambda v: v or "") for key in MATERIAL_KEYS}
+    if "not_before" not in cert_outputs:
+        own["not_before"] = own["certificate_pem"].apply(lambda pem: certificate_not_before(pem) or "")
+    if validation is None:
+        view = own
+    else:
+        wait = validation.validation
+        # The certificate's own value is asked for only when needed: a pending certificate's own outputs are
+        # null in the state, which a preview reads as unknown, and would make every downstream input unknown.
+        view = {key: pulumi.Output.all(validation.pending, getattr(wait, key)).apply(
+                    lambda v, own_value=own[key]: v[1] if v[0] and v[1] else own_value) for key in MATERIAL_KEYS}
+    return {**view, "private_key": pulumi.Output.secret(view["private_key"])}

@@ -6,11 +6,18 @@ the entry's `dns.validationTimeoutSeconds` (one window per run, components/dynam
 issued. None of the three APIs has a "validate now" call (ACM, CAS V1 orders, CAS V2 instances and SCM all look
 at the DNS by themselves), so waiting means reading the certificate's status. No cloud object of its own: delete
 does nothing. What is not issued in time is recorded with the reason, and `pulumi up --refresh` reads it again.
-Outputs: `status` (the cloud's own status text), `issued`, `status_message`.
+Outputs: `status` (the cloud's own status text), `issued`, `status_message`, and the certificate as issued
+(MATERIAL_KEYS), read by the providers' own functions once the CA has issued, so deploy targets, distributions,
+renewal and the report have it in the same run (the certificate resource learns of it at the next refresh):
+`certificate_pem` (as the certificate resource outputs it: CAS's leaf followed by its chain, SCM's leaf),
+`certificate_chain_pem` (SCM), `private_key` (a secret; only when the CA made the key), `not_after` (as the
+certificate resource outputs it), `not_before` (the leaf's, ISO 8601). "" when there is none, never null (a null
+output reads as unknown in a preview); ACM's are always "" (an ACM certificate is not deployable).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import pulumi
@@ -22,11 +29,37 @@ from components.errors import WaitTimeout
 POLL_SECONDS = 5.0
 INPUT_KEYS = ("cloud", "certificate_id", "region", "records", "validation_timeout_seconds")
 ISSUED, FAILED, PENDING = "issued", "failed", "pending"
+MATERIAL_KEYS = ("certificate_pem", "certificate_chain_pem", "private_key", "not_after", "not_before")
+NO_MATERIAL = dict.fromkeys(MATERIAL_KEYS, "")
 
 
-# --- the certificate's status in each cloud: (cloud's status text, ISSUED | FAILED | PENDING) ----------------
+@dataclass(frozen=True)
+class Reading:
+    """One read of the certificate: the cloud's status text, ISSUED | FAILED | PENDING, and once issued its
+    material (MATERIAL_KEYS, "" for what there is none of)."""
 
-def acm_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
+    status: str
+    outcome: str
+    material: Mapping[str, str] = field(default_factory=lambda: NO_MATERIAL)
+
+
+def material_of(certificate_pem: str | None, chain_pem: str | None = None, private_key: str | None = None,
+                not_after: str | None = None) -> dict[str, str]:
+    """The material outputs; `not_after` defaults to the leaf's (ISO 8601, as keys.certificate_not_after)."""
+    from components import keys
+    from components.renewal import certificate_not_before
+
+    if not certificate_pem:
+        return dict(NO_MATERIAL)
+    return {"certificate_pem": certificate_pem, "certificate_chain_pem": chain_pem or "",
+            "private_key": private_key or "",
+            "not_after": not_after or keys.certificate_not_after(certificate_pem) or "",
+            "not_before": certificate_not_before(certificate_pem) or ""}
+
+
+# --- the certificate in each cloud: one Reading (material once issued, by the provider's own functions) --------
+
+def acm_status(certificate_id: str, region: str | None, resource: str) -> Reading:
     import botocore.exceptions
 
     from components.aws import clients
@@ -38,45 +71,62 @@ def acm_status(certificate_id: str, region: str | None, resource: str) -> tuple[
                 CertificateArn=certificate_id)["Certificate"]["Status"]
     except botocore.exceptions.ClientError as err:
         raise clients.cloud_error("acm", "DescribeCertificate", resource, err) from err
-    return status, ISSUED if status == "ISSUED" else FAILED if status in DEAD_STATUSES else PENDING
+    # No material: an ACM certificate cannot be exported (nor deployed elsewhere).
+    return Reading(status, ISSUED if status == "ISSUED" else FAILED if status in DEAD_STATUSES else PENDING)
 
 
-def cas_order_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
+def cas_order_status(certificate_id: str, region: str | None, resource: str) -> Reading:
     from components.alicloud import client as cas_api
+    from components.alicloud.status import issued_of
 
     request = cas_api.models().DescribeCertificateStateRequest(order_id=int(certificate_id))
     cas = cas_api.cas_client()
-    state = cas_api.call("DescribeCertificateState", resource,
-                         lambda: cas.describe_certificate_state(request)).body.type
+    body = cas_api.call("DescribeCertificateState", resource, lambda: cas.describe_certificate_state(request)).body
+    state = body.type
     # `payed` (bought, not applied for) is no failure: the order's own update applies for it.
-    return state, ISSUED if state == "certificate" else FAILED if state == "verify_fail" else PENDING
+    outcome = ISSUED if state == "certificate" else FAILED if state == "verify_fail" else PENDING
+    certificate, cas_key = issued_of(body)  # the same call's answer: certificate and (CAS's) key
+    return Reading(state, outcome, material_of(certificate, private_key=cas_key) if outcome == ISSUED else NO_MATERIAL)
 
 
-def cas_instance_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
+def cas_instance_status(certificate_id: str, region: str | None, resource: str) -> Reading:
     from components.alicloud import client as cas_api
+    from components.alicloud.instance import user_certificate
     from components.alicloud.instance_checks import ISSUED as INSTANCE_ISSUED
     from components.alicloud.instance_checks import state_of
 
     request = cas_api.models().GetInstanceDetailRequest(instance_id=certificate_id)
     cas = cas_api.cas_client()
-    state = state_of(cas_api.call("GetInstanceDetail", resource, lambda: cas.get_instance_detail(request)).body)
-    return state, ISSUED if state == INSTANCE_ISSUED else FAILED if state in ("revoked", "expired") else PENDING
+    detail = cas_api.call("GetInstanceDetail", resource, lambda: cas.get_instance_detail(request)).body
+    state = state_of(detail)
+    outcome = ISSUED if state == INSTANCE_ISSUED else FAILED if state in ("revoked", "expired") else PENDING
+    if outcome != ISSUED or not detail.certificate_id:
+        return Reading(state, outcome)
+    certificate, cas_key = user_certificate(cas, detail.certificate_id, resource)
+    return Reading(state, outcome, material_of(certificate, private_key=cas_key))
 
 
-def scm_status(certificate_id: str, region: str | None, resource: str) -> tuple[str, str]:
+def scm_status(certificate_id: str, region: str | None, resource: str) -> Reading:
     from huaweicloudsdkscm.v3 import ShowCertificateRequest
 
     from components.huaweicloud import client as scm_api
     from components.huaweicloud.scm_model import DEAD, ISSUED_LIKE
+    from components.huaweicloud.scm_purchase import exported_material
 
     client = scm_api.scm_client(region or "cn-north-4")
-    status = scm_api.call("ShowCertificate", resource, lambda: client.show_certificate(
-        ShowCertificateRequest(certificate_id=certificate_id))).status
+    shown = scm_api.call("ShowCertificate", resource, lambda: client.show_certificate(
+        ShowCertificateRequest(certificate_id=certificate_id)))
+    status = shown.status
     # Only what can never be issued is a failure; anything else (PAID, an undocumented status) is waited for.
-    return status, ISSUED if status in ISSUED_LIKE else FAILED if status in DEAD + ("UNPASSED",) else PENDING
+    outcome = ISSUED if status in ISSUED_LIKE else FAILED if status in DEAD + ("UNPASSED",) else PENDING
+    if status != "ISSUED":  # what the certificate resource exports too (scm_purchase._outputs)
+        return Reading(status, outcome)
+    exported = exported_material(client, certificate_id, resource)
+    return Reading(status, outcome, material_of(exported["certificate_pem"], exported["certificate_chain_pem"],
+                                                exported["private_key_pem"], shown.not_after or None))
 
 
-STATUS_OF: dict[str, Callable[[str, str | None, str], tuple[str, str]]] = {
+STATUS_OF: dict[str, Callable[[str, str | None, str], Reading]] = {
     "acm": acm_status, "cas": cas_order_status, "cas-instance": cas_instance_status, "scm": scm_status}
 
 
@@ -87,6 +137,8 @@ class ValidationProvider(pulumi.dynamic.ResourceProvider):
         changes = changed_keys(olds, news, INPUT_KEYS)
         if olds.get("outcome") == PENDING:
             changes.append("outcome")  # not issued yet: the next `up` waits again
+        elif any(key not in olds for key in MATERIAL_KEYS):
+            changes.append("certificate_pem")  # recorded before the material was an output: read it once
         return DiffResult(changes=bool(changes), replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -97,9 +149,9 @@ class ValidationProvider(pulumi.dynamic.ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("certificate_id"):
-            return ReadResult(id_, props)
-        status, outcome = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), _label(props))
-        return ReadResult(id_, {**props, **_outputs(props, status, outcome, None)})
+            return ReadResult(id_, {**NO_MATERIAL, **props})
+        found = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), _label(props))
+        return ReadResult(id_, {**props, **_outputs(props, found, None)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         return None  # nothing in the cloud is this resource's
@@ -107,35 +159,36 @@ class ValidationProvider(pulumi.dynamic.ResourceProvider):
     def _wait(self, props: Mapping[str, Any]) -> dict[str, Any]:
         resource = _label(props)
         if not props.get("certificate_id"):
-            return {**props, **_outputs(props, "", PENDING, "the certificate has not been ordered yet")}
+            return {**props, **_outputs(props, Reading("", PENDING), "the certificate has not been ordered yet")}
         # Not served: a name server answered otherwise. "unverified" (none could be asked) is no reason to hold
         # back: the CA looks for itself. (Each record's DnsRecord.validation_view.)
         records = props.get("records") or []
         unserved = [r for r in records if r.get("asked") and r.get("served") == "not served"]
-        status, outcome = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), resource)
-        if outcome == PENDING and records and not any(r.get("asked") for r in records):
+        found = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), resource)
+        if found.outcome == PENDING and records and not any(r.get("asked") for r in records):
             why = "the CA has not given a record to publish yet; `pulumi up --refresh` picks it up"
-            return {**props, **_outputs(props, status, outcome, why)}
-        if unserved or outcome != PENDING:
+            return {**props, **_outputs(props, found, why)}
+        if unserved or found.outcome != PENDING:
             why = None if not unserved else (
                 "waiting for DNS: " + "; ".join(f"{r.get('name')} not yet served ({r.get('status_message')})"
                                                 for r in unserved))
-            return {**props, **_outputs(props, status, outcome, why)}
+            return {**props, **_outputs(props, found, why)}
 
-        def issued_or_failed() -> tuple[str, str] | None:
-            found = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), resource)
-            return found if found[1] != PENDING else None
+        def issued_or_failed() -> Reading | None:
+            read = STATUS_OF[props["cloud"]](props["certificate_id"], props.get("region"), resource)
+            return read if read.outcome != PENDING else None
 
         try:
-            status, outcome = wait_for(f"{resource} to be issued", issued_or_failed,
-                                       float(props.get("validation_timeout_seconds", 300)), POLL_SECONDS, self.clock,
-                                       shared=ISSUANCE, first_interval_seconds=1.0)
+            found = wait_for(f"{resource} to be issued", issued_or_failed,
+                             float(props.get("validation_timeout_seconds", 300)), POLL_SECONDS, self.clock,
+                             shared=ISSUANCE, first_interval_seconds=1.0)
         except WaitTimeout:
-            return {**props, **_outputs(props, status, PENDING, None)}
-        return {**props, **_outputs(props, status, outcome, None)}
+            return {**props, **_outputs(props, Reading(found.status, PENDING), None)}
+        return {**props, **_outputs(props, found, None)}
 
 
-def _outputs(props: Mapping[str, Any], status: str, outcome: str, why: str | None) -> dict[str, Any]:
+def _outputs(props: Mapping[str, Any], found: Reading, why: str | None) -> dict[str, Any]:
+    status, outcome = found.status, found.outcome
     if why:
         message = why
     elif outcome == ISSUED:
@@ -145,7 +198,10 @@ def _outputs(props: Mapping[str, Any], status: str, outcome: str, why: str | Non
     else:
         message = (f"records served; the CA has not issued yet ({status}) within "
                    f"{props.get('validation_timeout_seconds')} s: `pulumi up --refresh` picks it up")
-    return {"status": status, "outcome": outcome, "issued": outcome == ISSUED, "status_message": message}
+    # Material only with an issued outcome: what is "" here never feeds a deploy target.
+    material = {**NO_MATERIAL, **found.material} if outcome == ISSUED else NO_MATERIAL
+    return {"status": status, "outcome": outcome, "issued": outcome == ISSUED, "status_message": message,
+            **material}
 
 
 def _label(props: Mapping[str, Any]) -> str:
@@ -159,8 +215,16 @@ class CertificateValidation(CertfleetResource, module="dns", name="Validation"):
     outcome: pulumi.Output[str]
     issued: pulumi.Output[bool]
     status_message: pulumi.Output[str]
+    certificate_pem: pulumi.Output[str]
+    certificate_chain_pem: pulumi.Output[str]
+    private_key: pulumi.Output[str]       # secret
+    not_after: pulumi.Output[str]
+    not_before: pulumi.Output[str]
 
     def __init__(self, resource_name: str, inputs: Mapping[str, Any],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        outputs = dict.fromkeys(("status", "outcome", "issued", "status_message"))
-        super().__init__(ValidationProvider(), resource_name, {**inputs, **outputs}, opts)
+        outputs = dict.fromkeys(("status", "outcome", "issued", "status_message", *MATERIAL_KEYS))
+        # The key is encrypted in state and masked in every preview, output and log.
+        own = pulumi.ResourceOptions(additional_secret_outputs=["private_key"])
+        super().__init__(ValidationProvider(), resource_name, {**inputs, **outputs},
+                         pulumi.ResourceOptions.merge(opts, own))

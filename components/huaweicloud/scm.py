@@ -125,7 +125,7 @@ from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, 
                                               REPLACE_KEYS, REQUEST_TAG, RESOURCE_TAG, SECRET_OUTPUTS, WITHDRAWABLE,
                                               certificate_inputs, declared_keys, names_in_scm, request_hash,
                                               user_tags)
-from components.journal import not_journalled
+from components.journal import stamp_refusal
 from components.renewal import keep_generation
 
 
@@ -177,8 +177,8 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
             adopted = self._adopt(client, props, resource)
             if adopted is not None:
                 return adopted
-        if props.get("journal") is None:
-            raise CertfleetError(not_journalled(resource, "huaweicloud-journal"))
+        if refusal := stamp_refusal(props, HASH_KEYS, resource, "huaweicloud-journal"):
+            raise CertfleetError(refusal)  # never buy under a stamp that did not journal this purchase
         generation = uuid.uuid4().hex
         cert_id = self._find_before_buying(client, props, resource)
         if cert_id and not claimed_without_proof(cert_id):
@@ -369,6 +369,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
     private_key_pem: pulumi.Output[str]
     owner: pulumi.Output[dict]
     adopted: pulumi.Output[bool]
+    renewal_held: pulumi.Output[dict]  # components/renewal.py HELD_KEY
 
     def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:
@@ -376,7 +377,7 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
         resource_tag = resource_identity(spec.name)
         outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
                                  "not_after", "fingerprint", "certificate_pem", "certificate_chain_pem",
-                                 "private_key_pem", "csr_pem", "generation", "owner", "adopted"))
+                                 "private_key_pem", "csr_pem", "generation", "owner", "adopted", "renewal_held"))
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         super().__init__(ScmCertificateProvider(), name,
                          # `renewal`: renewal_generation and renews (components/renewal.py SectionRenewal.inputs)

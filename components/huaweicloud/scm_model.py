@@ -16,6 +16,7 @@ import time
 from typing import Any, Mapping
 
 from components.dynamic import resource_identity
+from components import clock
 from components.huaweicloud.config import SCM_RESERVED_TAG_PREFIX, HuaweiSpec, ScmCertificateSpec
 
 RESOURCE_TAG = "certfleet-resource"   # "<project>/<stack>/<certificate name>" (SCM tag keys allow no '/')
@@ -100,7 +101,7 @@ def refund_problem(status: str | None, order_id: str | None, now: float | None =
     if status not in REFUNDABLE:
         return f"it is {status or 'of unknown status'}, and SCM refunds only PAID or REVOKED certificates"
     placed = order_time(order_id)
-    if placed is not None and (time.time() if now is None else now) > placed + REFUND_WINDOW_SECONDS:
+    if placed is not None and (clock.epoch() if now is None else now) > placed + REFUND_WINDOW_SECONDS:
         return f"it was paid more than 7 days ago (order {order_id}), and SCM refunds only within 7 days"
     return None
 
@@ -125,7 +126,7 @@ def ordered_within(order_id: str | None, seconds: float, now: float | None = Non
     """Was the order placed less than `seconds` ago (by its id, with CLOCK_SLACK_SECONDS)? False when the id
     does not tell."""
     placed = order_time(order_id)
-    return placed is not None and placed >= (time.time() if now is None else now) - seconds - CLOCK_SLACK_SECONDS
+    return placed is not None and placed >= (clock.epoch() if now is None else now) - seconds - CLOCK_SLACK_SECONDS
 
 
 def request_hash(props: Mapping[str, Any]) -> str:
@@ -200,14 +201,20 @@ def declared_keys(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(kind, name) for kind, name in keys if isinstance(name, str)]
 
 
-def purchase_body(props: Mapping[str, Any], generation: str) -> Any:
-    """The SubscribeCertificate body of one purchase, tagged with this resource's identity, request hash
-    and `generation` (the tags are stored with the order, so a later look finds it)."""
-    from huaweicloudsdkscm.v3 import PurchaseCertificateRequestBody, ScsResourceTag
-
-    tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
+def purchase_tags(props: Mapping[str, Any], generation: str) -> dict[str, str]:
+    """The tags of one purchase (v3: sent with the buy; v2: set right after it): the user's, this resource's
+    identity, request hash, `generation` and, for a renewal's successor, its renewal generation."""
+    return {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"],
             REQUEST_TAG: request_hash(props), GENERATION_TAG: generation,
             **({RENEWAL_TAG: str(int(props["renewal_generation"]))} if props.get("renewal_generation") else {})}
+
+
+def purchase_body(props: Mapping[str, Any], generation: str) -> Any:
+    """The SubscribeCertificate body of one purchase, tagged with purchase_tags (the tags are stored with the
+    order, so a later look finds it)."""
+    from huaweicloudsdkscm.v3 import PurchaseCertificateRequestBody, ScsResourceTag
+
+    tags = purchase_tags(props, generation)
     multi = props["domain_type"] == "MULTI_DOMAIN"
     return PurchaseCertificateRequestBody(
         cert_brand=props["brand"], cert_type=props["type"], domain_type=props["domain_type"],

@@ -9,18 +9,18 @@ withdrawal of an application whose key was lost scm_destroy.ScmDestroySteps's `_
 
 from __future__ import annotations
 
-import time
 from typing import Any, Mapping
 
-from components.dynamic import ISSUANCE, ORDER_PROCESSING, RECORDS, tell_user, wait_for
+from components.dynamic import ISSUANCE, ORDER_PROCESSING, RECORDS, Clock, tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.scm_model import (APPLICABLE, GENERATION_TAG, INPUT_KEYS, KNOWN_STATUSES,
-                                              LOOKUP_TIMEOUT_SECONDS, ORDER_TIMEOUT_SECONDS, POLL_SECONDS,
-                                              REQUEST_TAG, RESOURCE_TAG, UNDER_REVIEW, UNKNOWN, V2, apply_body,
-                                              purchase_body, purchase_body_v2, request_hash, status_message,
-                                              validation_records)
+from components.huaweicloud.scm_model import (APPLICABLE, INPUT_KEYS, KNOWN_STATUSES, LOOKUP_TIMEOUT_SECONDS,
+                                              ORDER_TIMEOUT_SECONDS, POLL_SECONDS, UNDER_REVIEW, UNKNOWN, V2,
+                                              apply_body, purchase_body, purchase_body_v2, purchase_tags,
+                                              status_message, validation_records)
 from components.huaweicloud.scm_sweep import note_bought
+from components.renewal import HELD_KEY, held_renewal
+from components import clock
 from components.keys import generate_key_and_csr
 
 
@@ -34,7 +34,7 @@ class ScmPurchaseSteps:
 
         v2 = props.get("api") == V2
         operation = "PurchaseCertificateV2" if v2 else "SubscribeCertificate"
-        started = time.time()
+        started = clock.epoch()
         try:
             if v2:
                 bought = self._call(operation, resource, lambda: scm_api.purchase_v2(
@@ -75,8 +75,7 @@ class ScmPurchaseSteps:
         """Tag a v2 purchase (or a claimed one) as the v3 buy tags its order, so later looks find it by its tags
         and other entries and stacks pass it over. After the purchase, so best effort: money is spent, and
         nothing depends on it (a crash before it leaves an untagged certificate, which the sweep claims)."""
-        tags = {**(props.get("tags") or {}), RESOURCE_TAG: props["resource_tag"], REQUEST_TAG: request_hash(props),
-                GENERATION_TAG: generation}
+        tags = purchase_tags(props, generation)  # the renewal generation too, as v3's buy tags it
         try:
             self._set_tags(client, cert_id, tags, resource)
         except CloudError as err:
@@ -186,17 +185,12 @@ class ScmPurchaseSteps:
 
     def _outputs(self, client: Any, cert_id: str, shown: Any, props: Mapping[str, Any], resource: str,
                  note: str = "") -> dict[str, Any]:
-        from huaweicloudsdkscm.v3 import ExportCertificateRequest
-
         records = validation_records(shown)
         issued = {"certificate_pem": None, "certificate_chain_pem": None,
                   "private_key_pem": props.get("private_key_pem")}
         if shown.status == "ISSUED":
-            exported = self._call("ExportCertificate", resource, lambda: client.export_certificate(
-                ExportCertificateRequest(certificate_id=cert_id)))
-            issued = {"certificate_pem": exported.certificate, "certificate_chain_pem": exported.certificate_chain,
-                      # SCM holds the key only when it made it (csr: scm); never log `exported`.
-                      "private_key_pem": exported.private_key or props.get("private_key_pem")}
+            issued = exported_material(client, cert_id, resource, self.clock)
+            issued["private_key_pem"] = issued["private_key_pem"] or props.get("private_key_pem")
         return {
             **self._recorded(cert_id, props),
             "order_id": shown.order_id,
@@ -213,5 +207,17 @@ class ScmPurchaseSteps:
         """What every output set carries: the inputs, the generation, the CSR, the id and the owner."""
         return {**{k: props.get(k) for k in INPUT_KEYS}, "generation": props.get("generation"),
                 "renews": props.get("renews"),  # the predecessor of a renewal (components/renewal.py)
+                HELD_KEY: held_renewal(props),  # what the stack exports as its renewal, never null
                 "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"]),
                 "adopted": bool(props.get("adopted"))}
+
+
+def exported_material(client: Any, cert_id: str, resource: str, clock: type[Clock] = Clock) -> dict[str, Any]:
+    """ExportCertificate of an issued certificate: its certificate, chain and key (None unless SCM made it: csr:
+    scm). Also what the DNS validation (components/dns/validation.py) outputs. Never log the answer."""
+    from huaweicloudsdkscm.v3 import ExportCertificateRequest
+
+    exported = scm_api.call("ExportCertificate", resource, lambda: client.export_certificate(
+        ExportCertificateRequest(certificate_id=cert_id)), clock=clock)
+    return {"certificate_pem": exported.certificate, "certificate_chain_pem": exported.certificate_chain,
+            "private_key_pem": exported.private_key or None}

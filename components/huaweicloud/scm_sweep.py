@@ -24,13 +24,13 @@ journal stamp: an unclaimed certificate of the entry's product, ordered since th
 entry's primary name, is what the interrupted purchase bought. When the look ends (the full lag, so that other
 purchases' tags can show) with such certificates left, a v2 entry claims the first (claim_v2_purchase: under a
 lock, so two entries of one run never claim one certificate) instead of refusing; create tags it and records
-it as `adopted` (certfleet cannot prove it placed it: destroy keeps it).
+it as `adopted` (certfleet cannot prove it placed it: destroy keeps it). Only within a recent interruption, and
+an order whose time is known (may_claim_v2): otherwise it stops the purchase as for v3.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
@@ -42,6 +42,7 @@ from components.errors import CertfleetError, WaitTimeout
 from components.huaweicloud.scm_candidates import Candidate, Purchase, judge, purchase_of
 from components.huaweicloud.scm_model import (CLOCK_SLACK_SECONDS, DEAD, LISTING_LAG_SECONDS,
                                               POLL_SECONDS, REQUEST_TAG, RESOURCE_TAG, V2, order_time, undo_advice)
+from components import clock
 from components.journal import (RECENT_SECONDS, earlier_stamps, follows_interrupted_run, journalled_at,
                                 may_follow_interrupted_run)
 
@@ -67,11 +68,22 @@ def claimed_without_proof(cert_id: str) -> bool:
     return cert_id in CLAIMED_IN_THIS_RUN
 
 
+def may_claim_v2(since: float, order_id: str | None, now: float | None = None) -> bool:
+    """May a v2 entry claim an unclaimed certificate (ordered `order_id`) found by a look that began at `since`?
+    Only within a recent interruption (journal.RECENT_SECONDS): a stamp kept for months (a DEAD replacement with
+    unchanged inputs keeps its first purchase's stamp; a certificate dropped by refresh) would let an untagged
+    purchase of anyone's since then be taken for this entry's, and certfleet cannot prove it placed it. And only
+    an order whose time is known (its id tells it) and is not before the look began."""
+    placed = order_time(order_id)
+    recent = (clock.epoch() if now is None else now) - RECENT_SECONDS
+    return since >= recent and placed is not None and placed >= since - CLOCK_SLACK_SECONDS
+
+
 def sweep_since(props: Mapping[str, Any]) -> float:
     """Since when an unrecorded purchase of this entry can have been placed (epoch seconds): the journal's
     stamp of the current purchase when an interrupted run may have placed it, and every earlier purchase's
     recent stamp (journal.may_follow_interrupted_run). Without a stamp time: the last RECENT_SECONDS."""
-    now = time.time()
+    now = clock.epoch()
     times = [float(h["at"]) for h in earlier_stamps(props) if float(h.get("at") or 0) >= now - RECENT_SECONDS]
     current = journalled_at(props)
     if follows_interrupted_run(props) or current is None:
@@ -239,7 +251,10 @@ class ScmSweepSteps:
         except WaitTimeout:
             pass
         if unclaimed_left and props.get("api") == V2:
-            claimed = self._claim_v2_purchase(client, props, resource, [cert_id for cert_id, _ in unclaimed_left])
+            # Claimed only within a recent interruption, with a known order time (may_claim_v2); any other
+            # unclaimed certificate stops the purchase, as for v3 (the user adopts it by id if it is this entry's).
+            claimable = [cert_id for cert_id, _ in unclaimed_left if may_claim_v2(since, order_ids.get(cert_id))]
+            claimed = self._claim_v2_purchase(client, props, resource, claimable) if claimable else None
             if claimed:
                 return claimed
         if unclaimed_left:

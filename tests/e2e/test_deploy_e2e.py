@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from components.alicloud import client as cas_api
+from components.clock import OFFSET_VARIABLE
 from emulators.cas import CasApi
 from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
@@ -81,7 +82,7 @@ def publish(project, cas, scm) -> None:
 def deployments(outputs: dict) -> dict[str, dict]:
     return {"docs": outputs["alicloud"]["orders"]["docs"].get("deployments"),
             "portal": outputs["huaweicloud"]["certificates"]["portal"].get("deployments"),
-            "static": outputs["aws"]["imports"]["static"].get("deployments")}
+            "static": outputs["aws"].get("imports", {}).get("static", {}).get("deployments")}
 
 
 def test_one_certificate_every_cloud_updated_in_place(clouds):
@@ -177,3 +178,70 @@ def test_a_source_without_a_key_fails_at_preview_at_its_path(clouds):
     assert preview.returncode != 0
     assert "certfleet:alicloud.orders.docs.deployTo: this entry's certificate is issued for your own CSR" in \
         preview.stdout + preview.stderr
+
+
+def test_dns_validated_sources_are_issued_deployed_and_bound_in_one_up(clouds, dns_clouds):
+    """With `dns`, the validation sees the certificate issued during the `up`: the certificate as issued
+    (components/dns/fleet.issued_view) reaches the ACM copies and the distribution served by one in that same
+    run, and the outputs carry not_after; after `up --refresh` the certificates' own outputs are the same
+    material, so a preview shows nothing to do."""
+    project, cas, scm = clouds
+    cas.call("POST", "cas/settings", {"dns_resolver": dns_clouds["resolver"]})
+    scm.call("POST", "scm/settings", {"dns_resolver": dns_clouds["resolver"]})
+    project.env.update(dns_clouds["env"])
+    config = {
+        "alicloud": {"contact": CONTACT,
+                     "dns": {"provider": "alidns", "zone": "example.cn", "validationTimeoutSeconds": 60},
+                     "orders": {"docs": {"productCode": "digicert-free-1-free", "domains": ["docs.example.cn"],
+                                         "csr": "generate", "deployTo": [{"cloud": "aws"}]}}},
+        "huaweicloud": {"dns": {"provider": "huaweicloud", "validationTimeoutSeconds": 60},
+                        "certificates": {"portal": {"brand": "GEOTRUST", "type": "DV_SSL_CERT",
+                                                    "domainType": "SINGLE_DOMAIN", "domains": ["portal.example.cn"],
+                                                    "applicant": APPLICANT, "deployTo": [{"cloud": "aws"}],
+                                                    "renewBefore": 300}}},
+        "aws": {"region": "us-east-1", "deployedTimeoutSeconds": 60,
+                "distributions": {"docs": {"template": make_template(), "certificate": "alicloud.orders.docs"}}},
+    }
+    project.init()
+    project.write_stack("e2e", config)
+    cli = [project.run("up", "--yes", "--skip-preview").stdout]
+
+    outputs = project.outputs()
+    validate_strictly(outputs)
+    docs, portal = outputs["alicloud"]["orders"]["docs"], outputs["huaweicloud"]["certificates"]["portal"]
+    assert (docs["state"], portal["status"]) == ("certificate", "ISSUED")
+    # The certificates' own outputs are still the pending ones; the exported entries are the issued certificate.
+    assert docs["not_after"] and portal["not_after"] and docs["certificate_pem"].startswith("-----BEGIN")
+    assert docs["renewal"]["not_after"] == docs["not_after"] and docs["renewal"]["not_before"]
+    out = deployments(outputs)
+    assert out["docs"]["aws"]["status"] == out["portal"]["aws"]["status"] == "ISSUED", out  # not WAITING_FOR_SOURCE
+    assert out["docs"]["aws"]["fingerprint"] and out["portal"]["aws"]["not_after"]
+    [(dist_id, live)] = live_distributions().items()
+    assert certificate_of(live) == out["docs"]["aws"]["id"] and live["Aliases"]["Items"] == ["docs.example.cn"]
+
+    # The next refresh: the certificates learn of the issuance; the same material, so nothing to do after it.
+    cli.append(project.run("up", "--yes", "--skip-preview", "--refresh").stdout)
+    refreshed = project.outputs()
+    assert deployments(refreshed) == out
+    assert refreshed["alicloud"]["orders"]["docs"]["not_after"] == docs["not_after"]
+    assert refreshed["huaweicloud"]["certificates"]["portal"]["not_after"] == portal["not_after"]
+    project.run("preview", "--expect-no-changes")
+    assert certificate_of(live_distributions()[dist_id]) == out["docs"]["aws"]["id"]
+
+    # Renewal (SCM certificates last 365 days): the successor is bought, validated and issued in one `up`, and
+    # its ACM copy is re-imported in place (the same ARN) in that same run.
+    scm.advance_clock(75 * 86400)
+    project.env[OFFSET_VARIABLE] = str(75 * 86400)
+    cli.append(project.run("up", "--yes", "--skip-preview").stdout)
+    renewed = project.outputs()
+    successor = renewed["huaweicloud"]["certificates"]["portal"]
+    assert successor["certificate_id"] != portal["certificate_id"] and successor["status"] == "ISSUED"
+    assert successor["renewal"]["generation"] == 1 and successor["renewal"]["state"] == "renewed"
+    assert successor["not_after"] > portal["not_after"]
+    portal_copy = deployments(renewed)["portal"]["aws"]
+    assert portal_copy["id"] == out["portal"]["aws"]["id"] and portal_copy["status"] == "ISSUED"
+    assert portal_copy["fingerprint"] != out["portal"]["aws"]["fingerprint"]
+
+    # The keys (certfleet's for the order, SCM's through its validation) never appear in plain text.
+    assert "PRIVATE KEY" not in project.state_text()
+    assert not any("PRIVATE KEY" in text for text in cli)

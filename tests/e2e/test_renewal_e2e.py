@@ -4,6 +4,7 @@ into the window and certfleet's clock (CERTFLEET_CLOCK_OFFSET_SECONDS) with them
 from __future__ import annotations
 
 import copy
+import json
 
 from components.clock import OFFSET_VARIABLE
 from tests.e2e.test_cas_e2e import CONFIG as CAS_CONFIG
@@ -112,3 +113,68 @@ def test_a_lost_buy_answer_during_the_renewal_still_buys_one_successor(cas_proje
     assert orders(outputs)["blog"]["renewal"]["generation"] == 1
     assert certificates(outputs)["portal"]["renewal"]["generation"] == 1
     project.run("preview", "--expect-no-changes")
+
+
+def _stack_state(project) -> dict:
+    return json.loads(project.run("stack", "export").stdout)
+
+
+def _import_state(project, state: dict, tmp_path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    project.run("stack", "import", "--file", str(path))
+
+
+def _urn(project, type_suffix: str, part: str = "") -> str:
+    [urn] = [r["urn"] for r in project.resources() if r["type"].endswith(type_suffix) and part in r["urn"]]
+    return urn
+
+
+def test_a_targeted_renewal_then_a_crash_buys_one_successor(cas_project, scm_project, cas_control, scm_control,
+                                                            tmp_path):
+    """`pulumi up --target <CasOrder>` in the window leaves the journal out (its gen-0 stamp, aged as in reality:
+    written at the first purchase). The renewal refuses under that stamp and buys nothing. Then a crash of such a
+    run is simulated (the pre-run state minus the predecessor, which delete before replace removed): the next
+    plain `up` buys exactly one successor."""
+    project = cas_project
+    issued_stack(project, cas_control, scm_control)
+    into_the_window(project, cas_control, scm_control)
+    state = _stack_state(project)
+    resources = state["deployment"]["resources"]
+    for resource in resources:
+        if resource["type"].endswith("PurchaseJournal"):
+            for stamp in (resource.get("outputs") or {}).get("stamps", {}).values():
+                stamp["at"] -= 40 * DAY
+    _import_state(project, state, tmp_path)
+    order = _urn(project, "CasOrder")
+    targeted = project.run("up", "--yes", "--skip-preview", "--target", order, check=False)
+    assert targeted.returncode != 0 and "of another purchase" in targeted.stdout + targeted.stderr
+    assert len(cas_orders(cas_control)) == 1  # nothing bought
+    crashed = copy.deepcopy(state)
+    crashed["deployment"]["resources"] = [r for r in resources if r["urn"] != order]
+    for resource in crashed["deployment"]["resources"]:
+        resource["dependencies"] = [d for d in resource.get("dependencies") or [] if d != order]
+        for key, deps in list((resource.get("propertyDependencies") or {}).items()):
+            resource["propertyDependencies"][key] = [d for d in deps if d != order]
+    _import_state(project, crashed, tmp_path)
+    project.run("up", "--yes", "--skip-preview")
+    project.run("up", "--yes", "--skip-preview")
+    assert len(cas_orders(cas_control)) == 2  # one successor, never a second
+
+
+def test_a_targeted_run_exports_the_renewal_the_resources_hold(cas_project, scm_project, cas_control, scm_control):
+    """A `--target` run that leaves the entries out exports their renewal from their state (generation 0, due),
+    not from the plan (generation 1, renewing itself): the next plain `up` renews to generation 1, not 2."""
+    project = cas_project
+    issued_stack(project, cas_control, scm_control)
+    into_the_window(project, cas_control, scm_control)
+    project.run("up", "--yes", "--skip-preview", "--target", _urn(project, "PurchaseJournal", "alicloud"))
+    outputs = project.outputs()
+    for renewal in (orders(outputs)["blog"]["renewal"], certificates(outputs)["portal"]["renewal"]):
+        assert renewal["generation"] == 0 and renewal["renews"] is None and renewal["state"] == "due"
+    assert len(cas_orders(cas_control)) == 1 and len(scm_certificates(scm_control)) == 1
+    project.run("up", "--yes", "--skip-preview")
+    outputs = project.outputs()
+    assert orders(outputs)["blog"]["renewal"]["generation"] == 1
+    assert certificates(outputs)["portal"]["renewal"]["generation"] == 1
+    assert len(cas_orders(cas_control)) == 2 and len(scm_certificates(scm_control)) == 2

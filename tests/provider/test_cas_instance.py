@@ -20,7 +20,7 @@ from emulators.cas import CasApi
 from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
 from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET, make_cas_client
-from tests.provider.test_cas_provider import PROXY_VARIABLES, FakeClock, interrupted_run, this_run
+from tests.provider.test_cas_provider import PROXY_VARIABLES, FakeClock, interrupted_run, this_run, stamped
 
 CLAIM = "certfleet/test/web"
 
@@ -248,7 +248,7 @@ def test_v1_create_on_a_v2_account_names_the_error_and_the_instance_path(server,
     control.call("POST", "cas/instance-settings", {"account_plan": "v2"})
     fleet = load_fleet({"alicloud": {"orders": {"blog": {"productCode": "digicert-free-1-free",
                                                          "domains": ["blog.example.cn"]}}}})
-    order = {**order_inputs(fleet.alicloud.orders[0], fleet.alicloud), "journal": this_run()}
+    order = stamped({**order_inputs(fleet.alicloud.orders[0], fleet.alicloud), "journal": this_run()})
     provider = CasOrderProvider()
     provider.clock = clock
     with pytest.raises(CloudError) as caught:

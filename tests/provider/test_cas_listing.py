@@ -298,7 +298,7 @@ def test_a_kept_pending_order_that_issues_later_stays_kept(provider, control, sd
     # A later purchase of the entry (new settings: a new stamp carrying the earlier one) replaces the
     # replacement (its pending order is cancelled and deleted) and leaves the issued abandoned order alone.
     provider.delete(replacement.id, replacement.outs)
-    later = provider.create({**inputs(csr="generate"), "journal": {**this_run(), "earlier": [stamp]},
+    later = provider.create({**inputs(csr="generate", journal={**this_run(), "earlier": [stamp]}),
                              "listing_lag_seconds": 0})
     assert later.id not in (str(adopted), replacement.id)
     assert describe(sdk, adopted).type == "certificate"  # never revoked

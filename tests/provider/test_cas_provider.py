@@ -12,7 +12,8 @@ import pytest
 from components import dynamic, keys
 from components.alicloud import adopt as cas_adopt, candidates, cas, client as cas_api, purchase as cas_purchase
 from components.alicloud import release as cas_release
-from components.alicloud.cas import CasOrderProvider, order_inputs
+from components.alicloud.cas import REPLACE_KEYS, CasOrderProvider, order_inputs
+from components.journal import fingerprint
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from emulators.cas import CasApi
@@ -61,7 +62,14 @@ def inputs(name="blog", domains=("blog.example.cn",), alicloud_extra=None, journ
                                           **order}}}}
     fleet = load_fleet(raw)
     # fleet.py adds the journal stamp; by default a purchase journalled in this run.
-    return {**order_inputs(fleet.alicloud.orders[0], fleet.alicloud), "journal": journal or this_run()}
+    return stamped({**order_inputs(fleet.alicloud.orders[0], fleet.alicloud), "journal": journal or this_run()})
+
+
+def stamped(props):
+    """`props` with a stamp that journalled this very purchase (journal.stamp_refusal): the fingerprint fleet.py
+    computes for it. Call again after changing what the purchase buys (e.g. a renewal generation)."""
+    stamp = props.get("journal")
+    return {**props, "journal": {**stamp, "fingerprint": fingerprint(props, REPLACE_KEYS)} if stamp else stamp}
 
 
 # ListUserCertificateOrder's `Domain`: the primary name only (the emulator's default, as every published sample
@@ -991,7 +999,7 @@ def test_a_pending_order_of_the_entrys_earlier_settings_stops_a_second_purchase(
     pending and recorded nowhere, stops the purchase instead of a second paid order being placed."""
     earlier_stamp = interrupted_run(at=time.time() - 120)
     orphan = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # run 1's order, never recorded
-    changed = {**inputs(csr="generate"), "journal": {**this_run(), "earlier": [earlier_stamp]},
+    changed = {**inputs(csr="generate", journal={**this_run(), "earlier": [earlier_stamp]}),
                "listing_lag_seconds": 0}
     with pytest.raises(CertfleetError) as refused:
         provider.create(changed)
@@ -1012,7 +1020,7 @@ def test_an_issued_certificate_of_the_entrys_earlier_settings_is_left_alone(prov
     earlier_stamp = interrupted_run(at=time.time() - 120)
     kept = order_for_package(sdk, "blog.example.cn", product_code=PLAN)  # kept by an earlier replacement
     publish(control, kept)
-    created = provider.create({**inputs(), "journal": {**this_run(), "earlier": [earlier_stamp]},
+    created = provider.create({**inputs(journal={**this_run(), "earlier": [earlier_stamp]}),
                                "listing_lag_seconds": 0})
     assert created.id != str(kept) and created.outs["adopted"] is False
     assert control.call("GET", f"cas/orders/{kept}")["status"] == "ISSUED"

@@ -123,16 +123,24 @@ def test_delete_removes_only_a_copy_tagged_as_this_resources(provider, scm_emula
     provider.delete(TAG, outs)  # gone already: success
 
 
-def test_a_copy_imported_by_a_run_that_died_before_tagging_it_is_adopted(provider, scm_emulator, pki):
+def test_an_untagged_copy_with_the_same_name_and_certificate_serves_but_is_never_claimed_or_deleted(
+        provider, scm_emulator, pki, told):
+    # certfleet deletes only what it can prove it placed: an untagged copy (a run that died before the tag, or
+    # someone else's import of the same PEMs: nothing tells which) is used, never tagged, and left in place.
     from huaweicloudsdkscm.v3 import ImportCertificateRequest, ImportCertificateRequestBody
     props = inputs(pki)
     leaf, chain = material.split_bundle(props["certificate_pem"])
     body = ImportCertificateRequestBody(name=material.copy_name("test-docs", leaf), certificate=leaf,
                                         certificate_chain=chain, private_key=props["private_key_pem"])
-    lost = make_scm_client(scm_emulator.url).import_certificate(ImportCertificateRequest(body=body)).certificate_id
+    found = make_scm_client(scm_emulator.url).import_certificate(ImportCertificateRequest(body=body)).certificate_id
     outs = create(provider, props)
-    assert outs["certificate_id"] == lost and imported(scm_emulator) == {lost: {"name": body.name,
-                                                                                  "tags": {RESOURCE_TAG: TAG}}}
+    assert outs["certificate_id"] == found and imported(scm_emulator) == {found: {"name": body.name, "tags": {}}}
+    assert "cannot prove it imported it" in told[0]
+    renewed = update(provider, outs, inputs(pki))  # the untagged copy is retired: kept
+    assert set(imported(scm_emulator)) == {found, renewed["certificate_id"]}
+    provider.delete(TAG, {**outs, "certificate_id": found})
+    assert found in imported(scm_emulator)
+    assert any(f"left SCM certificate {found}" in m for m in told)
 
 
 def test_an_import_error_carries_no_key_text(provider, scm_emulator, pki):

@@ -16,7 +16,8 @@ from components import dynamic, keys
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
-from components.huaweicloud.scm import GENERATION_TAG, INPUT_KEYS, REQUEST_TAG, RESOURCE_TAG, \
+from components.journal import fingerprint
+from components.huaweicloud.scm import GENERATION_TAG, HASH_KEYS, INPUT_KEYS, REQUEST_TAG, RESOURCE_TAG, \
     ScmCertificateProvider, certificate_inputs, request_hash
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
 
@@ -33,9 +34,18 @@ def inputs(name="api", huawei_extra=None, journal_run=dynamic.RUN_ID, **cert):
     fleet = load_fleet({"huaweicloud": {**(huawei_extra or {}), "certificates": {name: raw_cert}}})
     spec = fleet.huaweicloud.certificates[0]
     props = certificate_inputs(spec, fleet.huaweicloud, f"certfleet/test/{name}")
-    journal = None if journal_run is None else {"fingerprint": "f" * 32, "run": journal_run, "at": time.time()}
+    # The stamp journalled this very purchase (journal.stamp_refusal): its fingerprint as fleet.py computes it.
+    journal = None if journal_run is None else {"fingerprint": fingerprint(props, HASH_KEYS), "run": journal_run,
+                                                "at": time.time()}
     return {**props, "previous_resource_tags": [f"certfleet/test/{n}" for n in spec.previous_names],
             "journal": journal}
+
+
+def stamped(props):
+    """`props` with a stamp that journalled this very purchase (journal.stamp_refusal), as fleet.py computes it.
+    Call again after changing what the purchase buys (e.g. a renewal generation)."""
+    stamp = props.get("journal")
+    return {**props, "journal": {**stamp, "fingerprint": fingerprint(props, HASH_KEYS)} if stamp else stamp}
 
 
 class FakeClock:
@@ -802,8 +812,8 @@ def test_a_recent_earlier_purchase_is_looked_for_through_the_listing_lag(provide
     scm_control.call("POST", "scm/settings", {"tag_index_lag_reads": 3})
     earlier = bought_by_an_interrupted_run(provider, inputs())
     stamp = {"fingerprint": "e" * 32, "run": "an-earlier-run", "at": time.time() - 30}
-    news = {**inputs(years=2), "journal": {"fingerprint": "f" * 32, "run": dynamic.RUN_ID, "at": time.time(),
-                                           "earlier": [stamp]}}
+    news = inputs(years=2)
+    news["journal"]["earlier"] = [stamp]  # journalled in this run (inputs' stamp), carrying the earlier one
     with pytest.raises(CertfleetError, match=earlier):
         provider.create(news)
     assert [c["id"] for c in emulated(scm_control)["certificates"]] == [earlier]

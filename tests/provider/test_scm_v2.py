@@ -14,7 +14,7 @@ import time
 import pytest
 
 from components import dynamic
-from components.errors import CloudError
+from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
 from components.huaweicloud import scm_sweep
 from components.huaweicloud.scm import GENERATION_TAG, REQUEST_TAG, RESOURCE_TAG, request_hash
@@ -172,4 +172,39 @@ def test_destroy_keeps_a_claimed_certificate_and_takes_its_tags_off(provider, sc
 def test_destroy_refunds_a_v2_purchase_certfleet_made(provider, scm_control):
     created = provider.create(v2_inputs())
     provider.delete(created.id, created.outs)  # withdraws the application, then refunds (PAID within 7 days)
+    assert certificates(scm_control) == []
+
+
+def test_an_old_stamp_never_claims_an_untagged_certificate(provider, scm_control, scm_emulator):
+    """A create under a stamp kept for months (a DEAD replacement with unchanged inputs keeps its first
+    purchase's stamp; a certificate dropped by refresh) must not claim someone's untagged purchase of the
+    product since then (a colleague's console purchase): certfleet cannot prove it placed it. It stops the
+    purchase instead, naming it, and leaves it untouched (not tagged, not applied for)."""
+    console = killed_run_bought(scm_emulator, v2_inputs("other"))  # PAID, no tags
+    props = v2_inputs(journal_run=EARLIER_RUN)
+    props["journal"]["at"] = time.time() - 200 * 86400  # the entry's first purchase, 200 days ago
+    props["listing_lag_seconds"] = 0
+    with pytest.raises(CertfleetError) as refused:
+        provider.create(props)
+    assert console in str(refused.value) and f"adopt: {console}" in str(refused.value)
+    [cert] = certificates(scm_control)
+    assert cert["id"] == console and cert["status"] == "PAID" and RESOURCE_TAG not in (cert.get("tags") or {})
+
+
+def test_a_claim_needs_the_orders_time(provider, scm_control, scm_emulator):
+    """may_claim_v2: a recent, interrupted stamp, and an order whose time its id tells, not before the look."""
+    now = time.time()
+    placed = time.strftime("CS%y%m%d%H%M0001", time.gmtime(now))
+    assert scm_sweep.may_claim_v2(now - 60, placed, now)
+    assert not scm_sweep.may_claim_v2(now - 60, None, now)  # order time unknown
+    assert not scm_sweep.may_claim_v2(now - 200 * 86400, placed, now)  # a stamp kept for months
+    assert not scm_sweep.may_claim_v2(now - 60, time.strftime("CS%y%m%d%H%M0001", time.gmtime(now - 7200)), now)
+
+
+def test_a_stamp_of_another_purchase_buys_nothing(provider, scm_control):
+    """`pulumi up --target <certificate>` leaves the journal out: the stamp is the previous run's, of another
+    purchase (here: other years). The create refuses, and nothing is bought."""
+    props = {**v2_inputs(years=2), "journal": v2_inputs()["journal"]}
+    with pytest.raises(CertfleetError, match="stamp for this entry is of another purchase"):
+        provider.create(props)
     assert certificates(scm_control) == []

@@ -179,3 +179,29 @@ def test_schema_and_model_agree(raw, accepted):
     except ConfigError:
         model_ok = False
     assert (schema_ok, model_ok) == (accepted, accepted)
+
+
+SERVED = "RSA_2048, RSA_3072, RSA_4096 or EC_P256"
+
+
+@pytest.mark.parametrize("source, path, algorithm", [
+    (cas(keyAlgorithm="EC_P384", deployTo=[{"cloud": "aws"}]), CAS, "EC_P384"),
+    (scm(csr="scm", keyAlgorithm="EC_P384", deployTo=[{"cloud": "aws"}]), SCM, "EC_P384"),
+    (scm(csr="generate", keyAlgorithm="EC_P384", deployTo=[{"cloud": "aws"}]), SCM, "EC_P384"),
+])
+def test_an_acm_copy_of_a_key_cloudfront_cannot_serve_fails_at_the_target_and_the_distribution(source, path,
+                                                                                                 algorithm):
+    source_path = path.split(":", 1)[1]
+    assert problems(with_distribution(source, certificate=source_path)) == [
+        f"{path}.deployTo[0].cloud: its key is {algorithm} (keyAlgorithm), which ACM imports but CloudFront cannot "
+        f"serve; certfleet copies into ACM only keys CloudFront serves: {SERVED}",
+        f"certfleet:aws.distributions.web.certificate: {path} cannot serve this distribution: its key is "
+        f"{algorithm} (keyAlgorithm), which ACM imports but CloudFront cannot serve; certfleet copies into ACM only "
+        f"keys CloudFront serves: {SERVED}"]
+
+
+def test_an_sm2_certificate_cannot_be_copied_into_acm():
+    assert problems(scm(csr="scm", keyAlgorithm="SM2", deployTo=[{"cloud": "aws"}, {"cloud": "alicloud"}])) == [
+        f"{SCM}.deployTo[0].cloud: its key is SM2 (keyAlgorithm), which ACM cannot import; an ACM copy needs {SERVED}"]
+    assert load(scm(csr="scm", keyAlgorithm="SM2", deployTo=[{"cloud": "alicloud"}])).huaweicloud  # CAS takes it
+    assert load(cas(keyAlgorithm="EC_P256", deployTo=[{"cloud": "aws"}])).alicloud  # P-256 is served

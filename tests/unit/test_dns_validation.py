@@ -23,7 +23,7 @@ def scripted(monkeypatch):
 
     def status(certificate_id, region, resource):
         reads.append(certificate_id)
-        return answers.pop(0) if len(answers) > 1 else answers[0]
+        return validation.Reading(*(answers.pop(0) if len(answers) > 1 else answers[0]))
 
     monkeypatch.setitem(validation.STATUS_OF, "cas", status)
     RUN_WAITS.reset()
@@ -124,3 +124,20 @@ def test_no_record_asked_for_yet_is_said_so_and_not_waited_for(scripted):
     outs = provider().create(inputs([{"name": "", "asked": False, "served": "unverified", "status_message": ""}])).outs
     assert outs["outcome"] == "pending" and len(reads) == 1
     assert outs["status_message"].startswith("the CA has not given a record to publish yet")
+
+
+def test_material_outputs_are_empty_strings_until_issued_never_null(scripted):
+    answers, _ = scripted
+    answers.append(("domain_verify", "pending"))
+    outs = provider().create(inputs(timeout=1)).outs
+    assert {k: outs[k] for k in validation.MATERIAL_KEYS} == dict.fromkeys(validation.MATERIAL_KEYS, "")
+
+
+def test_a_validation_recorded_before_the_material_outputs_reads_them_once(scripted):
+    answers, _ = scripted
+    answers.append(("certificate", "issued"))
+    p = provider()
+    outs = p.create(inputs()).outs
+    older = {k: v for k, v in outs.items() if k not in validation.MATERIAL_KEYS}
+    assert p.diff("id", older, inputs()).changes is True
+    assert p.diff("id", outs, inputs()).changes is False

@@ -177,7 +177,8 @@ def test_each_resource_definition_lists_exactly_what_the_components_export():
     expected = {
         "acmCertificate": (ACM_OUTPUTS, {"reused_by", "validation"}),
         "acmImport": (IMPORT_OUTPUTS, {"reused_by", "deployments"}),  # deployments: with deployTo (additive)
-        "distribution": (DISTRIBUTION_OUTPUTS, {"certificate", "template", "template_version"}),
+        "distribution": (DISTRIBUTION_OUTPUTS, {"certificate", "template", "template_version",
+                                                "certificate_fingerprint"}),  # added in v1 (additive)
         "scmCertificate": (SCM_OUTPUTS, {"validation", "renewal", "deployments"}),  # renewal: added in v1 (additive)
         "casOrder": (CAS_OUTPUTS, {"instance_id", "validation", "renewal", "deployments"}),  # no renewal: instances
     }

@@ -61,7 +61,8 @@ def test_expiry_fails_on_an_output_hidden_as_a_secret(tmp_path):
 
 def test_expiry_passes_over_the_secret_private_keys_of_cas_orders(tmp_path):
     order = {"state": "certificate", "not_after": "2027-12-10T00:00:00Z", "private_key": "[secret]"}
-    code, out = run_expiry(tmp_path, 30, {"alicloud": {"orders": {"blog": order, "wiki": {**order, "not_after": None}}}})
+    code, out = run_expiry(tmp_path, 30, {"alicloud": {"orders": {"blog": order, "wiki": {
+        **order, "state": "domain_verify", "not_after": None}}}})
     assert code == 0, out
     assert "expiry: OK - none of 1 issued certificate(s)" in out and "not checked (not issued yet): " in out
 
@@ -255,3 +256,31 @@ def test_a_run_refused_by_the_lock_is_not_confused_by_the_other_runs_log(tmp_pat
     assert code == 75, out
     assert "up: REFUSED - another update of stack 's' holds its lock" in out
     assert "the stack is currently locked" in (tmp_path / "out" / "up.log").read_text()  # this run's, at the end
+
+
+def test_expiry_fails_when_it_read_no_certificate_at_all(tmp_path):
+    # `{}` (the wrong stack, or one never brought up) checked nothing: that is no pass.
+    code, out = run_expiry(tmp_path, 30, {})
+    assert code == pipeline_expiry.EXIT_UNREADABLE_EXPIRY == 13
+    assert "expiry: FAILED - the outputs name no certificate at all" in out
+    code, out = run_expiry(tmp_path, 30, {"aws": {"certificates": {"blog": {"status": "PENDING_VALIDATION",
+                                                                            "not_after": None}}}})
+    assert code == 0, out  # certificates not issued yet were read: nothing to check yet is a pass
+
+
+@pytest.mark.parametrize("section, entry", [
+    ("aws.certificates.shop", {"status": "ISSUED", "not_after": None}),
+    ("alicloud.orders.docs.deployments.aws", {"status": "DEPLOYED", "not_after": None}),
+    ("alicloud.orders.blog", {"state": "certificate", "not_after": None}),
+])
+def test_expiry_fails_on_an_issued_certificate_without_a_date(tmp_path, section, entry):
+    outputs: dict = {}
+    node = outputs
+    *parents, last = section.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = entry
+    code, out = run_expiry(tmp_path, 30, {**outputs, "huaweicloud": {"certificates": {"portal": {
+        "status": "ISSUED", "not_after": "2027-11-30T10:00:00+00:00"}}}})
+    assert code == 13, out
+    assert f"cannot read the expiry of 1 certificate(s): {section} (null)" in out

@@ -172,3 +172,45 @@ def test_pr_summary_names_a_renewal_with_the_days_left():
     paths, words = reasons(change, change.replace_keys)
     assert paths == [] and words == ["renewal before expiry (renewBefore): generation 1 succeeds the current "
                                      "certificate, which expires in 12 days"]
+
+
+class _Answer:
+    def __init__(self, value):
+        self.value = value
+
+
+def _read_with(monkeypatch, answers):
+    """read_previous_outputs with the engine's invoke replaced by `answers` (a value, or an exception to raise)."""
+    import pulumi
+    warnings, calls, slept = [], [], []
+    monkeypatch.setattr(pulumi, "get_organization", lambda: "organization")
+    monkeypatch.setattr(pulumi, "get_project", lambda: "certfleet")
+    monkeypatch.setattr(pulumi, "get_stack", lambda: "prod")
+    monkeypatch.setattr(pulumi.log, "warn", warnings.append)
+
+    def invoke(token, args):
+        calls.append((token, args))
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return _Answer(answer)
+    previous = renewal.read_previous_outputs(["alicloud", "huaweicloud"], invoke=invoke, sleep=slept.append)
+    return previous, warnings, calls, slept
+
+
+def test_previous_outputs_are_read_with_the_builtin_invoke_on_the_own_stack(monkeypatch):
+    outputs = {"outputs": {"alicloud": {"orders": {"cdn": {"order_id": "1"}}}}, "secretOutputNames": ["alicloud"]}
+    previous, warnings, calls, slept = _read_with(monkeypatch, [outputs])
+    assert calls == [(renewal.READ_STACK_OUTPUTS, {"name": "organization/certfleet/prod"})]
+    assert set(previous.sections) == {"alicloud", "huaweicloud"} and not warnings and not slept
+
+
+def test_a_failed_read_is_retried_then_skipped_with_a_warning_never_failing_the_run(monkeypatch):
+    # The file backend's checkpoint may be half-written while the engine saves it (first `up`): a read can fail.
+    previous, warnings, calls, slept = _read_with(monkeypatch, [Exception("failed to load checkpoint: EOF"),
+                                                                {"outputs": {}}])
+    assert len(calls) == 2 and slept == [renewal.READ_RETRY_SECONDS] and not warnings
+    failing = [Exception("failed to load checkpoint: EOF")] * renewal.READ_ATTEMPTS
+    previous, warnings, calls, slept = _read_with(monkeypatch, failing)
+    assert len(calls) == renewal.READ_ATTEMPTS and previous.sections == {}
+    assert len(warnings) == 1 and "nothing is renewed in this run" in warnings[0] and "EOF" in warnings[0]
