@@ -9,7 +9,7 @@ from components.errors import ConfigError
 from components.fleet import AwsCertificates
 from components.fleet import HuaweiCertificates
 from components.fleet import AlicloudOrders
-from components.renewal import previous_outputs_for
+from components.renewal import PreviousOutputsUnreadable, previous_outputs_for
 from components.deploy.fleet import Deployments, sources, with_deployments
 
 try:
@@ -34,8 +34,11 @@ pulumi.export("schemaVersion", OUTPUTS_SCHEMA_VERSION)
 # The sections that can be deployed elsewhere come first: the deployment targets (components/deploy/) take their
 # certificates, and a distribution may be served by a deployed ACM copy. (The order of declaration changes no URN.)
 # Renewal before expiry decides from the stack's own previous outputs, read once (components/renewal.py).
-previous = previous_outputs_for({"alicloud": fleet.alicloud.orders if fleet.alicloud else (),
-                                 "huaweicloud": fleet.huaweicloud.certificates if fleet.huaweicloud else ()})
+try:
+    previous = previous_outputs_for({"alicloud": fleet.alicloud.orders if fleet.alicloud else (),
+                                     "huaweicloud": fleet.huaweicloud.certificates if fleet.huaweicloud else ()})
+except PreviousOutputsUnreadable as err:
+    raise pulumi.RunError(str(err)) from None
 huaweicloud = HuaweiCertificates("huaweicloud", fleet.huaweicloud, previous=previous) \
     if fleet.huaweicloud is not None else None
 alicloud = AlicloudOrders("alicloud", fleet.alicloud, previous=previous) if fleet.alicloud is not None else None

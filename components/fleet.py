@@ -17,6 +17,7 @@ from components.huaweicloud import scm
 from components.huaweicloud.config import HuaweiSpec
 from components.huaweicloud.scm import ScmCertificate
 from components.dns.fleet import Challenge, asked_records, issued_status, issued_view, validate_through_dns, validated
+from components.dns.material_checks import recorded_of
 from components.dynamic import renamed_from
 from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
 
@@ -140,7 +141,8 @@ class AlicloudOrders(pulumi.ComponentResource):
                       order.instance_id if spec in instances else order.order_id,
                       order.challenges.apply(dns_challenges),
                       order.state.apply(lambda state: state not in CAS_ISSUED),
-                      order.state.apply(lambda state: state in CAS_PENDING))
+                      order.state.apply(lambda state: state in CAS_PENDING),
+                      recorded=recorded_of(order, "cas-instance" if spec in instances else "cas"))
             for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self,
             "alicloud")
         # The certificate as issued (components/dns/fleet.issued_view); CAS keeps no chain apart.

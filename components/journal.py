@@ -127,6 +127,13 @@ def stamp_refusal(props: Mapping[str, Any], keys: tuple[str, ...], resource: str
         return None
     if not props.get("renews") and journalled == fingerprint({**props, RENEWAL_KEY: None}, keys):
         return None
+    if not props.get("renews") and journalled == fingerprint(
+            {**props, RENEWAL_KEY: (props.get(RENEWAL_KEY) or 0) + 1}, keys):
+        # Journalled as the program's renewal, which preview deferred (check kept the state's generation).
+        return (f"{resource}: the renewal this run planned was deferred at preview (see its message: the order "
+                f"is not renewable yet), so this create is not the purchase the journal recorded and certfleet "
+                f"buys nothing. Run `pulumi up` again once the renewal can go ahead, or remove renewBefore from "
+                f"the entry to keep the current certificate")
     return (f"{resource}: the purchase journal's stamp for this entry is of another purchase (other settings or "
             f"another renewal generation): the resource '{journal}' was left out of this update (e.g. by "
             f"--target), so this purchase was never journalled and an interrupted run could not be told from "

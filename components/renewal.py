@@ -340,10 +340,15 @@ READ_ATTEMPTS = 3
 READ_RETRY_SECONDS = 1.0
 
 
+class PreviousOutputsUnreadable(Exception):
+    """The stack's previous outputs could not be read: the run stops before any resource is declared."""
+
+
 def read_previous_outputs(sections: list[str], invoke: Callable[..., Any] | None = None,
                           sleep: Callable[[float], None] = time.sleep) -> PreviousOutputs:
-    """The stack's own last outputs. Fails soft: after READ_ATTEMPTS a warning, and no renewal this run (the
-    providers keep every generation the state has)."""
+    """The stack's own last outputs, retried READ_ATTEMPTS times. A read that keeps failing stops the run
+    (PreviousOutputsUnreadable) rather than going on without them: the renewal generation is part of each paid
+    purchase (journal fingerprint), and a run that could not see it must not buy under another one."""
     import pulumi
     from pulumi import runtime
     invoke = invoke or runtime.invoke
@@ -353,13 +358,14 @@ def read_previous_outputs(sections: list[str], invoke: Callable[..., Any] | None
         try:
             outputs = (invoke(READ_STACK_OUTPUTS, {"name": name}).value or {}).get("outputs") or {}
             return PreviousOutputs({s: pulumi.Output.from_input(outputs.get(s)) for s in sections})
-        except Exception as err:  # noqa: BLE001 - renewal is skipped, never the run
+        except Exception as err:  # noqa: BLE001 - retried, then reported as one error
             problem = err
             if attempt + 1 < READ_ATTEMPTS:
                 sleep(READ_RETRY_SECONDS)
-    pulumi.log.warn(f"renewal: the stack's previous outputs could not be read ({type(problem).__name__}: "
-                    f"{str(problem)[:200]}); nothing is renewed in this run")
-    return PreviousOutputs()
+    raise PreviousOutputsUnreadable(
+        f"renewal: the stack's previous outputs ({name}) could not be read after {READ_ATTEMPTS} attempts "
+        f"({type(problem).__name__}: {str(problem)[:200]}); some entry declares renewBefore, and its renewal "
+        f"generation is part of what is bought, so nothing is changed in this run: run it again")
 
 
 def section_plans(label: str, renew_before: Mapping[str, RenewBefore | None], previous_section: Any,

@@ -139,7 +139,7 @@ from components.alicloud.client import models as _models
 from components.alicloud.config import AlicloudSpec, CasOrderSpec
 from components.alicloud.inputs import (INPUT_KEYS, OUTPUT_KEYS, REPLACE_KEYS, STORED_INPUT_KEYS, check_inputs,
                                         order_inputs, replace_keys)
-from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy, renewed_order
+from components.alicloud.purchase import LOOK_AGAIN_SECONDS, POLL_SECONDS, LookThenBuy, renew_before_path, renewed_order
 from components.alicloud.release import KeepOrRelease, note_renewed
 from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, issued_of,
                                         status_message, unusable_certificate)
@@ -160,15 +160,28 @@ CHALLENGE_TIMEOUT_SECONDS = 60
 
 
 def renewal_without_predecessor(news: Mapping[str, Any], deferred: str) -> CheckFailure:
-    """Why a renewal whose predecessor is no longer in the state cannot go ahead now (and buys nothing)."""
+    """Why a renewal whose predecessor is no longer in the state cannot go ahead now (and buys nothing). No
+    property: the user never sets renewal_generation; the message names renewBefore."""
     renews = renewed_order(news)
-    return CheckFailure(RENEWAL_KEY, (
-        f"certfleet:alicloud.orders.{news.get('order_name')}: renewal generation {news.get(RENEWAL_KEY)} of CAS "
-        f"order {renews} cannot be placed now ({deferred}), and order {renews} is no longer in the stack's state "
-        f"(an earlier run's renewal failed after it left the state; CAS still holds it). certfleet never turns a "
-        f"renewal into a new purchase, so nothing is bought. Run `pulumi up` again once CAS lists order {renews} "
-        f"as WILLEXPIRED (about 30 days before it expires; the renewal then goes ahead), or take order {renews} "
-        f"back into the stack with `adopt: \"{renews}\"` on the entry (and no renewBefore until it is due)"))
+    return CheckFailure("", (
+        f"{renew_before_path(news)}: the renewal of CAS order {renews} cannot be placed now ({deferred}), and "
+        f"order {renews} is no longer in the stack's state (an earlier run's renewal failed after it left the "
+        f"state; CAS still holds it). certfleet never turns a renewal into a new purchase, so nothing is bought. "
+        f"Ways out: run `pulumi up` again once CAS lists order {renews} as WILLEXPIRED (about 30 days before it "
+        f"expires; the renewal then goes ahead); or, to keep the current certificate, take order {renews} back "
+        f"with `adopt: \"{renews}\"` on the entry and remove renewBefore. An order CAS lists as EXPIRED, or no "
+        f"longer lists, cannot be renewed: remove renewBefore, and the entry buys a new one"))
+
+
+def renewal_waits(news: Mapping[str, Any], deferred: str) -> str:
+    """What preview tells when a due renewal cannot be placed yet (the order stays, nothing is bought)."""
+    renews = renewed_order(news)
+    return (f"{renew_before_path(news)}: the renewal of CAS order {renews} waits: {deferred}. Nothing is bought now "
+            f"and order {renews} keeps serving. Ways out: run `pulumi up` again once CAS lists order {renews} as "
+            f"WILLEXPIRED (about 30 days before it expires; the renewal then goes ahead); or remove renewBefore "
+            f"from the entry to keep the current certificate. An order CAS lists as EXPIRED, or no longer lists, "
+            f"cannot be renewed: remove renewBefore and replace the entry (`pulumi up --replace <its URN>`) to buy "
+            f"a new one")
 
 
 # --- the provider -----------------------------------------------------------------------------------------
@@ -187,8 +200,7 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
         if cas_api.Config.available() and (deferred := self._renewal_deferred(news)):
             if olds:
                 # Renewing now would fail after the predecessor left the state: renew on a later run instead.
-                tell_user(f"{order_label(news)}: the renewal waits: {deferred}. certfleet renews it on a later "
-                          f"`pulumi up` (or lower renewBefore: CAS's window is about 30 days); nothing is bought now")
+                tell_user(renewal_waits(news, deferred))
                 news = {**news, RENEWAL_KEY: olds.get(RENEWAL_KEY), RENEWS_KEY: None}
             else:
                 # The predecessor left the state already (an earlier run's renewal failed after delete before

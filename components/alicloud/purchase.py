@@ -57,6 +57,11 @@ NOT_RENEWABLE_CODES = ("OperationDenied.StatusNotSupport", "OperationDenied", "I
 RENEWABLE_STATUS = "WILLEXPIRED"
 
 
+def renew_before_path(props: Mapping[str, Any]) -> str:
+    """The config path of the entry's renewBefore: what the user changes (renewal_generation is certfleet's)."""
+    return f"certfleet:alicloud.orders.{props.get('order_name')}.renewBefore"
+
+
 def renewed_order(props: Mapping[str, Any]) -> int | None:
     """The predecessor's order id when this create is a renewal (components/renewal.py), else None."""
     renews = props.get("renews")
@@ -201,10 +206,12 @@ class LookThenBuy:
             answered = False
             if renews is not None and err.code in NOT_RENEWABLE_CODES:
                 raise CloudError("alicloud", f"cas.{action}", resource, err.code,
-                                 f"CAS refused to renew order {renews}: it renews an order only while its certificate "
-                                 f"is about to expire, in CAS's sense (ListUserCertificateOrder status WILLEXPIRED). "
-                                 f"Nothing was bought. Lower renewBefore, or run `pulumi up` again closer to expiry "
-                                 f"({err})") from err
+                                 f"{renew_before_path(props)}: CAS refused to renew order {renews}: it renews an "
+                                 f"order only while its certificate is about to expire, in CAS's sense "
+                                 f"(ListUserCertificateOrder status WILLEXPIRED). Nothing was bought. Run `pulumi up` "
+                                 f"again once CAS lists order {renews} as WILLEXPIRED, or remove renewBefore from the "
+                                 f"entry to keep the current certificate; an order that is EXPIRED or gone cannot be "
+                                 f"renewed: remove renewBefore and replace the entry to buy a new one ({err})") from err
             if not cas_api.is_transient(err.__cause__):
                 raise
             # The order may have been placed and only the answer lost: look before buying again, for a while,

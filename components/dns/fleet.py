@@ -36,6 +36,7 @@ class Challenge:
     pending: pulumi.Output              # bool: the certificate resource's own status is a pending one
     region: str | None = None           # the certificate's region (ACM, SCM)
     keeps_certificate: bool = False     # destroy keeps the certificate (adopted, onDestroy: keep): ACM's CNAME stays
+    recorded: pulumi.Output | None = None  # what the certificate resource records (material_checks.recorded_of)
 
 
 @dataclass
@@ -113,6 +114,7 @@ def validate_through_dns(challenges: list[Challenge], parent: pulumi.Resource,
             "entry": challenge.entry, "cloud": challenge.cloud, "certificate_id": challenge.certificate_id,
             "region": challenge.region, "records": served,
             "validation_timeout_seconds": challenge.dns.validation_timeout_seconds,
+            "recorded": challenge.recorded if challenge.recorded is not None else {},
         }, pulumi.ResourceOptions(parent=parent))
         out[challenge.entry] = EntryValidation(validation, mine, challenge.pending)
     return out
@@ -151,7 +153,9 @@ def issued_view(cert_outputs: Mapping[str, Any], validation: EntryValidation | N
     CAS order's chain; not_before defaults to its certificate's).
 
     While the certificate resource's own status is a pending one, each value is the validation's, else the
-    certificate's (certfleet's generated key: the CA has none to give). Otherwise the certificate's own: the
+    certificate's (certfleet's generated key: the CA has none to give). The validation gives material only when
+    it passes the checks the certificate's provider applies (components/dns/material_checks.py: the entry's key
+    and names, never an adopted order's, never another application's on a CAS instance), else "". Otherwise the certificate's own: the
     same material once `up --refresh` has read it, and nothing where it deliberately records none (a key or
     names mismatch, another application's certificate). `private_key` is a secret."""
     from components.renewal import certificate_not_before

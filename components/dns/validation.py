@@ -12,7 +12,9 @@ renewal and the report have it in the same run (the certificate resource learns 
 `certificate_pem` (as the certificate resource outputs it: CAS's leaf followed by its chain, SCM's leaf),
 `certificate_chain_pem` (SCM), `private_key` (a secret; only when the CA made the key), `not_after` (as the
 certificate resource outputs it), `not_before` (the leaf's, ISO 8601). "" when there is none, never null (a null
-output reads as unknown in a preview); ACM's are always "" (an ACM certificate is not deployable).
+output reads as unknown in a preview); ACM's are always "" (an ACM certificate is not deployable). CAS's
+only when it passes the checks the certificate's own provider applies (components/dns/material_checks.py, against
+the `recorded` input: what the certificate resource records), never an adopted order's.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from typing import Any, Callable, Mapping
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
+from components.dns.material_checks import withheld
 from components.dynamic import ISSUANCE, CertfleetResource, Clock, changed_keys, wait_for
 from components.errors import WaitTimeout
 
 POLL_SECONDS = 5.0
-INPUT_KEYS = ("cloud", "certificate_id", "region", "records", "validation_timeout_seconds")
+INPUT_KEYS = ("cloud", "certificate_id", "region", "records", "validation_timeout_seconds", "recorded")
 ISSUED, FAILED, PENDING = "issued", "failed", "pending"
 MATERIAL_KEYS = ("certificate_pem", "certificate_chain_pem", "private_key", "not_after", "not_before")
 NO_MATERIAL = dict.fromkeys(MATERIAL_KEYS, "")
@@ -41,6 +44,7 @@ class Reading:
     status: str
     outcome: str
     material: Mapping[str, str] = field(default_factory=lambda: NO_MATERIAL)
+    source: Any = None   # the SDK body read (an instance's GetInstanceDetail), for material_checks
 
 
 def material_of(certificate_pem: str | None, chain_pem: str | None = None, private_key: str | None = None,
@@ -103,7 +107,7 @@ def cas_instance_status(certificate_id: str, region: str | None, resource: str) 
     if outcome != ISSUED or not detail.certificate_id:
         return Reading(state, outcome)
     certificate, cas_key = user_certificate(cas, detail.certificate_id, resource)
-    return Reading(state, outcome, material_of(certificate, private_key=cas_key))
+    return Reading(state, outcome, material_of(certificate, private_key=cas_key), detail)
 
 
 def scm_status(certificate_id: str, region: str | None, resource: str) -> Reading:
@@ -198,8 +202,14 @@ def _outputs(props: Mapping[str, Any], found: Reading, why: str | None) -> dict[
     else:
         message = (f"records served; the CA has not issued yet ({status}) within "
                    f"{props.get('validation_timeout_seconds')} s: `pulumi up --refresh` picks it up")
-    # Material only with an issued outcome: what is "" here never feeds a deploy target.
+    # Material only with an issued outcome that passes the certificate provider's own checks: what is "" here
+    # never feeds a deploy target.
     material = {**NO_MATERIAL, **found.material} if outcome == ISSUED else NO_MATERIAL
+    if material["certificate_pem"] and (reason := withheld(props.get("cloud", ""), material["certificate_pem"],
+                                                           found.source, props.get("recorded"))):
+        material = NO_MATERIAL
+        message += (f"; its certificate is not taken for the entry ({reason}): the certificate resource's "
+                    f"`pulumi up --refresh` decides")
     return {"status": status, "outcome": outcome, "issued": outcome == ISSUED, "status_message": message,
             **material}
 

@@ -6,6 +6,7 @@
     forensics.py  which run bought what, and what hit it (to explain a duplicate or an orphan)
     counts.py     the figures, counted at the servers, their bounds, and the printed block
     campaign.py   the steps: concurrent ups, kill phase, recovery and convergence, count
+    renewal.py    the renewal phase (--renewal): kills over a renewal, one successor per entry
     __main__.py   the command line
 
 The process markers are importable from here (the CI test checks that nothing marked is left running).

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m scripts.campaign [--kills 20] [--fault-rate 0.2] [--seed N] [--short] [--json FILE]
         [--keep DIR] [--ref REF] [--list-lag S] [--tag-lag-reads N] [--max-converge-runs N] [--pulumi-bin DIR]
-        [--cas-listing primary|all]
+        [--cas-listing primary|all] [--renewal/--no-renewal] [--renewal-kills N]
 
 On its own servers (moto behind scripts/fault_proxy.py, the CAS and SCM emulators; free loopback ports) and
 its own temp project and file backend, it:
@@ -15,7 +15,9 @@ its own temp project and file backend, it:
    config (the same entries under new names) is created by the next, killed, run;
 3. converge: faults off, `pulumi refresh --clear-pending-creates` (v3.259 keeps a killed run's pending
    creates otherwise), then `pulumi up` until it exits 0 and `pulumi preview --expect-no-changes` exits 0;
-4. counts at the servers (control APIs and SDK list calls): orders/certificates per config entry
+4. with --renewal (default; --short: off): the CAS and SCM entries issued, given renewBefore, the clocks moved
+   into the window, kills over the renewal, convergence, and one successor per entry (renewal.py);
+5. counts at the servers (control APIs and SDK list calls): orders/certificates per config entry
    (exactly 1 each), objects absent from the exported state (orphans: 0), and plaintext private keys or
    test secrets in the state backend, the captured pulumi output and the server logs (0).
 
@@ -75,7 +77,16 @@ def main(argv: list[str] | None = None) -> int:
                              "as every published sample) or every name, CN first")
     parser.add_argument("--v2-steps", action=argparse.BooleanOptionalAction, default=True,
                         help="kill `pulumi up` at every step of an SCM v2 purchase first (default: on)")
+    parser.add_argument("--renewal", action=argparse.BooleanOptionalAction, default=None,
+                        help="after converging, kill `pulumi up` over a renewal of the CAS and SCM entries and count "
+                             "their successors (default: on; --short: off)")
+    parser.add_argument("--renewal-kills", type=int, default=None,
+                        help="kills in the renewal phase (default 4; --short: 2)")
     args = parser.parse_args(argv)
+    if args.renewal is None:
+        args.renewal = not args.short
+    if args.renewal_kills is None:
+        args.renewal_kills = 2 if args.short else 4
     if args.kills is None:
         args.kills = 4 if args.short else 20
     if args.list_lag is None:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from scripts.campaign.counts import Figures, ServerCount
 from scripts.campaign.forensics import Forensics
+from scripts.campaign.renewal import RenewalPhase
 from scripts.campaign.servers import ALIBABA_KEY_ID, ALIBABA_SECRET, HUAWEI_AK, HUAWEI_DOMAIN_ID, HUAWEI_SK, Servers
 from scripts.campaign.stack import STACK, Project, Run, stack_config
 from scripts.campaign.v2_steps import v2_step_kills
@@ -66,6 +67,7 @@ class Campaign:
         self.config: dict[str, Any] = {}
         self.first_up_work_seconds = 0.0
         self.faults_active = False
+        self.renewal_predecessors: set[str] = set()  # kept outside the state by the renewal phase
         # Forensics: which run first showed each object at the servers, and what hit each run.
         self.forensics = Forensics(self.servers)
 
@@ -83,7 +85,7 @@ class Campaign:
 
     def server_count(self) -> ServerCount:
         """Counting at the servers for the current config and generation."""
-        return ServerCount(self.servers, self.config, self.generation)
+        return ServerCount(self.servers, self.config, self.generation, frozenset(self.renewal_predecessors))
 
     # --- steps ---
 
@@ -308,6 +310,13 @@ class Campaign:
                  f"{c['second_exit']} (failed on the lock: {c['second_failed_on_lock']})")
         self.kill_phase()
         self.converge()
+        if self.args.renewal:  # scripts/campaign/renewal.py: kills over a renewal, then its own count
+            phase = RenewalPhase(self)
+            try:
+                phase.run()
+            finally:
+                self.figures.renewal = phase.figures
+            self.renewal_predecessors = set(phase.predecessors.values())
         self.count()
         self.figures.seconds = round(time.monotonic() - started, 1)
         return self.figures

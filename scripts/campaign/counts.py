@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.campaign.forensics import Forensics
+from scripts.campaign.renewal import renewal_report, renewal_violations
 from scripts.campaign.servers import ALIBABA_SECRET, AWS_SECRET, HUAWEI_SK, Servers
 from scripts.campaign.stack import PASSPHRASE, Project, cas_entry_names, generation_of
 
@@ -54,6 +55,7 @@ class Figures:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     v2_steps: list[dict] = field(default_factory=list)  # scripts/campaign/v2_steps.py: one kill per step
+    renewal: dict[str, Any] = field(default_factory=dict)  # scripts/campaign/renewal.py ({}: not run)
 
     def recovery(self, what: str) -> None:
         self.recoveries[what] = self.recoveries.get(what, 0) + 1
@@ -69,8 +71,12 @@ def state_ids(exported: dict) -> dict[str, str]:
 class ServerCount:
     """What the servers hold for one generation of the config, counted against the exported state."""
 
-    def __init__(self, servers: Servers, config: dict[str, Any], generation: int) -> None:
+    def __init__(self, servers: Servers, config: dict[str, Any], generation: int,
+                 predecessors: frozenset[str] = frozenset()) -> None:
         self.servers = servers
+        # Ids of certificates a renewal kept outside the state (scripts/campaign/renewal.py): neither a
+        # duplicate of their entry nor an orphan; the renewal phase counts them.
+        self.predecessors = predecessors
         self.config = config
         self.generation = generation
 
@@ -99,7 +105,7 @@ class ServerCount:
         for obj in objects:
             entry, generation = self.attribute(obj, in_state, request_generations)
             key = f"{obj['kind']}/{entry}"
-            if key not in counts or generation != self.generation:
+            if key not in counts or generation != self.generation or obj["id"] in self.predecessors:
                 continue
             if obj["kind"] == "cas":
                 product, names = cas_names[entry]
@@ -123,7 +129,7 @@ class ServerCount:
                 figures.duplicate_details.append(f"{entry} (generation {self.generation}): {n} at the server")
         # Orphans: the servers are the campaign's own, so everything they hold must be in the state.
         for key, obj in sorted(objects.items()):
-            if obj["id"] in in_state:
+            if obj["id"] in in_state or obj["id"] in self.predecessors:
                 continue
             figures.orphans += 1
             figures.orphan_details.append(forensics.explain_orphan(key, obj, project.runs))
@@ -205,6 +211,7 @@ def violations(figures: Figures, max_runs: int) -> list[str]:
         if not step["killed"] or step["at_server"] != 1 or step["up_exit"] != 0:
             found.append(f"v2 step '{step['step']}': killed {step['killed']}, then up exit {step['up_exit']}, "
                          f"{step['at_server']} at the server (bound: killed, exit 0, exactly 1)")
+    found += renewal_violations(figures.renewal)
     c = figures.concurrent
     if not c.get("second_failed_on_lock"):
         found.append("the concurrent second up did not fail on the lock")
@@ -238,6 +245,7 @@ def report(figures: Figures, found: list[str]) -> str:
                                        f"{s['at_server']} at the server{' (adopted)' if s['adopted'] else ''}"
                                        for s in figures.v2_steps) or "none"),
         f"runs to converge: {figures.runs_to_converge} (bound 3; converged: {figures.converged})",
+        *renewal_report(figures.renewal),
         "per entry at the servers: " + ", ".join(f"{k} {v}" for k, v in sorted(figures.per_entry.items())),
         f"plaintext: {figures.plaintext}" + "".join(f"\n  {d}" for d in figures.plaintext_details),
         f"lost keys (csr: generate entries whose order is not for the key in state): {figures.lost_keys}"

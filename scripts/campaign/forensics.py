@@ -37,7 +37,9 @@ class Forensics:
         note = self.run_notes.get(number or -1)
         if not note:
             return "before any run"
-        if note["killed"]:
+        if note["killed"] and note["delay"] is None:  # kill_when: at a moment it waited for
+            how = "killed at the moment it waited for"
+        elif note["killed"]:
             how = f"killed {note['delay']:.2f}s after its first step"
         elif note["delay"] is not None:
             how = f"exit {note['exit']} before its kill ({note['delay']:.2f}s after its first step)"

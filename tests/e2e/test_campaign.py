@@ -2,7 +2,8 @@
 (docs/campaign.md), once per CAS listing shape (`--cas-listing`: ListUserCertificateOrder shows an order's primary
 name only, the emulator's default, or every name): a kill between the call and the state write never buys twice
 whatever the listing shows (about a minute each; the first also kills `pulumi up` at every step of an SCM v2
-purchase, about a minute more). A failure here is a money-safety defect: read the printed block (seed, the runs that
+purchase, about a minute more; the second kills it over a renewal of the CAS and SCM entries, about a minute
+more). A failure here is a money-safety defect: read the printed block (seed, the runs that
 bought each duplicate or orphan, and the faults that hit them) and rerun with `--seed N --keep DIR`."""
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ CAMPAIGN_TIMEOUT_SECONDS = 600
 def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin, cas_listing):
     result_file = tmp_path / "campaign.json"
     v2_steps = cas_listing == "primary"  # the SCM v2 step kills once: they do not depend on the CAS listing
+    renewal = not v2_steps  # the renewal phase once, in the other variant (about a minute each)
     completed = subprocess.run(
         [sys.executable, "-m", "scripts.campaign", "--short", "--json", str(result_file),
-         "--pulumi-bin", pulumi_bin, "--cas-listing", cas_listing, "--v2-steps" if v2_steps else "--no-v2-steps"],
+         "--pulumi-bin", pulumi_bin, "--cas-listing", cas_listing, "--v2-steps" if v2_steps else "--no-v2-steps",
+         "--renewal" if renewal else "--no-renewal"],
         cwd=ROOT, capture_output=True, text=True, timeout=CAMPAIGN_TIMEOUT_SECONDS)
     output = f"{completed.stdout}\n{completed.stderr}"
     assert result_file.exists(), output
@@ -55,6 +58,16 @@ def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin
         assert all(s["killed"] and s["up_exit"] == 0 and s["at_server"] == 1 for s in steps), output
         # untagged (the answer or the tag call lost): taken after the look, recorded adopted; tagged: proven
         assert [s["adopted"] for s in steps] == [True, True, False, False], output
+    if renewal:  # killed over a renewal: one successor per renewing entry, predecessor kept, generation 1
+        renewed = result["renewal"]
+        assert {"cas/gen", "scm/portal", "scm/api", "scm/legacy"} <= set(renewed["successors"]), output
+        assert set(renewed["successors"].values()) == {1}, output
+        assert all(renewed["predecessors_kept"].values()), output
+        assert set(renewed["generations"].values()) == {1}, output
+        assert renewed["converged"] and len(renewed["kills"]) == 2, output
+        assert renewed["kills"][0]["killed"], output  # the first kill waits for a successor to be bought
+    else:
+        assert result["renewal"] == {}, output
     assert result["duplicates"] == 0, output
     assert result["orphans"] == 0, output
     assert result["converged"] and result["runs_to_converge"] <= 3, output

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from components import dynamic
+from components.alicloud import cas as cas_module
 from components.alicloud import release as cas_release
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud.scm import REQUEST_TAG, request_hash
@@ -61,15 +62,28 @@ def test_cas_successor_is_the_plans_renewal_and_the_predecessor_is_kept(provider
     assert provider.diff(created.id, created.outs, news).changes is False
 
 
-def test_cas_refuses_a_renewal_before_its_window_with_the_call_and_code(provider, control):
+def test_cas_refuses_a_renewal_before_its_window_with_the_call_and_code(provider, control, monkeypatch):
     old_id, old = issued_order(provider, control)
     with pytest.raises(CloudError) as err:
         provider.create(renewal_of(old_id, old))
     assert "RenewCertificateOrderForPackageRequest" in str(err.value) and "WILLEXPIRED" in str(err.value)
+    assert "certfleet:alicloud.orders.blog.renewBefore" in str(err.value) and "Lower renewBefore" not in str(err.value)
     assert len(control.state()["orders"]) == 1
     # At check (preview) the renewal waits instead: the generation stays, nothing is replaced.
+    told = []
+    monkeypatch.setattr(cas_module, "tell_user", told.append)
     checked = provider.check(old, renewal_of(old_id, old))
     assert checked.inputs.get("renewal_generation") is None and not checked.failures
+    [waits] = told
+    assert waits.startswith("certfleet:alicloud.orders.blog.renewBefore: the renewal of CAS order")
+    assert "renewal_generation" not in waits and "WILLEXPIRED" in waits and "remove renewBefore" in waits
+    assert "EXPIRED, or no longer lists, cannot be renewed" in waits
+    # A create under the renewal's stamp after that deferral buys nothing, and does not blame --target.
+    deferred = {**renewal_of(old_id, old), "renewal_generation": None, "renews": None}
+    with pytest.raises(CertfleetError) as refused:
+        provider.create(deferred)
+    assert "deferred at preview" in str(refused.value) and "--target" not in str(refused.value)
+    assert len(control.state()["orders"]) == 1
 
 
 def test_cas_interrupted_renewal_adopts_its_payed_order_and_skips_the_predecessor(provider, control):
@@ -130,8 +144,10 @@ def test_cas_renewal_whose_predecessor_left_the_state_never_becomes_a_new_purcha
     # The predecessor already left the state; CAS does not list it as WILLEXPIRED yet.
     again = provider.check({}, news)
     [failure] = again.failures
-    assert failure.property == "renewal_generation"
-    assert "certfleet:alicloud.orders.blog" in failure.reason and f"adopt: \"{old_id}\"" in failure.reason
+    assert failure.property == ""  # the user never sets renewal_generation: the reason names renewBefore
+    assert failure.reason.startswith("certfleet:alicloud.orders.blog.renewBefore: ")
+    assert f"adopt: \"{old_id}\"" in failure.reason and "renewal_generation" not in failure.reason
+    assert "WILLEXPIRED" in failure.reason and "remove renewBefore" in failure.reason
     assert again.inputs["renewal_generation"] == 1 and again.inputs["renews"]["id"] == old_id  # never degraded
     # And with the order list unreadable at that point, the same (fail closed).
     control.add_fault("ListUserCertificateOrder", status=503, times=20)

@@ -117,7 +117,8 @@ def run_report(tmp_path, outputs, *args, offset_days: float = 0) -> subprocess.C
     fake.write_text(f"#!/bin/sh\ncat {tmp_path}/outputs.json\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
-           "CERTFLEET_CLOCK_OFFSET_SECONDS": str(offset_days * 86400)}
+           "CERTFLEET_CLOCK_OFFSET_SECONDS": str(offset_days * 86400),
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # the offset is for local emulators only (components/clock.py)
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
 
