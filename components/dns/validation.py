@@ -30,7 +30,9 @@ from components.dynamic import ISSUANCE, CertfleetResource, Clock, changed_keys,
 from components.errors import WaitTimeout
 
 POLL_SECONDS = 5.0
-INPUT_KEYS = ("cloud", "certificate_id", "region", "records", "validation_timeout_seconds", "recorded")
+INPUT_KEYS = ("cloud", "certificate_id", "region", "records", "validation_timeout_seconds")
+# `recorded` (what the certificate resource records) is read whenever the validation runs, but is no reason to
+# run it: it is built from outputs that are null until issued, which a preview reads as unknown.
 ISSUED, FAILED, PENDING = "issued", "failed", "pending"
 MATERIAL_KEYS = ("certificate_pem", "certificate_chain_pem", "private_key", "not_after", "not_before")
 NO_MATERIAL = dict.fromkeys(MATERIAL_KEYS, "")

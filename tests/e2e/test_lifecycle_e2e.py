@@ -1,8 +1,8 @@
 """Issue 9's whole cycle on the local default (stacks/Pulumi.local.yaml as it is), with the real CLI.
 
 One certificate of each cloud is deployed to two others: the CAS order `cdn` to ACM (serving the distribution `cdn`)
-and SCM, the SCM certificate `portal` to ACM (serving `portal`) and CAS, the ACM import `static` to SCM (and ACM
-itself). `up` issues and deploys everything; the emulators' clocks then move 340 days (as `scripts/local.sh clock
+and SCM, the SCM certificate `portal` to ACM (serving `portal`) and CAS, the ACM import `static` (serving `static`)
+to SCM and CAS. `up` issues and deploys everything; the emulators' clocks then move 340 days (as `scripts/local.sh clock
 advance 340`), into `cdn`'s and `portal`'s 30-day renewal windows and ACM's own 60-day one: preview says what renews
 before anything is bought; `up --refresh` buys one successor each (the SCM one with its answer lost on the way),
 validates it through DNS and redeploys it in place (the ACM copies keep their ARN, so the distributions do not change;
@@ -77,7 +77,7 @@ def test_issue_deploy_renew_redeploy_and_retire_across_clouds(local_project, cas
     copies = deployments(first)
     assert set(copies) == {"alicloud.orders.cdn.aws", "alicloud.orders.cdn.huaweicloud",
                            "huaweicloud.certificates.portal.aws", "huaweicloud.certificates.portal.alicloud",
-                           "aws.imports.static.huaweicloud"}, sorted(copies)
+                           "aws.imports.static.huaweicloud", "aws.imports.static.alicloud"}, sorted(copies)
     assert all(copy["id"] and copy["fingerprint"] for copy in copies.values()), copies
     assert first["alicloud"]["orders"]["cdn"]["not_after"] and first["huaweicloud"]["certificates"]["portal"]["not_after"]
     assert_edges_serve_every_alias(first)
@@ -102,6 +102,7 @@ def test_issue_deploy_renew_redeploy_and_retire_across_clouds(local_project, cas
     assert portal["renewal"]["generation"] == 1 and portal["certificate_id"] != \
         first["huaweicloud"]["certificates"]["portal"]["certificate_id"]
     # The CAS successor is bought (RenewCertificateOrderForPackageRequest) and waits for the console's "apply".
+    assert_edges_serve_every_alias(renewing)  # the SCM successor served, the CAS predecessor still serving
     cdn = renewing["alicloud"]["orders"]["cdn"]
     assert cdn["renewal"]["generation"] == 1 and cdn["state"] == "payed", cdn["status_message"]
     published = local_servers.publish_challenges(renewing, {"cas": {"url": cas_server.url},
