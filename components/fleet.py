@@ -137,13 +137,15 @@ class AlicloudOrders(pulumi.ComponentResource):
             spec.name, spec, without_issuance_wait(alicloud, spec).issued_timeout_seconds, journal.stamp_of(spec.name),
             renamed_from(spec.previous_names, child)) for spec in instances})
         self.validations = validate_through_dns([
-            Challenge(spec.name, "cas-instance" if spec in instances else "cas", spec.dns, spec.domains,
-                      order.instance_id if spec in instances else order.order_id,
+            Challenge(spec.name, kind, spec.dns, spec.domains,
+                      order.instance_id if kind == "cas-instance" else order.order_id,
                       order.challenges.apply(dns_challenges),
                       order.state.apply(lambda state: state not in CAS_ISSUED),
                       order.state.apply(lambda state: state in CAS_PENDING),
-                      recorded=recorded_of(order, "cas-instance" if spec in instances else "cas"))
-            for spec in (*alicloud.orders, *instances) if spec.dns and (order := self.orders[spec.name])], self,
+                      recorded=recorded_of(order, kind))
+            for spec in (*alicloud.orders, *instances)
+            if spec.dns and (order := self.orders[spec.name]) and (kind := "cas-instance" if spec in instances else "cas")],
+            self,
             "alicloud")
         # The certificate as issued (components/dns/fleet.issued_view); CAS keeps no chain apart.
         self.issued = {name: issued_view({"certificate_pem": order.certificate_pem, "private_key": order.private_key,

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from components import clock
+from components.dynamic import is_unknown
+from components.journal import RENEWAL_KEY  # the provider input: a replace key, part of the purchase
 from components.rules import _Problems
 
-RENEWAL_KEY = "renewal_generation"   # the provider input: a replace key, part of the purchase
 RENEWS_KEY = "renews"                # the predecessor's ids, for create's look before buy: never diffed
-STATES = ("not-declared", "scheduled", "due", "renewing", "renewed")
 KEEP, RENEW = "keep", "renew"
 _PERCENT = re.compile(r"^([1-9][0-9]?)%$")
 RULE = 'must be a whole number of days >= 1, or a percentage of the certificate\'s lifetime "1%".."99%"'
@@ -309,11 +309,11 @@ def held_of(resource: Any) -> Any:
 
 
 def keep_generation(olds: Mapping[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-    """check's rule: a generation never goes back. Without one from the program (no renewBefore any more, or
-    previous outputs not readable) the state's stays, so nothing is replaced or bought for it."""
+    """check's rule: a generation never goes back. Without one from the program (no renewBefore any more) the
+    state's stays, so nothing is replaced or bought for it."""
     old = olds.get(RENEWAL_KEY) if olds else None
-    if old and (news.get(RENEWAL_KEY) is None or news.get(RENEWAL_KEY) < old) and \
-            type(news.get(RENEWAL_KEY)).__name__ != "Unknown":
+    new = news.get(RENEWAL_KEY)
+    if old and not is_unknown(new) and (new is None or new < old):
         return {**news, RENEWAL_KEY: old}
     return news
 
@@ -411,8 +411,7 @@ class SectionRenewal:
         """The entry's renewal inputs (generation None = 0; components/renewal.py)."""
         if self.plans is None:
             return {RENEWAL_KEY: None, RENEWS_KEY: None}
-        return {RENEWAL_KEY: self.plans.apply(lambda ps: ps[name].generation or None),
-                RENEWS_KEY: self.plans.apply(lambda ps: ps[name].renews)}
+        return {key: self.plans.apply(lambda ps, key=key: ps[name].inputs()[key]) for key in (RENEWAL_KEY, RENEWS_KEY)}
 
     def fingerprint(self, name: str, inputs: Mapping[str, Any], keys: tuple[str, ...],
                     fingerprint: Callable[[Mapping[str, Any], tuple[str, ...]], str]) -> Any:

@@ -163,10 +163,17 @@ def _afresh(props: Mapping[str, Any]) -> str:
             f"purchase is then journalled anew, and orders bought earlier are not taken for an interrupted run's)")
 
 
+def renewed_order(props: Mapping[str, Any]) -> int | None:
+    """The predecessor's order id when this create is a renewal (components/renewal.py), else None."""
+    renews = props.get("renews")
+    if props.get("renewal_generation") and isinstance(renews, Mapping) and renews.get("id"):
+        return int(renews["id"])
+    return None
+
+
 def renewed_by_this_purchase(p: Purchase, c: Candidate) -> Verdict | None:
     """A renewal's predecessor (components/renewal.py), known by id: never the successor, never touched."""
-    renews = p.props.get("renews")
-    if p.props.get("renewal_generation") and isinstance(renews, Mapping) and str(renews.get("id")) == str(c.order_id):
+    if renewed_order(p.props) == int(c.order_id):
         return SKIP, "the order this purchase renews: it serves until its successor is issued"
     return None
 

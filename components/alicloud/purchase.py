@@ -14,7 +14,8 @@ from pulumi.dynamic import CheckFailure
 
 from components.alicloud import client as cas_api
 from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candidate, judge, listed_first,
-                                            may_be_these_names, order_label, purchase_of)
+                                            may_be_these_names, order_label, purchase_of,
+                                            renewed_order)  # noqa: F401 (cas.py imports it from here)
 from components.alicloud.client import models as _models
 from components.alicloud.inputs import REPLACE_KEYS
 from components.dynamic import tell_user, wait_for
@@ -60,14 +61,6 @@ RENEWABLE_STATUS = "WILLEXPIRED"
 def renew_before_path(props: Mapping[str, Any]) -> str:
     """The config path of the entry's renewBefore: what the user changes (renewal_generation is certfleet's)."""
     return f"certfleet:alicloud.orders.{props.get('order_name')}.renewBefore"
-
-
-def renewed_order(props: Mapping[str, Any]) -> int | None:
-    """The predecessor's order id when this create is a renewal (components/renewal.py), else None."""
-    renews = props.get("renews")
-    if props.get("renewal_generation") and isinstance(renews, Mapping) and renews.get("id"):
-        return int(renews["id"])
-    return None
 
 
 class LookThenBuy:

@@ -77,7 +77,7 @@ class KeepOrRelease:
         resource = order_label(props)
         kept = f"{resource}: the issued certificate (CAS order {id_}, cert {state.cert_id}) is kept"
         csr_pem = props.get("csr_pem")
-        if replaced and str(id_) in RENEWED.snapshot():
+        if replaced and str(id_) in RENEWED:
             keep_for_the_run(int(id_))  # never the renewal's own order
             tell_user(f"{kept}: replaced by its renewal, it keeps serving until it expires; "
                       f"certfleet never revokes, cancels or deletes a renewed order (revokeOnDelete applies to a "

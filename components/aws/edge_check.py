@@ -37,10 +37,11 @@ from typing import Any, Callable, Mapping
 
 import botocore.exceptions
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from components import clock, names
+from components.aws.acm_import import fingerprint_of
 from components.aws.clients import client
+from components.aws.limits import CLOUDFRONT_CERTIFICATE_REGION
 from components.dynamic import Clock, wait_for
 from components.errors import CloudError, WaitTimeout
 
@@ -48,7 +49,7 @@ ENDPOINT_VARIABLE = "CERTFLEET_EDGE_ENDPOINT"
 DEFAULT_MODE = "report"
 HTTPS_PORT = 443
 HANDSHAKE_TIMEOUT_SECONDS = 5.0
-REGION = "us-east-1"  # CloudFront's certificates live there (distribution_config.REGION)
+REGION = CLOUDFRONT_CERTIFICATE_REGION  # CloudFront's certificates live there
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def expected_certificate(arn: str) -> Expected:
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
         return Expected(arn, "", None, str(err))
     leaf = x509.load_pem_x509_certificate(pem.encode())
-    return Expected(arn, hashlib.sha256(leaf.public_bytes(Encoding.DER)).hexdigest(), leaf.not_valid_after_utc)
+    return Expected(arn, fingerprint_of(pem), leaf.not_valid_after_utc)
 
 
 # The endpoint cannot be reached from here at all (no such name, nothing listening): waiting changes nothing, so

@@ -76,6 +76,7 @@ class Deployments(pulumi.ComponentResource):
                           "certificate_pem": source.certificate_pem, "chain_pem": source.chain_pem,
                           "private_key_pem": source.private_key_pem, "source_pending": False}
                 resource_name = f"{source.path}-to-{target.cloud}"
+                copy_name = target.name or material.default_copy_name(pulumi.get_stack(), source.path)
                 if target.cloud == "aws":
                     resource = AcmTarget(resource_name, {
                         **inputs, "cert_name": f"deploy:{source.path}", "previous_resource_tags": [],
@@ -83,13 +84,10 @@ class Deployments(pulumi.ComponentResource):
                         "delete_in_use_timeout_seconds": in_use_timeout, "adopt_id": None,
                         "replace_adopted": False, "on_destroy": None}, child)
                 elif target.cloud == "alicloud":
-                    resource = CasUpload(resource_name, {
-                        **inputs, "name": target.name or material.default_copy_name(pulumi.get_stack(), source.path)},
-                        child)
+                    resource = CasUpload(resource_name, {**inputs, "name": copy_name}, child)
                 else:
-                    resource = ScmImport(resource_name, {
-                        **inputs, "name": target.name or material.default_copy_name(pulumi.get_stack(), source.path),
-                        "region": target.region or scm_region}, child)
+                    resource = ScmImport(resource_name, {**inputs, "name": copy_name,
+                                                         "region": target.region or scm_region}, child)
                 self.targets.setdefault(source.path, {})[target.cloud] = resource
         self.register_outputs({})
 

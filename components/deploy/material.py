@@ -15,12 +15,12 @@ its diff replaces it as soon as material arrives, which creates the copy (nothin
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Mapping
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+
+from components.aws.acm_import import fingerprint_of, leaf_of
 
 MATERIAL_KEYS = ("certificate_pem", "chain_pem", "private_key_pem")
 PENDING_PREFIX = "pending:"   # the id of a target that has deployed nothing yet
@@ -59,16 +59,13 @@ def split_bundle(certificate_pem: str, chain_pem: str = "") -> tuple[str, str]:
 
 def leaf_certificate(certificate_pem: str) -> x509.Certificate | None:
     leaf, _ = split_bundle(certificate_pem)
-    try:
-        return x509.load_pem_x509_certificate(leaf.encode()) if leaf else None
-    except ValueError:
-        return None
+    return leaf_of(leaf) if leaf else None
 
 
 def fingerprint(certificate_pem: str) -> str | None:
     """SHA-256 of the leaf's DER, hex: computed from the PEM, never taken from a vendor's field."""
-    leaf = leaf_certificate(certificate_pem)
-    return hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).hexdigest() if leaf else None
+    leaf, _ = split_bundle(certificate_pem)
+    return fingerprint_of(leaf) if leaf else None
 
 
 def not_after(certificate_pem: str) -> str | None:

@@ -51,8 +51,6 @@ def _order_unusable(cloud: str, certificate: str, source: Any, recorded: Mapping
     (the order's `csr`) and the names check every time (adopted=True asks for it)."""
     from components.alicloud.status import unusable_certificate
 
-    if cloud != "cas":
-        return None
     mismatch = unusable_certificate(certificate, {"csr_pem": recorded.get("csr"), "adopted": True,
                                                   "domains": list(recorded["domains"])})
     return f"{mismatch}: not the entry's key, or not for its names with the primary name as CN" if mismatch else None
@@ -62,8 +60,6 @@ def _instance_foreign(cloud: str, certificate: str, source: Any, recorded: Mappi
     """The CAS instance provider's FOREIGN: an application or certificate other than the one it records."""
     from components.alicloud.instance_checks import is_foreign
 
-    if cloud != "cas-instance":
-        return None
     if source is None or not recorded.get("application") or is_foreign(source, recorded):
         return "foreign: the instance holds an application or certificate other than the one certfleet recorded"
     return None
@@ -71,8 +67,6 @@ def _instance_foreign(cloud: str, certificate: str, source: Any, recorded: Mappi
 
 def _instance_key_mismatch(cloud: str, certificate: str, source: Any, recorded: Mapping[str, Any]) -> str | None:
     """The CAS instance provider's KEY_MISMATCH: not the key certfleet configured or generated."""
-    if cloud != "cas-instance":
-        return None
     own_csr = recorded.get("csr_pem") or (recorded.get("csr") if recorded.get("csr_mode") == "generate" else None)
     if own_csr and not keys.certificate_matches_key(certificate, own_csr):
         return "key_mismatch: not the key certfleet configured or generated"
@@ -80,17 +74,18 @@ def _instance_key_mismatch(cloud: str, certificate: str, source: Any, recorded: 
 
 
 MaterialCheck = Callable[[str, str, Any, Mapping[str, Any]], "str | None"]
-MATERIAL_CHECKS: tuple[MaterialCheck, ...] = (_not_recorded, _adopted, _order_unusable, _instance_foreign,
-                                              _instance_key_mismatch)
+# Per kind of certificate resource, in order (as RECORDED_KEYS): the first with a reason withholds the material.
+MATERIAL_CHECKS: dict[str, tuple[MaterialCheck, ...]] = {
+    "cas": (_not_recorded, _adopted, _order_unusable),
+    "cas-instance": (_not_recorded, _adopted, _instance_foreign, _instance_key_mismatch),
+}
 
 
 def withheld(cloud: str, certificate: str, source: Any, recorded: Mapping[str, Any] | None) -> str | None:
     """Why the validation's certificate may not stand for the entry's (None: it may). `source`: the SDK body
     it was read from (an instance's GetInstanceDetail). Clouds without checks (ACM: no material; SCM: its
     certificate resource records what the CA exports) pass."""
-    if cloud not in RECORDED_KEYS:
-        return None
-    for check in MATERIAL_CHECKS:
+    for check in MATERIAL_CHECKS.get(cloud, ()):
         try:
             reason = check(cloud, certificate, source, recorded or {})
         except ValueError as err:  # a certificate or CSR that does not parse

@@ -27,6 +27,7 @@ from moto.acm import models as acm_models
 from moto.route53 import models as route53_models
 
 from emulators.aws.acm import distributions_using
+from emulators.core.ca import BACKDATE
 
 if TYPE_CHECKING:
     from emulators.aws.models import EmulatorState
@@ -39,7 +40,6 @@ RENEWED_VALIDITY = timedelta(days=198)
 # A renewed certificate's NotBefore is the earlier of the clock's now and the real one, backdated: a clock
 # moved forward must not make it "not yet valid" for what checks in real time (TLS clients, moto itself);
 # never earlier than the old one's.
-BACKDATE = timedelta(minutes=5)
 RENEWAL = "_certfleet_renewal"  # the bundle attribute holding its RenewalSummary (moto's reset drops bundles)
 
 _active: dict[str, "EmulatorState"] = {}

@@ -85,14 +85,21 @@ def deployments(outputs: dict) -> dict[str, dict]:
             "static": outputs["aws"].get("imports", {}).get("static", {}).get("deployments")}
 
 
-def test_one_certificate_every_cloud_updated_in_place(clouds):
-    project, cas, scm = clouds
+def start_stack(project) -> tuple[Pki, dict, str]:
+    """The stack of stack_config written with a fresh PKI's `static` certificate and its key as secret config:
+    (the PKI, the config, the key)."""
     pki = Pki.make(slot=9, now=datetime.now(timezone.utc))
     static_pem, static_key = pki.leaf(["static.example.com"])
     config = stack_config(make_template(), static_pem, pki.chain_pem())
     project.init()
     project.write_stack("e2e", config)
     set_secret_key(project, static_key)
+    return pki, config, static_key
+
+
+def test_one_certificate_every_cloud_updated_in_place(clouds):
+    project, cas, scm = clouds
+    pki, config, static_key = start_stack(project)
     cli = [project.run("up", "--yes", "--skip-preview").stdout]
 
     # The orders are pending: their copies wait; the import's copy is in SCM already; the distribution is unbound.

@@ -6,23 +6,15 @@ certificate (components/aws/cloudfront.py: certificate_fingerprint, NOT_COVERING
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from scripts.report import edge_lines
 from tests.e2e.conftest import project  # noqa: F401 (fixture)
-from tests.e2e.test_cloudfront_e2e import certificate_of, live_distributions, make_template, set_secret_key
-from tests.e2e.test_deploy_e2e import clouds, publish, stack_config  # noqa: F401 (fixture)
-from tests.pki import Pki
+from tests.e2e.test_cloudfront_e2e import certificate_of, live_distributions, set_secret_key
+from tests.e2e.test_deploy_e2e import clouds, publish, start_stack  # noqa: F401 (fixture)
 
 
 def test_new_names_wait_for_the_successor_then_bind_and_check_the_edge_again(clouds):  # noqa: F811
     project, cas, scm = clouds
-    pki = Pki.make(slot=9, now=datetime.now(timezone.utc))
-    static_pem, static_key = pki.leaf(["static.example.com"])
-    config = stack_config(make_template(), static_pem, pki.chain_pem())
-    project.init()
-    project.write_stack("e2e", config)
-    set_secret_key(project, static_key)
+    _, config, static_key = start_stack(project)
     project.run("up", "--yes", "--skip-preview")
     publish(project, cas, scm)
     project.run("up", "--yes", "--skip-preview", "--refresh")
