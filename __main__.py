@@ -4,6 +4,7 @@ import os
 
 import pulumi
 
+from components import output_wait, source_positions
 from components.config import load_from_pulumi
 from components.errors import ConfigError
 from components.fleet import AwsCertificates
@@ -11,6 +12,11 @@ from components.fleet import HuaweiCertificates
 from components.fleet import AlicloudOrders
 from components.renewal import PreviousOutputsUnreadable, previous_outputs_for
 from components.deploy.fleet import Deployments, sources, with_deployments
+
+source_positions.install()  # the state records the project's frames only, not the interpreter's
+if not output_wait.install():  # the end-of-program wait for outputs in linear time, not quadratic
+    pulumi.log.warn("certfleet: this Pulumi SDK is not the one components/output_wait.py was written against; the "
+                    "program waits for its outputs the SDK's way (slower for large fleets)")
 
 try:
     fleet = load_from_pulumi()

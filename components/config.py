@@ -34,6 +34,7 @@ from components.aws.config import AwsSpec, _aws
 from components.deploy.config import check_deployed_distributions, check_deployed_key_types
 from components.dns.config import check_shared_names
 from components.errors import ConfigError
+from components.fleet_files import load_yaml, name_files, with_fleet_files
 from components.huaweicloud.config import HuaweiSpec, _huaweicloud
 from components.rules import _check_keys, _Problems
 
@@ -137,18 +138,27 @@ def _stack_file_config() -> Mapping[str, Any] | None:
 
     root = Path(pulumi.runtime.get_root_directory() or os.getcwd())
     try:
-        project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+        project = load_yaml((root / "Pulumi.yaml").read_text()) or {}
         stack_file = root / (project.get("stackConfigDir") or ".") / f"Pulumi.{pulumi.get_stack()}.yaml"
-        return (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        return (load_yaml(stack_file.read_text()) or {}).get("config") or {}
     except (OSError, yaml.YAMLError, AttributeError):
         return None
 
 
 def load_from_pulumi() -> FleetSpec:
-    """Read the running stack's config (inside a Pulumi program)."""
+    """Read the running stack's config (inside a Pulumi program), continued in its fleet files if it names any
+    (components/fleet_files.py)."""
+    import pulumi
     from pulumi.runtime import config as runtime_config  # the program's config bag, secrets decrypted
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = {*runtime_config.get_config_secret_keys_env(),
                    *(key for key in raw if runtime_config.is_config_secret(key))}
-    return load_fleet(decode_config_values(raw), secret_paths=secret_config_paths(_stack_file_config(), secret_keys))
+    root = Path(pulumi.runtime.get_root_directory() or os.getcwd())
+    merged, from_files = with_fleet_files(decode_config_values(raw), root)
+    try:
+        return load_fleet(merged, secret_paths=secret_config_paths(_stack_file_config(), secret_keys))
+    except ConfigError as err:
+        if not from_files:
+            raise
+        raise ConfigError(name_files(err.problems, from_files)) from None

@@ -1,5 +1,5 @@
-"""How scripts/bench_engine.py measures: one `pulumi` command's wall time and the peak memory of its process
-tree, a stack's exported state, the calls counted at the servers, provider modules' import time.
+"""How scripts/bench_engine.py measures: one `pulumi` command's wall time, the peak memory and CPU seconds of its
+process tree, a stack's exported state, the calls counted at the servers, provider modules' import time.
 
 Peak memory is each process's VmHWM (the kernel's high-water mark of its resident set) read from /proc every
 0.1 s while the command runs, for the whole `pulumi` process tree; the last reading of a process is its peak
@@ -31,6 +31,7 @@ class Command:
     stdout: str
     stderr: str
     peak_mb: dict[str, float] = field(default_factory=dict)   # role -> max VmHWM in MB
+    cpu_seconds: dict[str, float] = field(default_factory=dict)   # role -> user + system CPU seconds
 
     def failure(self) -> str:
         """What went wrong: the error diagnostics of a `--json` run, else the output's last lines."""
@@ -76,22 +77,29 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _high_water_kb(pid: int) -> tuple[str | None, int]:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _sample(pid: int) -> tuple[str | None, int, float]:
+    """(role, VmHWM in kB, user + system CPU seconds so far) of one process."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         status = Path(f"/proc/{pid}/status").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return None, 0
+        return None, 0, 0.0
     match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
-    return role_of([part for part in cmdline if part]), int(match.group(1)) if match else 0
+    cpu = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS   # utime, stime (fields 14, 15 of /proc/<pid>/stat)
+    return role_of([part for part in cmdline if part]), int(match.group(1)) if match else 0, cpu
 
 
-class MemorySampler:
-    """Peak VmHWM per role in the process tree of `pid` until stopped."""
+class ProcessSampler:
+    """Peak VmHWM and CPU seconds per role in the process tree of `pid` until stopped. CPU is each process's
+    last reading, so up to 0.1 s of a process's final work can be missed."""
 
     def __init__(self, pid: int):
         self.pid = pid
-        self.peaks_kb: dict[int, tuple[str, int]] = {}
+        self.readings: dict[int, tuple[str, int, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -99,18 +107,22 @@ class MemorySampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             for pid in _descendants(self.pid):
-                role, kb = _high_water_kb(pid)
+                role, kb, cpu = _sample(pid)
                 if role and kb:
-                    self.peaks_kb[pid] = (role, max(kb, self.peaks_kb.get(pid, (role, 0))[1]))
+                    seen = self.readings.get(pid, (role, 0, 0.0))
+                    self.readings[pid] = (role, max(kb, seen[1]), max(cpu, seen[2]))
             self._stop.wait(SAMPLE_SECONDS)
 
-    def stop(self) -> dict[str, float]:
+    def stop(self) -> tuple[dict[str, float], dict[str, float]]:
+        """({role: peak MB}, {role: CPU seconds, summed over the role's processes})."""
         self._stop.set()
         self._thread.join()
         peaks: dict[str, float] = {}
-        for role, kb in self.peaks_kb.values():
+        cpu: dict[str, float] = {}
+        for role, kb, seconds in self.readings.values():
             peaks[role] = max(peaks.get(role, 0.0), kb / 1024)
-        return peaks
+            cpu[role] = cpu.get(role, 0.0) + seconds
+        return peaks, cpu
 
 
 def run_pulumi(work: Path, env: dict[str, str], *argv: str, timeout: float = 7200) -> Command:
@@ -118,14 +130,26 @@ def run_pulumi(work: Path, env: dict[str, str], *argv: str, timeout: float = 720
     full = ["pulumi", *argv, "--non-interactive"]
     start = time.perf_counter()
     process = subprocess.Popen(full, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = MemorySampler(process.pid)
+    sampler = ProcessSampler(process.pid)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
-    return Command(list(argv), seconds, process.returncode, stdout, stderr, sampler.stop())
+    peaks, cpu = sampler.stop()
+    return Command(list(argv), seconds, process.returncode, stdout, stderr, peaks, cpu)
+
+
+def timed_tool(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB of the process and what it waited for, exit code) of one command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    # ru_maxrss of wait4 is the largest of the process and the children it waited for (kB on Linux)
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, process.returncode
 
 
 def exported_state(work: Path, env: dict[str, str]) -> tuple[int, int]:

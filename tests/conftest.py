@@ -141,9 +141,10 @@ def one_run_per_test():
     """Each test is one run of the provider process: its own shared wait window (components/dynamic.py)."""
     from components import dynamic
     from components.alicloud import candidates
-    from components.aws import cloudfront, cname_check
+    from components.aws import acm, cloudfront, cname_check
     dynamic.RUN_WAITS.reset()
     cloudfront.SUMMARIES.clear()  # the account listings a provider process takes once
+    acm.CERTIFICATES.reset()
     cname_check.clear_cache()
     for facts in (dynamic.DECLARED, dynamic.REPLACED, candidates.KEPT_BY_REPLACEMENT):
         facts.clear()  # nothing declared (checked), replaced (diffed) or kept yet

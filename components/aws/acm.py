@@ -9,12 +9,13 @@ IAM actions used: acm:RequestCertificate, acm:DescribeCertificate, acm:ListTagsF
   alone protects retries within ACM's one-hour token window).
 
 Lifecycle (the shape of terraform-provider-aws's certificate.go: find / status / wait):
-- create: look for a certificate this resource already requested (tags), else RequestCertificate with a
-  deterministic idempotency token; then wait, bounded, until ACM has published a validation record for
+- create: look for a certificate this resource already requested (tags; a run that touches many lists them
+  once a minute, components/aws/tag_index.py), else RequestCertificate with a deterministic idempotency token; then wait, bounded, until ACM has published a validation record for
   every name; optionally wait, bounded, for ISSUED. A wait that runs out never fails the create: the
   certificate exists, so it is recorded with its status and a message, and `pulumi up --refresh` resumes.
 - read (refresh): gone -> removed from state; otherwise names, key, tags and status from ACM, returned as
-  both outputs and inputs so drift shows in the next preview.
+  both outputs and inputs so drift shows in the next preview (tags from the run's listing when it agrees with
+  the state, else ListTagsForCertificate: tag_index.py).
 - update: tags in place; a renamed entry (`previousNames`, a Pulumi alias) or a renamed project/stack
   re-tags the certificate with its new identity in place. Names, key algorithm or region replace
   (create-before-delete).
@@ -40,6 +41,7 @@ from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, 
                                 note_declared, resource_identity, tell_user, wait_for)
 from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
 from components.aws.clients import TransportErrors, cloud_error
+from components.aws.tag_index import TagIndex
 from components.errors import CloudError, WaitTimeout
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
@@ -57,6 +59,8 @@ REPLACE_KEYS = ("domain", "sans", "key_algorithm", "region")
 INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_record_timeout_seconds",
                              "issued_timeout_seconds", "delete_in_use_timeout_seconds", "on_destroy")
 CERTFLEET_TAGS = ("certfleet:resource", "certfleet:request", "certfleet:generation")
+# certfleet's certificates (requested and imported) of a region, listed once when a run touches many.
+CERTIFICATES = TagIndex(RESOURCE_TAG)
 POLL_SECONDS = 2.0
 # ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
 ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
@@ -155,18 +159,24 @@ class AcmCalls:
     clock = Clock
 
     def _find_tagged(self, props: Mapping[str, Any], wanted_for: Callable[[str], dict[str, str]],
-                     usable: Callable[[dict[str, Any]], bool], ask_acm: bool = False) -> str | None:
+                     usable: Callable[[dict[str, Any]], bool], ask_acm: bool = False,
+                     listing: bool = False) -> str | None:
         """The first `usable` certificate (by ARN) tagged `wanted_for(identity)`, for the resource's identity
         or a former one (`previous_resource_tags`). Needs props region, cert_name, resource_tag, domain.
 
         `ask_acm`: skip the tag index (it can lag behind ACM) and list ACM's own certificates instead.
+        `listing`: the run's listing may answer (tag_index.py: only where an idempotency token backs it up).
         """
         acm = client("acm", props["region"])
         candidates: list[str] = []
         listed: list[str] | None = None
+        indexed = CERTIFICATES.tags_by_arn(props["region"], for_create=True) if listing and not ask_acm else None
         for identity in [props["resource_tag"], *(props.get("previous_resource_tags") or [])]:
             wanted = wanted_for(identity)
-            tagged = None if ask_acm else self._tagged_arns(props, wanted)
+            if indexed is not None:
+                tagged = [arn for arn, tags in indexed.items() if wanted.items() <= tags.items()]
+            else:
+                tagged = None if ask_acm else self._tagged_arns(props, wanted)
             if tagged is None:  # asked to, or no tag:GetResources permission: list ACM, filtered by domain
                 listed = self._arns_for_domain(acm, props) if listed is None else listed
                 tagged = [arn for arn in listed if wanted.items() <= self._tags(acm, arn, arn).items()]
@@ -206,6 +216,14 @@ class AcmCalls:
                 return {}
             raise cloud_error("acm", "ListTagsForCertificate", resource, err) from err
         return {t["Key"]: t.get("Value", "") for t in tags}
+
+    def _current_tags(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, str]:
+        """The certificate's tags: the run's listing when it agrees with `props` (tag_index.py), else ACM's."""
+        indexed = CERTIFICATES.tags_by_arn(props["region"], for_create=False)
+        listed = indexed.get(arn) if indexed else None
+        if listed is not None and user_tags(listed) == dict(props.get("tags") or {}):
+            return listed
+        return self._tags(acm, arn, resource)
 
     def _describe(self, acm: Any, arn: str, resource: str) -> dict[str, Any] | None:
         try:
@@ -382,12 +400,13 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             # The entry's `adopt` first (None: no adopt, or replaceAdopted and a new certificate is needed).
             adopted = self._adopt(acm, props, generation, resource) if props.get("adopt_id") else None
             arn = adopted or self._find_existing(props)
+            known: tuple[dict[str, Any], dict[str, str]] | None = None
             if arn and not adopted:
                 self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # an earlier create's: now ours
             elif not arn:
-                arn, generation = self._request(acm, props, generation, resource)
+                arn, generation, known = self._request(acm, props, generation, resource)
         with TransportErrors("acm", "create: waiting for validation records", resource):
-            return CreateResult(arn, {**self._settle(acm, arn, props, resource), "generation": generation,
+            return CreateResult(arn, {**self._settle(acm, arn, props, resource, known), "generation": generation,
                                       **adopt.adoption_outputs(props, bool(adopted))})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -443,7 +462,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
         return self._find_tagged(
             props, lambda identity: {RESOURCE_TAG: identity,
                                      REQUEST_TAG: request_hash({**props, "resource_tag": identity})},
-            lambda described: described.get("Status") not in DEAD_STATUSES, ask_acm)
+            lambda described: described.get("Status") not in DEAD_STATUSES, ask_acm, listing=True)
 
     def _adopt(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> str | None:
         """The certificate the entry names, tagged as this resource's; None when it differs in what only a new
@@ -466,8 +485,9 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
         stamped = self._tags(acm, arn, resource).get(GENERATION_TAG)
         return bool(stamped and props.get("generation") and stamped != props["generation"])
 
-    def _request(self, acm: Any, props: Mapping[str, Any], generation: str, resource: str) -> tuple[str, str]:
-        """(ARN, the create's generation). A certificate ACM answers the request with keeps the request's
+    def _request(self, acm: Any, props: Mapping[str, Any], generation: str,
+                 resource: str) -> tuple[str, str, tuple[dict[str, Any], dict[str, str]] | None]:
+        """(ARN, the create's generation, (its description, its tags) when they are known as read). A certificate ACM answers the request with keeps the request's
         generation (a rerun then sends the very same request), unless it is one a replacement in this run
         is replacing: that one is stamped with `generation`, so the old resource's delete leaves it alone."""
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
@@ -495,23 +515,29 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
                 arn = self._find_existing(props, ask_acm=True)
                 if arn:
                     self._tag(acm, arn, {GENERATION_TAG: generation}, resource)
-                    return arn, generation
+                    return arn, generation, None
                 continue
             # Within an hour ACM answers a reused token with the earlier certificate, even one deleted
             # or failed since: then ask again with the next token.
             described = self._describe(acm, arn, resource)
             if described is not None and described.get("Status") not in DEAD_STATUSES:
-                if (KIND, arn) not in REPLACED and self._tags(acm, arn, resource).get(GENERATION_TAG) == requested:
-                    return arn, requested  # this request's certificate (new, or a crashed run's)
+                # Read, not assumed: ACM may have answered with an earlier request's certificate (same token).
+                tags = self._tags(acm, arn, resource)
+                if (KIND, arn) not in REPLACED and tags.get(GENERATION_TAG) == requested:
+                    return arn, requested, (described, tags)  # this request's certificate (new, or a crashed run's)
                 self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # an earlier create's: now ours
-                return arn, generation
+                return arn, generation, (described, {**tags, GENERATION_TAG: generation})
         raise CloudError("aws", "acm.RequestCertificate", resource, "ResourceNotFoundException",
                          "ACM answered three idempotency tokens with deleted or failed certificates")
 
-    def _settle(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
-        """Bounded waits for validation records, then (optionally) for ISSUED. Never fails on a timeout."""
+    def _settle(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str,
+                known: tuple[dict[str, Any], dict[str, str]] | None = None) -> dict[str, Any]:
+        """Bounded waits for validation records, then (optionally) for ISSUED. Never fails on a timeout.
+        `known`: (description, tags) just read by the caller: the first look and the tags, without asking again."""
+        unread = [known[0]] if known else []
+
         def current() -> dict[str, Any]:
-            described = self._describe(acm, arn, resource)
+            described = unread.pop() if unread else self._describe(acm, arn, resource)
             if described is None:
                 raise CloudError("aws", "acm.DescribeCertificate", resource, "ResourceNotFoundException",
                                  f"{arn} disappeared while certfleet was waiting for it")
@@ -531,10 +557,10 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             except WaitTimeout:
                 described = None
                 break
-        return self._outputs(acm, arn, described or current(), props, resource)
+        return self._outputs(acm, arn, described or current(), props, resource, known[1] if known else None)
 
     def _outputs(self, acm: Any, arn: str, described: Mapping[str, Any], props: Mapping[str, Any],
-                 resource: str) -> dict[str, Any]:
+                 resource: str, tags: Mapping[str, str] | None = None) -> dict[str, Any]:
         records, missing = validation_records(described)
         status = described.get("Status", "UNKNOWN")
         failure = described.get("FailureReason")
@@ -549,7 +575,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
                                                  described.get("SubjectAlternativeNames", [])))),
             # As requested: ACM cannot change it, and moto reports RSA-2048 whatever was asked for.
             "key_algorithm": props["key_algorithm"],
-            "tags": user_tags(self._tags(acm, arn, resource)),
+            "tags": user_tags(tags if tags is not None else self._current_tags(acm, arn, props, resource)),
             "validation_record_timeout_seconds": props.get("validation_record_timeout_seconds", 300),
             "issued_timeout_seconds": props.get("issued_timeout_seconds", 0),
             "delete_in_use_timeout_seconds": props.get("delete_in_use_timeout_seconds", 1200),

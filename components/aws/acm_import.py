@@ -369,7 +369,7 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
             "certificate_pem": props["certificate_pem"],
             "chain_pem": props.get("chain_pem") or "",
             "private_key_pem": props["private_key_pem"],  # never read back: ACM does not give it; a secret output
-            "tags": user_tags(self._tags(acm, arn, resource)),
+            "tags": user_tags(self._current_tags(acm, arn, props, resource)),
             "expiry_margin_days": props.get("expiry_margin_days", 30),
             "delete_in_use_timeout_seconds": props.get("delete_in_use_timeout_seconds", 1200),
             "arn": arn,

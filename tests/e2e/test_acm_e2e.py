@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
+import yaml
 
 from tests.conftest import TEST_AWS_KEY, TEST_AWS_SECRET, moto_list
 
@@ -54,7 +57,16 @@ def test_lifecycle(project, aws):
                        aws_access_key_id=TEST_AWS_KEY, aws_secret_access_key=TEST_AWS_SECRET)
     acm.delete_certificate(CertificateArn=certs["wildcard"]["arn"])
     project.run("refresh", "--yes", "--skip-preview")
-    assert "wildcard" not in {r["urn"].rsplit("::", 1)[-1] for r in project.resources()}
+    resources = project.resources()
+    assert "wildcard" not in {r["urn"].rsplit("::", 1)[-1] for r in resources}
+    # The state keeps the project's own frames, and a resource's position is the line that declared it
+    # (components/source_positions.py), not the interpreter's frames or certfleet's base class.
+    shop = next(r for r in resources if r["urn"].endswith("::shop"))
+    assert shop["sourcePosition"].startswith("project:///components/aws/fleet.py#")
+    positions = [f.get("sourcePosition", "") for r in resources if r["type"] != "pulumi:pulumi:Stack"
+                 for f in r.get("stackTrace") or []]   # (the SDK registers the stack before the program runs)
+    assert positions and all(p.startswith("project:///") and "/.venv/" not in p and "../" not in p
+                             for p in positions)
     project.run("up", "--yes", "--skip-preview")
     recreated = certificates(project.outputs())["wildcard"]["arn"]
     assert recreated != certs["wildcard"]["arn"]
@@ -95,4 +107,23 @@ def test_names_above_the_default_quota_warn_at_preview(project, aws):
     project.write_stack("quota", {"aws": {"certificates": {"big": {"domain": "big.example.com", "sans": sans}}}})
     result = project.run("preview", stack="quota")
     assert "certfleet:aws.certificates.big.sans: 12 names is above ACM's default quota of 10" in result.stdout
+    assert moto_list(aws) == []
+
+
+def test_fleet_files_continue_the_stack_config_and_name_themselves_in_errors(project, aws):
+    project.init("files")
+    fleet = project.workdir / "fleet"
+    fleet.mkdir()
+    more = fleet / "more.yaml"
+    more.write_text(yaml.safe_dump({"certfleet:aws": {"certificates": {"more": {"domain": "more.example.com"}}}}))
+    project.write_stack("files", {"fleetFiles": ["fleet/*.yaml"],
+                                  "aws": {"certificates": {"shop": {"domain": "shop.example.com"}}}})
+    steps = json.loads(project.run("preview", "--json", stack="files").stdout)["steps"]
+    assert {"shop", "more"} <= {s["urn"].rsplit("::", 1)[-1] for s in steps if s["op"] == "create"}
+
+    # A broken entry in the file fails the preview naming the path, the file and the rule; nothing is created.
+    more.write_text(yaml.safe_dump({"certfleet:aws": {"certificates": {"more": {"domain": "not a name"}}}}))
+    result = project.run("up", "--yes", stack="files", check=False)
+    assert result.returncode != 0
+    assert "certfleet:aws.certificates.more.domain (in fleet/more.yaml): 'not a name'" in result.stdout + result.stderr
     assert moto_list(aws) == []

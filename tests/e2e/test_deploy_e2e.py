@@ -31,12 +31,17 @@ APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.
 CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
 
 
+# The emulators list a new order/certificate at once: a replacing create (an earlier purchase of the entry was
+# journalled minutes ago) needs one look before it buys, not the real clouds' 60 s (CAS) / 120 s (SCM) of polling.
+EMULATOR_LISTING_LAG_SECONDS = 0
+
+
 def stack_config(template: str, static_pem: str, chain_pem: str) -> dict:
     return {
-        "alicloud": {"contact": CONTACT, "orders": {"docs": {
+        "alicloud": {"contact": CONTACT, "listingLagSeconds": EMULATOR_LISTING_LAG_SECONDS, "orders": {"docs": {
             "productCode": "digicert-free-1-free", "domains": ["docs.example.cn"], "csr": "generate",
             "deployTo": [{"cloud": "aws"}, {"cloud": "huaweicloud", "name": "docs-copy"}]}}},
-        "huaweicloud": {"certificates": {"portal": {
+        "huaweicloud": {"listingLagSeconds": EMULATOR_LISTING_LAG_SECONDS, "certificates": {"portal": {
             "brand": "GEOTRUST", "type": "DV_SSL_CERT", "domainType": "SINGLE_DOMAIN",
             "domains": ["portal.example.com"], "applicant": APPLICANT,
             "deployTo": [{"cloud": "aws", "tags": {"team": "portal"}}, {"cloud": "alicloud"}]}}},

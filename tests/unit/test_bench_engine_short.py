@@ -34,7 +34,10 @@ def test_short_run_prints_every_figure_and_ratio(tmp_path, pulumi_bin):
             assert re.search(rf"^{re.escape(row)}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}x", table, re.M), (kind, row)
         for step in ("preview_new", "up", "preview_same", "refresh"):
             assert re.search(rf"^    {step}\s+{NUMBER}", table, re.M), (kind, step)
-        assert re.search(rf"refresh: read calls per resource {NUMBER}\s+<= 1 \(judged at N=1000\)", table)
+        assert re.search(rf"refresh: read calls per resource {NUMBER}\s+<= 1.1 \(judged at N=1000\)", table)
+        assert re.search(rf"beyond one read per resource \(s\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}x .*"
+                         rf"one read per resource: {NUMBER} s", table)
+        assert re.search(rf"^  CPU s program\s+preview_new {NUMBER}, up {NUMBER}", table, re.M)
     startup = out.split("== provider start-up ==", 1)[1].split("\n\n", 1)[0]
     for kind in (*KINDS, "floor"):
         assert re.search(rf"^{kind}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}x", startup, re.M), kind
@@ -50,6 +53,11 @@ def test_short_run_prints_every_figure_and_ratio(tmp_path, pulumi_bin):
         assert run["resources"] >= 20 and run["creates"] > run["resources"]
         assert sum(run["calls_per_resource"]["up"].values()) >= 1, run["calls_per_resource"]
         assert all(value and value > 0 for value in run["ratios"].values()), run["ratios"]
+    tools = {"tool: pulumi stack output --json", "tool: report (scripts/report.py)", "tool: report --json",
+             "tool: PR summary of the new-stack preview"}
     assert {t["figure"] for t in figures["targets"]} == {"preview_same", "preview_new", "refresh",
-                                                        "state_bytes_per_resource", "refresh_calls_per_resource"}
+                                                        "state_bytes_per_resource", "refresh_calls_per_resource",
+                                                        *tools}
+    # every tool ran and exited 0 on every stack (a failing tool is judged as missing its target)
+    assert all(t["value"] is not None for t in figures["targets"] if t["figure"] in tools), figures["targets"]
     assert not any(t["judged"] for t in figures["targets"])
