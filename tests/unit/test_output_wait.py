@@ -24,7 +24,13 @@ class Settings:
 
 
 def run(scenario):
-    return asyncio.run(scenario())
+    # A loop of its own, never made the thread's current one: asyncio.run would leave the thread without a
+    # current loop, and the SDK's Outputs built by later tests in this worker need one.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(scenario())
+    finally:
+        loop.close()
 
 
 def test_waits_for_every_output_including_those_created_while_waiting():
