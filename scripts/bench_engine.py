@@ -322,7 +322,8 @@ def kind_table(kind: str, results: dict) -> list[str]:
             lines.append(f"{STEP_LABELS[step]:<34} {fmt(run['seconds'][step]):>10} "
                          f"{fmt(floor['seconds'][step] if floor else None):>10} {fmt(shown):>6}x  {target}")
         allowance = run.get("read_allowance_seconds", 0.0)
-        lines.append(f"{'  beyond one read per resource (s)':<34} {fmt(max(0.0, run['seconds']['refresh'] - allowance)):>10} "
+        beyond = max(0.0, run["seconds"]["refresh"] - allowance)
+        lines.append(f"{'  beyond one read per resource (s)':<34} {fmt(beyond):>10} "
                      f"{fmt(floor['seconds']['refresh'] if floor else None):>10} {fmt(ratios['refresh']):>6}x  "
                      f"{verdict(n, ratios['refresh'], TARGETS['refresh'])} (one read per resource: {fmt(allowance)} s)")
         server_cpu = ", ".join(f"{step} {fmt(run['calls'][step].get('server_cpu_seconds'), 1)}" for step in STEPS)
@@ -347,7 +348,8 @@ def kind_table(kind: str, results: dict) -> list[str]:
             lines.append(f"    {step:<13} {calls_text(run['calls_per_resource'][step])}")
         for label, tool in run.get("tools", {}).items():
             failed = f" (exit {tool['exit']})" if tool["exit"] else ""
-            lines.append(f"  {label + ' (s)':<32} {fmt(tool['seconds']):>10} {'peak ' + fmt(tool['peak_mb'], 0) + ' MB':>18}"
+            peak = f"peak {fmt(tool['peak_mb'], 0)} MB"
+            lines.append(f"  {label + ' (s)':<32} {fmt(tool['seconds']):>10} {peak:>18}"
                          f"  {verdict(n, tool['seconds'] if not failed else None, TOOLS_TARGET_SECONDS)}{failed}")
         reads = sum(run["calls_per_resource"]["refresh"].values())
         lines.append(f"  refresh: read calls per resource {reads:.2f}  {verdict(n, reads, REFRESH_READS_TARGET)}")

@@ -10,9 +10,10 @@ IAM actions used: acm:RequestCertificate, acm:DescribeCertificate, acm:ListTagsF
 
 Lifecycle (the shape of terraform-provider-aws's certificate.go: find / status / wait):
 - create: look for a certificate this resource already requested (tags; a run that touches many lists them
-  once a minute, components/aws/tag_index.py), else RequestCertificate with a deterministic idempotency token; then wait, bounded, until ACM has published a validation record for
-  every name; optionally wait, bounded, for ISSUED. A wait that runs out never fails the create: the
-  certificate exists, so it is recorded with its status and a message, and `pulumi up --refresh` resumes.
+  at most once a minute, components/aws/tag_index.py), else RequestCertificate with a deterministic
+  idempotency token; then wait, bounded, until ACM has published a validation record for every name;
+  optionally wait, bounded, for ISSUED. A wait that runs out never fails the create: the certificate exists,
+  so it is recorded with its status and a message, and `pulumi up --refresh` resumes.
 - read (refresh): gone -> removed from state; otherwise names, key, tags and status from ACM, returned as
   both outputs and inputs so drift shows in the next preview (tags from the run's listing when it agrees with
   the state, else ListTagsForCertificate: tag_index.py).
@@ -487,9 +488,10 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
 
     def _request(self, acm: Any, props: Mapping[str, Any], generation: str,
                  resource: str) -> tuple[str, str, tuple[dict[str, Any], dict[str, str]] | None]:
-        """(ARN, the create's generation, (its description, its tags) when they are known as read). A certificate ACM answers the request with keeps the request's
-        generation (a rerun then sends the very same request), unless it is one a replacement in this run
-        is replacing: that one is stamped with `generation`, so the old resource's delete leaves it alone."""
+        """(ARN, the create's generation, (its description, its tags) as just read, when they were). A
+        certificate ACM answers the request with keeps the request's generation (a rerun then sends the very
+        same request), unless it is one a replacement in this run is replacing: that one is stamped with
+        `generation`, so the old resource's delete leaves it alone."""
         tags = [{"Key": k, "Value": v} for k, v in sorted((props.get("tags") or {}).items())]
         # certfleet's own three tags travel with the request (config leaves room for them in ACM's 50), so
         # no later tagging call can fail on the limit after the certificate exists. The generation sent is
