@@ -36,9 +36,7 @@ from components.dns.config import check_shared_names
 from components.errors import ConfigError
 from components.fleet_files import load_yaml, name_files, with_fleet_files
 from components.huaweicloud.config import HuaweiSpec, _huaweicloud
-from components.rules import _check_keys, _Problems
-
-NAMESPACE = "certfleet"
+from components.rules import NAMESPACE, _check_keys, _Problems
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ def _stack_file_config() -> Mapping[str, Any] | None:
     import pulumi
     import yaml
 
-    root = Path(pulumi.runtime.get_root_directory() or os.getcwd())
+    root = _project_root()
     try:
         project = load_yaml((root / "Pulumi.yaml").read_text()) or {}
         stack_file = root / (project.get("stackConfigDir") or ".") / f"Pulumi.{pulumi.get_stack()}.yaml"
@@ -145,17 +143,22 @@ def _stack_file_config() -> Mapping[str, Any] | None:
         return None
 
 
+def _project_root() -> Path:
+    """The running program's project directory (where Pulumi.yaml is)."""
+    import pulumi
+
+    return Path(pulumi.runtime.get_root_directory() or os.getcwd())
+
+
 def load_from_pulumi() -> FleetSpec:
     """Read the running stack's config (inside a Pulumi program), continued in its fleet files if it names any
     (components/fleet_files.py)."""
-    import pulumi
     from pulumi.runtime import config as runtime_config  # the program's config bag, secrets decrypted
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = {*runtime_config.get_config_secret_keys_env(),
                    *(key for key in raw if runtime_config.is_config_secret(key))}
-    root = Path(pulumi.runtime.get_root_directory() or os.getcwd())
-    merged, from_files = with_fleet_files(decode_config_values(raw), root)
+    merged, from_files = with_fleet_files(decode_config_values(raw), _project_root())
     try:
         return load_fleet(merged, secret_paths=secret_config_paths(_stack_file_config(), secret_keys))
     except ConfigError as err:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from components.errors import ConfigError
+from components.rules import NAMESPACE
 
-NAMESPACE = "certfleet"
 FILES_KEY = "fleetFiles"
 STACK_CONFIG = "the stack config"
 
@@ -112,14 +112,16 @@ def _merge(into: dict[str, Any], key: str, value: Any, path: str, name: str, ori
     if isinstance(into[key], dict) and isinstance(value, dict):
         return [problem for sub, item in value.items()
                 for problem in _merge(into[key], sub, item, f"{path}.{sub}", name, origins)]
-    if into[key] is None and not any(_under(path, prefix) for prefix in origins):
+    first = _origin_of(path, origins)
+    if into[key] is None and first is None:
         return [f"{path}: is null in {STACK_CONFIG} and given in {name}: remove it from {STACK_CONFIG}"]
-    first = max((prefix for prefix in origins if _under(path, prefix)), key=len, default=None)
-    return [f"{path}: given in both {origins[first] if first else STACK_CONFIG} and {name}: give it in one place"]
+    return [f"{path}: given in both {first or STACK_CONFIG} and {name}: give it in one place"]
 
 
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+def _origin_of(path: str, origins: Mapping[str, str]) -> str | None:
+    """The fleet file that gave the value at `path` (the longest origin above it), or None: the stack config."""
+    above = [prefix for prefix in origins if path == prefix or path.startswith((prefix + ".", prefix + "["))]
+    return origins[max(above, key=len)] if above else None
 
 
 def name_files(problems: list[str], origins: Mapping[str, str]) -> list[str]:
@@ -127,6 +129,6 @@ def name_files(problems: list[str], origins: Mapping[str, str]) -> list[str]:
     named = []
     for problem in problems:
         path = problem.split(": ", 1)[0]
-        origin = max((prefix for prefix in origins if _under(path, prefix)), key=len, default=None)
-        named.append(problem.replace(path, f"{path} (in {origins[origin]})", 1) if origin else problem)
+        origin = _origin_of(path, origins)
+        named.append(problem.replace(path, f"{path} (in {origin})", 1) if origin else problem)
     return named

@@ -21,6 +21,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from components import names
 
+NAMESPACE = "certfleet"   # of every config key (`certfleet:aws`)
+
 # Every pattern of the config modules is used with fullmatch(): match() and `$` would let a trailing newline through.
 RESOURCE_NAME_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _NAME_RULE = "1-63 lower-case letters, digits or '-', starting and ending with a letter or digit"

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from components.aws.clients import PACE, requests_per_second  # noqa: E402
 from scripts.bench_engine_measure import (  # noqa: E402
-    Command, calls_by_operation, exported_state, import_time, run_pulumi, timed_tool,
+    ROLES, Command, calls_by_operation, exported_state, import_time, run_pulumi, timed_tool,
 )
 from scripts.bench_engine_stacks import (  # noqa: E402
     CERTFLEET_KINDS, FLOOR, KINDS, Servers, certfleet_project, floor_project,
@@ -55,6 +55,7 @@ STEP_LABELS = {"preview_new": "preview, new stack (s)", "up": "up --skip-preview
 # Issue 11's targets, as ratios to the floor at N = 1,000.
 TARGETS = {"preview_same": 1.2, "preview_new": 1.2, "refresh": 1.5, "state_bytes_per_resource": 1.5}
 TARGET_N = 1000
+ROLE_NAMES = tuple(role for role, _ in ROLES)   # program, provider, language host, engine
 # "plus one read call per resource": one each, and what a run-wide listing adds spread over them (ACM: ten
 # GetResources pages, the first ten reads' ListTagsForCertificate and those of the reads made while the listing
 # is taken, about 50, for 1,000 certificates: components/aws/tag_index.py).
@@ -120,10 +121,10 @@ def measure(kind: str, n: int, repeat: int, bin_dir: str, say=print) -> dict:
             def record(step: str, commands: list[Command], counted: dict) -> None:
                 figures["seconds"][step] = statistics.median(c.seconds for c in commands)
                 figures["peak_mb"][step] = {role: round(max(c.peak_mb.get(role, 0) for c in commands), 1)
-                                            for role in ("program", "provider", "language host", "engine")}
+                                            for role in ROLE_NAMES}
                 figures["cpu_seconds"][step] = {
                     role: round(statistics.median(c.cpu_seconds.get(role, 0) for c in commands), 2)
-                    for role in ("program", "provider", "language host", "engine")}
+                    for role in ROLE_NAMES}
                 figures["calls"][step] = counted
                 say(f"  {kind:<13} N={n:<5} {step:<13} {figures['seconds'][step]:8.2f} s")
 
@@ -174,7 +175,8 @@ def measure_tools(work: Path, env: dict[str, str], repeat: int) -> dict:
     for label, argv in TOOLS:
         runs = [timed_tool(argv, work, tool_env) for _ in range(max(repeat, 2))]
         measured[label] = {"seconds": round(statistics.median(r[0] for r in runs), 3),
-                           "peak_mb": round(max(r[1] for r in runs), 1), "exit": runs[-1][2]}
+                           "peak_mb": round(max(r[1] for r in runs), 1),
+                           "exit": next((r[2] for r in runs if r[2]), 0)}   # any run that failed fails it
     return measured
 
 
@@ -289,9 +291,9 @@ def add_ratios(results: dict) -> None:
         floor = floor_of(results, run)
         ratios = {step: ratio(run["seconds"][step], floor["seconds"][step] if floor else None) for step in STEPS}
         # The refresh target: 1.5x the floor beside the time one read call per resource takes (read_allowance).
+        run["refresh_beyond_seconds"] = max(0.0, run["seconds"]["refresh"] - run.get("read_allowance_seconds", 0.0))
         ratios["refresh_raw"] = ratios["refresh"]
-        ratios["refresh"] = ratio(max(0.0, run["seconds"]["refresh"] - run.get("read_allowance_seconds", 0.0)),
-                                  floor["seconds"]["refresh"] if floor else None)
+        ratios["refresh"] = ratio(run["refresh_beyond_seconds"], floor["seconds"]["refresh"] if floor else None)
         ratios["state_bytes_per_resource"] = ratio(run["state_bytes_per_resource"],
                                                    floor["state_bytes_per_resource"] if floor else None)
         run["ratios"] = {k: round(v, 3) if v is not None else None for k, v in ratios.items()}
@@ -322,8 +324,7 @@ def kind_table(kind: str, results: dict) -> list[str]:
             lines.append(f"{STEP_LABELS[step]:<34} {fmt(run['seconds'][step]):>10} "
                          f"{fmt(floor['seconds'][step] if floor else None):>10} {fmt(shown):>6}x  {target}")
         allowance = run.get("read_allowance_seconds", 0.0)
-        beyond = max(0.0, run["seconds"]["refresh"] - allowance)
-        lines.append(f"{'  beyond one read per resource (s)':<34} {fmt(beyond):>10} "
+        lines.append(f"{'  beyond one read per resource (s)':<34} {fmt(run['refresh_beyond_seconds']):>10} "
                      f"{fmt(floor['seconds']['refresh'] if floor else None):>10} {fmt(ratios['refresh']):>6}x  "
                      f"{verdict(n, ratios['refresh'], TARGETS['refresh'])} (one read per resource: {fmt(allowance)} s)")
         server_cpu = ", ".join(f"{step} {fmt(run['calls'][step].get('server_cpu_seconds'), 1)}" for step in STEPS)

@@ -144,10 +144,9 @@ def run_pulumi(work: Path, env: dict[str, str], *argv: str, timeout: float = 720
 def timed_tool(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
     """(wall seconds, peak RSS in MB of the process and what it waited for, exit code) of one command."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    process.stderr.close()
+    process.returncode = os.waitstatus_to_exitcode(status)   # reaped here: Popen must not wait for it again
     # ru_maxrss of wait4 is the largest of the process and the children it waited for (kB on Linux)
     return time.perf_counter() - start, usage.ru_maxrss / 1024, process.returncode
 

@@ -62,6 +62,8 @@ INPUT_KEYS = REPLACE_KEYS + ("cert_name", "resource_tag", "tags", "validation_re
 CERTFLEET_TAGS = ("certfleet:resource", "certfleet:request", "certfleet:generation")
 # certfleet's certificates (requested and imported) of a region, listed once when a run touches many.
 CERTIFICATES = TagIndex(RESOURCE_TAG)
+# (description, tags) of the certificate a request was answered with, as just read: not asked for again.
+Answer = tuple[dict[str, Any], dict[str, str]]
 POLL_SECONDS = 2.0
 # ListCertificates shows only RSA_1024 and RSA_2048 unless asked for every key type.
 ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
@@ -401,7 +403,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             # The entry's `adopt` first (None: no adopt, or replaceAdopted and a new certificate is needed).
             adopted = self._adopt(acm, props, generation, resource) if props.get("adopt_id") else None
             arn = adopted or self._find_existing(props)
-            known: tuple[dict[str, Any], dict[str, str]] | None = None
+            known: Answer | None = None
             if arn and not adopted:
                 self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # an earlier create's: now ours
             elif not arn:
@@ -487,7 +489,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
         return bool(stamped and props.get("generation") and stamped != props["generation"])
 
     def _request(self, acm: Any, props: Mapping[str, Any], generation: str,
-                 resource: str) -> tuple[str, str, tuple[dict[str, Any], dict[str, str]] | None]:
+                 resource: str) -> tuple[str, str, Answer | None]:
         """(ARN, the create's generation, (its description, its tags) as just read, when they were). A
         certificate ACM answers the request with keeps the request's generation (a rerun then sends the very
         same request), unless it is one a replacement in this run is replacing: that one is stamped with
@@ -533,7 +535,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
                          "ACM answered three idempotency tokens with deleted or failed certificates")
 
     def _settle(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str,
-                known: tuple[dict[str, Any], dict[str, str]] | None = None) -> dict[str, Any]:
+                known: Answer | None = None) -> dict[str, Any]:
         """Bounded waits for validation records, then (optionally) for ISSUED. Never fails on a timeout.
         `known`: (description, tags) just read by the caller: the first look and the tags, without asking again."""
         unread = [known[0]] if known else []
