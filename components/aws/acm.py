@@ -241,6 +241,7 @@ class AcmCalls:
             acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
         except botocore.exceptions.ClientError as err:
             raise cloud_error("acm", "AddTagsToCertificate", resource, err) from err
+        CERTIFICATES.learn(acm.meta.region_name, arn, dict(tags))
 
     def _delete_until_released(self, acm: Any, arn: str, resource: str, timeout_seconds: float,
                                resource_tag: str = "") -> None:
@@ -527,6 +528,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             if described is not None and described.get("Status") not in DEAD_STATUSES:
                 # Read, not assumed: ACM may have answered with an earlier request's certificate (same token).
                 tags = self._tags(acm, arn, resource)
+                CERTIFICATES.learn(props["region"], arn, tags)   # a later look in this run finds it
                 if (KIND, arn) not in REPLACED and tags.get(GENERATION_TAG) == requested:
                     return arn, requested, (described, tags)  # this request's certificate (new, or a crashed run's)
                 self._tag(acm, arn, {GENERATION_TAG: generation}, resource)  # an earlier create's: now ours

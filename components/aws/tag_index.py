@@ -7,9 +7,11 @@ certificate tagged with certfleet's identity tag instead (GetResources, 100 per 
 certificates); a look before create lists again when the listing is older than `MAX_AGE_SECONDS`.
 
 Why a listing up to a minute old is safe:
-- Look before create: what it must find is a certificate an interrupted run requested. The stack is locked, and
-  a resource is created once per run, so the only thing a listing can miss that asking at create time would
-  not is a certificate the tag index had not caught up with when the listing was taken: asking at create time
+- Look before create: what it must find is a certificate an interrupted run requested, or one this run's
+  create of the same entry requested (a replacement that sends the same request). The stack is locked, and
+  what this run requests or tags is added to the listing (`learn`), so the only thing a listing can miss that
+  asking at create time would not is a certificate the tag index had not caught up with when the listing was
+  taken: asking at create time
   misses it as well within the index's own lag (seconds to minutes), and the request's idempotency token gets
   that certificate back from ACM for an hour, far longer than the lag plus a minute. Imports have no token:
   their look (acm_import.py) never uses the listing.
@@ -67,6 +69,15 @@ class TagIndex:
             return listing
         finally:
             region_lock.release()
+
+    def learn(self, region: str, arn: str, tags: dict[str, str]) -> None:
+        """Tags this run put on a certificate (a request's, a re-stamp): a listing taken before shows them too,
+        so a second look in the run (a replacement's create) finds what the first create requested. The
+        listing is replaced, not changed, since other workers may be reading it."""
+        with self._lock:
+            taken, listing = self._listed.get(region, (None, None))
+            if listing is not None:
+                self._listed[region] = (taken, {**listing, arn: {**listing.get(arn, {}), **tags}})
 
     def _list(self, region: str) -> dict[str, dict[str, str]] | None:
         tagging = client("resourcegroupstaggingapi", region)

@@ -108,3 +108,25 @@ def test_a_listing_that_fails_leaves_every_read_asking_acm(provider):
     assert refused["n"] == 1                            # tried once, then not again within the minute
     assert [r.outs["tags"] for r in reads] == [{"team": "a"}] * len(made)
     assert calls("acm", "ListTagsForCertificate") == len(made)
+
+
+def test_the_listing_finds_a_renamed_entrys_certificate_under_its_former_name(provider):
+    old = inputs()
+    first = provider.create(old)                       # requested under the old name; the run crashed
+    for i in range(INDEX_AFTER):
+        provider.create(entry(i))                      # the last of these lists the index
+    renamed = {**old, "cert_name": "shop-eu", "resource_tag": "certfleet/test/shop-eu",
+               "previous_resource_tags": ["certfleet/test/shop"]}
+    assert provider.create(renamed).id == first.id     # found in the listing under the former identity
+    assert calls("acm", "RequestCertificate") == INDEX_AFTER + 1
+    assert calls("resourcegroupstaggingapi", "GetResources") == INDEX_AFTER + 1   # the listing answered it
+
+
+def test_a_replacement_that_takes_the_listed_certificate_leaves_it_to_the_new_resource(provider):
+    for i in range(INDEX_AFTER):
+        provider.create(entry(i))
+    old = provider.create(inputs())                    # listed from here on
+    new = provider.create(inputs())                    # the replacement's create finds it in the listing
+    assert new.id == old.id
+    provider.delete(old.id, old.outs)                  # the replaced resource's delete: not its own any more
+    assert acm_client().describe_certificate(CertificateArn=new.id)["Certificate"]["Status"] == "PENDING_VALIDATION"
