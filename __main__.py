@@ -4,7 +4,7 @@ import os
 
 import pulumi
 
-from components import output_wait, source_positions
+from components import output_wait, sdk_debug_log, source_positions
 from components.config import load_from_pulumi
 from components.errors import ConfigError
 from components.fleet import AwsCertificates
@@ -14,6 +14,7 @@ from components.renewal import PreviousOutputsUnreadable, previous_outputs_for
 from components.deploy.fleet import Deployments, sources, with_deployments
 
 source_positions.install()  # the state records the project's frames only, not the interpreter's
+sdk_debug_log.install()  # the SDK's debug messages cost a blocking engine call each; CERTFLEET_SDK_DEBUG=1 keeps them
 if not output_wait.install():  # the end-of-program wait for outputs in linear time, not quadratic
     pulumi.log.warn("certfleet: this Pulumi SDK is not the one components/output_wait.py was written against; the "
                     "program waits for its outputs the SDK's way (slower for large fleets)")

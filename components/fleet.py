@@ -88,7 +88,7 @@ class HuaweiCertificates(pulumi.ComponentResource):
                                           "private_key": cert.private_key_pem, "not_after": cert.not_after},
                                          self.validations.get(name))
                        for name, cert in self.certificates.items()}
-        self.register_outputs({"certificates": self.summary()})
+        self.register_outputs({})   # what it holds is the stack's export (__main__.py): not kept twice in the state
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(cert, key) for key in SCM_OUTPUTS},
@@ -151,7 +151,7 @@ class AlicloudOrders(pulumi.ComponentResource):
         self.issued = {name: issued_view({"certificate_pem": order.certificate_pem, "private_key": order.private_key,
                                           "not_after": order.not_after}, self.validations.get(name))
                        for name, order in self.orders.items()}
-        self.register_outputs({"orders": self.summary()})
+        self.register_outputs({})   # what it holds is the stack's export (__main__.py): not kept twice in the state
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(order, key) for key in CAS_OUTPUTS},

@@ -41,7 +41,7 @@ def declaring_frames(frame: FrameType | None) -> list[tuple[str, int]]:
     while frame is not None:
         path = frame.f_code.co_filename
         if in_project(path) and not (frame.f_code.co_name == "__init__" and frame.f_locals.get("self")
-                                     is constructing):
+                                     is constructing) and (not frames or frames[-1] != (path, frame.f_lineno)):
             frames.append((path, frame.f_lineno))
         frame = frame.f_back
     return frames

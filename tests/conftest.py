@@ -140,11 +140,16 @@ def dump(obj) -> str:
 def one_run_per_test():
     """Each test is one run of the provider process: its own shared wait window (components/dynamic.py)."""
     from components import dynamic
-    from components.alicloud import candidates
-    from components.aws import acm, cloudfront, cname_check
+    from components.alicloud import candidates, purchase
+    from components.aws import acm, acm_seen, cloudfront, cname_check
     dynamic.RUN_WAITS.reset()
+    purchase.PLAN_UNITS.reset()  # each plan asked again, no order counted yet
+    from components.huaweicloud import client as huawei_client
+    huawei_client.forget_stated_rates()  # no gateway rate learnt yet
     cloudfront.SUMMARIES.clear()  # the account listings a provider process takes once
     acm.CERTIFICATES.reset()
+    cloudfront.DISTRIBUTIONS.reset()
+    acm_seen.reset()
     cname_check.clear_cache()
     for facts in (dynamic.DECLARED, dynamic.REPLACED, candidates.KEPT_BY_REPLACEMENT):
         facts.clear()  # nothing declared (checked), replaced (diffed) or kept yet

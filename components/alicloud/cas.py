@@ -16,8 +16,10 @@ CreateCertificateForPackageRequest with the user's CSR, a CSR certfleet generate
 is a secret output), or no CSR (CAS makes the key and returns it, also a secret output, once issued).
 
 Lifecycle:
-- check: a new order whose plan has no unit left (DescribePackageState) fails at preview. Only when
-  credentials are set: a pull-request preview without them skips the check, without an error. check also
+- check: a new order whose plan has no unit left for it fails at preview: the plan is asked once per run
+  (DescribePackageState) and each order the run's checks find buying takes a unit (purchase.PLAN_UNITS; not
+  one an interrupted run journalled: it may be placed, and counted as used, already). Only
+  when credentials are set: a pull-request preview without them skips the check, without an error. check also
   notes that the program declares this order (and its `previousNames`) in this run, for delete.
 - create: look before you buy, then buy. CAS orders carry no client-chosen marker (ListUserCertificateOrder
   neither returns nor filters tags), so an order is recognised by its primary name and plan: the list

@@ -17,6 +17,13 @@ with another account's keys, or against the other CAS endpoint, can tell "CAS do
 "it is gone". The state holds only the first OWNER_KEY_DIGITS hex digits of the SHA-256 of the AccessKeyId,
 never the id itself.
 
+Pacing (reference/alibaba-cas.md §8): CAS publishes request rates per account for some operations
+(ListUserCertificateOrder 10/s, GetUserCertificateDetail 100/s ..., REQUESTS_PER_SECOND); every attempt of such a
+call first waits for a token of its operation's bucket, refilled at PACE (90%) of the rate (components/pacing.py),
+so no `--parallel` sends more than CAS allows. The buckets are per process: a provider process has one account,
+its environment's. Operations with no documented rate (Create*, DescribeCertificateState, DescribePackageState)
+are not paced; if CAS throttles them, the retries below apply.
+
 Retries (reference/alibaba-cas.md §5, §8): the SDK's own retries are off. Throttling (`Throttling*`, or a
 `ThrottlingException` carrying `x-acs-retry-after` in ms) and 5xx / transport errors are retried with
 exponential backoff and full jitter, waiting at least the server's retry-after, at most MAX_ATTEMPTS times.
@@ -38,6 +45,7 @@ from typing import Any, Callable, TypeVar
 from components.dynamic import Clock, with_retries
 from components.errors import CertfleetError, CloudError
 from components.key_text import cut_url_queries
+from components.pacing import PACE, TokenBucket
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -54,6 +62,14 @@ CREATE_READ_TIMEOUT_MS = 60_000
 # Hex digits of sha256(AccessKeyId) recorded as an order's owner key: enough to tell keys apart, and no
 # credential in the state (the state is searched for credentials).
 OWNER_KEY_DIGITS = 12
+
+# Requests per second per account, by (service, action): CAS's, as documented in the SDK 2.0.4 doc comments
+# (reference/alibaba-cas.md §8; the same figures the emulator enforces with `--throttle published`).
+REQUESTS_PER_SECOND: dict[tuple[str, str], float] = {
+    ("cas", "ListUserCertificateOrder"): 10, ("cas", "CancelCertificateForPackageRequest"): 10,
+    ("cas", "CancelOrderRequest"): 100, ("cas", "GetUserCertificateDetail"): 100,
+    ("cas", "UploadUserCertificate"): 100, ("cas", "DeleteUserCertificate"): 100,
+}
 
 T = TypeVar("T")
 
@@ -158,10 +174,44 @@ def is_transient(err: Exception) -> bool:
             or isinstance(err, (UnretryableException, ConnectionError, TimeoutError)))
 
 
+_buckets: dict[tuple[str, str], TokenBucket] = {}   # (service, action)
+_buckets_lock = threading.Lock()
+
+
+def bucket(service: str, action: str) -> TokenBucket | None:
+    """The pacing bucket of an operation with a documented rate; None for the others (not paced)."""
+    rate = REQUESTS_PER_SECOND.get((service, action))
+    if rate is None:
+        return None
+    with _buckets_lock:
+        if (service, action) not in _buckets:
+            _buckets[(service, action)] = TokenBucket(rate * PACE)
+        return _buckets[(service, action)]
+
+
+def reset_rate_limits() -> None:
+    """Fresh, full buckets (tests)."""
+    with _buckets_lock:
+        _buckets.clear()
+
+
+def paced(service: str, action: str, send: Callable[[], T]) -> Callable[[], T]:
+    """`send`, waiting for a token of the operation's bucket before each attempt (if it has a rate)."""
+    limit = bucket(service, action)
+    if limit is None:
+        return send
+
+    def paced_send() -> T:
+        limit.take()
+        return send()
+    return paced_send
+
+
 def call(action: str, resource: str, send: Callable[[], T], *, spends_money: bool = False,
          clock: type[Clock] = Clock, service: str = "cas", also_retried: tuple[str, ...] = (),
          to_error: Callable[[Exception], Exception] | None = None) -> T:
-    """Run one SDK call (`send`) with retries; raise CloudError("alicloud", "<service>.<action>", resource, ...).
+    """Run one SDK call (`send`), paced and with retries; raise CloudError("alicloud", "<service>.<action>",
+    resource, ...).
 
     `also_retried`: the product's own "try again" codes (Alidns: LastOperationNotFinished); `to_error` replaces
     `to_cloud_error` for products that say more about a failure (Alidns names the missing permission).
@@ -174,7 +224,7 @@ def call(action: str, resource: str, send: Callable[[], T], *, spends_money: boo
         return is_throttled(err) or is_transient(err) or error_code(err) in also_retried
 
     return with_retries(
-        send, errors=(TeaException, ConnectionError, TimeoutError), retryable=retryable,
+        paced(service, action, send), errors=(TeaException, ConnectionError, TimeoutError), retryable=retryable,
         wait_at_least=lambda err: (getattr(err, "retry_after", None) or 0) / 1000,  # x-acs-retry-after, ms
         to_error=to_error or (lambda err: to_cloud_error(action, resource, err, service)), clock=clock)
 

@@ -8,7 +8,8 @@ judged by is in candidates.py; the rules in words are in cas.py's docstring, "cr
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+import threading
+from typing import Any, Callable, Iterator, Mapping
 
 from pulumi.dynamic import CheckFailure
 
@@ -18,7 +19,7 @@ from components.alicloud.candidates import (ADOPT, CLOCK_SLACK_MS, REFUSE, Candi
                                             renewed_order)  # noqa: F401 (cas.py imports it from here)
 from components.alicloud.client import models as _models
 from components.alicloud.inputs import REPLACE_KEYS
-from components.dynamic import tell_user, wait_for
+from components.dynamic import RUN_ID, tell_user, wait_for
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import may_follow_interrupted_run, stamp_refusal
 
@@ -58,6 +59,62 @@ NOT_RENEWABLE_CODES = ("OperationDenied.StatusNotSupport", "OperationDenied", "I
 RENEWABLE_STATUS = "WILLEXPIRED"
 
 
+NO_PLAN = "no plan"
+
+
+def journalled_by_earlier_run(props: Mapping[str, Any]) -> bool:
+    """The purchase's stamp names another run: an interrupted run journalled it and may have placed the order
+    (then it is in the plan's used units already). A stamp unknown at preview (the journal changes in this run)
+    is a new purchase."""
+    stamp = props.get("journal")
+    return isinstance(stamp, Mapping) and stamp.get("run") != RUN_ID
+
+
+class PlanUnits:
+    """Each plan's units as this run sees them (the provider process serves one preview or one update): the
+    plan is asked once (DescribePackageState), and every order this run's checks find buying takes a unit of
+    it. A thousand new orders are one call, and the first order beyond what the plan has left fails at preview,
+    not only when the plan is already empty. Counted by order name: a second check of an order takes nothing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()                     # the dicts
+        self._asking: dict[str, threading.Lock] = {}     # one per plan: its checks wait for one answer
+        self._plans: dict[str, Any] = {}
+        self._buying: dict[str, set[str]] = {}
+
+    def reset(self) -> None:
+        """A new run (tests)."""
+        with self._lock:
+            self._asking.clear()
+            self._plans.clear()
+            self._buying.clear()
+
+    def plan(self, product: str, ask: Callable[[], Any]) -> Any:
+        """The plan's answer, asked on the first call for `product` (its other checks wait for it). No answer
+        (None: CAS could not say) is not kept: the next check asks again."""
+        with self._lock:
+            asking = self._asking.setdefault(product, threading.Lock())
+        with asking:
+            with self._lock:
+                if product in self._plans:
+                    return self._plans[product]
+            answer = ask()
+            if answer is not None:
+                with self._lock:
+                    self._plans[product] = answer
+            return answer
+
+    def buying(self, product: str, order_name: Any) -> int:
+        """How many orders of this run buy from `product`'s plan, this one included."""
+        with self._lock:
+            orders = self._buying.setdefault(product, set())
+            orders.add(order_name)
+            return len(orders)
+
+
+PLAN_UNITS = PlanUnits()
+
+
 def renew_before_path(props: Mapping[str, Any]) -> str:
     """The config path of the entry's renewBefore: what the user changes (renewal_generation is certfleet's)."""
     return f"certfleet:alicloud.orders.{props.get('order_name')}.renewBefore"
@@ -67,25 +124,37 @@ class LookThenBuy:
     """The provider's purchase steps (a mixin of cas.CasOrderProvider)."""
 
     def _quota_failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
-        """A preview-time failure when the plan has no unit left; silent when CAS cannot be asked."""
+        """A preview-time failure when the plan has no unit left for this order; silent when CAS cannot be
+        asked. The plan is asked once per run (PLAN_UNITS)."""
+        product = news["product_code"]
+        plan = PLAN_UNITS.plan(product, lambda: self._package_state(news))
+        if plan is None:
+            return []  # unreachable or not allowed: the create reports it with the cloud's error
+        if plan == NO_PLAN:
+            return [CheckFailure("product_code", f"no resource plan for {product} in this account: buy one "
+                                                 f"before ordering")]
+        if journalled_by_earlier_run(news):
+            return []  # maybe placed already (in `used`): its create looks first, adopts it and buys nothing
+        total, used = plan
+        buying = PLAN_UNITS.buying(product, news.get("order_name"))
+        if used + buying > total:
+            also = f"; this run orders {buying} of it" if buying > 1 else ""
+            return [CheckFailure("product_code", f"the {product} plan has no unit left for this order ({used} of "
+                                                 f"{total} used{also}): buy more before ordering")]
+        return []
+
+    def _package_state(self, news: Mapping[str, Any]) -> tuple[int, int] | str | None:
+        """(total, used) units of the entry's plan; NO_PLAN when the account has none; None when CAS cannot say."""
         try:
             cas = cas_api.cas_client()
             request = _models().DescribePackageStateRequest(product_code=news["product_code"])
             body = cas_api.call("DescribePackageState", order_label(news),
                                 lambda: cas.describe_package_state(request), clock=self.clock).body
         except CloudError as err:
-            if err.code == "NotFoundPackage":
-                return [CheckFailure("product_code", f"no resource plan for {news['product_code']} in this "
-                                                     f"account: buy one before ordering")]
-            return []  # unreachable or not allowed: the create reports it with the cloud's error
+            return NO_PLAN if err.code == "NotFoundPackage" else None
         except CertfleetError:
-            return []
-        remaining = (body.total_count or 0) - (body.used_count or 0)
-        if remaining < 1:
-            return [CheckFailure("product_code", f"the {news['product_code']} plan has no unit left "
-                                                 f"({body.used_count} of {body.total_count} used): "
-                                                 f"buy more before ordering")]
-        return []
+            return None
+        return body.total_count or 0, body.used_count or 0
 
     def _renewal_deferred(self, news: Mapping[str, Any]) -> str | None:
         """Why CAS would refuse this renewal now (its order is not expiring in CAS's sense), or None. Asked at

@@ -36,7 +36,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.aws import adopt
+from components.aws import acm_seen, adopt
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
 from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
                                 note_declared, resource_identity, tell_user, wait_for)
@@ -420,6 +420,7 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
             described = self._describe(acm, id_, resource)
             if described is None:
                 return ReadResult("", {})  # deleted out of band: the engine drops it, `up` recreates it
+            acm_seen.note_described(id_, described)   # the distribution's edge check compares with it
             outs = {**self._outputs(acm, id_, described, props, resource), "generation": props.get("generation"),
                     **adopt.adoption_outputs(props, props.get("adopted"))}
             inputs = {k: outs[k] for k in INPUT_KEYS}

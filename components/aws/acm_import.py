@@ -41,7 +41,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 
 from components import names
-from components.aws import adopt, pem
+from components.aws import acm_seen, adopt, pem
 from components.aws.acm import RESOURCE_TAG, AcmCalls, user_tags
 from components.aws.clients import client, error_code
 from components.dynamic import (REPLACED, CertfleetResource, changed_keys, is_unknown,
@@ -223,9 +223,12 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
         resource = f"imported certificate '{props.get('cert_name', id_)}'"
         with NoKeyText("read", resource, props):
             acm = client("acm", props["region"])
-            if self._describe(acm, id_, resource) is None:
+            described = self._describe(acm, id_, resource)
+            if described is None:
                 return ReadResult("", {})  # deleted out of band: the engine drops it, `up` imports it again
-            outs = {**self._outputs(acm, id_, props, resource), **adopt.adoption_outputs(props, props.get("adopted"))}
+            outs = {**self._outputs(acm, id_, props, resource, described),
+                    **adopt.adoption_outputs(props, props.get("adopted"))}
+            acm_seen.note_described(id_, described, outs.get("fingerprint"))   # for the distribution's edge check
             if outs["fingerprint"] != props.get("fingerprint"):
                 # Re-imported out of band: show ACM's certificate, so the diff re-imports the configured one.
                 outs.update(self._acm_material(acm, id_, resource))
@@ -351,8 +354,10 @@ class AcmImportProvider(AcmCalls, ResourceProvider):
         if missing:
             self._tag(acm, arn, missing, resource)
 
-    def _outputs(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, Any]:
-        described = self._describe(acm, arn, resource) or {}
+    def _outputs(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str,
+                 described: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """`described`: the read's DescribeCertificate answer (else asked here)."""
+        described = described if described is not None else (self._describe(acm, arn, resource) or {})
         leaf = self._get_certificate(acm, arn, resource).get("Certificate", "")
         try:
             facts: pem.PemFacts | None = pem.certificate_facts(leaf)

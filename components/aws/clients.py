@@ -26,8 +26,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from components.dynamic import Clock
 from components.errors import CloudError
+from components.pacing import PACE, TokenBucket  # noqa: F401 (TokenBucket: moved to components/pacing.py)
 
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
@@ -75,10 +75,6 @@ REQUESTS_PER_SECOND: dict[tuple[str, str], float] = {
     ("route53", "ListHostedZones"): 1, ("route53", "ListResourceRecordSets"): 1,
 }
 DEFAULT_REQUESTS_PER_SECOND = 1.0  # certfleet's choice for any operation not above (e.g. DynamoDB, S3 reads)
-# The client paces at 90% of the rate: requests spaced exactly 1/rate apart on leaving can arrive closer than
-# that (network jitter), and a server counting with a one-token bucket throttles the early one (seen with the
-# emulator at ListCertificates' 1/s). 10% headroom absorbs 100 ms of jitter at 1/s.
-PACE = 0.9
 # AWS's "slow down" answers (botocore's throttling list without LimitExceededException, a quota at ACM).
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
                               "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown",
@@ -90,37 +86,6 @@ THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledExc
 TRANSIENT_MAX_ATTEMPTS = 5
 # Codes botocore's standard mode retries that are not worth retrying here.
 NOT_RETRIED = frozenset({("acm", "LimitExceededException")})  # a hard ACM quota: retrying cannot help
-
-
-class TokenBucket:
-    """Thread-safe token bucket: at most `rate` requests a second, at most `burst` at once.
-
-    A caller takes a token now or reserves the next one (the balance goes negative) and sleeps outside the
-    lock, so waiting callers queue in arrival order and never wake together. Burst 1 (the default) sends
-    evenly spaced requests: AWS does not say how it counts a second, and even spacing stays under the rate
-    whether it counts in fixed windows, sliding windows or a bucket of its own.
-    """
-
-    def __init__(self, rate: float, burst: float = 1.0, clock: type[Clock] = Clock) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self._tokens, self._updated = burst, clock.now()
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        """Take a token; the seconds to wait before using it (0: go now)."""
-        with self._lock:
-            now = self.clock.now()
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            self._tokens -= 1
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    def take(self) -> float:
-        """Wait for a token; the seconds waited."""
-        delay = self.reserve()
-        if delay > 0:
-            self.clock.sleep(delay)
-        return delay
 
 
 @dataclass

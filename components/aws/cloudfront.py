@@ -46,6 +46,7 @@ from components.aws.config import AwsSpec
 from components.aws.config_distributions import DistributionSpec
 from components.aws.distribution_config import REGION, arn_region
 from components.aws.limits import CLOUDFRONT_MAX_COMMENT
+from components.aws.tag_index import TagIndex
 from components.deploy.config import DEPLOYED_REFERENCE
 from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown,
                                 resource_identity, tell_user, wait_for)
@@ -77,13 +78,30 @@ def caller_reference(resource_tag: str) -> str:
     return "certfleet-" + hashlib.sha256(f"{resource_tag}:{RUN_ID}".encode()).hexdigest()[:32]
 
 
+# The tags a refresh reports, from one listing of the account's certfleet distributions when a run reads many
+# (tag_index.py: the same rules as ACM's certificates; CloudFront's tags are served from us-east-1).
+DISTRIBUTIONS = TagIndex(RESOURCE_TAG, "cloudfront:distribution")
+
+
 # --- check -------------------------------------------------------------------------------------------------
 
-def alias_conflicts(news: Mapping[str, Any]) -> list[CheckFailure]:
-    """cnameCheck: aliases another distribution of the account (not of this stack) serves fail the preview."""
+def alias_conflicts(news: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> list[CheckFailure]:
+    """cnameCheck: aliases another distribution of the account (not of this stack) serves fail the preview.
+    `olds`: the inputs of the distribution as it is (the engine's check gets the old inputs). Aliases it serves
+    already (it had them with an issued certificate, so the last update bound them; while the certificate was
+    pending they were held back, on no distribution) are not asked about again: CloudFront lets one distribution
+    hold an alias, and this one does. So a preview that adds no alias lists nothing (the listing is 2 calls per
+    100 distributions, paced, and every check waits for it); were one taken away in the console and given to
+    another distribution since, CloudFront's CNAMEAlreadyExists names it at update."""
     aliases = news.get("aliases")
     if not news.get("cname_check") or is_unknown(aliases) or not aliases:
         return []
+    had = olds.get("aliases") if olds and olds.get("certificate_status") == "ISSUED" else None
+    if isinstance(had, list):
+        held = {names.normalise(a) for a in had if isinstance(a, str)}
+        aliases = [a for a in aliases if names.normalise(a) not in held]
+        if not aliases:
+            return []
     adopted = news.get("adopt_id")
     if adopted and not is_unknown(adopted):
         # The distribution being adopted serves them already: that is no conflict, it becomes this resource.
@@ -139,7 +157,7 @@ class DistributionProvider(ResourceProvider):
         failures = [CheckFailure(key, reason) for key, reason in dc.input_problems(news)]
         if not failures and adopt.standing_for_adopted(olds, news, "distribution_id"):
             failures = self._adoption_problems(news)
-        return CheckResult(news, failures or alias_conflicts(news))
+        return CheckResult(news, failures or alias_conflicts(news, olds))
 
     def _adoption_problems(self, news: Mapping[str, Any]) -> list[CheckFailure]:
         """adopt.py's order: no access (skip), missing, owned elsewhere; then every difference is told (all are
@@ -213,7 +231,7 @@ class DistributionProvider(ResourceProvider):
                 return ReadResult("", {})  # deleted out of band: the engine drops it, `up` creates it again
             live = distribution["DistributionConfig"]
             inputs = {**props, **self._live_inputs(live, props),
-                      "tags": user_tags(self._tags(distribution["ARN"], resource))}
+                      "tags": user_tags(self._current_tags(distribution["ARN"], props, resource))}
             outs = {**self._outputs(distribution, inputs, props.get("certificate_status") or ""),
                     **adopt.adoption_outputs(props, props.get("adopted"))}
             outs["edge"] = edge_check.at_refresh(outs, props)  # a refresh re-checks: ACM may have renewed
@@ -518,9 +536,18 @@ class DistributionProvider(ResourceProvider):
             Resource=arn), resource)
         return {t["Key"]: t.get("Value", "") for t in answer.get("Tags", {}).get("Items") or []}
 
+    def _current_tags(self, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, str]:
+        """The distribution's tags: the run's listing when it agrees with `props` (tag_index.py), else CloudFront's."""
+        indexed = DISTRIBUTIONS.tags_by_arn(REGION, for_create=False)
+        listed = indexed.get(arn) if indexed else None
+        if listed is not None and user_tags(listed) == dict(props.get("tags") or {}):
+            return listed
+        return self._tags(arn, resource)
+
     def _tag(self, arn: str, tags: Mapping[str, str], resource: str) -> None:
         self._call("TagResource", lambda: client("cloudfront", REGION).tag_resource(
             Resource=arn, Tags={"Items": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}), resource)
+        DISTRIBUTIONS.learn(REGION, arn, dict(tags))
 
     def _sync_tags(self, arn: str, olds: Mapping[str, Any], props: Mapping[str, Any], resource: str) -> None:
         """User tags as configured (a tag dropped from the config is removed), and this resource's identity."""

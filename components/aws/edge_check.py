@@ -12,16 +12,18 @@ The checks run in order and the first one that has a problem names it:
   fingerprint differs        SHA-256 of the served leaf is not that of ACM's current certificate
   expired                    the served certificate's notAfter is past (certfleet's clock, components/clock.py)
 
-The result is one entry per alias, {ok, fingerprint, not_after, problem}, never null (a null output reads as
-unknown in a preview): fingerprint and not_after of the served leaf ("" when none was served), problem "" when
-ok. It runs after a create or update once the distribution is Deployed (edges differ while it deploys), retrying
-failures with a bounded backoff (`edgeCheckTimeoutSeconds`; an endpoint that does not resolve or refuses the
-connection is reported at once), and again at every refresh (one look): a change of
-the served certificate without any change to the distribution (ACM's managed renewal) shows there. A re-import of
-the import or deployed copy that serves it changes the distribution's `certificate_fingerprint` input, so the
-distribution updates and checks again in that run (cloudfront.py); the report flags a result whose fingerprint is
-not that one (scripts/report.py, edge_lines). It is not an input, so it never makes a preview show a diff. Modes (`edgeCheck`): report (default: record the result),
-require (a failure after the wait fails the create or update, naming the aliases), off (no handshake).
+The result is one entry per alias, {ok, fingerprint, not_after, problem}, never null (a null output reads as unknown
+in a preview): fingerprint and not_after of the served leaf ("" when none was served), problem "" when ok. It runs
+after a create or update once the distribution is Deployed (edges differ while it deploys), retrying failures with a
+bounded backoff (`edgeCheckTimeoutSeconds`; an endpoint that does not resolve or refuses the connection is reported
+at once), and again at every refresh (one look; ACM's certificate as the same refresh read it,
+acm_seen.py, when the served leaf is that one, else GetCertificate): a change of the served certificate without any
+change to the distribution (ACM's managed renewal) shows there. A re-import of the import or deployed copy that
+serves it changes the distribution's `certificate_fingerprint` input, so the distribution updates and checks again
+in that run (cloudfront.py); the report flags a result whose fingerprint is not that one (scripts/report.py,
+edge_lines). It is not an input, so it never makes a preview show a diff. Modes (`edgeCheck`): report (default:
+record the result), require (a failure after the wait fails the create or update, naming the aliases), off (no
+handshake).
 IAM: acm:GetCertificate.
 """
 
@@ -39,6 +41,7 @@ import botocore.exceptions
 from cryptography import x509
 
 from components import clock, names
+from components.aws import acm_seen
 from components.aws.acm_import import fingerprint_of
 from components.aws.clients import client
 from components.aws.limits import CLOUDFRONT_CERTIFICATE_REGION
@@ -188,10 +191,22 @@ def expected_certificate(arn: str) -> Expected:
 UNREACHABLE = (socket.gaierror, ConnectionRefusedError)
 
 
-def look(aliases: list[str], domain_name: str, arn: str) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """One handshake per alias, each judged by the checks; and the aliases whose failure waiting cannot change."""
+def look(aliases: list[str], domain_name: str, arn: str,
+         seen: acm_seen.Seen | None = None) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """One handshake per alias, each judged by the checks; and the aliases whose failure waiting cannot change.
+    `seen`: the certificate as this run read it (a refresh, acm_seen.py): a leaf that is it needs no GetCertificate."""
     host, port = endpoint(domain_name)
-    expected = expected_certificate(arn)
+    asked: list[Expected] = []   # GetCertificate, once, when needed
+
+    def expected_for(served: bytes | None) -> Expected:
+        if seen is not None and served is not None and seen.is_served(served):
+            return Expected(arn, hashlib.sha256(served).hexdigest(), seen.not_after)
+        if seen is not None and served is None:
+            return Expected(arn, seen.fingerprint, seen.not_after)   # a failed handshake is judged before it
+        if not asked:
+            asked.append(expected_certificate(arn))
+        return asked[0]
+
     now = clock.now()
     results, unreachable = {}, set()
     for alias in aliases:
@@ -201,6 +216,7 @@ def look(aliases: list[str], domain_name: str, arn: str) -> tuple[dict[str, dict
             served, error = None, f"{type(err).__name__}: {err}"
             if isinstance(err, UNREACHABLE):
                 unreachable.add(alias)
+        expected = expected_for(served)
         if expected.error:
             unreachable.add(alias)
         results[alias] = verdict(AliasFacts(alias, f"{host}:{port}", served, error, expected, now))
@@ -267,7 +283,8 @@ def at_refresh(outs: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, d
     """At a refresh (read): one look, never a failure (a refresh records what is)."""
     if not applicable(outs, props):
         return {}
-    results, _ = look(list(outs["bound_aliases"]), outs["domain_name"], wanted_arn(outs, props))
+    arn = wanted_arn(outs, props)
+    results, _ = look(list(outs["bound_aliases"]), outs["domain_name"], arn, acm_seen.recent(arn))
     return dict(sorted(results.items()))
 
 

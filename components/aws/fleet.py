@@ -78,7 +78,7 @@ class AwsCertificates(pulumi.ComponentResource):
                 spec.name, spec, aws, self.templates[template_resource_name(spec.template, spec.template_version)],
                 serving.arn, issued_status(self.validations.get(spec.serving_certificate), serving.status),
                 renamed_from(spec.previous_names, child), serving_fingerprint(spec, serving))
-        self.register_outputs({"certificates": self.summary(), "distributions": self.distributions_summary()})
+        self.register_outputs({})   # what it holds is the stack's export (__main__.py): not kept twice in the state
 
     def summary(self) -> dict[str, Any]:
         return {name: {**{key: getattr(cert, key) for key in ACM_OUTPUTS}, **self._reused_by(name),

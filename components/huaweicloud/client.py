@@ -12,20 +12,31 @@ Environment (read in the provider process, never stored in state):
 Retries (reference/huawei-scm.md §9): throttling (HTTP 429 whatever the error code: for GET/PUT/DELETE
 urllib3 swallows the body and the SDK reports error_code "429"; for POST it is APIGW.0308), SCM.0016
 ("order exception", seen right after a purchase) and 5xx are retried with exponential backoff and full
-jitter, at most MAX_ATTEMPTS times. A call that must not run twice (buy) is retried only on 429, which
-the gateway answers before the request reaches SCM.
+jitter: throttling at most THROTTLED_MAX_ATTEMPTS times, the others at most MAX_ATTEMPTS times. A call that
+must not run twice (buy) is retried only on 429, which the gateway answers before the request reaches SCM.
+
+Pacing at the rate the gateway states: Huawei publishes no SCM request rate (reference/huawei-scm.md §11), but
+its throttling answer says it ("policy user over ratelimit,limit:10,time:1 second", APIGW.0308 on a POST; a GET's
+429 arrives without a body). From the first such answer on, every call of the service in this process waits for
+a token of one bucket refilled at PACE (90%) of that rate (components/pacing.py), so a run meets the gateway's
+limit once instead of on most calls. One bucket per service: the gateway counts per user, and a provider process
+has one account. Until then, and for what still comes back throttled, throttling's longer retry budget carries a
+run through (docs/scale.md, "Against CAS's and SCM's request rates": with 5 attempts, `up` of 300 certificates
+failed at 10 requests a second).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from components.dynamic import Clock, with_retries
+from components.dynamic import MAX_ATTEMPTS, Clock, with_retries
 from components.errors import CertfleetError, CloudError
+from components.pacing import PACE, TokenBucket
 
 ENV_AK = "HUAWEICLOUD_SDK_AK"
 ENV_SK = "HUAWEICLOUD_SDK_SK"
@@ -35,6 +46,9 @@ ENV_ENDPOINT = "CERTFLEET_HUAWEICLOUD_SCM_ENDPOINT"
 
 THROTTLED_CODES = ("APIGW.0308",)
 TRANSIENT_CODES = ("SCM.0016",)
+# Attempts of a throttled call (the gateway is there and asks for patience; a 5xx five times is an answer): with
+# the backoff's 8 s cap, about 24 s of waiting expected over the nine retries (as the AWS clients' 10).
+THROTTLED_MAX_ATTEMPTS = 10
 
 T = TypeVar("T")
 
@@ -145,6 +159,51 @@ def to_cloud_error(operation: str, resource: str, err: Exception, service: str =
     return CloudError("huaweicloud", f"{service}.{operation}", resource, error_code(err), error_message(err))
 
 
+# The gateway's own statement of its rate in a throttling answer (APIGW.0308's message).
+# Only the per-user policy's: another policy's limit (one API's, say) must not slow every call down.
+STATED_LIMIT = re.compile(r"policy user over ratelimit,\s*limit:\s*(\d+(?:\.\d+)?)\s*,\s*time:\s*"
+                          r"(\d+(?:\.\d+)?)\s*second")
+_stated_buckets: dict[str, TokenBucket] = {}   # service -> the bucket of the rate its gateway stated
+_stated_lock = threading.Lock()
+
+
+def stated_rate(err: Exception) -> float | None:
+    """Requests a second that a throttling answer states, or None (a GET's 429 has no body to say it)."""
+    match = STATED_LIMIT.search(error_message(err))
+    if not match or float(match.group(2)) <= 0 or float(match.group(1)) <= 0:
+        return None
+    return float(match.group(1)) / float(match.group(2))
+
+
+def learn_rate(service: str, err: Exception, clock: type[Clock] = Clock) -> None:
+    """After a throttling answer that states the gateway's rate: pace the service at PACE of it from now on (a
+    lower rate stated later replaces it)."""
+    rate = stated_rate(err)
+    if rate is None:
+        return
+    with _stated_lock:
+        known = _stated_buckets.get(service)
+        if known is None or rate * PACE < known.rate:
+            _stated_buckets[service] = TokenBucket(rate * PACE, clock=clock)
+
+
+def stated_bucket(service: str) -> TokenBucket | None:
+    with _stated_lock:
+        return _stated_buckets.get(service)
+
+
+def stated_rate_of(service: str) -> float | None:
+    """The rate the service is paced at (requests a second), once its gateway stated one."""
+    bucket = stated_bucket(service)
+    return bucket.rate if bucket is not None else None
+
+
+def forget_stated_rates() -> None:
+    """No rate learnt yet (a new run; tests)."""
+    with _stated_lock:
+        _stated_buckets.clear()
+
+
 def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bool = True,
          clock: type[Clock] = Clock, service: str = "scm", transient_codes: tuple[str, ...] = TRANSIENT_CODES,
          to_error: Callable[[Exception], Exception] | None = None) -> T:
@@ -156,8 +215,22 @@ def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bo
     """
     # Not only SdkException: the SDK also raises ApiValueError (a ValueError) and lets other client-side
     # errors (TypeError, requests/urllib3 errors) through; each becomes a CloudError naming the call.
-    return with_retries(send, errors=(Exception,),
-                        retryable=(is_throttled if not may_repeat
-                                   else lambda err: is_transient(err, transient_codes)),
+    other_failures = 0
+
+    def retryable(err: Exception) -> bool:
+        nonlocal other_failures
+        if is_throttled(err):
+            learn_rate(service, err, clock)
+            return True   # up to THROTTLED_MAX_ATTEMPTS
+        other_failures += 1
+        return may_repeat and other_failures < MAX_ATTEMPTS and is_transient(err, transient_codes)
+
+    def paced_send() -> T:
+        bucket = stated_bucket(service)
+        if bucket is not None:
+            bucket.take()
+        return send()
+
+    return with_retries(paced_send, errors=(Exception,), retryable=retryable, attempts=THROTTLED_MAX_ATTEMPTS,
                         to_error=to_error or (lambda err: to_cloud_error(operation, resource, err, service)),
                         clock=clock)

@@ -124,8 +124,9 @@ class ScmPurchaseSteps:
             if shown.status in APPLICABLE:
                 status = UNKNOWN  # the apply may have gone through even if it reports an error
                 note = self._apply(client, cert_id, props, resource)
-                shown = self._must_show(client, cert_id, resource)
-                status = shown.status
+                if note:  # else the waits below look first
+                    shown = self._must_show(client, cert_id, resource)
+                    status = shown.status
             elif shown.status in UNDER_REVIEW and props["csr"] == "generate" and not props.get("private_key_pem"):
                 # An interrupted run applied with a key it never saved (its certificate could never be used):
                 # withdraw that application (certfleet's own, proven by the purchase's tags; nothing is
@@ -147,14 +148,20 @@ class ScmPurchaseSteps:
             if props.get("issued_timeout_seconds", 0):
                 waits.append((lambda s: s.status not in UNDER_REVIEW, props["issued_timeout_seconds"], ISSUANCE))
             if not note:
+                seen = [shown]  # the waits' looks: the last one is recorded, also after a timeout
+
+                def look() -> Any:
+                    seen.append(self._must_show(client, cert_id, resource))
+                    return seen[-1]
+
                 for done, timeout, kind in waits:
                     try:
-                        shown = wait_for(resource, lambda: (s if done(s := self._must_show(client, cert_id, resource))
-                                                            else None), timeout, POLL_SECONDS, self.clock,
-                                         shared=kind)
-                        status = shown.status
+                        wait_for(resource, lambda: s if done(s := look()) else None, timeout, POLL_SECONDS,
+                                 self.clock, shared=kind)
                     except WaitTimeout:
                         break  # recorded as it is; `pulumi up --refresh` continues
+                    finally:  # a look that failed leaves the last one (or, right after an apply, UNKNOWN)
+                        shown, status = seen[-1], seen[-1].status if len(seen) > 1 else status
             if status == "ISSUED":
                 status = UNKNOWN  # if the export fails, the next `up` looks again and exports
             return self._outputs(client, cert_id, shown, props, resource, note)

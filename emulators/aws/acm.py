@@ -5,6 +5,7 @@
   describe/list         InUseBy / InUse name those distributions (moto only knows load balancers);
                         a listing broken by a concurrent request or delete is walked again
   get_certificate       RequestInProgressException until the certificate is ISSUED
+  describe (Serial)     the serial as ACM writes it: hex bytes joined by colons ("0c:6d:..."), not moto's decimal
   import_certificate    the key must match the certificate; the chain must start with the leaf's issuer
                         (no chain: the leaf must be self-signed); re-import keeps the tags, refuses Tags
                         and refuses a certificate ACM issued
@@ -49,6 +50,7 @@ def install(state: "EmulatorState") -> None:
     original_list = AcmBackend.list_certificates
     original_import = AcmBackend.import_certificate
     original_get_response = AWSCertificateManagerResponse.get_certificate
+    original_bundle_describe = acm_models.CertBundle.describe
 
     def delete_certificate(self, arn):
         with state.lock:
@@ -93,12 +95,26 @@ def install(state: "EmulatorState") -> None:
                 raise RequestInProgressException(arn)
         return original_get_response(self)
 
+    def bundle_describe(self):
+        described = original_bundle_describe(self)
+        certificate = described.get("Certificate", {})
+        if str(certificate.get("Serial", "")).isdigit():
+            certificate["Serial"] = aws_serial(int(certificate["Serial"]))
+        return described
+
+    acm_models.CertBundle.describe = bundle_describe
     AcmBackend.delete_certificate = delete_certificate
     AcmBackend.describe_certificate = describe_certificate
     AcmBackend.list_certificates = list_certificates
     AcmBackend.import_certificate = import_certificate
     AWSCertificateManagerResponse.get_certificate = get_certificate_response
     AcmBackend._certfleet_installed = True
+
+
+def aws_serial(serial: int) -> str:
+    """A serial number as DescribeCertificate shows it: lower-case hex bytes joined by colons."""
+    raw = serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big")
+    return ":".join(f"{byte:02x}" for byte in raw)
 
 
 def listed_while_others_write(listing, attempts: int = 5):

@@ -79,6 +79,9 @@ class AwsControl:
         """{"operations": {"acm:DescribeCertificate": {"ok": 3, "throttled": 1}, ...}, "totals": {...}}"""
         return self.call("GET", "calls")
 
+    def clear_calls(self) -> None:
+        self.call("DELETE", "calls")
+
     def now(self) -> str:
         """The emulator's clock (ISO 8601): ACM expiry and managed renewal follow it."""
         return self.call("GET", "clock")["now"]

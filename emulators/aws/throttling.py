@@ -10,10 +10,10 @@ throttles the call. `aws_quota_rules()` is the "published quotas" mode (sources 
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field, fields
 
 from emulators.core.faults import FaultInjector
+from emulators.core.quotas import TokenBucket  # a server's bucket: take a token or refuse
 
 ANY = "*"
 SERVICES = ("cloudfront", "acm", "tagging", "route53", ANY)
@@ -37,23 +37,6 @@ CLOUDFRONT_RATE_QUOTAS = {
 }
 # Resource Groups Tagging API: no published rate either; our conservative choice.
 TAGGING_RATE_QUOTAS = {"GetResources": 2}
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: float):
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.updated = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 @dataclass

@@ -43,10 +43,18 @@ ACTIONS = {
     "DeleteUserCertificate": "delete_user_certificate",
 }
 
+# Requests per second per account, as the SDK 2.0.4 doc comments publish them (reference/alibaba-cas.md §8);
+# Create*, DescribeCertificateState, DescribePackageState and Renew have none documented.
+PUBLISHED_RATES = {
+    "CancelOrderRequest": 100, "CancelCertificateForPackageRequest": 10, "GetUserCertificateDetail": 100,
+    "UploadUserCertificate": 100, "DeleteUserCertificate": 100, "ListUserCertificateOrder": 10,
+}
+
 
 class CasApi(AlibabaRpcHooks, ApiEmulator):
     name = "cas"
     host_id, product, action_not_found = HOST_ID, "cas", InvalidActionNotFound  # AlibabaRpcHooks
+    published_rates = PUBLISHED_RATES
 
     def __init__(self, credentials: dict[str, str], clock: Clock | None = None, ca: EmulatorCA | None = None,
                  check_nonce: bool = True, max_clock_skew: float | None = None, account_plan: str = "both",

@@ -1,5 +1,5 @@
 """What every Alibaba Cloud RPC-style emulator shares (CAS here, and Alidns): the action a request names, the
-signature check, injected faults as Alibaba's error codes, and Alibaba's error envelope.
+signature check, injected faults and throttling as Alibaba's error codes, and Alibaba's error envelope.
 
 AlibabaRpcHooks is a mixin of an ApiEmulator (emulators/core/api.py) whose `verifier` checks signatures
 (emulators/cas/auth.py); each API sets `host_id`, `product` (the troubleshoot link's) and
@@ -12,8 +12,10 @@ import math
 import re
 import uuid
 
+from emulators.cas.auth import access_key_id_of
 from emulators.core.api import Route
 from emulators.core.http import EmulatorError, Request, Response, json_response
+from emulators.core.quotas import RateRule
 
 # Default codes and messages for injected faults, from Alibaba's common error list.
 FAULT_CODES = {
@@ -54,6 +56,14 @@ class AlibabaRpcHooks:
             # The SDK reads x-acs-retry-after as a positive integer number of milliseconds.
             headers["x-acs-retry-after"] = str(max(1, math.ceil(retry_after * 1000)))
         return EmulatorError(status, code or default_code, message or default_message, headers)
+
+    def caller_of(self, request: Request) -> str:
+        return access_key_id_of(request)   # Alibaba meters "user flow control" per caller
+
+    def throttle_error(self, rule: RateRule) -> EmulatorError:
+        # Alibaba's common throttling answer (reference/alibaba-cas.md §7): 400 Throttling.User; the live gateway
+        # may or may not send x-acs-retry-after (§8), so it is there only when the rule sets retry_after.
+        return self.fault_error(400, "Throttling.User", None, rule.retry_after)
 
     def render_error(self, error: EmulatorError, request: Request) -> Response:
         rid = request_id()

@@ -14,7 +14,8 @@ Subclass `ApiEmulator` (emulators/core/api.py) in `emulators/<api>/responses.py`
         def authenticate(self, request, route, match):  ...   # raise EmulatorError on a bad signature
         def render_error(self, error, request):  return json_response(error.status, {...vendor shape...})
         # optional: operation_name(request, route, match) (fault matching; default route.name),
-        #           route_not_found(request), fault_error(status, code, message, retry_after)
+        #           route_not_found(request), fault_error(status, code, message, retry_after),
+        #           caller_of(request), throttle_error(rule), published_rates (rate quotas: quotas.py)
 
     server = EmulatorServer(MyApi(...), port=0, state_file=None).start()   # or `with ... as server:`
     server.url / server.endpoint ("127.0.0.1:PORT");  server.stop()
@@ -23,8 +24,9 @@ Route handlers get `(Request, re.Match)`; API routes return a `Response` (use `j
 `EmulatorError(status, code, message, headers)`; control routes return any JSON-able value (raise
 `ControlError` for a bad call). The server serialises all calls into the API with one lock, checks
 authentication before faults, saves the state file after every request that changed the state, and
-serves the core control API: GET health, POST reset, GET|POST|DELETE faults, GET|POST clock, GET ca,
-GET state, GET|DELETE calls (API calls by operation, for benchmarks), all under /_emulator/.
+serves the core control API: GET health, POST reset, GET|POST|DELETE faults, GET|POST|DELETE throttles and
+POST throttles/published (request-rate quotas, emulators/core/quotas.py; also `--throttle` at start-up), GET|POST
+clock, GET ca, GET state, GET|DELETE calls (API calls by operation, for benchmarks), all under /_emulator/.
 `emulators.core.cli` gives `python -m` entry points their common flags;
 `emulators.core.testing.ControlClient` drives the control API from tests; `emulators.core.auth.LiveSecretKeys` hands an authenticator the backend's access keys, read live.
 """

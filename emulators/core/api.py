@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from emulators.core.ca import EmulatorCA
 from emulators.core.clock import Clock
 from emulators.core.http import EmulatorError, Request, Response
+
+if TYPE_CHECKING:
+    from emulators.core.quotas import RateRule
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class ApiEmulator:
     """
 
     name = "api"  # control hooks are served under /_emulator/<name>/...
+    # The vendor's published request rates (requests/second per caller, by operation), enforced with
+    # `--throttle published` or POST /_emulator/throttles/published (emulators/core/quotas.py); {} = none published.
+    published_rates: dict[str, float] = {}
 
     def __init__(self, clock: Clock | None = None, ca: EmulatorCA | None = None):
         self.clock = clock or Clock()
@@ -81,3 +87,11 @@ class ApiEmulator:
         """The error an injected fault answers with; APIs override to use their codes and headers."""
         headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else {}
         return EmulatorError(status, code or f"Injected{status}", message or "Injected fault", headers)
+
+    def caller_of(self, request: Request) -> str:
+        """Who a request's rate quotas are counted for (called after `authenticate`): the signing access key."""
+        return ""
+
+    def throttle_error(self, rule: "RateRule") -> EmulatorError:
+        """The answer to a call over its rate quota; APIs override with the vendor's throttling answer."""
+        return self.fault_error(429, "Throttling", "Rate exceeded", rule.retry_after)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from emulators.core.api import Route
 from emulators.core.faults import FaultRule
 from emulators.core.http import ControlError
+from emulators.core.quotas import RateRule, published_rules
 
 if TYPE_CHECKING:
     from emulators.core.server import EmulatorServer
@@ -33,6 +34,21 @@ def core_control_routes(server: "EmulatorServer") -> list[Route]:
         server.faults.clear()
         return {"faults": []}
 
+    def list_throttles(request, match):
+        return {"throttles": [rule.to_json() for rule in server.quotas.rules()]}
+
+    def add_throttle(request, match):
+        return server.quotas.add(RateRule.from_json(request.json())).to_json()
+
+    def add_published_throttles(request, match):
+        if not api.published_rates:
+            raise ControlError(400, f"{api.name} publishes no request rates: POST throttles with a rate instead")
+        return {"throttles": [server.quotas.add(rule).to_json() for rule in published_rules(api.published_rates)]}
+
+    def clear_throttles(request, match):
+        server.quotas.clear()
+        return {"throttles": []}
+
     def get_clock(request, match):
         return {"now": api.clock.now().isoformat()}
 
@@ -54,6 +70,10 @@ def core_control_routes(server: "EmulatorServer") -> list[Route]:
         Route("GET", "faults", list_faults),
         Route("POST", "faults", add_fault),
         Route("DELETE", "faults", clear_faults),
+        Route("GET", "throttles", list_throttles),
+        Route("POST", "throttles", add_throttle),
+        Route("POST", "throttles/published", add_published_throttles),
+        Route("DELETE", "throttles", clear_throttles),
         Route("GET", "clock", get_clock),
         Route("POST", "clock", advance_clock),
         Route("GET", "ca", ca_certificate),

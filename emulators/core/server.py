@@ -17,6 +17,7 @@ from emulators.core.api import ApiEmulator, Route
 from emulators.core.control import core_control_routes
 from emulators.core.faults import FaultInjector
 from emulators.core.http import ControlError, EmulatorError, Request, Response, json_response
+from emulators.core.quotas import RateQuotas, RateRule
 
 HOST = "127.0.0.1"  # never listen beyond loopback
 # http.server refuses request lines over 64 KiB; Alibaba's SDK puts certificate chains and keys in the
@@ -30,8 +31,8 @@ NO_ROUTE = "(no route)"  # the operation a request that matched no API route is 
 
 
 class CallCounts:
-    """API calls per operation and how they ended ("ok", "error", "dropped"; the AWS emulator also "throttled",
-    "delayed"), counted at the server for benchmarks (calls per resource by operation). Served at
+    """API calls per operation and how they ended ("ok", "error", "dropped", "throttled" (over a rate quota); the
+    AWS emulator also "delayed"), counted at the server for benchmarks (calls per resource by operation). Served at
     /_emulator/calls here and at /_certfleet/calls by the AWS emulator, which uses this class too."""
 
     def __init__(self) -> None:
@@ -67,13 +68,14 @@ class EmulatorServer:
 
     Use `start()`/`stop()` (or `with EmulatorServer(...) as server:`) to run it in a background thread,
     or `serve_forever()` to block. With `state_file`, state is loaded at construction and saved (JSON,
-    atomically) after every request that changed it.
+    atomically) after every request that changed it. `throttles`: rate quotas from the start (quotas.py).
     """
 
     def __init__(self, api: ApiEmulator, port: int = 0, state_file: str | os.PathLike | None = None,
-                 log_requests: bool = False):
+                 log_requests: bool = False, throttles: list[RateRule] | None = None):
         self.api = api
         self.faults = FaultInjector()
+        self.quotas = RateQuotas(throttles)
         self.calls = CallCounts()
         self.log_requests = log_requests
         self.state_file = Path(state_file) if state_file else None
@@ -130,11 +132,13 @@ class EmulatorServer:
         self.stop()
 
     def reset(self) -> None:
-        """Empty the backend, clear faults and call counts and reset the clock; the CA root is kept."""
+        """Empty the backend, clear faults and call counts, reset the clock and the rate quotas to the start-up
+        ones; the CA root is kept."""
         with self.lock:
             self.api.backend.reset()
             self.api.clock.reset()
             self.faults.clear()
+            self.quotas.reset()
             self.calls.clear()
             self._save_state_if_changed()
 
@@ -157,27 +161,34 @@ class EmulatorServer:
             response = self.api.render_error(self.api.route_not_found(request), request)
             self.calls.record(NO_ROUTE, outcome_of(response))
             return response
-        response = self._handle_api(request, route, match)
+        response, throttled = self._handle_api(request, route, match)
         try:
             operation = self.api.operation_name(request, route, match) or route.name or NO_ROUTE
         except Exception:  # noqa: BLE001 - a request too malformed to name is still counted
             operation = route.name or NO_ROUTE
-        self.calls.record(operation, outcome_of(response))
+        self.calls.record(operation, "throttled" if throttled else outcome_of(response))
         return response
 
-    def _handle_api(self, request: Request, route: Route, match) -> Response | None:
-        """Authentication, faults, then the route's handler; None: drop the connection unanswered."""
+    def _handle_api(self, request: Request, route: Route, match) -> tuple[Response | None, bool]:
+        """Authentication, rate quotas, faults, then the route's handler: (the answer, None to drop the
+        connection unanswered; whether it was throttled over a rate quota)."""
         rule = None
         try:
             with self.lock:
                 self.api.authenticate(request, route, match)
-                rule = self.faults.take(self.api.operation_name(request, route, match))
+                operation = self.api.operation_name(request, route, match)
+                # The gateway meters a caller before the service sees the call: a throttled call is not a fault's.
+                over_quota = self.quotas.refusal(self.api.caller_of(request), operation)
+                if over_quota is not None:
+                    return self.api.render_error(self.api.throttle_error(over_quota), request), True
+                rule = self.faults.take(operation)
             if rule is not None:
                 if rule.delay:
                     time.sleep(rule.delay)
                 if rule.status is not None and not rule.drop_response:
                     if rule.malformed_body:
-                        return Response(rule.status, b"<html>injected fault</html>", {"Content-Type": "text/html"})
+                        body = b"<html>injected fault</html>"
+                        return Response(rule.status, body, {"Content-Type": "text/html"}), False
                     raise self.api.fault_error(rule.status, rule.code, rule.message, rule.retry_after)
             response = self._run_handler(route, request, match)
         except EmulatorError as error:
@@ -186,8 +197,8 @@ class EmulatorServer:
             traceback.print_exc(file=sys.stderr)
             response = self.api.render_error(EmulatorError(500, "InternalError", repr(error)), request)
         if rule is not None and rule.drop_response:
-            return None
-        return response
+            return None, False
+        return response, False
 
     def _handle_control(self, request: Request) -> Response:
         path = request.path[len(CONTROL_PREFIX):]

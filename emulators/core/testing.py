@@ -48,6 +48,24 @@ class ControlClient:
     def clear_faults(self) -> None:
         self.call("DELETE", "faults")
 
+    def throttle(self, operation: str = "*", rate: float = 1.0, **fields) -> dict:
+        """A rate quota (emulators/core/quotas.py RateRule): `operation` ("*" = all together) at `rate` per second
+        per caller; fields: burst, retry_after."""
+        return self.call("POST", "throttles", {"operation": operation, "rate": rate, **fields})
+
+    def throttle_at_published_rates(self) -> list[dict]:
+        return self.call("POST", "throttles/published")["throttles"]
+
+    def throttles(self) -> list[dict]:
+        return self.call("GET", "throttles")["throttles"]
+
+    def clear_throttles(self) -> None:
+        self.call("DELETE", "throttles")
+
+    def calls(self) -> dict:
+        """{"operations": {operation: {outcome: n}}, "totals": {outcome: n}} since the last reset or clear."""
+        return self.call("GET", "calls")
+
     def advance_clock(self, seconds: float) -> str:
         return self.call("POST", "clock", {"advance_seconds": seconds})["now"]
 

@@ -221,6 +221,14 @@ def test_delete_needs_a_disabled_and_deployed_distribution(control, cloudfront):
 
 # --- 5. ResourceInUseException and InUseBy ------------------------------------------------------------
 
+def test_describe_shows_the_serial_as_acm_writes_it(acm):
+    arn = request_issued(acm)
+    serial = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Serial"]
+    leaf = x509.load_pem_x509_certificate(acm.get_certificate(CertificateArn=arn)["Certificate"].encode())
+    assert ":" in serial and serial == serial.lower()
+    assert int(serial.replace(":", ""), 16) == leaf.serial_number
+
+
 def test_a_certificate_in_use_cannot_be_deleted_and_names_its_users(control, acm, cloudfront):
     certificate = request_issued(acm)
     created = create(cloudfront, "user", ["shop.example.com"], certificate)

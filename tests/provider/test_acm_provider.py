@@ -11,8 +11,9 @@ import json
 
 import botocore.awsrequest
 import pytest
+from cryptography import x509
 
-from components.aws import acm
+from components.aws import acm, acm_seen
 from components.aws.acm import AcmCertificateProvider, certificate_inputs
 from components.config import load_fleet
 from components.errors import CloudError
@@ -161,6 +162,11 @@ def test_create_waits_for_issued_when_asked(provider):
     assert outs["status"] == "ISSUED"
     assert outs["status_message"] == "issued"
     assert outs["not_after"]
+    arn = outs["arn"]
+    assert acm_seen.recent(arn) is None
+    provider.read(arn, outs)   # a refresh notes what it read, for the distribution's edge check (acm_seen.py)
+    leaf = x509.load_pem_x509_certificate(acm_client().get_certificate(CertificateArn=arn)["Certificate"].encode())
+    assert acm_seen.recent(arn).serial == leaf.serial_number
 
 
 def test_create_records_a_certificate_whose_records_are_late_and_says_so(provider):

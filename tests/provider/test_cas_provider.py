@@ -462,13 +462,40 @@ def test_delete_revokes_when_asked(provider, control):
 
 # --- check (preview) and diff ---
 
+def next_run():
+    """A new run's provider process: the plan is asked again."""
+    cas_purchase.PLAN_UNITS.reset()
+
+
 def test_quota_shortfall_fails_at_preview(provider, control, sdk):
     assert provider.check({}, inputs()).failures == []
+    next_run()
     control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 0})
     failures = provider.check({}, inputs()).failures
     assert [f.property for f in failures] == ["product_code"] and "no unit left" in failures[0].reason
+    next_run()
     control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": None})
     assert "no resource plan" in provider.check({}, inputs()).failures[0].reason
+
+
+def test_the_plan_is_asked_once_per_run_and_each_new_order_takes_a_unit(provider, control):
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 2})
+    control.call("DELETE", "calls")
+    first, second, third = (inputs(name=f"site-{i}", domains=[f"site{i}.example.com"]) for i in range(3))
+    assert provider.check({}, first).failures == [] and provider.check({}, second).failures == []
+    assert provider.check({}, first).failures == []      # checked again: takes no second unit
+    failures = provider.check({}, third).failures
+    assert [f.property for f in failures] == ["product_code"]
+    assert "no unit left for this order (0 of 2 used; this run orders 3 of it)" in failures[0].reason
+    assert control.call("GET", "calls")["operations"]["DescribePackageState"] == {"ok": 1}
+
+
+def test_an_order_an_interrupted_run_journalled_takes_no_unit_at_preview(provider, control):
+    control.call("POST", "cas/packages", {"product_code": PLAN, "total_count": 2})
+    earlier = interrupted_run()   # it may have placed the order: then it is in the plan's `used` units
+    maybe_placed = [inputs(name=f"site-{i}", domains=[f"site{i}.example.com"], journal=earlier) for i in range(3)]
+    assert all(provider.check({}, props).failures == [] for props in maybe_placed)
+    assert provider.check({}, inputs()).failures == []                  # a new one: 1 of 2 units
 
 
 def test_quota_is_not_checked_for_an_existing_order(provider, control):

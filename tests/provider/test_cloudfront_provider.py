@@ -367,6 +367,47 @@ def test_check_names_an_alias_another_stack_serves(provider, template):
     cname_check.clear_cache()
 
 
+def test_aliases_the_distribution_serves_already_are_not_asked_about_again(provider, template, control):
+    from components.aws import cname_check
+    cname_check.clear_cache()
+    arn = imported_certificate("shop.example.com", "www.shop.example.com")
+    had = inputs(template, arn, "ISSUED")   # the engine's check gets the distribution's old inputs
+    provider.create(had)
+    foreign_id, _ = template_distribution(aliases=("new.shop.example.com",))
+    cf().tag_resource(Resource=live(foreign_id)["ARN"],
+                      Tags={"Items": [{"Key": RESOURCE_TAG, "Value": "other/prod/shop"}]})
+    cname_check.clear_cache()
+    control.clear_calls()
+    assert provider.check(had, inputs(template, arn, "ISSUED")).failures == []
+    assert "cloudfront:ListDistributions" not in control.calls()["operations"]   # no preview-time listing
+    added = inputs(template, arn, "ISSUED", aliases=("shop.example.com", "www.shop.example.com",
+                                                     "new.shop.example.com"))
+    failures = provider.check(had, added).failures
+    assert [f.property for f in failures] == ["aliases"] and foreign_id in failures[0].reason
+    assert "www.shop.example.com" not in failures[0].reason
+    # while its certificate was pending the aliases were held back, on no distribution: looked up again
+    pending = inputs(template, arn, "PENDING_VALIDATION", aliases=("new.shop.example.com",))
+    assert [f.property for f in provider.check(pending, pending).failures] == ["aliases"]
+    cname_check.clear_cache()
+
+
+def test_a_refresh_of_many_takes_tags_from_the_listing_and_confirms_what_differs(provider, template, control,
+                                                                                monkeypatch):
+    from components.aws import tag_index
+    monkeypatch.setattr(tag_index, "INDEX_AFTER", 2)
+    made = [provider.create(inputs(template, "", "", name=f"d{i}", aliases=(), cname_check=False))
+            for i in range(5)]
+    cloudfront.DISTRIBUTIONS.reset()                  # the refresh is a new run
+    cf().tag_resource(Resource=made[-1].outs["arn"], Tags={"Items": [{"Key": "team", "Value": "ops"}]})
+    control.clear_calls()
+    reads = [provider.read(m.id, as_state(m.outs)) for m in made]
+    assert [r.outs["tags"] for r in reads] == [{"team": "web"}] * 4 + [{"team": "ops"}]
+    operations = control.calls()["operations"]
+    assert operations["cloudfront:GetDistribution"]["ok"] == 5 and operations["tagging:GetResources"]["ok"] == 1
+    # the first 2 reads ask CloudFront; after the listing, only the one whose tags differ from the state
+    assert operations["cloudfront:ListTagsForResource"]["ok"] == 2 + 1
+
+
 # --- what AWS does and moto does not (the emulator) ----------------------------------------------------------
 
 def test_a_stale_etag_is_read_again_and_decided_again(provider, template, control):

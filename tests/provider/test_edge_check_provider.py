@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from components.aws import edge_check
+from components.aws import acm_seen, edge_check
 from components.aws.cloudfront import DistributionProvider
 from components.errors import CloudError
 from emulators.aws.testing import AwsControl
@@ -145,6 +145,35 @@ def test_a_certificate_swapped_underneath_is_a_fingerprint_mismatch_at_refresh(p
         result = read.outs["edge"][alias]
         assert result["ok"] is False and "ACM holds" in result["problem"] and arn in result["problem"], result
         assert result["fingerprint"] != acm_fingerprint(arn)
+
+
+def test_a_refresh_compares_with_the_certificate_the_run_just_read_without_asking_acm_again(provider, template,
+                                                                                          control):
+    requested = requested_certificate(*ALIASES)
+    wait_issued(requested)
+    created = provider.create(inputs(template, requested, "ISSUED"))
+    # the refresh read the certificate a moment before (components/aws/acm.py read notes it)
+    acm_seen.note_described(requested, acm().describe_certificate(CertificateArn=requested)["Certificate"])
+    expected = acm_fingerprint(requested)
+    control.clear_calls()
+    read = provider.read(created.id, as_state(created.outs))
+    assert "acm:GetCertificate" not in control.calls()["operations"]
+    assert all(r["ok"] and r["fingerprint"] == expected for r in read.outs["edge"].values())
+    # served something else: ACM is asked (once) and the mismatch named, as without what the run read
+    swap_certificate(created.id, imported_certificate(*ALIASES))
+    control.clear_calls()
+    read = provider.read(created.id, as_state(created.outs))
+    assert all(not r["ok"] and "ACM holds" in r["problem"] for r in read.outs["edge"].values())
+    assert control.calls()["operations"]["acm:GetCertificate"] == {"ok": 1}
+
+
+def test_what_the_refresh_read_is_used_only_while_it_is_recent(monkeypatch):
+    acm_seen.note_described("arn:x", {"Status": "ISSUED", "Serial": "0a:1b", "NotAfter": None})
+    assert acm_seen.recent("arn:x").serial == 0x0A1B
+    monkeypatch.setattr(acm_seen, "MAX_AGE_SECONDS", 0.0)
+    assert acm_seen.recent("arn:x") is None
+    acm_seen.note_described("arn:pending", {"Status": "PENDING_VALIDATION"})   # no serial: nothing to serve
+    assert acm_seen.recent("arn:pending") is None
 
 
 def test_require_fails_naming_each_alias_after_its_bounded_retries_and_report_records(provider, template, control):

@@ -99,6 +99,15 @@ def test_create_buys_applies_and_records_dns_records(provider, scm_control):
     assert cert["domain"] == "api.example.com" and cert["sans"] == "www.api.example.com"
 
 
+def test_create_is_five_calls_the_apply_seen_by_the_records_wait(provider, scm_control):
+    scm_control.call("DELETE", "calls")
+    created = provider.create(inputs())
+    assert created.outs["status"] == "CHECKING" and created.outs["validation_records"]
+    operations = scm_control.call("GET", "calls")["operations"]
+    assert {op: counts.get("ok") for op, counts in operations.items()} == {
+        "ListCertificatesByTag": 1, "SubscribeCertificate": 1, "ShowCertificate": 2, "ApplyCertificate": 1}
+
+
 def test_refresh_follows_status_to_issued_and_exports_key(provider, scm_control):
     props = inputs()
     created = provider.create(props)

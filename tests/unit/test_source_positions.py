@@ -32,6 +32,19 @@ def test_frames_start_at_the_code_that_declared_the_resource():
     assert frames[0][0] == here and frames[0][1] == Maker.__init__.__code__.co_firstlineno + 1
     assert len(lines) >= 2
     assert all(in_project(path) for path, _ in frames)
+    assert all(a != b for a, b in zip(frames, frames[1:])), "the comprehension's frame is the same place: kept once"
+
+
+class SameLine:
+    def __init__(self):
+        self.made = [Made() for _ in range(1)]   # the comprehension's frame and this one: one line
+
+
+def test_a_frame_at_the_same_place_as_the_one_inside_it_is_kept_once():
+    frames = SameLine().made[0].frames
+    here = [line for path, line in frames if path == __file__]
+    assert here[0] == SameLine.__init__.__code__.co_firstlineno + 1
+    assert here.count(here[0]) == 1
 
 
 def test_frames_outside_the_project_are_left_out():
