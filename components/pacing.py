@@ -8,6 +8,7 @@ a token of its operation's bucket, so a run never sends more than the cloud's qu
 from __future__ import annotations
 
 import threading
+from typing import Hashable
 
 from components.dynamic import Clock
 
@@ -46,3 +47,23 @@ class TokenBucket:
         if delay > 0:
             self.clock.sleep(delay)
         return delay
+
+
+class Buckets:
+    """A process's pacing buckets by key (a client's operation), each made at its first use; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[Hashable, TokenBucket] = {}
+
+    def of(self, key: Hashable, rate: float) -> TokenBucket:
+        """The key's bucket, refilled at PACE x `rate` requests a second."""
+        with self._lock:
+            if key not in self._buckets:
+                self._buckets[key] = TokenBucket(rate * PACE)
+            return self._buckets[key]
+
+    def clear(self) -> None:
+        """Fresh, full buckets (tests)."""
+        with self._lock:
+            self._buckets.clear()

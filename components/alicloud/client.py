@@ -45,7 +45,7 @@ from typing import Any, Callable, TypeVar
 from components.dynamic import Clock, with_retries
 from components.errors import CertfleetError, CloudError
 from components.key_text import cut_url_queries
-from components.pacing import PACE, TokenBucket
+from components.pacing import Buckets, TokenBucket
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -174,25 +174,18 @@ def is_transient(err: Exception) -> bool:
             or isinstance(err, (UnretryableException, ConnectionError, TimeoutError)))
 
 
-_buckets: dict[tuple[str, str], TokenBucket] = {}   # (service, action)
-_buckets_lock = threading.Lock()
+BUCKETS = Buckets()   # by (service, action)
 
 
 def bucket(service: str, action: str) -> TokenBucket | None:
     """The pacing bucket of an operation with a documented rate; None for the others (not paced)."""
     rate = REQUESTS_PER_SECOND.get((service, action))
-    if rate is None:
-        return None
-    with _buckets_lock:
-        if (service, action) not in _buckets:
-            _buckets[(service, action)] = TokenBucket(rate * PACE)
-        return _buckets[(service, action)]
+    return None if rate is None else BUCKETS.of((service, action), rate)
 
 
 def reset_rate_limits() -> None:
     """Fresh, full buckets (tests)."""
-    with _buckets_lock:
-        _buckets.clear()
+    BUCKETS.clear()
 
 
 def paced(service: str, action: str, send: Callable[[], T]) -> Callable[[], T]:

@@ -27,7 +27,7 @@ import botocore.config
 import botocore.exceptions
 
 from components.errors import CloudError
-from components.pacing import PACE, TokenBucket  # noqa: F401 (TokenBucket: moved to components/pacing.py)
+from components.pacing import PACE, Buckets, TokenBucket  # noqa: F401 (TokenBucket: moved to components/pacing.py)
 
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
@@ -100,7 +100,7 @@ class OperationCounts:
         return self.attempts - self.calls
 
 
-_buckets: dict[tuple[str, str, str], TokenBucket] = {}   # (region, service, operation): ACM quotas are regional
+BUCKETS = Buckets()   # by (region, service, operation): ACM quotas are regional
 _counts: dict[tuple[str, str], OperationCounts] = {}     # (service, operation)
 _state_lock = threading.Lock()
 
@@ -110,11 +110,7 @@ def requests_per_second(service: str, operation: str) -> float:
 
 
 def bucket(service: str, region: str, operation: str) -> TokenBucket:
-    with _state_lock:
-        key = (region, service, operation)
-        if key not in _buckets:
-            _buckets[key] = TokenBucket(requests_per_second(service, operation) * PACE)
-        return _buckets[key]
+    return BUCKETS.of((region, service, operation), requests_per_second(service, operation))
 
 
 def _counted(service: str, operation: str) -> OperationCounts:
@@ -135,8 +131,7 @@ def reset_api_counts() -> None:
 
 def reset_rate_limits() -> None:
     """Fresh, full buckets (tests)."""
-    with _state_lock:
-        _buckets.clear()
+    BUCKETS.clear()
 
 
 def _operation(event_name: str) -> str:
