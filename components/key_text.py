@@ -23,7 +23,10 @@ PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+----
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
 _URL_QUERY = re.compile(r"\?[^\s'\"<>(){}\[\]]+")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9/=]")   # '+' too: it may have been read as a space
-KEY_CHUNK = 20          # a run of this many of the key's base64 characters anywhere in a text is key text
+# A run of this many of the key's base64 characters anywhere in a text is key text. Every such run of the key is
+# looked for (a window sliding one character at a time): removing the long base64 runs can leave a piece of the
+# key between two escapes (%2B, %2F) of up to 39 characters, which windows taken at a stride would miss.
+KEY_CHUNK = 16
 WITHHELD = "[the error text is withheld: it held text of the private key]"
 
 
@@ -36,10 +39,10 @@ def _decodings(text: str) -> tuple[str, ...]:
     return text, unquote(text), unquote_plus(text)
 
 
-def _key_chunks(private_key_pem: str | None) -> list[str]:
+def _key_chunks(private_key_pem: str | None) -> frozenset[str]:
+    """Every run of KEY_CHUNK characters of the key's base64 ('+' left out, as in the texts searched)."""
     body = _NOT_BASE64.sub("", "".join(l for l in (private_key_pem or "").splitlines() if "-----" not in l))
-    step = KEY_CHUNK // 2
-    return [body[i:i + KEY_CHUNK] for i in range(0, max(len(body) - KEY_CHUNK, 0) + 1, step)] if body else []
+    return frozenset(body[i:i + KEY_CHUNK] for i in range(len(body) - KEY_CHUNK + 1))
 
 
 def shows_key(text: str, private_key_pem: str | None) -> bool:
@@ -49,7 +52,7 @@ def shows_key(text: str, private_key_pem: str | None) -> bool:
         if "-----BEGIN" in decoded or "PRIVATE KEY-----" in decoded:
             return True
         flat = _NOT_BASE64.sub("", decoded)
-        if any(chunk in flat for chunk in chunks):
+        if chunks and any(flat[i:i + KEY_CHUNK] in chunks for i in range(len(flat) - KEY_CHUNK + 1)):
             return True
     return False
 

@@ -26,6 +26,26 @@ MOTO_ACM_VALIDATION_WAIT = 2  # seconds a certificate stays PENDING_VALIDATION i
 EMULATOR_DEPLOY_SECONDS = 1  # seconds a created or updated distribution stays InProgress
 
 
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist's worksteal, each worker is first handed an equal run of the collected tests, in order; a
+    worker holding several tests marked `long` (a minute or more) then finishes long after the others. So each
+    worker's run starts with its share of them, dealt in turn. Without workers (`-n 0`) the order stays."""
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    long = [item for item in items if item.get_closest_marker("long")]
+    if not workers or workers < 2 or not long:
+        return
+    rest = [item for item in items if not item.get_closest_marker("long")]
+    ordered, left = [], len(items)
+    for worker in range(workers):
+        size = left // (workers - worker)   # what worksteal hands this worker (xdist's check_schedule)
+        left -= size
+        share = long[worker::workers]
+        taken = max(0, size - len(share))
+        ordered += share + rest[:taken]
+        rest = rest[taken:]
+    items[:] = ordered + rest
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

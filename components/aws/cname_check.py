@@ -27,6 +27,7 @@ import botocore.exceptions
 
 from components import names
 from components.aws.clients import client, error_code
+from components.aws.tag_index import TAGS_PER_PAGE
 
 RESOURCE_TAG = "certfleet:resource"  # the same tag as components/aws/acm.py's, set on every distribution
 REGION = "us-east-1"                 # CloudFront is global; its tags are served from us-east-1
@@ -54,7 +55,7 @@ def _owner_tags() -> dict[str, str]:
     tagging = client("resourcegroupstaggingapi", REGION)
     pages = tagging.get_paginator("get_resources").paginate(
         TagFilters=[{"Key": RESOURCE_TAG}], ResourceTypeFilters=["cloudfront:distribution"],
-        PaginationConfig={"PageSize": PAGE_SIZE})
+        TagsPerPage=TAGS_PER_PAGE, PaginationConfig={"PageSize": PAGE_SIZE})
     return {mapping["ResourceARN"]: tag["Value"]
             for page in pages for mapping in page.get("ResourceTagMappingList", [])
             for tag in mapping.get("Tags", []) if tag.get("Key") == RESOURCE_TAG}

@@ -34,6 +34,9 @@ from components.aws.clients import client
 
 INDEX_AFTER = 10     # look-ups in a region and run before one listing costs less than asking each time
 PAGE = 100           # GetResources' largest page
+# A page is also cut at TagsPerPage tags (100 unless asked; moto does the same): 25 certificates of 4 tags. The
+# largest allowed lets ResourcesPerPage cut the pages while a certificate has at most 5 tags.
+TAGS_PER_PAGE = 500
 MAX_AGE_SECONDS = 60.0
 
 
@@ -82,7 +85,8 @@ class TagIndex:
         tagging = client("resourcegroupstaggingapi", region)
         try:
             pages = tagging.get_paginator("get_resources").paginate(
-                ResourceTypeFilters=[self.resource_type], TagFilters=[{"Key": self.tag_key}], ResourcesPerPage=PAGE)
+                ResourceTypeFilters=[self.resource_type], TagFilters=[{"Key": self.tag_key}], ResourcesPerPage=PAGE,
+                TagsPerPage=TAGS_PER_PAGE)
             return {r["ResourceARN"]: {t["Key"]: t.get("Value", "") for t in r.get("Tags", [])}
                     for page in pages for r in page.get("ResourceTagMappingList", [])}
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):

@@ -196,7 +196,7 @@ class ScmPurchaseSteps:
         issued = {"certificate_pem": None, "certificate_chain_pem": None,
                   "private_key_pem": props.get("private_key_pem")}
         if shown.status == "ISSUED":
-            issued = exported_material(client, cert_id, resource, self.clock)
+            issued = exported_before(shown, props) or exported_material(client, cert_id, resource, self.clock)
             issued["private_key_pem"] = issued["private_key_pem"] or props.get("private_key_pem")
         return {
             **self._recorded(cert_id, props),
@@ -217,6 +217,15 @@ class ScmPurchaseSteps:
                 HELD_KEY: held_renewal(props),  # what the stack exports as its renewal, never null
                 "csr_pem": props.get("csr_pem"), "certificate_id": cert_id, "owner": scm_api.owner(props["region"]),
                 "adopted": bool(props.get("adopted"))}
+
+
+def exported_before(shown: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The certificate, chain and key the state holds, when ShowCertificate shows the certificate they were
+    exported from (its SHA-1 fingerprint): a refresh of an issued certificate then reads once, not twice. A
+    certificate SCM changed (another fingerprint) is exported again; so is one never exported (create, update)."""
+    if props.get("certificate_pem") and shown.fingerprint and shown.fingerprint == props.get("fingerprint"):
+        return {k: props.get(k) for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem")}
+    return None
 
 
 def exported_material(client: Any, cert_id: str, resource: str, clock: type[Clock] = Clock) -> dict[str, Any]:

@@ -290,7 +290,7 @@ class Campaign:
                     return
                 self.say(f"converge run {attempt}: up exited 0 but the preview shows changes ({preview.log.name})")
             else:
-                self.say(f"converge run {attempt}: exit {run.returncode} ({run.log.name})")
+                self.say(f"converge run {attempt}: exit {run.returncode} ({run.log.name}): {run.why_failed()}")
                 self.operator_fixes(run)
 
     def count(self) -> None:

@@ -106,7 +106,7 @@ class RenewalPhase:
             self.play_console()
             run = c.pulumi(f"{label}{attempt}", "up", "--yes", "--skip-preview", "--refresh")
             if run.returncode != 0:
-                c.say(f"renewal {label} run {attempt}: exit {run.returncode} ({run.log.name})")
+                c.say(f"renewal {label} run {attempt}: exit {run.returncode} ({run.log.name}): {run.why_failed()}")
                 c.operator_fixes(run)
                 continue
             if self.all_issued() and c.pulumi("preview", "preview", "--expect-no-changes").returncode == 0:
@@ -185,7 +185,7 @@ class RenewalPhase:
         self.play_console()
         run = c.pulumi(f"renewal-converge{attempt}", "up", "--yes", "--skip-preview", "--refresh")
         if run.returncode != 0:
-            c.say(f"renewal converge run {attempt}: exit {run.returncode} ({run.log.name})")
+            c.say(f"renewal converge run {attempt}: exit {run.returncode} ({run.log.name}): {run.why_failed()}")
             c.operator_fixes(run)
             return False
         generations = self.generations()

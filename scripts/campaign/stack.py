@@ -143,6 +143,11 @@ class Run:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def why_failed(self, limit: int = 3, width: int = 400) -> str:
+        """The run's first error lines, for the campaign's own output: a CI log keeps that, not the run's log."""
+        lines = [line.strip() for line in self.output.splitlines() if "error" in line.lower()]
+        return " | ".join(line[:width] for line in lines[:limit]) or "no error line"
+
 
 class Project:
     """A throwaway copy of the certfleet project, with a file backend, driven by the real `pulumi` CLI."""

@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 CAMPAIGN_TIMEOUT_SECONDS = 600
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("cas_listing", ["primary", "all"])
 def test_short_campaign_buys_every_entry_once_and_converges(tmp_path, pulumi_bin, cas_listing):
     result_file = tmp_path / "campaign.json"

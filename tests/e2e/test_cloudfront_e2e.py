@@ -182,6 +182,7 @@ def set_secret_key(project, key: str) -> None:
                    env=project.env, capture_output=True)
 
 
+@pytest.mark.long
 def test_alias_moves_between_distributions_and_out_of_band_changes_are_repaired(project, control):
     template = make_template()
     config = {"aws": {"region": "us-east-1", "issuedTimeoutSeconds": 30, "deployedTimeoutSeconds": 60,

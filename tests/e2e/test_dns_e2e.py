@@ -82,6 +82,7 @@ def records(outputs: dict) -> dict[str, dict]:
     return {r["name"]: r for entry in entries for r in entry["validation"]["records"]}
 
 
+@pytest.mark.long
 def test_nothing_to_issued_in_one_up_then_repair_cleanup_and_destroy(dns_project):
     project = dns_project
     project.run("up", "--yes", "--skip-preview")

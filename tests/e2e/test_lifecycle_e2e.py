@@ -14,6 +14,8 @@ the predecessors are kept (never revoked), and nothing is bought twice.
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timezone
 
 import yaml
@@ -80,6 +82,7 @@ def ids(orders: list[dict], certificates: list[dict]) -> tuple[set, set]:
     return {o["order_id"] for o in orders}, {c["id"] for c in certificates}
 
 
+@pytest.mark.long
 def test_issue_deploy_renew_redeploy_and_retire_across_clouds(local_project, cas_server, scm_emulator, scm_control,
                                                               aws):
     project = local_project

@@ -3,6 +3,8 @@ journal's preview check) and replacements that must not destroy the serving cert
 
 from __future__ import annotations
 
+import pytest
+
 import copy
 
 from tests.e2e.test_cas_e2e import CONFIG as CAS_CONFIG
@@ -53,6 +55,7 @@ def test_a_rename_is_refused_at_preview_unless_declared_and_then_buys_nothing(sc
     project.run("preview", "--expect-no-changes")
 
 
+@pytest.mark.long
 def test_scm_replacement_keeps_the_serving_certificate_and_destroy_honours_on_destroy(scm_project, scm_control):
     project = scm_project
     project.init()
@@ -81,6 +84,7 @@ def test_scm_replacement_keeps_the_serving_certificate_and_destroy_honours_on_de
     assert successor not in left and serving["id"] in left
 
 
+@pytest.mark.long
 def test_cas_replacement_never_revokes_the_issued_order(cas_project, cas_control):
     project = cas_project
     project.init()

@@ -37,6 +37,7 @@ def stack_state(run: LocalPipeline) -> dict:
     return json.loads(body)
 
 
+@pytest.mark.long
 def test_pipeline_on_s3_state_end_to_end(local_run):
     run = local_run
 

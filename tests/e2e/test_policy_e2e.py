@@ -3,6 +3,8 @@ servers, previewed with `--policy-pack policy --policy-pack-config <file>` as a 
 
 from __future__ import annotations
 
+import pytest
+
 import copy
 import json
 import shutil
@@ -69,6 +71,7 @@ def run_with_pack(project, command: tuple[str, ...], policy: dict):
     return result, result.stdout + result.stderr
 
 
+@pytest.mark.long
 def test_policy_pack_with_the_cli(cas_project, scm_project):
     project = scm_project
     shutil.copytree(ROOT / "policy", project.workdir / "policy", ignore=shutil.ignore_patterns("__pycache__"))

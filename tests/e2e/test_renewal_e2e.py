@@ -3,6 +3,8 @@ into the window and certfleet's clock (CERTFLEET_CLOCK_OFFSET_SECONDS) with them
 
 from __future__ import annotations
 
+import pytest
+
 import copy
 import json
 
@@ -162,6 +164,7 @@ def test_a_targeted_renewal_then_a_crash_buys_one_successor(cas_project, scm_pro
     assert len(cas_orders(cas_control)) == 2  # one successor, never a second
 
 
+@pytest.mark.long
 def test_a_targeted_run_exports_the_renewal_the_resources_hold(cas_project, scm_project, cas_control, scm_control):
     """A `--target` run that leaves the entries out exports their renewal from their state (generation 0, due),
     not from the plan (generation 1, renewing itself): the next plain `up` renews to generation 1, not 2."""

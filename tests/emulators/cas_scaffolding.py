@@ -1,6 +1,9 @@
-"""Builders shared by the CAS emulator tests: SDK clients, CSRs, orders."""
+"""Builders shared by the CAS emulator tests: SDK clients, CSRs, orders; the emulator as certfleet's CAS."""
 
 from __future__ import annotations
+
+import contextlib
+from typing import Iterator
 
 from alibabacloud_cas20200407 import models as cas_models
 from alibabacloud_cas20200407.client import Client
@@ -10,6 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 ACCESS_KEY_ID = "LTAI5tEMULATORTEST01"
 ACCESS_KEY_SECRET = "emulator-test-secret"
 CONTACT = {"username": "Tom Zhang", "phone": "13000000000", "email": "tom.zhang@example.com"}
@@ -19,6 +23,27 @@ def make_cas_client(server, access_key_id: str = ACCESS_KEY_ID, access_key_secre
                     **config) -> Client:
     return Client(Config(access_key_id=access_key_id, access_key_secret=access_key_secret,
                          endpoint=server.endpoint, protocol="http", **config))
+
+
+@contextlib.contextmanager
+def certfleet_cas(monkeypatch, api) -> Iterator:
+    """The emulator serving `api` on loopback, and certfleet's CAS client (components/alicloud/client.py) pointed
+    at it with the test key: yields the server. Alibaba's SDK ignores NO_PROXY, so the proxy variables go."""
+    from components.alicloud import client as cas_api
+    from emulators.core import EmulatorServer
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with EmulatorServer(api) as server:
+        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
+        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
+        monkeypatch.setenv(cas_api.ENV_ENDPOINT, server.endpoint)
+        monkeypatch.setenv(cas_api.ENV_PROTOCOL, "http")
+        cas_api._clients.clear()
+        try:
+            yield server
+        finally:
+            cas_api._clients.clear()
 
 
 _KEYS: dict = {}

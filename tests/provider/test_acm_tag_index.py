@@ -130,3 +130,15 @@ def test_a_replacement_that_takes_the_listed_certificate_leaves_it_to_the_new_re
     assert new.id == old.id
     provider.delete(old.id, old.outs)                  # the replaced resource's delete: not its own any more
     assert acm_client().describe_certificate(CertificateArn=new.id)["Certificate"]["Status"] == "PENDING_VALIDATION"
+
+
+def test_the_listing_is_paged_by_certificates_not_by_tags(provider):
+    # GetResources also cuts a page at TagsPerPage tags (100 unless asked, in AWS and moto): 40 certificates of
+    # 4 or more tags would be 2 pages or more. The listing asks for the most allowed, so one page holds them.
+    made = [provider.create(entry(i, tags={"team": "a", "env": "prod"})) for i in range(40)]
+    assert min(len(acm_client().list_tags_for_certificate(CertificateArn=m.id)["Tags"]) for m in made) >= 4
+    acm.CERTIFICATES.reset()                           # the refresh is a new run
+    clients.reset_api_counts()
+    for m in made:
+        provider.read(m.id, m.outs)
+    assert calls("resourcegroupstaggingapi", "GetResources") == 1

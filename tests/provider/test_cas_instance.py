@@ -17,30 +17,21 @@ from components.alicloud.instance_checks import CLAIM_ENTRY_TAG, CLAIM_STAMP_TAG
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from emulators.cas import CasApi
-from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
-from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET, make_cas_client
-from tests.provider.test_cas_provider import PROXY_VARIABLES, FakeClock, interrupted_run, this_run, stamped
+from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET, certfleet_cas, make_cas_client
+from tests.provider.test_cas_provider import FakeClock, interrupted_run, this_run, stamped
 
 CLAIM = "certfleet/test/web"
 
 
 @pytest.fixture
 def server(monkeypatch):
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as emulator:
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
-        monkeypatch.setenv(cas_api.ENV_ENDPOINT, emulator.endpoint)
-        monkeypatch.setenv(cas_api.ENV_PROTOCOL, "http")
-        monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
-        monkeypatch.setattr(dynamic, "DECLARED", dynamic.RunSet())
-        for name in ("TAKEN_IN_THIS_RUN", "REPLACED_IN_PLACE"):  # the instance provider's facts about the run
-            monkeypatch.setattr(instance_module, name, dynamic.RunSet(), raising=False)
-        cas_api._clients.clear()
+    monkeypatch.setattr(dynamic, "RUN_WAITS", dynamic.WaitWindow())
+    monkeypatch.setattr(dynamic, "DECLARED", dynamic.RunSet())
+    for name in ("TAKEN_IN_THIS_RUN", "REPLACED_IN_PLACE"):  # the instance provider's facts about the run
+        monkeypatch.setattr(instance_module, name, dynamic.RunSet(), raising=False)
+    with certfleet_cas(monkeypatch, CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as emulator:
         yield emulator
-        cas_api._clients.clear()
 
 
 @pytest.fixture

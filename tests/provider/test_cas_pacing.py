@@ -13,31 +13,21 @@ from components import dynamic
 from components.alicloud import client as cas_api
 from components.errors import CloudError
 from emulators.cas import CasApi
-from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
-from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET
+from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET, certfleet_cas
 
-PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 BURST = 24          # ListUserCertificateOrder calls: under 3 s at 0.9 x 10/s
 UNPACED_BURST = 60  # the same operation unpaced: to stay under 10/s it would have to take over 5 s
 
 
 @pytest.fixture
 def emulator(monkeypatch):
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)  # the SDK ignores NO_PROXY
-    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as server:
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
-        monkeypatch.setenv(cas_api.ENV_ENDPOINT, server.endpoint)
-        monkeypatch.setenv(cas_api.ENV_PROTOCOL, "http")
-        cas_api._clients.clear()
-        cas_api.reset_rate_limits()
+    cas_api.reset_rate_limits()
+    with certfleet_cas(monkeypatch, CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as server:
         control = ControlClient(server.url)
         control.throttle_at_published_rates()
         yield control
-        cas_api._clients.clear()
-        cas_api.reset_rate_limits()
+    cas_api.reset_rate_limits()
 
 
 def list_orders(resource: str):

@@ -19,10 +19,9 @@ from components.errors import CertfleetError, CloudError
 from emulators.cas import CasApi
 from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
-from tests.emulators.cas_scaffolding import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, list_orders, make_cas_client,
-                                             make_csr, order_for_package, package_state)
+from tests.emulators.cas_scaffolding import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, certfleet_cas, list_orders,
+                                             make_cas_client, make_csr, order_for_package, package_state)
 
-PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
 PLAN = "digicert-free-1-free"
 OTHER_KEY_ID, OTHER_KEY_SECRET = "LTAI5tEMULATORTEST02", "other-account-secret"  # another account's key
@@ -80,19 +79,11 @@ BOTH_LISTING_SHAPES = pytest.mark.parametrize("emulator", ORDER_DOMAIN_STYLES, i
 
 @pytest.fixture
 def emulator(monkeypatch, request):
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)  # the SDK ignores NO_PROXY
     style = getattr(request, "param", "primary")
-    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET, OTHER_KEY_ID: OTHER_KEY_SECRET},
-                               order_domain_style=style)) as server:
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
-        monkeypatch.setenv(cas_api.ENV_ENDPOINT, server.endpoint)
-        monkeypatch.setenv(cas_api.ENV_PROTOCOL, "http")
-        monkeypatch.setattr(dynamic.random, "uniform", lambda low, high: high)  # deterministic backoff
-        cas_api._clients.clear()
+    monkeypatch.setattr(dynamic.random, "uniform", lambda low, high: high)  # deterministic backoff
+    with certfleet_cas(monkeypatch, CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET, OTHER_KEY_ID: OTHER_KEY_SECRET},
+                                           order_domain_style=style)) as server:
         yield server
-        cas_api._clients.clear()
 
 
 @pytest.fixture

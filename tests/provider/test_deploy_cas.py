@@ -16,12 +16,11 @@ from components.deploy import cas_upload, material
 from components.deploy.cas_upload import CasUploadProvider
 from components.errors import CloudError
 from emulators.cas import CasApi
-from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
-from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET, make_cas_client
+from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET, certfleet_cas, make_cas_client
 from tests.pki import Pki
 from tests.provider.test_acm_import_provider import no_key_text
-from tests.provider.test_cas_provider import PROXY_VARIABLES, FakeClock
+from tests.provider.test_cas_provider import FakeClock
 
 TAG = "certfleet/test/deploy:huaweicloud.certificates.portal:alicloud"
 
@@ -33,17 +32,9 @@ def pki() -> Pki:
 
 @pytest.fixture
 def emulator(monkeypatch):
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)  # the SDK ignores NO_PROXY
-    with EmulatorServer(CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as server:
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_ID, ACCESS_KEY_ID)
-        monkeypatch.setenv(cas_api.ENV_ACCESS_KEY_SECRET, ACCESS_KEY_SECRET)
-        monkeypatch.setenv(cas_api.ENV_ENDPOINT, server.endpoint)
-        monkeypatch.setenv(cas_api.ENV_PROTOCOL, "http")
-        monkeypatch.setattr(dynamic.random, "uniform", lambda low, high: high)
-        cas_api._clients.clear()
+    monkeypatch.setattr(dynamic.random, "uniform", lambda low, high: high)
+    with certfleet_cas(monkeypatch, CasApi({ACCESS_KEY_ID: ACCESS_KEY_SECRET})) as server:
         yield server
-        cas_api._clients.clear()
 
 
 @pytest.fixture

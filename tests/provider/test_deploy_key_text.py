@@ -22,7 +22,8 @@ from components.alicloud import client as cas_api
 from components.deploy.cas_upload import CasUploadProvider
 from components.errors import CloudError
 from emulators.cas.responses import CasApi
-from tests.provider.test_cas_provider import PROXY_VARIABLES, FakeClock
+from tests.emulators.cas_scaffolding import PROXY_VARIABLES
+from tests.provider.test_cas_provider import FakeClock
 from tests.provider.test_deploy_cas import TAG, create, emulator, inputs, provider, update  # noqa: F401 (fixtures)
 from tests.pki import Pki
 
@@ -136,3 +137,14 @@ def test_cas_reads_and_deletes_never_fetch_the_key_back(provider, emulator, pki,
     renewed = update(provider, outs, inputs(pki))  # deletes the previous copy: its tags are read first
     provider.delete(TAG, renewed)
     assert asked and all(asked), asked  # CertFilter=True every time: no Cert, no Key in the answer
+
+
+def test_a_piece_of_key_left_between_two_escapes_is_withheld(pki):
+    # quote_plus writes the key's '+' and '/' as %2B and %2F: the long base64 runs on either side are removed,
+    # and the piece between two escapes (here 19 characters of the key) must not pass either.
+    _, key = pki.leaf(["x.example.com"])
+    body = "".join(key_lines(key))
+    piece = next(body[i + 1:i + 20] for i in range(len(body) - 20)
+                 if body[i] in "+/" and not {"+", "/"} & set(body[i + 1:i + 20]))
+    leaked = f"CAS says: bad value %2B{piece}%2F in field Key"
+    assert key_text.scrub(leaked, key) == key_text.WITHHELD

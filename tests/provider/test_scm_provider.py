@@ -826,3 +826,18 @@ def test_a_recent_earlier_purchase_is_looked_for_through_the_listing_lag(provide
     with pytest.raises(CertfleetError, match=earlier):
         provider.create(news)
     assert [c["id"] for c in emulated(scm_control)["certificates"]] == [earlier]
+
+
+def test_a_refresh_of_an_issued_certificate_exports_it_only_when_scm_shows_another(provider, scm_control):
+    created = provider.create(inputs(csr="generate"))
+    scm_control.call("POST", f"scm/certificates/{created.id}/publish")
+    exports = count_calls(scm_control, "ExportCertificate")
+    first = provider.read(created.id, created.outs).outs            # issued since the create: exported
+    assert first["status"] == "ISSUED" and "BEGIN CERTIFICATE" in first["certificate_pem"] and exports() == 1
+    again = provider.read(created.id, first).outs                   # the same certificate: the state's material
+    assert exports() == 1
+    assert {k: again[k] for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem", "fingerprint")} \
+        == {k: first[k] for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem", "fingerprint")}
+    # A state whose material came from another certificate (SCM shows another fingerprint): exported again.
+    provider.read(created.id, {**first, "fingerprint": "00" * 20, "certificate_pem": "stale"})
+    assert exports() == 2

@@ -1,13 +1,16 @@
-"""scripts/bench_engine.py --short: every kind and the floor at N = 20 with the real CLI and emulators; every
+"""scripts/bench_engine.py --short: every kind and the floor at N = SHORT_N (12) with the real CLI and emulators; every
 figure and ratio is printed and saved. Nothing is judged against time (the targets are for N = 1,000)."""
 
 from __future__ import annotations
+
+import pytest
 
 import json
 import re
 import subprocess
 import sys
 
+from scripts.bench_engine import SHORT_N
 from tests.conftest import ROOT
 
 KINDS = ("acm", "cas", "scm", "distributions")
@@ -19,6 +22,7 @@ NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 
 # About 25 pulumi runs on servers of its own (2 minutes): it runs beside the other tests (it asserts no time),
 # not in the serial phase, to keep .ci/run within its budget.
+@pytest.mark.long
 def test_short_run_prints_every_figure_and_ratio(tmp_path, pulumi_bin):
     saved = tmp_path / "bench.json"
     result = subprocess.run([sys.executable, "scripts/bench_engine.py", "--short", "--json", str(saved)], cwd=ROOT,
@@ -29,7 +33,7 @@ def test_short_run_prints_every_figure_and_ratio(tmp_path, pulumi_bin):
     # Every kind's table has every figure with certfleet's value, the floor's and their ratio.
     for kind in KINDS:
         table = out.split(f"== {kind} against the floor ==", 1)[1].split("\n== ", 1)[0]
-        assert "-- N = 20:" in table
+        assert f"-- N = {SHORT_N}:" in table
         for row in STEP_ROWS:
             assert re.search(rf"^{re.escape(row)}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}x", table, re.M), (kind, row)
         for step in ("preview_new", "up", "preview_same", "refresh"):
@@ -46,11 +50,11 @@ def test_short_run_prints_every_figure_and_ratio(tmp_path, pulumi_bin):
     # The saved figures: each certfleet stack made calls at its servers and has a ratio for every figure.
     figures = json.loads(saved.read_text())
     runs = {(r["kind"], r["n"]): r for r in figures["runs"]}
-    assert set(runs) == {(k, 20) for k in KINDS} | {("floor", 20), ("floor", 40)}
-    assert runs[("floor", 40)]["resources"] == 40
+    assert set(runs) == {(k, SHORT_N) for k in KINDS} | {("floor", SHORT_N), ("floor", 2 * SHORT_N)}
+    assert runs[("floor", 2 * SHORT_N)]["resources"] == 2 * SHORT_N
     for kind in KINDS:
-        run = runs[(kind, 20)]
-        assert run["resources"] >= 20 and run["creates"] > run["resources"]
+        run = runs[(kind, SHORT_N)]
+        assert run["resources"] >= SHORT_N and run["creates"] > run["resources"]
         assert sum(run["calls_per_resource"]["up"].values()) >= 1, run["calls_per_resource"]
         assert all(value and value > 0 for value in run["ratios"].values()), run["ratios"]
     tools = {"tool: pulumi stack output --json", "tool: report (scripts/report.py)", "tool: report --json",

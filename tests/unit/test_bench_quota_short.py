@@ -5,6 +5,8 @@ published rates, met no throttled answer. Nothing is judged against time."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import re
 import subprocess
@@ -16,6 +18,7 @@ NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 FIGURES = ("quota-bound minimum", "up", "of the quota-bound rate", "throttled at the server")
 
 
+@pytest.mark.long
 def test_short_run_prints_every_figure(tmp_path, pulumi_bin):
     saved = tmp_path / "bench.json"
     result = subprocess.run([sys.executable, "scripts/bench_quota.py", "--short", "--json", str(saved)], cwd=ROOT,
