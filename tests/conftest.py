@@ -27,6 +27,7 @@ EMULATOR_DEPLOY_SECONDS = 1  # seconds a created or updated distribution stays I
 
 
 
+@pytest.hookimpl(trylast=True)   # after `-m` and `-k` deselected: the shares are of what runs
 def pytest_collection_modifyitems(config, items):
     """Under xdist's worksteal, each worker is first handed an equal run of the collected tests, in order; a
     worker holding several tests marked `long` (a minute or more) then finishes long after the others. So each

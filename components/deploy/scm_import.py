@@ -47,7 +47,7 @@ def sha1_of(certificate_pem: str) -> str:
     return hashlib.sha1(leaf.public_bytes(serialization.Encoding.DER)).hexdigest() if leaf else ""  # noqa: S324
 
 
-def _bare(fingerprint: str | None) -> str:
+def bare_fingerprint(fingerprint: str | None) -> str:
     return (fingerprint or "").replace(":", "").lower()
 
 
@@ -97,7 +97,7 @@ class ScmImportProvider(CopyProvider):
             if item.name != name:
                 continue
             shown = self._show(props, item.id, resource)
-            if shown is None or _bare(shown.fingerprint) != sha1_of(leaf):
+            if shown is None or bare_fingerprint(shown.fingerprint) != sha1_of(leaf):
                 continue
             owner = self._tags(props, item.id, resource).get(RESOURCE_TAG)
             if owner == props["resource_tag"]:

@@ -220,12 +220,19 @@ class ScmPurchaseSteps:
 
 
 def exported_before(shown: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The certificate, chain and key the state holds, when ShowCertificate shows the certificate they were
-    exported from (its SHA-1 fingerprint): a refresh of an issued certificate then reads once, not twice. A
-    certificate SCM changed (another fingerprint) is exported again; so is one never exported (create, update)."""
-    if props.get("certificate_pem") and shown.fingerprint and shown.fingerprint == props.get("fingerprint"):
-        return {k: props.get(k) for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem")}
-    return None
+    """The certificate, chain and key the state holds, when ShowCertificate shows that very certificate: its
+    SHA-1 fingerprint is the state's leaf's (computed, not the state's word for it). A refresh of an issued
+    certificate then reads once, not twice. Exported again: a certificate SCM changed, one never exported (create,
+    update), and one whose SCM-made key (csr: scm) the state lacks. A chain SCM changes under the same leaf is
+    picked up by the next export (an update of the entry)."""
+    from components.deploy.scm_import import bare_fingerprint, sha1_of
+
+    held = props.get("certificate_pem")
+    if not held or not shown.fingerprint or bare_fingerprint(shown.fingerprint) != sha1_of(held):
+        return None
+    if props.get("csr") == "scm" and not props.get("private_key_pem"):
+        return None
+    return {k: props.get(k) for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem")}
 
 
 def exported_material(client: Any, cert_id: str, resource: str, clock: type[Clock] = Clock) -> dict[str, Any]:

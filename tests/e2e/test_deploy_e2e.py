@@ -20,6 +20,7 @@ from emulators.cas import CasApi
 from emulators.core import EmulatorServer
 from emulators.core.testing import ControlClient
 from tests.conftest import moto_list
+from tests.e2e.conftest import EMULATOR_LISTING_LAG_SECONDS
 from tests.e2e.test_cloudfront_e2e import certificate_of, live_distributions, make_template, set_secret_key
 from tests.emulators.cas_scaffolding import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
@@ -31,9 +32,6 @@ APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.
 CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
 
 
-# The emulators list a new order/certificate at once: a replacing create (an earlier purchase of the entry was
-# journalled minutes ago) needs one look before it buys, not the real clouds' 60 s (CAS) / 120 s (SCM) of polling.
-EMULATOR_LISTING_LAG_SECONDS = 0
 
 
 def stack_config(template: str, static_pem: str, chain_pem: str) -> dict:

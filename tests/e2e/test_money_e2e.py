@@ -3,14 +3,14 @@ journal's preview check) and replacements that must not destroy the serving cert
 
 from __future__ import annotations
 
-import pytest
-
 import copy
 
 from tests.e2e.test_cas_e2e import CONFIG as CAS_CONFIG
 from tests.e2e.test_cas_e2e import cas_control, cas_emulator, cas_project, orders  # noqa: F401 - fixtures
 from tests.e2e.test_scm_e2e import CONFIG as SCM_CONFIG
 from tests.e2e.test_scm_e2e import certificates, scm_project  # noqa: F401 - fixture
+
+from tests.e2e.conftest import EMULATOR_LISTING_LAG_SECONDS  # a replacement looks once
 
 PORTAL = SCM_CONFIG["huaweicloud"]["certificates"]["portal"]
 
@@ -55,11 +55,11 @@ def test_a_rename_is_refused_at_preview_unless_declared_and_then_buys_nothing(sc
     project.run("preview", "--expect-no-changes")
 
 
-@pytest.mark.long
 def test_scm_replacement_keeps_the_serving_certificate_and_destroy_honours_on_destroy(scm_project, scm_control):
     project = scm_project
     project.init()
-    config = {"huaweicloud": {"certificates": {"portal": {**PORTAL, "onDestroy": "delete"}}}}
+    config = {"huaweicloud": {"listingLagSeconds": EMULATOR_LISTING_LAG_SECONDS,
+                              "certificates": {"portal": {**PORTAL, "onDestroy": "delete"}}}}
     project.write_stack("e2e", config)
     project.run("up", "--yes", "--skip-preview")
     [serving] = scm_certificates(scm_control)
@@ -84,12 +84,12 @@ def test_scm_replacement_keeps_the_serving_certificate_and_destroy_honours_on_de
     assert successor not in left and serving["id"] in left
 
 
-@pytest.mark.long
 def test_cas_replacement_never_revokes_the_issued_order(cas_project, cas_control):
     project = cas_project
     project.init()
     blog = {**CAS_CONFIG["alicloud"]["orders"]["blog"], "revokeOnDelete": True}
-    config = {"alicloud": {"contact": CAS_CONFIG["alicloud"]["contact"], "orders": {"blog": blog}}}
+    config = {"alicloud": {"contact": CAS_CONFIG["alicloud"]["contact"],
+                           "listingLagSeconds": EMULATOR_LISTING_LAG_SECONDS, "orders": {"blog": blog}}}
     project.write_stack("e2e", config)
     project.run("up", "--yes", "--skip-preview")
     first = orders(project.outputs())["blog"]["order_id"]

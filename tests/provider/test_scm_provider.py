@@ -828,8 +828,9 @@ def test_a_recent_earlier_purchase_is_looked_for_through_the_listing_lag(provide
     assert [c["id"] for c in emulated(scm_control)["certificates"]] == [earlier]
 
 
-def test_a_refresh_of_an_issued_certificate_exports_it_only_when_scm_shows_another(provider, scm_control):
-    created = provider.create(inputs(csr="generate"))
+@pytest.mark.parametrize("csr", ["generate", "scm"])
+def test_a_refresh_of_an_issued_certificate_exports_it_only_when_scm_shows_another(provider, scm_control, csr):
+    created = provider.create(inputs(csr=csr))
     scm_control.call("POST", f"scm/certificates/{created.id}/publish")
     exports = count_calls(scm_control, "ExportCertificate")
     first = provider.read(created.id, created.outs).outs            # issued since the create: exported
@@ -838,6 +839,11 @@ def test_a_refresh_of_an_issued_certificate_exports_it_only_when_scm_shows_anoth
     assert exports() == 1
     assert {k: again[k] for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem", "fingerprint")} \
         == {k: first[k] for k in ("certificate_pem", "certificate_chain_pem", "private_key_pem", "fingerprint")}
-    # A state whose material came from another certificate (SCM shows another fingerprint): exported again.
-    provider.read(created.id, {**first, "fingerprint": "00" * 20, "certificate_pem": "stale"})
+    assert "PRIVATE KEY" in again["private_key_pem"]
+    # A state whose certificate is not the one SCM shows (whatever fingerprint the state recorded): exported again.
+    provider.read(created.id, {**first, "certificate_pem": "stale"})
     assert exports() == 2
+    # A state without the key SCM made: exported again (certfleet's own key is in the state, never in SCM).
+    refetched = provider.read(created.id, {**first, "private_key_pem": None}).outs
+    assert exports() == (3 if csr == "scm" else 2)
+    assert ("PRIVATE KEY" in (refetched["private_key_pem"] or "")) == (csr == "scm")
