@@ -67,12 +67,15 @@ class RenewalPhase:
         return len(self.cas_orders()) + len(self.scm_certificates())
 
     def play_console(self) -> None:
-        """The customer: apply for CAS renewal orders (placed payed; CAS has no API for it, as
-        scripts/local_servers.py publish_challenges does) and publish every open challenge."""
+        """The customer: apply for the CAS renewal orders the stack holds (placed payed; CAS has no API for it, as
+        scripts/local_servers.py publish_challenges does) and publish every open challenge. Not for a renewal
+        order a killed run placed and the state never recorded: the customer learns of an order from certfleet's
+        status message, and certfleet refuses that one (its generated key was lost) and names it for deletion."""
         cas, scm = self.c.servers.urls["cas"], self.c.servers.urls["scm"]
+        held = {object_id for object_id, _ in held_objects(self.c.project.export()).values()}
         for order_id, order in self.cas_orders().items():
             try:
-                if order["state"] == "payed" and order.get("renewed_from_order_id"):
+                if order["state"] == "payed" and order.get("renewed_from_order_id") and order_id in held:
                     http_json("POST", f"{cas}/_emulator/cas/orders/{order_id}/advance", {"to": "domain_verify"})
                     self.figures["console"].append(f"CAS renewal order {order_id} applied for")
                     order["state"] = "domain_verify"
