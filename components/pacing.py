@@ -63,6 +63,18 @@ class Buckets:
                 self._buckets[key] = TokenBucket(rate * PACE)
             return self._buckets[key]
 
+    def get(self, key: Hashable) -> TokenBucket | None:
+        """The key's bucket, if it has one (a rate learnt at run time, huaweicloud/client.py)."""
+        with self._lock:
+            return self._buckets.get(key)
+
+    def lower(self, key: Hashable, rate: float, clock: type[Clock] = Clock) -> None:
+        """Pace the key at PACE x `rate` from now on, unless it is paced slower already."""
+        with self._lock:
+            known = self._buckets.get(key)
+            if known is None or rate * PACE < known.rate:
+                self._buckets[key] = TokenBucket(rate * PACE, clock=clock)
+
     def clear(self) -> None:
         """Fresh, full buckets (tests)."""
         with self._lock:

@@ -222,11 +222,8 @@ class AcmCalls:
 
     def _current_tags(self, acm: Any, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, str]:
         """The certificate's tags: the run's listing when it agrees with `props` (tag_index.py), else ACM's."""
-        indexed = CERTIFICATES.tags_by_arn(props["region"], for_create=False)
-        listed = indexed.get(arn) if indexed else None
-        if listed is not None and user_tags(listed) == dict(props.get("tags") or {}):
-            return listed
-        return self._tags(acm, arn, resource)
+        listed = CERTIFICATES.refresh_tags(props["region"], arn, props.get("tags"), user_tags)
+        return listed if listed is not None else self._tags(acm, arn, resource)
 
     def _describe(self, acm: Any, arn: str, resource: str) -> dict[str, Any] | None:
         try:

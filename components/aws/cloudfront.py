@@ -538,11 +538,8 @@ class DistributionProvider(ResourceProvider):
 
     def _current_tags(self, arn: str, props: Mapping[str, Any], resource: str) -> dict[str, str]:
         """The distribution's tags: the run's listing when it agrees with `props` (tag_index.py), else CloudFront's."""
-        indexed = DISTRIBUTIONS.tags_by_arn(REGION, for_create=False)
-        listed = indexed.get(arn) if indexed else None
-        if listed is not None and user_tags(listed) == dict(props.get("tags") or {}):
-            return listed
-        return self._tags(arn, resource)
+        listed = DISTRIBUTIONS.refresh_tags(REGION, arn, props.get("tags"), user_tags)
+        return listed if listed is not None else self._tags(arn, resource)
 
     def _tag(self, arn: str, tags: Mapping[str, str], resource: str) -> None:
         self._call("TagResource", lambda: client("cloudfront", REGION).tag_resource(

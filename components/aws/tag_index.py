@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable, Mapping
 
 import botocore.exceptions
 
@@ -71,6 +72,14 @@ class TagIndex:
             return listing
         finally:
             region_lock.release()
+
+    def refresh_tags(self, region: str, arn: str, state_tags: Mapping[str, str] | None,
+                     user_tags: Callable[[Mapping[str, str]], dict[str, str]]) -> dict[str, str] | None:
+        """A refresh read's tags from the run's listing when its user tags are the state's; None when the read
+        must ask the cloud (no listing, not listed, or tags that differ: confirmed, see the module docstring)."""
+        indexed = self.tags_by_arn(region, for_create=False)
+        listed = indexed.get(arn) if indexed else None
+        return listed if listed is not None and user_tags(listed) == dict(state_tags or {}) else None
 
     def learn(self, region: str, arn: str, tags: dict[str, str]) -> None:
         """Tags this run put on a certificate (a request's, a re-stamp): a listing taken before shows them too,

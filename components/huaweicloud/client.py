@@ -36,7 +36,7 @@ from typing import Any, Callable, TypeVar
 
 from components.dynamic import MAX_ATTEMPTS, Clock, with_retries
 from components.errors import CertfleetError, CloudError
-from components.pacing import PACE, TokenBucket
+from components.pacing import PACE, Buckets  # noqa: F401 (PACE: tests read it here)
 
 ENV_AK = "HUAWEICLOUD_SDK_AK"
 ENV_SK = "HUAWEICLOUD_SDK_SK"
@@ -163,8 +163,7 @@ def to_cloud_error(operation: str, resource: str, err: Exception, service: str =
 # Only the per-user policy's: another policy's limit (one API's, say) must not slow every call down.
 STATED_LIMIT = re.compile(r"policy user over ratelimit,\s*limit:\s*(\d+(?:\.\d+)?)\s*,\s*time:\s*"
                           r"(\d+(?:\.\d+)?)\s*second")
-_stated_buckets: dict[str, TokenBucket] = {}   # service -> the bucket of the rate its gateway stated
-_stated_lock = threading.Lock()
+STATED = Buckets()   # service -> the bucket of the rate its gateway stated
 
 
 def stated_rate(err: Exception) -> float | None:
@@ -179,29 +178,19 @@ def learn_rate(service: str, err: Exception, clock: type[Clock] = Clock) -> None
     """After a throttling answer that states the gateway's rate: pace the service at PACE of it from now on (a
     lower rate stated later replaces it)."""
     rate = stated_rate(err)
-    if rate is None:
-        return
-    with _stated_lock:
-        known = _stated_buckets.get(service)
-        if known is None or rate * PACE < known.rate:
-            _stated_buckets[service] = TokenBucket(rate * PACE, clock=clock)
-
-
-def stated_bucket(service: str) -> TokenBucket | None:
-    with _stated_lock:
-        return _stated_buckets.get(service)
+    if rate is not None:
+        STATED.lower(service, rate, clock)
 
 
 def stated_rate_of(service: str) -> float | None:
     """The rate the service is paced at (requests a second), once its gateway stated one."""
-    bucket = stated_bucket(service)
+    bucket = STATED.get(service)
     return bucket.rate if bucket is not None else None
 
 
 def forget_stated_rates() -> None:
     """No rate learnt yet (a new run; tests)."""
-    with _stated_lock:
-        _stated_buckets.clear()
+    STATED.clear()
 
 
 def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bool = True,
@@ -226,7 +215,7 @@ def call(operation: str, resource: str, send: Callable[[], T], *, may_repeat: bo
         return may_repeat and other_failures < MAX_ATTEMPTS and is_transient(err, transient_codes)
 
     def paced_send() -> T:
-        bucket = stated_bucket(service)
+        bucket = STATED.get(service)
         if bucket is not None:
             bucket.take()
         return send()
