@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from components.packing import SPEC, unpacked
+
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's sentinel for a value known only after apply
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the key that marks a secret object in state and events
 CREATE_BEFORE_DELETE = "create-before-delete"
@@ -110,7 +112,7 @@ def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, .
 
 
 def _inputs(state: Any) -> Mapping[str, Any]:
-    return (state or {}).get("inputs") or {}
+    return unpacked((state or {}).get("inputs"))
 
 
 def _change(step: Mapping[str, Any], mode: str | None = None) -> Change:
@@ -120,12 +122,14 @@ def _change(step: Mapping[str, Any], mode: str | None = None) -> Change:
     old, new = _inputs(old_state), _inputs(new_state)
     reported = set(step.get("diffReasons") or []) | {top_key(k) for k in (step.get("detailedDiff") or {})}
     reported |= set(step.get("replaceReasons") or [])
+    if SPEC in reported:   # one JSON property holds the resource's fields (components/packed.py): which changed
+        reported = (reported - {SPEC}) | set(changed_keys(old, new))
     diff_keys = tuple(sorted(top_key(k) for k in reported)) if reported else (
         changed_keys(old, new) if step.get("op") in ("update", "replace") else ())
     if mode is None and step.get("op") == "replace":
         mode = DELETE_BEFORE_REPLACE if old_state.get("pendingReplacement") else CREATE_BEFORE_DELETE
     return Change(urn=urn, name=name, type=short, op=step.get("op") or "", mode=mode, old=old, new=new,
-                  old_outputs=old_state.get("outputs") or {},
+                  old_outputs=unpacked(old_state.get("outputs")),
                   replace_keys=tuple(sorted({top_key(k) for k in step.get("replaceReasons") or []})),
                   diff_keys=diff_keys, component=(new_state or old_state).get("custom") is False)
 

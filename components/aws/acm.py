@@ -44,6 +44,8 @@ from components.aws.clients import _clients, client, error_code as _error_code  
 from components.aws.clients import TransportErrors, cloud_error
 from components.aws.tag_index import TagIndex
 from components.errors import CloudError, WaitTimeout
+from components.packed_provider import PackedOutput, PackedProvider
+from components.packing import packed
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
 REQUEST_TAG = "certfleet:request"     # hash of the request: tells a retry from a replacement
@@ -599,27 +601,28 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
 # --- the resource -------------------------------------------------------------------------------------------
 
 class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
-    """An ACM certificate with DNS validation. Type token: pulumi-python:dynamic/aws:AcmCertificate."""
+    """An ACM certificate with DNS validation. Type token: pulumi-python:dynamic/aws:AcmCertificate.
 
-    arn: pulumi.Output[str]
-    status: pulumi.Output[str]
-    status_message: pulumi.Output[str]
-    domain: pulumi.Output[str]
-    sans: pulumi.Output[list]
-    validation_records: pulumi.Output[list]
-    not_after: pulumi.Output[str]
-    renewal_status: pulumi.Output[str]
-    renewal_eligibility: pulumi.Output[str]
-    in_use_by: pulumi.Output[list]
-    adopted: pulumi.Output[bool]
+    Its state is one JSON property, `spec` (components/packed.py); the attributes below read it."""
+
+    spec: pulumi.Output[str]
+    arn = PackedOutput()
+    status = PackedOutput()
+    status_message = PackedOutput()
+    domain = PackedOutput()
+    sans = PackedOutput()
+    validation_records = PackedOutput()
+    not_after = PackedOutput()
+    renewal_status = PackedOutput()
+    renewal_eligibility = PackedOutput()
+    in_use_by = PackedOutput()
+    adopted = PackedOutput()
 
     def __init__(self, name: str, spec: AcmCertificateSpec, aws: AwsSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         resource_tag = resource_identity(spec.name)
-        outputs = dict.fromkeys(("arn", "status", "status_message", "validation_records", "not_after",
-                                 "renewal_status", "renewal_eligibility", "in_use_by", "generation", "adopted"))
-        super().__init__(AcmCertificateProvider(), name, {**certificate_inputs(spec, aws, resource_tag), **outputs},
-                         opts)
+        super().__init__(PackedProvider(AcmCertificateProvider()), name,
+                         packed(certificate_inputs(spec, aws, resource_tag)), opts)
 
 
 def certificate_inputs(spec: AcmCertificateSpec, aws: AwsSpec, resource_tag: str) -> dict[str, Any]:

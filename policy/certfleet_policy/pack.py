@@ -22,7 +22,7 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, Rep
                            StackValidationPolicy)
 
 from .checks import RULES, STACK_RULE, Rule, with_defaults
-from .resources import PAID, StackResource, plain, stack_of
+from .resources import PAID, StackResource, fields, stack_of
 from .state import PriorState, read_prior_state
 
 PACK_NAME = "certfleet-policies"
@@ -62,7 +62,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
         if args.resource_type not in rule.types:
             return
         config = with_defaults(rule, args.get_config())
-        for message in rule.check(args.resource_type, plain(args.props), config, stack_of(args.urn)):
+        for message in rule.check(args.resource_type, fields(args.props), config, stack_of(args.urn)):
             report_violation(message)
 
     return ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate,
@@ -71,7 +71,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
 
 def stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [StackResource(r.resource_type, r.urn, plain(r.props), tuple(r.opts.aliases or ()))
+        resources = [StackResource(r.resource_type, r.urn, fields(r.props), tuple(r.opts.aliases or ()))
                      for r in args.resources if r.resource_type in rule.types]
         stack = stack_of(resources[0].urn) if resources else ""
         # Read already by the first paid resource's Analyze; here only when every resource policy is disabled

@@ -9,6 +9,7 @@ plain data with UNKNOWN in its place, so that one unknown field never hides a wh
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,24 @@ def plain(value: Any) -> Any:
                 items.append(UNKNOWN)
         return items
     return value
+
+
+# components/packing.py: a packed resource's fields are one JSON string under `spec` (the pack runs in its own
+# environment, without certfleet's modules, hence this copy of the reading half).
+SPEC = "spec"
+
+
+def unpacked(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource's fields, a packed resource's `spec` decoded; a flat resource's as they are."""
+    props = dict(props)
+    if isinstance(props.get(SPEC), str):
+        return {**json.loads(props.pop(SPEC)), **props}
+    return props
+
+
+def fields(props: Any) -> dict[str, Any]:
+    """What a policy reads of a resource: `plain` data, unpacked."""
+    return unpacked(plain(props))
 
 
 def known(value: Any) -> bool:

@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from .resources import PAID, PURCHASE_JOURNAL
+from .resources import PAID, PURCHASE_JOURNAL, unpacked
 
 EXPORT_TIMEOUT_SECONDS = 120
 
@@ -46,7 +46,7 @@ def prior_state_of(deployment: Mapping[str, Any]) -> PriorState:
     resources = (deployment.get("deployment") or {}).get("resources") or []
     stamps, ids, statuses = {}, {}, {}
     for resource in resources:
-        outputs = resource.get("outputs") or {}
+        outputs = unpacked(resource.get("outputs") or {})
         if resource.get("type") == PURCHASE_JOURNAL:
             for entry, stamp in (outputs.get("stamps") or {}).items():
                 stamps[(str(outputs.get("section")), entry)] = stamp

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from scripts.campaign.counts import Figures, ServerCount
 from scripts.campaign.forensics import Forensics
+from scripts.campaign.processes import RUN_MARKER, kill_marked
 from scripts.campaign.renewal import RenewalPhase
 from scripts.campaign.servers import ALIBABA_KEY_ID, ALIBABA_SECRET, HUAWEI_AK, HUAWEI_DOMAIN_ID, HUAWEI_SK, Servers
 from scripts.campaign.stack import STACK, Project, Run, stack_config
@@ -104,11 +105,23 @@ class Campaign:
     def cancel_dead_lock(self) -> None:
         """After a killed `pulumi up`: the DIY backend still holds the dead run's lock; `pulumi cancel` removes
         it (without it every later command fails with "the stack is currently locked")."""
+        if not self.project.lock_files():
+            return
+        cancel = self.pulumi("cancel", "cancel", "--yes")
+        self.figures.recovery(f"pulumi cancel (exit {cancel.returncode})")
+        if not self.project.lock_files():
+            return
+        # Seen once in CI (seed 590549, its logs lost with the machine): the lock outlived `pulumi cancel`.
+        # Say who holds it (the lock names its pid), end any process of this campaign's runs, and cancel once more.
+        held = self.project.lock_holders()
+        self.say(f"the lock is still there after `pulumi cancel` (exit {cancel.returncode}: "
+                 f"{cancel.why_failed()}); held by {held}; cancelling again")
+        kill_marked(f"{RUN_MARKER}={self.campaign_id}-", settle_seconds=2, prefix=True)
+        again = self.pulumi("cancel-again", "cancel", "--yes")
+        self.figures.recovery(f"pulumi cancel, a second time (exit {again.returncode})")
         if self.project.lock_files():
-            cancel = self.pulumi("cancel", "cancel", "--yes")
-            self.figures.recovery(f"pulumi cancel (exit {cancel.returncode})")
-            if self.project.lock_files():
-                raise RuntimeError(f"the lock of the killed run is still there after `pulumi cancel`: {cancel.log}")
+            raise RuntimeError(f"the lock of the killed run is still there after `pulumi cancel` twice (exit "
+                               f"{again.returncode}: {again.why_failed()}); held by {self.project.lock_holders()}")
 
     def clear_pending_creates(self) -> None:
         """v3.259 keeps a killed run's unfinished creates as pending operations: `pulumi up` only warns

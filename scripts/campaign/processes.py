@@ -23,9 +23,10 @@ MARKER = "CERTFLEET_CAMPAIGN"            # every process the campaign starts car
 RUN_MARKER = "CERTFLEET_CAMPAIGN_RUN"    # every pulumi run (and its plugins) carries RUN_MARKER=<run id>
 
 
-def _marked_pids(marker: str) -> list[int]:
-    """Pids of live processes whose environment carries `marker` (e.g. "CERTFLEET_CAMPAIGN_RUN=abc-7")."""
-    needle = marker.encode() + b"\0"
+def _marked_pids(marker: str, prefix: bool = False) -> list[int]:
+    """Pids of live processes whose environment carries `marker` (e.g. "CERTFLEET_CAMPAIGN_RUN=abc-7"); with
+    `prefix`, any variable that starts with it (every run of a campaign: "CERTFLEET_CAMPAIGN_RUN=abc-")."""
+    needle = marker.encode() + (b"" if prefix else b"\0")
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
@@ -40,24 +41,24 @@ def _marked_pids(marker: str) -> list[int]:
     return pids
 
 
-def kill_marked(marker: str, settle_seconds: float = 10.0, polite: bool = False) -> int:
-    """SIGKILL every process carrying `marker` until none is left (children spawned meanwhile too); with
-    `polite`, SIGTERM first and a second to go. Returns how many distinct processes were signalled."""
+def kill_marked(marker: str, settle_seconds: float = 10.0, polite: bool = False, prefix: bool = False) -> int:
+    """SIGKILL every process carrying `marker` (`prefix`: as _marked_pids) until none is left (children spawned
+    meanwhile too); with `polite`, SIGTERM first and a second to go. Returns how many were signalled."""
     signalled: set[int] = set()
     if polite:
-        for pid in _marked_pids(marker):
+        for pid in _marked_pids(marker, prefix):
             try:
                 os.kill(pid, signal.SIGTERM)
                 signalled.add(pid)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + 1.0
-        while _marked_pids(marker) and time.monotonic() < deadline:
+        while _marked_pids(marker, prefix) and time.monotonic() < deadline:
             time.sleep(0.05)
     deadline = time.monotonic() + settle_seconds
     quiet_rounds = 0
     while time.monotonic() < deadline and quiet_rounds < 3:
-        pids = _marked_pids(marker)
+        pids = _marked_pids(marker, prefix)
         if not pids:
             quiet_rounds += 1
             time.sleep(0.05)

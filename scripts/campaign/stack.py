@@ -149,6 +149,20 @@ class Run:
         return " | ".join(line[:width] for line in lines[:limit]) or "no error line"
 
 
+def lock_holders(locks: list[Path]) -> str:
+    """Each lock file's name, the pid it names and that process's command line if it lives, for a message
+    (the DIY backend writes {"pid", "username", "hostname", "timestamp"} in a stack's lock)."""
+    held = []
+    for lock in locks:
+        try:
+            pid = int(json.loads(lock.read_text())["pid"])
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            held.append(f"{lock.name} (pid {pid}, alive: {command.strip()[:200]})")
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            held.append(f"{lock.name} ({type(err).__name__}: {err})")
+    return "; ".join(held) or "nobody"
+
+
 class Project:
     """A throwaway copy of the certfleet project, with a file backend, driven by the real `pulumi` CLI."""
 
@@ -262,6 +276,9 @@ class Project:
         start = text.index("{")
         end = text.rindex("}") + 1
         return json.loads(text[start:end])
+
+    def lock_holders(self) -> str:
+        return lock_holders(self.lock_files())
 
     def lock_files(self) -> list[Path]:
         return [p for p in (self.state_dir / ".pulumi" / "locks").rglob("*.json")] \

@@ -19,6 +19,7 @@ import pulumi
 import pytest
 import yaml
 
+from components.packing import packed, unpacked
 from tests.conftest import ROOT
 from tests.unit.test_output_schema import errors_of
 
@@ -47,9 +48,11 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
-        if args.typ == "pulumi-python:dynamic/aws:AcmCertificate":
-            outputs.update(arn=ARN, status="PENDING_VALIDATION", validation_records=acm_records(args.inputs["sans"]),
-                           status_message="waiting for validation", adopted=False)
+        if args.typ == "pulumi-python:dynamic/aws:AcmCertificate":   # its state is one JSON property
+            spec = unpacked(args.inputs)
+            outputs = packed({**spec, "arn": ARN, "status": "PENDING_VALIDATION",
+                              "validation_records": acm_records(spec["sans"]),
+                              "status_message": "waiting for validation", "adopted": False})
         elif args.typ == "pulumi-python:dynamic/alicloud:CasOrder":
             outputs.update(order_id="98987582437920969", challenge=self.cas_challenge,
                            state="domain_verify" if self.cas_challenge else "certificate",
@@ -58,7 +61,7 @@ class CloudMocks(pulumi.runtime.Mocks):
             outputs["fqdn"] = args.inputs["name"].rstrip(".")
         elif args.typ == "aws:cloudfront/distribution:Distribution":
             outputs["domainName"] = "d111111abcdef8.cloudfront.net"
-        self.registered[(args.typ, args.name)] = json.loads(json.dumps(args.inputs, default=str))
+        self.registered[(args.typ, args.name)] = json.loads(json.dumps(unpacked(args.inputs), default=str))
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):

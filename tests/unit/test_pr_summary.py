@@ -158,6 +158,19 @@ def test_scm_purchase_names_brand_type_domain_type_years_and_names_bought():
     assert found == "buys 1 GlobalSign OV certificate, 2 years, 5 names, 1 extra wildcard (OV_SSL_CERT, multi-domain)"
 
 
+def test_a_packed_resource_is_read_field_by_field():
+    # An ACM certificate's state is one JSON property (components/packing.py): the engine reports `spec`.
+    from components.packing import packed
+    old, new = packed(ACM), packed({**ACM, "tags": {"team": "web"}})
+    _, _, by_name = changes(step("update", "aws:AcmCertificate", "shop", old, new, diffs=("spec",)))
+    assert by_name["shop"].diff_keys == ("tags",) and by_name["shop"].new["domain"] == ACM["domain"]
+    [request] = texts(rules.acm_request, step("create", "aws:AcmCertificate", "shop", new=packed(ACM)), name="shop")
+    assert request == "requests 1 ACM certificate (free) for shop.example.com, www.shop.example.com (RSA_2048)"
+    [found] = texts(rules.replaces_aws_certificate, step("replace", "aws:AcmCertificate", "shop", old, old,
+                                                         replace=("sans",)), name="shop")
+    assert found.startswith("replaces the certificate (create-before-delete)")
+
+
 def test_acm_requests_and_imports_are_free():
     [request] = texts(rules.acm_request, step("create", "aws:AcmCertificate", "shop", new=ACM), name="shop")
     assert request == "requests 1 ACM certificate (free) for shop.example.com, www.shop.example.com (RSA_2048)"

@@ -1,0 +1,44 @@
+"""components/packing.py: a resource's fields as one JSON property (`spec`), and the readers' unpacking."""
+
+from __future__ import annotations
+
+import json
+
+from pulumi.output import Unknown
+
+from components.packing import SPEC, is_packed, packed, unpacked
+from policy.certfleet_policy.resources import unpacked as policy_unpacked
+
+
+def test_packing_keeps_the_provider_the_named_keys_and_unknowns_top_level_and_round_trips():
+    props = {"__provider": "pickled", "domain": "shop.example.com", "sans": ["a", "b"], "tags": {"team": "web"},
+             "private_key": "secret", "certificate_arn": Unknown(), "records": [{"name": Unknown()}]}
+    out = packed(props, top_level=("private_key",))
+    assert set(out) == {SPEC, "__provider", "private_key", "certificate_arn", "records"}
+    assert json.loads(out[SPEC]) == {"domain": "shop.example.com", "sans": ["a", "b"], "tags": {"team": "web"}}
+    assert is_packed(out) and not is_packed(props)
+    assert unpacked(out) == props
+
+
+def test_the_spec_is_compact_and_sorted_so_the_same_fields_give_the_same_string():
+    assert packed({"b": 1, "a": [1, 2]})[SPEC] == '{"a":[1,2],"b":1}'
+    assert packed({"a": [1, 2], "b": 1}) == packed({"b": 1, "a": [1, 2]})
+
+
+def test_a_flat_state_from_before_packing_is_read_as_it_is():
+    flat = {"domain": "shop.example.com", "arn": "arn:aws:acm:x"}
+    assert unpacked(flat) == flat
+    assert unpacked(None) == {} and unpacked({}) == {}
+
+
+def test_the_policy_packs_copy_of_the_reading_half_reads_the_same():
+    # The policy pack runs without certfleet's modules (its own environment): its copy must agree.
+    for props in ({"__provider": "p", "domain": "d", "tags": {"a": "b"}}, {"domain": "flat"}):
+        assert policy_unpacked(packed(props)) == unpacked(packed(props)) == props
+
+
+def test_a_value_the_program_has_not_resolved_yet_stays_top_level():
+    import pulumi
+    journal = pulumi.Output.from_input("stamp")
+    out = packed({"order_name": "docs", "journal": journal, "renews": None})
+    assert out["journal"] is journal and json.loads(out[SPEC]) == {"order_name": "docs", "renews": None}
