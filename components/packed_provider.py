@@ -5,30 +5,42 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.runtime.rpc import UNKNOWN   # the engine's unknown value, as the SDK serialises it
 
 from components.packing import SPEC, is_packed, packed, unpacked
 
 
 class PackedProvider(ResourceProvider):
-    """A certfleet provider behind the packing (module docstring). Pickled by reference, with the provider."""
+    """A certfleet provider behind the packing (components/packing.py). Pickled by reference, with the provider.
+
+    Only the program decides what is packed: a key that reaches the provider top level stays top level in what
+    it returns (inputs and outputs). The dynamic provider sees secrets as plain values and the engine marks them
+    secret again by their top-level key, so a secret input must never move into `spec`; neither may a value
+    that was unknown at preview (its shape would change between preview and `up`)."""
 
     def __init__(self, inner: ResourceProvider, top_level: Iterable[str] = ()) -> None:
         self.inner = inner
         self.top_level = tuple(top_level)
 
-    def _pack(self, props: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        return None if props is None else packed(props, self.top_level)
+    def _pack(self, props: Mapping[str, Any] | None, arrived: Mapping[str, Any]) -> dict[str, Any] | None:
+        """`props` packed, keeping top level what `arrived` top level beside a `spec` (and the resource's own
+        top-level keys). A state from before packing (no `spec`) is packed whole but for those own keys: its
+        secrets are the resource's secret outputs, which are among them."""
+        if props is None:
+            return None
+        top = self.top_level + (tuple(k for k in arrived if k != SPEC) if is_packed(arrived) else ())
+        return packed(props, top)
 
     def configure(self, req: Any) -> None:
         self.inner.configure(req)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = self.inner.check(unpacked(olds), unpacked(news))
-        return CheckResult(self._pack(result.inputs), result.failures)
+        return CheckResult(self._pack(result.inputs, news), result.failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = self.inner.diff(id_, unpacked(olds), unpacked(news))
@@ -39,17 +51,18 @@ class PackedProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         result = self.inner.create(unpacked(props))
-        return CreateResult(result.id, self._pack(result.outs))
+        return CreateResult(result.id, self._pack(result.outs, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         result = self.inner.read(id_, unpacked(props))
-        return ReadResult(result.id, self._pack(result.outs), self._pack(result.inputs))
+        return ReadResult(result.id, self._pack(result.outs, props), self._pack(result.inputs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         flat_olds, flat_news = unpacked(olds), unpacked(news)
         if not is_packed(olds) and self.inner.diff(id_, flat_olds, flat_news).changes is False:
-            return UpdateResult(self._pack({**flat_olds, **flat_news}))   # the state format only: no cloud call
-        return UpdateResult(self._pack(self.inner.update(id_, flat_olds, flat_news).outs))
+            # the state format only: no cloud call
+            return UpdateResult(self._pack({**flat_olds, **flat_news}, news))
+        return UpdateResult(self._pack(self.inner.update(id_, flat_olds, flat_news).outs, news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.inner.delete(id_, unpacked(props))
@@ -77,8 +90,11 @@ def field_of(spec: Mapping[str, Any] | None, key: str) -> Any:
 class PackedOutput:
     """A resource attribute read from its `spec` output: `arn = PackedOutput()` gives `resource.arn`."""
 
+    def __init__(self, key: str | None = None) -> None:
+        self.key = key
+
     def __set_name__(self, owner: type, name: str) -> None:
-        self.key = name
+        self.key = self.key or name
 
     def __get__(self, resource: Any, owner: type | None = None) -> Any:
         if resource is None:
@@ -87,6 +103,26 @@ class PackedOutput:
         if self.key not in fields:
             fields[self.key] = decoded_spec(resource).apply(lambda spec, key=self.key: field_of(spec, key))
         return fields[self.key]
+
+
+def fields_of(resource: Any, keys: Iterable[str]) -> pulumi.Output:
+    """`keys` of a packed resource as one output of a dict (one per resource, not one per key: the SDK walks every
+    output of the stack's export one by one). A key a preview cannot know yet is the engine's unknown value."""
+    keys = tuple(keys)
+
+    def pick(spec: Mapping[str, Any] | None) -> dict[str, Any]:
+        preview = pulumi.runtime.is_dry_run()
+        return {k: spec[k] if spec is not None and k in spec else (UNKNOWN if preview else None) for k in keys}
+    return decoded_spec(resource).apply(pick)
+
+
+def packed_fields(*keys: str) -> Callable[[type], type]:
+    """Class decorator: `resource.<key>` reads the key from the resource's `spec`, for each of `keys`."""
+    def add(cls: type) -> type:
+        for key in keys:
+            setattr(cls, key, PackedOutput(key))
+        return cls
+    return add
 
 
 def decoded_spec(resource: Any) -> pulumi.Output:

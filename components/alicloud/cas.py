@@ -151,7 +151,12 @@ from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, cha
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import stamp_refusal
 from components import clock as certfleet_clock
+from components.packed_provider import PackedProvider, packed_fields
+from components.packing import packed
 from components.renewal import HELD_KEY, RENEWAL_KEY, RENEWS_KEY, held_renewal, keep_generation
+
+# Kept top level, not in the packed `spec` (components/packing.py): a secret output is one by its top-level name.
+TOP_LEVEL = ("private_key",)
 
 # Importable from here too (tests, components/fleet.py): the order's inputs and the look before buying.
 __all__ = ["CasOrder", "CasOrderProvider", "KEY_MISMATCH", "LOOK_AGAIN_SECONDS", "POLL_SECONDS", "REPLACE_KEYS",
@@ -432,23 +437,15 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
 
 # --- the resource -------------------------------------------------------------------------------------------
 
+@packed_fields(*(k for k in (*OUTPUT_KEYS, *STORED_INPUT_KEYS, RENEWAL_KEY) if k not in TOP_LEVEL + ("journal",)))
 class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
-    """A CAS certificate order. Type token: pulumi-python:dynamic/alicloud:CasOrder."""
+    """A CAS certificate order. Type token: pulumi-python:dynamic/alicloud:CasOrder.
 
-    order_id: pulumi.Output[str]
-    state: pulumi.Output[str]
-    status_message: pulumi.Output[str]
-    challenge: pulumi.Output[dict]
-    challenges: pulumi.Output[list]
-    certificate_pem: pulumi.Output[str]
-    not_after: pulumi.Output[str]
-    cert_id: pulumi.Output[str]
+    Its state is one JSON property, `spec` (components/packing.py), but the private key (a secret output, kept
+    top level): `order.order_id`, `order.state` and the other fields read `spec`."""
+
+    spec: pulumi.Output[str]
     private_key: pulumi.Output[str]
-    csr: pulumi.Output[str]
-    adopted: pulumi.Output[bool]
-    adopted_by_id: pulumi.Output[bool]
-    owner: pulumi.Output[dict]
-    renewal_held: pulumi.Output[dict]
 
     def __init__(self, name: str, spec: CasOrderSpec, alicloud: AlicloudSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:
@@ -457,8 +454,9 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
         # The private key is encrypted in state and masked in every preview, output and log.
         # Delete before replace always: `pulumi up --replace` skips diff (and its delete_before_replace), and
         # create-before-delete would let the new create adopt the old pending order that delete then cancels.
-        own = pulumi.ResourceOptions(additional_secret_outputs=["private_key"], delete_before_replace=True)
+        own = pulumi.ResourceOptions(additional_secret_outputs=list(TOP_LEVEL), delete_before_replace=True)
         # `renewal`: the program's renewal_generation and renews (components/renewal.py SectionRenewal.inputs).
-        props = {**order_inputs(spec, alicloud), RENEWAL_KEY: None, RENEWS_KEY: None, **(renewal or {}),
-                 "journal": journal, **dict.fromkeys(OUTPUT_KEYS)}
-        super().__init__(CasOrderProvider(), name, props, pulumi.ResourceOptions.merge(opts, own))
+        props = packed({**order_inputs(spec, alicloud), RENEWAL_KEY: None, RENEWS_KEY: None, **(renewal or {}),
+                        "journal": journal, **dict.fromkeys(TOP_LEVEL)}, TOP_LEVEL)
+        super().__init__(PackedProvider(CasOrderProvider(), TOP_LEVEL), name, props,
+                         pulumi.ResourceOptions.merge(opts, own))

@@ -22,6 +22,7 @@ from components.aws.cloudfront import Distribution
 from components.aws.config import AwsSpec
 from components.aws.templates import DistributionTemplate, template_resource_name
 from components.dynamic import renamed_from
+from components.packed_provider import fields_of
 
 
 # What the stack exports per resource (also what scripts/report.py prints).
@@ -81,9 +82,15 @@ class AwsCertificates(pulumi.ComponentResource):
         self.register_outputs({})   # what it holds is the stack's export (__main__.py): not kept twice in the state
 
     def summary(self) -> dict[str, Any]:
-        return {name: {**{key: getattr(cert, key) for key in ACM_OUTPUTS}, **self._reused_by(name),
-                       **validated(self.validations.get(name), "status", cert.status, cert.status_message)}
-                for name, cert in self.certificates.items()}
+        return {name: self._summary(name, cert) for name, cert in self.certificates.items()}
+
+    def _summary(self, name: str, cert: AcmCertificate) -> Any:
+        reused = self._reused_by(name)
+        validation = self.validations.get(name)
+        if validation is None:   # one output for the entry (components/packed_provider.py fields_of)
+            return fields_of(cert, ACM_OUTPUTS).apply(lambda fields: {**fields, **reused})
+        return {**{key: getattr(cert, key) for key in ACM_OUTPUTS}, **reused,
+                **validated(validation, "status", cert.status, cert.status_message)}
 
     def _reused_by(self, serving: str) -> dict[str, list[str]]:
         """aggregate: the entries this certificate serves besides its own."""

@@ -130,6 +130,8 @@ from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, 
                                               certificate_inputs, declared_keys, names_in_scm, request_hash,
                                               user_tags)
 from components.journal import stamp_refusal
+from components.packed_provider import PackedProvider, packed_fields
+from components.packing import packed
 from components.renewal import keep_generation
 
 
@@ -377,33 +379,32 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
 
 # --- the resource -------------------------------------------------------------------------------------------
 
-class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertificate"):
-    """A purchased SCM certificate. Type token: pulumi-python:dynamic/huaweicloud:ScmCertificate."""
+# What an SCM certificate's create, read and update return beside its inputs.
+OUTPUT_KEYS = ("certificate_id", "order_id", "status", "status_message", "validation_records", "not_after",
+               "fingerprint", "certificate_pem", "certificate_chain_pem", "private_key_pem", "csr_pem", "generation",
+               "owner", "adopted", "renewal_held")
+# Kept top level, not in the packed `spec` (components/packing.py): a secret output is one by its top-level name.
+TOP_LEVEL = tuple(SECRET_OUTPUTS)
 
-    certificate_id: pulumi.Output[str]
-    order_id: pulumi.Output[str]
-    status: pulumi.Output[str]
-    status_message: pulumi.Output[str]
-    domains: pulumi.Output[list]
-    validation_records: pulumi.Output[list]
-    not_after: pulumi.Output[str]
-    certificate_pem: pulumi.Output[str]
-    certificate_chain_pem: pulumi.Output[str]
+
+@packed_fields(*(k for k in (*OUTPUT_KEYS, *INPUT_KEYS, "renews", "api", "project_id") if k not in TOP_LEVEL))
+class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertificate"):
+    """A purchased SCM certificate. Type token: pulumi-python:dynamic/huaweicloud:ScmCertificate.
+
+    Its state is one JSON property, `spec` (components/packing.py), but the private key (a secret output, kept
+    top level): `certificate.status` and the other fields read `spec`."""
+
+    spec: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
-    owner: pulumi.Output[dict]
-    adopted: pulumi.Output[bool]
-    renewal_held: pulumi.Output[dict]  # components/renewal.py HELD_KEY
 
     def __init__(self, name: str, spec: ScmCertificateSpec, huawei: HuaweiSpec, journal: Any = None,
                  opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:
         """`journal`: the purchase journal's stamp for this entry (PurchaseJournal.stamp_of)."""
         resource_tag = resource_identity(spec.name)
-        outputs = dict.fromkeys(("certificate_id", "order_id", "status", "status_message", "validation_records",
-                                 "not_after", "fingerprint", "certificate_pem", "certificate_chain_pem",
-                                 "private_key_pem", "csr_pem", "generation", "owner", "adopted", "renewal_held"))
         secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-        super().__init__(ScmCertificateProvider(), name,
+        super().__init__(PackedProvider(ScmCertificateProvider(), TOP_LEVEL), name,
                          # `renewal`: renewal_generation and renews (components/renewal.py SectionRenewal.inputs)
-                         {**certificate_inputs(spec, huawei, resource_tag), "renewal_generation": None, "renews": None,
-                          **(renewal or {}), "journal": journal, **outputs},
+                         packed({**certificate_inputs(spec, huawei, resource_tag), "renewal_generation": None,
+                                 "renews": None, **(renewal or {}), "journal": journal,
+                                 **dict.fromkeys(TOP_LEVEL)}, TOP_LEVEL),
                          pulumi.ResourceOptions.merge(opts, secret))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.packing import unpacked
 from scripts.campaign.forensics import Forensics
 from scripts.campaign.renewal import renewal_report, renewal_violations
 from scripts.campaign.servers import ALIBABA_SECRET, AWS_SECRET, HUAWEI_SK, Servers
@@ -155,7 +156,7 @@ class ServerCount:
             name = resource["urn"].rpartition("::")[2]
             if (kind, name) not in generated or not resource.get("id"):
                 continue
-            outputs = resource.get("outputs") or {}
+            outputs = unpacked(resource.get("outputs"))
             csr = (outputs.get("csr") if kind == "cas" else outputs.get("csr_pem")) or ""
             key = outputs.get("private_key") if kind == "cas" else outputs.get("private_key_pem")
             at_server = held.get((kind, str(resource["id"])), "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.clock import OFFSET_VARIABLE
+from components.packing import unpacked
 from emulators.cas.records import PRODUCTS
 from scripts.campaign.processes import http_json
 
@@ -39,7 +40,7 @@ def held_objects(exported: dict) -> dict[str, tuple[str, dict]]:
     """`cas/<name>` / `scm/<name>` -> (id, outputs) of the CAS orders and SCM certificates in the state."""
     from scripts.campaign.counts import CAS_TYPE, SCM_TYPE  # counts imports this module
     kinds = {CAS_TYPE: "cas", SCM_TYPE: "scm"}
-    return {f"{kinds[r['type']]}/{r['urn'].rpartition('::')[2]}": (str(r["id"]), r.get("outputs") or {})
+    return {f"{kinds[r['type']]}/{r['urn'].rpartition('::')[2]}": (str(r["id"]), unpacked(r.get("outputs")))
             for r in (exported.get("deployment") or {}).get("resources") or []
             if r.get("type") in kinds and r.get("id")}
 

@@ -1,5 +1,6 @@
-"""End to end, real CLI and moto: an ACM certificate's state is one JSON property (components/packing.py), and a
-stack written before packing (flat properties) is rewritten once, by an update that calls no cloud API."""
+"""End to end, real CLI, moto and the CAS emulator: a certificate's state is one JSON property
+(components/packing.py), and a stack written before packing (flat properties) is rewritten once, by an update
+that calls no cloud API (for CAS: no look, no order)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 
 from components.packing import SPEC, unpacked
 from emulators.aws.testing import AwsControl
+from tests.e2e.test_cas_e2e import CONFIG as CAS_CONFIG
+from tests.e2e.test_cas_e2e import cas_control, cas_emulator, cas_project  # noqa: F401 (fixtures)
 
 ACM = "pulumi-python:dynamic/aws:AcmCertificate"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"   # how the state marks a secret value
 CONFIG = {"aws": {"certificates": {
     "shop": {"domain": "shop.example.com", "sans": ["www.shop.example.com"], "tags": {"team": "web"}},
     "docs": {"domain": "docs.example.com"},
@@ -50,4 +54,40 @@ def test_a_flat_state_from_before_packing_is_rewritten_once_without_a_cloud_call
 
     assert [set(r["outputs"]) - {"__provider"} for r in acm_resources(project)] == [{SPEC}, {SPEC}]
     assert project.outputs() == outputs_before
+    project.run("preview", "--expect-no-changes")
+
+
+CAS = "pulumi-python:dynamic/alicloud:CasOrder"
+
+
+def test_a_flat_cas_state_is_rewritten_without_a_cas_call_and_its_key_stays_a_secret(cas_project, cas_control,
+                                                                                       tmp_path):
+    project = cas_project
+    project.init()
+    project.write_stack("e2e", CAS_CONFIG)
+    project.run("up", "--yes", "--skip-preview")
+    orders_before = cas_control.state()["orders"]
+    outputs_before = project.outputs()
+    shop = [r for r in project.resources() if r["type"] == CAS and r["urn"].endswith("::shop")][0]
+    assert set(shop["outputs"]) - {"__provider"} == {SPEC, "private_key", "journal"}
+    assert shop["outputs"]["private_key"].get(SECRET_SIG) is not None         # the key: a secret of its own
+
+    exported = json.loads(project.run("stack", "export").stdout)
+    for resource in exported["deployment"]["resources"]:
+        if resource["type"] == CAS:
+            resource["inputs"], resource["outputs"] = unpacked(resource["inputs"]), unpacked(resource["outputs"])
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps(exported))
+    project.run("stack", "import", "--file", str(flat))
+
+    steps = [s for s in project.preview_json()["steps"] if f"{CAS}::" in s["urn"]]
+    assert sorted(s["op"] for s in steps) == ["update", "update"] and not any(s.get("replaceReasons") for s in steps)
+    cas_control.call("DELETE", "calls")
+    project.run("up", "--yes", "--skip-preview")
+    assert cas_control.calls()["operations"] == {}                             # not a look, not a buy
+    assert cas_control.state()["orders"] == orders_before
+    assert project.outputs() == outputs_before
+    shop = [r for r in project.resources() if r["type"] == CAS and r["urn"].endswith("::shop")][0]
+    assert SPEC in shop["outputs"] and shop["outputs"]["private_key"].get(SECRET_SIG) is not None
+    assert "PRIVATE KEY" not in project.state_text()
     project.run("preview", "--expect-no-changes")

@@ -29,11 +29,15 @@ from tests.e2e.test_scm_e2e import scm_project  # noqa: F401 - fixture
 APPLICANT = {"name": "Zhang.San", "phone": "13800000000", "email": "ops@example.com"}
 CONTACT = {"name": "Tom Zhang", "email": "tom.zhang@example.com", "phone": "13000000000"}
 PACK = '''
+import json
+
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
 
 def no_ov(args, report_violation):
-    if args.resource_type.endswith("CasOrder") and "-ov-" in str(args.props.get("product_code")):
-        report_violation("OV plans need the security team's approval: " + str(args.props.get("product_code")))
+    # A CAS order's fields are one JSON property, `spec` (docs/policy.md: your own packs).
+    fields = json.loads(args.props["spec"]) if isinstance(args.props.get("spec"), str) else args.props
+    if args.resource_type.endswith("CasOrder") and "-ov-" in str(fields.get("product_code")):
+        report_violation("OV plans need the security team's approval: " + str(fields.get("product_code")))
 
 def scm_budget(args, report_violation):
     if args.resource_type.endswith("ScmCertificate"):

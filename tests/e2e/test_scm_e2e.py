@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.packing import unpacked
 from emulators.core.testing import ControlClient
 from tests.emulators.conftest_scm import SCM_AK, SCM_DOMAIN_ID, SCM_SK
 
@@ -52,7 +53,7 @@ def test_buy_apply_publish_refresh_destroy_keeps_issued(scm_project, scm_control
     assert {c["status"] for c in certs.values()} == {"ISSUED"}
     assert all(c["not_after"] for c in certs.values())
     [resource] = [r for r in project.resources() if r["urn"].endswith("::portal")]
-    assert resource["outputs"]["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert unpacked(resource["outputs"])["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")  # in `spec`
     assert resource["outputs"]["private_key_pem"].get("4dabf18193072939515e22adb298388d") is not None  # secret sig
 
     # destroy keeps the issued certificates in SCM (onDestroy: keep is the default).

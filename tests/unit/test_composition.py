@@ -54,9 +54,10 @@ class CloudMocks(pulumi.runtime.Mocks):
                               "validation_records": acm_records(spec["sans"]),
                               "status_message": "waiting for validation", "adopted": False})
         elif args.typ == "pulumi-python:dynamic/alicloud:CasOrder":
-            outputs.update(order_id="98987582437920969", challenge=self.cas_challenge,
-                           state="domain_verify" if self.cas_challenge else "certificate",
-                           status_message="waiting for domain validation", adopted=False, adopted_by_id=False)
+            outputs = packed({**unpacked(args.inputs), "order_id": "98987582437920969", "challenge": self.cas_challenge,
+                              "state": "domain_verify" if self.cas_challenge else "certificate",
+                              "status_message": "waiting for domain validation", "adopted": False,
+                              "adopted_by_id": False}, set(args.inputs) - {"spec"})
         elif args.typ == "aws:route53/record:Record":
             outputs["fqdn"] = args.inputs["name"].rstrip(".")
         elif args.typ == "aws:cloudfront/distribution:Distribution":

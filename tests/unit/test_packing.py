@@ -42,3 +42,30 @@ def test_a_value_the_program_has_not_resolved_yet_stays_top_level():
     journal = pulumi.Output.from_input("stamp")
     out = packed({"order_name": "docs", "journal": journal, "renews": None})
     assert out["journal"] is journal and json.loads(out[SPEC]) == {"order_name": "docs", "renews": None}
+
+
+class Echo:
+    """A provider that returns what it is given (and one output): what PackedProvider packs is visible."""
+
+    def check(self, olds, news):
+        from pulumi.dynamic import CheckResult
+        return CheckResult(news, [])
+
+    def create(self, props):
+        from pulumi.dynamic import CreateResult
+        return CreateResult("id-1", {**props, "arn": "arn:1"})
+
+
+def test_the_provider_keeps_top_level_what_reached_it_top_level_a_secret_input_above_all():
+    # The dynamic provider sees a secret input as a plain value; the engine marks it secret again by its
+    # top-level key. So a key the program kept top level (an Output: maybe a secret) must stay there.
+    from components.packed_provider import PackedProvider
+    provider = PackedProvider(Echo(), top_level=("private_key",))
+    news = {**packed({"domain": "d"}), "journal": "stamp", "csr_pem": "a secret the program passed", "__provider": "p"}
+    checked = provider.check({}, news).inputs
+    assert set(checked) == {SPEC, "journal", "csr_pem", "__provider"}
+    assert json.loads(checked[SPEC]) == {"domain": "d"}
+    outs = provider.create(checked).outs
+    assert set(outs) == {SPEC, "journal", "csr_pem", "__provider"}
+    assert json.loads(outs[SPEC]) == {"domain": "d", "arn": "arn:1"}
+    assert "private_key" in provider.create({**checked, "private_key": None}).outs
