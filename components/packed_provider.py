@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Callable, Iterable, Mapping
 
 import pulumi
@@ -60,8 +59,9 @@ class PackedProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         flat_olds, flat_news = unpacked(olds), unpacked(news)
         if not is_packed(olds) and self.inner.diff(id_, flat_olds, flat_news).changes is False:
-            # the state format only: no cloud call
-            return UpdateResult(self._pack({**flat_olds, **flat_news}, news))
+            # The state's shape only: no cloud call, and the outputs as they were (what a "no change" keeps; the
+            # new inputs' nulls must not overwrite them, e.g. a CAS renewal's `renews`).
+            return UpdateResult(self._pack(flat_olds, news))
         return UpdateResult(self._pack(self.inner.update(id_, flat_olds, flat_news).outs, news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -129,5 +129,5 @@ def decoded_spec(resource: Any) -> pulumi.Output:
     """The resource's `spec` output decoded, once per resource."""
     if "_decoded_spec" not in resource.__dict__:
         resource.__dict__["_decoded_spec"] = getattr(resource, SPEC).apply(
-            lambda text: json.loads(text) if isinstance(text, str) else None)
+            lambda text: unpacked({SPEC: text}) if isinstance(text, str) else None)
     return resource.__dict__["_decoded_spec"]

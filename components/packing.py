@@ -13,8 +13,9 @@ returns. Kept top level (never in `spec`): the dynamic provider's own `__provide
 Output in the program, unknown at preview).
 
 A state written before packing (flat) is read as it is. Its first diff reports a change even when nothing
-changed, and that update rewrites the state packed without calling the cloud ("state format" in the preview).
-A refresh rewrites it too.
+changed, and that update rewrites the state packed, its outputs as they were, without calling the cloud. (A
+refresh keeps it flat: read runs the provider pickled in the state, the one from before packing.) Until that
+`up`, a `--target` run that leaves such a resource out reads its fields as null: run one full `pulumi up`.
 
 Readers of the state or of `pulumi preview --json` (scripts/pr_summary_digest.py, the policy pack) unpack
 with `unpacked`.
@@ -58,4 +59,6 @@ def unpacked(props: Mapping[str, Any] | None) -> dict[str, Any]:
     props = dict(props or {})
     if not is_packed(props):
         return props
-    return {**json.loads(props.pop(SPEC)), **props}
+    # Numbers as the engine hands them over (floats: `years` 1.0), as they reached the provider before packing:
+    # a request hash or a message must not change with the state's shape.
+    return {**json.loads(props.pop(SPEC), parse_int=float), **props}

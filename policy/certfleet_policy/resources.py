@@ -98,7 +98,7 @@ def unpacked(props: Mapping[str, Any]) -> dict[str, Any]:
     """A resource's fields, a packed resource's `spec` decoded; a flat resource's as they are."""
     props = dict(props)
     if isinstance(props.get(SPEC), str):
-        return {**json.loads(props.pop(SPEC)), **props}
+        return {**json.loads(props.pop(SPEC), parse_int=float), **props}   # numbers as floats, as the engine's
     return props
 
 

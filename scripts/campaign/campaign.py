@@ -111,8 +111,14 @@ class Campaign:
         self.figures.recovery(f"pulumi cancel (exit {cancel.returncode})")
         if not self.project.lock_files():
             return
-        # Seen once in CI (seed 590549, its logs lost with the machine): the lock outlived `pulumi cancel`.
-        # Say who holds it (the lock names its pid), end any process of this campaign's runs, and cancel once more.
+        # The lock outlived `pulumi cancel` (CI, seeds 590549 and 615210): the kill left an empty checkpoint
+        # sidecar and cancel could not load the stack. The user's step (docs/pipelines.md): delete it.
+        for sidecar in self.project.empty_sidecars():
+            self.say(f"`pulumi cancel` failed ({cancel.why_failed()}): deleting the empty {sidecar.name} the kill "
+                     f"left, as docs/pipelines.md says")
+            sidecar.unlink()
+            self.figures.recovery("empty checkpoint sidecar deleted")
+        # Otherwise say who holds it (the lock names its pid), end any process of the campaign's runs, cancel again.
         held = self.project.lock_holders()
         self.say(f"the lock is still there after `pulumi cancel` (exit {cancel.returncode}: "
                  f"{cancel.why_failed()}); held by {held}; cancelling again")

@@ -280,6 +280,12 @@ class Project:
     def lock_holders(self) -> str:
         return lock_holders(self.lock_files())
 
+    def empty_sidecars(self) -> list[Path]:
+        """Empty `.attrs` sidecars of the file backend's blobs: a run killed between writing a checkpoint's sidecar
+        and renaming the checkpoint into place leaves one, and every command then fails "failed to load
+        checkpoint: EOF" (docs/pipelines.md, "Stale locks after a crash")."""
+        return [p for p in (self.state_dir / ".pulumi").rglob("*.attrs") if p.stat().st_size == 0]
+
     def lock_files(self) -> list[Path]:
         return [p for p in (self.state_dir / ".pulumi" / "locks").rglob("*.json")] \
             if (self.state_dir / ".pulumi" / "locks").exists() else []

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from components.packing import unpacked
 from scripts.campaign.processes import http_json
 from scripts.campaign.stack import v2_only_config
 
@@ -75,7 +76,7 @@ def v2_step_kills(c: "Campaign") -> None:
             recovered = c.up(f"v2step{n}-up-again")
         exported = c.project.export()
         found = c.server_count().entry_counts(exported).get(ENTRY, 0)
-        adopted = [r.get("outputs", {}).get("adopted") for r in exported["deployment"].get("resources") or []
+        adopted = [unpacked(r.get("outputs")).get("adopted") for r in exported["deployment"].get("resources") or []
                    if r["urn"].endswith("::legacy")]
         c.figures.v2_steps.append({"step": step.left, "operation": step.operation, "killed": run.killed,
                                    "kill_run": run.number, "up_exit": recovered.returncode, "at_server": found,

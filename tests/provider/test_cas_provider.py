@@ -14,6 +14,7 @@ from components.alicloud import adopt as cas_adopt, candidates, cas, client as c
 from components.alicloud import release as cas_release
 from components.alicloud.cas import REPLACE_KEYS, CasOrderProvider, order_inputs
 from components.journal import fingerprint
+from components.packing import SPEC, unpacked
 from components.config import load_fleet
 from components.errors import CertfleetError, CloudError
 from emulators.cas import CasApi
@@ -579,9 +580,11 @@ def test_order_resources_always_delete_before_replacing(monkeypatch):
     assert captured["opts"].delete_before_replace is True
     assert captured["opts"].additional_secret_outputs == ["private_key"]
     # The journal stamp (from fleet.py), the look's length and former names travel with the order.
-    assert captured["props"]["journal"] == stamp and captured["props"]["previous_names"] == []
-    assert captured["props"]["listing_lag_seconds"] == fleet.alicloud.listing_lag_seconds
-    assert "owner" in captured["props"]
+    props = unpacked(captured["props"])   # one JSON property (components/packing.py)
+    assert props["journal"] == stamp and props["previous_names"] == []
+    assert props["listing_lag_seconds"] == fleet.alicloud.listing_lag_seconds
+    assert "private_key" in captured["props"] and SPEC in captured["props"]   # the key: top level, a secret
+    assert hasattr(cas.CasOrder, "owner")   # an output the program reads (from `spec`)
 
 
 def test_replacement_deletes_the_old_order_before_buying_the_new_one(provider, control, sdk):

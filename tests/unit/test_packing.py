@@ -69,3 +69,34 @@ def test_the_provider_keeps_top_level_what_reached_it_top_level_a_secret_input_a
     assert set(outs) == {SPEC, "journal", "csr_pem", "__provider"}
     assert json.loads(outs[SPEC]) == {"domain": "d", "arn": "arn:1"}
     assert "private_key" in provider.create({**checked, "private_key": None}).outs
+
+
+class Unchanged(Echo):
+    def diff(self, id_, olds, news):
+        from pulumi.dynamic import DiffResult
+        return DiffResult(changes=False)
+
+    def update(self, id_, olds, news):
+        raise AssertionError("the state's shape alone never reaches the provider's update (a cloud call)")
+
+
+def test_the_migration_keeps_the_outputs_as_they_were_a_renewals_predecessor_included():
+    # A CAS renewal order in flight: its state says which order it renews; the program's new inputs say null.
+    # Losing it would make the next diff take the PAYED renewal for dead and delete it (a paid order).
+    from components.packed_provider import PackedProvider
+    provider = PackedProvider(Unchanged(), top_level=("private_key",))
+    flat_state = {"order_id": "901", "state": "payed", "renews": {"id": "900", "not_after": "2027-01-01"},
+                  "private_key": "secret", "__provider": "old"}
+    news = packed({"order_name": "shop", "renews": None, "private_key": None, "__provider": "new"},
+                  top_level=("private_key",))
+    assert provider.diff("901", flat_state, news).changes is True
+    outs = provider.update("901", flat_state, news).outs
+    assert unpacked(outs)["renews"] == {"id": "900", "not_after": "2027-01-01"}
+    assert outs["private_key"] == "secret" and "secret" not in outs[SPEC]
+
+
+def test_numbers_come_back_as_the_engine_hands_them_over():
+    # Floats, as before packing: SCM's request hash (and every message) must not change with the state's shape.
+    assert unpacked(packed({"years": 1, "ok": True}))["years"] == 1.0
+    assert isinstance(unpacked(packed({"years": 1}))["years"], float) and unpacked(packed({"ok": True}))["ok"] is True
+    assert policy_unpacked(packed({"years": 2}))["years"] == 2.0
