@@ -23,6 +23,19 @@ def acm_resources(project) -> list[dict]:
     return [r for r in project.resources() if r["type"] == ACM]
 
 
+def as_before_packing(project, resource_type: str, tmp_path) -> None:
+    """The stack's resources of `resource_type` as a certfleet before packing stored them: every field a property
+    of its own (`pulumi stack export`, unpacked, `pulumi stack import`). Their pickled provider stays the new
+    one: the engine takes the provider of the new inputs for diff and update, the path an upgrade takes."""
+    exported = json.loads(project.run("stack", "export").stdout)
+    for resource in exported["deployment"]["resources"]:
+        if resource["type"] == resource_type:
+            resource["inputs"], resource["outputs"] = unpacked(resource["inputs"]), unpacked(resource["outputs"])
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps(exported))
+    project.run("stack", "import", "--file", str(flat))
+
+
 def test_a_flat_state_from_before_packing_is_rewritten_once_without_a_cloud_call(project, aws, tmp_path):
     project.init()
     project.write_stack("e2e", CONFIG)
@@ -32,13 +45,7 @@ def test_a_flat_state_from_before_packing_is_rewritten_once_without_a_cloud_call
     assert [set(r["outputs"]) - {"__provider"} for r in packed_resources] == [{SPEC}, {SPEC}]
 
     # The state as a certfleet before packing wrote it: every field a property of its own.
-    exported = json.loads(project.run("stack", "export").stdout)
-    for resource in exported["deployment"]["resources"]:
-        if resource["type"] == ACM:
-            resource["inputs"], resource["outputs"] = unpacked(resource["inputs"]), unpacked(resource["outputs"])
-    flat = tmp_path / "flat.json"
-    flat.write_text(json.dumps(exported))
-    project.run("stack", "import", "--file", str(flat))
+    as_before_packing(project, ACM, tmp_path)
     assert all("domain" in r["outputs"] and SPEC not in r["outputs"] for r in acm_resources(project))
 
     # The preview shows the rewrite as an update of each certificate, never a replacement.
@@ -72,13 +79,7 @@ def test_a_flat_cas_state_is_rewritten_without_a_cas_call_and_its_key_stays_a_se
     assert set(shop["outputs"]) - {"__provider"} == {SPEC, "private_key", "journal"}
     assert shop["outputs"]["private_key"].get(SECRET_SIG) is not None         # the key: a secret of its own
 
-    exported = json.loads(project.run("stack", "export").stdout)
-    for resource in exported["deployment"]["resources"]:
-        if resource["type"] == CAS:
-            resource["inputs"], resource["outputs"] = unpacked(resource["inputs"]), unpacked(resource["outputs"])
-    flat = tmp_path / "flat.json"
-    flat.write_text(json.dumps(exported))
-    project.run("stack", "import", "--file", str(flat))
+    as_before_packing(project, CAS, tmp_path)
 
     steps = [s for s in project.preview_json()["steps"] if f"{CAS}::" in s["urn"]]
     assert sorted(s["op"] for s in steps) == ["update", "update"] and not any(s.get("replaceReasons") for s in steps)
