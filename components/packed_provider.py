@@ -1,5 +1,5 @@
 """The packing of components/packing.py at the provider boundary (`PackedProvider`) and in the program
-(`PackedOutput`: a resource's attributes read from its `spec` output)."""
+(`PackedResource`, the base of a packed resource; `packed_fields`: its attributes read from its `spec` output)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pulumi.runtime.rpc import UNKNOWN   # the engine's unknown value, as the SDK serialises it
 
+from components.dynamic import CertfleetResource
 from components.packing import SPEC, is_packed, packed, unpacked
 
 
@@ -70,6 +71,21 @@ class PackedProvider(ResourceProvider):
 
 # --- the program's side ---------------------------------------------------------------------------------
 
+class PackedResource(CertfleetResource):
+    """A certfleet resource whose state is one `spec` property: its provider behind PackedProvider, its inputs
+    packed, and each of its `secret_outputs` a top-level property of its own, declared secret (the engine marks
+    a secret output by its top-level name)."""
+
+    def __init__(self, provider: ResourceProvider, name: str, props: Mapping[str, Any],
+                 opts: pulumi.ResourceOptions | None = None, secret_outputs: Iterable[str] = ()) -> None:
+        secret_outputs = tuple(secret_outputs)
+        if secret_outputs:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=list(secret_outputs)))
+        super().__init__(PackedProvider(provider, secret_outputs), name,
+                         packed({**props, **dict.fromkeys(secret_outputs)}, secret_outputs), opts)
+
+
 def _unknown() -> pulumi.Output:
     """An output whose value is not known yet (as the SDK makes for an output a preview cannot know)."""
     value: asyncio.Future = asyncio.get_event_loop().create_future()
@@ -88,13 +104,10 @@ def field_of(spec: Mapping[str, Any] | None, key: str) -> Any:
 
 
 class PackedOutput:
-    """A resource attribute read from its `spec` output: `arn = PackedOutput()` gives `resource.arn`."""
+    """A resource attribute read from its `spec` output (set by `packed_fields`)."""
 
-    def __init__(self, key: str | None = None) -> None:
+    def __init__(self, key: str) -> None:
         self.key = key
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.key = self.key or name
 
     def __get__(self, resource: Any, owner: type | None = None) -> Any:
         if resource is None:

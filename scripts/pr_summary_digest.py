@@ -122,7 +122,7 @@ def _change(step: Mapping[str, Any], mode: str | None = None) -> Change:
     old, new = _inputs(old_state), _inputs(new_state)
     reported = set(step.get("diffReasons") or []) | {top_key(k) for k in (step.get("detailedDiff") or {})}
     reported |= set(step.get("replaceReasons") or [])
-    if SPEC in reported:   # one JSON property holds the resource's fields (components/packed.py): which changed
+    if SPEC in reported:   # one JSON property holds the resource's fields (components/packing.py): which changed
         reported = (reported - {SPEC}) | set(changed_keys(old, new))
     diff_keys = tuple(sorted(top_key(k) for k in reported)) if reported else (
         changed_keys(old, new) if step.get("op") in ("update", "replace") else ())

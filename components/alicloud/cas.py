@@ -146,17 +146,15 @@ from components.alicloud.release import KeepOrRelease, note_renewed
 from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, issued_of,
                                         status_message, unusable_certificate)
 from components.alicloud.status import owner_text as _owner_text
-from components.dynamic import (ISSUANCE, RECORDS, CertfleetResource, Clock, changed_keys, declared_in_this_run,
+from components.dynamic import (ISSUANCE, RECORDS, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import stamp_refusal
 from components import clock as certfleet_clock
-from components.packed_provider import PackedProvider, packed_fields
-from components.packing import packed
+from components.packed_provider import PackedResource, packed_fields
 from components.renewal import HELD_KEY, RENEWAL_KEY, RENEWS_KEY, held_renewal, keep_generation
 
-# Kept top level, not in the packed `spec` (components/packing.py): a secret output is one by its top-level name.
-TOP_LEVEL = ("private_key",)
+SECRET_OUTPUTS = ("private_key",)   # top-level properties of their own, not in the packed `spec`
 
 # Importable from here too (tests, components/fleet.py): the order's inputs and the look before buying.
 __all__ = ["CasOrder", "CasOrderProvider", "KEY_MISMATCH", "LOOK_AGAIN_SECONDS", "POLL_SECONDS", "REPLACE_KEYS",
@@ -437,8 +435,8 @@ class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
 
 # --- the resource -------------------------------------------------------------------------------------------
 
-@packed_fields(*(k for k in (*OUTPUT_KEYS, *STORED_INPUT_KEYS, RENEWAL_KEY) if k not in TOP_LEVEL + ("journal",)))
-class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
+@packed_fields(*(k for k in (*OUTPUT_KEYS, *STORED_INPUT_KEYS, RENEWAL_KEY) if k not in (*SECRET_OUTPUTS, "journal")))
+class CasOrder(PackedResource, module="alicloud", name="CasOrder"):
     """A CAS certificate order. Type token: pulumi-python:dynamic/alicloud:CasOrder.
 
     Its state is one JSON property, `spec` (components/packing.py), but the private key (a secret output, kept
@@ -454,9 +452,8 @@ class CasOrder(CertfleetResource, module="alicloud", name="CasOrder"):
         # The private key is encrypted in state and masked in every preview, output and log.
         # Delete before replace always: `pulumi up --replace` skips diff (and its delete_before_replace), and
         # create-before-delete would let the new create adopt the old pending order that delete then cancels.
-        own = pulumi.ResourceOptions(additional_secret_outputs=list(TOP_LEVEL), delete_before_replace=True)
+        own = pulumi.ResourceOptions(delete_before_replace=True)
         # `renewal`: the program's renewal_generation and renews (components/renewal.py SectionRenewal.inputs).
-        props = packed({**order_inputs(spec, alicloud), RENEWAL_KEY: None, RENEWS_KEY: None, **(renewal or {}),
-                        "journal": journal, **dict.fromkeys(TOP_LEVEL)}, TOP_LEVEL)
-        super().__init__(PackedProvider(CasOrderProvider(), TOP_LEVEL), name, props,
-                         pulumi.ResourceOptions.merge(opts, own))
+        props = {**order_inputs(spec, alicloud), RENEWAL_KEY: None, RENEWS_KEY: None, **(renewal or {}),
+                 "journal": journal}
+        super().__init__(CasOrderProvider(), name, props, pulumi.ResourceOptions.merge(opts, own), SECRET_OUTPUTS)

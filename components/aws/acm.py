@@ -38,14 +38,13 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 from components import names
 from components.aws import acm_seen, adopt
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetResource, Clock, changed_keys,
+from components.dynamic import (ISSUANCE, RECORDS, REPLACED, Clock, changed_keys,
                                 note_declared, resource_identity, tell_user, wait_for)
 from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
 from components.aws.clients import TransportErrors, cloud_error
 from components.aws.tag_index import TagIndex
 from components.errors import CloudError, WaitTimeout
-from components.packed_provider import PackedOutput, PackedProvider
-from components.packing import packed
+from components.packed_provider import PackedResource, packed_fields
 
 RESOURCE_TAG = "certfleet:resource"   # "<project>/<stack>/<certificate name>": which resource owns it
 REQUEST_TAG = "certfleet:request"     # hash of the request: tells a retry from a replacement
@@ -600,29 +599,23 @@ class AcmCertificateProvider(AcmCalls, ResourceProvider):
 
 # --- the resource -------------------------------------------------------------------------------------------
 
-class AcmCertificate(CertfleetResource, module="aws", name="AcmCertificate"):
+# What the program reads of a certificate (components/aws/fleet.py, dns/, cloudfront.py).
+FIELDS = ("arn", "status", "status_message", "domain", "sans", "validation_records", "not_after", "renewal_status",
+          "renewal_eligibility", "in_use_by", "adopted")
+
+
+@packed_fields(*FIELDS)
+class AcmCertificate(PackedResource, module="aws", name="AcmCertificate"):
     """An ACM certificate with DNS validation. Type token: pulumi-python:dynamic/aws:AcmCertificate.
 
-    Its state is one JSON property, `spec` (components/packed.py); the attributes below read it."""
+    Its state is one JSON property, `spec` (components/packing.py); its FIELDS are attributes that read it."""
 
     spec: pulumi.Output[str]
-    arn = PackedOutput()
-    status = PackedOutput()
-    status_message = PackedOutput()
-    domain = PackedOutput()
-    sans = PackedOutput()
-    validation_records = PackedOutput()
-    not_after = PackedOutput()
-    renewal_status = PackedOutput()
-    renewal_eligibility = PackedOutput()
-    in_use_by = PackedOutput()
-    adopted = PackedOutput()
 
     def __init__(self, name: str, spec: AcmCertificateSpec, aws: AwsSpec,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        resource_tag = resource_identity(spec.name)
-        super().__init__(PackedProvider(AcmCertificateProvider()), name,
-                         packed(certificate_inputs(spec, aws, resource_tag)), opts)
+        super().__init__(AcmCertificateProvider(), name, certificate_inputs(spec, aws, resource_identity(spec.name)),
+                         opts)
 
 
 def certificate_inputs(spec: AcmCertificateSpec, aws: AwsSpec, resource_tag: str) -> dict[str, Any]:

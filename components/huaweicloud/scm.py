@@ -114,7 +114,7 @@ from typing import Any, Mapping
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from components.dynamic import CertfleetResource, Clock, changed_keys, note_declared, resource_identity, tell_user
+from components.dynamic import Clock, changed_keys, note_declared, resource_identity, tell_user
 from components.errors import CertfleetError, CloudError
 from components.huaweicloud import client as scm_api
 from components.huaweicloud.config import HuaweiSpec, ScmCertificateSpec
@@ -130,8 +130,7 @@ from components.huaweicloud.scm_model import (APPLICABLE, DEAD, GENERATION_TAG, 
                                               certificate_inputs, declared_keys, names_in_scm, request_hash,
                                               user_tags)
 from components.journal import stamp_refusal
-from components.packed_provider import PackedProvider, packed_fields
-from components.packing import packed
+from components.packed_provider import PackedResource, packed_fields
 from components.renewal import keep_generation
 
 
@@ -383,12 +382,10 @@ class ScmCertificateProvider(ScmCandidateSteps, ScmSweepSteps, ScmDestroySteps, 
 OUTPUT_KEYS = ("certificate_id", "order_id", "status", "status_message", "validation_records", "not_after",
                "fingerprint", "certificate_pem", "certificate_chain_pem", "private_key_pem", "csr_pem", "generation",
                "owner", "adopted", "renewal_held")
-# Kept top level, not in the packed `spec` (components/packing.py): a secret output is one by its top-level name.
-TOP_LEVEL = tuple(SECRET_OUTPUTS)
 
 
-@packed_fields(*(k for k in (*OUTPUT_KEYS, *INPUT_KEYS, "renews", "api", "project_id") if k not in TOP_LEVEL))
-class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertificate"):
+@packed_fields(*(k for k in (*OUTPUT_KEYS, *INPUT_KEYS, "renews", "api", "project_id") if k not in SECRET_OUTPUTS))
+class ScmCertificate(PackedResource, module="huaweicloud", name="ScmCertificate"):
     """A purchased SCM certificate. Type token: pulumi-python:dynamic/huaweicloud:ScmCertificate.
 
     Its state is one JSON property, `spec` (components/packing.py), but the private key (a secret output, kept
@@ -401,10 +398,8 @@ class ScmCertificate(CertfleetResource, module="huaweicloud", name="ScmCertifica
                  opts: pulumi.ResourceOptions | None = None, renewal: Mapping[str, Any] | None = None) -> None:
         """`journal`: the purchase journal's stamp for this entry (PurchaseJournal.stamp_of)."""
         resource_tag = resource_identity(spec.name)
-        secret = pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-        super().__init__(PackedProvider(ScmCertificateProvider(), TOP_LEVEL), name,
+        super().__init__(ScmCertificateProvider(), name,
                          # `renewal`: renewal_generation and renews (components/renewal.py SectionRenewal.inputs)
-                         packed({**certificate_inputs(spec, huawei, resource_tag), "renewal_generation": None,
-                                 "renews": None, **(renewal or {}), "journal": journal,
-                                 **dict.fromkeys(TOP_LEVEL)}, TOP_LEVEL),
-                         pulumi.ResourceOptions.merge(opts, secret))
+                         {**certificate_inputs(spec, huawei, resource_tag), "renewal_generation": None,
+                          "renews": None, **(renewal or {}), "journal": journal},
+                         opts, SECRET_OUTPUTS)
