@@ -8,18 +8,15 @@ import json
 import pytest
 
 from components.aws import clients
-from components.aws.acm import AcmCertificateProvider
 from components.packed_provider import PackedProvider
 from components.packing import SPEC, packed, unpacked
-from tests.provider.test_acm_provider import FakeClock, acm_client, inputs
+from tests.provider.test_acm_provider import acm_client, inputs, provider  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
-def inner(aws):
-    p = AcmCertificateProvider()
-    p.clock = FakeClock
+def inner(provider):  # noqa: F811 - test_acm_provider's provider (FakeClock, moto), with the call counts reset
     clients.reset_api_counts()
-    return p
+    return provider
 
 
 def calls() -> int:
