@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import pulumi
 
@@ -26,7 +26,8 @@ from components.huaweicloud.scm_model import ISSUED_LIKE, UNDER_REVIEW
 CAS_ISSUED = ("certificate", "issued")
 CAS_PENDING = ("domain_verify", "process", "pending")
 from components.journal import PurchaseJournal, fingerprint
-from components.renewal import PreviousOutputs, SectionRenewal
+from components.packed_provider import UNKNOWN, fields_of
+from components.renewal import HELD_KEY, RENEWAL_KEY, RENEWS_KEY, PreviousOutputs, SectionRenewal, held_from
 
 
 def purchase_journal(section: str, purchases: dict[str, str], previous: dict[str, tuple[str, ...]],
@@ -83,22 +84,32 @@ class HuaweiCertificates(pulumi.ComponentResource):
             "huaweicloud")
         # The certificate as issued (what the validation saw issued in this run, or its own): everything
         # downstream takes it (components/dns/fleet.issued_view).
-        self.issued = {name: issued_view({"certificate_pem": cert.certificate_pem,
-                                          "certificate_chain_pem": cert.certificate_chain_pem,
-                                          "private_key": cert.private_key_pem, "not_after": cert.not_after},
-                                         self.validations.get(name))
-                       for name, cert in self.certificates.items()}
+        self.issued = IssuedViews(lambda name, cert=self.certificates.get: issued_view(
+            {"certificate_pem": cert(name).certificate_pem, "certificate_chain_pem": cert(name).certificate_chain_pem,
+             "private_key": cert(name).private_key_pem, "not_after": cert(name).not_after},
+            self.validations.get(name)))
         self.register_outputs({})   # what it holds is the stack's export (__main__.py): not kept twice in the state
 
     def summary(self) -> dict[str, Any]:
-        return {name: {**{key: getattr(cert, key) for key in SCM_OUTPUTS},
-                       "not_after": exported(self.issued[name]["not_after"]),
-                       "renewal": self.renewal.output(
-                           name, cert, issued_status(self.validations.get(name), cert.status).apply(
-                               lambda s: s in ISSUED_LIKE),
-                           self.issued[name]["certificate_pem"], self.issued[name]["not_after"]),
-                       **validated(self.validations.get(name), "status", cert.status, cert.status_message)}
+        return {name: self._validated_entry(name, cert) if name in self.validations else self._entry(name, cert)
                 for name, cert in self.certificates.items()}
+
+    def _entry(self, name: str, cert: ScmCertificate) -> Any:
+        """An entry without DNS validation, as one output (components/packed_provider.fields_of): its issued view
+        is its own, so all of it comes from the certificate's `spec`."""
+        def entry(fields: dict[str, Any]) -> dict[str, Any]:
+            return {**{key: fields[key] for key in SCM_OUTPUTS}, "not_after": fields["not_after"] or None,
+                    "renewal": renewal_entry(self.renewal, name, fields, fields["status"] in ISSUED_LIKE)}
+        return fields_of(cert, (*SCM_OUTPUTS, *RENEWAL_FIELDS)).apply(entry)
+
+    def _validated_entry(self, name: str, cert: ScmCertificate) -> dict[str, Any]:
+        validation = self.validations.get(name)
+        return {**{key: getattr(cert, key) for key in SCM_OUTPUTS},
+                "not_after": exported(self.issued[name]["not_after"]),
+                "renewal": self.renewal.output(
+                    name, cert, issued_status(validation, cert.status).apply(lambda s: s in ISSUED_LIKE),
+                    self.issued[name]["certificate_pem"], self.issued[name]["not_after"]),
+                **validated(validation, "status", cert.status, cert.status_message)}
 
 
 # What the stack exports per CAS order (also what scripts/report.py prints). private_key is a secret.
@@ -148,22 +159,62 @@ class AlicloudOrders(pulumi.ComponentResource):
             self,
             "alicloud")
         # The certificate as issued (components/dns/fleet.issued_view); CAS keeps no chain apart.
-        self.issued = {name: issued_view({"certificate_pem": order.certificate_pem, "private_key": order.private_key,
-                                          "not_after": order.not_after}, self.validations.get(name))
-                       for name, order in self.orders.items()}
+        self.issued = IssuedViews(lambda name, order=self.orders.get: issued_view(
+            {"certificate_pem": order(name).certificate_pem, "private_key": order(name).private_key,
+             "not_after": order(name).not_after}, self.validations.get(name)))
         self.register_outputs({})   # what it holds is the stack's export (__main__.py): not kept twice in the state
 
     def summary(self) -> dict[str, Any]:
-        return {name: {**{key: getattr(order, key) for key in CAS_OUTPUTS},
-                       **{key: exported(self.issued[name][key]) for key in ("certificate_pem", "private_key",
-                                                                            "not_after")},
-                       **({} if isinstance(order, CasInstanceCertificate) else {"renewal": self.renewal.output(
-                           name, order, issued_status(self.validations.get(name), order.state).apply(
-                               lambda s: s == "certificate"),
-                           self.issued[name]["certificate_pem"], self.issued[name]["not_after"])}),
-                       **({"instance_id": order.instance_id} if isinstance(order, CasInstanceCertificate) else {}),
-                       **validated(self.validations.get(name), "state", order.state, order.status_message)}
-                for name, order in self.orders.items()}
+        return {name: self._entry(name, order) if isinstance(order, CasOrder) and name not in self.validations
+                else self._validated_entry(name, order) for name, order in self.orders.items()}
+
+    def _entry(self, name: str, order: CasOrder) -> Any:
+        """An order without DNS validation, as one output (components/packed_provider.fields_of): its issued view
+        is its own, so all of it comes from the order's `spec` but the private key (a secret of its own)."""
+        private_key = pulumi.Output.secret(order.private_key).apply(lambda key: key or None)
+
+        def entry(fields: dict[str, Any]) -> dict[str, Any]:
+            return {**{key: fields[key] for key in CAS_OUTPUTS if key != "private_key"},
+                    **{key: fields[key] or None for key in ("certificate_pem", "not_after")},
+                    "private_key": private_key,
+                    "renewal": renewal_entry(self.renewal, name, fields, fields["state"] == "certificate")}
+        return fields_of(order, (*(k for k in CAS_OUTPUTS if k != "private_key"), *RENEWAL_FIELDS)).apply(entry)
+
+    def _validated_entry(self, name: str, order: CasOrder | CasInstanceCertificate) -> dict[str, Any]:
+        validation = self.validations.get(name)
+        instance = isinstance(order, CasInstanceCertificate)
+        return {**{key: getattr(order, key) for key in CAS_OUTPUTS},
+                **{key: exported(self.issued[name][key]) for key in ("certificate_pem", "private_key", "not_after")},
+                **({} if instance else {"renewal": self.renewal.output(
+                    name, order, issued_status(validation, order.state).apply(lambda s: s == "certificate"),
+                    self.issued[name]["certificate_pem"], self.issued[name]["not_after"])}),
+                **({"instance_id": order.instance_id} if instance else {}),
+                **validated(validation, "state", order.state, order.status_message)}
+
+
+class IssuedViews(dict):
+    """entry -> its issued view (components/dns/fleet.issued_view), made when first asked for: only deploy
+    targets and DNS-validated entries read it, and each view is half a dozen outputs per entry."""
+
+    def __init__(self, view_of: Callable[[str], dict[str, pulumi.Output]]) -> None:
+        super().__init__()
+        self.view_of = view_of
+
+    def __missing__(self, name: str) -> dict[str, pulumi.Output]:
+        self[name] = view = self.view_of(name)
+        return view
+
+
+# What an entry's `renewal` object is made of (renewal.held_from's arguments, then the issued certificate's).
+RENEWAL_FIELDS = (HELD_KEY, RENEWAL_KEY, RENEWS_KEY, "not_after", "certificate_pem")
+
+
+def renewal_entry(renewal: SectionRenewal, name: str, fields: Mapping[str, Any], issued: bool) -> Any:
+    """An entry's `renewal` object from its resource's fields (fields_of): unknown while one of them is."""
+    if any(fields[key] == UNKNOWN for key in RENEWAL_FIELDS):
+        return UNKNOWN
+    return renewal.entry(name, held_from(*(fields[key] for key in RENEWAL_FIELDS[:3])), issued,
+                         fields["not_after"], fields["certificate_pem"])
 
 
 def exported(value: pulumi.Output) -> pulumi.Output:

@@ -303,9 +303,13 @@ def held_of(resource: Any) -> Any:
     HELD_KEY (the SDK gives None: the input placeholder) falls back to its renewal_generation and renews outputs."""
     import pulumi
     return pulumi.Output.all(getattr(resource, HELD_KEY, None), getattr(resource, RENEWAL_KEY),
-                             getattr(resource, RENEWS_KEY, None)).apply(
-        lambda v: held_renewal({RENEWAL_KEY: v[0].get("generation"), RENEWS_KEY: v[0].get("renews")}
-                               if isinstance(v[0], Mapping) else {RENEWAL_KEY: v[1], RENEWS_KEY: v[2]}))
+                             getattr(resource, RENEWS_KEY, None)).apply(lambda v: held_from(*v))
+
+
+def held_from(held: Any, generation: Any, renews: Any) -> dict[str, Any]:
+    """held_of's rule on the values: HELD_KEY's if the resource has it, else its renewal_generation and renews."""
+    return held_renewal({RENEWAL_KEY: held.get("generation"), RENEWS_KEY: held.get("renews")}
+                        if isinstance(held, Mapping) else {RENEWAL_KEY: generation, RENEWS_KEY: renews})
 
 
 def keep_generation(olds: Mapping[str, Any], news: dict[str, Any]) -> dict[str, Any]:
@@ -424,10 +428,14 @@ class SectionRenewal:
         """The entry's exported `renewal` object, from the certificate as issued after this run (`not_after`:
         the resource's own if not given; components/dns/fleet.issued_view gives the DNS validation's too)."""
         import pulumi
-        renew_before = self.renew_before.get(name)
         # The generation the resource holds (HELD_KEY), never the program's input: an untargeted resource
         # (`--target`) or a deferred renewal keeps its state, and its plan must not show as done.
         return pulumi.Output.all(held_of(resource), issued,
                                  resource.not_after if not_after is None else not_after, certificate_pem).apply(
-            lambda v: {**renewal_output(renew_before, v[0]["generation"], bool(v[1]), v[2] or None, v[3] or None),
-                       "renews": v[0]["renews"]})
+            lambda v: self.entry(name, *v))
+
+    def entry(self, name: str, held: Mapping[str, Any], issued: Any, not_after: str | None,
+              certificate_pem: str | None) -> dict[str, Any]:
+        """`output`'s object from the values: `held` as held_from gives it."""
+        return {**renewal_output(self.renew_before.get(name), held["generation"], bool(issued), not_after or None,
+                                 certificate_pem or None), "renews": held["renews"]}

@@ -110,5 +110,12 @@ def with_deployments(summary: Mapping[str, Any], section_path: str, deployments:
     """A section's exported entries, each with its `deployments` when it has any."""
     if deployments is None:
         return dict(summary)
-    return {name: ({**entry, "deployments": found} if (found := deployments.summary(f"{section_path}.{name}"))
-                   else entry) for name, entry in summary.items()}
+    return {name: with_entry(entry, {"deployments": found})
+            if (found := deployments.summary(f"{section_path}.{name}")) else entry for name, entry in summary.items()}
+
+
+def with_entry(entry: Any, more: Mapping[str, Any]) -> Any:
+    """An exported entry (a dict, or one output of a dict: components/packed_provider.fields_of) with `more`."""
+    if isinstance(entry, pulumi.Output):
+        return entry.apply(lambda fields: {**fields, **more})
+    return {**entry, **more}
