@@ -25,7 +25,8 @@ _URL_QUERY = re.compile(r"\?[^\s'\"<>(){}\[\]]+")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9/=]")   # '+' too: it may have been read as a space
 # A run of this many of the key's base64 characters anywhere in a text is key text. Every such run of the key is
 # looked for (a window sliding one character at a time): removing the long base64 runs can leave a piece of the
-# key between two escapes (%2B, %2F) of up to 39 characters, which windows taken at a stride would miss.
+# key between two escapes (%2B, %2F) of up to 39 characters, which windows taken at a stride would miss. A run
+# is looked for without its '+' (read as a space, then dropped), so a run holding '+' is looked for shorter.
 KEY_CHUNK = 16
 WITHHELD = "[the error text is withheld: it held text of the private key]"
 
@@ -40,9 +41,14 @@ def _decodings(text: str) -> tuple[str, ...]:
 
 
 def _key_chunks(private_key_pem: str | None) -> frozenset[str]:
-    """Every run of KEY_CHUNK characters of the key's base64 ('+' left out, as in the texts searched)."""
-    body = _NOT_BASE64.sub("", "".join(l for l in (private_key_pem or "").splitlines() if "-----" not in l))
-    return frozenset(body[i:i + KEY_CHUNK] for i in range(len(body) - KEY_CHUNK + 1))
+    """Every run of KEY_CHUNK characters of the key's base64, each without its '+' (as in the texts searched)."""
+    body = "".join(l.strip() for l in (private_key_pem or "").splitlines() if "-----" not in l)
+    return frozenset(_NOT_BASE64.sub("", body[i:i + KEY_CHUNK]) for i in range(len(body) - KEY_CHUNK + 1))
+
+
+def _holds_chunk(flat: str, chunks: frozenset[str]) -> bool:
+    return any(flat[i:i + size] in chunks
+               for size in {len(chunk) for chunk in chunks} for i in range(len(flat) - size + 1))
 
 
 def shows_key(text: str, private_key_pem: str | None) -> bool:
@@ -51,8 +57,7 @@ def shows_key(text: str, private_key_pem: str | None) -> bool:
     for decoded in _decodings(text):
         if "-----BEGIN" in decoded or "PRIVATE KEY-----" in decoded:
             return True
-        flat = _NOT_BASE64.sub("", decoded)
-        if chunks and any(flat[i:i + KEY_CHUNK] in chunks for i in range(len(flat) - KEY_CHUNK + 1)):
+        if chunks and _holds_chunk(_NOT_BASE64.sub("", decoded), chunks):
             return True
     return False
 
