@@ -7,8 +7,8 @@ KEY-----%0AMIIE..."). So, in order:
 - every URL query is cut (`?[query removed]`): no error text needs one, and an RPC query also carries the access
   key id and signature;
 - PEM blocks, long base64 runs and each line of the key are removed;
-- what is left is decoded (URL-decoded, and '+' read as a space) and searched for the key's base64 in any of those
-  encodings; text that still shows any of it is withheld whole (WITHHELD).
+- what is left is decoded (URL-decoded, '+' read as a space, JSON string escapes read) and searched for the key's
+  base64 in any of those encodings; text that still shows any of it is withheld whole (WITHHELD).
 """
 
 from __future__ import annotations
@@ -36,8 +36,18 @@ def cut_url_queries(text: str) -> str:
     return _URL_QUERY.sub("?[query removed]", text)
 
 
+_JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))")
+
+
+def _json_unescaped(text: str) -> str:
+    """JSON string escapes read (a gateway echoing a JSON body writes the key's line breaks as \\n and may write
+    '+' as \\u002B): left as they are, the letter of an escape would cut every run of the key across it."""
+    return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else {"n": "\n", "r": "\r", "t": "\t"}.get(
+        m[2], m[2]), text)
+
+
 def _decodings(text: str) -> tuple[str, ...]:
-    return text, unquote(text), unquote_plus(text)
+    return text, unquote(text), unquote_plus(text), _json_unescaped(text)
 
 
 def _key_chunks(private_key_pem: str | None) -> frozenset[str]:

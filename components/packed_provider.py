@@ -82,8 +82,9 @@ class PackedResource(CertfleetResource):
         if secret_outputs:
             opts = pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(additional_secret_outputs=list(secret_outputs)))
+        # A secret output that is also an input (a distribution's cloned template_config) keeps its input.
         super().__init__(PackedProvider(provider, secret_outputs), name,
-                         packed({**props, **dict.fromkeys(secret_outputs)}, secret_outputs), opts)
+                         packed({**dict.fromkeys(secret_outputs), **props}, secret_outputs), opts)
 
 
 def _unknown() -> pulumi.Output:
@@ -119,14 +120,30 @@ class PackedOutput:
 
 
 def fields_of(resource: Any, keys: Iterable[str]) -> pulumi.Output:
-    """`keys` of a packed resource as one output of a dict (one per resource, not one per key: the SDK walks every
-    output of the stack's export one by one). A key a preview cannot know yet is the engine's unknown value."""
+    """`keys` of a packed resource as one output of a dict of values (one per resource, not one per key: the SDK
+    walks every output of the stack's export one by one). A key the program kept top level (it passed another
+    resource's output: a distribution's certificate ARN, a renewal generation from the previous outputs) is read
+    from that top-level output. A key a preview cannot know yet is the engine's unknown value, the others stay
+    known. `keys` must not name a secret output: the whole dict would be secret."""
     keys = tuple(keys)
+    top_level = [k for k in keys if k in resource.__dict__]   # the SDK's own attributes: the keys kept top level
 
-    def pick(spec: Mapping[str, Any] | None) -> dict[str, Any]:
+    def pick(values: list[Any]) -> dict[str, Any]:
+        spec, tops = values[0], dict(zip(top_level, values[1:]))
         preview = pulumi.runtime.is_dry_run()
-        return {k: spec[k] if spec is not None and k in spec else (UNKNOWN if preview else None) for k in keys}
-    return decoded_spec(resource).apply(pick)
+        return {k: tops[k] if k in tops else spec[k] if spec is not None and k in spec
+                else (UNKNOWN if preview else None) for k in keys}
+    return pulumi.Output.all(decoded_spec(resource), *(_known(resource.__dict__[k]) for k in top_level)).apply(pick)
+
+
+def _known(output: pulumi.Output) -> pulumi.Output:
+    """`output` as one that is always known: its value, or the engine's unknown value where a preview cannot know
+    it (so that one unknown field leaves the others of fields_of known)."""
+    async def value() -> Any:
+        return await output.future() if await output.is_known() else UNKNOWN
+    known: asyncio.Future = asyncio.get_event_loop().create_future()
+    known.set_result(True)
+    return pulumi.Output(output.resources(), asyncio.ensure_future(value()), known, output.is_secret())
 
 
 def packed_fields(*keys: str) -> Callable[[type], type]:

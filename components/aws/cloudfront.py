@@ -48,9 +48,9 @@ from components.aws.distribution_config import REGION, arn_region
 from components.aws.limits import CLOUDFRONT_MAX_COMMENT
 from components.aws.tag_index import TagIndex
 from components.deploy.config import DEPLOYED_REFERENCE
-from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetResource, Clock, is_unknown,
-                                resource_identity, tell_user, wait_for)
+from components.dynamic import DEPLOYMENT, RUN_ID, Clock, is_unknown, resource_identity, tell_user, wait_for
 from components.errors import CloudError, WaitTimeout
+from components.packed_provider import PackedResource, packed_fields
 
 INPUT_KEYS = ("dist_name", "resource_tag", "previous_resource_tags", "template_id", "template_version",
               "template_config", "certificate_name", "certificate_arn", "certificate_status", "aliases", "enabled",
@@ -591,23 +591,16 @@ class DistributionProvider(ResourceProvider):
 
 # --- the resource ------------------------------------------------------------------------------------------
 
-class Distribution(CertfleetResource, module="aws", name="Distribution"):
-    """A CloudFront distribution cloned from a template. Type token: pulumi-python:dynamic/aws:Distribution."""
+@packed_fields(*OUTPUT_KEYS, *(k for k in INPUT_KEYS if k != "template_config"))
+class Distribution(PackedResource, module="aws", name="Distribution"):
+    """A CloudFront distribution cloned from a template. Type token: pulumi-python:dynamic/aws:Distribution.
 
-    distribution_id: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    domain_name: pulumi.Output[str]
-    status: pulumi.Output[str]
-    bound: pulumi.Output[bool]
-    bound_aliases: pulumi.Output[list]
-    bound_certificate_arn: pulumi.Output[str]
-    stage: pulumi.Output[str]
-    status_message: pulumi.Output[str]
-    aliases: pulumi.Output[list]
-    certificate_arn: pulumi.Output[str]
-    adopted: pulumi.Output[bool]
-    edge: pulumi.Output[dict]
-    certificate_fingerprint: pulumi.Output[str]
+    Its state is one JSON property, `spec` (components/packing.py), beside what the program passes as an output
+    of another resource (the cloned `template_config`, a secret; the serving certificate's ARN, status and
+    fingerprint), kept top level: `distribution.stage` and the others read `spec` or that output."""
+
+    spec: pulumi.Output[str]
+    template_config: pulumi.Output[Any]
 
     def __init__(self, name: str, spec: DistributionSpec, aws: AwsSpec, template: Any,
                  certificate_arn: pulumi.Input[str], certificate_status: pulumi.Input[str],
@@ -617,9 +610,7 @@ class Distribution(CertfleetResource, module="aws", name="Distribution"):
         inputs = distribution_inputs(spec, aws, resource_identity(spec.name), template.config, certificate_arn,
                                      certificate_status, certificate_fingerprint)
         # The cloned config may hold origin secrets (CustomHeaders): a secret wherever it is stored or shown.
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["template_config"])
-        super().__init__(DistributionProvider(), name, {**inputs, **dict.fromkeys(OUTPUT_KEYS)},
-                         pulumi.ResourceOptions.merge(opts, secret))
+        super().__init__(DistributionProvider(), name, inputs, opts, secret_outputs=("template_config",))
 
 
 def distribution_inputs(spec: DistributionSpec, aws: AwsSpec, resource_tag: str, template_config: Any,

@@ -105,9 +105,11 @@ class AwsCertificates(pulumi.ComponentResource):
         out = {}
         for spec in self.aws.distributions:
             distribution = self.distributions[spec.name]
-            out[spec.name] = {**{key: getattr(distribution, key) for key in DISTRIBUTION_OUTPUTS},
-                              "certificate": spec.certificate, "template": spec.template,
-                              "template_version": spec.template_version}
+            written = {"certificate": spec.certificate, "template": spec.template,
+                       "template_version": spec.template_version}
+            # One output per entry (components/packed_provider.py fields_of), as the certificates'.
+            out[spec.name] = fields_of(distribution, DISTRIBUTION_OUTPUTS).apply(
+                lambda fields, written=written: {**fields, **written})
         return out
 
     def dns_records(self) -> pulumi.Output[list[dict[str, Any]]]:

@@ -8,6 +8,7 @@ InvalidViewerCertificate, ResourceInUseException and DistributionNotDisabled are
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import subprocess
@@ -82,6 +83,13 @@ def test_requested_certificate_distribution_deployed_then_replaced_with_a_wider_
     assert aliases_of(live) == ["shop.example.com", "www.shop.example.com"]
     assert certificate_of(live) == old_arn and live["Status"] in ("InProgress", "Deployed")
     assert live["CallerReference"] != "template" and live["Comment"].startswith("certfleet ")
+    # Its state is packed (components/packing.py) but the cloned config, a secret (origin headers), and the
+    # serving certificate's outputs.
+    [dist] = [r for r in project.resources() if r["type"].endswith("aws:Distribution")]
+    for props in (dist["inputs"], dist["outputs"]):
+        assert set(props) == {"__provider", "spec", "template_config", "certificate_arn", "certificate_status"}
+        assert "ciphertext" in props["template_config"] and "Origins" not in json.dumps(props)
+    assert json.loads(dist["outputs"]["spec"])["distribution_id"] == dist_id
 
     # A new alias: the certificate must name it, so it is replaced; the distribution follows.
     config["aws"]["certificates"]["shop"]["sans"].append("api.shop.example.com")

@@ -92,3 +92,32 @@ def test_a_flat_cas_state_is_rewritten_without_a_cas_call_and_its_key_stays_a_se
     assert SPEC in shop["outputs"] and shop["outputs"]["private_key"].get(SECRET_SIG) is not None
     assert "PRIVATE KEY" not in project.state_text()
     project.run("preview", "--expect-no-changes")
+
+
+DISTRIBUTION = "pulumi-python:dynamic/aws:Distribution"
+
+
+def test_a_flat_distribution_state_is_rewritten_without_a_cloudfront_call(project, aws, tmp_path):
+    from tests.e2e.test_cloudfront_e2e import base_config, make_template
+    project.init()
+    project.write_stack("e2e", base_config(make_template()))
+    project.run("up", "--yes", "--skip-preview")
+    outputs_before = project.outputs()
+    as_before_packing(project, DISTRIBUTION, tmp_path)
+
+    steps = [s for s in project.preview_json()["steps"] if f"{DISTRIBUTION}::" in s["urn"]]
+    assert [s["op"] for s in steps] == ["update"] and not steps[0].get("replaceReasons")
+    control = AwsControl(aws)
+
+    def cloudfront_calls_of_an_up() -> dict:
+        control.clear_calls()
+        project.run("up", "--yes", "--skip-preview")
+        return {op: n for op, n in control.calls()["operations"].items() if op.startswith("cloudfront:")}
+    rewrite = cloudfront_calls_of_an_up()
+    # The state's shape only: no more than an up with nothing to do (the template's look at its source).
+    assert rewrite == cloudfront_calls_of_an_up() == {"cloudfront:GetDistributionConfig": {"ok": 1}}, rewrite
+
+    [dist] = [r for r in project.resources() if r["type"] == DISTRIBUTION]
+    assert SPEC in dist["outputs"] and SECRET_SIG in dist["outputs"]["template_config"]
+    assert project.outputs() == outputs_before
+    project.run("preview", "--expect-no-changes")

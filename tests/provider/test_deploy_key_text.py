@@ -10,6 +10,7 @@ loopback server that echoes the request path in a 400. Also: CAS reads and delet
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import threading
 from datetime import datetime, timezone
@@ -122,6 +123,18 @@ def test_scrub_withholds_key_text_in_any_encoding_outside_a_query(pki, encode):
             assert not any(body[i:i + 16].replace("+", "") in flat for i in range(len(body) - 16)), start
         assert key_text.holds_key_text(leaked, key)
     assert key_text.scrub("The certificate is in use by CDN.", key) == "The certificate is in use by CDN."
+
+
+def test_scrub_withholds_key_text_a_json_body_escaped(pki):
+    """A gateway echoing a JSON body: the key's line breaks as \\n, a '+' perhaps as \\u002B."""
+    _, key = pki.leaf(["x.example.com"])
+    lines = key_lines(key)
+    for first in range(len(lines) - 2):
+        piece = lines[first][-15:] + "\n" + lines[first + 1][:15]   # no run of 16 on either side of the break
+        for escaped in (json.dumps(piece), json.dumps(piece).replace("+", "\\u002B")):
+            leaked = f'gateway says: {{"Key": {escaped}}} is invalid'
+            assert key_text.scrub(leaked, key) == key_text.WITHHELD, escaped
+            assert key_text.holds_key_text(leaked, key)
 
 
 def test_cas_reads_and_deletes_never_fetch_the_key_back(provider, emulator, pki, monkeypatch):  # noqa: F811

@@ -5,12 +5,14 @@ makes a missing output, while what the inputs say (its domain) is known; after `
 from __future__ import annotations
 
 import asyncio
+import copy
 
 import pulumi
 import pytest
 
 from components.config import load_fleet
 from components.packing import packed, unpacked
+from components.renewal import HELD_KEY, PreviousOutputs
 
 FLEET = {"aws": {"certificates": {"shop": {"domain": "shop.example.com", "sans": ["www.shop.example.com"]}}}}
 
@@ -80,20 +82,29 @@ ISSUED = {"CasOrder": {"order_id": "101", "state": "certificate", "cert_id": "7"
 
 
 class PaidMocks(Mocks):
-    """A CAS order and an SCM certificate after `up` (issued, a key of their own) or in a create's preview."""
+    """A CAS order and an SCM certificate after `up` (issued, a key of their own) or in a create's preview. What
+    arrives top level stays top level (components/packed_provider.PackedProvider); `held`: False for a state
+    written before `renewal_held` existed."""
+
+    def __init__(self, preview: bool, held: bool = True):
+        super().__init__(preview)
+        self.held = held
 
     def new_resource(self, args):
         kind = args.typ.split(":")[-1]
         if self.preview or kind not in ISSUED:
             return "", args.inputs
         secret = "private_key" if kind == "CasOrder" else "private_key_pem"
-        return "id-1", {**packed({**unpacked(args.inputs), **ISSUED[kind]}, (secret,)), secret: "KEY"}
+        issued = ISSUED[kind] if self.held else {k: v for k, v in ISSUED[kind].items() if k != HELD_KEY}
+        top = {secret, *(set(args.inputs) - {"spec"})}
+        return "id-1", {**packed({**unpacked(args.inputs), **issued}, top), secret: "KEY"}
 
 
-def summaries(preview: bool) -> dict:
-    """Each paid entry's exported output, and the same entry built field by field (the DNS-validated path)."""
+def summaries(preview: bool, fleet: dict = PAID, held: bool = True, previous: dict | None = None) -> dict:
+    """Each paid entry's exported output, and the same entry built field by field (the DNS-validated path);
+    `previous`: the stack's previous outputs per section."""
     asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.set_mocks(PaidMocks(preview), project="certfleet", stack="t", preview=preview)
+    pulumi.runtime.set_mocks(PaidMocks(preview, held), project="certfleet", stack="t", preview=preview)
     from components.fleet import AlicloudOrders, HuaweiCertificates
     result: dict = {}
 
@@ -113,8 +124,10 @@ def summaries(preview: bool) -> dict:
 
     @pulumi.runtime.test
     def run():
-        fleet = load_fleet(PAID)
-        orders, certs = AlicloudOrders("alicloud", fleet.alicloud), HuaweiCertificates("huaweicloud", fleet.huaweicloud)
+        model = load_fleet(fleet)
+        last = PreviousOutputs({k: pulumi.Output.from_input(v) for k, v in previous.items()}) if previous else None
+        orders = AlicloudOrders("alicloud", model.alicloud, previous=last)
+        certs = HuaweiCertificates("huaweicloud", model.huaweicloud, previous=last)
         return pulumi.Output.from_input(asyncio.ensure_future(look(orders, certs)))
 
     run()
@@ -130,6 +143,22 @@ def test_a_paid_entry_exported_as_one_output_is_what_it_is_field_by_field_after_
     assert result["cas"]["renewal"]["not_after"] == "2027-03-01T00:00:00+00:00"
     assert result["scm"]["certificate_id"] == "scs-1" and "private_key_pem" not in result["scm"]
     assert result["scm"]["renewal"]["not_after"] == "2027-03-01 00:00:00"
+
+
+def test_a_renewal_generation_kept_top_level_is_exported_from_a_state_without_renewal_held():
+    """renewBefore declared: the program passes the renewal generation as an output (top level in the state). A
+    state written before `renewal_held` holds generation 1 only there: the export must say 1, or the next run
+    would plan generation 1 again and buy no successor when due."""
+    previous_entry = {"not_after": "2027-03-01T00:00:00+00:00",
+                      "renewal": {"generation": 1, "state": "renewed", "not_before": "2026-12-01T00:00:00+00:00"}}
+    previous = {"alicloud": {"orders": {"docs": {**previous_entry, "order_id": "101"}}},
+                "huaweicloud": {"certificates": {"shop": {**previous_entry, "certificate_id": "scs-1"}}}}
+    fleet = copy.deepcopy(PAID)
+    fleet["alicloud"]["renewBefore"] = fleet["huaweicloud"]["renewBefore"] = 10
+    result = summaries(False, fleet, held=False, previous=previous)
+    for label in ("cas", "scm"):
+        assert result[label]["renewal"]["generation"] == 1, label
+        assert result[label] == result[f"{label}-by-field"], label
 
 
 def test_a_cas_orders_key_stays_a_secret_of_its_own_inside_the_one_output():
@@ -162,3 +191,72 @@ def test_in_a_create_preview_what_the_engine_cannot_know_is_unknown_and_the_inpu
     assert result["cas"]["private_key"] == "<unknown>"
     assert result["scm"]["certificate_id"] == unknown and result["scm"]["renewal"] == unknown
     assert result["scm"]["domains"] == ["shop.example.cn"]
+
+
+# --- distributions: packed beside the outputs of other resources ------------------------------------------------
+
+DISTRIBUTED = {"aws": {"certificates": {"shop": {"domain": "shop.example.com", "sans": ["www.shop.example.com"]}},
+                       "distributions": {"web": {"template": "E195R1W5GIVPF5", "certificate": "shop",
+                                                 "aliases": ["shop.example.com"]}}}}
+DEPLOYED = {"distribution_id": "EDIST1", "domain_name": "d1.cloudfront.net", "status": "Deployed", "stage": "Deployed",
+            "bound": True, "adopted": False, "edge": {"state": "serving"}}
+
+
+class DistributionMocks(Mocks):
+    """After `up`: a certificate, a template snapshot and a distribution (outputs as its provider packs them)."""
+
+    def new_resource(self, args):
+        kind = args.typ.split(":")[-1]
+        seen = DistributionMocks.registered.setdefault(kind, args.inputs)
+        if self.preview:
+            return "", args.inputs
+        if kind == "AcmCertificate":
+            return "arn:1", packed({**unpacked(args.inputs), "arn": "arn:1", "status": "ISSUED"})
+        if kind == "DistributionTemplate":
+            return "t-1", {**args.inputs, "config": {"Comment": "template", "Origins": {"Quantity": 1}}}
+        if kind == "Distribution":
+            top = set(seen) - {"spec"}
+            return "EDIST1", {**packed({**unpacked(args.inputs), **DEPLOYED}, top)}
+        return "", args.inputs
+
+
+def distribution_entry(preview: bool) -> tuple[dict, dict]:
+    """The distribution's exported entry and the inputs it was registered with (the mocks do not mark secret
+    outputs: tests/e2e/test_cloudfront_e2e.py reads the state for that)."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    DistributionMocks.registered = {}
+    pulumi.runtime.set_mocks(DistributionMocks(preview), project="certfleet", stack="t", preview=preview)
+    from components.fleet import AwsCertificates
+    result: dict = {}
+
+    async def look(component):
+        entry = await component.distributions_summary()["web"].future()
+        result["entry"] = {k: (await v.future() if await v.is_known() else "<unknown>")
+                           if isinstance(v, pulumi.Output) else v for k, v in entry.items()}
+
+    @pulumi.runtime.test
+    def run():
+        component = AwsCertificates("aws", load_fleet(DISTRIBUTED).aws)
+        return pulumi.Output.from_input(asyncio.ensure_future(look(component)))
+
+    run()
+    return result["entry"], DistributionMocks.registered["Distribution"]
+
+
+def test_a_distribution_is_packed_but_the_outputs_of_other_resources_it_takes():
+    entry, registered = distribution_entry(preview=False)
+    # Top level: what the program passes as another resource's output (the cloned config, the certificate's ARN
+    # and status), and the pickled provider; everything else is in `spec`.
+    assert set(registered) == {"__provider", "spec", "template_config", "certificate_arn", "certificate_status"}
+    assert "template_config" not in unpacked({"spec": registered["spec"]})
+    assert entry["distribution_id"] == "EDIST1" and entry["stage"] == "Deployed" and entry["bound"] is True
+    assert entry["certificate_arn"] == "arn:1" and entry["aliases"] == ["shop.example.com"]
+    assert entry["certificate_fingerprint"] == "" and entry["edge"] == {"state": "serving"}
+    assert entry["certificate"] == "shop" and entry["template"] == "E195R1W5GIVPF5"
+
+
+def test_in_a_new_stacks_preview_a_distributions_outputs_are_unknown_and_its_inputs_known():
+    entry, _ = distribution_entry(preview=True)
+    unknown = pulumi.runtime.rpc.UNKNOWN
+    assert entry["distribution_id"] == unknown and entry["stage"] == unknown and entry["bound"] == unknown
+    assert entry["aliases"] == ["shop.example.com"] and entry["certificate_arn"] == unknown
