@@ -43,6 +43,8 @@ def test_a_flat_state_from_before_packing_is_rewritten_once_without_a_cloud_call
     outputs_before = project.outputs()
     packed_resources = acm_resources(project)
     assert [set(r["outputs"]) - {"__provider"} for r in packed_resources] == [{SPEC}, {SPEC}]
+    # The pickled provider holds names only (tests/unit/test_packed_outputs.py): plain, not a secret.
+    assert all(isinstance(r[props]["__provider"], str) for r in packed_resources for props in ("inputs", "outputs"))
 
     # The state as a certfleet before packing wrote it: every field a property of its own.
     as_before_packing(project, ACM, tmp_path)
@@ -119,5 +121,6 @@ def test_a_flat_distribution_state_is_rewritten_without_a_cloudfront_call(projec
 
     [dist] = [r for r in project.resources() if r["type"] == DISTRIBUTION]
     assert SPEC in dist["outputs"] and SECRET_SIG in dist["outputs"]["template_config"]
+    assert isinstance(dist["outputs"]["__provider"], str)
     assert project.outputs() == outputs_before
     project.run("preview", "--expect-no-changes")
