@@ -171,7 +171,10 @@ class AlicloudOrders(pulumi.ComponentResource):
     def _entry(self, name: str, order: CasOrder) -> Any:
         """An order without DNS validation, as one output (components/packed_provider.fields_of): its issued view
         is its own, so all of it comes from the order's `spec` but the private key (a secret of its own)."""
-        private_key = pulumi.Output.secret(order.private_key).apply(lambda key: key or None)
+        # A secret when there is a key; a plain null when there is none (an order pending, or with the user's own
+        # CSR): a secret null would cost an encrypted value per order for nothing.
+        private_key = pulumi.Output.unsecret(order.private_key).apply(
+            lambda key: pulumi.Output.secret(key) if key else None)
 
         def entry(fields: dict[str, Any]) -> dict[str, Any]:
             return {**{key: fields[key] for key in CAS_OUTPUTS if key != "private_key"},

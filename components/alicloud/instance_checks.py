@@ -395,8 +395,8 @@ def status_message(state: str, props: Mapping[str, Any], challenges: list[dict[s
                     f"`pulumi up --refresh`")
         where = "; ".join(f"DNS {c['record_type']} record {c['name']} = {c['value']}" if c["type"] == "DNS"
                           else f"the file {c['url']} with the given content" for c in challenges)
-        return (f"waiting for domain validation: publish {where}; `pulumi up --refresh` then picks up the "
-                f"certificate; destroy withdraws the application; {kept}")
+        return (f"waiting for domain validation: publish {where}, then `pulumi up --refresh`; destroy withdraws "
+                f"the application; {kept}")
     if state == REISSUING:
         return (f"instance {instance} is reissuing its certificate (a reissue under review, started in the console "
                 f"or by AutoReissue): the certificate certfleet recorded ({props.get('cert_id') or 'none yet'}) "

@@ -95,7 +95,7 @@ def _state_message(state: str, challenge: Mapping[str, Any] | None, revoke_on_de
             return "CAS has not published the validation challenge yet; run `pulumi up --refresh`"
         where = (f"DNS {challenge['record_type']} record {challenge['name']} = {challenge['value']}"
                  if challenge["type"] == "DNS" else f"the file {challenge['url']} with the given content")
-        return f"waiting for domain validation: publish {where}; `pulumi up --refresh` then picks up the certificate"
+        return f"waiting for domain validation: publish {where}, then `pulumi up --refresh`"
     if state == "process":
         return "validated; the CA is reviewing the order; `pulumi up --refresh` picks up the certificate"
     if state == "verify_fail":

@@ -113,8 +113,8 @@ def status_message(status: str, missing_records: list[str], failure_reason: str 
         return (f"ACM has not yet published validation records for {', '.join(missing_records)}; "
                 f"run `pulumi up --refresh` to pick them up")
     if status == "PENDING_VALIDATION":
-        return ("waiting for validation: publish validation_records in DNS; "
-                "`pulumi up --refresh` then picks up the issued certificate")
+        # Short: it is stored twice per certificate (its state and the stack's export).
+        return "waiting for validation: publish validation_records in DNS, then `pulumi up --refresh`"
     return status
 
 

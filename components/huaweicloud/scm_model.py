@@ -150,8 +150,7 @@ def status_message(status: str, props: Mapping[str, Any], records: list, note: s
                 else "destroy keeps it in SCM (onDestroy: keep)")
         return f"issued; {kept}"
     if status in UNDER_REVIEW and props.get("validation") == "DNS":
-        text = ("waiting for validation: publish validation_records in DNS; `pulumi up --refresh` then picks "
-                "up the issued certificate") if records else \
+        text = "waiting for validation: publish validation_records in DNS, then `pulumi up --refresh`" if records else \
             "SCM has not published validation records yet; run `pulumi up --refresh` to pick them up"
     elif status in UNDER_REVIEW:
         text = "waiting for the CA's e-mail validation; `pulumi up --refresh` picks up the issued certificate"
