@@ -171,10 +171,7 @@ class AlicloudOrders(pulumi.ComponentResource):
     def _entry(self, name: str, order: CasOrder) -> Any:
         """An order without DNS validation, as one output (components/packed_provider.fields_of): its issued view
         is its own, so all of it comes from the order's `spec` but the private key (a secret of its own)."""
-        # A secret when there is a key; a plain null when there is none (an order pending, or with the user's own
-        # CSR): a secret null would cost an encrypted value per order for nothing.
-        private_key = pulumi.Output.unsecret(order.private_key).apply(
-            lambda key: pulumi.Output.secret(key) if key else None)
+        private_key = exported_key(order.private_key)
 
         def entry(fields: dict[str, Any]) -> dict[str, Any]:
             return {**{key: fields[key] for key in CAS_OUTPUTS if key != "private_key"},
@@ -187,7 +184,8 @@ class AlicloudOrders(pulumi.ComponentResource):
         validation = self.validations.get(name)
         instance = isinstance(order, CasInstanceCertificate)
         return {**{key: getattr(order, key) for key in CAS_OUTPUTS},
-                **{key: exported(self.issued[name][key]) for key in ("certificate_pem", "private_key", "not_after")},
+                **{key: exported(self.issued[name][key]) for key in ("certificate_pem", "not_after")},
+                "private_key": exported_key(self.issued[name]["private_key"]),
                 **({} if instance else {"renewal": self.renewal.output(
                     name, order, issued_status(validation, order.state).apply(lambda s: s == "certificate"),
                     self.issued[name]["certificate_pem"], self.issued[name]["not_after"])}),
@@ -223,6 +221,12 @@ def renewal_entry(renewal: SectionRenewal, name: str, fields: Mapping[str, Any],
 def exported(value: pulumi.Output) -> pulumi.Output:
     """An issued_view value as the stack exports it: null for none (schema/outputs.v1.schema.json)."""
     return value.apply(lambda v: v or None)
+
+
+def exported_key(key: pulumi.Output) -> pulumi.Output:
+    """A private key as the stack exports it: a secret when there is one, a plain null when there is none (an
+    order pending, or with the user's own CSR): a secret null would cost an encrypted value per order for nothing."""
+    return pulumi.Output.unsecret(key).apply(lambda value: pulumi.Output.secret(value) if value else None)
 
 
 def without_issuance_wait(section: Any, spec: Any) -> Any:

@@ -47,7 +47,8 @@ def _json_unescaped(text: str) -> str:
 
 
 def _decodings(text: str) -> tuple[str, ...]:
-    return text, unquote(text), unquote_plus(text), _json_unescaped(text)
+    url_decoded = (unquote(text), unquote_plus(text))   # a JSON body may be URL-encoded too: both, in that order
+    return text, *url_decoded, *(_json_unescaped(t) for t in (text, *url_decoded))
 
 
 def _key_chunks(private_key_pem: str | None) -> frozenset[str]:

@@ -24,7 +24,7 @@ class PackedProvider(ResourceProvider):
 
     # The pickled provider (`__provider`, in each resource's inputs and outputs) is a secret unless this says
     # otherwise; its pickle holds class references and key names only, never a credential (certfleet's
-    # providers read those from the environment when they run; tests/unit/test_packing.py checks the pickle),
+    # providers read those from the environment when they run; tests/unit/test_packed_outputs.py checks the pickle),
     # and the SDK still makes it secret if it captured a secret output. Plain, it is half the bytes in state
     # and the engine encrypts and decrypts two values fewer per resource.
     serialize_as_secret_always = False
@@ -138,7 +138,9 @@ def fields_of(resource: Any, keys: Iterable[str]) -> pulumi.Output:
     def pick(values: list[Any]) -> dict[str, Any]:
         spec, tops = values[0], dict(zip(top_level, values[1:]))
         preview = pulumi.runtime.is_dry_run()
-        return {k: tops[k] if k in tops else spec[k] if spec is not None and k in spec
+        # Where the state holds it: a key kept in `spec` by a state written before the program passed it as an
+        # output stays there until the resource changes (its top-level output is then empty).
+        return {k: spec[k] if spec is not None and k in spec else tops[k] if k in tops
                 else (UNKNOWN if preview else None) for k in keys}
     return pulumi.Output.all(decoded_spec(resource), *(_known(resource.__dict__[k]) for k in top_level)).apply(pick)
 

@@ -131,7 +131,8 @@ def test_scrub_withholds_key_text_a_json_body_escaped(pki):
     lines = key_lines(key)
     for first in range(len(lines) - 2):
         piece = lines[first][-15:] + "\n" + lines[first + 1][:15]   # no run of 16 on either side of the break
-        for escaped in (json.dumps(piece), json.dumps(piece).replace("+", "\\u002B")):
+        for escaped in (json.dumps(piece), json.dumps(piece).replace("+", "\\u002B"),
+                        quote(json.dumps(piece), safe=""), quote_plus(json.dumps(piece))):
             leaked = f'gateway says: {{"Key": {escaped}}} is invalid'
             assert key_text.scrub(leaked, key) == key_text.WITHHELD, escaped
             assert key_text.holds_key_text(leaked, key)

@@ -86,25 +86,30 @@ class PaidMocks(Mocks):
     arrives top level stays top level (components/packed_provider.PackedProvider); `held`: False for a state
     written before `renewal_held` existed."""
 
-    def __init__(self, preview: bool, held: bool = True):
+    def __init__(self, preview: bool, held: bool = True, same: bool = False):
         super().__init__(preview)
-        self.held, self.key = held, "KEY"
+        self.held, self.key, self.same = held, "KEY", same
 
     def new_resource(self, args):
         kind = args.typ.split(":")[-1]
-        if self.preview or kind not in ISSUED:
+        if (self.preview and not self.same) or kind not in ISSUED:
             return "", args.inputs
         secret = "private_key" if kind == "CasOrder" else "private_key_pem"
         issued = ISSUED[kind] if self.held else {k: v for k, v in ISSUED[kind].items() if k != HELD_KEY}
-        top = {secret, *(set(args.inputs) - {"spec"})}
+        # `same`: nothing changed, so the engine hands back the state as it is, written when every input was
+        # plain (all of it in `spec`), whatever the program passes top level now.
+        top = {secret} if self.same else {secret, *(set(args.inputs) - {"spec"})}
+        if self.same:
+            issued = {**issued, "renewal_generation": None, "renews": None}   # as written then, not as passed now
         return "id-1", {**packed({**unpacked(args.inputs), **issued}, top), secret: self.key}
 
 
-def summaries(preview: bool, fleet: dict = PAID, held: bool = True, previous: dict | None = None) -> dict:
+def summaries(preview: bool, fleet: dict = PAID, held: bool = True, previous: dict | None = None,
+              same: bool = False) -> dict:
     """Each paid entry's exported output, and the same entry built field by field (the DNS-validated path);
     `previous`: the stack's previous outputs per section."""
     asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.set_mocks(PaidMocks(preview, held), project="certfleet", stack="t", preview=preview)
+    pulumi.runtime.set_mocks(PaidMocks(preview, held, same), project="certfleet", stack="t", preview=preview)
     from components.fleet import AlicloudOrders, HuaweiCertificates
     result: dict = {}
 
@@ -159,6 +164,22 @@ def test_a_renewal_generation_kept_top_level_is_exported_from_a_state_without_re
     for label in ("cas", "scm"):
         assert result[label]["renewal"]["generation"] == 1, label
         assert result[label] == result[f"{label}-by-field"], label
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_a_field_the_state_keeps_in_spec_is_read_there_though_the_program_now_passes_it_top_level(preview):
+    """renewBefore added to a section whose states were written without it: the renewal inputs are outputs now
+    (top level), the states keep them in `spec` until the resource changes; the export reads them there."""
+    previous = {"alicloud": {"orders": {"docs": {"order_id": "101", "not_after": "2027-03-01T00:00:00+00:00",
+                                                 "renewal": {"generation": 0, "state": "not-declared"}}}},
+                "huaweicloud": {"certificates": {"shop": {"certificate_id": "scs-1",
+                                                          "not_after": "2027-03-01T00:00:00+00:00"}}}}
+    fleet = copy.deepcopy(PAID)
+    fleet["alicloud"]["renewBefore"] = fleet["huaweicloud"]["renewBefore"] = 10
+    result = summaries(preview, fleet, previous=previous, same=True)
+    for label in ("cas", "scm"):
+        assert result[label]["renewal"] != pulumi.runtime.rpc.UNKNOWN, label
+        assert result[label]["renewal"]["generation"] == 0 and result[label]["renewal"]["renewBefore"] == 10, label
 
 
 @pytest.mark.parametrize("key", ["KEY", None])
@@ -275,6 +296,10 @@ class ProviderMocks(Mocks):
         return "", args.inputs
 
 
+STRUCTURE_OPS = {"PROTO", "FRAME", "STOP", "MARK", "MEMOIZE", "BINPUT", "BINGET", "STACK_GLOBAL", "NEWOBJ",
+                 "BUILD", "EMPTY_DICT", "EMPTY_TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "SETITEM", "SETITEMS"}
+
+
 def test_a_packed_resources_pickled_provider_holds_only_names_and_is_not_a_secret():
     """components/packed_provider.py serialize_as_secret_always: the pickle must never hold a credential or any
     other value, only class references and key names (what the program builds, for every packed resource)."""
@@ -296,6 +321,9 @@ def test_a_packed_resources_pickled_provider_holds_only_names_and_is_not_a_secre
     pickled = {k: ProviderMocks.registered[k] for k in ("AcmCertificate", "CasOrder", "ScmCertificate", "Distribution")}
     allowed_keys = {"private_key", "private_key_pem", "template_config", "inner", "top_level"}
     for kind, provider in pickled.items():
-        assert isinstance(provider, str), kind   # the mocks hand a secret over as its value too: see the e2e test
-        texts = [arg for op, arg, _ in pickletools.genops(base64.b64decode(provider)) if isinstance(arg, str)]
+        assert isinstance(provider, str), kind   # not a secret (the mocks would see a secret's wrapper)
+        ops = list(pickletools.genops(base64.b64decode(provider)))
+        # Objects built from classes and strings only: no number, no bytes, no other value can be in there.
+        assert {op.name for op, _, _ in ops} <= STRUCTURE_OPS | {"SHORT_BINUNICODE", "BINUNICODE"}, kind
+        texts = [arg for op, arg, _ in ops if op.name in ("SHORT_BINUNICODE", "BINUNICODE")]
         assert all(t.startswith("components.") or t.endswith("Provider") or t in allowed_keys for t in texts), texts
