@@ -45,11 +45,11 @@ import json
 from typing import Any, Iterable, Mapping
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, \
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, \
     UpdateResult
 
 from components import clock
-from components.dynamic import RUN_ID, CertfleetResource, is_unknown
+from components.dynamic import CertfleetProvider, RUN_ID, CertfleetResource, is_unknown
 
 # How long, and how many, earlier stamps of an entry (and stamps of removed entries) are kept: an order an
 # interrupted run placed under them is looked for by later creates of the entry.
@@ -228,7 +228,7 @@ def earlier_stamps(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(stamp.get("earlier") or []) if isinstance(stamp, Mapping) else []
 
 
-class PurchaseJournalProvider(ResourceProvider):
+class PurchaseJournalProvider(CertfleetProvider):
     """The journal of one paid section. No cloud calls; see the module docstring."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

@@ -10,24 +10,17 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pulumi.runtime.rpc import UNKNOWN   # the engine's unknown value, as the SDK serialises it
 
-from components.dynamic import CertfleetResource
+from components.dynamic import CertfleetProvider, CertfleetResource
 from components.packing import SPEC, is_packed, packed, unpacked
 
 
-class PackedProvider(ResourceProvider):
+class PackedProvider(CertfleetProvider):
     """A certfleet provider behind the packing (components/packing.py). Pickled by reference, with the provider.
 
     Only the program decides what is packed: a key that reaches the provider top level stays top level in what
     it returns (inputs and outputs). The dynamic provider sees secrets as plain values and the engine marks them
     secret again by their top-level key, so a secret input must never move into `spec`; neither may a value
     that was unknown at preview (its shape would change between preview and `up`)."""
-
-    # The pickled provider (`__provider`, in each resource's inputs and outputs) is a secret unless this says
-    # otherwise; its pickle holds class references and key names only, never a credential (certfleet's
-    # providers read those from the environment when they run; tests/unit/test_packed_outputs.py checks the pickle),
-    # and the SDK still makes it secret if it captured a secret output. Plain, it is half the bytes in state
-    # and the engine encrypts and decrypts two values fewer per resource.
-    serialize_as_secret_always = False
 
     def __init__(self, inner: ResourceProvider, top_level: Iterable[str] = ()) -> None:
         self.inner = inner

@@ -131,7 +131,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import keys
 from components.alicloud import client as cas_api
@@ -146,7 +146,7 @@ from components.alicloud.release import KeepOrRelease, note_renewed
 from components.alicloud.status import (DEAD_STATES, KEY_MISMATCH, PENDING_STATES, challenge_of, issued_of,
                                         status_message, unusable_certificate)
 from components.alicloud.status import owner_text as _owner_text
-from components.dynamic import (ISSUANCE, RECORDS, Clock, changed_keys, declared_in_this_run,
+from components.dynamic import (ISSUANCE, RECORDS, CertfleetProvider, Clock, changed_keys, declared_in_this_run,
                                 note_declared, tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import stamp_refusal
@@ -191,7 +191,7 @@ def renewal_waits(news: Mapping[str, Any], deferred: str) -> str:
 
 # --- the provider -----------------------------------------------------------------------------------------
 
-class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, ResourceProvider):
+class CasOrderProvider(AdoptById, LookThenBuy, KeepOrRelease, CertfleetProvider):
     """Dynamic provider for one CAS order. Holds no state: everything it needs is in the props."""
 
     clock = Clock

@@ -77,8 +77,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import pulumi
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import keys
 from components.alicloud import client as cas_api
@@ -95,9 +94,9 @@ from components.alicloud.instance_checks import (
 from components.alicloud.instance_config import CasInstanceSpec
 from components.alicloud.instance_release import KEPT, WithdrawOrKeep
 from components.alicloud.status import owner_text
-from components.dynamic import (ISSUANCE, RECORDS, REFUSE, CertfleetResource, Clock, RunSet, changed_keys,
-                                declared_in_this_run, first_opinion, note_declared, resource_identity, tell_user,
-                                wait_for)
+from components.dynamic import (ISSUANCE, RECORDS, REFUSE, CertfleetProvider, CertfleetResource, Clock, RunSet,
+                                changed_keys, declared_in_this_run, first_opinion, note_declared, resource_identity,
+                                tell_user, wait_for)
 from components.errors import CertfleetError, CloudError, WaitTimeout
 from components.journal import journalled_at, not_journalled
 
@@ -112,7 +111,7 @@ TAKEN_IN_THIS_RUN = RunSet()   # instances a create of this run applied through 
 REPLACED_IN_PLACE = RunSet()   # instances whose entry check saw replaced on the same instance
 
 
-class CasInstanceProvider(WithdrawOrKeep, ResourceProvider):
+class CasInstanceProvider(WithdrawOrKeep, CertfleetProvider):
     """Dynamic provider for one certificate applied for through a CAS instance. Holds no state."""
 
     clock = Clock

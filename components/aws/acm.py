@@ -32,13 +32,12 @@ from typing import Any, Callable, Mapping
 
 import botocore.exceptions
 import pulumi
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import names
 from components.aws import acm_seen, adopt
 from components.aws.config import ACM_KEY_ALGORITHMS, AcmCertificateSpec, AwsSpec
-from components.dynamic import (ISSUANCE, RECORDS, REPLACED, Clock, changed_keys,
+from components.dynamic import (ISSUANCE, RECORDS, REPLACED, CertfleetProvider, Clock, changed_keys,
                                 note_declared, resource_identity, tell_user, wait_for)
 from components.aws.clients import _clients, client, error_code as _error_code  # noqa: F401 (tests clear _clients)
 from components.aws.clients import TransportErrors, cloud_error
@@ -335,7 +334,7 @@ class AcmCalls:
                              f"deletes this one")
 
 
-class AcmCertificateProvider(AcmCalls, ResourceProvider):
+class AcmCertificateProvider(AcmCalls, CertfleetProvider):
     """Dynamic provider for one ACM certificate. Holds no state: everything it needs is in the props."""
 
     clock = Clock

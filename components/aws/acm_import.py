@@ -37,14 +37,13 @@ import botocore.exceptions
 import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import names
 from components.aws import acm_seen, adopt, pem
 from components.aws.acm import RESOURCE_TAG, AcmCalls, user_tags
 from components.aws.clients import client, error_code
-from components.dynamic import (REPLACED, CertfleetResource, changed_keys, is_unknown,
+from components.dynamic import (REPLACED, CertfleetProvider, CertfleetResource, changed_keys, is_unknown,
                                 resource_identity, tell_user)
 from components.errors import CloudError
 from components.key_text import NoKeyText, holds_key_text, scrub  # noqa: F401 (re-exported)
@@ -139,7 +138,7 @@ def _key_algorithm_of(props: Mapping[str, Any]) -> str | None:
 
 # --- the provider ------------------------------------------------------------------------------------------
 
-class AcmImportProvider(AcmCalls, ResourceProvider):
+class AcmImportProvider(AcmCalls, CertfleetProvider):
     """Dynamic provider for one imported ACM certificate. Holds no state: everything is in the props."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

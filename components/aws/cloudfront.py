@@ -35,8 +35,7 @@ from typing import Any, Callable, Mapping
 
 import botocore.exceptions
 import pulumi
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import names
 from components.aws import adopt, cname_check, distribution_config as dc, edge_check
@@ -48,7 +47,8 @@ from components.aws.distribution_config import REGION, arn_region
 from components.aws.limits import CLOUDFRONT_MAX_COMMENT
 from components.aws.tag_index import TagIndex
 from components.deploy.config import DEPLOYED_REFERENCE
-from components.dynamic import DEPLOYMENT, RUN_ID, Clock, is_unknown, resource_identity, tell_user, wait_for
+from components.dynamic import (DEPLOYMENT, RUN_ID, CertfleetProvider, Clock, is_unknown, resource_identity, tell_user,
+                                wait_for)
 from components.errors import CloudError, WaitTimeout
 from components.packed_provider import PackedResource, packed_fields
 
@@ -143,7 +143,7 @@ SUMMARIES = _Summaries()
 
 # --- the provider ------------------------------------------------------------------------------------------
 
-class DistributionProvider(ResourceProvider):
+class DistributionProvider(CertfleetProvider):
     """Dynamic provider for one distribution. Holds no state: everything it needs is in the props."""
 
     clock = Clock

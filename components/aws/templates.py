@@ -34,12 +34,12 @@ from typing import Any, Mapping
 
 import botocore.exceptions
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.aws.config_distributions import TEMPLATE_VERSION_PATTERN
 from components.aws.clients import TransportErrors, client, cloud_error, error_code
 from components.aws.cname_check import no_account_access
-from components.dynamic import CertfleetResource, changed_keys, is_unknown, tell_user
+from components.dynamic import CertfleetProvider, CertfleetResource, changed_keys, is_unknown, tell_user
 from components.errors import CertfleetError
 
 CLOUDFRONT_REGION = "us-east-1"   # CloudFront is global; its API lives in us-east-1
@@ -216,7 +216,7 @@ def source_problems(news: Mapping[str, Any]) -> list[CheckFailure]:
 
 # --- the provider -------------------------------------------------------------------------------------------
 
-class DistributionTemplateProvider(ResourceProvider):
+class DistributionTemplateProvider(CertfleetProvider):
     """A snapshot of a template's DistributionConfig, kept in state. Holds no state itself."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.key_text import NoKeyText
 from components.deploy import material
-from components.dynamic import Clock, changed_keys, tell_user
+from components.dynamic import CertfleetProvider, Clock, changed_keys, tell_user
 
 
-class CopyProvider(ResourceProvider):
+class CopyProvider(CertfleetProvider):
     """A certificate copied into a cloud that gives every copy a new id. Holds no state: everything is in props."""
 
     clock: Any = Clock

@@ -14,10 +14,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult
 
-from components.dynamic import CertfleetResource
+from components.dynamic import CertfleetProvider, CertfleetResource
 
 
-class DnsOwnerProvider(pulumi.dynamic.ResourceProvider):
+class DnsOwnerProvider(CertfleetProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         owner = f"{props['stack']}/{secrets.token_hex(6)}"
         return CreateResult(owner, {**props, "owner": owner})

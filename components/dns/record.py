@@ -32,8 +32,8 @@ from components.dns import api as dns_apis
 from components.dns import propagation
 from components.dns.record_checks import (CLEANUP_CHECKS, KEEP, LET_GO, RECORD_KIND, REFUSE, RELEASE_CHECKS,
                                           TAKE_CHECKS, USE, record_identity, values_left, values_to_write)
-from components.dynamic import (RUN_WAITS, CertfleetResource, Clock, RunSet, first_opinion, is_unknown,
-                                note_declared, tell_user)
+from components.dynamic import (RUN_WAITS, CertfleetProvider, CertfleetResource, Clock, RunSet, first_opinion,
+                                is_unknown, note_declared, tell_user)
 from components.errors import CertfleetError, CloudError
 
 POLL_SECONDS = 2.0
@@ -63,7 +63,7 @@ def static_problems(props: Mapping[str, Any]) -> list[CheckFailure]:
     return failures
 
 
-class DnsRecordProvider(pulumi.dynamic.ResourceProvider):
+class DnsRecordProvider(CertfleetProvider):
     clock: type[Clock] = Clock
     # (provider, region, zone id) of the zones this run could read (one check per zone, not per record)
     _zone_checked = RunSet()

@@ -26,7 +26,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.dns.material_checks import withheld
-from components.dynamic import ISSUANCE, CertfleetResource, Clock, changed_keys, wait_for
+from components.dynamic import ISSUANCE, CertfleetProvider, CertfleetResource, Clock, changed_keys, wait_for
 from components.errors import WaitTimeout
 
 POLL_SECONDS = 5.0
@@ -136,7 +136,7 @@ STATUS_OF: dict[str, Callable[[str, str | None, str], Reading]] = {
     "acm": acm_status, "cas": cas_order_status, "cas-instance": cas_instance_status, "scm": scm_status}
 
 
-class ValidationProvider(pulumi.dynamic.ResourceProvider):
+class ValidationProvider(CertfleetProvider):
     clock: type[Clock] = Clock
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -327,3 +327,27 @@ def test_a_packed_resources_pickled_provider_holds_only_names_and_is_not_a_secre
         assert {op.name for op, _, _ in ops} <= STRUCTURE_OPS | {"SHORT_BINUNICODE", "BINUNICODE"}, kind
         texts = [arg for op, arg, _ in ops if op.name in ("SHORT_BINUNICODE", "BINUNICODE")]
         assert all(t.startswith("components.") or t.endswith("Provider") or t in allowed_keys for t in texts), texts
+
+
+def test_every_certfleet_providers_pickle_is_class_references_only():
+    """Every provider is stored plain (components/dynamic.py CertfleetProvider): none may hold state."""
+    import base64
+    import importlib
+    import pickletools
+
+    from components.dynamic import CertfleetProvider
+    from components.packed_provider import PackedProvider
+    from pulumi.dynamic.dynamic import serialize_provider
+    from tests.conftest import ROOT
+    for path in sorted((ROOT / "components").rglob("*.py")):   # every module (some packages have no __init__)
+        importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"))
+
+    def subclasses(cls: type) -> set[type]:
+        return {c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))}
+    providers = subclasses(CertfleetProvider) - {PackedProvider}   # PackedProvider: the test above
+    assert len(providers) >= 12
+    for cls in providers:
+        assert cls.serialize_as_secret_always is False
+        ops = list(pickletools.genops(base64.b64decode(serialize_provider(cls()))))
+        assert {op.name for op, _, _ in ops} <= STRUCTURE_OPS | {"SHORT_BINUNICODE", "BINUNICODE"}, cls
+        assert [arg for op, arg, _ in ops if op.name.endswith("UNICODE")] == [cls.__module__, cls.__qualname__]
