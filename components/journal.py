@@ -45,11 +45,10 @@ import json
 from typing import Any, Iterable, Mapping
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, \
-    UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components import clock
-from components.dynamic import CertfleetProvider, RUN_ID, CertfleetResource, is_unknown
+from components.dynamic import RUN_ID, CertfleetProvider, CertfleetResource, is_unknown
 
 # How long, and how many, earlier stamps of an entry (and stamps of removed entries) are kept: an order an
 # interrupted run placed under them is looked for by later creates of the entry.

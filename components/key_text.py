@@ -57,18 +57,18 @@ def _key_chunks(private_key_pem: str | None) -> frozenset[str]:
     return frozenset(_NOT_BASE64.sub("", body[i:i + KEY_CHUNK]) for i in range(len(body) - KEY_CHUNK + 1))
 
 
-def _holds_chunk(flat: str, chunks: frozenset[str]) -> bool:
-    return any(flat[i:i + size] in chunks
-               for size in {len(chunk) for chunk in chunks} for i in range(len(flat) - size + 1))
+def _holds_chunk(flat: str, chunks: frozenset[str], sizes: set[int]) -> bool:
+    return any(flat[i:i + size] in chunks for size in sizes for i in range(len(flat) - size + 1))
 
 
 def shows_key(text: str, private_key_pem: str | None) -> bool:
     """Does `text` hold the key's text in any encoding (raw, URL-encoded, '+' for a space), or a PEM key block?"""
     chunks = _key_chunks(private_key_pem)
+    sizes = {len(chunk) for chunk in chunks}   # a run holding '+' is shorter
     for decoded in _decodings(text):
         if "-----BEGIN" in decoded or "PRIVATE KEY-----" in decoded:
             return True
-        if chunks and _holds_chunk(_NOT_BASE64.sub("", decoded), chunks):
+        if chunks and _holds_chunk(_NOT_BASE64.sub("", decoded), chunks, sizes):
             return True
     return False
 

@@ -87,13 +87,15 @@ class PackedResource(CertfleetResource):
                          packed({**dict.fromkeys(secret_outputs), **props}, secret_outputs), opts)
 
 
+def _resolved(value: Any) -> asyncio.Future:
+    future: asyncio.Future = asyncio.get_event_loop().create_future()
+    future.set_result(value)
+    return future
+
+
 def _unknown() -> pulumi.Output:
     """An output whose value is not known yet (as the SDK makes for an output a preview cannot know)."""
-    value: asyncio.Future = asyncio.get_event_loop().create_future()
-    value.set_result(None)
-    known: asyncio.Future = asyncio.get_event_loop().create_future()
-    known.set_result(False)
-    return pulumi.Output(set(), value, known)
+    return pulumi.Output(set(), _resolved(None), _resolved(False))
 
 
 def field_of(spec: Mapping[str, Any] | None, key: str) -> Any:
@@ -143,9 +145,7 @@ def _known(output: pulumi.Output) -> pulumi.Output:
     it (so that one unknown field leaves the others of fields_of known)."""
     async def value() -> Any:
         return await output.future() if await output.is_known() else UNKNOWN
-    known: asyncio.Future = asyncio.get_event_loop().create_future()
-    known.set_result(True)
-    return pulumi.Output(output.resources(), asyncio.ensure_future(value()), known, output.is_secret())
+    return pulumi.Output(output.resources(), asyncio.ensure_future(value()), _resolved(True), output.is_secret())
 
 
 def packed_fields(*keys: str) -> Callable[[type], type]:
